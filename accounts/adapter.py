@@ -1,0 +1,25 @@
+from allauth.account.adapter import DefaultAccountAdapter
+from allauth.socialaccount.adapter import DefaultSocialAccountAdapter
+from django.db import transaction
+
+
+class AccountAdapter(DefaultAccountAdapter):
+    def send_mail(self, template_prefix, email, context):
+        """Render now, send from a Celery worker once the surrounding transaction commits."""
+        message = self.render_mail(template_prefix, email, context)
+
+        def _enqueue():
+            from portal.tasks import send_email
+
+            send_email.delay(subject=message.subject, body=message.body, to=list(message.to))
+
+        transaction.on_commit(_enqueue)
+
+
+class SocialAccountAdapter(DefaultSocialAccountAdapter):
+    def populate_user(self, request, sociallogin, data):
+        user = super().populate_user(request, sociallogin, data)
+        name = " ".join(part for part in [data.get("first_name"), data.get("last_name")] if part)
+        if name and not user.full_name:
+            user.full_name = name
+        return user

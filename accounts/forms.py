@@ -1,0 +1,55 @@
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from .models import MembershipRole, Organisation, Sector
+
+
+class OrganisationForm(forms.ModelForm):
+    sectors = forms.MultipleChoiceField(
+        label=_("Sectors"), choices=Sector.choices, required=False, widget=forms.CheckboxSelectMultiple
+    )
+    vat_number = forms.CharField(
+        label=_("VAT or enterprise number"), max_length=20,
+        help_text=_("Belgian organisations: the 10-digit enterprise number (e.g. 0403.170.701). "
+                    "Others: the EU VAT number."),
+    )
+
+    class Meta:
+        model = Organisation
+        fields = ["legal_name", "country", "org_type", "vat_number", "headcount", "annual_turnover",
+                  "balance_sheet_total", "sectors"]
+        help_texts = {
+            "headcount": _("Annual work units, including staff of linked enterprises."),
+            "annual_turnover": _("Last approved accounting period, in euro."),
+        }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["headcount"].widget.attrs["min"] = 0
+        for name in ("annual_turnover", "balance_sheet_total"):
+            self.fields[name].widget.attrs["min"] = 0
+
+    def validate_unique(self):
+        """Uniqueness of the normalised number is checked by the service, with a clearer message."""
+
+
+class InvitationForm(forms.Form):
+    email = forms.EmailField(label=_("E-mail address"))
+    role = forms.ChoiceField(label=_("Role"), choices=MembershipRole.choices, initial=MembershipRole.MEMBER)
+
+
+class MembershipRoleForm(forms.Form):
+    role = forms.ChoiceField(label=_("Role"), choices=MembershipRole.choices)
+
+
+class EraseAccountForm(forms.Form):
+    confirm = forms.CharField(
+        label=_("Type ERASE to confirm"), max_length=10,
+        help_text=_("Your name and e-mail address are removed everywhere. This cannot be undone."),
+    )
+
+    def clean_confirm(self):
+        value = self.cleaned_data["confirm"]
+        if value.strip() != "ERASE":
+            raise forms.ValidationError(_("Type ERASE in capital letters to confirm."))
+        return value

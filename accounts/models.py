@@ -1,0 +1,203 @@
+import hashlib
+from decimal import Decimal
+
+from django.conf import settings
+from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
+from django.core.validators import MinValueValidator
+from django.db import models
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from .countries import EU_COUNTRIES
+from .sme import SMEClass, sme_class
+
+
+class UserManager(BaseUserManager):
+    use_in_migrations = True
+
+    def _create_user(self, email, password, **extra):
+        if not email:
+            raise ValueError("An e-mail address is required")
+        user = self.model(email=self.normalize_email(email).lower(), **extra)
+        user.set_password(password)
+        user.save(using=self._db)
+        return user
+
+    def create_user(self, email, password=None, **extra):
+        extra.setdefault("is_staff", False)
+        extra.setdefault("is_superuser", False)
+        return self._create_user(email, password, **extra)
+
+    def create_superuser(self, email, password=None, **extra):
+        extra.update(is_staff=True, is_superuser=True)
+        return self._create_user(email, password, **extra)
+
+
+class User(AbstractBaseUser, PermissionsMixin):
+    """A person. E-mail is the login; there is no username."""
+
+    email = models.EmailField(_("e-mail address"), unique=True)
+    full_name = models.CharField(_("full name"), max_length=150, blank=True)
+    is_staff = models.BooleanField(_("Django admin access"), default=False)
+    is_active = models.BooleanField(_("active"), default=True)
+    date_joined = models.DateTimeField(default=timezone.now)
+    erased_at = models.DateTimeField(null=True, blank=True, editable=False)
+
+    objects = UserManager()
+
+    USERNAME_FIELD = "email"
+    EMAIL_FIELD = "email"
+    REQUIRED_FIELDS: list[str] = []
+
+    class Meta:
+        verbose_name = _("user")
+        verbose_name_plural = _("users")
+
+    def __str__(self):
+        return self.display_name
+
+    @property
+    def display_name(self) -> str:
+        return self.full_name or self.email
+
+    def get_full_name(self):
+        return self.display_name
+
+    def get_short_name(self):
+        return self.display_name
+
+
+class OrganisationType(models.TextChoices):
+    SME = "sme", _("SME")
+    STARTUP = "startup", _("Start-up")
+    RESEARCH = "research", _("Research organisation")
+    PUBLIC_BODY = "public_body", _("Public body")
+    LARGE_ENTERPRISE = "large_enterprise", _("Large enterprise")
+
+
+class Sector(models.TextChoices):
+    HEALTH = "health", _("Health")
+    SECURITY = "security", _("Security")
+    SPACE = "space", _("Space")
+    DEFENCE = "defence", _("Defence")
+    PUBLIC_SERVICES = "public_services", _("Public services")
+    MANUFACTURING = "manufacturing", _("Manufacturing")
+    RESEARCH = "research", _("Research")
+    OTHER = "other", _("Other")
+
+
+class OrganisationQuerySet(models.QuerySet):
+    def visible_to(self, user):
+        if not user.is_authenticated:
+            return self.none()
+        return self.filter(memberships__user=user).distinct()
+
+
+class Organisation(models.Model):
+    legal_name = models.CharField(_("legal name"), max_length=200)
+    country = models.CharField(_("country"), max_length=2, choices=EU_COUNTRIES)
+    org_type = models.CharField(_("organisation type"), max_length=20, choices=OrganisationType.choices)
+    vat_number = models.CharField(_("VAT or enterprise number"), max_length=20, unique=True)
+    headcount = models.PositiveIntegerField(_("staff headcount (annual work units)"))
+    annual_turnover = models.DecimalField(_("annual turnover (EUR)"), max_digits=15, decimal_places=2,
+                                          validators=[MinValueValidator(Decimal("0"))])
+    balance_sheet_total = models.DecimalField(_("balance-sheet total (EUR)"), max_digits=15, decimal_places=2,
+                                              validators=[MinValueValidator(Decimal("0"))])
+    sectors = models.JSONField(_("sectors"), default=list, blank=True)
+    sme_class = models.CharField(_("EU SME class"), max_length=10, choices=SMEClass.choices, editable=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    erased = models.BooleanField(default=False, editable=False)
+
+    objects = OrganisationQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["legal_name"]
+        verbose_name = _("organisation")
+        verbose_name_plural = _("organisations")
+        constraints = [
+            models.CheckConstraint(condition=models.Q(annual_turnover__gte=0), name="org_turnover_non_negative"),
+            models.CheckConstraint(condition=models.Q(balance_sheet_total__gte=0), name="org_balance_non_negative"),
+        ]
+
+    def __str__(self):
+        return self.legal_name
+
+    def save(self, *args, **kwargs):
+        # The SME class is derived, never typed: recompute whenever the figures are saved.
+        self.sme_class = self.compute_sme_class()
+        update_fields = kwargs.get("update_fields")
+        if update_fields is not None:
+            kwargs["update_fields"] = set(update_fields) | {"sme_class"}
+        super().save(*args, **kwargs)
+
+    def get_absolute_url(self):
+        return reverse("accounts:organisation_detail", args=[self.pk])
+
+    def compute_sme_class(self) -> str:
+        return sme_class(
+            headcount=self.headcount or 0,
+            turnover=Decimal(self.annual_turnover or 0),
+            balance_sheet=Decimal(self.balance_sheet_total or 0),
+            public_body=self.org_type == OrganisationType.PUBLIC_BODY,
+        )
+
+    def get_sectors_display(self) -> list[str]:
+        labels = dict(Sector.choices)
+        return [str(labels.get(code, code)) for code in self.sectors]
+
+
+class MembershipRole(models.TextChoices):
+    OWNER = "owner", _("Owner")
+    MEMBER = "member", _("Member")
+
+
+class Membership(models.Model):
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships")
+    organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="memberships")
+    role = models.CharField(max_length=10, choices=MembershipRole.choices, default=MembershipRole.MEMBER)
+    joined_at = models.DateTimeField(auto_now_add=True)
+    left_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["user", "organisation"], name="membership_unique"),
+            models.CheckConstraint(condition=models.Q(role__in=MembershipRole.values), name="membership_role_valid"),
+        ]
+        verbose_name = _("membership")
+        verbose_name_plural = _("memberships")
+
+    def __str__(self):
+        return f"{self.user} @ {self.organisation} ({self.role})"
+
+
+class Invitation(models.Model):
+    """An e-mailed invitation to join an organisation. Only the token's hash is stored."""
+
+    organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="invitations")
+    email = models.EmailField(_("e-mail address"))
+    role = models.CharField(max_length=10, choices=MembershipRole.choices, default=MembershipRole.MEMBER)
+    token_hash = models.CharField(max_length=64, unique=True)
+    invited_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField()
+    accepted_at = models.DateTimeField(null=True, blank=True)
+    accepted_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                    related_name="+")
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = _("invitation")
+        verbose_name_plural = _("invitations")
+
+    def __str__(self):
+        return f"{self.email} -> {self.organisation}"
+
+    @staticmethod
+    def hash_token(token: str) -> str:
+        return hashlib.sha256(token.encode()).hexdigest()
+
+    @property
+    def is_open(self) -> bool:
+        return self.accepted_at is None and self.revoked_at is None and self.expires_at > timezone.now()

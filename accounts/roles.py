@@ -1,0 +1,56 @@
+"""Staff roles are Django groups; this module names them and answers "who may do what"."""
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class Role(models.TextChoices):
+    REVIEWER = "reviewer", _("Reviewer")
+    ETHICS_OFFICER = "ethics_officer", _("Ethics officer")
+    ALLOCATION_MANAGER = "allocation_manager", _("Allocation manager")
+    OPERATOR = "operator", _("Operator")
+
+
+# Group name per role, and the model permissions each group holds (app_label.codename).
+ROLE_GROUPS: dict[str, str] = {
+    Role.REVIEWER: "Reviewers",
+    Role.ETHICS_OFFICER: "Ethics officers",
+    Role.ALLOCATION_MANAGER: "Allocation managers",
+    Role.OPERATOR: "Operators",
+}
+GROUP_ROLES = {group: role for role, group in ROLE_GROUPS.items()}
+
+ROLE_PERMISSIONS: dict[str, list[str]] = {
+    Role.REVIEWER: [],
+    Role.ETHICS_OFFICER: ["compliance.view_auditevent"],
+    Role.ALLOCATION_MANAGER: ["accounts.view_organisation", "accounts.view_membership"],
+    Role.OPERATOR: [
+        "accounts.view_user", "accounts.view_organisation", "accounts.change_organisation",
+        "accounts.view_membership", "accounts.view_invitation", "compliance.view_auditevent",
+    ],
+}
+
+
+def roles_of(user) -> frozenset[str]:
+    """The staff roles a user holds, cached on the user object for the request."""
+    if not getattr(user, "is_authenticated", False):
+        return frozenset()
+    cached = getattr(user, "_aif_roles", None)
+    if cached is not None:
+        return cached
+    if user.is_superuser:
+        roles = frozenset(Role.values)
+    else:
+        names = user.groups.values_list("name", flat=True)
+        roles = frozenset(GROUP_ROLES[name] for name in names if name in GROUP_ROLES)
+    user._aif_roles = roles
+    return roles
+
+
+def has_role(user, role: str) -> bool:
+    return role in roles_of(user)
+
+
+def is_staff_member(user) -> bool:
+    """Anyone with a staff role, or access to the Django admin."""
+    return bool(roles_of(user)) or bool(getattr(user, "is_staff", False))

@@ -1,0 +1,186 @@
+"""Every write on people and organisations. Each function is one transaction with its audit event."""
+
+from __future__ import annotations
+
+import secrets
+from datetime import timedelta
+from typing import Any
+
+from django.conf import settings
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import IntegrityError, transaction
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from compliance.audit import audit_record
+from portal.emails import send_templated_email_on_commit
+
+from .models import Invitation, Membership, MembershipRole, Organisation, User
+from .permissions import is_owner
+from .vat import normalise_vat
+
+ORGANISATION_FIELDS = ["legal_name", "country", "org_type", "vat_number", "headcount", "annual_turnover",
+                       "balance_sheet_total", "sectors"]
+
+
+def _organisation_snapshot(org: Organisation) -> dict[str, Any]:
+    return {field: getattr(org, field) for field in ORGANISATION_FIELDS} | {"sme_class": org.sme_class}
+
+
+def _check_vat_unique(vat_number: str, exclude_pk: int | None = None) -> None:
+    qs = Organisation.objects.filter(vat_number=vat_number)
+    if exclude_pk:
+        qs = qs.exclude(pk=exclude_pk)
+    if qs.exists():
+        raise ValidationError({"vat_number": _("An organisation with this number is already registered. "
+                                               "Ask one of its owners to invite you.")})
+
+
+def organisation_create(*, actor: User, data: dict[str, Any]) -> Organisation:
+    """Register an organisation; the creator becomes its first owner."""
+    data = dict(data)
+    try:
+        data["vat_number"] = normalise_vat(data.get("country", ""), data.get("vat_number", ""))
+    except ValidationError as exc:
+        raise ValidationError({"vat_number": exc.messages}) from exc
+    with transaction.atomic():
+        _check_vat_unique(data["vat_number"])
+        org = Organisation(**{k: v for k, v in data.items() if k in ORGANISATION_FIELDS})
+        org.full_clean()
+        try:
+            with transaction.atomic():
+                org.save()
+        except IntegrityError as exc:  # a concurrent registration of the same number
+            raise ValidationError({"vat_number": _("An organisation with this number is already registered.")}) from exc
+        Membership.objects.create(user=actor, organisation=org, role=MembershipRole.OWNER)
+        audit_record(actor=actor, action="organisation.created", target=org, changes=_organisation_snapshot(org))
+    return org
+
+
+def organisation_update(*, actor: User, organisation: Organisation, data: dict[str, Any]) -> Organisation:
+    if not is_owner(actor, organisation):
+        raise PermissionDenied(_("Only an owner of the organisation can change it."))
+    data = dict(data)
+    if "vat_number" in data or "country" in data:
+        try:
+            data["vat_number"] = normalise_vat(data.get("country", organisation.country),
+                                               data.get("vat_number", organisation.vat_number))
+        except ValidationError as exc:
+            raise ValidationError({"vat_number": exc.messages}) from exc
+    with transaction.atomic():
+        org = Organisation.objects.select_for_update().get(pk=organisation.pk)
+        before = _organisation_snapshot(org)
+        for key, value in data.items():
+            if key in ORGANISATION_FIELDS:
+                setattr(org, key, value)
+        _check_vat_unique(org.vat_number, exclude_pk=org.pk)
+        org.full_clean(validate_unique=False)
+        org.save()
+        after = _organisation_snapshot(org)
+        changed = {k: [before[k], after[k]] for k in after if before[k] != after[k]}
+        if changed:
+            audit_record(actor=actor, action="organisation.updated", target=org, changes=changed)
+    return org
+
+
+def invitation_create(*, actor: User, organisation: Organisation, email: str,
+                      role: str = MembershipRole.MEMBER) -> tuple[Invitation, str]:
+    """Invite someone by e-mail. Returns the invitation and the one-time token sent to them."""
+    if not is_owner(actor, organisation):
+        raise PermissionDenied(_("Only an owner of the organisation can invite members."))
+    email = email.strip().lower()
+    if role not in MembershipRole.values:
+        raise ValidationError({"role": _("Unknown role.")})
+    if Membership.objects.filter(organisation=organisation, user__email__iexact=email).exists():
+        raise ValidationError({"email": _("This person is already a member of the organisation.")})
+    token = secrets.token_urlsafe(32)
+    with transaction.atomic():
+        invitation = Invitation.objects.create(
+            organisation=organisation, email=email, role=role, token_hash=Invitation.hash_token(token),
+            invited_by=actor, expires_at=timezone.now() + timedelta(days=settings.AIF_INVITATION_DAYS),
+        )
+        audit_record(actor=actor, action="invitation.created", target=invitation,
+                     changes={"organisation_id": organisation.pk, "role": role})
+        accept_url = settings.PORTAL_BASE_URL + reverse("accounts:invitation_accept", args=[token])
+        send_templated_email_on_commit(
+            to=[email], template="accounts/email/invitation",
+            context={"organisation": organisation.legal_name, "inviter": actor.display_name,
+                     "accept_url": accept_url, "role": invitation.get_role_display(),
+                     "expires_at": invitation.expires_at},
+        )
+    return invitation, token
+
+
+def invitation_accept(*, actor: User, token: str) -> Membership:
+    token_hash = Invitation.hash_token(token)
+    with transaction.atomic():
+        invitation = Invitation.objects.select_for_update().filter(token_hash=token_hash).first()
+        if invitation is None or not invitation.is_open:
+            raise ValidationError(_("This invitation is not valid any more. Ask for a new one."))
+        if invitation.email.lower() != actor.email.lower():
+            raise PermissionDenied(_("This invitation was sent to another e-mail address."))
+        membership, created = Membership.objects.get_or_create(
+            user=actor, organisation=invitation.organisation, defaults={"role": invitation.role}
+        )
+        invitation.accepted_at = timezone.now()
+        invitation.accepted_by = actor
+        invitation.save(update_fields=["accepted_at", "accepted_by"])
+        audit_record(actor=actor, action="invitation.accepted", target=invitation,
+                     changes={"organisation_id": invitation.organisation_id, "role": membership.role,
+                              "membership_created": created})
+    return membership
+
+
+def invitation_revoke(*, actor: User, invitation: Invitation) -> Invitation:
+    if not is_owner(actor, invitation.organisation):
+        raise PermissionDenied(_("Only an owner of the organisation can revoke invitations."))
+    with transaction.atomic():
+        invitation = Invitation.objects.select_for_update().get(pk=invitation.pk)
+        if invitation.revoked_at or invitation.accepted_at:
+            return invitation
+        invitation.revoked_at = timezone.now()
+        invitation.save(update_fields=["revoked_at"])
+        audit_record(actor=actor, action="invitation.revoked", target=invitation, changes={})
+    return invitation
+
+
+def _owner_count(organisation_id: int) -> int:
+    return Membership.objects.filter(organisation_id=organisation_id, role=MembershipRole.OWNER).count()
+
+
+def membership_set_role(*, actor: User, membership: Membership, role: str) -> Membership:
+    if role not in MembershipRole.values:
+        raise ValidationError({"role": _("Unknown role.")})
+    with transaction.atomic():
+        membership = Membership.objects.select_for_update().select_related("organisation").get(pk=membership.pk)
+        if not is_owner(actor, membership.organisation):
+            raise PermissionDenied(_("Only an owner of the organisation can change roles."))
+        if membership.role == role:
+            return membership
+        # Lock the organisation's owner rows so two demotions cannot leave it with no owner.
+        list(Membership.objects.select_for_update().filter(organisation_id=membership.organisation_id,
+                                                           role=MembershipRole.OWNER))
+        if membership.role == MembershipRole.OWNER and _owner_count(membership.organisation_id) <= 1:
+            raise ValidationError(_("An organisation must keep at least one owner."))
+        old = membership.role
+        membership.role = role
+        membership.save(update_fields=["role"])
+        audit_record(actor=actor, action="membership.role_changed", target=membership,
+                     changes={"role": [old, role], "organisation_id": membership.organisation_id})
+    return membership
+
+
+def membership_remove(*, actor: User, membership: Membership) -> None:
+    with transaction.atomic():
+        membership = Membership.objects.select_for_update().select_related("organisation").get(pk=membership.pk)
+        leaving_self = membership.user_id == actor.pk
+        if not leaving_self and not is_owner(actor, membership.organisation):
+            raise PermissionDenied(_("Only an owner of the organisation can remove members."))
+        list(Membership.objects.select_for_update().filter(organisation_id=membership.organisation_id,
+                                                           role=MembershipRole.OWNER))
+        if membership.role == MembershipRole.OWNER and _owner_count(membership.organisation_id) <= 1:
+            raise ValidationError(_("An organisation must keep at least one owner."))
+        audit_record(actor=actor, action="membership.removed", target=membership,
+                     changes={"organisation_id": membership.organisation_id, "user_id": membership.user_id})
+        membership.delete()

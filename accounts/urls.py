@@ -1,0 +1,22 @@
+from django.urls import path
+
+from . import views
+
+app_name = "accounts"
+
+urlpatterns = [
+    path("organisations/", views.organisation_list, name="organisation_list"),
+    path("organisations/new/", views.organisation_create, name="organisation_create"),
+    path("organisations/<int:pk>/", views.organisation_detail, name="organisation_detail"),
+    path("organisations/<int:pk>/edit/", views.organisation_edit, name="organisation_edit"),
+    path("organisations/<int:pk>/invitations/", views.invitation_create, name="invitation_create"),
+    path("organisations/<int:pk>/invitations/<int:invitation_pk>/revoke/", views.invitation_revoke,
+         name="invitation_revoke"),
+    path("organisations/<int:pk>/members/<int:membership_pk>/role/", views.membership_role, name="membership_role"),
+    path("organisations/<int:pk>/members/<int:membership_pk>/remove/", views.membership_remove,
+         name="membership_remove"),
+    path("invitations/<str:token>/", views.invitation_accept, name="invitation_accept"),
+    path("me/privacy/", views.privacy_index, name="privacy"),
+    path("me/privacy/export/", views.privacy_export, name="privacy_export"),
+    path("me/privacy/erase/", views.privacy_erase, name="privacy_erase"),
+]

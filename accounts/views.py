@@ -1,0 +1,168 @@
+import json
+
+from django.contrib import messages
+from django.contrib.auth import logout
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from portal.forms import apply_validation_error
+
+from . import privacy, selectors, services
+from .forms import EraseAccountForm, InvitationForm, MembershipRoleForm, OrganisationForm
+from .models import MembershipRole
+from .permissions import is_owner
+
+
+@login_required
+def organisation_list(request):
+    organisations = selectors.organisations_for(request.user)
+    return render(request, "accounts/organisation_list.html", {"organisations": organisations})
+
+
+@login_required
+def organisation_create(request):
+    form = OrganisationForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            org = services.organisation_create(actor=request.user, data=form.cleaned_data)
+        except ValidationError as exc:
+            apply_validation_error(form, exc)
+        else:
+            messages.success(request, _("Organisation %(name)s registered.") % {"name": org.legal_name})
+            return redirect("dashboard")
+    return render(request, "accounts/organisation_form.html", {"form": form, "creating": True})
+
+
+@login_required
+def organisation_detail(request, pk):
+    org = selectors.organisation_for_member(request.user, pk)
+    context = {
+        "organisation": org,
+        "members": selectors.organisation_members(org),
+        "invitations": selectors.organisation_open_invitations(org),
+        "is_owner": is_owner(request.user, org),
+        "invite_form": InvitationForm(),
+        "role_choices": MembershipRole.choices,
+    }
+    return render(request, "accounts/organisation_detail.html", context)
+
+
+@login_required
+def organisation_edit(request, pk):
+    org = selectors.organisation_for_member(request.user, pk)
+    if not is_owner(request.user, org):
+        raise PermissionDenied
+    form = OrganisationForm(request.POST or None, instance=org)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.organisation_update(actor=request.user, organisation=org, data=form.cleaned_data)
+        except ValidationError as exc:
+            apply_validation_error(form, exc)
+        else:
+            messages.success(request, _("Organisation updated."))
+            return redirect(org.get_absolute_url())
+    return render(request, "accounts/organisation_form.html", {"form": form, "organisation": org})
+
+
+@login_required
+@require_POST
+def invitation_create(request, pk):
+    org = selectors.organisation_for_member(request.user, pk)
+    form = InvitationForm(request.POST)
+    if form.is_valid():
+        try:
+            services.invitation_create(actor=request.user, organisation=org, **form.cleaned_data)
+        except ValidationError as exc:
+            for message in exc.messages:
+                messages.error(request, message)
+        else:
+            messages.success(request, _("Invitation sent to %(email)s.") % {"email": form.cleaned_data["email"]})
+    else:
+        for errors in form.errors.values():
+            for message in errors:
+                messages.error(request, message)
+    return redirect(org.get_absolute_url())
+
+
+@login_required
+@require_POST
+def invitation_revoke(request, pk, invitation_pk):
+    org = selectors.organisation_for_member(request.user, pk)
+    invitation = selectors.invitation_in_organisation(org, invitation_pk)
+    services.invitation_revoke(actor=request.user, invitation=invitation)
+    messages.success(request, _("Invitation revoked."))
+    return redirect(org.get_absolute_url())
+
+
+@login_required
+def invitation_accept(request, token):
+    if request.method == "POST":
+        try:
+            membership = services.invitation_accept(actor=request.user, token=token)
+        except ValidationError as exc:
+            messages.error(request, " ".join(exc.messages))
+            return redirect("dashboard")
+        messages.success(request, _("You joined %(name)s.") % {"name": membership.organisation.legal_name})
+        return redirect(membership.organisation.get_absolute_url())
+    return render(request, "accounts/invitation_accept.html", {"token": token})
+
+
+@login_required
+@require_POST
+def membership_role(request, pk, membership_pk):
+    org = selectors.organisation_for_member(request.user, pk)
+    membership = selectors.membership_in_organisation(org, membership_pk)
+    form = MembershipRoleForm(request.POST)
+    if form.is_valid():
+        try:
+            services.membership_set_role(actor=request.user, membership=membership, role=form.cleaned_data["role"])
+        except ValidationError as exc:
+            messages.error(request, " ".join(exc.messages))
+        else:
+            messages.success(request, _("Role updated."))
+    return redirect(org.get_absolute_url())
+
+
+@login_required
+@require_POST
+def membership_remove(request, pk, membership_pk):
+    org = selectors.organisation_for_member(request.user, pk)
+    membership = selectors.membership_in_organisation(org, membership_pk)
+    try:
+        services.membership_remove(actor=request.user, membership=membership)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+        return redirect(org.get_absolute_url())
+    if membership.user_id == request.user.pk:
+        messages.success(request, _("You left %(name)s.") % {"name": org.legal_name})
+        return redirect("dashboard")
+    messages.success(request, _("Member removed."))
+    return redirect(org.get_absolute_url())
+
+
+@login_required
+def privacy_index(request):
+    return render(request, "accounts/privacy.html", {"erase_form": EraseAccountForm()})
+
+
+@login_required
+def privacy_export(request):
+    data = privacy.user_export_data(user=request.user)
+    response = HttpResponse(json.dumps(data, indent=2, ensure_ascii=False), content_type="application/json")
+    response["Content-Disposition"] = 'attachment; filename="my-data.json"'
+    return response
+
+
+@login_required
+def privacy_erase(request):
+    form = EraseAccountForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        privacy.user_erase(actor=request.user, user=request.user)
+        logout(request)
+        messages.success(request, _("Your personal data was erased and you were signed out."))
+        return redirect("home")
+    return render(request, "accounts/privacy.html", {"erase_form": form})

@@ -1,0 +1,16 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class ComplianceConfig(AppConfig):
+    name = "compliance"
+    verbose_name = _("Compliance and audit")
+
+    def ready(self):
+        from django.core import checks
+
+        try:
+            from .ai_act.checks import check_rulesets
+        except ImportError:  # the rules engine is optional while it is being built
+            return
+        checks.register(check_rulesets, "compliance")

@@ -1,0 +1,132 @@
+"""The audit trail: append events inside the caller's transaction, verify the chain.
+
+Every state-changing service calls `audit_record` inside its own `transaction.atomic()` block,
+so an event exists exactly when the change it describes was committed."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from datetime import datetime
+from datetime import timezone as dt_timezone
+from typing import Any
+
+from django.db import models, transaction
+from django.utils import timezone
+
+from portal.request_context import current_request
+
+from .models import AuditChainHead, AuditEvent, AuditEventContext
+
+GENESIS_HASH = "0" * 64
+
+
+def _json_default(value: Any):
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    if isinstance(value, set | frozenset):
+        return sorted(value)
+    return str(value)
+
+
+def canonical_changes(changes: dict | None) -> dict:
+    """Round-trip through JSON so what is hashed is exactly what the database stores."""
+    return json.loads(json.dumps(changes or {}, default=_json_default, sort_keys=True))
+
+
+def compute_hash(*, seq: int, created_at: datetime, actor_id: int | None, action: str, object_type: str,
+                 object_id: str, changes: dict, request_id: str, prev_hash: str) -> str:
+    payload = {
+        "seq": seq,
+        "created_at": created_at.astimezone(dt_timezone.utc).isoformat(timespec="microseconds"),
+        "actor_id": actor_id,
+        "action": action,
+        "object_type": object_type,
+        "object_id": str(object_id),
+        "changes": changes,
+        "request_id": request_id,
+        "prev_hash": prev_hash,
+    }
+    blob = json.dumps(payload, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(blob.encode("utf-8")).hexdigest()
+
+
+def object_label(target: models.Model | tuple[str, str]) -> tuple[str, str]:
+    if isinstance(target, tuple):
+        return target
+    meta = target._meta
+    return f"{meta.app_label}.{meta.model_name}", str(target.pk)
+
+
+def audit_record(*, actor, action: str, target: models.Model | tuple[str, str],
+                 changes: dict | None = None) -> AuditEvent:
+    """Append one event to the chain. Must run inside the caller's atomic block."""
+    with transaction.atomic():
+        head, _ = AuditChainHead.objects.select_for_update().get_or_create(id=1)
+        object_type, object_id = object_label(target)
+        info = current_request()
+        actor_id = getattr(actor, "pk", None) if actor is not None else None
+        # Truncate to microseconds and pin UTC so the hash is reproducible from the stored row.
+        created_at = timezone.now().astimezone(dt_timezone.utc)
+        data = canonical_changes(changes)
+        seq = head.seq + 1
+        digest = compute_hash(seq=seq, created_at=created_at, actor_id=actor_id, action=action,
+                              object_type=object_type, object_id=object_id, changes=data,
+                              request_id=info.request_id, prev_hash=head.head_hash)
+        event = AuditEvent.objects.create(
+            seq=seq, created_at=created_at, actor_id=actor_id, action=action, object_type=object_type,
+            object_id=object_id, changes=data, request_id=info.request_id, prev_hash=head.head_hash,
+            hash=digest,
+        )
+        if info.ip:
+            AuditEventContext.objects.create(event=event, ip_address=info.ip)
+        head.seq = seq
+        head.head_hash = digest
+        head.save(update_fields=["seq", "head_hash"])
+    return event
+
+
+@dataclass(frozen=True)
+class ChainVerification:
+    ok: bool
+    count: int
+    head_hash: str
+    first_bad_seq: int | None = None
+    reason: str = ""
+
+
+def verify_chain(*, batch_size: int = 2000) -> ChainVerification:
+    """Walk the chain in order, recomputing every hash; stop at the first broken link."""
+    prev = GENESIS_HASH
+    expected_seq = 1
+    count = 0
+    queryset = AuditEvent.objects.order_by("seq").values_list(
+        "seq", "created_at", "actor_id", "action", "object_type", "object_id", "changes",
+        "request_id", "prev_hash", "hash",
+    )
+    for row in queryset.iterator(chunk_size=batch_size):
+        seq, created_at, actor_id, action, object_type, object_id, changes, request_id, prev_hash, digest = row
+        if seq != expected_seq:
+            return ChainVerification(False, count, prev, seq, f"expected event #{expected_seq}, found #{seq}")
+        if prev_hash != prev:
+            return ChainVerification(False, count, prev, seq, "previous-hash link does not match")
+        recomputed = compute_hash(seq=seq, created_at=created_at, actor_id=actor_id, action=action,
+                                  object_type=object_type, object_id=object_id, changes=changes,
+                                  request_id=request_id, prev_hash=prev_hash)
+        if recomputed != digest:
+            return ChainVerification(False, count, prev, seq, "content does not match its hash")
+        prev = digest
+        expected_seq += 1
+        count += 1
+    head = AuditChainHead.objects.filter(id=1).first()
+    if head is not None and (head.seq != count or head.head_hash != prev):
+        return ChainVerification(False, count, prev, count + 1, "events are missing after the last one")
+    return ChainVerification(True, count, prev)
+
+
+def events_for(target: models.Model | tuple[str, str]):
+    object_type, object_id = object_label(target)
+    return AuditEvent.objects.filter(object_type=object_type, object_id=object_id).order_by("seq")
