@@ -61,3 +61,79 @@ class AuditEventContext(models.Model):
     event = models.OneToOneField(AuditEvent, on_delete=models.DO_NOTHING, db_constraint=False,
                                  primary_key=True, related_name="context")
     ip_address = models.GenericIPAddressField(null=True, blank=True)
+
+
+class RiskAssessment(models.Model):
+    """The EU AI Act assessment of one application: answers, the rule set used, and the result.
+
+    The rule-set version and the SHA-256 of its file are stored so that the result can be reproduced,
+    and re-evaluated later against another rule set without rewriting history."""
+
+    application = models.OneToOneField("allocations.Application", on_delete=models.CASCADE,
+                                       related_name="risk_assessment")
+    ruleset_version = models.CharField(max_length=40)
+    ruleset_sha256 = models.CharField(max_length=64)
+    answers = models.JSONField(default=dict, blank=True)
+    result = models.JSONField(default=dict, blank=True)
+    classification = models.CharField(max_length=30, blank=True, db_index=True)
+    needs_ethics_review = models.BooleanField(default=False)
+    prohibited = models.BooleanField(default=False)
+    complete = models.BooleanField(default=False)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("AI Act risk assessment")
+        verbose_name_plural = _("AI Act risk assessments")
+
+    def __str__(self):
+        return f"{self.application_id}: {self.classification or 'incomplete'}"
+
+
+class EthicsStatus(models.TextChoices):
+    PENDING = "pending", _("Awaiting ethics review")
+    AUTO_CLEARED = "auto_cleared", _("Cleared automatically")
+    CLEARED = "cleared", _("Cleared")
+    CLEARED_WITH_CONDITIONS = "cleared_with_conditions", _("Cleared with conditions")
+    REFUSED = "refused", _("Refused")
+
+
+class EthicsReview(models.Model):
+    application = models.OneToOneField("allocations.Application", on_delete=models.CASCADE,
+                                       related_name="ethics_review")
+    status = models.CharField(max_length=30, choices=EthicsStatus.choices, default=EthicsStatus.PENDING,
+                              db_index=True)
+    triggers = models.JSONField(default=list, blank=True,
+                                help_text=_("Why ethics review is needed, each with the rule it cites."))
+    reasons = models.TextField(blank=True)
+    decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
+                                   related_name="+")
+    decided_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("ethics review")
+        verbose_name_plural = _("ethics reviews")
+        constraints = [models.CheckConstraint(condition=models.Q(status__in=EthicsStatus.values),
+                                              name="ethics_status_valid")]
+
+    def __str__(self):
+        return f"{self.application_id}: {self.status}"
+
+    @property
+    def is_cleared(self) -> bool:
+        return self.status in {EthicsStatus.AUTO_CLEARED, EthicsStatus.CLEARED,
+                               EthicsStatus.CLEARED_WITH_CONDITIONS}
+
+
+class EthicsCondition(models.Model):
+    review = models.ForeignKey(EthicsReview, on_delete=models.CASCADE, related_name="conditions")
+    text = models.TextField()
+    acknowledged_at = models.DateTimeField(null=True, blank=True)
+    acknowledged_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
+                                        related_name="+")
+
+    class Meta:
+        ordering = ["pk"]
+
+    def __str__(self):
+        return self.text[:60]
