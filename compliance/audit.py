@@ -8,8 +8,7 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass
-from datetime import datetime
-from datetime import timezone as dt_timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from django.db import models, transaction
@@ -41,7 +40,7 @@ def compute_hash(*, seq: int, created_at: datetime, actor_id: int | None, action
                  object_id: str, changes: dict, request_id: str, prev_hash: str) -> str:
     payload = {
         "seq": seq,
-        "created_at": created_at.astimezone(dt_timezone.utc).isoformat(timespec="microseconds"),
+        "created_at": created_at.astimezone(UTC).isoformat(timespec="microseconds"),
         "actor_id": actor_id,
         "action": action,
         "object_type": object_type,
@@ -70,7 +69,7 @@ def audit_record(*, actor, action: str, target: models.Model | tuple[str, str],
         info = current_request()
         actor_id = getattr(actor, "pk", None) if actor is not None else None
         # Truncate to microseconds and pin UTC so the hash is reproducible from the stored row.
-        created_at = timezone.now().astimezone(dt_timezone.utc)
+        created_at = timezone.now().astimezone(UTC)
         data = canonical_changes(changes)
         seq = head.seq + 1
         digest = compute_hash(seq=seq, created_at=created_at, actor_id=actor_id, action=action,

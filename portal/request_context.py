@@ -12,7 +12,7 @@ class RequestInfo:
     ip: str | None = None
 
 
-_current: ContextVar[RequestInfo] = ContextVar("aif_request", default=RequestInfo())
+_current: ContextVar[RequestInfo] = ContextVar("aif_request", default=RequestInfo())  # noqa: B039 (frozen)
 
 
 def bind_request(*, request_id: str, ip: str | None):

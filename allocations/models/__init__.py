@@ -1,4 +1,12 @@
-from .allocation import Allocation, AllocationQuota, AllocationStatus, ChangeKind, ChangeRequest, ChangeStatus, SyncState
+from .allocation import (
+    Allocation,
+    AllocationQuota,
+    AllocationStatus,
+    ChangeKind,
+    ChangeRequest,
+    ChangeStatus,
+    SyncState,
+)
 from .applications import (
     Application,
     ApplicationStatus,

@@ -2,7 +2,7 @@
 
 import datetime
 
-from django.core.validators import MinValueValidator, RegexValidator
+from django.core.validators import RegexValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -42,7 +42,7 @@ class Site(models.Model):
     slurm_backend = models.CharField(_("Slurm backend"), max_length=12, choices=SlurmBackendKind.choices,
                                      default=SlurmBackendKind.RECORD)
     backend_options = models.JSONField(_("backend options"), default=dict, blank=True,
-                                       help_text=_("Connection settings, e.g. {\"base_url\": ..., \"jwt_key_file\": ...}"))
+                                       help_text=_("Connection settings as JSON."))
     is_active = models.BooleanField(_("active"), default=True)
 
     class Meta:

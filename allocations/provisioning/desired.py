@@ -1,0 +1,129 @@
+"""What Slurm should hold (Desired*) and what it was seen to hold (ActualAccount).
+
+Plain frozen dataclasses, validated on construction so that nothing hostile can be planned.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+
+from .validation import (
+    validate_account_name,
+    validate_cluster_name,
+    validate_limits,
+    validate_minutes,
+    validate_parent_name,
+    validate_qos_name,
+    validate_text,
+    validate_username,
+)
+
+TRES_CPU = "cpu"
+TRES_GPU = "gres/gpu"
+ROOT = "root"
+
+
+@dataclass(frozen=True, slots=True)
+class DesiredParent:
+    """Grouping account (one per organisation) directly under ``root``."""
+
+    cluster: str
+    name: str
+    description: str
+    organization: str
+
+    def __post_init__(self) -> None:
+        validate_cluster_name(self.cluster)
+        validate_account_name(self.name)
+        validate_text(self.description, "description")
+        validate_text(self.organization, "organization")
+
+
+@dataclass(frozen=True, slots=True)
+class DesiredAccount:
+    """One allocation on one cluster.
+
+    ``blocked`` means GrpSubmitJobs=0: not started yet, suspended, expired or revoked; the account
+    and its usage stay for accounting. ``qos=None`` leaves the association's QOS alone.
+    """
+
+    cluster: str
+    name: str
+    parent: str
+    description: str
+    organization: str
+    gpu_minutes: int
+    cpu_minutes: int
+    blocked: bool
+    users: frozenset[str] = frozenset()
+    qos: str | None = None
+
+    def __post_init__(self) -> None:
+        validate_cluster_name(self.cluster)
+        validate_account_name(self.name)
+        validate_parent_name(self.parent)
+        validate_text(self.description, "description")
+        validate_text(self.organization, "organization")
+        validate_minutes(self.gpu_minutes, "gpu_minutes")
+        validate_minutes(self.cpu_minutes, "cpu_minutes")
+        if not isinstance(self.blocked, bool):
+            raise TypeError("blocked must be a bool")
+        if isinstance(self.users, str):
+            raise TypeError("users must be a collection of user names, not a string")
+        users = frozenset(self.users)
+        for user in users:
+            validate_username(user)
+        object.__setattr__(self, "users", users)  # accept any iterable, store a frozenset
+        if self.qos is not None:
+            validate_qos_name(self.qos)
+
+    @property
+    def limits(self) -> dict[str, int]:
+        """GrpTRESMins as sacctmgr names the TRES."""
+        return {TRES_CPU: self.cpu_minutes, TRES_GPU: self.gpu_minutes}
+
+
+@dataclass(frozen=True, slots=True)
+class ActualAccount:
+    """An account association as read back from Slurm (not validated: Slurm may hold anything)."""
+
+    cluster: str
+    name: str
+    parent: str
+    limits: Mapping[str, int] = field(default_factory=dict, hash=False)
+    grp_submit_jobs: int | None = None
+    users: frozenset[str] = frozenset()
+    qos: frozenset[str] = frozenset()
+    default_qos: str | None = None
+
+    @property
+    def blocked(self) -> bool:
+        return self.grp_submit_jobs == 0
+
+
+@dataclass(frozen=True, slots=True)
+class QosSpec:
+    """A QOS per access mode with per-job limits (QOS are global in slurmdbd, not per cluster)."""
+
+    name: str
+    description: str
+    max_tres_per_job: Mapping[str, int] = field(default_factory=dict, hash=False)
+    max_wall_minutes: int | None = None
+    priority: int = 0
+
+    def __post_init__(self) -> None:
+        validate_qos_name(self.name)
+        validate_text(self.description, "description")
+        validate_limits(self.max_tres_per_job)
+        if self.max_wall_minutes is not None:
+            validate_minutes(self.max_wall_minutes, "max_wall_minutes")
+        validate_minutes(self.priority, "priority")
+
+
+Desired = DesiredAccount | DesiredParent
+
+
+def desired_users(users: Iterable[str]) -> frozenset[str]:
+    """Validate a user list once (handy for callers building many DesiredAccounts)."""
+    return frozenset(validate_username(u) for u in users)

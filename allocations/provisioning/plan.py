@@ -1,0 +1,276 @@
+"""Pure planning: the smallest list of changes that turns the actual state into the desired one.
+
+No I/O here. Accounts that Slurm holds but nobody desires are left alone on purpose (they are
+removed only after the retention period, by someone else); user associations of a managed
+account that are not desired are removed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+
+from .desired import ROOT, ActualAccount, Desired, DesiredAccount, DesiredParent
+from .errors import SlurmValueError
+from .validation import (
+    validate_account_name,
+    validate_cluster_name,
+    validate_limits,
+    validate_minutes,
+    validate_parent_name,
+    validate_qos_name,
+    validate_text,
+    validate_username,
+)
+
+__all__ = [
+    "AddAccount",
+    "AddParent",
+    "AddUser",
+    "Change",
+    "RemoveUser",
+    "SetBlocked",
+    "SetLimits",
+    "SetParent",
+    "SetQos",
+    "plan_changes",
+]
+
+
+@dataclass(frozen=True, slots=True)
+class AddParent:
+    cluster: str
+    name: str
+    description: str
+    organization: str
+
+    def __post_init__(self) -> None:
+        validate_cluster_name(self.cluster)
+        validate_account_name(self.name)
+        validate_text(self.description, "description")
+        validate_text(self.organization, "organization")
+
+    def describe(self) -> str:
+        return f"{self.cluster}: add parent account {self.name}"
+
+
+@dataclass(frozen=True, slots=True)
+class AddAccount:
+    """A new account association, created with its limits, block and QOS in one go."""
+
+    cluster: str
+    name: str
+    parent: str
+    description: str
+    organization: str
+    gpu_minutes: int
+    cpu_minutes: int
+    blocked: bool
+    qos: str | None = None
+
+    def __post_init__(self) -> None:
+        validate_cluster_name(self.cluster)
+        validate_account_name(self.name)
+        validate_parent_name(self.parent)
+        validate_text(self.description, "description")
+        validate_text(self.organization, "organization")
+        validate_minutes(self.gpu_minutes, "gpu_minutes")
+        validate_minutes(self.cpu_minutes, "cpu_minutes")
+        if self.qos is not None:
+            validate_qos_name(self.qos)
+
+    @property
+    def limits(self) -> tuple[tuple[str, int], ...]:
+        return validate_limits({"cpu": self.cpu_minutes, "gres/gpu": self.gpu_minutes})
+
+    def describe(self) -> str:
+        state = " blocked" if self.blocked else ""
+        return (
+            f"{self.cluster}: add account {self.name} under {self.parent} "
+            f"(gpu {self.gpu_minutes} min, cpu {self.cpu_minutes} min{state})"
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class SetParent:
+    cluster: str
+    name: str
+    parent: str
+
+    def __post_init__(self) -> None:
+        validate_cluster_name(self.cluster)
+        validate_account_name(self.name)
+        validate_parent_name(self.parent)
+
+    def describe(self) -> str:
+        return f"{self.cluster}: move account {self.name} under {self.parent}"
+
+
+@dataclass(frozen=True, slots=True)
+class SetLimits:
+    """Full GrpTRESMins to set; a value of -1 clears a TRES limit nobody asked for."""
+
+    cluster: str
+    name: str
+    limits: tuple[tuple[str, int], ...]
+
+    def __post_init__(self) -> None:
+        validate_cluster_name(self.cluster)
+        validate_account_name(self.name)
+        object.__setattr__(self, "limits", validate_limits(self.limits))
+
+    def describe(self) -> str:
+        text = ",".join(f"{k}={v}" for k, v in self.limits)
+        return f"{self.cluster}: set GrpTRESMins of {self.name} to {text}"
+
+
+@dataclass(frozen=True, slots=True)
+class SetBlocked:
+    """blocked=True: GrpSubmitJobs=0 (new jobs refused); False: clear GrpSubmitJobs."""
+
+    cluster: str
+    name: str
+    blocked: bool
+
+    def __post_init__(self) -> None:
+        validate_cluster_name(self.cluster)
+        validate_account_name(self.name)
+
+    def describe(self) -> str:
+        return f"{self.cluster}: {'block' if self.blocked else 'unblock'} account {self.name}"
+
+
+@dataclass(frozen=True, slots=True)
+class SetQos:
+    """QOS list = [qos] and DefaultQOS = qos."""
+
+    cluster: str
+    name: str
+    qos: str
+
+    def __post_init__(self) -> None:
+        validate_cluster_name(self.cluster)
+        validate_account_name(self.name)
+        validate_qos_name(self.qos)
+
+    def describe(self) -> str:
+        return f"{self.cluster}: set QOS of {self.name} to {self.qos}"
+
+
+@dataclass(frozen=True, slots=True)
+class AddUser:
+    cluster: str
+    account: str
+    user: str
+
+    def __post_init__(self) -> None:
+        validate_cluster_name(self.cluster)
+        validate_account_name(self.account)
+        validate_username(self.user)
+
+    def describe(self) -> str:
+        return f"{self.cluster}: add user {self.user} to {self.account}"
+
+
+@dataclass(frozen=True, slots=True)
+class RemoveUser:
+    cluster: str
+    account: str
+    user: str
+
+    def __post_init__(self) -> None:
+        validate_cluster_name(self.cluster)
+        validate_account_name(self.account)
+        validate_username(self.user)
+
+    def describe(self) -> str:
+        return f"{self.cluster}: remove user {self.user} from {self.account}"
+
+
+Change = AddParent | AddAccount | SetParent | SetLimits | SetBlocked | SetQos | AddUser | RemoveUser
+
+# Apply order: parents before children, moves before limit changes, removals last.
+KIND_ORDER: dict[type, int] = {
+    AddParent: 0,
+    AddAccount: 1,
+    SetParent: 2,
+    SetLimits: 3,
+    SetBlocked: 4,
+    SetQos: 5,
+    AddUser: 6,
+    RemoveUser: 7,
+}
+
+
+def change_sort_key(change: Change) -> tuple[int, str, str, str]:
+    name = change.account if isinstance(change, AddUser | RemoveUser) else change.name
+    user = change.user if isinstance(change, AddUser | RemoveUser) else ""
+    return (KIND_ORDER[type(change)], change.cluster, name, user)
+
+
+def _index(desired: Iterable[Desired]) -> dict[tuple[str, str], Desired]:
+    seen: dict[tuple[str, str], Desired] = {}
+    for item in desired:
+        if not isinstance(item, DesiredAccount | DesiredParent):
+            raise SlurmValueError(f"not a desired account or parent: {item!r}")
+        key = (item.cluster, item.name)
+        if key in seen:
+            raise SlurmValueError(f"{item.cluster}: account {item.name} is desired twice")
+        seen[key] = item
+    return seen
+
+
+def wanted_limits(desired: DesiredAccount, actual: ActualAccount) -> dict[str, int]:
+    """Desired GrpTRESMins plus -1 for any other TRES limit found on the association."""
+    wanted: dict[str, int] = {tres: -1 for tres in actual.limits}
+    wanted.update(desired.limits)
+    return wanted
+
+
+def plan_changes(
+    desired: Sequence[Desired],
+    actual: Mapping[str, Mapping[str, ActualAccount]],
+) -> list[Change]:
+    """Changes turning ``actual`` (cluster -> account name -> ActualAccount) into ``desired``."""
+    index = _index(desired)
+    changes: list[Change] = []
+    for (cluster, name), item in index.items():
+        have = actual.get(cluster, {})
+        current = have.get(name)
+        if isinstance(item, DesiredParent):
+            if current is None:
+                changes.append(AddParent(cluster, name, item.description, item.organization))
+            elif current.parent != ROOT:
+                changes.append(SetParent(cluster, name, ROOT))
+            continue
+
+        parent_known = (
+            item.parent == ROOT or (cluster, item.parent) in index or item.parent in have
+        )
+        if not parent_known:
+            raise SlurmValueError(
+                f"{cluster}: parent {item.parent} of {name} is neither desired nor present in Slurm"
+            )
+        if current is None:
+            changes.append(
+                AddAccount(
+                    cluster, name, item.parent, item.description, item.organization,
+                    item.gpu_minutes, item.cpu_minutes, item.blocked, item.qos,
+                )
+            )
+            changes.extend(AddUser(cluster, name, user) for user in item.users)
+            continue
+
+        if current.parent != item.parent:
+            changes.append(SetParent(cluster, name, item.parent))
+        if dict(current.limits) != item.limits:
+            changes.append(SetLimits(cluster, name, tuple(wanted_limits(item, current).items())))
+        want_submit = 0 if item.blocked else None
+        if current.grp_submit_jobs != want_submit:
+            changes.append(SetBlocked(cluster, name, item.blocked))
+        if item.qos is not None and (current.qos != {item.qos} or current.default_qos != item.qos):
+            changes.append(SetQos(cluster, name, item.qos))
+        changes.extend(AddUser(cluster, name, u) for u in item.users - current.users)
+        changes.extend(RemoveUser(cluster, name, u) for u in current.users - item.users)
+    changes.sort(key=change_sort_key)
+    return changes

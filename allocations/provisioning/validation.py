@@ -1,0 +1,131 @@
+"""Strict validation of every value that can reach a sacctmgr argument, a load file or a REST body.
+
+The patterns are deliberately narrower than what Slurm accepts: sacctmgr lower-cases account and
+QOS names and descriptions, splits lists on ``,``, load files on ``:`` and quote with ``'``, and
+parses ``key=value`` pairs, so anything outside a plain charset is refused instead of escaped.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterable, Mapping
+
+from .errors import SlurmValueError
+
+__all__ = [
+    "MAX_MINUTES",
+    "SlurmValueError",
+    "sanitize_text",
+    "validate_account_name",
+    "validate_cluster_name",
+    "validate_limits",
+    "validate_minutes",
+    "validate_parent_name",
+    "validate_qos_name",
+    "validate_text",
+    "validate_username",
+]
+
+ACCOUNT_RE = re.compile(r"[a-z][a-z0-9_]{0,33}")
+CLUSTER_RE = re.compile(r"[a-z][a-z0-9_-]{0,39}")
+USERNAME_RE = re.compile(r"[a-z_][a-z0-9_-]{0,31}")
+QOS_RE = re.compile(r"[a-z][a-z0-9_-]{0,39}")
+TRES_RE = re.compile(r"[a-z]+(?:/[a-z0-9_]+)?")
+# Free text (description, organization): no ; = ' " : , newline, no leading dash or blank.
+_TEXT_CHARS = r"A-Za-z0-9 ._()/+&@-"
+TEXT_RE = re.compile(rf"[A-Za-z0-9](?:[{_TEXT_CHARS}]*[A-Za-z0-9._()/+&@-])?")
+TEXT_MAX = {"description": 200, "organization": 100}
+# Slurm stores TRES minutes as uint64 with INFINITE/NO_VAL at the top: stay far below.
+MAX_MINUTES = 10**12
+RESERVED_ACCOUNTS = frozenset({"root"})
+
+
+def _show(value: object) -> str:
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def _check(pattern: re.Pattern[str], value: object, what: str, rule: str) -> str:
+    if not isinstance(value, str):
+        raise SlurmValueError(f"{what} must be a string, got {type(value).__name__}")
+    if pattern.fullmatch(value):
+        return value
+    if value.lower() != value and pattern.fullmatch(value.lower()):
+        # sacctmgr would lower-case it and silently merge it with another name
+        raise SlurmValueError(f"{what} {_show(value)} must be lower-case ({rule})")
+    raise SlurmValueError(f"{what} {_show(value)} is not allowed ({rule})")
+
+
+def validate_account_name(value: object) -> str:
+    name = _check(ACCOUNT_RE, value, "account name", "a-z first, then a-z 0-9 _, at most 34")
+    if name in RESERVED_ACCOUNTS:
+        raise SlurmValueError(f"account name {name!r} is reserved")
+    return name
+
+
+def validate_parent_name(value: object) -> str:
+    """A parent is a portal account or Slurm's ``root``."""
+    if value == "root":
+        return "root"
+    return validate_account_name(value)
+
+
+def validate_cluster_name(value: object) -> str:
+    return _check(CLUSTER_RE, value, "cluster name", "a-z first, then a-z 0-9 _ -, at most 40")
+
+
+def validate_username(value: object) -> str:
+    return _check(USERNAME_RE, value, "user name", "a-z or _ first, then a-z 0-9 _ -, at most 32")
+
+
+def validate_qos_name(value: object) -> str:
+    return _check(QOS_RE, value, "QOS name", "a-z first, then a-z 0-9 _ -, at most 40")
+
+
+def validate_text(value: object, field: str = "description") -> str:
+    max_len = TEXT_MAX.get(field, 200)
+    if not isinstance(value, str):
+        raise SlurmValueError(f"{field} must be a string, got {type(value).__name__}")
+    if len(value) > max_len:
+        raise SlurmValueError(f"{field} is longer than {max_len} characters")
+    if not TEXT_RE.fullmatch(value):
+        raise SlurmValueError(
+            f"{field} {_show(value)} is not allowed (letters, digits, space and . _ ( ) / + & @ -;"
+            " starting with a letter or digit; use sanitize_text())"
+        )
+    return value
+
+
+def validate_minutes(value: object, field: str = "minutes") -> int:
+    # bool is an int subclass: True minutes is a bug, not a quota
+    if not isinstance(value, int) or isinstance(value, bool):
+        raise SlurmValueError(f"{field} must be an integer, got {type(value).__name__}")
+    if not 0 <= value <= MAX_MINUTES:
+        raise SlurmValueError(f"{field} must be between 0 and {MAX_MINUTES}, got {value}")
+    return value
+
+
+def validate_limits(limits: Mapping[str, int] | Iterable[tuple[str, int]]) -> tuple[tuple[str, int], ...]:
+    """TRES-minute limits as sorted pairs; ``-1`` clears one TRES (sacctmgr's convention)."""
+    pairs = limits.items() if isinstance(limits, Mapping) else limits
+    out: dict[str, int] = {}
+    for tres, value in pairs:
+        _check(TRES_RE, tres, "TRES name", "like cpu or gres/gpu")
+        if value != -1:
+            validate_minutes(value, f"limit {tres}")
+        out[tres] = value
+    return tuple(sorted(out.items()))
+
+
+def sanitize_text(value: str, field: str = "description") -> str:
+    """Turn arbitrary user text into something validate_text() accepts (for callers, not backends).
+
+    Accents are folded ("Université de Liège" -> "Universite de Liege"), every other refused
+    character becomes a space, and the result is trimmed to the field's length.
+    """
+    folded = unicodedata.normalize("NFKD", value).encode("ascii", "ignore").decode("ascii")
+    cleaned = re.sub(rf"[^{_TEXT_CHARS}]", " ", folded)
+    cleaned = re.sub(r"\s+", " ", cleaned)
+    cleaned = re.sub(r"^[^A-Za-z0-9]+", "", cleaned)[: TEXT_MAX.get(field, 200)].rstrip(" ")
+    return cleaned or "n/a"

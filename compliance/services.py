@@ -1,0 +1,234 @@
+"""AI Act assessments and the ethics review that gates every grant."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from accounts.roles import Role, has_role
+
+from .ai_act import engine
+from .ai_act.compute import GPU_PEAK_FLOPS, ComputeEstimate, ComputeInputs, estimate_compute
+from .audit import audit_record
+from .models import EthicsCondition, EthicsReview, EthicsStatus, RiskAssessment
+
+SENSITIVE_SECTORS = {"defence", "security"}
+
+
+def compute_for_application(application) -> ComputeEstimate | None:
+    """Both estimates for the request, plus earlier allocations of the same model lineage."""
+    resources = list(application.resources.select_related("site"))
+    gpu_hours = sum(r.gpu_hours for r in resources)
+    if not gpu_hours and not (application.parameter_count and application.training_tokens):
+        return None
+    # The hardware estimate sums per site, each with its own GPU's dense BF16 peak.
+    utilisation = getattr(settings, "AIF_COMPUTE_UTILISATION", 0.4)
+    hardware = sum(r.gpu_hours * 3600 * GPU_PEAK_FLOPS.get(r.site.gpu_model, GPU_PEAK_FLOPS["H100"]) * utilisation
+                   for r in resources)
+    effective_peak = hardware / (gpu_hours * 3600 * utilisation) if gpu_hours else GPU_PEAK_FLOPS["H100"]
+    inputs = ComputeInputs(
+        gpu_hours=float(gpu_hours), gpu_peak_flops=float(effective_peak), utilisation=utilisation,
+        parameters=application.parameter_count or None, training_tokens=application.training_tokens or None,
+        base_model_flop=application.base_model_flop or None, prior_lineage_flop=prior_lineage_flop(application),
+    )
+    ruleset = engine.load_ruleset(engine.DEFAULT_RULESET)
+    return estimate_compute(inputs, thresholds=ruleset.thresholds)
+
+
+def prior_lineage_flop(application) -> float:
+    """Cumulative compute (Art. 51(2)): earlier granted allocations declared as the same lineage."""
+    if not application.model_lineage:
+        return 0.0
+    from allocations.models import Application, ApplicationStatus
+
+    earlier = (Application.objects
+               .filter(organisation_id=application.organisation_id, model_lineage__iexact=application.model_lineage,
+                       status=ApplicationStatus.APPROVED)
+               .exclude(pk=application.pk)
+               .select_related("risk_assessment"))
+    total = 0.0
+    for other in earlier:
+        assessment = getattr(other, "risk_assessment", None)
+        if assessment and assessment.result.get("compute"):
+            total += float(assessment.result["compute"].get("estimate_flop") or 0)
+    return total
+
+
+def assessment_evaluate(*, application, answers: dict[str, Any], ruleset_version: str | None = None,
+                        language: str = "en") -> tuple[dict[str, Any], list[str]]:
+    """Pure preview: the result for these answers and the ids of questions still unanswered."""
+    ruleset = engine.load_ruleset(ruleset_version or engine.DEFAULT_RULESET)
+    cleaned = engine.clean_answers(ruleset, answers)
+    result = engine.classify(ruleset, cleaned, compute_for_application(application), language=language)
+    return result.to_dict(), engine.missing_answers(ruleset, cleaned)
+
+
+def assessment_save(*, actor, application, answers: dict[str, Any]) -> RiskAssessment:
+    """Store the applicant's answers with the rule-set version, its file hash and the result."""
+    from allocations.permissions import can_edit_application
+
+    if not can_edit_application(actor, application):
+        raise PermissionDenied(_("Only members of the applying organisation can answer while it is a draft."))
+    ruleset = engine.load_ruleset(engine.DEFAULT_RULESET)
+    try:
+        cleaned = engine.clean_answers(ruleset, answers)
+    except engine.AnswerError as exc:
+        raise ValidationError(exc.errors if hasattr(exc, "errors") else str(exc)) from exc
+    missing = engine.missing_answers(ruleset, cleaned)
+    result = engine.classify(ruleset, cleaned, compute_for_application(application)).to_dict()
+    with transaction.atomic():
+        assessment, _created = RiskAssessment.objects.select_for_update().get_or_create(
+            application=application,
+            defaults={"ruleset_version": ruleset.version, "ruleset_sha256": ruleset.sha256})
+        assessment.ruleset_version = ruleset.version
+        assessment.ruleset_sha256 = ruleset.sha256
+        assessment.answers = cleaned
+        assessment.result = result
+        assessment.classification = result["classification"] if not missing else ""
+        assessment.needs_ethics_review = bool(result["flags"].get("needs_ethics_review"))
+        assessment.prohibited = bool(result["flags"].get("prohibited"))
+        assessment.complete = not missing
+        assessment.save()
+        audit_record(actor=actor, action="risk_assessment.saved", target=application, changes={
+            "ruleset": ruleset.version, "ruleset_sha256": ruleset.sha256,
+            "classification": assessment.classification, "complete": assessment.complete})
+    return assessment
+
+
+def assessment_problems(application) -> list[str]:
+    assessment = RiskAssessment.objects.filter(application=application).first()
+    if assessment is None or not assessment.complete:
+        return [_("Complete the EU AI Act questionnaire.")]
+    return []
+
+
+def ethics_triggers(application) -> list[dict[str, str]]:
+    """Why an application needs an ethics officer, each reason citing the rule it comes from."""
+    triggers: list[dict[str, str]] = []
+    assessment = RiskAssessment.objects.filter(application=application).first()
+    if assessment is not None:
+        flags = assessment.result.get("flags", {})
+        for conclusion in assessment.result.get("conclusions", []):
+            if conclusion.get("code") and flags.get("needs_ethics_review"):
+                triggers.append({"code": f"ai_act:{conclusion['code']}", "rule": conclusion.get("article", ""),
+                                 "text": conclusion.get("title", "")})
+    if application.sector in SENSITIVE_SECTORS:
+        triggers.append({"code": f"sector:{application.sector}", "rule": "Reg. (EU) 2021/1173 Art. 16",
+                         "text": _("Sensitive sector: %(sector)s") % {"sector": application.get_sector_display()}})
+    if application.dual_use:
+        triggers.append({"code": "dual_use", "rule": "Horizon Europe ethics issues table: dual use",
+                         "text": _("The applicant declared a possible dual use.")})
+    if application.civilian_purpose is False:
+        triggers.append({"code": "not_civilian", "rule": "Reg. (EU) 2021/1173 Art. 16",
+                         "text": _("The applicant did not declare an exclusively civilian purpose.")})
+    for code, entry in sorted((application.ethics_issues or {}).items()):
+        if entry.get("answer"):
+            triggers.append({"code": f"ethics_issue:{code}", "rule": "Horizon Europe ethics issues table",
+                             "text": _("Ethics issue declared: %(issue)s") % {"issue": code.replace("_", " ")}})
+    return triggers
+
+
+AUTO_CLEARANCE_RULE = ("No AI Act duty needing review, no sensitive sector, no dual use and no ethics issue "
+                       "declared (portal ethics policy, automatic clearance).")
+
+
+def ethics_review_open(*, application) -> EthicsReview:
+    """At submission: queue for an ethics officer, or record an automatic clearance citing the rule."""
+    triggers = ethics_triggers(application)
+    with transaction.atomic():
+        review, created = EthicsReview.objects.select_for_update().get_or_create(application=application)
+        if not created and review.status not in (EthicsStatus.PENDING, EthicsStatus.AUTO_CLEARED):
+            return review  # a human decision stands until the application is resubmitted
+        review.triggers = triggers
+        review.status = EthicsStatus.PENDING if triggers else EthicsStatus.AUTO_CLEARED
+        review.reasons = "" if triggers else AUTO_CLEARANCE_RULE
+        review.decided_at = None if triggers else timezone.now()
+        review.decided_by = None
+        review.save()
+        audit_record(actor=None, action="ethics_review.opened" if triggers else "ethics_review.auto_cleared",
+                     target=application, changes={"status": review.status,
+                                                  "triggers": [t["code"] for t in triggers]})
+    return review
+
+
+def ethics_decide(*, actor, application, status: str, reasons: str = "",
+                  conditions: list[str] | None = None) -> EthicsReview:
+    if not has_role(actor, Role.ETHICS_OFFICER):
+        raise PermissionDenied(_("Only ethics officers decide on ethics reviews."))
+    conditions = [c.strip() for c in (conditions or []) if c and c.strip()]
+    if status not in (EthicsStatus.CLEARED, EthicsStatus.CLEARED_WITH_CONDITIONS, EthicsStatus.REFUSED):
+        raise ValidationError(_("Choose cleared, cleared with conditions or refused."))
+    if status == EthicsStatus.CLEARED_WITH_CONDITIONS and not conditions:
+        raise ValidationError({"conditions": _("State at least one condition.")})
+    if status == EthicsStatus.REFUSED and not reasons.strip():
+        raise ValidationError({"reasons": _("Give the reasons for the refusal.")})
+    if status != EthicsStatus.CLEARED_WITH_CONDITIONS and conditions:
+        raise ValidationError({"conditions": _("Conditions go with 'cleared with conditions' only.")})
+    with transaction.atomic():
+        review = EthicsReview.objects.select_for_update().filter(application=application).first()
+        if review is None or review.status != EthicsStatus.PENDING:
+            raise ValidationError(_("This application is not waiting for an ethics decision."))
+        assessment = RiskAssessment.objects.filter(application=application).first()
+        if status != EthicsStatus.REFUSED and assessment is not None and assessment.prohibited:
+            raise ValidationError(_("The assessment found a prohibited practice (AI Act Art. 5): it can only be "
+                                    "refused."))
+        review.status = status
+        review.reasons = reasons.strip()
+        review.decided_by = actor
+        review.decided_at = timezone.now()
+        review.save()
+        for text in conditions:
+            EthicsCondition.objects.create(review=review, text=text)
+        audit_record(actor=actor, action="ethics_review.decided", target=application,
+                     changes={"status": status, "conditions": len(conditions)})
+    return review
+
+
+def condition_acknowledge(*, actor, condition: EthicsCondition) -> EthicsCondition:
+    from allocations.permissions import is_applicant_member
+
+    application = condition.review.application
+    if not is_applicant_member(actor, application):
+        raise PermissionDenied(_("Only members of the applying organisation acknowledge conditions."))
+    with transaction.atomic():
+        cond = EthicsCondition.objects.select_for_update().get(pk=condition.pk)
+        if cond.acknowledged_at:
+            return cond
+        cond.acknowledged_at = timezone.now()
+        cond.acknowledged_by = actor
+        cond.save(update_fields=["acknowledged_at", "acknowledged_by"])
+        audit_record(actor=actor, action="ethics_condition.acknowledged", target=application,
+                     changes={"condition_id": cond.pk})
+    return cond
+
+
+def conditions_outstanding(application) -> int:
+    return EthicsCondition.objects.filter(review__application=application, acknowledged_at=None).count()
+
+
+def approval_blockers(application) -> list[str]:
+    """Ethics reasons an application cannot be approved; enforced by the approval service."""
+    blockers = []
+    assessment = RiskAssessment.objects.filter(application=application).first()
+    if assessment is None or not assessment.complete:
+        blockers.append(_("The AI Act assessment is incomplete."))
+    elif assessment.prohibited:
+        blockers.append(_("The AI Act assessment found a prohibited practice (Art. 5): compute cannot be granted."))
+    review = EthicsReview.objects.filter(application=application).first()
+    if review is None or review.status == EthicsStatus.PENDING:
+        blockers.append(_("The ethics review has not cleared this application yet."))
+    elif review.status == EthicsStatus.REFUSED:
+        blockers.append(_("The ethics review refused this application."))
+    return blockers
+
+
+def ethics_queue():
+    return (EthicsReview.objects.filter(status=EthicsStatus.PENDING)
+            .select_related("application__organisation", "application__risk_assessment")
+            .order_by("created_at"))
+
