@@ -74,8 +74,9 @@ class Application(models.Model):
     public_summary = models.TextField(_("public summary"), blank=True,
                                       help_text=_("Published on the portal if compute is granted."))
     sector = models.CharField(_("sector"), max_length=20, choices=Sector.choices, blank=True)
-    civilian_purpose = models.BooleanField(_("the project has an exclusively civilian purpose"), null=True)
-    dual_use = models.BooleanField(_("the results could have dual (civil and military) use"), null=True)
+    civilian_purpose = models.BooleanField(_("the project has an exclusively civilian purpose"), null=True,
+                                           blank=True)
+    dual_use = models.BooleanField(_("the results could have dual (civil and military) use"), null=True, blank=True)
     dual_use_explanation = models.TextField(_("dual-use explanation"), blank=True)
     rd_type = models.CharField(_("type of R&D"), max_length=10, choices=RDType.choices, blank=True)
     route_to_market = models.TextField(_("intended route to market"), blank=True)
@@ -93,7 +94,7 @@ class Application(models.Model):
     base_model_name = models.CharField(_("base model"), max_length=120, blank=True)
     base_model_flop = models.FloatField(_("base model's reported training compute (FLOP)"), null=True, blank=True,
                                         validators=[MinValueValidator(0)])
-    open_weights = models.BooleanField(_("weights will be published openly"), null=True)
+    open_weights = models.BooleanField(_("weights will be published openly"), null=True, blank=True)
     model_lineage = models.CharField(_("model lineage"), max_length=120, blank=True,
                                      help_text=_("Name the model lineage if earlier allocations trained the same "
                                                  "model; their compute counts towards the cumulative total."))
