@@ -1,0 +1,55 @@
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+
+from accounts.roles import Role, has_role
+from portal.forms import apply_validation_error
+
+from . import selectors, services
+from .forms import EthicsDecisionForm
+
+
+def _require_ethics_officer(user) -> None:
+    if not has_role(user, Role.ETHICS_OFFICER):
+        raise PermissionDenied
+
+
+@login_required
+def ethics_queue(request):
+    _require_ethics_officer(request.user)
+    context = {
+        "pending": selectors.ethics_pending(),
+        "awaiting_ack": selectors.conditions_awaiting_acknowledgement(),
+        "recent": selectors.ethics_recent_decisions(),
+    }
+    return render(request, "compliance/ethics_queue.html", context)
+
+
+@login_required
+def ethics_review(request, reference):
+    _require_ethics_officer(request.user)
+    app = selectors.application_for_ethics(reference)
+    form = EthicsDecisionForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.ethics_decide(actor=request.user, application=app, status=form.cleaned_data["status"],
+                                   reasons=form.cleaned_data["reasons"], conditions=form.condition_list())
+        except ValidationError as exc:
+            apply_validation_error(form, exc)
+        else:
+            messages.success(request, _("Ethics decision recorded for %(ref)s.") % {"ref": app.reference})
+            return redirect("compliance:ethics_queue")
+    assessment = getattr(app, "risk_assessment", None)
+    context = {
+        "application": app,
+        "assessment": assessment,
+        "result": assessment.result if assessment else {},
+        "review": app.ethics_review,
+        "conditions": app.ethics_review.conditions.all(),
+        "form": form,
+        "ethics_yes": [(code.replace("_", " "), entry.get("text", "")) for code, entry in
+                       sorted((app.ethics_issues or {}).items()) if entry.get("answer")],
+    }
+    return render(request, "compliance/ethics_review.html", context)
