@@ -9,8 +9,6 @@ class ComplianceConfig(AppConfig):
     def ready(self):
         from django.core import checks
 
-        try:
-            from .ai_act.checks import check_rulesets
-        except ImportError:  # the rules engine is optional while it is being built
-            return
+        from .ai_act.checks import check_rulesets
+
         checks.register(check_rulesets, "compliance")

@@ -234,3 +234,11 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
 }
+
+# Slurm provisioning. Each site chooses its backend in the admin; AIF_SLURM_BACKEND overrides every
+# direct site (record | sacctmgr | slurmrestd), e.g. to point all sites at a local test stack.
+AIF_SLURM_BACKEND = env_str("AIF_SLURM_BACKEND", "")
+AIF_SLURM_CONF = env_str("AIF_SLURM_CONF", env_str("SLURM_CONF", ""))
+AIF_SLURMRESTD_URL = env_str("AIF_SLURMRESTD_URL", "")
+AIF_SLURM_JWT_KEY = env_str("AIF_SLURM_JWT_KEY", "")
+AIF_COMPUTE_UTILISATION = float(env_str("AIF_COMPUTE_UTILISATION", "0.4"))
