@@ -245,11 +245,27 @@ def reconcile_site(*, site: Site, dry_run: bool = False) -> SyncAttempt:
     return attempt
 
 
+def qos_spec_for(mode: AccessMode) -> QosSpec:
+    """The mode's per-job limits, e.g. {"MaxTRESPerJob": "gres/gpu=2", "MaxWall": "12:00:00"}."""
+    limits = mode.qos_limits or {}
+    per_job = {}
+    for item in str(limits.get("MaxTRESPerJob", "")).split(","):
+        if "=" in item:
+            key, value = item.split("=", 1)
+            per_job[key.strip()] = int(value)
+    wall = None
+    if limits.get("MaxWall"):
+        hours, minutes, _seconds = (int(x) for x in str(limits["MaxWall"]).split(":"))
+        wall = hours * 60 + minutes
+    return QosSpec(name=mode.slurm_qos, description=f"access mode {mode.code}", max_tres_per_job=per_job,
+                   max_wall_minutes=wall)
+
+
 def bootstrap_site(*, site: Site):
     backend = backend_for(site)
     specs = []
     for mode in AccessMode.objects.exclude(slurm_qos=""):
-        specs.append(QosSpec(name=mode.slurm_qos, description=f"access mode {mode.code}"))
+        specs.append(qos_spec_for(mode))
     parents = [DesiredParent(cluster=site.slurm_cluster, name=parent_account(org_id),
                              description=f"organisation {org_id}", organization=parent_account(org_id))
                for org_id in sorted(set(AllocationQuota.objects.filter(site=site)
