@@ -7,6 +7,9 @@ from django.template.loader import render_to_string
 
 
 def render_email(template: str, context: dict) -> tuple[str, str]:
+    from django.conf import settings
+
+    context = {"portal_base_url": settings.PORTAL_BASE_URL, **context}
     subject = render_to_string(f"{template}_subject.txt", context).strip().replace("\n", " ")
     body = render_to_string(f"{template}_body.txt", context)
     return subject, body

@@ -124,6 +124,14 @@ def application_set_resources(*, actor, application: Application, rows: list[dic
     return app
 
 
+def application_save_resources(*, actor, application: Application, data: dict[str, Any],
+                               rows: list[dict[str, Any]]) -> Application:
+    """The resources step as one change: mode, call, dates and the per-site rows together or not at all."""
+    with transaction.atomic():
+        app = application_update_step(actor=actor, application=application, step="resources", data=data)
+        return application_set_resources(actor=actor, application=app, rows=rows)
+
+
 def application_set_ethics_issues(*, actor, application: Application, issues: dict[str, dict]) -> Application:
     with transaction.atomic():
         app = _locked(application)

@@ -91,7 +91,7 @@ def application_approve(*, actor, application: Application, quotas: dict[int, di
     """Approve and create the allocation. Idempotent: a second approval returns the same allocation."""
     _require_manager(actor)
     with transaction.atomic():
-        app = Application.objects.select_for_update().select_related("organisation", "access_mode").get(
+        app = Application.objects.select_for_update(of=("self",)).select_related("organisation", "access_mode").get(
             pk=application.pk)
         if app.status == ApplicationStatus.APPROVED:
             return app.allocation

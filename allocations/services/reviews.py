@@ -181,7 +181,7 @@ def review_submit(*, actor, assignment: ReviewAssignment, scores: dict[str, Any]
     if recommendation not in {"approve", "revise", "reject"}:
         raise ValidationError({"recommendation": _("Choose a recommendation.")})
     with transaction.atomic():
-        a = ReviewAssignment.objects.select_for_update().select_related("application__access_mode").get(
+        a = ReviewAssignment.objects.select_for_update(of=("self",)).select_related("application__access_mode").get(
             pk=assignment.pk)
         if a.reviewer_id != actor.pk:
             raise PermissionDenied(_("This assignment is not yours."))
@@ -206,15 +206,21 @@ def review_submit(*, actor, assignment: ReviewAssignment, scores: dict[str, Any]
     return review
 
 
+def reply_window_open(application: Application) -> bool:
+    """The right to reply: the reviews are in, the decision is not, and the mode grants it."""
+    mode = application.access_mode
+    return (application.status == ApplicationStatus.AWAITING_DECISION and mode is not None
+            and bool((mode.review_path or {}).get("right_to_reply")))
+
+
 def applicant_reply(*, actor, application: Application, text: str) -> ApplicantReply:
     if not permissions.is_applicant_member(actor, application):
         raise PermissionDenied(_("Only members of the applying organisation can reply."))
     if not text.strip():
         raise ValidationError({"text": _("Write your reply.")})
     with transaction.atomic():
-        app = Application.objects.select_for_update().select_related("access_mode").get(pk=application.pk)
-        if app.status != ApplicationStatus.AWAITING_DECISION or not (app.access_mode.review_path or {}).get(
-                "right_to_reply"):
+        app = Application.objects.select_for_update(of=("self",)).select_related("access_mode").get(pk=application.pk)
+        if not reply_window_open(app):
             raise ValidationError(_("A reply is possible once the reviews are in, for modes with a right to reply."))
         if ApplicantReply.objects.filter(application=app).exists():
             raise ValidationError(_("You already replied to the reviews."))
