@@ -16,7 +16,11 @@ urlpatterns = [
     path("jsi18n/", JavaScriptCatalog.as_view(), name="javascript-catalog"),
     path("accounts/", include("allauth.urls")),
     path("", include("accounts.urls")),
+    path("", include("allocations.urls")),
     path("", include("compliance.urls")),
+    path("", include("allocations.ops.urls")),
+    path("", include("allocations.urls_lifecycle")),
+    path("staff/", include("allocations.staff.urls")),
     path("admin/", admin.site.urls),
 ]
 

@@ -1,0 +1,99 @@
+"""Usage snapshots with 80 %/100 % e-mails, and the operator's provisioning pages."""
+
+import pytest
+from django.core import mail
+from django.urls import reverse
+
+from allocations.models import HandoverTask, ProvisioningMode, Site, SyncAttempt, SyncState, UsageSnapshot
+from allocations.provisioning.backends import register_backend
+from allocations.provisioning.backends.record import RecordBackend
+from allocations.services import lifecycle
+from allocations.services.provisioning import sync_allocation
+from allocations.services.usage import pull_usage
+from compliance.models import AuditEvent
+from tests.factories import OperatorFactory, ReviewerFactory
+from tests.provisioning.builders import approved_allocation
+
+pytestmark = pytest.mark.django_db
+
+USED = {}
+
+
+class MeteredRecordBackend(RecordBackend):
+    """The record backend with usage figures set by the test (the boundary sshare would fill)."""
+
+    kind = "metered"
+
+    def usage(self, cluster, accounts):
+        return {a: USED[a] for a in accounts if a in USED}
+
+
+register_backend("metered", MeteredRecordBackend)
+
+
+@pytest.fixture
+def metered(settings):
+    settings.AIF_SLURM_BACKEND = "metered"
+    USED.clear()
+    yield USED
+    USED.clear()
+
+
+def test_usage_snapshots_and_threshold_mails_are_sent_once(metered, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        allocation, _manager, _applicant = approved_allocation(gpu=100, cpu=1000)
+        lifecycle.allocation_start_if_due(allocation=allocation)
+    site = Site.objects.get(code="zellik")
+    metered[allocation.slurm_account] = {"gpu_minutes": 100 * 60 * 81 // 100, "cpu_minutes": 10}
+    mail.outbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        assert pull_usage(site=site) == 1
+    assert UsageSnapshot.objects.get(allocation=allocation).gpu_minutes == 4860
+    expected = f"[AI Factory] {allocation.reference} has used 80% of its quota on Zellik"
+    assert [m.subject for m in mail.outbox] == [expected]
+    with django_capture_on_commit_callbacks(execute=True):
+        pull_usage(site=site)
+    assert len(mail.outbox) == 1, "the 80 % mail is sent once"
+    metered[allocation.slurm_account] = {"gpu_minutes": 6000, "cpu_minutes": 10}
+    with django_capture_on_commit_callbacks(execute=True):
+        pull_usage(site=site)
+    assert len(mail.outbox) == 2 and "100%" in mail.outbox[1].subject
+    assert AuditEvent.objects.filter(action="usage.threshold_reached").count() == 2
+    assert UsageSnapshot.objects.filter(allocation=allocation).count() == 3
+
+
+def test_handover_site_gets_an_operator_task_and_marking_it_done_syncs(settings, client):
+    settings.AIF_SLURM_BACKEND = ""
+    Site.objects.filter(code="charleroi").update(provisioning_mode=ProvisioningMode.HANDOVER)
+    allocation, _manager, _ = approved_allocation(sites=("charleroi",))
+    assert sync_allocation(allocation_id=allocation.pk) == "handed_over"
+    task = HandoverTask.objects.get(allocation=allocation)
+    assert any(c["kind"] == "DesiredAccount" and c["name"] == allocation.slurm_account for c in task.changes)
+    allocation.refresh_from_db()
+    assert allocation.sync_state == SyncState.HANDED_OVER
+    operator = OperatorFactory(totp=True)
+    client.force_login(operator)
+    page = client.get(reverse("ops:overview"))
+    assert page.status_code == 200 and allocation.reference in page.content.decode()
+    response = client.post(reverse("ops:handover_done", args=[task.pk]), {"note": "done at LUMI"})
+    assert response.status_code == 302
+    allocation.refresh_from_db()
+    assert allocation.sync_state == SyncState.IN_SYNC
+    assert AuditEvent.objects.filter(action="provisioning.handover_done").exists()
+
+
+def test_operator_pages_require_the_operator_role(client, settings):
+    settings.AIF_SLURM_BACKEND = ""
+    allocation, _manager, _ = approved_allocation()
+    sync_allocation(allocation_id=allocation.pk)
+    client.force_login(ReviewerFactory(totp=True))
+    assert client.get(reverse("ops:overview")).status_code == 403
+    assert client.get(reverse("ops:site_detail", args=["zellik"])).status_code == 403
+    client.force_login(OperatorFactory(totp=True))
+    detail = client.get(reverse("ops:site_detail", args=["zellik"]))
+    assert detail.status_code == 200
+    body = detail.content.decode()
+    assert allocation.slurm_account in body and "missing" not in body
+    response = client.post(reverse("ops:rerun_allocation", args=[allocation.reference]))
+    assert response.status_code == 302
+    assert SyncAttempt.objects.filter(allocation=allocation).count() == 2
