@@ -94,7 +94,6 @@ def user_erase(*, actor: User, user: User) -> User:
         EmailAddress.objects.filter(user=user).delete()
         Authenticator.objects.filter(user=user).delete()
         SocialAccount.objects.filter(user=user).delete()
-        AuditEventContext.objects.filter(event__actor_id=user.pk).update(ip_address=None)
         user.email = pseudonym
         user.full_name = _("Erased user #%(id)s") % {"id": user.pk}
         user.is_active = False
@@ -103,4 +102,6 @@ def user_erase(*, actor: User, user: User) -> User:
         user.save(update_fields=["email", "full_name", "is_active", "password", "erased_at"])
         audit_record(actor=actor, action="user.erased", target=user,
                      changes={"counts": counts})
+        # After the erasure event, so the address the erasure was requested from goes too.
+        AuditEventContext.objects.filter(event__actor_id=user.pk).update(ip_address=None)
     return user

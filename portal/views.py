@@ -1,9 +1,10 @@
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
 from django.http import JsonResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.cache import never_cache
 
-from accounts.roles import roles_of
+from accounts.roles import is_staff_member, roles_of
 from accounts.selectors import organisations_for
 
 from .health import broker_ok, database_ok
@@ -26,6 +27,9 @@ def dashboard(request):
 
 @login_required
 def staff_home(request):
+    # StaffMFARequiredMiddleware only asks staff for a second factor; it does not keep others out.
+    if not is_staff_member(request.user):
+        raise PermissionDenied
     return render(request, "portal/staff_home.html", {"roles": roles_of(request.user)})
 
 

@@ -1,0 +1,160 @@
+"""factory_boy factories shared by every suite.
+
+Numbers are generated valid: Belgian enterprise numbers pass the mod-97 check, French VAT
+numbers carry a Luhn-valid SIREN and the right key, so tests fail only for the reason they test."""
+
+from __future__ import annotations
+
+import itertools
+from decimal import Decimal
+
+import factory
+from allauth.account.models import EmailAddress
+from allauth.mfa.totp.internal.auth import TOTP
+from django.contrib.auth.models import Group
+from stdnum import luhn
+
+from accounts.models import Membership, MembershipRole, Organisation, OrganisationType, User
+from accounts.roles import ROLE_GROUPS, Role
+
+DEFAULT_PASSWORD = "Correct-horse-battery-42"
+# A fixed base32 secret, so a test (or a person) can compute the current code.
+TOTP_SECRET = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
+
+
+def belgian_enterprise_number(base: int) -> str:
+    """10 digits: a leading 0 or 1, seven more digits, then 97 - (first eight digits mod 97)."""
+    if not 0 < base < 20_000_000:
+        raise ValueError("base must fit in eight digits starting with 0 or 1")
+    first8 = f"{base:08d}"
+    return f"{first8}{97 - int(first8) % 97:02d}"
+
+
+def format_belgian(number: str) -> str:
+    """0403170701 -> '0403.170.701' (the form printed on invoices)."""
+    return f"{number[:4]}.{number[4:7]}.{number[7:]}"
+
+
+def french_vat_number(seq: int) -> str:
+    """FR + 2-digit key + Luhn-valid SIREN."""
+    siren8 = f"{30_000_000 + seq:08d}"
+    siren = siren8 + luhn.calc_check_digit(siren8)
+    key = (12 + 3 * (int(siren) % 97)) % 97
+    return f"FR{key:02d}{siren}"
+
+
+# Far from the demo organisation's 0403.170.701 so seeded data never collides with factories.
+_be_sequence = itertools.count(4_200_000)
+
+
+def next_belgian_number() -> str:
+    return belgian_enterprise_number(next(_be_sequence))
+
+
+class UserFactory(factory.django.DjangoModelFactory):
+    """An applicant with a verified, primary allauth e-mail address: able to sign in."""
+
+    class Meta:
+        model = User
+        skip_postgeneration_save = True
+
+    email = factory.Sequence(lambda n: f"person{n}@example.eu")
+    full_name = factory.Sequence(lambda n: f"Person Number{n}")
+    password = factory.django.Password(DEFAULT_PASSWORD)
+
+    @factory.post_generation
+    def verified_email(self, create, extracted, **kwargs):
+        if create and extracted is not False:
+            EmailAddress.objects.create(user=self, email=self.email, verified=True, primary=True)
+
+
+class OrganisationFactory(factory.django.DjangoModelFactory):
+    """A Belgian micro SME. Created directly (no owner, no audit event): use the service when
+    the test is about registration."""
+
+    class Meta:
+        model = Organisation
+
+    legal_name = factory.Sequence(lambda n: f"Example Analytics {n} BV")
+    country = "BE"
+    org_type = OrganisationType.SME
+    vat_number = factory.LazyFunction(lambda: "BE" + next_belgian_number())
+    headcount = 8
+    annual_turnover = Decimal("900000")
+    balance_sheet_total = Decimal("700000")
+    sectors = factory.LazyFunction(lambda: ["health"])
+
+
+class MembershipFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Membership
+
+    user = factory.SubFactory(UserFactory)
+    organisation = factory.SubFactory(OrganisationFactory)
+    role = MembershipRole.MEMBER
+
+
+class OwnerMembershipFactory(MembershipFactory):
+    role = MembershipRole.OWNER
+
+
+def activate_totp(user: User, secret: str = TOTP_SECRET) -> TOTP:
+    return TOTP.activate(user, secret)
+
+
+def _roles_hook(*default_roles: str) -> factory.PostGeneration:
+    """Put the user in the role groups: `roles=[...]` when given, else the factory's default."""
+
+    def hook(user, create, extracted, **kwargs):
+        if not create:
+            return
+        for role in default_roles if extracted is None else extracted:
+            group, _ = Group.objects.get_or_create(name=ROLE_GROUPS[role])
+            user.groups.add(group)
+
+    return factory.PostGeneration(hook)
+
+
+class StaffUserFactory(UserFactory):
+    """A staff member. `roles=[Role.REVIEWER, ...]` puts them in the role groups;
+    `totp=True` gives them an authenticator app with TOTP_SECRET."""
+
+    roles = _roles_hook()
+
+    @factory.post_generation
+    def totp(self, create, extracted, **kwargs):
+        if create and extracted:
+            activate_totp(self)
+
+
+class ReviewerFactory(StaffUserFactory):
+    roles = _roles_hook(Role.REVIEWER)
+
+
+class EthicsOfficerFactory(StaffUserFactory):
+    roles = _roles_hook(Role.ETHICS_OFFICER)
+
+
+class AllocationManagerFactory(StaffUserFactory):
+    roles = _roles_hook(Role.ALLOCATION_MANAGER)
+
+
+class OperatorFactory(StaffUserFactory):
+    """Operators run the Django admin (DESIGN.md), so they have admin access."""
+
+    roles = _roles_hook(Role.OPERATOR)
+    is_staff = True
+
+
+class AdminFactory(StaffUserFactory):
+    is_staff = True
+    is_superuser = True
+
+
+STAFF_FACTORIES = {
+    "reviewer": ReviewerFactory,
+    "ethics_officer": EthicsOfficerFactory,
+    "allocation_manager": AllocationManagerFactory,
+    "operator": OperatorFactory,
+    "admin": AdminFactory,
+}
