@@ -55,7 +55,7 @@ class Allocation(models.Model):
         return self.reference
 
     def get_absolute_url(self):
-        return reverse("allocations:allocation_detail", args=[self.reference])
+        return reverse("lifecycle:allocation_detail", args=[self.reference])
 
 
 class AllocationQuota(models.Model):

@@ -1,0 +1,156 @@
+"""Django admin for reference data and for looking at the review and allocation records.
+
+Statuses that follow a workflow are read-only here: transitions go through the services, which check
+the transition table, write the audit trail and mark the clusters for provisioning."""
+
+from django.contrib import admin
+
+from .models import (
+    AccessMode,
+    Allocation,
+    AllocationQuota,
+    Call,
+    ChangeRequest,
+    ConflictDeclaration,
+    Decision,
+    Review,
+    ReviewAssignment,
+    ReviewerPool,
+    Site,
+    SiteCapacity,
+)
+
+
+@admin.register(Site)
+class SiteAdmin(admin.ModelAdmin):
+    list_display = ["name", "code", "slurm_cluster", "gpu_model", "provisioning_mode", "slurm_backend", "is_active"]
+    list_filter = ["is_active", "provisioning_mode", "slurm_backend", "gpu_model"]
+    search_fields = ["name", "code", "slurm_cluster"]
+
+
+@admin.register(SiteCapacity)
+class SiteCapacityAdmin(admin.ModelAdmin):
+    list_display = ["site", "period_start", "gpu_hours", "committed_gpu_hours", "cpu_core_hours",
+                    "committed_cpu_core_hours", "storage_tb", "committed_storage_tb"]
+    list_filter = ["site", "period_start"]
+    list_select_related = ["site"]
+    search_fields = ["site__name"]
+    # Committed figures move only with approvals (under a row lock), never by hand.
+    readonly_fields = ["committed_gpu_hours", "committed_cpu_core_hours", "committed_storage_tb"]
+
+
+@admin.register(AccessMode)
+class AccessModeAdmin(admin.ModelAdmin):
+    list_display = ["name", "code", "max_gpu_hours", "sla_working_days", "requires_call", "is_active", "order"]
+    list_filter = ["is_active", "requires_call"]
+    search_fields = ["name", "code"]
+
+
+@admin.register(Call)
+class CallAdmin(admin.ModelAdmin):
+    list_display = ["title", "access_mode", "opens_at", "cutoff_at"]
+    list_filter = ["access_mode"]
+    list_select_related = ["access_mode"]
+    search_fields = ["title"]
+    date_hierarchy = "cutoff_at"
+
+
+@admin.register(ReviewerPool)
+class ReviewerPoolAdmin(admin.ModelAdmin):
+    list_display = ["name", "kind", "restricted_sectors", "member_count"]
+    list_filter = ["kind"]
+    search_fields = ["name", "members__email"]
+    filter_horizontal = ["members"]
+
+    def get_queryset(self, request):
+        from django.db.models import Count
+
+        return super().get_queryset(request).annotate(_members=Count("members"))
+
+    @admin.display(description="members", ordering="_members")
+    def member_count(self, obj):
+        return obj._members
+
+
+@admin.register(ConflictDeclaration)
+class ConflictDeclarationAdmin(admin.ModelAdmin):
+    list_display = ["reviewer", "organisation", "declared_at"]
+    list_select_related = ["reviewer", "organisation"]
+    search_fields = ["reviewer__email", "organisation__legal_name"]
+    raw_id_fields = ["reviewer", "organisation"]
+
+
+class ReadOnlyWorkflowAdmin(admin.ModelAdmin):
+    """Records written by services: viewable, not editable by hand."""
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(ReviewAssignment)
+class ReviewAssignmentAdmin(ReadOnlyWorkflowAdmin):
+    list_display = ["application", "reviewer", "kind", "status", "due_date", "assigned_at"]
+    list_filter = ["status", "kind"]
+    list_select_related = ["application", "reviewer"]
+    search_fields = ["application__reference", "reviewer__email"]
+
+
+@admin.register(Review)
+class ReviewAdmin(ReadOnlyWorkflowAdmin):
+    list_display = ["assignment", "weighted_score", "recommendation", "submitted_at"]
+    list_filter = ["recommendation"]
+    list_select_related = ["assignment__application", "assignment__reviewer"]
+    search_fields = ["assignment__application__reference", "assignment__reviewer__email"]
+
+
+@admin.register(Decision)
+class DecisionAdmin(ReadOnlyWorkflowAdmin):
+    list_display = ["application", "outcome", "decided_by", "decided_at"]
+    list_filter = ["outcome"]
+    list_select_related = ["application", "decided_by"]
+    search_fields = ["application__reference"]
+
+
+class AllocationQuotaInline(admin.TabularInline):
+    model = AllocationQuota
+    extra = 0
+    readonly_fields = ["site", "gpu_hours", "cpu_core_hours", "storage_tb"]
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Allocation)
+class AllocationAdmin(admin.ModelAdmin):
+    list_display = ["reference", "organisation", "status", "start_date", "end_date", "sync_state",
+                    "desired_version", "synced_version"]
+    list_filter = ["status", "sync_state"]
+    list_select_related = ["organisation"]
+    search_fields = ["reference", "slurm_account", "organisation__legal_name"]
+    inlines = [AllocationQuotaInline]
+    # The status and everything the clusters follow change through services only
+    # (allocation_suspend / _resume / _revoke, change requests, provisioning).
+    readonly_fields = ["application", "organisation", "reference", "status", "status_reason", "start_date",
+                       "end_date", "slurm_account", "sync_state", "desired_version", "synced_version",
+                       "last_synced_at", "created_at"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(ChangeRequest)
+class ChangeRequestAdmin(ReadOnlyWorkflowAdmin):
+    list_display = ["allocation", "kind", "status", "requested_by", "requested_at", "decided_by"]
+    list_filter = ["status", "kind"]
+    list_select_related = ["allocation", "requested_by", "decided_by"]
+    search_fields = ["allocation__reference"]

@@ -1,0 +1,17 @@
+"""Celery beat schedule (imported by portal/celery.py). Times are in CELERY_TIMEZONE (Europe/Brussels)."""
+
+from celery.schedules import crontab
+
+BEAT_SCHEDULE = {
+    # Provisioning: re-queue allocations still marked needs_sync; full reconcile reports drift.
+    "slurm-sweep-unsynced": {"task": "allocations.tasks.slurm_sweep_unsynced", "schedule": crontab(minute="*/5")},
+    "slurm-reconcile-all": {"task": "allocations.tasks.slurm_reconcile_all", "schedule": crontab(minute=40)},
+    # Open allocations whose start date came: hourly, so an acknowledgement in the morning opens the
+    # account within the hour.
+    "allocations-start-due": {"task": "allocations.tasks.allocations_start_due", "schedule": crontab(minute=5)},
+    "allocations-expire-due": {"task": "allocations.tasks.allocations_expire_due",
+                               "schedule": crontab(hour=0, minute=15)},
+    # Working-day mornings; the task itself counts working days (Belgian holidays excluded).
+    "deadline-reminders": {"task": "allocations.tasks.deadline_reminders",
+                           "schedule": crontab(hour=7, minute=30, day_of_week="mon-fri")},
+}

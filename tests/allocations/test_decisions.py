@@ -1,0 +1,186 @@
+"""The committee's decision: quotas may be lowered, never raised; ethics and capacity block approval
+with nothing written; rejection and revision need reasons."""
+
+from __future__ import annotations
+
+import pytest
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.urls import reverse
+
+from allocations.models import Allocation, ApplicationStatus, Decision, DecisionOutcome, SiteCapacity, SyncState
+from allocations.services import decisions
+from compliance.models import EthicsStatus
+
+from . import factories_review as fr
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _no_provisioning(monkeypatch):
+    calls = []
+    monkeypatch.setattr("allocations.tasks.provision_allocation.delay", lambda *a, **k: calls.append(a))
+    return calls
+
+
+def _quota(app, gpu, site_code="zellik", cpu=500, storage="2"):
+    return {fr.site(site_code).pk: {"gpu_hours": gpu, "cpu_core_hours": cpu, "storage_tb": storage}}
+
+
+def _nothing_written(app, cap_before: SiteCapacity):
+    app.refresh_from_db()
+    assert app.status == ApplicationStatus.AWAITING_DECISION
+    assert not Allocation.objects.filter(application=app).exists()
+    assert not Decision.objects.filter(application=app).exists()
+    cap = SiteCapacity.objects.get(pk=cap_before.pk)
+    assert (cap.committed_gpu_hours, cap.committed_cpu_core_hours) == (cap_before.committed_gpu_hours,
+                                                                       cap_before.committed_cpu_core_hours)
+
+
+def test_approve_with_lower_quotas():
+    cap = fr.set_capacity(gpu_hours=10_000)
+    app = fr.awaiting_decision(requests={"zellik": 4000, "charleroi": 1000})
+    fr.set_capacity(site_code="charleroi", gpu_hours=10_000)
+    alloc = decisions.application_approve(actor=fr.manager(), application=app,
+                                          quotas={**_quota(app, 2500), **_quota(app, 0, "charleroi", 0, "0")},
+                                          reasons="Half is enough for the first phase.")
+    quotas = {q.site.code: q.gpu_hours for q in alloc.quotas.select_related("site")}
+    assert quotas == {"zellik": 2500}  # nothing granted on Charleroi: no quota row there
+    cap.refresh_from_db()
+    assert cap.committed_gpu_hours == 2500 and cap.committed_cpu_core_hours == 500
+    app.refresh_from_db()
+    assert app.status == ApplicationStatus.APPROVED
+    assert alloc.slurm_account == app.reference.lower().replace("-", "_")
+    assert alloc.sync_state == SyncState.NEEDS_SYNC
+    assert Decision.objects.get(application=app).outcome == DecisionOutcome.APPROVED
+    # Idempotent: approving again returns the same allocation and commits nothing more.
+    again = decisions.application_approve(actor=fr.manager(), application=app, quotas=_quota(app, 2500))
+    assert again.pk == alloc.pk
+    cap.refresh_from_db()
+    assert cap.committed_gpu_hours == 2500
+
+
+def test_higher_quota_refused():
+    cap = fr.set_capacity()
+    app = fr.awaiting_decision(requests={"zellik": 1000})
+    with pytest.raises(ValidationError) as exc:
+        decisions.application_approve(actor=fr.manager(), application=app, quotas=_quota(app, 1001))
+    assert "never higher" in str(exc.value)
+    _nothing_written(app, cap)
+
+
+def test_quota_on_a_site_not_requested_refused():
+    cap = fr.set_capacity()
+    fr.set_capacity(site_code="charleroi")
+    app = fr.awaiting_decision(requests={"zellik": 1000})
+    with pytest.raises(ValidationError):
+        decisions.application_approve(actor=fr.manager(), application=app, quotas=_quota(app, 10, "charleroi"))
+    _nothing_written(app, cap)
+
+
+def test_prohibited_practice_refused():
+    cap = fr.set_capacity()
+    app = fr.awaiting_decision(prohibited=True, classification="prohibited")
+    with pytest.raises(ValidationError) as exc:
+        decisions.application_approve(actor=fr.manager(), application=app, quotas=_quota(app, 1000))
+    assert "prohibited practice" in str(exc.value)
+    _nothing_written(app, cap)
+
+
+@pytest.mark.parametrize(("status", "text"), [(EthicsStatus.PENDING, "has not cleared"),
+                                              (EthicsStatus.REFUSED, "refused this application")])
+def test_ethics_not_cleared_refused(status, text):
+    cap = fr.set_capacity()
+    app = fr.awaiting_decision(ethics=status)
+    with pytest.raises(ValidationError) as exc:
+        decisions.application_approve(actor=fr.manager(), application=app, quotas=_quota(app, 1000))
+    assert text in str(exc.value)
+    _nothing_written(app, cap)
+
+
+def test_capacity_exceeded_refused_and_nothing_written():
+    cap = fr.set_capacity(gpu_hours=5000)
+    SiteCapacity.objects.filter(pk=cap.pk).update(committed_gpu_hours=4500)
+    cap.refresh_from_db()
+    app = fr.awaiting_decision(requests={"zellik": 1000})
+    with pytest.raises(ValidationError) as exc:
+        decisions.application_approve(actor=fr.manager(), application=app, quotas=_quota(app, 1000))
+    assert "500 GPU-hours" in str(exc.value) and "Zellik" in str(exc.value)
+    _nothing_written(app, cap)
+    # What fits is granted.
+    decisions.application_approve(actor=fr.manager(), application=app, quotas=_quota(app, 500))
+    cap.refresh_from_db()
+    assert cap.committed_gpu_hours == cap.gpu_hours == 5000
+
+
+def test_no_capacity_published_refused():
+    app = fr.awaiting_decision(requests={"zellik": 1000})
+    with pytest.raises(ValidationError) as exc:
+        decisions.application_approve(actor=fr.manager(), application=app, quotas=_quota(app, 1000))
+    assert "No capacity is published" in str(exc.value)
+    assert not Allocation.objects.filter(application=app).exists()
+
+
+def test_only_managers_decide():
+    fr.set_capacity()
+    app = fr.awaiting_decision()
+    for actor in (fr.reviewer(), app.created_by):
+        with pytest.raises(PermissionDenied):
+            decisions.application_approve(actor=actor, application=app, quotas=_quota(app, 1000))
+        with pytest.raises(PermissionDenied):
+            decisions.application_reject(actor=actor, application=app, reasons="No")
+
+
+def test_reject_needs_reasons():
+    app = fr.awaiting_decision()
+    with pytest.raises(ValidationError):
+        decisions.application_reject(actor=fr.manager(), application=app, reasons="  ")
+    app.refresh_from_db()
+    assert app.status == ApplicationStatus.AWAITING_DECISION
+    decisions.application_reject(actor=fr.manager(), application=app, reasons="Out of scope for the call.")
+    app.refresh_from_db()
+    assert app.status == ApplicationStatus.REJECTED
+    assert Decision.objects.get(application=app).reasons == "Out of scope for the call."
+
+
+def test_revision_needs_comments():
+    app = fr.awaiting_decision()
+    with pytest.raises(ValidationError):
+        decisions.application_request_revision(actor=fr.manager(), application=app, comments="")
+    decisions.application_request_revision(actor=fr.manager(), application=app, comments="Split the request.")
+    app.refresh_from_db()
+    assert app.status == ApplicationStatus.REVISION_REQUESTED
+    assert Decision.objects.get(application=app).comments_for_applicant == "Split the request."
+
+
+# --- the decision page ----------------------------------------------------------------------------
+
+def test_decision_page_shows_reviews_blockers_and_prefilled_quotas(client):
+    fr.set_capacity()
+    app = fr.awaiting_decision(ethics=EthicsStatus.PENDING, requests={"zellik": 1234})
+    client.force_login(fr.manager())
+    page = client.get(reverse("staff_alloc:application_decision", args=[app.reference])).content.decode()
+    assert "Solid team." in page and "Clear plan; justify the storage." in page
+    assert "Approval is blocked" in page and "has not cleared" in page
+    site_id = fr.site("zellik").pk
+    assert f'name="approve-gpu_{site_id}"' in page and 'value="1234"' in page
+    assert "Awaiting ethics review" in page and "minimal_risk" in page
+
+
+def test_approve_reject_and_revise_through_the_page(client, run_on_commit):
+    fr.set_capacity()
+    app = fr.awaiting_decision(requests={"zellik": 1000})
+    client.force_login(fr.manager())
+    url = reverse("staff_alloc:application_decision", args=[app.reference])
+    site_id = fr.site("zellik").pk
+    too_much = {"action": "approve", f"approve-gpu_{site_id}": 2000, f"approve-cpu_{site_id}": 500,
+                f"approve-storage_{site_id}": "2"}
+    response = client.post(url, too_much)
+    assert response.status_code == 200 and "never higher" in response.content.decode()
+    assert client.post(url, {"action": "reject", "reject-reasons": ""}).status_code == 200
+    app.refresh_from_db()
+    assert app.status == ApplicationStatus.AWAITING_DECISION
+    with run_on_commit():
+        response = client.post(url, {**too_much, f"approve-gpu_{site_id}": 800})
+    assert response.status_code == 302
+    assert Allocation.objects.get(application=app).quotas.get().gpu_hours == 800
