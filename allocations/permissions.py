@@ -3,7 +3,7 @@
 from accounts.models import Membership
 from accounts.roles import Role, has_role, roles_of
 
-from .models import Application, ApplicationStatus
+from .models import Application, ApplicationStatus, AssignmentStatus, ReviewAssignment
 
 # Staff roles that see every application (reviewers only see what they are assigned).
 OVERSIGHT_ROLES = {Role.ALLOCATION_MANAGER, Role.ETHICS_OFFICER, Role.OPERATOR}
@@ -33,3 +33,9 @@ def can_manage(user) -> bool:
 
 def can_review_ethics(user) -> bool:
     return has_role(user, Role.ETHICS_OFFICER)
+
+
+def can_read_assignment_content(assignment: ReviewAssignment) -> bool:
+    """A reviewer reads the application's content only after declaring no conflict of interest;
+    before that (or after declaring one) only its reference and organisation."""
+    return assignment.status in (AssignmentStatus.ACCEPTED, AssignmentStatus.SUBMITTED)

@@ -425,6 +425,15 @@ def _capacity_problems(start: datetime.date, resources) -> list[Problem]:
     return problems
 
 
+class SubmissionIncomplete(ValidationError):
+    """Every reason the application cannot be submitted yet: the messages, and the problems with
+    their step and field for callers that show them in place (the API returns them all)."""
+
+    def __init__(self, problems: list[Problem]):
+        super().__init__([p.message for p in problems])
+        self.problems = problems
+
+
 def application_submit(*, actor, application: Application) -> Application:
     """Validate everything at once; submit, set the decision deadline and open the ethics track."""
     from compliance.services import ethics_review_open
@@ -434,7 +443,7 @@ def application_submit(*, actor, application: Application) -> Application:
         _require_editable(actor, app)
         problems = validate_for_submission(app)
         if problems:
-            raise ValidationError([p.message for p in problems])
+            raise SubmissionIncomplete(problems)
 
         def stamp(obj: Application) -> None:
             obj.submitted_at = timezone.now()
