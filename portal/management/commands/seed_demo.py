@@ -57,6 +57,9 @@ class Command(BaseCommand):
                     user=user, email=email, defaults={"verified": True, "primary": True})
                 for role in roles:
                     user.groups.add(Group.objects.get(name=ROLE_GROUPS[role]))
+                if Role.OPERATOR in roles and not user.is_staff:
+                    user.is_staff = True  # operators work in the Django admin (DESIGN.md)
+                    user.save(update_fields=["is_staff"])
                 if (roles or superuser) and not Authenticator.objects.filter(
                         user=user, type=Authenticator.Type.TOTP).exists():
                     TOTP.activate(user, DEMO_TOTP_SECRET)
