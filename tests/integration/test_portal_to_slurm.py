@@ -5,109 +5,19 @@ ordinary Linux user's job runs; suspension and expiry refuse jobs; a top-up rais
 
 from __future__ import annotations
 
-import os
-import pwd
-import shutil
-import signal
 import subprocess
-import sys
-import time
 import uuid
-from pathlib import Path
 
 import pytest
-from django.db import connection
 from django.utils import timezone
 
 from allocations.models import Allocation, AllocationStatus, ChangeKind, Site, SyncState
 from allocations.services import lifecycle
 from allocations.services.provisioning import bootstrap_site
-from tests.conftest import require_service
+from tests.integration.helpers import linux_user, sacctmgr, wait_for
 from tests.provisioning.builders import approved_allocation
 
 pytestmark = [pytest.mark.slurm, pytest.mark.celery_worker]
-
-SLURM_DIR = Path(os.environ.get("AIF_SLURM_DIR", "/tmp/aif-slurm"))
-ROOT = Path(__file__).resolve().parents[2]
-
-
-def slurm_env() -> dict[str, str]:
-    conf = os.environ.get("SLURM_CONF") or str(SLURM_DIR / "etc" / "slurm.conf")
-    if not Path(conf).exists() or shutil.which("sacctmgr") is None:
-        require_service("slurm", f"no Slurm stack ({conf}); start it with: bash scripts/slurm-stack.sh start")
-    env = dict(os.environ, SLURM_CONF=conf)
-    probe = subprocess.run(["sacctmgr", "-n", "-P", "show", "cluster", "format=cluster"], env=env,
-                           capture_output=True, text=True, timeout=30)
-    if probe.returncode != 0 or "zellik" not in probe.stdout:
-        require_service("slurm", f"sacctmgr does not answer: {probe.stderr.strip()}")
-    return env
-
-
-def sacctmgr(env, *args) -> str:
-    out = subprocess.run(["sacctmgr", "-n", "-P", *args], env=env, capture_output=True, text=True, timeout=60)
-    return out.stdout
-
-
-def wait_for(predicate, timeout=90.0, what="condition"):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return
-        time.sleep(0.5)
-    raise AssertionError(f"timed out after {timeout}s waiting for {what}")
-
-
-@pytest.fixture
-def worker(postgres_transactional, redis_server, settings):
-    """A real Celery worker process on Redis, against this test's PostgreSQL database."""
-    env = slurm_env()
-    from portal.celery import app
-
-    db = connection.settings_dict
-    db_url = f"postgres://{db['USER'] or 'postgres'}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
-    broker = redis_server.rsplit("/", 1)[0] + "/7"
-    subprocess.run(["redis-cli", "-u", broker, "flushdb"], capture_output=True, timeout=10)
-    worker_env = dict(env, DJANGO_SETTINGS_MODULE="portal.settings_test", DATABASE_URL=db_url,
-                      CELERY_BROKER_URL=broker, CELERY_TASK_ALWAYS_EAGER="0", AIF_SLURM_BACKEND="sacctmgr",
-                      AIF_SLURM_CONF=env["SLURM_CONF"], PYTHONUNBUFFERED="1")
-    (ROOT / "var").mkdir(exist_ok=True)
-    log = open(ROOT / "var" / f"worker-{uuid.uuid4().hex[:6]}.log", "w")  # noqa: SIM115
-    proc = subprocess.Popen([sys.executable, "-m", "celery", "-A", "portal", "worker", "--pool", "solo",
-                             "-Q", "default,slurm,reports", "--loglevel", "INFO"],
-                            cwd=ROOT, env=worker_env, stdout=log, stderr=subprocess.STDOUT)
-    old = (app.conf.broker_url, app.conf.task_always_eager)
-    app.conf.broker_url = broker
-    app.conf.task_always_eager = False
-    settings.AIF_SLURM_BACKEND = "sacctmgr"
-    settings.AIF_SLURM_CONF = env["SLURM_CONF"]
-    reset_pools(app)
-    try:
-        yield {"env": env, "proc": proc}
-    finally:
-        proc.send_signal(signal.SIGTERM)
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-        log.close()
-        app.conf.broker_url, app.conf.task_always_eager = old
-        app.pool.force_close_all()
-    app._pool = None
-
-
-def reset_pools(app) -> None:
-    """Drop cached broker connections so the next publish uses the current broker_url."""
-    app._pool = None
-    app.amqp._producer_pool = None
-
-
-def linux_user(name: str) -> str:
-    try:
-        pwd.getpwnam(name)
-    except KeyError:
-        subprocess.run(["useradd", "-M", "-s", "/bin/sh", name], check=True, timeout=30)
-    return name
-
 
 def sbatch(env, user: str, account: str) -> subprocess.CompletedProcess:
     return subprocess.run(["runuser", "-u", user, "--", "sbatch", "-M", "zellik", f"--account={account}",

@@ -11,6 +11,16 @@ from compliance.models import EthicsReview, EthicsStatus, RiskAssessment
 from tests.factories import AllocationManagerFactory, MembershipFactory, OrganisationFactory, UserFactory
 
 
+def ensure_reference_data() -> None:
+    """Transactional tests flush the tables, data-migration rows included: put sites and modes back."""
+    if not AccessMode.objects.exists():
+        import importlib
+
+        from django.apps import apps
+
+        importlib.import_module("allocations.migrations.0002_reference_data").load(apps, None)
+
+
 def ensure_capacity(start: datetime.date, gpu_hours: int = 1_000_000, cpu_hours: int = 10_000_000) -> None:
     for site in Site.objects.all():
         SiteCapacity.objects.get_or_create(site=site, period_start=quarter_start(start),
@@ -21,6 +31,7 @@ def ensure_capacity(start: datetime.date, gpu_hours: int = 1_000_000, cpu_hours:
 def approved_allocation(*, gpu=100, cpu=1000, users=("alice",), start=None, sites=("zellik",), manager=None):
     """An application awaiting decision with a complete assessment and cleared ethics, approved."""
     start = start or timezone.localdate()
+    ensure_reference_data()
     ensure_capacity(start)
     org = OrganisationFactory()
     applicant = UserFactory()
