@@ -24,6 +24,23 @@ def pytest_configure(config):
     )
 
 
+# Fixtures that imply a marker, so `-m postgres`, `-m redis` and `-m browser` select every such test.
+FIXTURE_MARKERS = {
+    "postgres": "postgres",
+    "postgres_transactional": "postgres",
+    "redis_server": "redis",
+    "page": "browser",
+    "browser": "browser",
+}
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        for fixture, marker in FIXTURE_MARKERS.items():
+            if fixture in getattr(item, "fixturenames", ()) and item.get_closest_marker(marker) is None:
+                item.add_marker(getattr(pytest.mark, marker))
+
+
 def require_service(name: str, reason: str) -> None:
     """Stop the test because `name` is unavailable: fail in CI, skip elsewhere (loudly)."""
     message = f"SERVICE MISSING: {name}: {reason}"

@@ -318,3 +318,44 @@ def test_every_page_renders_in_french_and_dutch(client, pages, lang, how):
         assert response.headers.get("Content-Language") == lang, (who, url)
         if skip_text:  # with a catalogue, the shared layout really is translated
             assert skip_text in html, (who, url, skip_text)
+
+
+def _parameterless_routes() -> list[str]:
+    """Every GET-able route without parameters outside admin/allauth/api: new pages are covered
+    here without anyone editing this file."""
+    from django.urls import URLResolver, get_resolver
+
+    skip = ("admin/", "accounts/", "i18n/", "jsi18n/", "api/", "healthz", "static/", "media/")
+    routes = []
+
+    def walk(patterns, prefix=""):
+        for pattern in patterns:
+            route = prefix + str(pattern.pattern)
+            if isinstance(pattern, URLResolver):
+                if not pattern.pattern.converters and "(?P<" not in route and not route.startswith(skip):
+                    walk(pattern.url_patterns, route)
+                continue
+            if pattern.pattern.converters or "(?P<" in route or "^" in route or route.startswith(skip):
+                continue
+            routes.append("/" + route)
+
+    walk(get_resolver().url_patterns)
+    return sorted(set(routes))
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_every_parameterless_page_renders_in_french_and_dutch(client, db, lang):
+    routes = _parameterless_routes()
+    assert {"/", "/dashboard/", "/organisations/", "/staff/"} <= set(routes), routes
+    people = {"applicant": UserFactory(), "staff": STAFF_FACTORIES["admin"](totp=True)}
+    rendered = 0
+    for who, person in people.items():
+        client.force_login(person)
+        client.cookies[settings.LANGUAGE_COOKIE_NAME] = lang
+        for url in routes:
+            response = client.get(url)
+            assert response.status_code < 500, (who, url, response.status_code)
+            if response.status_code == 200 and response["Content-Type"].startswith("text/html"):
+                assert f'<html lang="{lang}">' in response.content.decode(), (who, url)
+                rendered += 1
+    assert rendered >= 5
