@@ -109,10 +109,11 @@ def application_approve(*, actor, application: Application, quotas: dict[int, di
         for site_id, q in cleaned.items():
             AllocationQuota.objects.create(allocation=allocation, site_id=site_id, **q)
         Decision.objects.create(application=app, outcome=DecisionOutcome.APPROVED, reasons=reasons, decided_by=actor)
-        application_transition(actor=actor, application=app, to=ApplicationStatus.APPROVED,
-                               changes={"allocation": allocation.reference,
-                                        "quotas": {str(k): {kk: str(vv) for kk, vv in v.items()}
-                                                   for k, v in cleaned.items()}})
+        # Keep the returned allocation's application current (the transition saves a fresh locked copy).
+        quotas_audit = {str(k): {kk: str(vv) for kk, vv in v.items()} for k, v in cleaned.items()}
+        allocation.application = application_transition(
+            actor=actor, application=app, to=ApplicationStatus.APPROVED,
+            changes={"allocation": allocation.reference, "quotas": quotas_audit})
         audit_record(actor=actor, action="allocation.created", target=allocation,
                      changes={"application_id": app.pk, "slurm_account": allocation.slurm_account,
                               "start_date": allocation.start_date, "end_date": allocation.end_date})

@@ -15,7 +15,7 @@ from django.contrib.auth.models import Group
 from django.utils import timezone
 
 from accounts.models import Membership, MembershipRole
-from accounts.roles import ROLE_GROUPS, Role
+from accounts.roles import ROLE_GROUPS
 from allocations.models import (
     AccessMode,
     Allocation,

@@ -1,0 +1,320 @@
+"""The allocation lifecycle: start and expiry through the beat tasks, suspension, resumption and
+revocation, change requests, and the desired-state marks for provisioning."""
+
+from __future__ import annotations
+
+import datetime
+from decimal import Decimal
+
+import pytest
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.urls import reverse
+from django.utils import timezone
+
+from allocations import tasks
+from allocations.models import (
+    Allocation,
+    AllocationStatus,
+    ApplicationStatus,
+    ChangeKind,
+    ChangeRequest,
+    ChangeStatus,
+    SiteCapacity,
+    SyncState,
+    TeamMember,
+)
+from allocations.services import decisions, lifecycle
+from compliance.models import AuditEvent
+from compliance.services import condition_acknowledge
+from tests import factories as shared
+
+from . import factories_review as fr
+
+pytestmark = pytest.mark.django_db
+TODAY = timezone.localdate()
+
+
+@pytest.fixture
+def queued(monkeypatch):
+    """The Celery boundary: what provisioning would have been asked to do, in order."""
+    calls = []
+    monkeypatch.setattr("allocations.tasks.provision_allocation.delay", lambda allocation_id: calls.append(
+        allocation_id))
+    return calls
+
+
+def _events(alloc, action="allocation.status_changed"):
+    return AuditEvent.objects.filter(action=action, object_id=str(alloc.pk))
+
+
+# --- start and expiry -----------------------------------------------------------------------------
+
+def test_start_waits_for_the_date_and_the_conditions(queued, run_on_commit):
+    member = fr.applicant()
+    alloc = fr.allocation(status=AllocationStatus.APPROVED, start=TODAY, member=member,
+                          sync_state=SyncState.IN_SYNC)
+    condition = fr.add_condition(alloc.application)
+    later = fr.allocation(status=AllocationStatus.APPROVED, start=TODAY + datetime.timedelta(days=3))
+    with run_on_commit():
+        assert tasks.allocations_start_due() == 0
+    assert Allocation.objects.get(pk=alloc.pk).status == AllocationStatus.APPROVED  # condition outstanding
+    condition_acknowledge(actor=member, condition=condition)
+    with run_on_commit():
+        assert tasks.allocations_start_due() == 1
+    alloc.refresh_from_db()
+    assert alloc.status == AllocationStatus.PROVISIONING
+    assert alloc.sync_state == SyncState.NEEDS_SYNC and alloc.desired_version == 4
+    assert queued == [alloc.pk]
+    assert Allocation.objects.get(pk=later.pk).status == AllocationStatus.APPROVED
+    assert _events(alloc).get().actor_id is None
+
+
+def test_expiry_from_the_beat_task_goes_through_the_service(queued, run_on_commit, mailoutbox):
+    member = fr.applicant()
+    due = fr.allocation(status=AllocationStatus.ACTIVE, start=TODAY - datetime.timedelta(days=90),
+                        end=TODAY, member=member)
+    suspended = fr.allocation(status=AllocationStatus.SUSPENDED, start=TODAY - datetime.timedelta(days=90),
+                              end=TODAY - datetime.timedelta(days=1))
+    running = fr.allocation(status=AllocationStatus.ACTIVE, end=TODAY + datetime.timedelta(days=1))
+    with run_on_commit():
+        assert tasks.allocations_expire_due() == 2
+    due.refresh_from_db()
+    assert due.status == AllocationStatus.EXPIRED and due.status_reason == "end date reached"
+    assert Allocation.objects.get(pk=suspended.pk).status == AllocationStatus.EXPIRED
+    assert Allocation.objects.get(pk=running.pk).status == AllocationStatus.ACTIVE
+    event = _events(due).get()
+    assert event.changes["status"] == ["active", "expired"]
+    # active -> expired stops jobs: the clusters must follow; suspended -> expired does not change that.
+    assert queued == [due.pk]
+    assert any(member.email in m.to and "Expired" in m.subject for m in mailoutbox)
+    # Idempotent: a second run changes nothing.
+    assert tasks.allocations_expire_due() == 0
+
+
+# --- suspend, resume, revoke ----------------------------------------------------------------------
+
+def test_suspend_resume_revoke_need_a_manager_and_a_reason(queued, run_on_commit):
+    alloc = fr.allocation(status=AllocationStatus.ACTIVE)
+    boss = fr.manager()
+    for actor in (alloc.application.created_by, fr.reviewer(), None):
+        with pytest.raises(PermissionDenied):
+            lifecycle.allocation_suspend(actor=actor, allocation=alloc, reason="misuse")
+    with pytest.raises(ValidationError):
+        lifecycle.allocation_suspend(actor=boss, allocation=alloc, reason=" ")
+    assert Allocation.objects.get(pk=alloc.pk).desired_version == 3
+    with run_on_commit():
+        lifecycle.allocation_suspend(actor=boss, allocation=alloc, reason="Crypto mining reported by Zellik.")
+    with run_on_commit():
+        lifecycle.allocation_resume(actor=boss, allocation=alloc)
+    with pytest.raises(ValidationError):
+        lifecycle.allocation_revoke(actor=boss, allocation=alloc, reason="")
+    with run_on_commit():
+        lifecycle.allocation_revoke(actor=boss, allocation=alloc, reason="Repeated misuse.")
+    alloc.refresh_from_db()
+    assert alloc.status == AllocationStatus.REVOKED and alloc.status_reason == "Repeated misuse."
+    assert [e.changes["status"] for e in _events(alloc)] == [["active", "suspended"], ["suspended", "active"],
+                                                             ["active", "revoked"]]
+    assert alloc.desired_version == 6 and queued == [alloc.pk] * 3
+
+
+def test_staff_allocation_page_offers_only_allowed_moves(client, queued, run_on_commit):
+    alloc = fr.allocation(status=AllocationStatus.ACTIVE)
+    client.force_login(fr.manager())
+    url = reverse("staff_alloc:allocation_detail", args=[alloc.reference])
+    page = client.get(url).content.decode()
+    assert 'value="suspend"' in page and 'value="revoke"' in page and 'value="resume"' not in page
+    response = client.post(url, {"action": "suspend", "reason": ""})
+    assert response.status_code == 200 and "Give a reason." in response.content.decode()
+    with run_on_commit():
+        response = client.post(url, {"action": "suspend", "reason": "Security incident"})
+    assert response.status_code == 302
+    assert Allocation.objects.get(pk=alloc.pk).status == AllocationStatus.SUSPENDED
+    page = client.get(url).content.decode()
+    assert 'value="resume"' in page and 'value="suspend"' not in page
+
+
+# --- change requests ------------------------------------------------------------------------------
+
+def _submit(alloc, member, kind, payload, justification="Results look promising."):
+    return lifecycle.change_request_submit(actor=member, allocation=alloc, kind=kind, payload=payload,
+                                           justification=justification)
+
+
+def test_extension(queued, run_on_commit):
+    member = fr.applicant()
+    alloc = fr.allocation(member=member)
+    new_end = alloc.end_date + datetime.timedelta(days=30)
+    with pytest.raises(ValidationError):
+        _submit(alloc, member, ChangeKind.EXTENSION, {"end_date": alloc.end_date.isoformat()})
+    with pytest.raises(PermissionDenied):
+        _submit(alloc, shared.UserFactory(), ChangeKind.EXTENSION, {"end_date": new_end.isoformat()})
+    cr = _submit(alloc, member, ChangeKind.EXTENSION, {"end_date": new_end.isoformat()})
+    with pytest.raises(PermissionDenied):
+        lifecycle.change_request_decide(actor=member, change_request=cr, approve=True)
+    with run_on_commit():
+        lifecycle.change_request_decide(actor=fr.manager(), change_request=cr, approve=True, reason="OK")
+    alloc.refresh_from_db()
+    assert alloc.end_date == new_end and alloc.sync_state == SyncState.NEEDS_SYNC and alloc.desired_version == 4
+    assert ChangeRequest.objects.get(pk=cr.pk).status == ChangeStatus.APPROVED
+    assert queued == [alloc.pk]
+
+
+def test_top_up_within_capacity(queued, run_on_commit):
+    member = fr.applicant()
+    alloc = fr.allocation(member=member, start=TODAY)
+    cap = fr.set_capacity(period=TODAY, gpu_hours=3000)
+    zellik = fr.site("zellik").pk
+    cr = _submit(alloc, member, ChangeKind.TOP_UP, {"quotas": {str(zellik): {"gpu_hours": 2000}}})
+    with run_on_commit():
+        lifecycle.change_request_decide(actor=fr.manager(), change_request=cr, approve=True)
+    assert alloc.quotas.get().gpu_hours == 3000
+    cap.refresh_from_db()
+    assert cap.committed_gpu_hours == 2000
+    assert queued == [alloc.pk]
+    # The next top-up does not fit: refused, nothing changes.
+    cr2 = _submit(alloc, member, ChangeKind.TOP_UP, {"quotas": {str(zellik): {"gpu_hours": 1001}}})
+    with pytest.raises(ValidationError):
+        lifecycle.change_request_decide(actor=fr.manager(), change_request=cr2, approve=True)
+    assert alloc.quotas.get().gpu_hours == 3000
+    assert SiteCapacity.objects.get(pk=cap.pk).committed_gpu_hours == 2000
+    assert ChangeRequest.objects.get(pk=cr2.pk).status == ChangeStatus.SUBMITTED
+    assert Allocation.objects.get(pk=alloc.pk).desired_version == 4
+
+
+def test_add_members(queued, run_on_commit):
+    member = fr.applicant()
+    alloc = fr.allocation(member=member)
+    with pytest.raises(ValidationError):
+        _submit(alloc, member, ChangeKind.ADD_MEMBERS, {"members": [
+            {"full_name": "Bad", "email": "bad@example.com", "cluster_username": "Bad Name!"}]})
+    cr = _submit(alloc, member, ChangeKind.ADD_MEMBERS, {"members": [
+        {"full_name": "Bo Analyst", "email": "bo@example.com", "cluster_username": "bo"}]})
+    with run_on_commit():
+        lifecycle.change_request_decide(actor=fr.manager(), change_request=cr, approve=True)
+    assert TeamMember.objects.filter(application=alloc.application, cluster_username="bo").exists()
+    assert "bo" in lifecycle.desired_users(alloc)
+    assert queued == [alloc.pk]
+
+
+def test_rejected_change_changes_nothing(queued, run_on_commit):
+    member = fr.applicant()
+    alloc = fr.allocation(member=member)
+    end = alloc.end_date
+    cr = _submit(alloc, member, ChangeKind.EXTENSION, {"end_date": (end + datetime.timedelta(days=9)).isoformat()})
+    with run_on_commit():
+        lifecycle.change_request_decide(actor=fr.manager(), change_request=cr, approve=False, reason="No.")
+    alloc.refresh_from_db()
+    assert alloc.end_date == end and alloc.desired_version == 3 and queued == []
+
+
+def test_change_request_pages(client, queued, run_on_commit):
+    member = fr.applicant()
+    alloc = fr.allocation(member=member)
+    client.force_login(member)
+    url = reverse("lifecycle:change_request_new", args=[alloc.reference, "extension"])
+    response = client.post(url, {"end_date": "", "justification": "More time"})
+    assert "Give the new end date" in response.content.decode()
+    new_end = alloc.end_date + datetime.timedelta(days=31)
+    assert client.post(url, {"end_date": new_end.isoformat(), "justification": "More time"}).status_code == 302
+    cr = ChangeRequest.objects.get(allocation=alloc)
+    client.force_login(fr.manager())
+    listing = client.get(reverse("staff_alloc:change_request_list")).content.decode()
+    assert f"New end date: {new_end.isoformat()}" in listing
+    with run_on_commit():
+        client.post(reverse("staff_alloc:change_request_decide", args=[cr.pk]),
+                    {f"cr{cr.pk}-decision": "approve", f"cr{cr.pk}-reason": "Fine"})
+    assert Allocation.objects.get(pk=alloc.pk).end_date == new_end
+
+
+# --- the applicant's allocation page ---------------------------------------------------------------
+
+def test_applicant_sees_the_allocation_and_acknowledges_conditions(client, queued):
+    member = fr.applicant()
+    alloc = fr.allocation(status=AllocationStatus.APPROVED, member=member, start=TODAY)
+    condition = fr.add_condition(alloc.application, "Pseudonymise patient records.")
+    client.force_login(member)
+    url = reverse("lifecycle:allocation_detail", args=[alloc.reference])
+    page = client.get(url).content.decode()
+    assert alloc.slurm_account in page and "Pseudonymise patient records." in page
+    assert "Zellik" in page and "1000" in page
+    username = alloc.application.team.get().cluster_username
+    assert username in page
+    response = client.post(reverse("lifecycle:condition_acknowledge", args=[alloc.reference, condition.pk]))
+    assert response.status_code == 302
+    condition.refresh_from_db()
+    assert condition.acknowledged_by == member
+    assert alloc.reference in client.get(reverse("lifecycle:allocation_list")).content.decode()
+    # Another organisation's member sees nothing.
+    client.force_login(fr.applicant())
+    assert client.get(url).status_code == 404
+    assert client.post(reverse("lifecycle:condition_acknowledge", args=[alloc.reference, condition.pk])) \
+        .status_code == 404
+
+
+# --- desired-state marks: same transaction, provisioning queued on commit --------------------------
+
+def _approve(boss):
+    fr.set_capacity()
+    app = fr.awaiting_decision(requests={"zellik": 1000})
+    return lambda: decisions.application_approve(
+        actor=boss, application=app, quotas={fr.site().pk: {"gpu_hours": 900, "cpu_core_hours": 0,
+                                                             "storage_tb": Decimal("0")}})
+
+
+CHANGES = {
+    "approve": (None, _approve),
+    "start": (AllocationStatus.APPROVED, lambda boss, a: lambda: lifecycle.allocation_start_if_due(allocation=a)),
+    "suspend": (AllocationStatus.ACTIVE, lambda boss, a: lambda: lifecycle.allocation_suspend(
+        actor=boss, allocation=a, reason="r")),
+    "resume": (AllocationStatus.SUSPENDED, lambda boss, a: lambda: lifecycle.allocation_resume(
+        actor=boss, allocation=a)),
+    "revoke": (AllocationStatus.ACTIVE, lambda boss, a: lambda: lifecycle.allocation_revoke(
+        actor=boss, allocation=a, reason="r")),
+    "expire": (AllocationStatus.ACTIVE, lambda boss, a: lambda: lifecycle.allocation_expire_if_due(
+        allocation=a, today=a.end_date)),
+    "change": (AllocationStatus.ACTIVE, lambda boss, a: lambda: lifecycle.change_request_decide(
+        actor=boss, approve=True, change_request=lifecycle.change_request_submit(
+            actor=a.application.created_by, allocation=a, kind=ChangeKind.EXTENSION, justification="j",
+            payload={"end_date": (a.end_date + datetime.timedelta(days=5)).isoformat()}))),
+}
+
+
+@pytest.mark.parametrize("change", list(CHANGES))
+def test_cluster_changes_mark_needs_sync_and_queue_provisioning_on_commit(
+        change, queued, django_capture_on_commit_callbacks):
+    boss = fr.manager()
+    status, make = CHANGES[change]
+    if status is None:
+        call, before = make(boss), None
+    else:
+        alloc = fr.allocation(status=status, start=TODAY, sync_state=SyncState.IN_SYNC)
+        before = alloc.desired_version
+        call = make(boss, alloc)
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        result = call()
+        alloc = Allocation.objects.get(pk=getattr(result, "allocation_id", None) or result.pk)
+        # Inside the deciding transaction: the mark is written, provisioning not yet asked.
+        assert alloc.sync_state == SyncState.NEEDS_SYNC
+        assert alloc.desired_version == (before + 1 if before is not None else 2)
+        assert queued == []
+    for callback in callbacks:
+        callback()
+    assert queued == [alloc.pk]
+
+
+def test_a_refused_change_leaves_no_mark(queued, django_capture_on_commit_callbacks):
+    alloc = fr.allocation(status=AllocationStatus.ACTIVE)
+    with django_capture_on_commit_callbacks(execute=True):
+        with pytest.raises(ValidationError):
+            lifecycle.allocation_suspend(actor=fr.manager(), allocation=alloc, reason="")
+        with pytest.raises(ValidationError):
+            lifecycle.allocation_transition(actor=fr.manager(), allocation=alloc, to=AllocationStatus.APPROVED)
+    alloc.refresh_from_db()
+    assert (alloc.sync_state, alloc.desired_version, queued) == (SyncState.IN_SYNC, 3, [])
+
+
+def test_approved_application_status_is_approved():
+    fr.set_capacity()
+    boss = fr.manager()
+    alloc = _approve(boss)()
+    assert alloc.application.status == ApplicationStatus.APPROVED

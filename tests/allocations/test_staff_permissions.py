@@ -1,0 +1,110 @@
+"""Every staff URL of this issue, for every role: allowed, 403 or 404, and MFA first for staff."""
+
+from __future__ import annotations
+
+import pytest
+from django.urls import reverse
+
+from accounts.roles import Role
+from allocations.models import AllocationStatus, ApplicationStatus, ChangeKind
+from allocations.services import lifecycle, reviews
+from tests import factories as shared
+
+from . import factories_review as fr
+
+pytestmark = pytest.mark.django_db
+
+MANAGER_PAGES = ["application_list", "application_eligibility", "application_reviewers", "application_decision",
+                 "overdue", "capacity", "allocation_list", "allocation_detail", "change_request_list",
+                 "change_request_decide"]
+REVIEWER_PAGES = ["assignment_list", "assignment_detail", "assignment_declare"]
+POST_ONLY = {"change_request_decide", "assignment_declare"}
+
+
+@pytest.fixture
+def world():
+    """One application in review with an assignment for `assigned`, an allocation with a change request."""
+    member = fr.applicant()
+    app = fr.application(status=ApplicationStatus.IN_REVIEW, member=member)
+    assigned = fr.reviewer()
+    assignment = reviews.reviewer_assign(actor=fr.manager(), application=app, reviewer=assigned, kind="technical")
+    alloc = fr.allocation(status=AllocationStatus.ACTIVE, member=member)
+    cr = lifecycle.change_request_submit(actor=member, allocation=alloc, kind=ChangeKind.EXTENSION,
+                                         payload={"end_date": "2099-01-01"}, justification="More time")
+    args = {"application_eligibility": [app.reference], "application_reviewers": [app.reference],
+            "application_decision": [app.reference], "allocation_detail": [alloc.reference],
+            "change_request_decide": [cr.pk], "assignment_detail": [assignment.pk],
+            "assignment_declare": [assignment.pk]}
+    return {"member": member, "assigned": assigned, "args": args}
+
+
+def _url(world, name):
+    return reverse(f"staff_alloc:{name}", args=world["args"].get(name, []))
+
+
+def _call(client, world, name):
+    url = _url(world, name)
+    return client.post(url, {}) if name in POST_ONLY else client.get(url)
+
+
+ROLES = {
+    "applicant": lambda w: w["member"],
+    "reviewer (assigned)": lambda w: w["assigned"],
+    "reviewer (other)": lambda w: fr.reviewer(),
+    "ethics officer": lambda w: shared.EthicsOfficerFactory(totp=True),
+    "operator": lambda w: shared.OperatorFactory(totp=True),
+    "manager": lambda w: fr.manager(),
+}
+
+# role -> page -> expected status
+EXPECTED = {
+    "applicant": dict.fromkeys(MANAGER_PAGES + REVIEWER_PAGES, 403),
+    "reviewer (assigned)": {**dict.fromkeys(MANAGER_PAGES, 403), "assignment_list": 200,
+                            "assignment_detail": 200, "assignment_declare": 400},
+    "reviewer (other)": {**dict.fromkeys(MANAGER_PAGES, 403), "assignment_list": 200,
+                         "assignment_detail": 404, "assignment_declare": 404},
+    "ethics officer": dict.fromkeys(MANAGER_PAGES + REVIEWER_PAGES, 403),
+    "operator": dict.fromkeys(MANAGER_PAGES + REVIEWER_PAGES, 403),
+    "manager": {**dict.fromkeys(MANAGER_PAGES, 200), "change_request_decide": 302,
+                **dict.fromkeys(REVIEWER_PAGES, 403)},
+}
+CASES = [(role, view_name) for role in EXPECTED for view_name in MANAGER_PAGES + REVIEWER_PAGES]
+
+
+@pytest.mark.parametrize(("role", "view_name"), CASES, ids=[f"{r}:{p}" for r, p in CASES])
+def test_staff_url_for_role(client, world, role, view_name):
+    client.force_login(ROLES[role](world))
+    assert _call(client, world, view_name).status_code == EXPECTED[role][view_name]
+
+
+@pytest.mark.parametrize("view_name", MANAGER_PAGES + REVIEWER_PAGES)
+def test_staff_without_mfa_is_sent_to_the_mfa_page(client, world, view_name):
+    person = shared.StaffUserFactory(roles=[Role.ALLOCATION_MANAGER, Role.REVIEWER])  # no authenticator
+    client.force_login(person)
+    response = _call(client, world, view_name)
+    assert response.status_code == 302
+    assert response["Location"] == reverse("mfa_index")
+
+
+@pytest.mark.parametrize("view_name", MANAGER_PAGES + REVIEWER_PAGES)
+def test_anonymous_is_sent_to_sign_in(client, world, view_name):
+    response = _call(client, world, view_name)
+    assert response.status_code == 302
+    assert response["Location"].startswith(reverse("account_login"))
+
+
+def test_unknown_objects_are_404_for_managers(client, world):
+    client.force_login(fr.manager())
+    for name in ("application_eligibility", "application_decision", "allocation_detail"):
+        assert client.get(reverse(f"staff_alloc:{name}", args=["AIF-1999-0001"])).status_code == 404
+    draft = fr.application(status=ApplicationStatus.DRAFT)
+    assert client.get(reverse("staff_alloc:application_decision", args=[draft.reference])).status_code == 404
+
+
+def test_staff_home_links_per_role(client):
+    client.force_login(fr.manager())
+    page = client.get(reverse("staff_home")).content.decode()
+    assert reverse("staff_alloc:application_list") in page and reverse("staff_alloc:assignment_list") not in page
+    client.force_login(fr.reviewer())
+    page = client.get(reverse("staff_home")).content.decode()
+    assert reverse("staff_alloc:assignment_list") in page and reverse("staff_alloc:application_list") not in page
