@@ -1,0 +1,31 @@
+from django import template
+from django.conf import settings
+
+register = template.Library()
+
+
+@register.filter
+def absolute_url(path: str) -> str:
+    """E-mails need full links; services pass paths such as /applications/AIF-2026-0001/."""
+    if path and path.startswith("/"):
+        return settings.PORTAL_BASE_URL.rstrip("/") + path
+    return path
+
+
+@register.filter
+def flop(value) -> str:
+    """1.2345e24 -> '1.23e+24 FLOP'; empty when unknown."""
+    if value in (None, ""):
+        return "—"
+    return f"{float(value):.3g} FLOP"
+
+
+@register.inclusion_tag("allocations/_dashboard_applications.html", takes_context=True)
+def applicant_dashboard(context):
+    """The dashboard section: the user's organisations' applications and who is expected to act."""
+    from ..views import applicant_dashboard_context
+
+    request = context.get("request")
+    user = getattr(request, "user", None)
+    data = applicant_dashboard_context(user) if user is not None and user.is_authenticated else {}
+    return {"request": request, **data}
