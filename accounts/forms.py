@@ -42,6 +42,27 @@ class MembershipRoleForm(forms.Form):
     role = forms.ChoiceField(label=_("Role"), choices=MembershipRole.choices)
 
 
+class ApiTokenForm(forms.Form):
+    ACCESS = [("read", _("Read only")), ("read_write", _("Read and write"))]
+    EXPIRY = [("", _("Never")), ("30", _("In 30 days")), ("90", _("In 90 days")), ("365", _("In a year"))]
+
+    name = forms.CharField(label=_("Name"), max_length=100,
+                           help_text=_("The program or machine that will use it, e.g. \"CI pipeline\"."))
+    access = forms.ChoiceField(label=_("Access"), choices=ACCESS, initial="read", widget=forms.RadioSelect)
+    expires = forms.ChoiceField(label=_("Expires"), choices=EXPIRY, required=False, initial="90")
+
+    def scopes(self) -> list[str]:
+        return ["read", "write"] if self.cleaned_data["access"] == "read_write" else ["read"]
+
+    def expires_at(self):
+        from datetime import timedelta
+
+        from django.utils import timezone
+
+        days = self.cleaned_data.get("expires")
+        return timezone.now() + timedelta(days=int(days)) if days else None
+
+
 class EraseAccountForm(forms.Form):
     confirm = forms.CharField(
         label=_("Type ERASE to confirm"), max_length=10,

@@ -1,8 +1,10 @@
 """Reads with permission scoping: objects a user may not see do not exist for them (404)."""
 
+import hmac
+
 from django.http import Http404
 
-from .models import Invitation, Membership, Organisation
+from .models import ApiToken, Invitation, Membership, Organisation
 
 
 def organisations_for(user):
@@ -37,3 +39,33 @@ def invitation_in_organisation(organisation, pk: int) -> Invitation:
     if invitation is None:
         raise Http404
     return invitation
+
+
+def api_tokens_of(user):
+    return ApiToken.objects.filter(user=user).order_by("-created_at", "-pk")
+
+
+def api_token_of(user, pk: int) -> ApiToken:
+    token = ApiToken.objects.filter(user=user, pk=pk).first()
+    if token is None:
+        raise Http404
+    return token
+
+
+def api_token_for_secret(secret: str) -> ApiToken | None:
+    """The active token whose secret this is, with its user, in one query; None for anything else."""
+    parts = secret.split("_")
+    if len(parts) < 3 or parts[0] != "aif" or len(parts[1]) != ApiToken.PREFIX_LENGTH:
+        return None
+    token = ApiToken.objects.active().select_related("user").filter(prefix=parts[1]).first()
+    if token is None or not hmac.compare_digest(token.token_hash, ApiToken.hash_secret(secret)):
+        return None
+    return token
+
+
+def organisations_with_role(user):
+    """The user's organisations, each annotated with `my_role` (one query for a whole page)."""
+    from django.db.models import OuterRef, Subquery
+
+    role = Membership.objects.filter(organisation=OuterRef("pk"), user=user).values("role")[:1]
+    return Organisation.objects.filter(memberships__user=user).annotate(my_role=Subquery(role))

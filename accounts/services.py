@@ -16,7 +16,7 @@ from django.utils.translation import gettext as _
 from compliance.audit import audit_record
 from portal.emails import send_templated_email_on_commit
 
-from .models import Invitation, Membership, MembershipRole, Organisation, User
+from .models import ApiToken, ApiTokenScope, Invitation, Membership, MembershipRole, Organisation, User
 from .permissions import is_owner
 from .vat import normalise_vat
 
@@ -184,3 +184,74 @@ def membership_remove(*, actor: User, membership: Membership) -> None:
         audit_record(actor=actor, action="membership.removed", target=membership,
                      changes={"organisation_id": membership.organisation_id, "user_id": membership.user_id})
         membership.delete()
+
+
+# ------------------------------------------------------------------------------------------ API tokens
+
+API_TOKEN_MAX_ACTIVE = 20
+# Writing last_used_at on every request would turn each API read into a write; a minute is precise enough.
+API_TOKEN_TOUCH_INTERVAL = timedelta(minutes=1)
+
+
+def _new_api_token_secret() -> tuple[str, str]:
+    """(prefix, secret). The secret is "aif_<prefix>_<random>"; the prefix finds the row."""
+    prefix = secrets.token_hex(ApiToken.PREFIX_LENGTH // 2)
+    return prefix, f"aif_{prefix}_{secrets.token_urlsafe(32)}"
+
+
+def api_token_create(*, actor: User, name: str, scopes: list[str],
+                     expires_at=None) -> tuple[ApiToken, str]:
+    """Create a token for the actor. Returns the token and its secret, which is never stored nor shown again."""
+    name = (name or "").strip()
+    errors: dict[str, str] = {}
+    if not name:
+        errors["name"] = _("Name the token after the program that uses it.")
+    elif len(name) > 100:
+        errors["name"] = _("Use at most 100 characters.")
+    scopes = sorted(set(scopes or []))
+    if not scopes or any(s not in ApiTokenScope.values for s in scopes):
+        errors["scopes"] = _("Choose read, or read and write.")
+    elif ApiTokenScope.WRITE in scopes and ApiTokenScope.READ not in scopes:
+        scopes = sorted([*scopes, ApiTokenScope.READ])
+    if expires_at is not None and expires_at <= timezone.now():
+        errors["expires_at"] = _("The expiry must be in the future.")
+    if errors:
+        raise ValidationError(errors)
+    with transaction.atomic():
+        # Lock the user's row so two concurrent creations cannot both pass the limit.
+        User.objects.select_for_update().filter(pk=actor.pk).first()
+        if ApiToken.objects.active().filter(user=actor).count() >= API_TOKEN_MAX_ACTIVE:
+            raise ValidationError(_("You have %(n)s active tokens: revoke one first.") % {"n": API_TOKEN_MAX_ACTIVE})
+        for _attempt in range(5):
+            prefix, secret = _new_api_token_secret()
+            if not ApiToken.objects.filter(prefix=prefix).exists():
+                break
+        token = ApiToken.objects.create(user=actor, name=name, prefix=prefix, token_hash=ApiToken.hash_secret(secret),
+                                        scopes=scopes, expires_at=expires_at)
+        audit_record(actor=actor, action="api_token.created", target=token,
+                     changes={"name": name, "prefix": prefix, "scopes": scopes, "expires_at": expires_at})
+    return token, secret
+
+
+def api_token_revoke(*, actor: User, token: ApiToken) -> ApiToken:
+    """Revoke one of the actor's tokens. Idempotent."""
+    if token.user_id != actor.pk:
+        raise PermissionDenied(_("This token is not yours."))
+    with transaction.atomic():
+        token = ApiToken.objects.select_for_update().get(pk=token.pk)
+        if token.revoked_at is not None:
+            return token
+        token.revoked_at = timezone.now()
+        token.save(update_fields=["revoked_at"])
+        audit_record(actor=actor, action="api_token.revoked", target=token,
+                     changes={"name": token.name, "prefix": token.prefix})
+    return token
+
+
+def api_token_touch(*, token: ApiToken) -> None:
+    """Record that the token was used: at most one write per token and minute, never audited."""
+    now = timezone.now()
+    if token.last_used_at is not None and now - token.last_used_at < API_TOKEN_TOUCH_INTERVAL:
+        return
+    ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
+    token.last_used_at = now

@@ -16,6 +16,8 @@ urlpatterns = [
     path("organisations/<int:pk>/members/<int:membership_pk>/remove/", views.membership_remove,
          name="membership_remove"),
     path("invitations/<str:token>/", views.invitation_accept, name="invitation_accept"),
+    path("me/tokens/", views.api_tokens, name="api_tokens"),
+    path("me/tokens/<int:pk>/revoke/", views.api_token_revoke, name="api_token_revoke"),
     path("me/privacy/", views.privacy_index, name="privacy"),
     path("me/privacy/export/", views.privacy_export, name="privacy_export"),
     path("me/privacy/erase/", views.privacy_erase, name="privacy_erase"),

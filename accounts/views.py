@@ -7,12 +7,13 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
 from portal.forms import apply_validation_error
 
 from . import privacy, selectors, services
-from .forms import EraseAccountForm, InvitationForm, MembershipRoleForm, OrganisationForm
+from .forms import ApiTokenForm, EraseAccountForm, InvitationForm, MembershipRoleForm, OrganisationForm
 from .models import MembershipRole
 from .permissions import is_owner
 
@@ -166,3 +167,32 @@ def privacy_erase(request):
         messages.success(request, _("Your personal data was erased and you were signed out."))
         return redirect("home")
     return render(request, "accounts/privacy.html", {"erase_form": form})
+
+
+@login_required
+@never_cache
+def api_tokens(request):
+    """List and create API tokens. A new token's secret is shown on this response only."""
+    form = ApiTokenForm(request.POST or None)
+    created = None
+    if request.method == "POST" and form.is_valid():
+        try:
+            token, secret = services.api_token_create(actor=request.user, name=form.cleaned_data["name"],
+                                                      scopes=form.scopes(), expires_at=form.expires_at())
+        except ValidationError as exc:
+            apply_validation_error(form, exc)
+        else:
+            created = {"token": token, "secret": secret}
+            form = ApiTokenForm()
+    return render(request, "accounts/api_tokens.html", {
+        "form": form, "created": created, "tokens": selectors.api_tokens_of(request.user)})
+
+
+@login_required
+@require_POST
+def api_token_revoke(request, pk):
+    token = selectors.api_token_of(request.user, pk)
+    services.api_token_revoke(actor=request.user, token=token)
+    messages.success(request, _("Token %(name)s revoked: programs using it are refused from now on.") % {
+        "name": token.name})
+    return redirect("accounts:api_tokens")

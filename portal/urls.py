@@ -22,5 +22,7 @@ urlpatterns = [
     path("", include("allocations.urls_lifecycle")),
     path("staff/", include("allocations.staff.urls")),
     path("admin/", admin.site.urls),
+    path("api/v1/", include("portal.api_urls")),
+    path("api/", include("portal.api.docs_urls")),
 ]
 

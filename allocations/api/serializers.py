@@ -1,0 +1,498 @@
+"""Input and output shapes of the applications, reviews, decisions and allocations API.
+
+Input serializers check shapes and types only; every rule (who, when, what is allowed) is the
+services'. Output serializers read only what the selectors fetched (no query per row)."""
+
+from __future__ import annotations
+
+from rest_framework import serializers
+
+from accounts.models import Sector
+from allocations.models import (
+    AccessMode,
+    Allocation,
+    AllocationQuota,
+    Application,
+    ApplicationStatus,
+    AssignmentStatus,
+    ChangeKind,
+    ChangeRequest,
+    EthicsIssue,
+    ModelActivity,
+    RDType,
+    RequestedResource,
+    ReviewAssignment,
+    ReviewKind,
+    Site,
+    TeamMember,
+)
+
+MAX_INT = 2_147_483_647
+MAX_BIGINT = 9_223_372_036_854_775_807
+
+
+class OrganisationRefSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    legal_name = serializers.CharField()
+
+
+# ------------------------------------------------------------------------------------ applications
+
+class ApplicationListSerializer(serializers.ModelSerializer):
+    organisation = OrganisationRefSerializer(read_only=True)
+    access_mode = serializers.SlugRelatedField(slug_field="code", read_only=True, allow_null=True)
+
+    class Meta:
+        model = Application
+        fields = ["reference", "title", "status", "organisation", "access_mode", "call", "created_at", "updated_at",
+                  "submitted_at", "decision_due"]
+        read_only_fields = fields
+
+
+class ResourceSerializer(serializers.ModelSerializer):
+    site = serializers.SlugRelatedField(slug_field="code", read_only=True)
+
+    class Meta:
+        model = RequestedResource
+        fields = ["site", "gpu_hours", "cpu_core_hours", "storage_tb"]
+        read_only_fields = fields
+
+
+class TeamMemberSerializer(serializers.ModelSerializer):
+    confirmed = serializers.SerializerMethodField()
+
+    class Meta:
+        model = TeamMember
+        fields = ["id", "full_name", "email", "cluster_username", "invited_at", "confirmed"]
+        read_only_fields = fields
+
+    def get_confirmed(self, member) -> bool:
+        return member.confirmed_at is not None
+
+
+class AssessmentSummarySerializer(serializers.Serializer):
+    ruleset_version = serializers.CharField()
+    classification = serializers.CharField()
+    complete = serializers.BooleanField()
+    needs_ethics_review = serializers.BooleanField()
+    prohibited = serializers.BooleanField()
+    updated_at = serializers.DateTimeField()
+
+
+class EthicsAnswerSerializer(serializers.Serializer):
+    answer = serializers.BooleanField(allow_null=True)
+    text = serializers.CharField(allow_blank=True, max_length=5000, required=False, default="")
+
+
+class ApplicationDetailSerializer(ApplicationListSerializer):
+    resources = ResourceSerializer(many=True, read_only=True)
+    team = TeamMemberSerializer(many=True, read_only=True)
+    ethics_issues = serializers.DictField(child=EthicsAnswerSerializer(), read_only=True)
+    assessment = serializers.SerializerMethodField()
+    ethics_review_status = serializers.SerializerMethodField()
+    allocation = serializers.SerializerMethodField()
+
+    class Meta(ApplicationListSerializer.Meta):
+        fields = ApplicationListSerializer.Meta.fields + [
+            "abstract", "public_summary", "sector", "civilian_purpose", "dual_use", "dual_use_explanation", "rd_type",
+            "route_to_market", "start_date", "duration_months", "model_activity", "model_family", "parameter_count",
+            "training_tokens", "base_model_name", "base_model_flop", "open_weights", "model_lineage",
+            "ethics_issues", "resources", "team", "assessment", "ethics_review_status", "allocation", "decided_at"]
+        read_only_fields = fields
+
+    @staticmethod
+    def _related(app, name):
+        try:
+            return getattr(app, name)
+        except Exception:  # RelatedObjectDoesNotExist of a reverse one-to-one
+            return None
+
+    def get_assessment(self, app) -> AssessmentSummarySerializer(allow_null=True):
+        assessment = self._related(app, "risk_assessment")
+        return AssessmentSummarySerializer(assessment).data if assessment is not None else None
+
+    def get_ethics_review_status(self, app) -> str | None:
+        review = self._related(app, "ethics_review")
+        return review.status if review is not None else None
+
+    def get_allocation(self, app) -> str | None:
+        allocation = self._related(app, "allocation")
+        return allocation.reference if allocation is not None else None
+
+
+class ApplicationCreateSerializer(serializers.Serializer):
+    organisation = serializers.IntegerField(min_value=1, max_value=MAX_BIGINT,
+                                            help_text="Id of one of the caller's organisations.")
+    title = serializers.CharField(max_length=200)
+
+
+class ProjectStepSerializer(serializers.Serializer):
+    title = serializers.CharField(max_length=200, required=False)
+    abstract = serializers.CharField(allow_blank=True, max_length=20000, required=False)
+    public_summary = serializers.CharField(allow_blank=True, max_length=5000, required=False)
+    sector = serializers.ChoiceField(choices=Sector.choices, allow_blank=True, required=False)
+    civilian_purpose = serializers.BooleanField(allow_null=True, required=False)
+    dual_use = serializers.BooleanField(allow_null=True, required=False)
+    dual_use_explanation = serializers.CharField(allow_blank=True, max_length=5000, required=False)
+    rd_type = serializers.ChoiceField(choices=RDType.choices, allow_blank=True, required=False)
+    route_to_market = serializers.CharField(allow_blank=True, max_length=5000, required=False)
+
+
+class ModelStepSerializer(serializers.Serializer):
+    model_activity = serializers.ChoiceField(choices=ModelActivity.choices, allow_blank=True, required=False)
+    model_family = serializers.CharField(allow_blank=True, max_length=120, required=False)
+    parameter_count = serializers.IntegerField(min_value=0, max_value=MAX_BIGINT, allow_null=True, required=False)
+    training_tokens = serializers.IntegerField(min_value=0, max_value=MAX_BIGINT, allow_null=True, required=False)
+    base_model_name = serializers.CharField(allow_blank=True, max_length=120, required=False)
+    base_model_flop = serializers.FloatField(min_value=0, max_value=1e40, allow_null=True, required=False)
+    open_weights = serializers.BooleanField(allow_null=True, required=False)
+    model_lineage = serializers.CharField(allow_blank=True, max_length=120, required=False)
+
+
+class ResourceRowSerializer(serializers.Serializer):
+    site = serializers.SlugRelatedField(slug_field="code", queryset=Site.objects.filter(is_active=True))
+    gpu_hours = serializers.IntegerField(min_value=0, max_value=MAX_INT, default=0)
+    cpu_core_hours = serializers.IntegerField(min_value=0, max_value=MAX_INT, default=0)
+    storage_tb = serializers.DecimalField(max_digits=8, decimal_places=2, min_value=0, default=0)
+
+
+class ResourcesStepSerializer(serializers.Serializer):
+    access_mode = serializers.SlugRelatedField(slug_field="code", queryset=AccessMode.objects.filter(is_active=True),
+                                               allow_null=True, required=False)
+    call = serializers.IntegerField(min_value=1, max_value=MAX_BIGINT, allow_null=True, required=False,
+                                    help_text="Id of an open call (needed by modes with a cut-off).")
+    start_date = serializers.DateField(allow_null=True, required=False)
+    duration_months = serializers.IntegerField(min_value=1, max_value=120, allow_null=True, required=False)
+    resources = ResourceRowSerializer(many=True, required=False, max_length=20,
+                                      help_text="Replaces every per-site request; rows of zeros are dropped.")
+
+    def validate_resources(self, rows):
+        codes = [row["site"].code for row in rows]
+        if len(codes) != len(set(codes)):
+            raise serializers.ValidationError("Give each site once.")
+        return rows
+
+
+EthicsIssuesSerializer = type("EthicsIssuesSerializer", (serializers.Serializer,), {
+    code: EthicsAnswerSerializer(required=False, help_text=str(label)) for code, label in EthicsIssue.choices})
+
+
+class TeamMemberCreateSerializer(serializers.Serializer):
+    full_name = serializers.CharField(max_length=150)
+    email = serializers.EmailField(max_length=254)
+    cluster_username = serializers.CharField(max_length=32)
+
+
+class WithdrawSerializer(serializers.Serializer):
+    reason = serializers.CharField(allow_blank=True, max_length=500, required=False, default="")
+
+
+class ProblemSerializer(serializers.Serializer):
+    step = serializers.CharField()
+    field = serializers.CharField()
+    message = serializers.CharField()
+
+
+# ------------------------------------------------------------------------------------ AI Act
+
+class OptionSerializer(serializers.Serializer):
+    value = serializers.CharField()
+    label = serializers.CharField()
+    exclusive = serializers.BooleanField()
+
+
+class QuestionSerializer(serializers.Serializer):
+    id = serializers.CharField()
+    type = serializers.ChoiceField(choices=["yes_no", "single_choice", "multi_choice"])
+    text = serializers.CharField()
+    help = serializers.CharField(allow_blank=True)
+    article = serializers.CharField(allow_blank=True)
+    url = serializers.CharField(allow_blank=True)
+    options = OptionSerializer(many=True)
+    answer = serializers.JSONField(allow_null=True, help_text="The saved answer: 'yes'/'no', an option, or a list.")
+
+
+class QuestionnaireSerializer(serializers.Serializer):
+    ruleset = serializers.CharField()
+    ruleset_sha256 = serializers.CharField()
+    title = serializers.CharField()
+    language = serializers.CharField()
+    questions = QuestionSerializer(many=True, help_text="The questions visible given the saved answers, in order.")
+    missing = serializers.ListField(child=serializers.CharField(),
+                                    help_text="Ids of visible questions without an answer yet.")
+
+
+class AnswersSerializer(serializers.Serializer):
+    answers = serializers.DictField(
+        child=serializers.JSONField(), allow_empty=True,
+        help_text="Question id -> answer: 'yes'/'no' (or true/false), an option value, or a list of options. "
+                  "Answers to questions hidden by earlier answers are dropped.")
+
+
+class AssessmentResultSerializer(serializers.Serializer):
+    ruleset = serializers.CharField()
+    ruleset_sha256 = serializers.CharField()
+    language = serializers.CharField()
+    classification = serializers.CharField()
+    complete = serializers.BooleanField()
+    missing_answers = serializers.ListField(child=serializers.CharField())
+    flags = serializers.DictField(child=serializers.BooleanField())
+    conclusions = serializers.ListField(child=serializers.DictField())
+    obligations = serializers.ListField(child=serializers.DictField())
+    compute = serializers.DictField(allow_null=True)
+
+
+# ------------------------------------------------------------------------------------ reviews
+
+class AssignmentSerializer(serializers.ModelSerializer):
+    application = serializers.CharField(source="application.reference", read_only=True)
+    organisation = serializers.CharField(source="application.organisation.legal_name", read_only=True)
+
+    class Meta:
+        model = ReviewAssignment
+        fields = ["id", "application", "organisation", "kind", "status", "assigned_at", "due_date",
+                  "coi_declared_at"]
+        read_only_fields = fields
+
+
+class RubricCriterionSerializer(serializers.Serializer):
+    code = serializers.CharField()
+    label = serializers.CharField()
+    weight = serializers.FloatField()
+    scale = serializers.IntegerField()
+
+
+class ReviewOutSerializer(serializers.Serializer):
+    scores = serializers.DictField(child=serializers.IntegerField())
+    weighted_score = serializers.DecimalField(max_digits=6, decimal_places=3)
+    recommendation = serializers.CharField()
+    comments_for_committee = serializers.CharField(allow_blank=True)
+    comments_for_applicant = serializers.CharField(allow_blank=True)
+    submitted_at = serializers.DateTimeField()
+
+
+class AssignmentContentSerializer(serializers.Serializer):
+    """What a reviewer reads once they declared no conflict of interest."""
+
+    title = serializers.CharField()
+    abstract = serializers.CharField(allow_blank=True)
+    public_summary = serializers.CharField(allow_blank=True)
+    sector = serializers.CharField(allow_blank=True)
+    access_mode = serializers.CharField(allow_null=True)
+    start_date = serializers.DateField(allow_null=True)
+    duration_months = serializers.IntegerField(allow_null=True)
+    model_activity = serializers.CharField(allow_blank=True)
+    parameter_count = serializers.IntegerField(allow_null=True)
+    training_tokens = serializers.IntegerField(allow_null=True)
+    resources = ResourceSerializer(many=True)
+    team_size = serializers.IntegerField()
+    ai_act_classification = serializers.CharField(allow_blank=True, allow_null=True)
+    rubric = RubricCriterionSerializer(many=True)
+
+
+class AssignmentDetailSerializer(AssignmentSerializer):
+    content = serializers.SerializerMethodField()
+    review = serializers.SerializerMethodField()
+
+    class Meta(AssignmentSerializer.Meta):
+        fields = AssignmentSerializer.Meta.fields + ["coi_statement", "content", "review"]
+        read_only_fields = fields
+
+    def get_content(self, a) -> AssignmentContentSerializer(allow_null=True):
+        return self.context.get("content")
+
+    def get_review(self, a) -> ReviewOutSerializer(allow_null=True):
+        review = getattr(a, "review", None) if a.status == AssignmentStatus.SUBMITTED else None
+        return ReviewOutSerializer(review).data if review is not None else None
+
+
+class DeclarationSerializer(serializers.Serializer):
+    has_conflict = serializers.BooleanField()
+    statement = serializers.CharField(allow_blank=True, max_length=5000, required=False, default="")
+
+
+class ReviewSubmitSerializer(serializers.Serializer):
+    scores = serializers.DictField(child=serializers.IntegerField(min_value=-1000, max_value=1000), allow_empty=True,
+                                   help_text="Rubric criterion code -> score from 1 to the criterion's scale.")
+    recommendation = serializers.ChoiceField(choices=["approve", "revise", "reject"])
+    comments_for_committee = serializers.CharField(allow_blank=True, max_length=20000, required=False, default="")
+    comments_for_applicant = serializers.CharField(allow_blank=True, max_length=20000, required=False, default="")
+
+
+# ------------------------------------------------------------------------------------ decisions
+
+class EligibilitySerializer(serializers.Serializer):
+    eligible = serializers.BooleanField()
+    reason = serializers.CharField(allow_blank=True, max_length=1000, required=False, default="")
+
+
+class AssignReviewerSerializer(serializers.Serializer):
+    reviewer = serializers.IntegerField(min_value=1, max_value=MAX_BIGINT, help_text="The reviewer's user id.")
+    kind = serializers.ChoiceField(choices=ReviewKind.choices)
+
+
+class QuotaSerializer(serializers.Serializer):
+    site = serializers.SlugRelatedField(slug_field="code", queryset=Site.objects.all())
+    gpu_hours = serializers.IntegerField(min_value=0, max_value=MAX_INT, default=0)
+    cpu_core_hours = serializers.IntegerField(min_value=0, max_value=MAX_INT, default=0)
+    storage_tb = serializers.DecimalField(max_digits=8, decimal_places=2, min_value=0, default=0)
+
+
+class ApproveSerializer(serializers.Serializer):
+    quotas = QuotaSerializer(many=True, max_length=20, help_text="Per site; at most what was requested.")
+    reasons = serializers.CharField(allow_blank=True, max_length=5000, required=False, default="")
+
+
+class RejectSerializer(serializers.Serializer):
+    reasons = serializers.CharField(allow_blank=True, max_length=2000)
+
+
+class RevisionSerializer(serializers.Serializer):
+    comments = serializers.CharField(allow_blank=True, max_length=2000)
+
+
+class ManagerAssignmentSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    reviewer = serializers.IntegerField(source="reviewer_id")
+    kind = serializers.CharField()
+    status = serializers.CharField()
+    due_date = serializers.DateField(allow_null=True)
+    recommendation = serializers.CharField(allow_null=True)
+    weighted_score = serializers.DecimalField(max_digits=6, decimal_places=3, allow_null=True)
+
+
+class ManagerApplicationSerializer(ApplicationDetailSerializer):
+    assignments = serializers.SerializerMethodField()
+    approval_blockers = serializers.SerializerMethodField()
+
+    class Meta(ApplicationDetailSerializer.Meta):
+        fields = ApplicationDetailSerializer.Meta.fields + ["assignments", "approval_blockers"]
+        read_only_fields = fields
+
+    def get_assignments(self, app) -> ManagerAssignmentSerializer(many=True):
+        rows = []
+        for a in self.context.get("assignments", []):
+            review = getattr(a, "review", None) if a.status == AssignmentStatus.SUBMITTED else None
+            a.recommendation = review.recommendation if review else None
+            a.weighted_score = review.weighted_score if review else None
+            rows.append(a)
+        return ManagerAssignmentSerializer(rows, many=True).data
+
+    def get_approval_blockers(self, app) -> list[str]:
+        return [str(b) for b in self.context.get("blockers", [])]
+
+
+# ------------------------------------------------------------------------------------ allocations
+
+class QuotaOutSerializer(serializers.ModelSerializer):
+    site = serializers.SlugRelatedField(slug_field="code", read_only=True)
+
+    class Meta:
+        model = AllocationQuota
+        fields = ["site", "gpu_hours", "cpu_core_hours", "storage_tb"]
+        read_only_fields = fields
+
+
+class SyncAttemptSerializer(serializers.Serializer):
+    site = serializers.CharField(source="site.code")
+    kind = serializers.CharField()
+    outcome = serializers.CharField()
+    started_at = serializers.DateTimeField()
+    finished_at = serializers.DateTimeField(allow_null=True)
+    error = serializers.CharField(allow_blank=True)
+
+
+class UsageSerializer(serializers.Serializer):
+    site = serializers.CharField(source="site.code")
+    taken_at = serializers.DateTimeField()
+    gpu_hours_used = serializers.SerializerMethodField()
+    cpu_core_hours_used = serializers.SerializerMethodField()
+
+    def get_gpu_hours_used(self, snap) -> float:
+        return round(snap.gpu_minutes / 60, 2)
+
+    def get_cpu_core_hours_used(self, snap) -> float:
+        return round(snap.cpu_minutes / 60, 2)
+
+
+class ProvisioningSerializer(serializers.Serializer):
+    sync_state = serializers.CharField()
+    desired_version = serializers.IntegerField()
+    synced_version = serializers.IntegerField()
+    last_synced_at = serializers.DateTimeField(allow_null=True)
+    last_attempt = serializers.SerializerMethodField()
+
+    def get_last_attempt(self, alloc) -> SyncAttemptSerializer(allow_null=True):
+        attempts = getattr(alloc, "last_attempts", [])
+        return SyncAttemptSerializer(attempts[0]).data if attempts else None
+
+
+class AllocationSerializer(serializers.ModelSerializer):
+    organisation = OrganisationRefSerializer(read_only=True)
+    application = serializers.CharField(source="application.reference", read_only=True)
+    quotas = QuotaOutSerializer(many=True, read_only=True)
+    provisioning = serializers.SerializerMethodField()
+    usage = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Allocation
+        fields = ["reference", "application", "organisation", "status", "status_reason", "start_date", "end_date",
+                  "slurm_account", "quotas", "provisioning", "usage", "created_at"]
+        read_only_fields = fields
+
+    def get_provisioning(self, alloc) -> ProvisioningSerializer:
+        return ProvisioningSerializer(alloc).data
+
+    def get_usage(self, alloc) -> UsageSerializer(many=True):
+        return UsageSerializer(getattr(alloc, "latest_usage", []), many=True).data
+
+
+class ConditionSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    text = serializers.CharField()
+    acknowledged_at = serializers.DateTimeField(allow_null=True)
+
+
+class ChangeRequestSerializer(serializers.ModelSerializer):
+    allocation = serializers.CharField(source="allocation.reference", read_only=True)
+
+    class Meta:
+        model = ChangeRequest
+        fields = ["id", "allocation", "kind", "payload", "justification", "status", "requested_at", "decided_at",
+                  "decision_reason"]
+        read_only_fields = fields
+
+
+class TopUpRowSerializer(serializers.Serializer):
+    site = serializers.SlugRelatedField(slug_field="code", queryset=Site.objects.all())
+    gpu_hours = serializers.IntegerField(min_value=0, max_value=MAX_INT, default=0)
+    cpu_core_hours = serializers.IntegerField(min_value=0, max_value=MAX_INT, default=0)
+
+
+class ChangeRequestCreateSerializer(serializers.Serializer):
+    kind = serializers.ChoiceField(choices=ChangeKind.choices)
+    justification = serializers.CharField(allow_blank=True, max_length=5000)
+    end_date = serializers.DateField(required=False, allow_null=True, help_text="extension: the new end date.")
+    quotas = TopUpRowSerializer(many=True, required=False, max_length=20, help_text="top_up: extra hours per site.")
+    members = TeamMemberCreateSerializer(many=True, required=False, max_length=20,
+                                         help_text="add_members: the people to add.")
+
+    def payload(self) -> dict:
+        data = self.validated_data
+        kind = data["kind"]
+        if kind == ChangeKind.EXTENSION:
+            end = data.get("end_date")
+            return {"end_date": end.isoformat() if end else ""}
+        if kind == ChangeKind.TOP_UP:
+            return {"quotas": {str(row["site"].pk): {"gpu_hours": row["gpu_hours"],
+                                                     "cpu_core_hours": row["cpu_core_hours"]}
+                               for row in data.get("quotas") or []}}
+        return {"members": [dict(m) for m in data.get("members") or []]}
+
+
+class ChangeDecisionSerializer(serializers.Serializer):
+    approve = serializers.BooleanField()
+    reason = serializers.CharField(allow_blank=True, max_length=2000, required=False, default="")
+
+
+STATUS_CHOICES = ApplicationStatus.choices

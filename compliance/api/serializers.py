@@ -1,0 +1,45 @@
+from __future__ import annotations
+
+from rest_framework import serializers
+
+from compliance.models import AuditEvent, EthicsReview, EthicsStatus
+
+
+class EthicsReviewSerializer(serializers.ModelSerializer):
+    application = serializers.CharField(source="application.reference", read_only=True)
+    title = serializers.CharField(source="application.title", read_only=True)
+    organisation = serializers.CharField(source="application.organisation.legal_name", read_only=True)
+    ai_act_classification = serializers.SerializerMethodField()
+    conditions = serializers.SerializerMethodField()
+
+    class Meta:
+        model = EthicsReview
+        fields = ["application", "title", "organisation", "status", "triggers", "reasons", "ai_act_classification",
+                  "conditions", "created_at", "decided_at"]
+        read_only_fields = fields
+
+    def get_ai_act_classification(self, review) -> str | None:
+        assessment = getattr(review.application, "risk_assessment", None)
+        return assessment.classification if assessment is not None else None
+
+    def get_conditions(self, review) -> list[str]:
+        return [c.text for c in review.conditions.all()]
+
+
+class EthicsDecisionSerializer(serializers.Serializer):
+    status = serializers.ChoiceField(choices=[EthicsStatus.CLEARED, EthicsStatus.CLEARED_WITH_CONDITIONS,
+                                              EthicsStatus.REFUSED])
+    reasons = serializers.CharField(allow_blank=True, max_length=5000, required=False, default="")
+    conditions = serializers.ListField(child=serializers.CharField(max_length=2000), required=False, default=list,
+                                       max_length=50)
+
+
+class AuditEventSerializer(serializers.ModelSerializer):
+    actor = serializers.IntegerField(source="actor_id", allow_null=True, read_only=True,
+                                     help_text="The actor's user id (names are resolved by the pages, never stored).")
+
+    class Meta:
+        model = AuditEvent
+        fields = ["seq", "created_at", "actor", "action", "object_type", "object_id", "changes", "request_id",
+                  "prev_hash", "hash"]
+        read_only_fields = fields

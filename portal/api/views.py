@@ -1,0 +1,21 @@
+from __future__ import annotations
+
+from rest_framework.views import APIView
+
+
+def combine(name: str, *views: type[APIView]) -> type[APIView]:
+    """One URL, several operations: each operation stays its own class (one method each), and this
+    builds the class that routes the URL's methods to them. The classes must share their
+    permission, filter and pagination settings (asserted)."""
+    methods: dict[str, type[APIView]] = {}
+    for view in views:
+        for method in view.http_method_names:
+            if method not in ("options", "head") and hasattr(view, method):
+                if method in methods:
+                    raise TypeError(f"{name}: {method} is defined by {methods[method]} and {view}")
+                methods[method] = view
+    first = views[0]
+    for view in views[1:]:
+        if view.permission_classes != first.permission_classes:
+            raise TypeError(f"{name}: {view.__name__} and {first.__name__} need the same permission_classes")
+    return type(name, views, {"__module__": first.__module__})
