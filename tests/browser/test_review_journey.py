@@ -1,0 +1,122 @@
+"""A reviewer signs in with a TOTP code, declares no conflict and scores; a manager approves with
+quotas; the applicant sees the allocation. Every page passes axe."""
+
+from __future__ import annotations
+
+import re
+import time
+
+import pytest
+from allauth.mfa.totp.internal.auth import format_hotp_value, hotp_value
+from django.conf import settings
+from django.test import Client
+from playwright.sync_api import expect
+
+from allocations.models import Allocation, ApplicationStatus, AssignmentStatus
+from allocations.services import reviews
+from compliance.models import AuditChainHead
+from tests.allocations import factories_review as fr
+from tests.browser.conftest import axe_check
+from tests.factories import DEFAULT_PASSWORD, TOTP_SECRET
+from tests.provisioning.builders import ensure_reference_data
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+def totp_code() -> str:
+    return format_hotp_value(hotp_value(TOTP_SECRET, int(time.time()) // 30))
+
+
+def sign_in_as(page, live_server, user):
+    """A session with every login stage done (password and MFA), as the browser's cookie."""
+    client = Client()
+    client.force_login(user)
+    page.context.clear_cookies()
+    page.context.add_cookies([{"name": settings.SESSION_COOKIE_NAME,
+                               "value": client.cookies[settings.SESSION_COOKIE_NAME].value,
+                               "url": live_server.url}])
+
+
+def test_review_decide_and_see_the_allocation(page, live_server, monkeypatch):
+    monkeypatch.setattr("allocations.tasks.provision_allocation.delay", lambda *a, **k: None)
+    ensure_reference_data()
+    AuditChainHead.objects.get_or_create(id=1)
+    fr.set_capacity(gpu_hours=50_000)
+    member = fr.applicant()
+    app = fr.application(status=ApplicationStatus.IN_REVIEW, member=member, requests={"zellik": 2000},
+                         title="Protein language model for enzymes")
+    reviewer = fr.reviewer(totp=True)
+    boss = fr.manager()
+    assignment = reviews.reviewer_assign(actor=boss, application=app, reviewer=reviewer, kind="technical")
+
+    # 1. The reviewer signs in: password, then the TOTP code.
+    page.goto(live_server.url + "/accounts/login/")
+    axe_check(page, context="sign in")
+    page.locator("input[name=login]").fill(reviewer.email)
+    page.locator("input[name=password]").fill(DEFAULT_PASSWORD)
+    page.locator("main form button[type=submit]").first.click()
+    expect(page).to_have_url(re.compile(r"/accounts/2fa/authenticate/$"))
+    axe_check(page, context="TOTP step")
+    page.locator("input[name=code]").fill(totp_code())
+    page.locator("main form button[type=submit]").first.click()
+    expect(page).to_have_url(re.compile(r"/dashboard/$"))
+
+    # 2. My assignments -> the declaration, before any content.
+    page.goto(live_server.url + "/staff/")
+    axe_check(page, context="staff home (reviewer)")
+    page.get_by_role("link", name="My review assignments").click()
+    axe_check(page, context="my assignments")
+    page.get_by_role("link", name=app.reference).click()
+    expect(page.get_by_role("heading", name="Declaration of conflicts of interest")).to_be_visible()
+    expect(page.get_by_text(app.organisation.legal_name)).to_be_visible()
+    assert "Protein language model for enzymes" not in page.content()
+    axe_check(page, context="declaration")
+    page.get_by_label("No, I have no conflict of interest").check()
+    page.get_by_role("button", name="Submit my declaration").click()
+
+    # 3. The content and the rubric.
+    expect(page.get_by_role("heading", level=1)).to_contain_text("Protein language model for enzymes")
+    axe_check(page, context="review form")
+    for code, value in {"feasibility": 5, "resources": 4, "team": 4}.items():
+        page.locator(f"input[name=score_{code}][value='{value}']").check()
+    page.get_by_label("Approve", exact=True).check()
+    page.get_by_label("Comments for the committee").fill("Strong team, realistic plan.")
+    page.get_by_label("Comments for the applicant").fill("Well justified request.")
+    page.get_by_role("button", name="Submit the review").click()
+    expect(page.get_by_text("your review of")).to_be_visible()
+    axe_check(page, context="assignments after submitting")
+    assignment.refresh_from_db()
+    assert assignment.status == AssignmentStatus.SUBMITTED
+    app.refresh_from_db()
+    assert app.status == ApplicationStatus.AWAITING_DECISION
+
+    # 4. The manager decides, lowering the GPU-hours.
+    sign_in_as(page, live_server, boss)
+    page.goto(live_server.url + "/staff/applications/")
+    axe_check(page, context="applications overview")
+    page.get_by_role("link", name=f"Decide {app.reference}").click()
+    expect(page.get_by_text("Strong team, realistic plan.")).to_be_visible()
+    axe_check(page, context="decision page")
+    page.get_by_label("GPU-hours on Zellik").fill("1500")
+    page.locator("form:has(input[name=action][value=approve]) button[type=submit]").click()
+    expect(page.get_by_text("approved: the allocation was created")).to_be_visible()
+    axe_check(page, context="overview after approval")
+    alloc = Allocation.objects.get(application=app)
+    assert alloc.quotas.get().gpu_hours == 1500
+    for path in ("/staff/deadlines/", "/staff/capacity/", "/staff/allocations/",
+                 f"/staff/allocations/{alloc.reference}/", "/staff/change-requests/"):
+        page.goto(live_server.url + path)
+        axe_check(page, context=path)
+
+    # 5. The applicant sees the allocation and the anonymous reviews.
+    sign_in_as(page, live_server, member)
+    page.goto(live_server.url + "/allocations/")
+    axe_check(page, context="my allocations")
+    page.get_by_role("link", name=alloc.reference).click()
+    expect(page.get_by_text(alloc.slurm_account)).to_be_visible()
+    expect(page.get_by_role("cell", name="1500", exact=True)).to_be_visible()
+    axe_check(page, context="allocation")
+    page.get_by_role("link", name="reviews and decision").click()
+    expect(page.get_by_text("Well justified request.")).to_be_visible()
+    assert reviewer.display_name not in page.content()
+    axe_check(page, context="feedback")
