@@ -3,7 +3,7 @@
 from importlib import import_module
 
 SEEDERS = [
-    # "allocations.demo.seed",
+    "allocations.demo.seed",
 ]
 
 

@@ -1,0 +1,27 @@
+"""The allocations part of `manage.py seed_demo`."""
+
+from io import StringIO
+
+import pytest
+from django.core.management import call_command
+from django.utils import timezone
+
+from allocations import demo
+from allocations.models import Application, ApplicationStatus, Call, Site, SiteCapacity
+
+pytestmark = pytest.mark.django_db
+
+
+def test_seed_demo_adds_capacity_a_call_and_applications_once():
+    out = StringIO()
+    call_command("seed_demo", stdout=out)
+    call_command("seed_demo", stdout=out)  # idempotent
+    assert SiteCapacity.objects.count() == Site.objects.count() * demo.QUARTERS
+    assert set(SiteCapacity.objects.values_list("gpu_hours", flat=True)) == {400_000}
+    now = timezone.now()
+    assert Call.objects.filter(access_mode__code="large_scale", opens_at__lte=now, cutoff_at__gt=now).count() == 1
+    statuses = dict(Application.objects.values_list("title", "status"))
+    assert statuses == {demo.DRAFT_TITLE: ApplicationStatus.DRAFT, demo.SUBMITTED_TITLE: ApplicationStatus.SUBMITTED}
+    submitted = Application.objects.get(title=demo.SUBMITTED_TITLE)
+    assert submitted.decision_due and submitted.team.get().cluster_username == "milo"
+    assert "demo applications added: none" in out.getvalue()
