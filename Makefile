@@ -15,8 +15,9 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
+# compilemessages refuses to run when there is no locale/ directory yet (no catalogue to compile).
 messages: $(STAMP)
-	$(PY) manage.py compilemessages -v0 --ignore=.venv
+	if [ -d locale ]; then $(PY) manage.py compilemessages -v0 --ignore=.venv; fi
 
 run: install messages
 	DEBUG=1 ./scripts/run-dev.sh
