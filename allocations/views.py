@@ -171,6 +171,7 @@ def application_detail(request, app):
         "resources": app.resources.all(),
         "assessment": assessment,
         "assessment_label": presentation.classification_label(assessment.classification) if assessment else "",
+        "result": _assessment_result(app, assessment, _language()),
         "expectation": presentation.expectation(app),
         "can_withdraw": presentation.can_withdraw(app),
         "allocation_url": presentation.allocation_url(app),
@@ -247,17 +248,30 @@ def step_ai_act(request, app):
                                             "%(n)s questions still need an answer.", missing) % {"n": missing})
         return _saved(request, app, "ai_act")
     visible = {q.id for q in engine.visible_questions(ruleset, form.current_answers())}
-    result = None
-    if assessment is not None:
-        result, _missing = compliance_services.assessment_evaluate(application=app, answers=saved,
-                                                                   language=language)
-        result["classification_label"] = presentation.classification_label(result["classification"])
-        for obligation in result["obligations"]:
-            obligation["applies_from"] = engine.format_date(
-                datetime.date.fromisoformat(obligation["applies_from"]), language)
+    result = _assessment_result(app, assessment, language)
     return _render_step(request, app, "ai_act", {
-        "form": form, "items": form.items(visible), "ruleset": ruleset, "ruleset_title": ruleset.title[language],
+        "form": form, "items": form.items(visible), "ruleset_title": ruleset.title[language],
         "result": result, "answered": _answered(ruleset, saved, language)})
+
+
+def _assessment_result(app, assessment, language: str) -> dict | None:
+    """The saved answers' result in the reader's language (the stored result is kept as evaluated)."""
+    if assessment is None:
+        return None
+    try:
+        result, _missing = compliance_services.assessment_evaluate(
+            application=app, answers=dict(assessment.answers), ruleset_version=assessment.ruleset_version or None,
+            language=language)
+        result["ruleset_title"] = engine.load_ruleset(result["ruleset"]).title[language]
+    except (engine.RuleSetError, engine.AnswerError):
+        result = dict(assessment.result)  # a retired rule set: show the result as it was stored
+    if not result:
+        return None
+    result["classification_label"] = presentation.classification_label(result["classification"])
+    for obligation in result["obligations"]:
+        obligation["applies_from"] = engine.format_date(datetime.date.fromisoformat(obligation["applies_from"]),
+                                                        language)
+    return result
 
 
 def _answered(ruleset, answers: dict, language: str) -> list[dict]:

@@ -435,6 +435,7 @@ def test_detail_page_timeline(member_client, member, organisation, capacity):
     assert "Application created" in page and "Project details saved" in page
     assert "Status changed from Draft to Submitted (eligibility check)" in page
     assert "Team member added" in page and "AI Act questionnaire saved" in page
+    assert "AI Act assessment in detail" in page and "Outside the scope of the AI Act" in page
     assert member.display_name in page
     assert "application.created" not in page  # human text, not action codes
 
