@@ -523,3 +523,16 @@ def test_start_date_long_ago_is_kept_but_flagged(member_client, app_draft, capac
     member_client.post(url("step_resources", app_draft), resources_post(f.mode("playground"), start_date=past))
     page = html(member_client.get(url("step_resources", app_draft)))
     assert "The start date is in the past." in page
+
+
+def test_approved_application_points_to_its_allocation(member_client, member, organisation, capacity):
+    from allocations.models import Allocation
+
+    app = f.submitted(member, organisation)
+    Application.objects.filter(pk=app.pk).update(status=ApplicationStatus.APPROVED)
+    allocation = Allocation.objects.create(
+        application=app, organisation=organisation, reference=app.reference, start_date=app.start_date,
+        end_date=app.start_date + datetime.timedelta(days=60), slurm_account="aif_demo_0001")
+    for page in (html(member_client.get(reverse("dashboard"))), html(member_client.get(app.get_absolute_url()))):
+        assert "Compute was granted" in page
+        assert f'href="{allocation.get_absolute_url()}"' in page
