@@ -9,7 +9,6 @@ from django.db.models.functions import RowNumber
 
 from allocations.models import (
     Allocation,
-    AllocationQuota,
     AssignmentStatus,
     ChangeRequest,
     ReviewAssignment,
@@ -31,9 +30,9 @@ def _last_attempt() -> QuerySet[SyncAttempt]:
 
 
 def with_provisioning(qs: QuerySet[Allocation]) -> QuerySet[Allocation]:
-    """Quotas, the last sync attempt and the newest usage per site: three queries for any page."""
+    """The last sync attempt and the newest usage per site: two queries for any page. The scoping
+    selectors this wraps (allocations_of_member, allocation_overview) already prefetch the quotas."""
     return qs.prefetch_related(
-        Prefetch("quotas", queryset=AllocationQuota.objects.select_related("site").order_by("site__name")),
         Prefetch("sync_attempts", queryset=_last_attempt(), to_attr="last_attempts"),
         Prefetch("usage_snapshots", queryset=_latest_usage_per_site(), to_attr="latest_usage"),
     ).select_related("organisation", "application")

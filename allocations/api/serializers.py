@@ -85,6 +85,10 @@ class EthicsAnswerSerializer(serializers.Serializer):
 
 
 class ApplicationDetailSerializer(ApplicationListSerializer):
+    # Choices that stay blank in a draft: declared so that the schema's enums include "".
+    sector = serializers.ChoiceField(choices=Sector.choices, allow_blank=True, read_only=True)
+    rd_type = serializers.ChoiceField(choices=RDType.choices, allow_blank=True, read_only=True)
+    model_activity = serializers.ChoiceField(choices=ModelActivity.choices, allow_blank=True, read_only=True)
     resources = ResourceSerializer(many=True, read_only=True)
     team = TeamMemberSerializer(many=True, read_only=True)
     ethics_issues = serializers.DictField(child=EthicsAnswerSerializer(), read_only=True)

@@ -53,3 +53,4 @@ def boss(db):
 @pytest.fixture
 def capacity(db):
     f.publish_capacity()
+

@@ -1,0 +1,238 @@
+"""Staff endpoints: reviewers, the access committee, ethics officers and the audit trail."""
+
+import pytest
+from rest_framework.test import APIClient
+
+from allocations.models import AllocationStatus, ApplicationStatus, AssignmentStatus, ChangeStatus, ReviewAssignment
+from allocations.services import reviews
+from allocations.services.lifecycle import change_request_submit
+from compliance.models import EthicsStatus
+from tests import factories as shared
+
+from . import factories as f
+
+pytestmark = pytest.mark.django_db
+
+STAFF_ROLE_ENDPOINTS = [
+    ("reviewer", "get", "/api/v1/staff/reviews/"),
+    ("allocation_manager", "get", "/api/v1/staff/applications/"),
+    ("allocation_manager", "get", "/api/v1/staff/allocations/"),
+    ("allocation_manager", "get", "/api/v1/staff/change-requests/"),
+    ("ethics_officer", "get", "/api/v1/staff/ethics/reviews/"),
+    ("ethics_officer", "get", "/api/v1/staff/audit-events/"),
+]
+
+
+@pytest.mark.parametrize("role,method,path", STAFF_ROLE_ENDPOINTS)
+def test_each_staff_list_needs_its_role(as_user, applicant, role, method, path):
+    assert getattr(as_user(applicant), method)(path).status_code == 403
+    holder = shared.STAFF_FACTORIES[role](totp=True)
+    assert getattr(as_user(holder), method)(path).status_code == 200
+    others = [r for r in ("reviewer", "allocation_manager", "ethics_officer") if r != role]
+    for other in others:
+        response = getattr(as_user(shared.STAFF_FACTORIES[other](totp=True)), method)(path)
+        assert response.status_code == 403, (other, path)
+        assert response.json()["error"]["code"] == "permission_denied"
+
+
+@pytest.mark.parametrize("role,method,path", STAFF_ROLE_ENDPOINTS)
+def test_staff_endpoints_need_a_second_factor_with_a_session_too(client, role, method, path):
+    client.force_login(shared.STAFF_FACTORIES[role]())  # no authenticator
+    response = getattr(client, method)(path)
+    assert response.status_code == 403
+    assert response.json()["error"]["code"] == "mfa_required"
+
+
+def test_audit_is_for_ethics_officers_and_administrators_only(as_user):
+    assert as_user(shared.AdminFactory(totp=True)).get("/api/v1/staff/audit-events/").status_code == 200
+    assert as_user(shared.OperatorFactory(totp=True)).get("/api/v1/staff/audit-events/").status_code == 403
+
+
+# ------------------------------------------------------------------------------------ reviewers
+
+@pytest.fixture
+def assignment(applicant, boss, capacity):
+    app = f.in_review(applicant, boss)
+    return reviews.reviewer_assign(actor=boss, application=app, reviewer=f.reviewer(), kind="technical")
+
+
+def test_reviewer_sees_only_own_assignments_and_content_after_declaring(as_user, assignment):
+    me = as_user(assignment.reviewer)
+    other = as_user(f.reviewer())
+    rows = me.get("/api/v1/staff/reviews/").json()["results"]
+    assert [r["id"] for r in rows] == [assignment.pk]
+    assert other.get("/api/v1/staff/reviews/").json()["count"] == 0
+    assert other.get(f"/api/v1/staff/reviews/{assignment.pk}/").status_code == 404
+    body = me.get(f"/api/v1/staff/reviews/{assignment.pk}/").json()
+    assert body["application"] == assignment.application.reference and body["content"] is None
+    body = me.post(f"/api/v1/staff/reviews/{assignment.pk}/declaration/", {"has_conflict": False},
+                   format="json").json()
+    assert body["status"] == "accepted" and body["content"]["title"] and body["content"]["rubric"]
+
+
+def test_declaring_a_conflict_needs_a_statement_and_hides_content(as_user, assignment):
+    me = as_user(assignment.reviewer)
+    path = f"/api/v1/staff/reviews/{assignment.pk}/declaration/"
+    response = me.post(path, {"has_conflict": True}, format="json")
+    assert response.status_code == 400 and "statement" in response.json()["error"]["fields"]
+    body = me.post(path, {"has_conflict": True, "statement": "Former employer"}, format="json").json()
+    assert body["status"] == "conflicted" and body["content"] is None
+    assert me.post(path, {"has_conflict": False}, format="json").status_code == 400  # already declared
+
+
+def test_review_submission_checks_scores_and_order(as_user, assignment):
+    me = as_user(assignment.reviewer)
+    path = f"/api/v1/staff/reviews/{assignment.pk}/review/"
+    early = me.post(path, {"scores": {}, "recommendation": "approve"}, format="json")
+    assert early.status_code == 400  # declare first
+    me.post(f"/api/v1/staff/reviews/{assignment.pk}/declaration/", {"has_conflict": False}, format="json")
+    bad = me.post(path, {"scores": {"feasibility": 9}, "recommendation": "approve"}, format="json")
+    assert bad.status_code == 400 and {"feasibility", "resources", "team"} <= set(bad.json()["error"]["fields"])
+    ok = me.post(path, {"scores": {"feasibility": 4, "resources": 5, "team": 3}, "recommendation": "approve",
+                        "comments_for_applicant": "Good"}, format="json")
+    assert ok.status_code == 201 and ok.json()["review"]["recommendation"] == "approve"
+    assignment.application.refresh_from_db()
+    assert assignment.application.status == ApplicationStatus.AWAITING_DECISION
+
+
+# ------------------------------------------------------------------------------------ committee
+
+def test_manager_overview_excludes_drafts_and_filters(as_user, applicant, boss, capacity):
+    f.draft(applicant)
+    submitted = f.submitted(applicant)
+    client = as_user(boss)
+    assert [r["reference"] for r in client.get("/api/v1/staff/applications/").json()["results"]] == \
+        [submitted.reference]
+    assert client.get("/api/v1/staff/applications/?site=zellik").json()["count"] == 1
+    assert client.get("/api/v1/staff/applications/?site=charleroi").json()["count"] == 0
+    assert client.get(f"/api/v1/staff/applications/{f.draft(applicant).reference}/").status_code == 404
+    body = client.get(f"/api/v1/staff/applications/{submitted.reference}/").json()
+    assert body["assignments"] == [] and body["approval_blockers"] == []
+
+
+def test_eligibility(as_user, applicant, boss, capacity):
+    app = f.submitted(applicant)
+    path = f"/api/v1/staff/applications/{app.reference}/eligibility/"
+    client = as_user(boss)
+    assert client.post(path, {"eligible": False}, format="json").json()["error"]["fields"]["reason"]
+    assert as_user(applicant).post(path, {"eligible": True}, format="json").status_code == 403
+    body = client.post(path, {"eligible": True}, format="json").json()
+    assert body["status"] == "in_review"
+
+
+def test_assign_reviewer_rules(as_user, applicant, boss, capacity):
+    app = f.in_review(applicant, boss)
+    path = f"/api/v1/staff/applications/{app.reference}/assignments/"
+    client = as_user(boss)
+    not_reviewer = client.post(path, {"reviewer": applicant.pk, "kind": "technical"}, format="json")
+    assert not_reviewer.status_code == 400 and "reviewer" in not_reviewer.json()["error"]["fields"]
+    unknown = client.post(path, {"reviewer": 999999, "kind": "technical"}, format="json")
+    assert unknown.status_code == 400
+    person = f.reviewer()
+    response = client.post(path, {"reviewer": person.pk, "kind": "technical"}, format="json")
+    assert response.status_code == 201 and response.json()["assignments"][0]["reviewer"] == person.pk
+    assert client.post(path, {"reviewer": person.pk, "kind": "technical"}, format="json").status_code == 400
+
+
+def test_approve_with_quotas_creates_the_allocation(as_user, applicant, boss, capacity):
+    app = f.awaiting_decision(applicant, boss)
+    path = f"/api/v1/staff/applications/{app.reference}/approve/"
+    client = as_user(boss)
+    too_much = client.post(path, {"quotas": [{"site": "zellik", "gpu_hours": 10_001}]}, format="json")
+    assert too_much.status_code == 400
+    assert client.post(path, {"quotas": [{"site": "charleroi", "gpu_hours": 10}]}, format="json").status_code == 400
+    response = client.post(path, {"quotas": [{"site": "zellik", "gpu_hours": 8000, "cpu_core_hours": 1000}],
+                                  "reasons": "Strong"}, format="json")
+    assert response.status_code == 201, response.json()
+    body = response.json()
+    assert body["status"] == AllocationStatus.APPROVED and body["quotas"][0]["gpu_hours"] == 8000
+    assert body["provisioning"]["sync_state"] == "needs_sync"
+    rejected = client.post(f"/api/v1/staff/applications/{app.reference}/reject/", {"reasons": "late"}, format="json")
+    assert rejected.status_code == 409
+
+
+def test_reject_and_revision_need_text_and_a_manager(as_user, applicant, boss, capacity):
+    app = f.submitted(applicant)
+    client = as_user(boss)
+    base = f"/api/v1/staff/applications/{app.reference}"
+    assert client.post(f"{base}/reject/", {"reasons": " "}, format="json").status_code == 400
+    assert client.post(f"{base}/request-revision/", {"comments": ""}, format="json").status_code == 400
+    assert as_user(f.reviewer()).post(f"{base}/reject/", {"reasons": "x"}, format="json").status_code == 403
+    body = client.post(f"{base}/request-revision/", {"comments": "Explain the data"}, format="json").json()
+    assert body["status"] == "revision_requested"
+    assert client.post(f"{base}/approve/", {"quotas": []}, format="json").status_code == 400
+
+
+def test_change_requests_are_decided_by_managers(as_user, applicant, boss, capacity):
+    alloc = f.allocation(f.applicant().memberships.first().organisation, applicant)
+    member = f.applicant(alloc.organisation)
+    cr = change_request_submit(actor=member, allocation=alloc, kind="extension",
+                               payload={"end_date": alloc.end_date.replace(year=alloc.end_date.year + 1).isoformat()},
+                               justification="More epochs")
+    client = as_user(boss)
+    rows = client.get("/api/v1/staff/change-requests/?status=submitted").json()["results"]
+    assert [r["id"] for r in rows] == [cr.pk]
+    path = f"/api/v1/staff/change-requests/{cr.pk}/decision/"
+    assert as_user(member).post(path, {"approve": True}, format="json").status_code == 403
+    body = client.post(path, {"approve": True, "reason": "ok"}, format="json").json()
+    assert body["status"] == ChangeStatus.APPROVED
+    alloc.refresh_from_db()
+    assert alloc.end_date.isoformat() == cr.payload["end_date"]
+    assert client.post("/api/v1/staff/change-requests/999999/decision/", {"approve": True},
+                       format="json").status_code == 404
+
+
+def test_manager_allocation_views(as_user, applicant, boss):
+    alloc = f.allocation(f.applicant().memberships.first().organisation, applicant)
+    client = as_user(boss)
+    assert client.get("/api/v1/staff/allocations/?status=active").json()["count"] == 1
+    assert client.get(f"/api/v1/staff/allocations/{alloc.reference}/").json()["reference"] == alloc.reference
+    assert client.get("/api/v1/staff/allocations/AIF-1999-0001/").status_code == 404
+
+
+# ------------------------------------------------------------------------------------ ethics and audit
+
+def test_ethics_queue_and_decision(as_user, applicant, capacity):
+    app = f.complete(applicant)
+    from allocations.services.applications import application_set_ethics_issues, application_submit
+
+    application_set_ethics_issues(actor=applicant, application=app,
+                                  issues={**f.ETHICS_ALL_NO, "personal_data": {"answer": True, "text": "DPIA"}})
+    application_submit(actor=applicant, application=app)
+    officer = shared.EthicsOfficerFactory(totp=True)
+    client = as_user(officer)
+    rows = client.get("/api/v1/staff/ethics/reviews/?status=pending").json()["results"]
+    assert [r["application"] for r in rows] == [app.reference]
+    path = f"/api/v1/staff/ethics/reviews/{app.reference}/decision/"
+    missing = client.post(path, {"status": "cleared_with_conditions"}, format="json")
+    assert missing.status_code == 400 and "conditions" in missing.json()["error"]["fields"]
+    assert as_user(f.manager()).post(path, {"status": "cleared"}, format="json").status_code == 403
+    body = client.post(path, {"status": "cleared_with_conditions", "conditions": ["Pseudonymise the data"]},
+                       format="json").json()
+    assert body["status"] == EthicsStatus.CLEARED_WITH_CONDITIONS and body["conditions"] == ["Pseudonymise the data"]
+    assert client.post(path, {"status": "cleared"}, format="json").status_code == 400  # decided already
+    assert client.post("/api/v1/staff/ethics/reviews/AIF-1999-0001/decision/", {"status": "cleared"},
+                       format="json").status_code == 404
+
+
+def test_audit_events_filter_by_object_action_and_date(as_user, applicant):
+    app = f.draft(applicant)
+    f.draft(applicant)
+    client = as_user(shared.EthicsOfficerFactory(totp=True))
+    rows = client.get(f"/api/v1/staff/audit-events/?object_type=allocations.application&object_id={app.pk}").json()
+    assert [r["action"] for r in rows["results"]] == ["application.created"]
+    assert client.get("/api/v1/staff/audit-events/?action=application.created").json()["count"] == 2
+    assert client.get("/api/v1/staff/audit-events/?action_prefix=application.").json()["count"] == 2
+    assert client.get("/api/v1/staff/audit-events/?created_after=2999-01-01T00:00:00Z").json()["count"] == 0
+    assert client.get("/api/v1/staff/audit-events/?created_after=yesterday").status_code == 400
+    seqs = [r["seq"] for r in client.get("/api/v1/staff/audit-events/?ordering=seq").json()["results"]]
+    assert seqs == sorted(seqs)
+
+
+def test_unauthenticated_staff_request_is_401():
+    assert APIClient().get("/api/v1/staff/reviews/").status_code == 401
+
+
+def test_cancelled_assignments_do_not_exist_for_the_reviewer(as_user, assignment):
+    ReviewAssignment.objects.filter(pk=assignment.pk).update(status=AssignmentStatus.CANCELLED)
+    assert as_user(assignment.reviewer).get(f"/api/v1/staff/reviews/{assignment.pk}/").status_code == 404
