@@ -17,7 +17,7 @@ from django.utils.translation import gettext as _
 from compliance.audit import audit_record
 from compliance.models import AuditEvent, AuditEventContext
 
-from .models import Invitation, Membership, User
+from .models import ApiToken, Invitation, Membership, User
 
 Exporter = Callable[[User], dict[str, Any]]
 Eraser = Callable[[User, str], int]
@@ -51,6 +51,12 @@ def user_export_data(*, user: User) -> dict[str, Any]:
         "authenticators": [
             {"type": a.type, "created_at": a.created_at.isoformat()}
             for a in Authenticator.objects.filter(user=user)
+        ],
+        "api_tokens": [
+            {"name": t.name, "prefix": t.prefix, "scopes": t.scopes, "created_at": t.created_at.isoformat(),
+             "last_used_at": t.last_used_at.isoformat() if t.last_used_at else None,
+             "revoked_at": t.revoked_at.isoformat() if t.revoked_at else None}
+            for t in ApiToken.objects.filter(user=user)
         ],
         "memberships": [
             {"organisation": m.organisation.legal_name, "organisation_id": m.organisation_id, "role": m.role,
@@ -91,6 +97,7 @@ def user_erase(*, actor: User, user: User) -> User:
         for name, eraser in sorted(_erasers.items()):
             counts[name] = eraser(user, original_email)
         counts["invitations"] = Invitation.objects.filter(email__iexact=original_email).update(email=pseudonym)
+        counts["api_tokens"] = ApiToken.objects.filter(user=user).delete()[0]
         EmailAddress.objects.filter(user=user).delete()
         Authenticator.objects.filter(user=user).delete()
         SocialAccount.objects.filter(user=user).delete()

@@ -5,6 +5,7 @@ services'. Output serializers read only what the selectors fetched (no query per
 
 from __future__ import annotations
 
+from django.core.exceptions import ObjectDoesNotExist
 from rest_framework import serializers
 
 from accounts.models import Sector
@@ -108,7 +109,7 @@ class ApplicationDetailSerializer(ApplicationListSerializer):
     def _related(app, name):
         try:
             return getattr(app, name)
-        except Exception:  # RelatedObjectDoesNotExist of a reverse one-to-one
+        except ObjectDoesNotExist:  # a reverse one-to-one not created yet
             return None
 
     def get_assessment(self, app) -> AssessmentSummarySerializer(allow_null=True):

@@ -166,3 +166,14 @@ def test_page_reports_validation_errors(client, applicant):
 def test_privacy_page_links_to_tokens(client, applicant):
     client.force_login(applicant)
     assert "/me/tokens/" in client.get("/me/privacy/").content.decode()
+
+
+def test_tokens_are_exported_and_deleted_on_erasure(applicant):
+    from accounts.privacy import user_erase, user_export_data
+
+    token, secret = api_token_create(actor=applicant, name="ci", scopes=["read"])
+    exported = user_export_data(user=applicant)["api_tokens"]
+    assert exported[0]["prefix"] == token.prefix and secret not in str(exported)
+    user_erase(actor=applicant, user=applicant)
+    assert not ApiToken.objects.filter(user=applicant).exists()
+    assert APIClient().get("/api/v1/me/", **f.auth(secret)).status_code == 401
