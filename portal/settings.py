@@ -240,6 +240,7 @@ SPECTACULAR_SETTINGS = {
         "EthicsStatusEnum": "compliance.models.EthicsStatus",
         "SectorEnum": "accounts.models.Sector",
         "SyncStateEnum": "allocations.models.SyncState",
+        "AttachmentKindEnum": "allocations.models.AttachmentKind",
     },
     "PATH_CONVERTER_OVERRIDE": {
         "api_id": {"type": "integer", "minimum": 1, "maximum": 999_999_999_999},

@@ -16,6 +16,8 @@ from allocations.models import (
     Application,
     ApplicationStatus,
     AssignmentStatus,
+    Attachment,
+    AttachmentKind,
     ChangeKind,
     ChangeRequest,
     EthicsIssue,
@@ -85,6 +87,18 @@ class EthicsAnswerSerializer(serializers.Serializer):
     text = serializers.CharField(allow_blank=True, max_length=5000, required=False, default="")
 
 
+class AttachmentSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Attachment
+        fields = ["id", "kind", "original_name", "size", "sha256", "uploaded_at"]
+        read_only_fields = fields
+
+
+class AttachmentUploadSerializer(serializers.Serializer):
+    kind = serializers.ChoiceField(choices=AttachmentKind.choices)
+    file = serializers.FileField(help_text="A PDF (checked by content), at most ATTACHMENT_MAX_BYTES.")
+
+
 class ApplicationDetailSerializer(ApplicationListSerializer):
     # Choices that stay blank in a draft: declared so that the schema's enums include "".
     sector = serializers.ChoiceField(choices=Sector.choices, allow_blank=True, read_only=True)
@@ -92,6 +106,7 @@ class ApplicationDetailSerializer(ApplicationListSerializer):
     model_activity = serializers.ChoiceField(choices=ModelActivity.choices, allow_blank=True, read_only=True)
     resources = ResourceSerializer(many=True, read_only=True)
     team = TeamMemberSerializer(many=True, read_only=True)
+    attachments = AttachmentSerializer(many=True, read_only=True)
     ethics_issues = serializers.DictField(child=EthicsAnswerSerializer(), read_only=True)
     assessment = serializers.SerializerMethodField()
     ethics_review_status = serializers.SerializerMethodField()
@@ -102,7 +117,8 @@ class ApplicationDetailSerializer(ApplicationListSerializer):
             "abstract", "public_summary", "sector", "civilian_purpose", "dual_use", "dual_use_explanation", "rd_type",
             "route_to_market", "start_date", "duration_months", "model_activity", "model_family", "parameter_count",
             "training_tokens", "base_model_name", "base_model_flop", "open_weights", "model_lineage",
-            "ethics_issues", "resources", "team", "assessment", "ethics_review_status", "allocation", "decided_at"]
+            "ethics_issues", "resources", "team", "attachments", "assessment", "ethics_review_status", "allocation",
+            "decided_at"]
         read_only_fields = fields
 
     @staticmethod
@@ -196,6 +212,34 @@ class ProblemSerializer(serializers.Serializer):
     step = serializers.CharField()
     field = serializers.CharField()
     message = serializers.CharField()
+
+
+class ReviewFeedbackSerializer(serializers.Serializer):
+    label = serializers.CharField(help_text="e.g. 'Technical 1': reviewers stay anonymous.")
+    comments = serializers.CharField(allow_blank=True)
+
+
+class DecisionSerializer(serializers.Serializer):
+    outcome = serializers.CharField()
+    reasons = serializers.CharField(allow_blank=True)
+    comments_for_applicant = serializers.CharField(allow_blank=True)
+    decided_at = serializers.DateTimeField()
+
+
+class ReplyOutSerializer(serializers.Serializer):
+    text = serializers.CharField()
+    created_at = serializers.DateTimeField()
+
+
+class FeedbackSerializer(serializers.Serializer):
+    reviews = ReviewFeedbackSerializer(many=True, help_text="Empty while the reviews are being written.")
+    decisions = DecisionSerializer(many=True)
+    reply = ReplyOutSerializer(allow_null=True)
+    can_reply = serializers.BooleanField()
+
+
+class ReplySerializer(serializers.Serializer):
+    text = serializers.CharField(allow_blank=True, max_length=20000)
 
 
 # ------------------------------------------------------------------------------------ AI Act

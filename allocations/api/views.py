@@ -4,21 +4,23 @@ caller may not see) and calls one service. Staff endpoints are in staff_views.py
 
 from __future__ import annotations
 
-from django.http import Http404
+from django.http import FileResponse, Http404
 from django.utils import translation
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import status
 from rest_framework.generics import ListAPIView
+from rest_framework.parsers import MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.selectors import organisation_for_member
 from allocations import selectors
 from allocations import selectors_lifecycle as lifecycle_selectors
-from allocations.models import Allocation, Application, ChangeRequest
+from allocations.models import Allocation, ApplicantReply, Application, ChangeRequest, Decision
 from allocations.services import applications as services
 from allocations.services.lifecycle import change_request_submit
+from allocations.services.reviews import applicant_reply, reply_window_open
 from compliance import services as compliance_services
 from compliance.ai_act import engine
 from portal.api.errors import ServiceValidationError
@@ -219,6 +221,73 @@ class ReopenApi(APIView):
         app = selectors.application_for_member(request.user, reference)
         services.application_reopen(actor=request.user, application=app)
         return application_detail_response(request.user, reference)
+
+
+class AttachmentUploadApi(APIView):
+    parser_classes = [MultiPartParser]
+
+    @extend_schema(tags=APPS, summary="Attach a PDF to a draft (multipart: kind, file)",
+                   request={"multipart/form-data": s.AttachmentUploadSerializer},
+                   responses=responses({201: s.AttachmentSerializer}, 400, 404))
+    def post(self, request, reference):
+        app = selectors.application_for_member(request.user, reference)
+        data = s.AttachmentUploadSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        attachment = services.attachment_add(actor=request.user, application=app, kind=data.validated_data["kind"],
+                                             upload=data.validated_data["file"])
+        return Response(s.AttachmentSerializer(attachment).data, status=status.HTTP_201_CREATED)
+
+
+class AttachmentDownloadApi(APIView):
+    @extend_schema(tags=APPS, summary="Download an attachment (members and staff with oversight)",
+                   responses=responses({(200, "application/pdf"): OpenApiResponse(OpenApiTypes.BINARY)}, 404))
+    def get(self, request, reference, pk):
+        app = selectors.application_for_viewer(request.user, reference)
+        attachment = selectors.attachment_in(app, pk)
+        path = services.attachment_path(attachment)
+        if not path.is_file():
+            raise Http404
+        return FileResponse(path.open("rb"), as_attachment=True, filename=attachment.original_name,
+                            content_type="application/pdf")
+
+
+class AttachmentRemoveApi(APIView):
+    @extend_schema(tags=APPS, summary="Remove an attachment from a draft",
+                   responses=responses({204: OpenApiResponse(description="Removed.")}, 400, 404))
+    def delete(self, request, reference, pk):
+        app = selectors.application_for_member(request.user, reference)
+        services.attachment_remove(actor=request.user, attachment=selectors.attachment_in(app, pk))
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+AttachmentApi = combine("AttachmentApi", AttachmentDownloadApi, AttachmentRemoveApi)
+
+
+def feedback_response(user, reference: str, code: int = status.HTTP_200_OK) -> Response:
+    app = lifecycle_selectors.application_of_member(user, reference)
+    reply = ApplicantReply.objects.filter(application=app).first()
+    return Response(s.FeedbackSerializer({
+        "reviews": lifecycle_selectors.feedback_for_applicant(app),
+        "decisions": Decision.objects.filter(application=app).order_by("decided_at"),
+        "reply": reply, "can_reply": reply_window_open(app) and reply is None}).data, status=code)
+
+
+class FeedbackApi(APIView):
+    @extend_schema(tags=APPS, summary="The reviewers' comments (anonymous), the decisions and the reply",
+                   responses=responses({200: s.FeedbackSerializer}, 404))
+    def get(self, request, reference):
+        return feedback_response(request.user, reference)
+
+
+class ReplyApi(APIView):
+    @extend_schema(tags=APPS, summary="Reply to the reviews before the decision (modes with a right to reply)",
+                   request=s.ReplySerializer, responses=responses({201: s.FeedbackSerializer}, 400, 404))
+    def post(self, request, reference):
+        app = lifecycle_selectors.application_of_member(request.user, reference)
+        data = s.ReplySerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        applicant_reply(actor=request.user, application=app, text=data.validated_data["text"])
+        return feedback_response(request.user, reference, status.HTTP_201_CREATED)
 
 
 # ------------------------------------------------------------------------------------ AI Act

@@ -218,3 +218,47 @@ def test_ai_act_is_for_members_of_a_draft_only(as_user, applicant, outsider, cap
     response = as_user(applicant).put(url(app, "ai-act/answers/"), {"answers": {}}, format="json")
     assert response.status_code == 403
     assert Application.objects.get(pk=app.pk).status == ApplicationStatus.SUBMITTED
+
+
+# ------------------------------------------------------------------------------------ attachments
+
+def test_attachment_upload_download_remove(as_user, applicant, outsider, app):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    client = as_user(applicant)
+    pdf = b"%PDF-1.4\n1 0 obj << >> endobj\ntrailer << >>\n%%EOF\n"
+    response = client.post(url(app, "attachments/"), {"kind": "project_plan",
+                                                      "file": SimpleUploadedFile("plan.pdf", pdf)}, format="multipart")
+    assert response.status_code == 201, response.json()
+    attachment_id = response.json()["id"]
+    assert client.get(url(app)).json()["attachments"][0]["original_name"] == "plan.pdf"
+    download = client.get(url(app, f"attachments/{attachment_id}/"))
+    assert download.status_code == 200 and b"".join(download.streaming_content) == pdf
+    assert as_user(outsider).get(url(app, f"attachments/{attachment_id}/")).status_code == 404
+    officer = as_user(shared.EthicsOfficerFactory(totp=True))
+    assert officer.get(url(app, f"attachments/{attachment_id}/")).status_code == 200
+    assert officer.delete(url(app, f"attachments/{attachment_id}/")).status_code == 404
+    not_pdf = client.post(url(app, "attachments/"), {"kind": "other", "file": SimpleUploadedFile("x.pdf", b"MZ..")},
+                          format="multipart")
+    assert not_pdf.status_code == 400 and "file" in not_pdf.json()["error"]["fields"]
+    assert client.delete(url(app, f"attachments/{attachment_id}/")).status_code == 204
+    assert client.get(url(app, f"attachments/{attachment_id}/")).status_code == 404
+
+
+# ------------------------------------------------------------------------------------ feedback and reply
+
+def test_feedback_and_right_to_reply(as_user, applicant, outsider, boss, capacity):
+    app = f.awaiting_decision(applicant, boss)
+    client = as_user(applicant)
+    body = client.get(url(app, "feedback/")).json()
+    assert [r["label"] for r in body["reviews"]] == ["Technical 1"] and body["decisions"] == []
+    assert body["can_reply"] is False  # Fast Lane grants no right to reply
+    response = client.post(url(app, "reply/"), {"text": "Thanks"}, format="json")
+    assert response.status_code == 400
+    app.access_mode.review_path = {**app.access_mode.review_path, "right_to_reply": True}
+    app.access_mode.save(update_fields=["review_path"])
+    assert client.post(url(app, "reply/"), {"text": " "}, format="json").status_code == 400
+    response = client.post(url(app, "reply/"), {"text": "We will reduce the storage."}, format="json")
+    assert response.status_code == 201 and response.json()["reply"]["text"] == "We will reduce the storage."
+    assert response.json()["can_reply"] is False
+    assert as_user(outsider).get(url(app, "feedback/")).status_code == 404
