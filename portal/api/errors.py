@@ -47,23 +47,23 @@ def _django_fields(exc: DjangoValidationError) -> dict[str, list[str]]:
 
 
 def _flatten(detail, prefix: str = "") -> dict[str, list[str]]:
-    """DRF's nested error detail -> {"field.sub.0": ["message", ...]}."""
+    """DRF's nested error detail -> {"resources.0.site": ["message", ...]}."""
     out: dict[str, list[str]] = {}
+
+    def add(key: str, messages) -> None:
+        out.setdefault(key or NON_FIELD, []).extend(str(m) for m in messages)
+
     if isinstance(detail, dict):
         for key, value in detail.items():
-            name = NON_FIELD if key in ("non_field_errors", "__all__") and not prefix else \
-                (f"{prefix}.{key}" if prefix else str(key))
-            for k, v in _flatten(value, name).items():
-                out.setdefault(k, []).extend(v)
-    elif isinstance(detail, list):
-        if all(not isinstance(item, dict | list) for item in detail):
-            out[prefix or NON_FIELD] = [str(item) for item in detail]
-        else:
-            for index, item in enumerate(detail):
-                for k, v in _flatten(item, f"{prefix}.{index}" if prefix else str(index)).items():
-                    out.setdefault(k, []).extend(v)
+            name = str(key) if key not in (NON_FIELD, "__all__") else ""
+            for k, v in _flatten(value, f"{prefix}.{name}" if prefix and name else (name or prefix)).items():
+                add(k, v)
+    elif isinstance(detail, list) and any(isinstance(item, dict | list) for item in detail):
+        for index, item in enumerate(detail):
+            for k, v in _flatten(item, f"{prefix}.{index}" if prefix else str(index)).items():
+                add(k, v)
     else:
-        out[prefix or NON_FIELD] = [str(detail)]
+        add(prefix, detail if isinstance(detail, list) else [detail])
     return out
 
 
