@@ -181,7 +181,8 @@ PORTAL_BASE_URL = env_str("PORTAL_BASE_URL", "http://127.0.0.1:8000")
 CELERY_BROKER_URL = env_str("CELERY_BROKER_URL", "filesystem://")
 _BROKER_DIR = VAR_DIR / "broker"
 CELERY_BROKER_TRANSPORT_OPTIONS = (
-    {"data_folder_in": str(_BROKER_DIR), "data_folder_out": str(_BROKER_DIR)}
+    {"data_folder_in": str(_BROKER_DIR), "data_folder_out": str(_BROKER_DIR),
+     "control_folder": str(_BROKER_DIR / "control"), "processed_folder": str(_BROKER_DIR / "processed")}
     if CELERY_BROKER_URL.startswith("filesystem")
     else {"visibility_timeout": 3600}
 )
