@@ -6,7 +6,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 PY=.venv/bin/python
 export DJANGO_SETTINGS_MODULE=${DJANGO_SETTINGS_MODULE:-portal.settings}
-mkdir -p var/broker var/celery
+mkdir -p var/broker/control var/broker/processed var/celery
 $PY manage.py migrate --noinput -v0
 $PY manage.py seed_demo
 pids=()
