@@ -273,11 +273,16 @@ class ListFilterForm(forms.Form):
     organisation = forms.ModelChoiceField(label=_("Organisation"), queryset=None, required=False,
                                           empty_label=_("Any"))
 
-    def __init__(self, *args, modes, organisations, **kwargs):
+    def __init__(self, *args, modes, organisations, oversight: bool = False, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["status"].choices = [("", _("Any"))] + list(ApplicationStatus.choices)
         self.fields["access_mode"].queryset = modes
         self.fields["organisation"].queryset = organisations
+        if oversight:
+            # A menu of every organisation (10,000 at scale) costs a second per page: staff search by
+            # name instead, and a link that names an organisation by id still filters.
+            self.fields["organisation"].widget = forms.HiddenInput()
+            self.fields["q"].label = _("Reference, title or organisation")
 
 
 # --------------------------------------------------------------------------------- AI Act

@@ -36,7 +36,7 @@ from .forms import (
     WithdrawForm,
 )
 from .models import ApplicationStatus
-from .permissions import is_applicant_member
+from .permissions import has_oversight, is_applicant_member
 from .presentation import STEP_BY_SLUG, STEPS
 from .services import applications as services
 
@@ -133,7 +133,8 @@ def _save_step(request, app, slug: str, form, save) -> bool:
 def application_list(request):
     modes = selectors.active_access_modes()
     form = ListFilterForm(request.GET or None, modes=modes,
-                          organisations=selectors.list_filter_organisations(request.user))
+                          organisations=selectors.list_filter_organisations(request.user),
+                          oversight=has_oversight(request.user))
     filters = form.cleaned_data if form.is_valid() else {}
     applications = selectors.application_list(
         request.user, search=filters.get("q", ""), status=filters.get("status", ""),

@@ -1,6 +1,7 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 
@@ -9,6 +10,8 @@ from portal.forms import apply_validation_error
 
 from . import selectors, services
 from .forms import EthicsDecisionForm
+
+QUEUE_PAGE_SIZE = 25
 
 
 def _require_ethics_officer(user) -> None:
@@ -19,8 +22,11 @@ def _require_ethics_officer(user) -> None:
 @login_required
 def ethics_queue(request):
     _require_ethics_officer(request.user)
+    # Paginated, oldest first: at scale thousands wait, and rendering them all took over a second.
+    page = Paginator(selectors.ethics_pending(), QUEUE_PAGE_SIZE).get_page(request.GET.get("page"))
     context = {
-        "pending": selectors.ethics_pending(),
+        "pending": page,
+        "page": page,
         "awaiting_ack": selectors.conditions_awaiting_acknowledgement(),
         "recent": selectors.ethics_recent_decisions(),
     }

@@ -50,6 +50,8 @@ class Allocation(models.Model):
                                               name="allocation_status_valid"),
                        models.CheckConstraint(condition=models.Q(end_date__gt=models.F("start_date")),
                                               name="allocation_end_after_start")]
+        # The committee's allocation overview, newest first, one page at a time.
+        indexes = [models.Index(fields=["-created_at", "-id"], name="allocation_created_idx")]
 
     def __str__(self):
         return self.reference

@@ -117,7 +117,11 @@ class Application(models.Model):
             models.CheckConstraint(condition=models.Q(status__in=ApplicationStatus.values),
                                    name="application_status_valid"),
         ]
-        indexes = [models.Index(fields=["organisation", "-created_at"], name="application_org_created_idx")]
+        indexes = [models.Index(fields=["organisation", "-created_at"], name="application_org_created_idx"),
+                   # The oversight list (newest first) and the committee's overview (newest submission first)
+                   # read one page of 50,000+ rows: without these, every page sorts the whole table.
+                   models.Index(fields=["-created_at", "-id"], name="application_created_idx"),
+                   models.Index(fields=["-submitted_at", "-id"], name="application_submitted_idx")]
 
     def __str__(self):
         return f"{self.reference} {self.title}"

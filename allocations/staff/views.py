@@ -253,11 +253,13 @@ def change_request_decide(request, pk):
 
 @reviewer_required
 def assignment_list(request):
-    assignments = list(selectors.assignments_of(request.user))
+    # Paginated: a reviewer accumulates hundreds of past assignments; open ones sort first.
+    page = _page(request, selectors.assignments_of(request.user))
     overdue = {late.obj.pk: late for late in selectors.assignments_overdue(reviewer=request.user)}
-    for a in assignments:
+    for a in page:
         a.late = overdue.get(a.pk)
-    return render(request, "allocations/staff/assignment_list.html", {"assignments": assignments})
+    return render(request, "allocations/staff/assignment_list.html", {
+        "assignments": page, "page": page, "querystring": _querystring(request)})
 
 
 @reviewer_required

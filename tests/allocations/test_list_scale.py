@@ -1,0 +1,82 @@
+"""Lists that grew without bound at scale (bench/pages.py): paginated, a constant number of queries, and no
+menu of every organisation. The counts are pinned the same for a few rows and for more than a page."""
+
+import pytest
+from django.db import connection
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from accounts.models import Organisation
+from allocations.models import ApplicationStatus, AssignmentStatus, ReviewAssignment
+from compliance.models import EthicsStatus
+from tests import factories as shared
+
+from . import factories_review as fr
+
+pytestmark = pytest.mark.django_db
+
+
+def signed_in(user) -> Client:
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+def queries(client, url) -> tuple[int, str]:
+    with CaptureQueriesContext(connection) as ctx:
+        response = client.get(url)
+    assert response.status_code == 200
+    return len(ctx.captured_queries), response.content.decode()
+
+
+def test_reviewer_queue_is_paginated_with_constant_queries():
+    person, boss = fr.reviewer(), fr.manager()
+    url = reverse("staff_alloc:assignment_list")
+
+    def assign(n):
+        for _ in range(n):
+            app = fr.application(status=ApplicationStatus.IN_REVIEW)
+            ReviewAssignment.objects.create(application=app, reviewer=person, kind="technical",
+                                            status=AssignmentStatus.ACCEPTED, assigned_by=boss)
+
+    client = signed_in(person)
+    assign(3)
+    few, page = queries(client, url)
+    assign(27)
+    many, page = queries(client, url)
+    assert few == many
+    assert page.count('rel="next"') == 1
+    assert page.count("<tr>") - 1 == 25  # header row + one page
+
+
+def test_ethics_queue_is_paginated_with_constant_queries():
+    officer = shared.EthicsOfficerFactory(totp=True)
+    url = reverse("compliance:ethics_queue")
+    client = signed_in(officer)
+    for _ in range(3):
+        fr.application(ethics=EthicsStatus.PENDING)
+    few, _ = queries(client, url)
+    for _ in range(27):
+        fr.application(ethics=EthicsStatus.PENDING)
+    many, page = queries(client, url)
+    assert few == many
+    assert '<span class="badge">30</span>' in page and 'rel="next"' in page
+
+
+def test_oversight_list_offers_no_menu_of_every_organisation():
+    boss = fr.manager()
+    apps = [fr.application() for _ in range(3)]
+    client = signed_in(boss)
+    count_3, page = queries(client, reverse("allocations:application_list"))
+    assert '<select name="organisation"' not in page
+    for _ in range(5):
+        fr.application()
+    count_8, _ = queries(client, reverse("allocations:application_list"))
+    assert count_3 == count_8
+    # An organisation named by id in a link still filters; its name finds it through the search box.
+    target = Organisation.objects.get(pk=apps[0].organisation_id)
+    _, by_id = queries(client, reverse("allocations:application_list") + f"?organisation={target.pk}")
+    assert apps[0].reference in by_id and apps[1].reference not in by_id
+    _, by_name = queries(client, reverse("allocations:application_list") + f"?q={target.legal_name}")
+    assert apps[0].reference in by_name
