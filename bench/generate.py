@@ -171,8 +171,10 @@ def main() -> None:  # noqa: C901, PLR0912, PLR0915 - one linear script, part af
         ReviewerPool,
         Site,
     )
+    from compliance.ai_act import engine
     from compliance.audit import GENESIS_HASH, compute_hash
     from compliance.models import AuditChainHead, EthicsReview, RiskAssessment
+    from compliance.services import assessment_evaluate
 
     no_auto_now(
         User,
@@ -348,16 +350,18 @@ def main() -> None:  # noqa: C901, PLR0912, PLR0915 - one linear script, part af
                     )
             RequestedResource.objects.bulk_create(resources, batch_size=BATCH)
             assessments, ethics = [], []
+            # One genuine result from the product's rule engine (every key the pages read), reused per row.
+            genuine, _missing = assessment_evaluate(application=apps[0], answers={})
             for a in apps:
                 cls = pick(rng, CLASSES)
                 needs = cls in ("high_risk", "gpai_systemic", "prohibited") or a.sector in ("defence", "security")
                 assessments.append(
                     RiskAssessment(
                         application=a,
-                        ruleset_version="2026.1",
+                        ruleset_version=engine.DEFAULT_RULESET,
                         ruleset_sha256="0" * 64,
-                        answers={"q1": "no"},
-                        result={"classification": cls},
+                        answers={},
+                        result={**genuine, "classification": cls},
                         classification=cls,
                         needs_ethics_review=needs,
                         prohibited=cls == "prohibited",
