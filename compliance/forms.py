@@ -20,3 +20,47 @@ class EthicsDecisionForm(forms.Form):
 
     def condition_list(self) -> list[str]:
         return [line.strip() for line in self.cleaned_data.get("conditions", "").splitlines() if line.strip()]
+
+
+class PeriodReportForm(forms.Form):
+    """What a period report covers. Codes, not objects: the service validates them again."""
+
+    date_from = forms.DateField(label=_("From"), widget=forms.DateInput(attrs={"type": "date"}))
+    date_to = forms.DateField(label=_("To (inclusive)"), widget=forms.DateInput(attrs={"type": "date"}))
+    site = forms.ChoiceField(label=_("Site"), required=False)
+    access_mode = forms.ChoiceField(label=_("Access mode"), required=False)
+    sector = forms.ChoiceField(label=_("Sector"), required=False)
+    language = forms.ChoiceField(label=_("Language of the report"))
+
+    def __init__(self, *args, **kwargs):
+        from django.conf import settings
+
+        from accounts.models import Sector
+        from allocations.models import AccessMode, Site
+
+        super().__init__(*args, **kwargs)
+        self.fields["site"].choices = [("", _("All sites"))] + list(
+            Site.objects.order_by("name").values_list("code", "name"))
+        self.fields["access_mode"].choices = [("", _("All access modes"))] + list(
+            AccessMode.objects.order_by("order", "name").values_list("code", "name"))
+        self.fields["sector"].choices = [("", _("All sectors")), *Sector.choices]
+        self.fields["language"].choices = list(settings.LANGUAGES)
+
+    def clean(self):
+        cleaned = super().clean()
+        start, end = cleaned.get("date_from"), cleaned.get("date_to")
+        if start and end and start > end:
+            self.add_error("date_to", _("The end date must not be before the start date."))
+        return cleaned
+
+
+class VerifyReportForm(forms.Form):
+    file = forms.FileField(label=_("Report (PDF)"), help_text=_("The PDF exactly as you received it."))
+
+    MAX_BYTES = 50 * 1024 * 1024
+
+    def clean_file(self):
+        upload = self.cleaned_data["file"]
+        if upload.size > self.MAX_BYTES:
+            raise forms.ValidationError(_("This file is larger than any report the portal issues."))
+        return upload

@@ -1,5 +1,6 @@
 from django.conf import settings
 from django.db import models
+from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 
@@ -137,3 +138,77 @@ class EthicsCondition(models.Model):
 
     def __str__(self):
         return self.text[:60]
+
+
+class ReportKind(models.TextChoices):
+    DOSSIER = "dossier", _("Application dossier")
+    PERIOD = "period", _("Period report")
+
+
+class ReportAudience(models.TextChoices):
+    STAFF = "staff", _("Staff (complete)")
+    APPLICANT = "applicant", _("Applicant (without staff-only details)")
+
+
+class ReportStatus(models.TextChoices):
+    QUEUED = "queued", _("Queued")
+    RUNNING = "running", _("Being generated")
+    DONE = "done", _("Ready")
+    FAILED = "failed", _("Failed")
+
+
+class Report(models.Model):
+    """A generated PDF audit report (and, for period reports, its CSV twin).
+
+    The files live under PRIVATE_MEDIA_ROOT/reports, never in static files, and are served only through
+    a permission check. The SHA-256 of the PDF bytes is what `verify_report` and /reports/verify/ look up:
+    a file is genuine exactly when its hash is one the portal stored when it issued it."""
+
+    kind = models.CharField(_("kind"), max_length=10, choices=ReportKind.choices)
+    audience = models.CharField(_("audience"), max_length=10, choices=ReportAudience.choices,
+                                default=ReportAudience.STAFF)
+    application = models.ForeignKey("allocations.Application", null=True, blank=True, on_delete=models.PROTECT,
+                                     related_name="reports")
+    params = models.JSONField(_("parameters"), default=dict, blank=True)
+    language = models.CharField(_("language"), max_length=8, default="en")
+    status = models.CharField(_("status"), max_length=10, choices=ReportStatus.choices, default=ReportStatus.QUEUED,
+                              db_index=True)
+    progress = models.PositiveSmallIntegerField(_("progress (%)"), default=0)
+    file_name = models.CharField(max_length=100, blank=True)
+    size = models.PositiveIntegerField(null=True, blank=True)
+    sha256 = models.CharField(_("SHA-256 of the PDF"), max_length=64, blank=True, db_index=True)
+    csv_file_name = models.CharField(max_length=100, blank=True)
+    csv_sha256 = models.CharField(_("SHA-256 of the CSV"), max_length=64, blank=True)
+    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    error = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        verbose_name = _("report")
+        verbose_name_plural = _("reports")
+        constraints = [
+            models.CheckConstraint(condition=models.Q(kind__in=ReportKind.values), name="report_kind_valid"),
+            models.CheckConstraint(condition=models.Q(audience__in=ReportAudience.values),
+                                   name="report_audience_valid"),
+            models.CheckConstraint(condition=models.Q(status__in=ReportStatus.values), name="report_status_valid"),
+            models.CheckConstraint(condition=models.Q(progress__lte=100), name="report_progress_percent"),
+            models.CheckConstraint(
+                condition=models.Q(kind="period", application__isnull=True)
+                | models.Q(kind="dossier", application__isnull=False),
+                name="report_dossier_has_application"),
+        ]
+
+    def __str__(self):
+        return f"report #{self.pk} ({self.kind})"
+
+    def get_absolute_url(self):
+        if self.audience == ReportAudience.APPLICANT:
+            return reverse("compliance:my_report_detail", args=[self.pk])
+        return reverse("compliance:report_detail", args=[self.pk])
+
+    @property
+    def is_finished(self) -> bool:
+        return self.status in (ReportStatus.DONE, ReportStatus.FAILED)

@@ -1,8 +1,11 @@
+from django.db.models import Count
 from django.http import Http404
+from django.utils.translation import gettext_lazy as _
 
+from accounts.models import Sector
 from allocations.models import Application
 
-from .models import EthicsCondition, EthicsReview, EthicsStatus
+from .models import EthicsCondition, EthicsReview, EthicsStatus, RiskAssessment
 
 
 def ethics_pending():
@@ -28,3 +31,36 @@ def application_for_ethics(reference: str) -> Application:
     if app is None or not hasattr(app, "ethics_review"):
         raise Http404
     return app
+
+
+# --- the ethics officer's workspace -------------------------------------------------------------------
+
+# Applications that reached the portal's scrutiny: everything submitted, whatever happened next.
+SUBMITTED_STATUSES = ["submitted", "in_review", "awaiting_decision", "approved", "rejected", "revision_requested"]
+
+
+def _with_share(rows: list[dict]) -> list[dict]:
+    top = max((r["count"] for r in rows), default=0)
+    total = sum(r["count"] for r in rows)
+    for r in rows:
+        r["width"] = round(100 * r["count"] / top) if top else 0
+        r["percent"] = round(100 * r["count"] / total) if total else 0
+    return rows
+
+
+def counts_by_risk_class() -> list[dict]:
+    from .reports.data import CLASSIFICATION_LABELS
+
+    counts = dict(RiskAssessment.objects.filter(application__status__in=SUBMITTED_STATUSES)
+                  .values_list("classification").annotate(n=Count("pk")).order_by())
+    keys = [k for k in CLASSIFICATION_LABELS if counts.get(k)] + sorted(k for k in counts if k not in
+                                                                        CLASSIFICATION_LABELS)
+    return _with_share([{"key": k, "label": CLASSIFICATION_LABELS.get(k, k), "count": counts[k]} for k in keys])
+
+
+def counts_by_sector() -> list[dict]:
+    counts = dict(Application.objects.filter(status__in=SUBMITTED_STATUSES).values_list("sector")
+                  .annotate(n=Count("pk")).order_by())
+    labels = dict(Sector.choices) | {"": _("No sector")}
+    keys = [k for k in [*Sector.values, ""] if counts.get(k)]
+    return _with_share([{"key": k, "label": labels.get(k, k), "count": counts[k]} for k in keys])

@@ -34,6 +34,24 @@ def ethics_queue(request):
 
 
 @login_required
+def ethics_workspace(request):
+    """The ethics officer's dashboard: queues, counts by risk class and sector, recent decisions, reports."""
+    _require_ethics_officer(request.user)
+    from .reports.selectors import staff_reports_for
+
+    pending, awaiting_ack = selectors.ethics_pending(), selectors.conditions_awaiting_acknowledgement()
+    context = {
+        "pending": pending[:10], "pending_count": pending.count(),
+        "awaiting_ack": awaiting_ack[:10], "awaiting_ack_count": awaiting_ack.count(),
+        "recent": selectors.ethics_recent_decisions(limit=10),
+        "by_risk": selectors.counts_by_risk_class(),
+        "by_sector": selectors.counts_by_sector(),
+        "reports": staff_reports_for(request.user)[:10],
+    }
+    return render(request, "compliance/ethics_workspace.html", context)
+
+
+@login_required
 def ethics_review(request, reference):
     _require_ethics_officer(request.user)
     app = selectors.application_for_ethics(reference)

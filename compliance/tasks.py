@@ -1,0 +1,23 @@
+"""Celery tasks: thin wrappers that re-read rows by id and call the report services.
+
+Routed to the "reports" queue by CELERY_TASK_ROUTES ('compliance.tasks.generate_*')."""
+
+from celery import shared_task
+from django.db import DatabaseError
+
+
+@shared_task(bind=True, acks_late=True, autoretry_for=(DatabaseError, OSError), retry_backoff=5,
+             retry_backoff_max=300, retry_jitter=True, max_retries=3, soft_time_limit=540, time_limit=600)
+def generate_report(self, report_id: int) -> str:
+    """Render one report; the service stores progress on the row as it goes (polled by the report page)."""
+    from .reports.services import report_generate
+
+    report = report_generate(report_id=report_id)
+    return report.status if report is not None else "missing"
+
+
+@shared_task(acks_late=True, time_limit=120)
+def requeue_stale_reports() -> int:
+    from .reports.services import report_requeue_stale
+
+    return report_requeue_stale()

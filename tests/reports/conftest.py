@@ -1,0 +1,46 @@
+"""Report tests: reports are written to a per-test private directory; the compliance catalogues
+(compliance/locale/*/django.po) are compiled once so that fr and nl reports really are translated."""
+
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import require_service
+
+LOCALE = Path(__file__).resolve().parents[2] / "compliance" / "locale"
+
+
+@pytest.fixture(scope="session", autouse=True)
+def compiled_report_catalogues():
+    """*.mo files are not committed (make messages builds them); build ours if missing or stale."""
+    for po in LOCALE.glob("*/LC_MESSAGES/django.po"):
+        mo = po.with_suffix(".mo")
+        if mo.exists() and mo.stat().st_mtime >= po.stat().st_mtime:
+            continue
+        if not shutil.which("msgfmt"):
+            require_service("msgfmt", "GNU gettext compiles the translation catalogues (apt-get install gettext)")
+        subprocess.run(["msgfmt", "--check-format", "-o", str(mo), str(po)], check=True)
+    from django.utils.translation import trans_real
+
+    trans_real._translations = {}
+    trans_real._default = None
+
+
+@pytest.fixture(autouse=True)
+def private_reports(settings, tmp_path):
+    settings.PRIVATE_MEDIA_ROOT = tmp_path / "private"
+    return settings.PRIVATE_MEDIA_ROOT / "reports"
+
+
+def pdftotext(path_or_bytes, *, layout: bool = False) -> str:
+    """The PDF's text as poppler's pdftotext reads it; whitespace runs are folded to one space unless
+    `layout` is asked for (then lines keep their columns, for line-based checks)."""
+    args = ["pdftotext", *(["-layout"] if layout else []), "-", "-"]
+    if isinstance(path_or_bytes, bytes | bytearray):
+        data = bytes(path_or_bytes)
+    else:
+        data = Path(path_or_bytes).read_bytes()
+    text = subprocess.run(args, input=data, capture_output=True, check=True).stdout.decode("utf-8")
+    return text if layout else " ".join(text.split())

@@ -1,0 +1,147 @@
+"""The application dossier: content read back with pdftotext, the applicant's version, languages, metadata."""
+
+import io
+
+import pytest
+from pypdf import PdfReader
+
+from compliance.audit import events_for, verify_chain
+from compliance.models import Report, ReportAudience, ReportStatus
+from compliance.reports import services
+from tests.reports import builders
+from tests.reports.conftest import pdftotext
+
+pytestmark = pytest.mark.django_db
+
+
+def generate(run_on_commit, *, actor, application, audience, language="en") -> Report:
+    with run_on_commit():
+        report = services.report_request_dossier(actor=actor, application=application, audience=audience,
+                                                 language=language)
+    report.refresh_from_db()
+    assert report.status == ReportStatus.DONE, report.error
+    return report
+
+
+def pdf_bytes(report: Report) -> bytes:
+    return services.report_file(report.file_name).read_bytes()
+
+
+@pytest.fixture
+def dossier(db):
+    return builders.full_dossier()
+
+
+def test_staff_dossier_prints_the_whole_record(dossier, run_on_commit):
+    app = dossier["application"]
+    report = generate(run_on_commit, actor=dossier["officer"], application=app, audience=ReportAudience.STAFF)
+    text = pdftotext(pdf_bytes(report))
+    assessment = app.risk_assessment
+
+    # Organisation and request.
+    assert f"Application dossier {app.reference}" in text
+    assert dossier["organisation"].legal_name in text
+    assert "Micro enterprise" in text  # SME class
+    assert "Fast Lane" in text and "Zellik" in text and "Charleroi" in text
+    # AI Act: rule set and its file hash, classification, conclusions with articles, obligations with dates.
+    assert "2026-omnibus" in text
+    assert assessment.ruleset_sha256 in text
+    assert "High risk (high_risk)" in text
+    assert "Art. 6(2), Annex III" in text
+    assert "Art. 49(1)" in text and "Dec. 2, 2027" in text
+    assert "Hardware estimate" in text and "FLOP" in text
+    # Ethics: decision, condition and its acknowledgement by the applicant.
+    assert "Cleared with conditions" in text
+    assert builders.CONDITION in text
+    assert "Ada Applicant" in text
+    # Staff-only content: reviewer, scores, committee comments, conflict declarations.
+    assert builders.REVIEWER_NAME in text
+    assert "feasibility: 4" in text
+    assert "COMMITTEE-ONLY" in text
+    assert builders.CONFLICTED_NAME in text and "Former adviser" in text
+    # Decision, allocation and quotas, provisioning attempts, usage.
+    assert "Sound plan." in text
+    assert "aif_2026_" in text  # Slurm account
+    assert text.count("Success") >= 2  # one recorded attempt per site
+    assert "120.0 / 400" in text and "30.0 %" in text
+    # Audit events of the application and its allocation, and the chain.
+    assert "ethics_review.decided" in text and "allocation.created" in text
+    chain = verify_chain()
+    assert f"Audit chain verified: VALID ({chain.count - 1} events" in text
+    # The head printed is the chain as it stood while rendering: just before the report.generated event.
+    generated = events_for(report).get(action="report.generated")
+    assert f"Chain head hash: {generated.prev_hash}" in text
+    assert chain.ok
+    assert "Page 1 of" in text
+
+
+def test_applicant_dossier_leaves_out_staff_only_fields(dossier, run_on_commit):
+    report = generate(run_on_commit, actor=dossier["applicant"], application=dossier["application"],
+                      audience=ReportAudience.APPLICANT)
+    text = pdftotext(pdf_bytes(report))
+    assert dossier["application"].reference in text
+    assert "Applicant version" in text
+    assert builders.APPLICANT_COMMENT in text  # what reviewers wrote for the applicant
+    for secret in (builders.REVIEWER_NAME, "Reviewerova", builders.COMMITTEE_COMMENT, "COMMITTEE-ONLY",
+                   builders.CONFLICTED_NAME, "Former adviser", "Conflict-of-interest declarations",
+                   "Eve Ethicist", "Max Manager", "feasibility"):
+        assert secret not in text, secret
+    assert "AI Factory staff" in text  # staff actors of audit events, unnamed
+    assert "Audit chain verified: VALID" in text
+
+
+@pytest.mark.parametrize("language, headings", [
+    ("fr", ["Dossier de candidature", "Table des matières", "Évaluation AI Act", "Examen éthique",
+            "Vérification de la chaîne d'audit", "Chaîne d'audit vérifiée : VALIDE", "Haut risque", "Page 1 sur"]),
+    ("nl", ["Aanvraagdossier", "Inhoud", "Beoordeling volgens de AI-verordening", "Ethische toetsing",
+            "Verificatie van de auditketen", "Auditketen geverifieerd: GELDIG", "Hoog risico", "Pagina 1 van"]),
+])
+def test_dossier_in_the_requesters_language(dossier, run_on_commit, language, headings):
+    report = generate(run_on_commit, actor=dossier["officer"], application=dossier["application"],
+                      audience=ReportAudience.STAFF, language=language)
+    assert report.language == language
+    text = pdftotext(pdf_bytes(report))
+    for heading in headings:
+        assert heading in text, heading
+    # The AI Act wording comes from the same rule-set file, in the report's language.
+    assert ("Le système ou modèle d'IA" if language == "fr" else "Wordt het AI-systeem") in text
+
+
+def test_pdf_metadata_and_bookmarks(dossier, run_on_commit):
+    report = generate(run_on_commit, actor=dossier["officer"], application=dossier["application"],
+                      audience=ReportAudience.STAFF)
+    reader = PdfReader(io.BytesIO(pdf_bytes(report)))
+    meta = reader.metadata
+    assert meta.title == f"Application dossier {dossier['application'].reference}"
+    assert meta.author.startswith("AI Factory portal")
+    assert meta.subject == "Complete dossier of one application, for staff."
+    assert meta.creation_date is not None
+    top = reader.outline
+    assert top[0].title == meta.title  # the h1
+    children = [item.title for item in top[1]]
+    assert "AI Act assessment" in children and "Audit chain verification" in children
+    assert "Contents" not in children  # the table of contents is not bookmarked
+
+
+def test_generation_is_audited_with_the_pdf_hash(dossier, run_on_commit):
+    report = generate(run_on_commit, actor=dossier["officer"], application=dossier["application"],
+                      audience=ReportAudience.STAFF)
+    actions = {e.action: e for e in events_for(report)}
+    assert actions["report.requested"].actor_id == dossier["officer"].pk
+    assert actions["report.generated"].changes["sha256"] == report.sha256
+    assert services.sha256_hex(pdf_bytes(report)) == report.sha256
+    assert services.report_file(report.file_name).is_relative_to(services.report_dir())
+    assert verify_chain().ok
+
+
+def test_a_draft_without_assessment_still_renders(run_on_commit):
+    from allocations.models import Application, ApplicationStatus
+    from tests.factories import MembershipFactory
+
+    member = MembershipFactory()
+    app = Application.objects.create(reference="AIF-2026-0999", organisation=member.organisation,
+                                     created_by=member.user, title="Early idea", status=ApplicationStatus.DRAFT)
+    report = generate(run_on_commit, actor=member.user, application=app, audience=ReportAudience.APPLICANT)
+    text = pdftotext(pdf_bytes(report))
+    assert "The AI Act questionnaire has not been answered." in text
+    assert "No allocation has been granted." in text
