@@ -106,6 +106,25 @@ def build_audit(user, n):
     return client_for(shared.EthicsOfficerFactory(totp=True)), "/api/v1/staff/audit-events/"
 
 
+def _reports(user, n, audience):
+    from compliance.models import Report
+
+    app = f.draft(user)
+    for _ in range(n):
+        Report.objects.create(kind="dossier", audience=audience, application=app, requested_by=user,
+                              params={"reference": app.reference})
+
+
+def build_my_reports(user, n):
+    _reports(user, n, "applicant")
+    return client_for(user), "/api/v1/reports/"
+
+
+def build_staff_reports(user, n):
+    _reports(user, n, "staff")
+    return client_for(shared.EthicsOfficerFactory(totp=True)), "/api/v1/staff/reports/"
+
+
 # endpoint -> (builder, pinned number of queries for one page)
 PINNED = {
     "organisations": (build_organisations, 4),
@@ -120,6 +139,8 @@ PINNED = {
     "staff reviews": (build_reviews, 5),
     "staff ethics reviews": (build_ethics, 6),
     "staff audit events": (build_audit, 5),
+    "reports": (build_my_reports, 4),
+    "staff reports": (build_staff_reports, 5),
 }
 
 

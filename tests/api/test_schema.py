@@ -62,7 +62,8 @@ def test_schema_and_docs_are_served_without_a_cdn(client):
 def real_objects(admin) -> dict[str, list]:
     """Objects the fuzzer may aim at (half of its path parameters), so that writes reach the services."""
     from allocations.models import AssignmentStatus, ChangeRequest, ReviewAssignment
-    from compliance.models import EthicsCondition, EthicsReview
+    from compliance.models import EthicsCondition, EthicsReview, Report, ReportStatus
+    from compliance.reports.services import report_dir
 
     f.publish_capacity()
     organisation = shared.OwnerMembershipFactory(user=admin).organisation
@@ -75,9 +76,15 @@ def real_objects(admin) -> dict[str, list]:
                                                  assigned_by=admin, status=AssignmentStatus.ASSIGNED)
     change = ChangeRequest.objects.create(allocation=alloc, kind="extension", payload={"end_date": "2100-01-01"},
                                           justification="More time", requested_by=admin)
+    report = Report.objects.create(kind="period", status=ReportStatus.DONE, progress=100, file_name="r.pdf",
+                                   csv_file_name="r.csv", requested_by=admin,
+                                   params={"date_from": "2026-01-01", "date_to": "2026-03-31"})
+    report_dir().mkdir(parents=True, exist_ok=True)
+    (report_dir() / "r.pdf").write_bytes(b"%PDF-1.4\n%%EOF\n")
+    (report_dir() / "r.csv").write_text("site,gpu_hours\n")
     return {
         "reference": [draft.reference, submitted.reference, alloc.reference],
-        "id": [organisation.pk, draft.team.first().pk, assignment.pk, change.pk, condition.pk],
+        "id": [organisation.pk, draft.team.first().pk, assignment.pk, change.pk, condition.pk, report.pk],
     }
 
 
