@@ -6,6 +6,10 @@ BEAT_SCHEDULE = {
     # Provisioning: re-queue allocations still marked needs_sync; full reconcile reports drift.
     "slurm-sweep-unsynced": {"task": "allocations.tasks.slurm_sweep_unsynced", "schedule": crontab(minute="*/5")},
     "slurm-reconcile-all": {"task": "allocations.tasks.slurm_reconcile_all", "schedule": crontab(minute=40)},
+    # Usage flows back from sshare; 80 % and 100 % e-mails are sent from the same pull.
+    "slurm-pull-usage": {"task": "allocations.tasks.slurm_pull_usage", "schedule": crontab(minute=20)},
+    # Reports left queued while the broker was down are queued again.
+    "reports-requeue-stale": {"task": "compliance.tasks.requeue_stale_reports", "schedule": crontab(minute="*/10")},
     # Open allocations whose start date came: hourly, so an acknowledgement in the morning opens the
     # account within the hour.
     "allocations-start-due": {"task": "allocations.tasks.allocations_start_due", "schedule": crontab(minute=5)},

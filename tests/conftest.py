@@ -162,3 +162,13 @@ def run_on_commit(django_capture_on_commit_callbacks):
         return django_capture_on_commit_callbacks(execute=True)
 
     return runner
+
+
+@pytest.fixture(autouse=True)
+def _default_language():
+    """Each test starts in English: a page rendered in nl or fr must not leak its language."""
+    from django.utils import translation
+
+    translation.activate("en")
+    yield
+    translation.deactivate()

@@ -1,5 +1,5 @@
-"""Report tests: reports are written to a per-test private directory; the compliance catalogues
-(compliance/locale/*/django.po) are compiled once so that fr and nl reports really are translated."""
+"""Report tests: reports are written to a per-test private directory; the project catalogues
+(locale/*/LC_MESSAGES/django.po) are compiled once so that fr and nl reports really are translated."""
 
 import shutil
 import subprocess
@@ -9,7 +9,7 @@ import pytest
 
 from tests.conftest import require_service
 
-LOCALE = Path(__file__).resolve().parents[2] / "compliance" / "locale"
+LOCALE = Path(__file__).resolve().parents[2] / "locale"
 
 
 @pytest.fixture(scope="session", autouse=True)
