@@ -21,6 +21,7 @@ from portal.forms import apply_validation_error
 
 from ..lifecycle import allowed as allocation_allowed
 from ..models import AllocationStatus, ApplicationStatus, AssignmentStatus
+from ..permissions import can_read_assignment_content
 from ..services import decisions, lifecycle, reviews
 from . import forms, selectors
 
@@ -268,10 +269,9 @@ def assignment_detail(request, pk):
     a = selectors.assignment_for_reviewer(request.user, pk)
     app = a.application
     context = {"assignment": a, "application": app}
-    if a.status == AssignmentStatus.ASSIGNED:
-        context["declaration_form"] = forms.DeclarationForm()
-        return render(request, "allocations/staff/assignment_declare.html", context)
-    if a.status == AssignmentStatus.CONFLICTED:
+    if not can_read_assignment_content(a):
+        if a.status == AssignmentStatus.ASSIGNED:
+            context["declaration_form"] = forms.DeclarationForm()
         return render(request, "allocations/staff/assignment_declare.html", context)
     rubric = (app.access_mode.rubric if app.access_mode else []) or []
     form = forms.ReviewForm(request.POST or None, rubric=rubric)
