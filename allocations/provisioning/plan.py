@@ -244,18 +244,21 @@ def plan_changes(
                 changes.append(SetParent(cluster, name, ROOT))
             continue
 
-        parent_known = (
-            item.parent == ROOT or (cluster, item.parent) in index or item.parent in have
-        )
+        parent_known = item.parent == ROOT or (cluster, item.parent) in index or item.parent in have
         if not parent_known:
-            raise SlurmValueError(
-                f"{cluster}: parent {item.parent} of {name} is neither desired nor present in Slurm"
-            )
+            raise SlurmValueError(f"{cluster}: parent {item.parent} of {name} is neither desired nor present in Slurm")
         if current is None:
             changes.append(
                 AddAccount(
-                    cluster, name, item.parent, item.description, item.organization,
-                    item.gpu_minutes, item.cpu_minutes, item.blocked, item.qos,
+                    cluster,
+                    name,
+                    item.parent,
+                    item.description,
+                    item.organization,
+                    item.gpu_minutes,
+                    item.cpu_minutes,
+                    item.blocked,
+                    item.qos,
                 )
             )
             changes.extend(AddUser(cluster, name, user) for user in item.users)

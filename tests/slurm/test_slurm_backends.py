@@ -1,0 +1,509 @@
+"""Backends with a fake sacctmgr / fake slurmrestd: command batching, rc handling, read-back verification."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+from unittest import mock
+
+import jwt
+import pytest
+
+from allocations.provisioning import (
+    DesiredAccount,
+    DesiredParent,
+    QosSpec,
+    SlurmCommandError,
+    SlurmReconcileError,
+    get_backend,
+)
+from allocations.provisioning.backends import _REGISTRY, available_backends, register_backend
+from allocations.provisioning.backends.sacctmgr import SacctmgrBackend
+from allocations.provisioning.backends.slurmrestd import SlurmrestdBackend
+from allocations.provisioning.plan import (
+    AddAccount,
+    AddParent,
+    AddUser,
+    RemoveUser,
+    SetBlocked,
+    SetLimits,
+    SetParent,
+    SetQos,
+)
+
+Z = "zellik"
+
+
+def acct(name="proj_a", gpu=600, blocked=False, users=("alice",), qos=None, parent="org_a"):
+    return DesiredAccount(Z, name, parent, "Project", "acme", gpu, 6000, blocked, frozenset(users), qos)
+
+
+PARENT = DesiredParent(Z, "org_a", "ACME", "acme")
+
+
+class FakeSacctmgr:
+    """Stands in for subprocess.run: answers reads from a script, records every argv."""
+
+    def __init__(self, respond: Callable[[list[str]], tuple[int, str, str]] | None = None) -> None:
+        self.calls: list[list[str]] = []
+        self.load_files: list[str] = []
+        self.respond = respond or (lambda argv: (0, "", ""))
+
+    def __call__(self, argv, **kwargs):
+        assert isinstance(argv, list | tuple), "argument list, never a shell string"
+        assert not kwargs.get("shell"), "never shell=True"
+        assert kwargs.get("timeout"), "always a timeout"
+        argv = list(argv)
+        self.calls.append(argv)
+        for arg in argv:
+            if arg.startswith("file="):
+                self.load_files.append(Path(arg[5:]).read_text())
+        rc, out, err = self.respond(argv)
+        return subprocess.CompletedProcess(argv, rc, out, err)
+
+    def writes(self) -> list[list[str]]:
+        return [c for c in self.calls if "-i" in c]
+
+
+@pytest.fixture
+def fake():
+    fake = FakeSacctmgr()
+    with mock.patch("allocations.provisioning.backends.sacctmgr.subprocess.run", fake):
+        yield fake
+
+
+# ------------------------------------------------------------------------------------------- sacctmgr
+
+
+def test_read_is_one_call_with_cluster_and_format(fake):
+    fake.respond = lambda argv: (0, "proj_a|||org_a|cpu=1,gres/gpu=2||normal|\nproj_a|bob|||||normal|\n", "")
+    backend = SacctmgrBackend(sacctmgr="/opt/slurm/bin/sacctmgr", slurm_conf="/etc/x/slurm.conf")
+    with mock.patch.dict("os.environ", {}, clear=False):
+        accounts = backend.read(Z)
+    assert fake.calls == [
+        ["/opt/slurm/bin/sacctmgr", "-n", "-P", "show", "assoc", "where", "cluster=zellik",
+         "format=account,user,partition,parentname,grptresmins,grpsubmit,qos,defaultqos"]
+    ]  # fmt: skip
+    assert accounts["proj_a"].users == {"bob"}
+
+
+def test_slurm_conf_and_prefix_are_passed(fake):
+    seen: dict[str, Any] = {}
+
+    def run(argv, **kwargs):
+        seen.update(kwargs)
+        return subprocess.CompletedProcess(argv, 0, "", "")
+
+    backend = SacctmgrBackend(slurm_conf="/etc/x/slurm.conf", command_prefix=("runuser", "-u", "ops", "--"))
+    with mock.patch("allocations.provisioning.backends.sacctmgr.subprocess.run", side_effect=run) as patched:
+        backend.read(Z, {"proj_a", "org_a"})
+    argv = patched.call_args.args[0]
+    assert argv[:5] == ("runuser", "-u", "ops", "--", "sacctmgr")
+    assert "account=org_a,proj_a" in argv
+    assert seen["env"]["SLURM_CONF"] == "/etc/x/slurm.conf"
+    assert seen["stdin"] is subprocess.DEVNULL
+
+
+def test_read_of_nothing_runs_nothing(fake):
+    assert SacctmgrBackend().read(Z, set()) == {}
+    assert fake.calls == []
+
+
+def test_apply_batches_all_additions_into_one_load(fake):
+    changes = [
+        AddParent(Z, "org_a", "ACME", "acme"),
+        *[AddAccount(Z, f"proj_{i}", "org_a", "P", "acme", 1, 2, False) for i in range(50)],
+        *[AddUser(Z, f"proj_{i}", "alice") for i in range(50)],
+    ]
+    result = SacctmgrBackend().apply(Z, changes)
+    assert result.ok and result.writes == 1
+    assert fake.calls[0][:3] == ["sacctmgr", "-i", "load"]
+    assert fake.load_files[0].count("Account - ") == 51
+    assert result.commands[0].input == fake.load_files[0]
+
+
+def test_operator_refused_load_falls_back_to_grouped_adds(fake):
+    def respond(argv):
+        if "load" in argv:
+            return 1, " Your user does not have sufficient privileges to load files.\n", ""
+        return 0, "", ""
+
+    fake.respond = respond
+    backend = SacctmgrBackend()
+    changes = [
+        AddParent(Z, "org_a", "ACME", "acme"),
+        AddAccount(Z, "proj_a", "org_a", "P", "acme", 1, 2, False),
+        AddAccount(Z, "proj_b", "org_a", "P", "acme", 1, 2, False),
+        AddAccount(Z, "proj_c", "org_a", "Q", "acme", 1, 2, True, "aif_sme"),
+        AddUser(Z, "proj_a", "alice"),
+        AddUser(Z, "proj_b", "alice"),
+        AddUser(Z, "proj_c", "bob"),
+    ]
+    result = backend.apply(Z, changes)
+    assert result.ok, result.errors
+    assert [c[2:] for c in fake.writes()] == [
+        ["load", fake.calls[0][3]],
+        ["add", "account", "org_a", "cluster=zellik", "parent=root", "Description=ACME", "Organization=acme"],
+        ["add", "account", "proj_a,proj_b", "cluster=zellik", "parent=org_a", "Description=P", "Organization=acme",
+         "GrpTRESMins=cpu=2,gres/gpu=1"],
+        ["add", "account", "proj_c", "cluster=zellik", "parent=org_a", "Description=Q", "Organization=acme",
+         "GrpTRESMins=cpu=2,gres/gpu=1", "GrpSubmitJobs=0", "QOS=aif_sme", "DefaultQOS=aif_sme"],
+        ["add", "user", "alice", "account=proj_a,proj_b", "cluster=zellik"],
+        ["add", "user", "bob", "account=proj_c", "cluster=zellik"],
+    ]  # fmt: skip
+    assert not result.commands[0].ok  # the refused load is recorded
+    fake.calls.clear()
+    backend.apply(Z, [AddUser(Z, "proj_a", "carol")])
+    assert [c[2] for c in fake.calls] == ["add"]  # no second attempt at load
+
+
+def test_apply_groups_identical_modifications(fake):
+    changes = [
+        SetParent(Z, "proj_a", "org_b"),
+        SetLimits(Z, "proj_b", (("cpu", 10), ("gres/gpu", 1))),
+        SetBlocked(Z, "proj_c", True),
+        SetBlocked(Z, "proj_d", True),
+        SetBlocked(Z, "proj_e", False),
+        SetQos(Z, "proj_f", "aif_sme"),
+        SetLimits(Z, "proj_g", (("cpu", 10), ("gres/gpu", 1))),
+        SetBlocked(Z, "proj_g", True),
+    ]
+    result = SacctmgrBackend().apply(Z, changes)
+    assert result.ok
+    writes = [c[3:] for c in fake.writes()]
+    assert writes[0] == ["account", "where", "name=proj_a", "cluster=zellik", "set", "parent=org_b"]  # moves first
+    assert sorted(writes[1:]) == [
+        ["account", "where", "name=proj_b", "cluster=zellik", "set", "GrpTRESMins=cpu=10,gres/gpu=1"],
+        ["account", "where", "name=proj_c,proj_d", "cluster=zellik", "set", "GrpSubmitJobs=0"],
+        ["account", "where", "name=proj_e", "cluster=zellik", "set", "GrpSubmitJobs=-1"],
+        ["account", "where", "name=proj_f", "cluster=zellik", "set", "QOS=aif_sme", "DefaultQOS=aif_sme"],
+        ["account", "where", "name=proj_g", "cluster=zellik", "set", "GrpTRESMins=cpu=10,gres/gpu=1",
+         "GrpSubmitJobs=0"],
+    ]  # fmt: skip
+
+
+def test_removals_grouped_by_identical_user_sets(fake):
+    changes = [RemoveUser(Z, "proj_a", "bob"), RemoveUser(Z, "proj_b", "bob"), RemoveUser(Z, "proj_c", "eve")]
+    SacctmgrBackend().apply(Z, changes)
+    assert [c[3:] for c in fake.writes()] == [
+        ["user", "where", "name=bob", "account=proj_a,proj_b", "cluster=zellik"],
+        ["user", "where", "name=eve", "account=proj_c", "cluster=zellik"],
+    ]
+
+
+@pytest.mark.parametrize(
+    ("output", "load_ok", "delete_ok"),
+    [
+        (" Nothing new added.\n", True, False),
+        (" Nothing deleted\n", False, True),
+        ("Unknown option: x\n", False, False),
+    ],
+)
+def test_rc1_is_success_only_with_the_message_of_that_command(fake, output, load_ok, delete_ok):
+    fake.respond = lambda argv: (1, output, "")
+    backend = SacctmgrBackend()
+    assert backend.apply(Z, [AddUser(Z, "proj_a", "bob")]).ok == load_ok
+    assert backend.apply(Z, [RemoveUser(Z, "proj_a", "bob")]).ok == delete_ok
+
+
+def test_failed_command_stops_apply_and_is_recorded(fake):
+    fake.respond = lambda argv: (1, "", "sacctmgr: error: slurmdb_format_tres_str: no TRES known by type gres/tpu")
+    result = SacctmgrBackend().apply(Z, [AddUser(Z, "proj_a", "bob"), SetBlocked(Z, "proj_a", True)])
+    assert not result.ok
+    assert "no TRES known" in result.errors[0]
+    assert len(fake.calls) == 1 and result.commands[0].returncode == 1 and not result.commands[0].ok
+
+
+def test_default_account_refusal_moves_default_then_retries(fake):
+    refusals = [1, 2]  # the grouped delete, then the single delete of proj_a
+
+    def respond(argv):
+        if argv[2:4] == ["delete", "user"] and refusals:
+            refusals.pop()
+            return 1, " Error with request: You can not remove the default account of a user\n", ""
+        if argv[1:4] == ["-n", "-P", "show"]:
+            return 0, "proj_a\nproj_z\n", ""
+        return 0, "", ""
+
+    fake.respond = respond
+    result = SacctmgrBackend().apply(Z, [RemoveUser(Z, "proj_a", "bob"), RemoveUser(Z, "proj_b", "bob")])
+    assert result.ok, result.errors
+    assert ["-i", "modify", "user", "where", "name=bob", "cluster=zellik", "set", "DefaultAccount=proj_z"] in [
+        c[1:] for c in fake.calls
+    ]
+
+
+def test_timeout_and_missing_executable_are_errors(fake):
+    def timeout(argv, **kwargs):
+        raise subprocess.TimeoutExpired(argv, 1.0, output=b"partial")
+
+    with mock.patch("allocations.provisioning.backends.sacctmgr.subprocess.run", side_effect=timeout):
+        with pytest.raises(SlurmCommandError, match="timeout"):
+            SacctmgrBackend(timeout=1.0).read(Z)
+        result = SacctmgrBackend(timeout=1.0).apply(Z, [SetBlocked(Z, "proj_a", True)])
+        assert not result.ok and result.commands[0].returncode == -9
+
+
+def test_missing_executable_is_an_error():
+    with pytest.raises(SlurmCommandError, match="not found"):
+        SacctmgrBackend(sacctmgr="/nonexistent/sacctmgr").read(Z)
+
+
+def test_usage_uses_sshare_and_filters(fake):
+    fake.respond = lambda argv: (0, "CLUSTER: zellik\nproj_a||cpu=7,gres/gpu=3\norg_a||cpu=9,gres/gpu=9\n", "")
+    usage = SacctmgrBackend(sshare="/usr/bin/sshare").usage(Z, ["proj_a", "proj_b"])
+    assert fake.calls == [
+        ["/usr/bin/sshare", "-n", "-P", "-M", "zellik", "-A", "proj_a,proj_b", "-o", "account,user,grptresraw"]
+    ]
+    assert usage == {"proj_a": {"gpu_minutes": 3, "cpu_minutes": 7}}
+
+
+def test_bootstrap_adds_missing_qos_and_updates_changed_ones(fake):
+    def respond(argv):
+        if "qos" in argv and "show" in argv:
+            return 0, "normal|Normal QOS default|||0\naif_ind|industry|gres/gpu=8|1-00:00:00|0\n", ""
+        return 0, "", ""
+
+    fake.respond = respond
+    specs = [QosSpec("aif_sme", "SME", {"gres/gpu": 2}, 120, 10), QosSpec("aif_ind", "Industry", {"gres/gpu": 8}, 1440)]
+    result = SacctmgrBackend().bootstrap(Z, specs)
+    assert result.ok
+    assert [c[2:] for c in fake.writes()] == [
+        ["add", "qos", "aif_sme"],
+        ["modify", "qos", "where", "name=aif_sme", "set", "Description=SME", "Priority=10", "MaxWall=120",
+         "MaxTRESPerJob=gres/gpu=2"],
+    ]  # fmt: skip
+
+
+# ------------------------------------------------------------------------------------------- reconcile template
+
+
+class MemoryBackend(SacctmgrBackend):
+    """sacctmgr backend whose Slurm is a dict; ``lossy`` names are silently not modified."""
+
+    def __init__(self, lossy: set[str] | None = None) -> None:
+        super().__init__()
+        from tests.slurm.test_slurm_plan import simulate
+
+        self.simulate = simulate
+        self.state: dict = {}
+        self.lossy = lossy or set()
+
+    def read(self, cluster, names=None):
+        self._record_fake("read")
+        accounts = dict(self.state.get(cluster, {}))
+        return {n: a for n, a in accounts.items() if names is None or n in names}
+
+    def _apply(self, cluster, changes, result):
+        self._record_fake("write")
+        kept = [c for c in changes if getattr(c, "name", None) not in self.lossy or isinstance(c, AddAccount)]
+        self.state = self.simulate(self.state, kept)
+
+    def _record_fake(self, kind):
+        from allocations.provisioning.backends.base import CommandRecord
+
+        self._record(CommandRecord(kind, ("fake", kind), 0, "", "", 0.0))
+
+
+def test_reconcile_noop_is_exactly_one_read():
+    backend = MemoryBackend()
+    first = backend.reconcile(Z, [PARENT, acct()])
+    assert first.ok and first.reads == 2 and first.writes == 1 and first.changed
+    second = backend.reconcile(Z, [PARENT, acct()])
+    assert (second.reads, second.writes, second.planned, second.changed) == (1, 0, [], False)
+
+
+def test_reconcile_read_back_mismatch_is_an_error_listing_differences():
+    backend = MemoryBackend(lossy={"proj_a"})
+    backend.reconcile(Z, [PARENT, acct()])
+    with pytest.raises(SlurmReconcileError) as err:
+        backend.reconcile(Z, [PARENT, acct(gpu=1200)])
+    result = err.value.result
+    assert result.differences == [SetLimits(Z, "proj_a", (("cpu", 6000), ("gres/gpu", 1200)))]
+    assert "still differs after read-back: zellik: set GrpTRESMins of proj_a" in str(err.value)
+    assert result.reads == 2 and result.writes == 1
+    quiet = backend.reconcile(Z, [PARENT, acct(gpu=1200)], raise_on_error=False)
+    assert not quiet.ok and quiet.to_dict()["differences"]
+
+
+def test_reconcile_read_failure_still_returns_commands(fake):
+    fake.respond = lambda argv: (1, "", "sacctmgr: error: Problem talking to the database: Connection refused")
+    with pytest.raises(SlurmReconcileError) as err:
+        SacctmgrBackend().reconcile(Z, [PARENT])
+    assert err.value.result.commands[0].returncode == 1
+    assert "Connection refused" in err.value.result.errors[0]
+
+
+def test_drift_reads_once_and_writes_nothing():
+    backend = MemoryBackend()
+    backend.reconcile(Z, [PARENT, acct()])
+    with backend.recording() as journal:
+        assert backend.drift(Z, [PARENT, acct(blocked=True)]) == [SetBlocked(Z, "proj_a", True)]
+    assert [c.kind for c in journal] == ["read"]
+
+
+# ------------------------------------------------------------------------------------------- slurmrestd
+
+
+class FakeResponse:
+    def __init__(self, status: int, payload: Any) -> None:
+        self.status_code = status
+        self.text = json.dumps(payload) if payload is not None else ""
+
+    def json(self):
+        return json.loads(self.text)
+
+
+class FakeSession:
+    def __init__(self, routes: dict[tuple[str, str], Any]) -> None:
+        self.routes = routes
+        self.requests: list[dict[str, Any]] = []
+
+    def request(self, method, url, **kwargs):
+        path = url.split("/v0.0.38", 1)[1]
+        self.requests.append({"method": method, "path": path, **kwargs})
+        status, payload = self.routes.get((method, path), (200, {"errors": []}))
+        return FakeResponse(status, payload)
+
+
+@pytest.fixture
+def jwt_key(tmp_path):
+    key = tmp_path / "jwt_hs256.key"
+    key.write_bytes(b"0123456789abcdef0123456789abcdef")
+    return key
+
+
+def rest(session, jwt_key, **kw):
+    return SlurmrestdBackend(
+        base_url="http://slurm:6820/", user="aifportal", jwt_key_file=str(jwt_key), session=session, **kw
+    )
+
+
+def test_rest_token_is_hs256_with_sun(jwt_key):
+    backend = rest(FakeSession({}), jwt_key, token_lifespan=120)
+    claims = jwt.decode(backend.token(), jwt_key.read_bytes(), algorithms=["HS256"])
+    assert claims["sun"] == "aifportal" and claims["exp"] - claims["iat"] == 120
+    assert backend.token() == backend.token()  # cached until close to expiry
+    assert SlurmrestdBackend(token="abc", session=FakeSession({})).token() == "abc"
+    with pytest.raises(ValueError):
+        SlurmrestdBackend()
+
+
+def test_rest_read_is_one_get_per_cluster_filtered_locally(jwt_key):
+    from tests.slurm.test_slurm_parsing import REST_ASSOCS
+
+    session = FakeSession({("GET", "/associations"): (200, REST_ASSOCS)})
+    accounts = rest(session, jwt_key).read("charleroi", {"t2_a"})
+    assert list(accounts) == ["t2_a"]
+    (req,) = session.requests
+    assert req["params"] == {"cluster": "charleroi"}
+    assert req["headers"]["X-SLURM-USER-NAME"] == "aifportal" and req["headers"]["X-SLURM-USER-TOKEN"]
+
+
+def test_rest_apply_batches_accounts_users_and_associations(jwt_key):
+    session = FakeSession({("DELETE", "/association"): (304, None)})
+    changes = [
+        AddParent(Z, "org_a", "ACME", "acme"),
+        AddAccount(Z, "proj_a", "org_a", "P", "acme", 6, 60, True, "aif_sme"),
+        SetLimits(Z, "proj_b", (("cpu", 1), ("gres/gpu", 2))),
+        SetBlocked(Z, "proj_b", False),
+        AddUser(Z, "proj_a", "bob"),
+        RemoveUser(Z, "proj_b", "eve"),
+    ]
+    result = rest(session, jwt_key).apply(Z, changes)
+    assert result.ok, result.errors
+    assert [(r["method"], r["path"]) for r in session.requests] == [
+        ("POST", "/accounts"),
+        ("POST", "/users"),
+        ("POST", "/associations"),
+        ("DELETE", "/association"),
+    ]
+    assocs = json.loads(session.requests[2]["data"])["associations"]
+    assert [(a["account"], a["user"]) for a in assocs] == [
+        ("org_a", None),
+        ("proj_a", None),
+        ("proj_b", None),
+        ("proj_a", "bob"),
+    ]
+    assert assocs[1]["max"]["jobs"]["per"]["submitted"] == 0 and assocs[1]["qos"] == ["aif_sme"]
+    assert assocs[2]["max"]["tres"]["group"]["minutes"][1] == {"type": "gres", "name": "gpu", "count": 2}
+    assert session.requests[3]["params"] == {"account": "proj_b", "cluster": Z, "user": "eve"}
+
+
+def test_rest_update_without_limits_reads_them_first(jwt_key):
+    from tests.slurm.test_slurm_parsing import REST_ASSOCS
+
+    session = FakeSession({("GET", "/associations"): (200, REST_ASSOCS)})
+    rest(session, jwt_key).apply("charleroi", [SetBlocked("charleroi", "t2_a", False)])
+    assert [r["method"] for r in session.requests] == ["GET", "POST"]
+    (body,) = json.loads(session.requests[1]["data"])["associations"]
+    # the current limits are sent along: 22.05.8 crashes on an update without them
+    assert body["max"]["tres"]["group"]["minutes"] == [
+        {"type": "cpu", "count": 6000},
+        {"type": "gres", "name": "gpu", "count": 700},
+    ]
+    assert body["max"]["jobs"]["per"]["submitted"] == -1
+
+
+def test_rest_reconcile_reuses_its_read_and_reports_a_silent_noop(jwt_key):
+    from tests.slurm.test_slurm_parsing import REST_ASSOCS
+
+    # the fake slurmrestd accepts the update (200, no error) and changes nothing: 22.05.8's defect
+    session = FakeSession({("GET", "/associations"): (200, REST_ASSOCS)})
+    desired = [
+        DesiredParent("charleroi", "org_t2", "T2", "t2"),
+        DesiredAccount("charleroi", "t2_a", "org_t2", "A", "t2", 900, 6000, True, frozenset({"u1"}), "aif_ind"),
+    ]
+    with pytest.raises(SlurmReconcileError, match="still differs after read-back: charleroi: set GrpTRESMins"):
+        rest(session, jwt_key).reconcile("charleroi", desired)
+    # read; the parent account and all associations (the update takes the current limits from the
+    # reconcile's own read, no second GET); read back
+    assert [(r["method"], r["path"]) for r in session.requests] == [
+        ("GET", "/associations"),
+        ("POST", "/accounts"),
+        ("POST", "/associations"),
+        ("GET", "/associations"),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("status", "payload", "match"),
+    [
+        (500, {"errors": [{"error_number": 1007, "error": "Protocol authentication error"}]}, "1007"),
+        (200, {"errors": [{"error": "Nothing changed"}]}, "Nothing changed"),
+        (401, None, "HTTP 401"),
+    ],
+)
+def test_rest_errors(jwt_key, status, payload, match):
+    session = FakeSession({("POST", "/users"): (status, payload), ("GET", "/associations"): (status, payload)})
+    result = rest(session, jwt_key).apply(Z, [AddUser(Z, "proj_a", "bob")])
+    assert not result.ok and match in result.errors[0]
+    with pytest.raises(SlurmCommandError, match=match):
+        rest(session, jwt_key).read(Z)
+
+
+def test_rest_usage_and_fallback_go_through_sacctmgr(fake, jwt_key):
+    fake.respond = lambda argv: (0, "proj_a||cpu=7,gres/gpu=3\n", "")
+    backend = rest(FakeSession({}), jwt_key, sacctmgr={"sshare": "/x/sshare"})
+    with backend.recording() as journal:
+        assert backend.usage(Z, ["proj_a"]) == {"proj_a": {"gpu_minutes": 3, "cpu_minutes": 7}}
+    assert journal[0].argv[0] == "/x/sshare"
+
+
+# ------------------------------------------------------------------------------------------- registry
+
+
+def test_registry(jwt_key):
+    assert {"sacctmgr", "slurmrestd"} <= set(available_backends())
+    assert isinstance(get_backend("sacctmgr", slurm_conf="/x"), SacctmgrBackend)
+    assert isinstance(get_backend("slurmrestd", token="t"), SlurmrestdBackend)
+    register_backend("memory", MemoryBackend)
+    try:
+        assert isinstance(get_backend("memory"), MemoryBackend)
+    finally:
+        _REGISTRY.pop("memory")
+    with pytest.raises(ValueError, match="unknown Slurm backend"):
+        get_backend("nope")

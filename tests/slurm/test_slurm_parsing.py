@@ -1,0 +1,186 @@
+"""Slurm 22.05 output parsing and rendering, on output captured from the real stack."""
+
+from __future__ import annotations
+
+import pytest
+
+from allocations.provisioning import ActualAccount, QosSpec, SlurmParseError
+from allocations.provisioning.backends import formats
+from allocations.provisioning.plan import AddAccount, AddParent, AddUser
+
+# sacctmgr -n -P show assoc where cluster=zellik account=... format=<formats.ASSOC_FIELDS>
+SHOW_ASSOC = """\
+org_t1|||root|||normal|
+t1_a|||org_t1|cpu=6000,gres/gpu=700|0|aif_ind|aif_ind
+t1_a|u1|||||aif_ind|aif_ind
+t1_b|||org_t1|cpu=600,gres/gpu=60|0|aif_sme|aif_sme
+t1_b|u1|||||aif_sme|aif_sme
+p_three|||org_acme|||normal|
+p_three|u1|||||normal|
+p_three|u2|||||normal|
+"""
+
+# sshare -n -P -M zellik -a -A org_t1,p_three -o account,user,grptresraw (after a 31 s job, -c 2 --gres=gpu:2)
+SSHARE = """\
+CLUSTER: zellik
+p_three||cpu=1,mem=0,energy=0,node=0,billing=1,fs/disk=0,vmem=0,pages=0,gres/gpu=1
+ p_three|u1|cpu=1,mem=0,energy=0,node=0,billing=1,fs/disk=0,vmem=0,pages=0,gres/gpu=1
+ p_three|u2|cpu=0,mem=0,energy=0,node=0,billing=0,fs/disk=0,vmem=0,pages=0,gres/gpu=0
+org_t1||cpu=0,mem=0,energy=0,node=0,billing=0,fs/disk=0,vmem=0,pages=0,gres/gpu=0
+"""
+
+# sacctmgr -n -P show qos format=name,description,maxtres,maxwall,priority
+SHOW_QOS = """\
+normal|Normal QOS default|||0
+aif_sme|sme access|cpu=2,gres/gpu=2|01:30:00|10
+aif_ind|aif_ind|gres/gpu=2|1-02:03:00|0
+"""
+
+# GET /slurmdb/v0.0.38/associations?cluster=charleroi (two of the associations, verbatim)
+REST_ASSOCS = {
+    "meta": {"plugin": {"type": "openapi/dbv0.0.38"}},
+    "errors": [],
+    "associations": [
+        {"account":"t2_a","cluster":"charleroi","default":{"qos":"aif_ind"},"flags":[],"max":{"jobs":{"per":{"count":None,"accruing":None,"submitted":0,"wall_clock":None},"active":None,"accruing":None,"total":None},"tres":{"total":[],"minutes":{"per":{"job":[]},"total":[]},"group":{"minutes":[{"type":"cpu","name":None,"id":1,"count":6000},{"type":"gres","name":"gpu","id":1001,"count":700}],"active":[]},"per":{"job":[],"node":[]}},"per":{"account":{"wall_clock":None}}},"is_default":0,"min":{"priority_threshold":None},"parent_account":"org_t2","partition":None,"priority":None,"qos":["aif_ind"],"shares_raw":1,"usage":None,"user":None},  # noqa: E501
+        {"account":"t2_a","cluster":"charleroi","default":{"qos":"aif_ind"},"flags":[],"max":{"jobs":{"per":{"count":None,"accruing":None,"submitted":None,"wall_clock":None},"active":None,"accruing":None,"total":None},"tres":{"total":[],"minutes":{"per":{"job":[]},"total":[]},"group":{"minutes":[],"active":[]},"per":{"job":[],"node":[]}},"per":{"account":{"wall_clock":None}}},"is_default":0,"min":{"priority_threshold":None},"parent_account":None,"partition":None,"priority":None,"qos":["aif_ind"],"shares_raw":1,"usage":None,"user":"u1"},  # noqa: E501
+        {"account":"t2_b","cluster":"charleroi","default":{"qos":None},"flags":[],"max":{"jobs":{"per":{"count":None,"accruing":None,"submitted":None,"wall_clock":None},"active":None,"accruing":None,"total":None},"tres":{"total":[],"minutes":{"per":{"job":[]},"total":[]},"group":{"minutes":[],"active":[]},"per":{"job":[],"node":[]}},"per":{"account":{"wall_clock":None}}},"is_default":0,"min":{"priority_threshold":None},"parent_account":"org_t2","partition":None,"priority":None,"qos":["normal"],"shares_raw":1,"usage":None,"user":None},  # noqa: E501
+        {"account":"t2_b","cluster":"zellik","parent_account":"root","qos":[],"user":None},
+    ],
+}  # fmt: skip
+
+
+def test_parse_assoc():
+    accounts = formats.parse_assoc(SHOW_ASSOC, "zellik")
+    assert set(accounts) == {"org_t1", "t1_a", "t1_b", "p_three"}
+    assert accounts["t1_a"] == ActualAccount(
+        "zellik", "t1_a", "org_t1", {"cpu": 6000, "gres/gpu": 700}, 0, frozenset({"u1"}), frozenset({"aif_ind"}),
+        "aif_ind",
+    )  # fmt: skip
+    assert accounts["org_t1"].limits == {}
+    assert accounts["org_t1"].grp_submit_jobs is None
+    assert accounts["org_t1"].default_qos is None
+    assert accounts["p_three"].users == {"u1", "u2"}
+    assert accounts["t1_b"].blocked and not accounts["p_three"].blocked
+
+
+def test_parse_assoc_empty_and_partition_rows():
+    assert formats.parse_assoc("", "zellik") == {}
+    rows = "proj|||root|cpu=1||normal|\nproj||gpu|root|cpu=9||normal|\nproj|bob|gpu||||normal|\n"
+    accounts = formats.parse_assoc(rows, "zellik")
+    assert accounts["proj"].limits == {"cpu": 1}
+    assert accounts["proj"].users == {"bob"}
+
+
+@pytest.mark.parametrize("bad", ["a|b|c\n", "proj|||root|cpu=x||normal|\n", "proj|||root|cpu||normal|\n"])
+def test_parse_assoc_refuses_unknown_shapes(bad):
+    with pytest.raises(SlurmParseError):
+        formats.parse_assoc(bad, "zellik")
+
+
+def test_parse_sshare_keeps_account_rows_only():
+    assert formats.parse_sshare(SSHARE) == {
+        "p_three": {"gpu_minutes": 1, "cpu_minutes": 1},
+        "org_t1": {"gpu_minutes": 0, "cpu_minutes": 0},
+    }
+
+
+def test_parse_sshare_with_header_and_indented_subaccount():
+    text = "Account|User|GrpTRESRaw\n  proj_x||cpu=12,gres/gpu=3\n"
+    assert formats.parse_sshare(text) == {"proj_x": {"gpu_minutes": 3, "cpu_minutes": 12}}
+
+
+def test_parse_tres():
+    assert formats.parse_tres("cpu=6000,gres/gpu=600") == {"cpu": 6000, "gres/gpu": 600}
+    assert formats.parse_tres("") == {}
+    assert formats.parse_tres("cpu=1.75") == {"cpu": 1}
+    # memory-like TRES come with a unit (captured: GrpTRESMins set to mem=5 shows as mem=5M)
+    assert formats.parse_tres("cpu=6000,gres/gpu=1,mem=5M") == {"cpu": 6000, "gres/gpu": 1, "mem": 5}
+    assert formats.parse_tres("mem=2G,vmem=1T") == {"mem": 2048, "vmem": 1048576}
+    for bad in ("cpu", "cpu=x", "=5", "cpu=5Q", "cpu=-1"):
+        with pytest.raises(SlurmParseError):
+            formats.parse_tres(bad)
+
+
+@pytest.mark.parametrize(
+    ("text", "minutes"),
+    [("", None), ("UNLIMITED", None), ("01:30:00", 90), ("1-02:03:00", 1563), ("10:00", 10), ("00:00:30", 1)],
+)
+def test_parse_duration(text, minutes):
+    assert formats.parse_duration_minutes(text) == minutes
+
+
+def test_parse_qos_and_match():
+    seen = formats.parse_qos(SHOW_QOS)
+    assert seen["aif_sme"] == {
+        "description": "sme access",
+        "max_tres_per_job": {"cpu": 2, "gres/gpu": 2},
+        "max_wall_minutes": 90,
+        "priority": 10,
+    }
+    # sacctmgr lower-cases the description: still a match
+    assert formats.qos_matches(QosSpec("aif_sme", "SME access", {"cpu": 2, "gres/gpu": 2}, 90, 10), seen["aif_sme"])
+    assert not formats.qos_matches(QosSpec("aif_sme", "SME access", {"gres/gpu": 2}, 90, 10), seen["aif_sme"])
+    assert not formats.qos_matches(QosSpec("aif_new", "x"), seen.get("aif_new"))
+
+
+def test_qos_settings_clear_unwanted_tres():
+    seen = formats.parse_qos(SHOW_QOS)["aif_sme"]
+    args = formats.qos_settings(QosSpec("aif_sme", "SME access", {"gres/gpu": 4}, None, 5), seen)
+    assert args == ["Description=SME access", "Priority=5", "MaxWall=-1", "MaxTRESPerJob=cpu=-1,gres/gpu=4"]
+
+
+def test_render_load_file_only_adds_and_no_default_account():
+    changes = [
+        AddParent("zellik", "org_a", "ACME group", "acme"),
+        AddAccount("zellik", "proj_a", "org_a", "Project A", "acme", 600, 6000, True, "aif_sme"),
+        AddAccount("zellik", "proj_r", "root", "Project R", "acme", 1, 2, False, None),
+        AddUser("zellik", "proj_a", "bob"),
+        AddUser("zellik", "proj_a", "alice"),
+        AddUser("zellik", "proj_old", "carol"),  # user added to an account that already exists
+    ]
+    assert formats.render_load_file("zellik", changes) == (
+        "Cluster - 'zellik'\n"
+        "Parent - 'root'\n"
+        "Account - 'org_a':Description='ACME group':Organization='acme'\n"
+        "Account - 'proj_r':Description='Project R':Organization='acme':GrpTRESMins=cpu=2,gres/gpu=1\n"
+        "Parent - 'org_a'\n"
+        "Account - 'proj_a':Description='Project A':Organization='acme':GrpTRESMins=cpu=6000,gres/gpu=600"
+        ":GrpSubmitJobs=0:QOS='aif_sme':DefaultQOS='aif_sme'\n"
+        "Parent - 'proj_a'\n"
+        "User - 'alice'\n"
+        "User - 'bob'\n"
+        "Parent - 'proj_old'\n"
+        "User - 'carol'\n"
+    )
+
+
+def test_parse_rest_associations():
+    accounts = formats.parse_rest_associations(REST_ASSOCS, "charleroi")
+    assert set(accounts) == {"t2_a", "t2_b"}  # the zellik row is another cluster
+    assert accounts["t2_a"] == ActualAccount(
+        "charleroi", "t2_a", "org_t2", {"cpu": 6000, "gres/gpu": 700}, 0, frozenset({"u1"}), frozenset({"aif_ind"}),
+        "aif_ind",
+    )  # fmt: skip
+    assert accounts["t2_b"].limits == {} and accounts["t2_b"].grp_submit_jobs is None
+    assert accounts["t2_b"].default_qos is None
+
+
+def test_parse_rest_errors_raise():
+    with pytest.raises(SlurmParseError):
+        formats.parse_rest_associations({"errors": [{"error": "boom"}]}, "zellik")
+
+
+def test_rest_account_assoc_always_carries_tres_minutes():
+    body = formats.rest_account_assoc("zellik", "proj_a", limits=(("cpu", 10), ("gres/gpu", 2)), blocked=True)
+    assert body == {
+        "account": "proj_a",
+        "cluster": "zellik",
+        "user": None,
+        "max": {
+            "jobs": {"per": {"submitted": 0}},
+            "tres": {"group": {"minutes": [{"type": "cpu", "count": 10}, {"type": "gres", "name": "gpu", "count": 2}]}},
+        },
+    }
+    unblocked = formats.rest_account_assoc("zellik", "p", limits={"cpu": 1}, blocked=False, parent="o", qos="q")
+    assert unblocked["max"]["jobs"]["per"]["submitted"] == -1
+    assert unblocked["parent_account"] == "o" and unblocked["qos"] == ["q"] and unblocked["default"] == {"qos": "q"}

@@ -1,0 +1,317 @@
+"""plan_changes: pure, so tested exhaustively (every field, every combination, and a convergence check)."""
+
+from __future__ import annotations
+
+import itertools
+import random
+from dataclasses import replace
+
+import pytest
+
+from allocations.provisioning import ActualAccount, DesiredAccount, DesiredParent, SlurmValueError, plan_changes
+from allocations.provisioning.plan import (
+    AddAccount,
+    AddParent,
+    AddUser,
+    Change,
+    RemoveUser,
+    SetBlocked,
+    SetLimits,
+    SetParent,
+    SetQos,
+)
+
+Z = "zellik"
+C = "charleroi"
+
+
+def acct(name="proj_a", cluster=Z, parent="org_a", gpu=600, cpu=6000, blocked=False, users=("alice",), qos=None):
+    return DesiredAccount(cluster, name, parent, "Project A", "acme", gpu, cpu, blocked, frozenset(users), qos)
+
+
+def parent(name="org_a", cluster=Z):
+    return DesiredParent(cluster, name, "ACME", "acme")
+
+
+def actual(
+    name="proj_a", cluster=Z, parent="org_a", limits=None, submit=None, users=("alice",), qos=("normal",), defqos=None
+):
+    limits = {"cpu": 6000, "gres/gpu": 600} if limits is None else limits
+    return ActualAccount(cluster, name, parent, limits, submit, frozenset(users), frozenset(qos), defqos)
+
+
+def state(*accounts: ActualAccount) -> dict[str, dict[str, ActualAccount]]:
+    out: dict[str, dict[str, ActualAccount]] = {}
+    for a in accounts:
+        out.setdefault(a.cluster, {})[a.name] = a
+    return out
+
+
+IN_SYNC = state(actual("org_a", parent="root", limits={}, users=()), actual())
+
+
+# ------------------------------------------------------------------------------------------- basics
+
+
+def test_empty_desired_plans_nothing_and_deletes_nothing():
+    assert plan_changes([], IN_SYNC) == []
+
+
+def test_in_sync_plans_nothing():
+    assert plan_changes([parent(), acct()], IN_SYNC) == []
+
+
+def test_from_empty_adds_parent_account_and_users_in_order():
+    changes = plan_changes([acct(users=("bob", "alice")), parent()], {})
+    assert changes == [
+        AddParent(Z, "org_a", "ACME", "acme"),
+        AddAccount(Z, "proj_a", "org_a", "Project A", "acme", 600, 6000, False, None),
+        AddUser(Z, "proj_a", "alice"),
+        AddUser(Z, "proj_a", "bob"),
+    ]
+
+
+def test_new_account_carries_block_and_qos_so_no_second_step_is_needed():
+    changes = plan_changes([parent(), acct(blocked=True, qos="aif_sme", users=())], {})
+    assert changes[1] == AddAccount(Z, "proj_a", "org_a", "Project A", "acme", 600, 6000, True, "aif_sme")
+    assert len(changes) == 2
+
+
+def test_account_directly_under_root_needs_no_parent():
+    assert plan_changes([acct(parent="root", users=())], {}) == [
+        AddAccount(Z, "proj_a", "root", "Project A", "acme", 600, 6000, False, None)
+    ]
+
+
+def test_parent_present_in_slurm_but_not_desired_is_fine():
+    existing = state(actual("org_a", parent="root", limits={}, users=()))
+    changes = plan_changes([acct(users=())], existing)
+    assert [type(c) for c in changes] == [AddAccount]
+
+
+def test_unknown_parent_is_refused():
+    with pytest.raises(SlurmValueError, match="parent org_x"):
+        plan_changes([acct(parent="org_x")], {})
+
+
+def test_parent_on_another_cluster_does_not_count():
+    with pytest.raises(SlurmValueError, match="parent org_a"):
+        plan_changes([parent(cluster=C), acct(cluster=Z)], {})
+
+
+def test_duplicates_refused():
+    with pytest.raises(SlurmValueError, match="desired twice"):
+        plan_changes([acct(), acct(gpu=1)], {})
+    with pytest.raises(SlurmValueError, match="desired twice"):
+        plan_changes([parent("proj_a"), acct(parent="root")], {})
+
+
+def test_same_name_on_two_clusters_is_two_accounts():
+    changes = plan_changes([acct(cluster=Z, parent="root"), acct(cluster=C, parent="root")], {})
+    assert {(c.cluster, type(c)) for c in changes} == {(Z, AddAccount), (C, AddAccount), (Z, AddUser), (C, AddUser)}
+
+
+def test_other_clusters_state_is_ignored():
+    changes = plan_changes([acct(cluster=C, parent="root", users=())], state(actual(parent="root", users=())))
+    assert changes == [AddAccount(C, "proj_a", "root", "Project A", "acme", 600, 6000, False, None)]
+
+
+def test_undesired_accounts_are_never_removed():
+    extra = state(actual("org_a", parent="root", limits={}, users=()), actual(), actual("proj_old"))
+    assert plan_changes([parent(), acct()], extra) == []
+
+
+def test_not_a_desired_object_is_refused():
+    with pytest.raises(SlurmValueError):
+        plan_changes([actual()], {})  # type: ignore[list-item]
+
+
+# ------------------------------------------------------------------------------------------- parents
+
+
+def test_desired_parent_moved_away_from_root_is_moved_back():
+    moved = state(actual("org_a", parent="org_b", limits={}, users=()), actual())
+    assert plan_changes([parent(), acct()], moved) == [SetParent(Z, "org_a", "root")]
+
+
+def test_account_under_wrong_parent_is_moved():
+    moved = state(actual("org_a", parent="root", limits={}, users=()), actual(parent="root"))
+    assert plan_changes([parent(), acct()], moved) == [SetParent(Z, "proj_a", "org_a")]
+
+
+# ------------------------------------------------------------------------------------------- limits
+
+
+@pytest.mark.parametrize(
+    ("have", "want_gpu", "want_cpu", "expected"),
+    [
+        ({"cpu": 6000, "gres/gpu": 600}, 600, 6000, None),
+        ({"cpu": 6000, "gres/gpu": 600}, 1200, 6000, (("cpu", 6000), ("gres/gpu", 1200))),  # top-up
+        ({"cpu": 6000, "gres/gpu": 600}, 600, 0, (("cpu", 0), ("gres/gpu", 600))),  # cut to zero
+        ({"cpu": 6000}, 600, 6000, (("cpu", 6000), ("gres/gpu", 600))),  # missing TRES
+        ({}, 600, 6000, (("cpu", 6000), ("gres/gpu", 600))),  # no limit at all
+        ({"cpu": 6000, "gres/gpu": 600, "mem": 5}, 600, 6000, (("cpu", 6000), ("gres/gpu", 600), ("mem", -1))),
+        ({"cpu": 1, "gres/gpu": 1, "node": 2, "billing": 3}, 0, 0,
+         (("billing", -1), ("cpu", 0), ("gres/gpu", 0), ("node", -1))),
+    ],
+)  # fmt: skip
+def test_limits(have, want_gpu, want_cpu, expected):
+    existing = state(actual("org_a", parent="root", limits={}, users=()), actual(limits=have))
+    changes = plan_changes([parent(), acct(gpu=want_gpu, cpu=want_cpu)], existing)
+    assert changes == ([] if expected is None else [SetLimits(Z, "proj_a", expected)])
+
+
+# ------------------------------------------------------------------------------------------- blocking
+
+
+@pytest.mark.parametrize(
+    ("blocked", "submit", "expected"),
+    [
+        (False, None, None),
+        (False, 0, SetBlocked(Z, "proj_a", False)),
+        (False, 5, SetBlocked(Z, "proj_a", False)),  # someone set a job cap: not ours, clear it
+        (True, None, SetBlocked(Z, "proj_a", True)),
+        (True, 0, None),
+        (True, 5, SetBlocked(Z, "proj_a", True)),
+    ],
+)
+def test_blocking(blocked, submit, expected):
+    existing = state(actual("org_a", parent="root", limits={}, users=()), actual(submit=submit))
+    changes = plan_changes([parent(), acct(blocked=blocked)], existing)
+    assert changes == ([] if expected is None else [expected])
+
+
+# ------------------------------------------------------------------------------------------- QOS
+
+
+@pytest.mark.parametrize(
+    ("want", "have", "defqos", "changes"),
+    [
+        (None, ("normal",), None, False),  # not managed
+        (None, ("aif_sme",), "aif_sme", False),
+        ("aif_sme", ("aif_sme",), "aif_sme", False),
+        ("aif_sme", ("normal",), None, True),
+        ("aif_sme", ("aif_sme",), None, True),  # default QOS missing
+        ("aif_sme", ("aif_sme", "normal"), "aif_sme", True),  # extra QOS allowed
+        ("aif_sme", ("aif_ind",), "aif_ind", True),
+    ],
+)
+def test_qos(want, have, defqos, changes):
+    existing = state(actual("org_a", parent="root", limits={}, users=()), actual(qos=have, defqos=defqos))
+    planned = plan_changes([parent(), acct(qos=want)], existing)
+    assert planned == ([SetQos(Z, "proj_a", want)] if changes else [])
+
+
+# ------------------------------------------------------------------------------------------- users
+
+USER_SETS = [(), ("alice",), ("bob",), ("alice", "bob"), ("alice", "bob", "carol")]
+
+
+@pytest.mark.parametrize(("want", "have"), list(itertools.product(USER_SETS, USER_SETS)))
+def test_users_every_combination(want, have):
+    existing = state(actual("org_a", parent="root", limits={}, users=()), actual(users=have))
+    planned = plan_changes([parent(), acct(users=want)], existing)
+    adds = sorted(set(want) - set(have))
+    removes = sorted(set(have) - set(want))
+    assert planned == [AddUser(Z, "proj_a", u) for u in adds] + [RemoveUser(Z, "proj_a", u) for u in removes]
+
+
+# ------------------------------------------------------------------------------------------- everything at once
+
+
+def test_all_kinds_are_ordered_parents_first_removals_last():
+    existing = state(
+        actual("org_a", parent="root", limits={}, users=()),
+        actual(parent="root", limits={"cpu": 1}, submit=None, users=("old",), qos=("normal",)),
+    )
+    desired = [
+        parent(),
+        parent("org_b"),
+        acct(blocked=True, qos="aif_sme", users=("alice",)),
+        acct("proj_b", parent="org_b", users=("bob",)),
+    ]
+    kinds = [type(c) for c in plan_changes(desired, existing)]
+    assert kinds == [AddParent, AddAccount, SetParent, SetLimits, SetBlocked, SetQos, AddUser, AddUser, RemoveUser]
+
+
+def test_describe_is_human_readable():
+    text = [c.describe() for c in plan_changes([parent(), acct(blocked=True)], {})]
+    assert text == [
+        "zellik: add parent account org_a",
+        "zellik: add account proj_a under org_a (gpu 600 min, cpu 6000 min blocked)",
+        "zellik: add user alice to proj_a",
+    ]
+
+
+# ------------------------------------------------------------------------------------------- convergence
+
+
+def simulate(current: dict[str, dict[str, ActualAccount]], changes: list[Change]) -> dict:
+    """What Slurm would hold after the changes (the backends' contract, in a few lines)."""
+    out = {cl: dict(accts) for cl, accts in current.items()}
+    for ch in changes:
+        accts = out.setdefault(ch.cluster, {})
+        if isinstance(ch, AddParent):
+            accts[ch.name] = ActualAccount(ch.cluster, ch.name, "root", {}, None, frozenset(), frozenset({"normal"}))
+        elif isinstance(ch, AddAccount):
+            accts[ch.name] = ActualAccount(
+                ch.cluster, ch.name, ch.parent, dict(ch.limits), 0 if ch.blocked else None, frozenset(),
+                frozenset({ch.qos or "normal"}), ch.qos,
+            )  # fmt: skip
+        elif isinstance(ch, AddUser | RemoveUser):
+            a = accts[ch.account]
+            users = a.users | {ch.user} if isinstance(ch, AddUser) else a.users - {ch.user}
+            accts[ch.account] = replace(a, users=users)
+        elif isinstance(ch, SetParent):
+            accts[ch.name] = replace(accts[ch.name], parent=ch.parent)
+        elif isinstance(ch, SetLimits):
+            limits = {**accts[ch.name].limits, **dict(ch.limits)}
+            accts[ch.name] = replace(accts[ch.name], limits={k: v for k, v in limits.items() if v != -1})
+        elif isinstance(ch, SetBlocked):
+            accts[ch.name] = replace(accts[ch.name], grp_submit_jobs=0 if ch.blocked else None)
+        elif isinstance(ch, SetQos):
+            accts[ch.name] = replace(accts[ch.name], qos=frozenset({ch.qos}), default_qos=ch.qos)
+    return out
+
+
+def random_actual(rng: random.Random, name: str, cluster: str) -> ActualAccount | None:
+    if rng.random() < 0.3:
+        return None
+    limits = {t: rng.choice([0, 10, 600]) for t in rng.sample(["cpu", "gres/gpu", "mem", "node"], rng.randint(0, 3))}
+    return ActualAccount(
+        cluster, name, rng.choice(["root", "org_a", "org_b"]), limits, rng.choice([None, 0, 3]),
+        frozenset(rng.sample(["alice", "bob", "carol", "dave"], rng.randint(0, 3))),
+        frozenset(rng.sample(["normal", "aif_sme", "aif_ind"], rng.randint(1, 2))),
+        rng.choice([None, "normal", "aif_sme"]),
+    )  # fmt: skip
+
+
+@pytest.mark.parametrize("seed", range(200))
+def test_plan_converges_in_one_step_and_then_is_empty(seed):
+    rng = random.Random(seed)
+    desired: list = []
+    current: dict[str, dict[str, ActualAccount]] = {}
+    for cluster in (Z, C):
+        for org in ("org_a", "org_b"):
+            if rng.random() < 0.7:
+                desired.append(parent(org, cluster))
+            have = random_actual(rng, org, cluster)
+            if have:
+                current.setdefault(cluster, {})[org] = have
+        for i in range(rng.randint(0, 4)):
+            name = f"proj_{i}"
+            possible = [p.name for p in desired if p.cluster == cluster] + ["root"]
+            possible += [n for n in current.get(cluster, {}) if n.startswith("org_")]
+            desired.append(
+                acct(
+                    name, cluster, rng.choice(possible), rng.choice([0, 10, 600]), rng.choice([0, 6000]),
+                    rng.random() < 0.5, rng.sample(["alice", "bob", "carol"], rng.randint(0, 3)),
+                    rng.choice([None, "aif_sme", "aif_ind"]),
+                )
+            )  # fmt: skip
+            have = random_actual(rng, name, cluster)
+            if have:
+                current.setdefault(cluster, {})[name] = have
+    changes = plan_changes(desired, current)
+    assert len(changes) == len(set(changes)), "no change planned twice"
+    assert plan_changes(desired, simulate(current, changes)) == []
