@@ -13,6 +13,7 @@ from rest_framework.views import APIView
 from accounts.api.permissions import IsAuditReader, IsEthicsOfficer, StaffMFA
 from compliance import selectors, services
 from compliance.models import AuditEvent, EthicsCondition, EthicsReview, EthicsStatus
+from portal.api.filters import BoundedIsoDateTimeFilter
 from portal.api.schema import LIST_ERRORS, responses
 
 from . import serializers as s
@@ -71,8 +72,8 @@ class AuditEventFilter(django_filters.FilterSet):
     action_prefix = django_filters.CharFilter(field_name="action", lookup_expr="startswith", max_length=80,
                                               help_text="e.g. application. for every application event")
     actor = django_filters.NumberFilter(field_name="actor_id", min_value=1, max_value=10**12)
-    created_after = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
-    created_before = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="lt")
+    created_after = BoundedIsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
+    created_before = BoundedIsoDateTimeFilter(field_name="created_at", lookup_expr="lt")
 
     class Meta:
         model = AuditEvent

@@ -44,3 +44,17 @@ def test_service_validation_error_names_fields_and_message(as_user, applicant):
 def test_nested_errors_are_flattened_with_dotted_names():
     detail = {"resources": [{}, {"site": ["Unknown."]}], "non_field_errors": ["Bad."], "a": {"b": ["x", "y"]}}
     assert _flatten(detail) == {"resources.1.site": ["Unknown."], "non_field_errors": ["Bad."], "a.b": ["x", "y"]}
+
+
+@pytest.mark.django_db
+def test_audit_date_filters_refuse_offsets_the_database_cannot_compare(client):
+    from tests.factories import EthicsOfficerFactory
+
+    officer = EthicsOfficerFactory(totp=True)
+    client.force_login(officer)
+    url = "/api/v1/staff/audit-events/"
+    bad = client.get(url, {"created_after": "0263-12-05T08:26:12+17:22"})
+    assert bad.status_code == 400
+    assert "created_after" in bad.json()["error"]["fields"]
+    ok = client.get(url, {"created_after": "2026-01-01T00:00:00+01:00"})
+    assert ok.status_code == 200

@@ -111,7 +111,13 @@ def worker(postgres_transactional, redis_server, settings):
 
 
 def reset_pools(app) -> None:
-    """Drop cached broker connections so the next publish uses the current broker_url."""
+    """Drop cached broker connections so the next publish uses the current broker_url.
+
+    kombu keeps process-wide pools keyed by connection; an earlier test may have closed one of
+    them (health checks against a dead broker do), so start from empty registries."""
+    from kombu import pools
+
+    pools.reset()
     app._pool = None
     app.amqp._producer_pool = None
 
