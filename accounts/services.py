@@ -153,7 +153,8 @@ def membership_set_role(*, actor: User, membership: Membership, role: str) -> Me
     if role not in MembershipRole.values:
         raise ValidationError({"role": _("Unknown role.")})
     with transaction.atomic():
-        membership = Membership.objects.select_for_update(of=("self",)).select_related("organisation").get(pk=membership.pk)
+        membership = (Membership.objects.select_for_update(of=("self",)).select_related("organisation")
+                      .get(pk=membership.pk))
         if not is_owner(actor, membership.organisation):
             raise PermissionDenied(_("Only an owner of the organisation can change roles."))
         if membership.role == role:
@@ -173,7 +174,8 @@ def membership_set_role(*, actor: User, membership: Membership, role: str) -> Me
 
 def membership_remove(*, actor: User, membership: Membership) -> None:
     with transaction.atomic():
-        membership = Membership.objects.select_for_update(of=("self",)).select_related("organisation").get(pk=membership.pk)
+        membership = (Membership.objects.select_for_update(of=("self",)).select_related("organisation")
+                      .get(pk=membership.pk))
         leaving_self = membership.user_id == actor.pk
         if not leaving_self and not is_owner(actor, membership.organisation):
             raise PermissionDenied(_("Only an owner of the organisation can remove members."))
