@@ -11,7 +11,7 @@ def provision_allocation(self, allocation_id: int) -> str:
     return sync_allocation(allocation_id=allocation_id)
 
 
-@shared_task(acks_late=True, time_limit=120)
+@shared_task(acks_late=True, soft_time_limit=100, time_limit=120)
 def slurm_sweep_unsynced() -> int:
     """Re-queue allocations still marked for provisioning (e.g. the broker was down at commit)."""
     from .services.provisioning import sweep_unsynced

@@ -16,7 +16,7 @@ def generate_report(self, report_id: int) -> str:
     return report.status if report is not None else "missing"
 
 
-@shared_task(acks_late=True, time_limit=120)
+@shared_task(acks_late=True, soft_time_limit=100, time_limit=120)
 def requeue_stale_reports() -> int:
     from .reports.services import report_requeue_stale
 
