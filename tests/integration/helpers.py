@@ -83,7 +83,7 @@ class Worker:
 
 
 @pytest.fixture
-def worker(postgres_transactional, redis_server, settings):
+def worker(postgres_transactional, redis_server, settings, monkeypatch):
     """Start a worker; the test process publishes to the same Redis database."""
     env = slurm_env()
     from portal.celery import app
@@ -96,6 +96,8 @@ def worker(postgres_transactional, redis_server, settings):
     proc = Worker(env, broker)
     proc.start()
     old = (app.conf.broker_url, app.conf.task_always_eager)
+    # Celery's broker_url reads the CELERY_BROKER_URL environment variable before its own setting.
+    monkeypatch.setenv("CELERY_BROKER_URL", broker)
     app.conf.broker_url = broker
     app.conf.task_always_eager = False
     settings.AIF_SLURM_BACKEND = "sacctmgr"
