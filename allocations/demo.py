@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from compliance.services import assessment_save
 
-from .models import AccessMode, Application, Call, EthicsIssue, Site, SiteCapacity
+from .models import AccessMode, Application, Call, EthicsIssue, ReviewerPool, Site, SiteCapacity
 from .models.reference import quarter_start
 from .services import applications as services
 
@@ -92,9 +92,31 @@ def _submitted(applicant, colleague, organisation) -> Application:
     return services.application_submit(actor=applicant, application=app)
 
 
+REVIEWERS = ["reviewer@demo.aifactory.eu", "reviewer2@demo.aifactory.eu"]
+POOLS = [  # name, kind, restricted sectors
+    ("Technical reviewers", "technical", []),
+    ("Scientific reviewers", "scientific", []),
+    ("Restricted technical (defence, security)", "technical", ["defence", "security"]),
+    ("Restricted scientific (defence, security)", "scientific", ["defence", "security"]),
+]
+
+
+def seed_pools(users) -> int:
+    """Reviewer pools with the demo reviewers, so a manager can assign reviews right away."""
+    reviewers = [users[email] for email in REVIEWERS if email in users]
+    created = 0
+    for name, kind, sectors in POOLS:
+        pool, made = ReviewerPool.objects.get_or_create(
+            name=name, defaults={"kind": kind, "restricted_sectors": sectors})
+        pool.members.add(*reviewers)
+        created += made
+    return created
+
+
 def seed(*, users, organisation, stdout) -> None:
-    applicant = users["applicant@demo.aifactory.eu"]
-    colleague = users.get("member@demo.aifactory.eu", applicant)
+    applicant = users["applicant@demo-vision.example"]
+    colleague = users.get("member@demo-vision.example", applicant)
+    pools = seed_pools(users)
     created = seed_capacity()
     call = seed_call()
     titles = set(Application.objects.filter(organisation=organisation).values_list("title", flat=True))
@@ -103,5 +125,6 @@ def seed(*, users, organisation, stdout) -> None:
         made.append(_draft(applicant, organisation))
     if SUBMITTED_TITLE not in titles:
         made.append(_submitted(applicant, colleague, organisation))
-    stdout.write(f"Allocations: {created} site-quarter capacity rows added, call: {call.title if call else '-'}, "
+    stdout.write(f"Allocations: {pools} reviewer pools added, "
+                 f"{created} site-quarter capacity rows added, call: {call.title if call else '-'}, "
                  f"demo applications added: {', '.join(a.reference for a in made) or 'none'}")

@@ -25,3 +25,26 @@ def test_seed_demo_adds_capacity_a_call_and_applications_once():
     submitted = Application.objects.get(title=demo.SUBMITTED_TITLE)
     assert submitted.decision_due and submitted.team.get().cluster_username == "milo"
     assert "demo applications added: none" in out.getvalue()
+
+
+def test_seed_demo_puts_the_demo_reviewers_in_pools_a_manager_can_assign_from():
+    from allocations.models import ReviewerPool
+    from allocations.services.reviews import eligible_pools
+
+    call_command("seed_demo", stdout=StringIO())
+    call_command("seed_demo", stdout=StringIO())
+    assert ReviewerPool.objects.count() == len(demo.POOLS)
+    submitted = Application.objects.get(title=demo.SUBMITTED_TITLE)
+    for kind in ("technical", "scientific"):
+        members = {u.email for pool in eligible_pools(submitted, kind) for u in pool.members.all()}
+        assert members == set(demo.REVIEWERS)
+
+
+def test_demo_reviewers_can_be_assigned_to_the_demo_application_without_a_conflict():
+    from accounts.models import User
+    from allocations.services.reviews import detect_conflicts
+
+    call_command("seed_demo", stdout=StringIO())
+    submitted = Application.objects.get(title=demo.SUBMITTED_TITLE)
+    for email in demo.REVIEWERS:
+        assert detect_conflicts(User.objects.get(email=email), submitted) == []

@@ -32,7 +32,7 @@ def test_seed_demo_is_idempotent_and_creates_every_account(seeded, settings):
     assert org.legal_name == DEMO_ORG["legal_name"]
     assert org.vat_number == "BE0403170701"
     assert dict(Membership.objects.values_list("user__email", "role")) == {
-        "applicant@demo.aifactory.eu": "owner", "member@demo.aifactory.eu": "member"}
+        "applicant@demo-vision.example": "owner", "member@demo-vision.example": "member"}
 
 
 @pytest.mark.parametrize(("email", "name", "roles", "superuser"), DEMO_USERS)

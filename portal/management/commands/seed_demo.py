@@ -18,8 +18,8 @@ DEMO_TOTP_SECRET = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
 
 DEMO_USERS = [
     # email, full name, roles, superuser
-    ("applicant@demo.aifactory.eu", "Ada Applicant", [], False),
-    ("member@demo.aifactory.eu", "Milo Member", [], False),
+    ("applicant@demo-vision.example", "Ada Applicant", [], False),
+    ("member@demo-vision.example", "Milo Member", [], False),
     ("reviewer@demo.aifactory.eu", "Rita Reviewer", [Role.REVIEWER], False),
     ("reviewer2@demo.aifactory.eu", "Ravi Reviewer", [Role.REVIEWER], False),
     ("ethics@demo.aifactory.eu", "Elena Ethics", [Role.ETHICS_OFFICER], False),
@@ -64,11 +64,11 @@ class Command(BaseCommand):
                         user=user, type=Authenticator.Type.TOTP).exists():
                     TOTP.activate(user, DEMO_TOTP_SECRET)
                 users[email] = user
-            applicant = users["applicant@demo.aifactory.eu"]
+            applicant = users["applicant@demo-vision.example"]
             org = Organisation.objects.filter(legal_name=DEMO_ORG["legal_name"]).first()
             if org is None:
                 org = organisation_create(actor=applicant, data=DEMO_ORG)
-            Membership.objects.get_or_create(user=users["member@demo.aifactory.eu"], organisation=org,
+            Membership.objects.get_or_create(user=users["member@demo-vision.example"], organisation=org,
                                              defaults={"role": MembershipRole.MEMBER})
             from portal.demo import extra_seeders
 
