@@ -87,6 +87,10 @@ class Sector(models.TextChoices):
     OTHER = "other", _("Other")
 
 
+# Sectors whose applications always go to an ethics officer and to restricted reviewer pools.
+SENSITIVE_SECTORS = frozenset({Sector.DEFENCE, Sector.SECURITY})
+
+
 class OrganisationQuerySet(models.QuerySet):
     def visible_to(self, user):
         if not user.is_authenticated:

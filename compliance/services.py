@@ -10,14 +10,13 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from accounts.models import SENSITIVE_SECTORS
 from accounts.roles import Role, has_role
 
 from .ai_act import engine
 from .ai_act.compute import GPU_PEAK_FLOPS, ComputeEstimate, ComputeInputs, estimate_compute
 from .audit import audit_record
 from .models import EthicsCondition, EthicsReview, EthicsStatus, RiskAssessment
-
-SENSITIVE_SECTORS = {"defence", "security"}
 
 
 def compute_for_application(application) -> ComputeEstimate | None:
@@ -225,10 +224,3 @@ def approval_blockers(application) -> list[str]:
     elif review.status == EthicsStatus.REFUSED:
         blockers.append(_("The ethics review refused this application."))
     return blockers
-
-
-def ethics_queue():
-    return (EthicsReview.objects.filter(status=EthicsStatus.PENDING)
-            .select_related("application__organisation", "application__risk_assessment")
-            .order_by("created_at"))
-

@@ -10,7 +10,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from accounts.models import Membership, User
+from accounts.models import SENSITIVE_SECTORS, Membership, User
 from accounts.roles import Role, has_role
 from compliance.audit import audit_record
 from compliance.models import AuditEvent
@@ -33,7 +33,6 @@ from .transitions import application_transition
 # Domains shared by unrelated people: a shared address there says nothing about a conflict.
 PUBLIC_MAIL_DOMAINS = {"gmail.com", "outlook.com", "hotmail.com", "yahoo.com", "proton.me", "protonmail.com",
                        "icloud.com", "gmx.de", "gmx.net", "telenet.be", "skynet.be", "live.com"}
-SENSITIVE_SECTORS = {"defence", "security"}
 
 
 def _require_manager(actor) -> None:

@@ -8,7 +8,7 @@ services, the same the report pages use."""
 from __future__ import annotations
 
 import django_filters
-from django.http import FileResponse, Http404
+from django.http import Http404
 from django.utils import translation
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema
@@ -23,6 +23,7 @@ from accounts.api.permissions import StaffMFA
 from accounts.models import Sector
 from compliance.models import Report, ReportKind, ReportStatus
 from compliance.reports import selectors, services
+from compliance.reports.downloads import report_file_response
 from portal.api.schema import LIST_ERRORS, responses
 from portal.api.views import combine
 
@@ -87,18 +88,6 @@ def _language(data) -> str:
     return services.report_language(data.get("language") or translation.get_language())
 
 
-def _download(report: Report, *, csv: bool = False) -> FileResponse:
-    """The file of a finished report; anything else (not done yet, file gone) is a 404."""
-    if report.status != ReportStatus.DONE:
-        raise Http404
-    path = services.report_file(report.csv_file_name if csv else report.file_name)
-    if path is None or not path.is_file():
-        raise Http404
-    stem = f"aif-{report.kind}-{report.params.get('reference') or report.params.get('date_from', '')}-{report.pk}"
-    response = FileResponse(path.open("rb"), as_attachment=True, filename=f"{stem}.{'csv' if csv else 'pdf'}",
-                            content_type="text/csv; charset=utf-8" if csv else "application/pdf")
-    response["Cache-Control"] = "private, no-store"
-    return response
 
 
 PDF = {(200, "application/pdf"): OpenApiResponse(OpenApiTypes.BINARY, description="The PDF.")}
@@ -178,7 +167,7 @@ class StaffReportDownloadApi(StaffReportApi):
     @extend_schema(tags=STAFF, summary="Download the PDF (404 until the report is done)",
                    responses=responses(PDF, 404))
     def get(self, request, pk):
-        return _download(selectors.staff_report(request.user, pk))
+        return report_file_response(selectors.staff_report(request.user, pk))
 
 
 class StaffReportCsvApi(StaffReportApi):
@@ -188,7 +177,7 @@ class StaffReportCsvApi(StaffReportApi):
         report = selectors.staff_report(request.user, pk)
         if report.kind != ReportKind.PERIOD:
             raise Http404
-        return _download(report, csv=True)
+        return report_file_response(report, csv=True)
 
 
 # ------------------------------------------------------------------------------------ applicants
@@ -234,4 +223,4 @@ class MyReportDownloadApi(APIView):
     @extend_schema(tags=MINE, summary="Download the dossier's PDF (404 until it is done)",
                    responses=responses(PDF, 404))
     def get(self, request, pk):
-        return _download(selectors.applicant_report(request.user, pk))
+        return report_file_response(selectors.applicant_report(request.user, pk))

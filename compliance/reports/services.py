@@ -24,9 +24,10 @@ from django.db import transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
-from accounts.models import Membership, Sector
+from accounts.models import Sector
 from accounts.roles import Role, has_role
 from allocations.models import AccessMode, Application, Site
+from allocations.permissions import is_applicant_member
 
 from ..audit import audit_record
 from ..models import Report, ReportAudience, ReportKind, ReportStatus
@@ -50,11 +51,6 @@ def can_request_period_report(user) -> bool:
 
 def can_request_staff_dossier(user) -> bool:
     return has_role(user, Role.ETHICS_OFFICER) or has_role(user, Role.ALLOCATION_MANAGER)
-
-
-def is_member_of(user, organisation_id: int) -> bool:
-    return bool(getattr(user, "is_authenticated", False)) and Membership.objects.filter(
-        user=user, organisation_id=organisation_id).exists()
 
 
 def report_language(language: str | None) -> str:
@@ -134,7 +130,7 @@ def report_request(*, actor, kind: str, language: str, params: dict | None = Non
         if audience == ReportAudience.STAFF and not can_request_staff_dossier(actor):
             raise PermissionDenied(_("Only ethics officers, allocation managers and administrators generate the "
                                      "staff dossier."))
-        if audience == ReportAudience.APPLICANT and not is_member_of(actor, application.organisation_id):
+        if audience == ReportAudience.APPLICANT and not is_applicant_member(actor, application):
             raise PermissionDenied(_("Only members of the applying organisation request its dossier."))
         if audience not in ReportAudience.values:
             raise ValidationError(_("Unknown audience."))

@@ -8,7 +8,7 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import FileResponse, Http404, JsonResponse
+from django.http import Http404, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import get_language
@@ -21,6 +21,7 @@ from portal.forms import apply_validation_error
 from ..forms import PeriodReportForm, VerifyReportForm
 from ..models import Report, ReportAudience, ReportKind, ReportStatus
 from . import selectors, services
+from .downloads import report_file_response
 
 # URL names per audience: the same templates and JSON serve both sides.
 STAFF_URLS = {"detail": "compliance:report_detail", "status": "compliance:report_status",
@@ -87,17 +88,6 @@ def _status(report: Report, names: dict, *, staff: bool) -> JsonResponse:
     return response
 
 
-def _file(report: Report, *, csv: bool = False) -> FileResponse:
-    if report.status != ReportStatus.DONE:
-        raise Http404
-    path = services.report_file(report.csv_file_name if csv else report.file_name)
-    if path is None or not path.is_file():
-        raise Http404
-    stem = f"aif-{report.kind}-{report.params.get('reference') or report.params.get('date_from', '')}-{report.pk}"
-    response = FileResponse(path.open("rb"), as_attachment=True, filename=f"{stem}.{'csv' if csv else 'pdf'}",
-                            content_type="text/csv; charset=utf-8" if csv else "application/pdf")
-    response["Cache-Control"] = "private, no-store"
-    return response
 
 
 @login_required
@@ -116,7 +106,7 @@ def report_status(request, pk):
 @login_required
 @require_GET
 def report_download(request, pk):
-    return _file(selectors.staff_report(request.user, pk))
+    return report_file_response(selectors.staff_report(request.user, pk))
 
 
 @login_required
@@ -125,7 +115,7 @@ def report_csv(request, pk):
     report = selectors.staff_report(request.user, pk)
     if report.kind != ReportKind.PERIOD:
         raise Http404
-    return _file(report, csv=True)
+    return report_file_response(report, csv=True)
 
 
 @login_required
@@ -178,7 +168,7 @@ def my_report_status(request, pk):
 @login_required
 @require_GET
 def my_report_download(request, pk):
-    return _file(selectors.applicant_report(request.user, pk))
+    return report_file_response(selectors.applicant_report(request.user, pk))
 
 
 # --- verification (any signed-in user) -------------------------------------------------------------

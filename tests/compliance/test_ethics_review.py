@@ -7,7 +7,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.urls import reverse
 
 from allocations.models import AccessMode, Application, ApplicationStatus
-from compliance import services
+from compliance import selectors, services
 from compliance.models import AuditEvent, EthicsReview, EthicsStatus, RiskAssessment
 from tests.factories import (
     AllocationManagerFactory,
@@ -60,7 +60,7 @@ def test_triggers_queue_the_application_for_an_ethics_officer(kwargs, expected_c
     assert review.status == EthicsStatus.PENDING
     assert expected_code in [t["code"] for t in review.triggers]
     assert all(t["rule"] for t in review.triggers), "every trigger cites the rule it comes from"
-    assert app.reference in [r.application.reference for r in services.ethics_queue()]
+    assert app.reference in [r.application.reference for r in selectors.ethics_pending()]
 
 
 def test_without_triggers_the_clearance_is_automatic_and_cites_the_rule():
