@@ -44,8 +44,7 @@ PAGE_SIZE = 25
 
 
 def _language() -> str:
-    code = (translation.get_language() or "en").split("-")[0]
-    return code if code in engine.LANGUAGES else "en"
+    return engine.supported_language(translation.get_language())
 
 
 def _read_only_message(application) -> str:

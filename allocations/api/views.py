@@ -297,8 +297,7 @@ LANG = OpenApiParameter("lang", OpenApiTypes.STR, enum=list(engine.LANGUAGES), r
 
 
 def _language(request) -> str:
-    code = request.query_params.get("lang") or (translation.get_language() or "en").split("-")[0]
-    return code if code in engine.LANGUAGES else "en"
+    return engine.supported_language(request.query_params.get("lang") or translation.get_language())
 
 
 def _saved_answers(app) -> dict:

@@ -41,6 +41,12 @@ import yaml
 from .compute import ComputeEstimate, ComputeInputs, estimate_compute
 
 LANGUAGES: tuple[str, ...] = ("en", "fr", "nl")
+
+
+def supported_language(code: str | None) -> str:
+    """The questionnaire language for a Django language code ("fr-be" -> "fr"); English otherwise."""
+    base = (code or "en").split("-")[0].lower()
+    return base if base in LANGUAGES else "en"
 DEFAULT_RULESET = "2026-omnibus"
 RULESET_DIR = Path(__file__).resolve().parent / "rulesets"
 
