@@ -22,6 +22,7 @@ def main() -> None:
     from allocations import selectors
     from allocations.staff import selectors as staff
     from compliance import selectors as ethics
+    from compliance.api.views import ethics_reviews
     from compliance.models import AuditEvent
 
     manager = User.objects.get(email="bench-manager-0@bench.aifactory.eu")
@@ -32,6 +33,8 @@ def main() -> None:
         "manager allocation overview (/staff/allocations/), page 1": staff.allocation_overview()[:25],
         "reviewer queue (/staff/reviews/), page 1": staff.assignments_of(reviewer)[:25],
         "ethics queue, pending (/staff/ethics/), page 1": ethics.ethics_pending()[:25],
+        "ethics queue, recent decisions (/staff/ethics/)": ethics.ethics_recent_decisions(),
+        "ethics review list API, page 1": ethics_reviews().order_by("created_at", "pk")[:25],
         "audit event list API, page 1": AuditEvent.objects.order_by("-seq")[:25],
     }
     only = sys.argv[1] if len(sys.argv) > 1 else ""

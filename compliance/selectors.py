@@ -11,7 +11,7 @@ from .models import EthicsCondition, EthicsReview, EthicsStatus, RiskAssessment
 def ethics_pending():
     return (EthicsReview.objects.filter(status=EthicsStatus.PENDING)
             .select_related("application__organisation", "application__access_mode", "application__risk_assessment")
-            .order_by("created_at"))
+            .order_by("created_at", "pk"))
 
 
 def ethics_recent_decisions(limit: int = 20):
