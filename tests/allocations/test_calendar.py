@@ -52,3 +52,19 @@ def test_working_days_between_counts_both_ways():
 def test_large_scale_deadline_over_year_end():
     # 10 working days from Friday 18 December 2026: 21-24 (4), 28-31 (4), Jan 1 holiday, Jan 4-5 (2).
     assert add_working_days(D(2026, 12, 18), 10) == D(2027, 1, 5)
+
+
+def _counted_day_by_day(start, end):
+    sign, (low, high) = (1, (start, end)) if start <= end else (-1, (end, start))
+    days = ((high - low).days)
+    return sign * sum(1 for n in range(1, days + 1) if is_working_day(low + datetime.timedelta(days=n)))
+
+
+def test_working_days_between_agrees_with_counting_day_by_day_over_years():
+    # Every start weekday, ranges from 0 days to over three years, across year ends and holidays.
+    starts = [D(2025, 12, 22) + datetime.timedelta(days=n) for n in range(0, 14)]
+    lengths = [0, 1, 2, 3, 4, 5, 6, 7, 8, 13, 29, 31, 45, 120, 366, 400, 1200]
+    for start in starts:
+        for length in lengths:
+            for end in (start + datetime.timedelta(days=length), start - datetime.timedelta(days=length)):
+                assert working_days_between(start, end) == _counted_day_by_day(start, end), (start, end)
