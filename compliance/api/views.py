@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import django_filters
+from django.core.paginator import Paginator
 from django.db.models import Prefetch
+from django.utils.functional import cached_property
 from drf_spectacular.utils import extend_schema
 from rest_framework.generics import ListAPIView
 from rest_framework.response import Response
@@ -11,9 +13,10 @@ from rest_framework.settings import api_settings
 from rest_framework.views import APIView
 
 from accounts.api.permissions import IsAuditReader, IsEthicsOfficer, StaffMFA
-from compliance import selectors, services
+from compliance import audit, selectors, services
 from compliance.models import AuditEvent, EthicsCondition, EthicsReview, EthicsStatus
 from portal.api.filters import BoundedIsoDateTimeFilter
+from portal.api.pagination import Pagination
 from portal.api.schema import LIST_ERRORS, responses
 
 from . import serializers as s
@@ -80,10 +83,25 @@ class AuditEventFilter(django_filters.FilterSet):
         fields = ["object_type", "object_id", "action"]
 
 
+class AuditTrailPaginator(Paginator):
+    """The unfiltered trail is counted from the ends of its `seq` index; a filtered list is counted."""
+
+    @cached_property
+    def count(self) -> int:
+        if not self.object_list.query.where:
+            return audit.event_count()
+        return super().count
+
+
+class AuditTrailPagination(Pagination):
+    django_paginator_class = AuditTrailPaginator
+
+
 class AuditEventListApi(ListAPIView):
     permission_classes = [*BASE, StaffMFA, IsAuditReader]
     serializer_class = s.AuditEventSerializer
     filterset_class = AuditEventFilter
+    pagination_class = AuditTrailPagination
     ordering_fields = ["seq", "created_at"]
     ordering = ["-seq"]
 
