@@ -9,7 +9,8 @@ templates; no WSGI server, no network; DEBUG off), against the database bench/ge
   --n timed rounds, round-robin over every case so drift on the shared machine hits all cases alike;
   p50 and p95 (nearest rank).
 * queries: 3 more requests per case inside CaptureQueriesContext (which forces the debug cursor); the
-  timed requests run without it. A statement that repeats with different parameters more than twice
+  timed requests run without it. "SQL ms" is the time spent in cursor.execute (round trip to PostgreSQL
+  and reading the rows, not building the model objects), timed with perf_counter. A statement that repeats with different parameters more than twice
   in one request is reported as "per row".
 * baselines, same process, same middleware (bench/urls.py, only in this bench's URLconf): "bare" (an
   HttpResponse("ok") with the applicant's session cookie: session row read, no user), "bare+auth" (the
@@ -126,10 +127,19 @@ def main() -> None:
     for case in cases:
         counts, sql_ms, repeats = [], [], []
         for _ in range(3):
-            with CaptureQueriesContext(connection) as ctx:
+            spent: list[float] = []
+
+            def timed(execute, sql, params, many, context, spent=spent):
+                t = time.perf_counter()
+                try:
+                    return execute(sql, params, many, context)
+                finally:
+                    spent.append(time.perf_counter() - t)
+
+            with CaptureQueriesContext(connection) as ctx, connection.execute_wrapper(timed):
                 fetch(case)
             counts.append(len(ctx.captured_queries))
-            sql_ms.append(sum(float(q["time"]) for q in ctx.captured_queries) * 1000)
+            sql_ms.append(sum(spent) * 1000)
             repeats = per_row([q["sql"] for q in ctx.captured_queries])
             if args.sql:
                 print(f"--- {case[0]}")
@@ -142,14 +152,15 @@ def main() -> None:
     base = results[BASELINE]["p50"]
     print(f"\n{args.n} timed rounds (+{args.warmup} warm-up), round-robin; p50/p95 in ms; ratio = p50 / p50 of "
           f"{BASELINE!r} ({base:.2f} ms) in this run")
-    print("| page | user | URL | status | queries | SQL ms | p50 ms | p95 ms | x bare+auth | per-row queries |")
-    print("|---|---|---|---:|---:|---:|---:|---:|---:|---|")
+    print("| page | user | URL | status | queries | SQL ms | p50 ms | p95 ms | x bare+auth | p50 - SQL, x bare+auth "
+          "| per-row queries |")
+    print("|---|---|---|---:|---:|---:|---:|---:|---:|---:|---|")
     for label, r in results.items():
         q = r["queries"]
         qs = str(q[0]) if len(set(q)) == 1 else "/".join(map(str, q))
         rows = "; ".join(f"{n}x {shape[:60]}" for shape, n in r["per_row"]) or "none"
         print(f"| {label} | {r['user'] or '-'} | `{r['url']}` | {r['status']} | {qs} | {r['sql_ms']:.1f} | "
-              f"{r['p50']:.2f} | {r['p95']:.2f} | {r['p50'] / base:.1f} | {rows} |")
+              f"{r['p50']:.2f} | {r['p95']:.2f} | {r['p50'] / base:.1f} | {(r['p50'] - r['sql_ms']) / base:.1f} | {rows} |")
     if args.json:
         Path(args.json).write_text(json.dumps(results, indent=1, default=str))
 
