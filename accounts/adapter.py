@@ -1,12 +1,22 @@
 from allauth.account.adapter import DefaultAccountAdapter
+from allauth.core import context as allauth_context
 from allauth.socialaccount.adapter import DefaultSocialAccountAdapter
+from django.contrib.sites.shortcuts import get_current_site
 from django.db import transaction
 
 
 class AccountAdapter(DefaultAccountAdapter):
     def send_mail(self, template_prefix, email, context):
-        """Render now, send from a Celery worker once the surrounding transaction commits."""
-        message = self.render_mail(template_prefix, email, context)
+        """Render now, send from a Celery worker once the surrounding transaction commits.
+
+        The context gets what allauth's own send_mail adds (the request, the address and the
+        site, whose name and domain the mail templates print) before the caller's context."""
+        request = allauth_context.request
+        ctx = {"request": request, "email": email}
+        if request is not None:
+            ctx["current_site"] = get_current_site(request)
+        ctx.update(context)
+        message = self.render_mail(template_prefix, email, ctx)
 
         def _enqueue():
             from portal.tasks import send_email
