@@ -212,7 +212,7 @@ def capacity_years() -> list[int]:
 # -------------------------------------------------------------------------------------- allocations
 
 def allocation_overview(*, status: str = "", sync_state: str = "", search: str = "") -> QuerySet:
-    qs = (Allocation.objects.select_related("organisation", "application__access_mode")
+    qs = (Allocation.objects.select_related("organisation", "application")
           .prefetch_related(Prefetch("quotas", queryset=AllocationQuota.objects.select_related("site"))))
     if status:
         qs = qs.filter(status=status)
