@@ -1,7 +1,7 @@
 """API tokens: ``Authorization: Token aif_<prefix>_<secret>``.
 
-Failed token authentications are counted per client address in the default cache (LocMem per
-process unless CACHES says otherwise; use Redis in production so that every gunicorn worker shares
+Failed token authentications are counted per client address in the default cache (memory of each
+process unless CACHE_URL names Redis, as production sets it, so that every gunicorn worker shares
 the count). Past AIF_API_TOKEN_FAILURE_LIMIT failures (20) within AIF_API_TOKEN_FAILURE_WINDOW
 seconds (300) the address gets 429 with Retry-After, even for a valid token, until the window ends.
 The client address is REMOTE_ADDR, the one the audit trail records: put the proxy's real-IP
