@@ -63,7 +63,7 @@ stop_proc() {  # stop_proc NAME: TERM the process group, KILL it after 15 s
 cleanup() {
   local code=$?
   trap - EXIT INT TERM
-  [[ -n ${WATCHDOG:-} ]] && kill "$WATCHDOG" 2>/dev/null
+  [[ -n ${WATCHDOG:-} ]] && kill -- "-$WATCHDOG" 2>/dev/null
   for name in "${!PIDS[@]}"; do stop_proc "$name"; done
   psql -q -h "$PG_HOST" -p "$PG_PORT" -U "$PG_USER" -d postgres \
     -c "DROP DATABASE IF EXISTS \"$DB_NAME\" WITH (FORCE)" >/dev/null 2>&1 || true
@@ -72,10 +72,11 @@ cleanup() {
   exit "$code"
 }
 trap cleanup EXIT
-trap 'log "deploy-check: interrupted"; exit 1' INT TERM
+exec {OUT}>&1  # the console, for messages from traps that fire while a step's output goes to its log
+trap 'echo "deploy-check: FAIL: interrupted" >&"$OUT"; exit 1' INT TERM
 
 # The whole run is bounded; every command and request inside it has its own timeout too.
-( sleep "$LIMIT"; echo "deploy-check: FAIL: still running after ${LIMIT}s" >&2; kill -TERM $$ ) 2>/dev/null &
+setsid bash -c 'sleep "$1"; echo "deploy-check: still running after $1 s" >&2; kill -TERM "$2"' _ "$LIMIT" $$ &
 WATCHDOG=$!
 
 # --- steps ----------------------------------------------------------------------------------------
@@ -140,7 +141,9 @@ wait_for() {  # wait_for SECONDS COMMAND...: until the command succeeds
 }
 
 mails_to() { grep -c "^To: .*$1" "$WORK/log/smtp.log" 2>/dev/null; }
+at_least_mails() { (( $(mails_to "$2") >= $1 )); }  # at_least_mails N PATTERN, for wait_for
 task_count() { grep -c "Task $2\[[^]]*\] succeeded" "$WORK/log/$1.log" 2>/dev/null; }
+all_sent() { (( $(task_count worker1 portal.tasks.send_email) + $(task_count worker2 portal.tasks.send_email) >= $1 )); }
 
 # --- 0. what the machine provides ------------------------------------------------------------------
 
@@ -396,9 +399,10 @@ check_signup_mail() {
     || fail "sign-up answered $status $(header signup Location)" || return 1
   session=$(set_cookie signup sessionid)
   [[ $session == *Secure* && $session == *HttpOnly* ]] || fail "session cookie not Secure+HttpOnly: $session" || return 1
-  wait_for 30 test "$(mails_to "$USER_EMAIL")" -ge 1 || fail "no mail at the SMTP sink within 30 s" || return 1
+  wait_for 30 at_least_mails 1 "$USER_EMAIL" || fail "no mail at the SMTP sink within 30 s" || return 1
   T_MAIL=$(since "$t0")
-  grep -q "portal.tasks.send_email\[.*\] succeeded" "$WORK/log/worker1.log" || fail "worker1 did not send it" || return 1
+  wait_for 10 grep -q "portal.tasks.send_email\[.*\] succeeded" "$WORK/log/worker1.log" \
+    || fail "worker1 did not log the task" || return 1
   grep -q "^Hello from $HOST!" "$WORK/log/smtp.log" || fail "the mail does not name the site" || return 1
   SIGNUP_SESSION=$(cookie_value signup sessionid)
   DETAIL="sign-up 302, sessionid Secure+HttpOnly; mail at the sink through worker1 after ${T_MAIL}s"
@@ -461,8 +465,9 @@ check_both_workers() {
     port=$WEB1_PORT; (( i % 2 )) || port=$WEB2_PORT
     [[ $(signup "scale-$i" "$port" "applicant$i@deploy-check.example") == 302 ]] || fail "sign-up $i on $port failed" || return 1
   done
-  wait_for 60 test "$(grep -c "^To: .*@deploy-check.example" "$WORK/log/smtp.log")" -ge $((n + 1)) \
-    || fail "only $(grep -c "^To: .*@deploy-check.example" "$WORK/log/smtp.log") mails arrived" || return 1
+  wait_for 60 at_least_mails $((n + 1)) @deploy-check.example \
+    || fail "only $(mails_to @deploy-check.example) of $((n + 1)) mails arrived within 60 s" || return 1
+  wait_for 10 all_sent $((before1 + before2 + n)) || fail "the workers logged fewer than $n sent mails" || return 1
   sent1=$(( $(task_count worker1 portal.tasks.send_email) - before1 ))
   sent2=$(( $(task_count worker2 portal.tasks.send_email) - before2 ))
   (( sent1 > 0 && sent2 > 0 )) || fail "worker1 sent $sent1, worker2 sent $sent2" || return 1
