@@ -803,6 +803,8 @@ def main() -> int:
     p.add_argument("--kill-at", type=int, default=30, help="interrupt once the report's progress reaches this")
     p.add_argument("--timeout", type=float, default=240)
     p.set_defaults(func=drill_report)
+    p = sub.add_parser("pg-up", help="start the private PostgreSQL (kept until `stop`)")
+    p.set_defaults(func=lambda args: PrivatePostgres().ensure_running() or 0)
     p = sub.add_parser("stop", help="stop the private PostgreSQL")
     p.set_defaults(func=lambda args: PrivatePostgres().stop() or 0)
     args = parser.parse_args()
