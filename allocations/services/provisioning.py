@@ -182,10 +182,29 @@ def handover_done(*, actor, task: HandoverTask, note: str = "") -> HandoverTask:
     return task
 
 
+# Longer than the hard time limit of every task that records attempts (provision_allocation 300 s,
+# slurm_reconcile_site and slurm_reconcile_all 900 s): an attempt still "running" after this is dead.
+INTERRUPTED_ATTEMPT_SECONDS = 20 * 60
+
+
+def close_interrupted_attempts(*, older_than_seconds: int = INTERRUPTED_ATTEMPT_SECONDS) -> int:
+    """Mark as errors the attempts whose worker died before recording an outcome (SIGKILL, OOM, machine
+    lost): without this they stay "running" on /staff/provisioning/ for ever. The task itself is
+    delivered again or re-queued by the sweeper; this only closes the dead attempt's row."""
+    now = timezone.now()
+    return SyncAttempt.objects.filter(
+        outcome=SyncOutcome.RUNNING, finished_at=None,
+        started_at__lt=now - timezone.timedelta(seconds=older_than_seconds),
+    ).update(outcome=SyncOutcome.ERROR, finished_at=now,
+             error="interrupted: the worker stopped before recording an outcome (killed or lost)")
+
+
 def sweep_unsynced(*, older_than_seconds: int = 60) -> int:
-    """Queue again every allocation still marked (covers a broker that was down at commit time)."""
+    """Queue again every allocation still marked (covers a broker that was down at commit time), and close
+    attempts left running by a worker that died."""
     from ..tasks import provision_allocation
 
+    close_interrupted_attempts()
     cutoff = timezone.now() - timezone.timedelta(seconds=older_than_seconds)
     ids = list(Allocation.objects.filter(sync_state__in=[SyncState.NEEDS_SYNC, SyncState.ERROR])
                .exclude(sync_attempts__started_at__gt=cutoff).values_list("pk", flat=True).distinct())

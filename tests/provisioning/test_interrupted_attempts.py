@@ -1,0 +1,42 @@
+"""A worker killed mid-provisioning leaves its attempt "running": the sweeper closes it as an error.
+
+Found by bench/drills/faults.py worker-kill (docs/reliability.md): after SIGKILL the attempt row stayed
+"running" on /staff/provisioning/ for ever, although the allocation had converged on a later attempt."""
+
+import datetime
+
+import pytest
+from django.utils import timezone
+
+from allocations.models import Site, SyncAttempt, SyncOutcome
+from allocations.services.provisioning import INTERRUPTED_ATTEMPT_SECONDS, sweep_unsynced
+from tests.provisioning.builders import approved_allocation
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def record_backend(settings):
+    settings.AIF_SLURM_BACKEND = ""
+
+
+def test_the_sweeper_closes_attempts_left_running_by_a_dead_worker_and_only_those(monkeypatch):
+    allocation, _m, _a = approved_allocation()
+    site = Site.objects.get(code="zellik")
+    dead = SyncAttempt.objects.create(site=site, allocation=allocation)
+    alive = SyncAttempt.objects.create(site=site, allocation=allocation)
+    reconcile = SyncAttempt.objects.create(site=site, kind="full_reconcile")
+    old = timezone.now() - datetime.timedelta(seconds=INTERRUPTED_ATTEMPT_SECONDS + 60)
+    SyncAttempt.objects.filter(pk__in=[dead.pk, reconcile.pk]).update(started_at=old)
+    # A long full reconcile (hard limit 900 s) is not taken for dead.
+    assert INTERRUPTED_ATTEMPT_SECONDS > 900
+    monkeypatch.setattr("allocations.tasks.provision_allocation.delay", lambda pk: None)
+
+    sweep_unsynced()
+
+    for attempt in (dead, reconcile):
+        attempt.refresh_from_db()
+        assert attempt.outcome == SyncOutcome.ERROR and attempt.finished_at is not None
+        assert attempt.error.startswith("interrupted")
+    alive.refresh_from_db()
+    assert alive.outcome == SyncOutcome.RUNNING and alive.finished_at is None
