@@ -247,7 +247,7 @@ class Worker:
         self.logfile.parent.mkdir(parents=True, exist_ok=True)
         started = time.monotonic()
         self.starts += 1
-        logf = open(self.logfile, "a")  # noqa: SIM115 - kept by the process
+        logf = open(self.logfile, "w" if self.starts == 1 else "a")  # noqa: SIM115 - kept by the process
         logf.write(f"\n===== start {self.starts} =====\n")
         logf.flush()
         self.proc = subprocess.Popen(

@@ -353,6 +353,19 @@ def drill_worker_kill(args) -> int:
         res.add("sync attempts: total / success / noop / error / left 'running'",
                 " / ".join(str(attempts.filter(outcome=o).count()) if o else str(attempts.count())
                            for o in ("", "success", "noop", "error", "running")))
+        # The attempts of the killed tasks: the sweeper closes those older than 20 min (backdated here).
+        from django.utils import timezone
+
+        from allocations.services.provisioning import INTERRUPTED_ATTEMPT_SECONDS
+        from allocations.tasks import slurm_sweep_unsynced
+
+        attempts.filter(outcome="running").update(
+            started_at=timezone.now() - timezone.timedelta(seconds=INTERRUPTED_ATTEMPT_SECONDS + 60))
+        slurm_sweep_unsynced.delay()
+        wait_for(lambda: not attempts.filter(outcome="running").exists(), 60, "the sweeper to close dead attempts")
+        res.add("after the sweeper (attempts backdated 21 min): left 'running' / closed as interrupted",
+                f"{attempts.filter(outcome='running').count()} / "
+                f"{attempts.filter(error__startswith='interrupted').count()}")
         dups = duplicate_audit("allocations.allocation", ids)
         res.add("audit events repeated for the same allocation and action", dups)
         res.add("audit chain", verify_chain_cli(env))
