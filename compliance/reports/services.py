@@ -286,9 +286,22 @@ def report_generate(*, report_id: int, on_progress: Callable[[int], None] | None
         audit_record(actor=None, action="report.generated", target=report, changes={
             "sha256": digest, "size": len(pdf), "csv_sha256": csv_digest, "kind": report.kind,
             "audience": report.audience, "requested_by_id": report.requested_by_id})
+    _remove_other_files(report_id, keep=stem)
     if on_progress is not None:
         on_progress(100)
     return report
+
+
+def _remove_other_files(report_id: int, *, keep: str) -> None:
+    """Delete what interrupted attempts of this report left behind: files written before the database
+    recorded them (connection lost, worker killed) and half-written temporaries. Called by the attempt
+    that recorded the report as done; a concurrent attempt whose file goes missing retries and finds the
+    report done. Never served (downloads serve only the recorded file name), but never kept either."""
+    directory = report_dir()
+    for pattern in (f"report-{report_id}-*", f".report-{report_id}-*.tmp"):
+        for path in directory.glob(pattern):
+            if not path.name.lstrip(".").startswith(f"{keep}."):
+                path.unlink(missing_ok=True)
 
 
 def _report_failed(report_id: int, exc: Exception) -> None:
