@@ -766,6 +766,30 @@ def drill_report(args) -> int:
         res.add("C: done after (s)", round(time.monotonic() - t0, 1))
         lo, du = check_report(res, env, rid, "C")
         lost, dup = lost + lo, dup + du
+
+        # D: PostgreSQL itself goes away mid-report for longer than the task's retries last.
+        rid = request()
+        wait_for(lambda: running_at(rid, args.kill_at), args.timeout, "the report to be rendering", 0.02)
+        connection.close()
+        log_mark = len(worker.log())
+        pg.stop("immediate")
+        t0 = time.monotonic()
+        time.sleep(args.pg_down)
+        pg.start()
+        res.add("D: PostgreSQL stopped (immediate) mid-report, down for (s)", round(time.monotonic() - t0, 1))
+        page = watch(rid, 60)
+        tail = worker.log()[log_mark:]
+        res.add("D: task retries while down / gave up", f"{tail.count('retry: Retry in')} / "
+                f"{tail.count('raised unexpected')}")
+        res.add("D: what the report page showed in the minute after", " -> ".join(page))
+        if report_state(rid)["status"] != "done":
+            Report.objects.filter(pk=rid).update(created_at=timezone.now() - datetime.timedelta(minutes=16))
+            requeue_stale_reports.delay()
+            res.add("D: after the stale-report sweeper (report backdated 16 min)",
+                    " -> ".join(watch(rid, args.timeout)))
+        res.add("D: done after the outage began (s, sweeper wait not included)", round(time.monotonic() - t0, 1))
+        lo, du = check_report(res, env, rid, "D")
+        lost, dup = lost + lo, dup + du
         res.add("audit chain", verify_chain_cli(env))
         return res.finish(lost=lost, duplicated=dup)
     finally:
@@ -814,6 +838,7 @@ def main() -> int:
     p = sub.add_parser("report", help="5. report generation interrupted (pool kill, worker kill, connection drop)")
     p.add_argument("--decisions", type=int, default=20, help="approved allocations the period report covers")
     p.add_argument("--kill-at", type=int, default=30, help="interrupt once the report's progress reaches this")
+    p.add_argument("--pg-down", type=float, default=45, help="seconds PostgreSQL stays down in phase D")
     p.add_argument("--timeout", type=float, default=240)
     p.set_defaults(func=drill_report)
     p = sub.add_parser("pg-up", help="start the private PostgreSQL (kept until `stop`)")

@@ -24,7 +24,9 @@ def queued_period_report() -> Report:
 def test_task_options_and_route():
     task = tasks.generate_report
     assert task.acks_late is True
-    assert task.max_retries == 3 and task.soft_time_limit == 540 and task.time_limit == 600
+    assert task.max_retries == 8 and task.soft_time_limit == 540 and task.time_limit == 600
+    # The retries outlast a database restart: the sum of the backoff caps is well over a minute.
+    assert sum(min(task.retry_backoff_max, task.retry_backoff * 2 ** n) for n in range(task.max_retries)) > 600
     route = celery_app.amqp.router.route({}, task.name, args=(1,), kwargs={})
     assert route["queue"].name == "reports"
 
