@@ -19,9 +19,9 @@ class AccountAdapter(DefaultAccountAdapter):
         message = self.render_mail(template_prefix, email, ctx)
 
         def _enqueue():
-            from portal.tasks import send_email
+            from portal.emails import queue_email
 
-            send_email.delay(subject=message.subject, body=message.body, to=list(message.to))
+            queue_email(subject=message.subject, body=message.body, to=list(message.to))
 
         transaction.on_commit(_enqueue)
 

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import logging
+
 from django.db import transaction
 from django.template.loader import render_to_string
+
+logger = logging.getLogger(__name__)
 
 
 def render_email(template: str, context: dict) -> tuple[str, str]:
@@ -22,9 +26,22 @@ def send_templated_email_on_commit(*, to: list[str], template: str, context: dic
         return
     subject, body = render_email(template, context)
 
-    def _enqueue():
-        from .tasks import send_email
+    transaction.on_commit(lambda: queue_email(subject=subject, body=body, to=recipients))
 
-        send_email.delay(subject=subject, body=body, to=recipients)
 
-    transaction.on_commit(_enqueue)
+def queue_email(*, subject: str, body: str, to: list[str]) -> bool:
+    """Hand one message to the worker; called after the commit of the change it reports.
+
+    With the broker unreachable the change is already committed: raising here turned the user's
+    successful action into a server error (and skipped the other on-commit callbacks). The message
+    is logged as lost instead; the portal keeps no outbox, so Redis must persist and stay up
+    (docs/reliability.md, drill 1)."""
+    from .tasks import send_email
+
+    try:
+        send_email.delay(subject=subject, body=body, to=to)
+    except Exception:
+        logger.error("e-mail lost, the broker is unreachable: %r to %d recipient(s)", subject, len(to),
+                     exc_info=True)
+        return False
+    return True
