@@ -2,12 +2,13 @@ from allauth.account.adapter import DefaultAccountAdapter
 from allauth.core import context as allauth_context
 from allauth.socialaccount.adapter import DefaultSocialAccountAdapter
 from django.contrib.sites.shortcuts import get_current_site
-from django.db import transaction
+
+from portal.emails import outbox_add
 
 
 class AccountAdapter(DefaultAccountAdapter):
     def send_mail(self, template_prefix, email, context):
-        """Render now, send from a Celery worker once the surrounding transaction commits.
+        """Render now, store in the outbox and send from a Celery worker once the transaction commits.
 
         The context gets what allauth's own send_mail adds (the request, the address and the
         site, whose name and domain the mail templates print) before the caller's context."""
@@ -17,13 +18,7 @@ class AccountAdapter(DefaultAccountAdapter):
             ctx["current_site"] = get_current_site(request)
         ctx.update(context)
         message = self.render_mail(template_prefix, email, ctx)
-
-        def _enqueue():
-            from portal.emails import queue_email
-
-            queue_email(subject=message.subject, body=message.body, to=list(message.to))
-
-        transaction.on_commit(_enqueue)
+        outbox_add(subject=message.subject, body=message.body, to=list(message.to))
 
 
 class SocialAccountAdapter(DefaultSocialAccountAdapter):

@@ -10,8 +10,8 @@ templates; no WSGI server, no network; DEBUG off), against the database bench/ge
   p50 and p95 (nearest rank).
 * queries: 3 more requests per case inside CaptureQueriesContext (which forces the debug cursor); the
   timed requests run without it. "SQL ms" is the time spent in cursor.execute (round trip to PostgreSQL
-  and reading the rows, not building the model objects), timed with perf_counter. A statement that repeats with different parameters more than twice
-  in one request is reported as "per row".
+  and reading the rows, not building the model objects), timed with perf_counter. A statement that
+  repeats with different parameters more than twice in one request is reported as "per row".
 * baselines, same process, same middleware (bench/urls.py, only in this bench's URLconf): "bare" (an
   HttpResponse("ok") with the applicant's session cookie: session row read, no user), "bare+auth" (the
   same behind login_required: session + user, the floor of every signed-in page). Ratios are p50 / p50
@@ -160,7 +160,8 @@ def main() -> None:
         qs = str(q[0]) if len(set(q)) == 1 else "/".join(map(str, q))
         rows = "; ".join(f"{n}x {shape[:60]}" for shape, n in r["per_row"]) or "none"
         print(f"| {label} | {r['user'] or '-'} | `{r['url']}` | {r['status']} | {qs} | {r['sql_ms']:.1f} | "
-              f"{r['p50']:.2f} | {r['p95']:.2f} | {r['p50'] / base:.1f} | {(r['p50'] - r['sql_ms']) / base:.1f} | {rows} |")
+              f"{r['p50']:.2f} | {r['p95']:.2f} | {r['p50'] / base:.1f} | {(r['p50'] - r['sql_ms']) / base:.1f} | "
+              f"{rows} |")
     if args.json:
         Path(args.json).write_text(json.dumps(results, indent=1, default=str))
 

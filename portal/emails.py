@@ -1,47 +1,110 @@
-"""E-mail: rendered when the change happens, sent by a Celery task after the commit."""
+"""E-mail through an outbox: rendered and stored when the change happens (in its transaction), handed
+to a Celery worker after the commit, and sent again by a sweeper if the broker lost the message.
+
+Delivery is at least once: a worker that dies after the SMTP server accepted a message but before
+recording it sends it again after the claim expires (minutes); every other path sends it once."""
 
 from __future__ import annotations
 
 import logging
+from datetime import timedelta
 
+from django.conf import settings
+from django.core.mail import send_mail
 from django.db import transaction
+from django.db.models import F, Q
 from django.template.loader import render_to_string
+from django.utils import timezone
+
+from .models import OutgoingEmail
 
 logger = logging.getLogger(__name__)
 
+# How long a worker holds a message it is sending (longer than the send task's hard time limit).
+CLAIM_SECONDS = 120
+
 
 def render_email(template: str, context: dict) -> tuple[str, str]:
-    from django.conf import settings
-
     context = {"portal_base_url": settings.PORTAL_BASE_URL, **context}
     subject = render_to_string(f"{template}_subject.txt", context).strip().replace("\n", " ")
     body = render_to_string(f"{template}_body.txt", context)
     return subject, body
 
 
-def send_templated_email_on_commit(*, to: list[str], template: str, context: dict) -> None:
-    """Render now (so the message reflects the committed change), queue the send on commit."""
+def send_templated_email_on_commit(*, to: list[str], template: str, context: dict) -> OutgoingEmail | None:
+    """Render now (so the message reflects the change), store it with the change, send it after the commit."""
+    subject, body = render_email(template, context)
+    return outbox_add(subject=subject, body=body, to=to)
+
+
+def outbox_add(*, subject: str, body: str, to: list[str]) -> OutgoingEmail | None:
+    """Store one message in the caller's transaction and queue its sending for after the commit.
+
+    Addresses of erased people (`.invalid`) are dropped; with no recipient left nothing is stored."""
     recipients = [address for address in to if address and not address.endswith(".invalid")]
     if not recipients:
-        return
-    subject, body = render_email(template, context)
+        return None
+    email = OutgoingEmail.objects.create(subject=subject[:998], body=body, recipients="\n".join(recipients))
+    transaction.on_commit(lambda: queue_email(email.pk))
+    return email
 
-    transaction.on_commit(lambda: queue_email(subject=subject, body=body, to=recipients))
 
-
-def queue_email(*, subject: str, body: str, to: list[str]) -> bool:
-    """Hand one message to the worker; called after the commit of the change it reports.
-
-    With the broker unreachable the change is already committed: raising here turned the user's
-    successful action into a server error (and skipped the other on-commit callbacks). The message
-    is logged as lost instead; the portal keeps no outbox, so Redis must persist and stay up
-    (docs/reliability.md, drill 1)."""
+def queue_email(email_id: int) -> bool:
+    """Hand one stored message to the worker. With the broker unreachable the message stays in the
+    outbox and the sweeper queues it later: the user's committed action is not turned into an error."""
     from .tasks import send_email
 
     try:
-        send_email.delay(subject=subject, body=body, to=to)
+        send_email.delay(email_id)
     except Exception:
-        logger.error("e-mail lost, the broker is unreachable: %r to %d recipient(s)", subject, len(to),
-                     exc_info=True)
+        logger.warning("e-mail #%s kept in the outbox, the broker is unreachable; the sweeper sends it",
+                       email_id, exc_info=True)
         return False
     return True
+
+
+def deliver(email_id: int) -> bool:
+    """Send one stored message unless it was sent or another worker holds it. Returns whether it was
+    sent now. An SMTP error releases the claim and propagates (the task retries with back-off)."""
+    now = timezone.now()
+    claimed = (OutgoingEmail.objects.filter(pk=email_id, sent_at=None)
+               .filter(Q(claimed_until=None) | Q(claimed_until__lt=now))
+               .update(claimed_until=now + timedelta(seconds=CLAIM_SECONDS), attempts=F("attempts") + 1))
+    if not claimed:
+        return False
+    email = OutgoingEmail.objects.get(pk=email_id)
+    try:
+        send_mail(email.subject, email.body, settings.DEFAULT_FROM_EMAIL, email.to, fail_silently=False)
+    except Exception as exc:
+        OutgoingEmail.objects.filter(pk=email_id).update(claimed_until=None,
+                                                         last_error=f"{type(exc).__name__}: {exc}"[:2000])
+        raise
+    OutgoingEmail.objects.filter(pk=email_id).update(sent_at=timezone.now(), claimed_until=None, last_error="")
+    return True
+
+
+def send_pending(*, older_than_seconds: int = 60, limit: int = 500) -> int:
+    """Queue again the messages still unsent a while after their creation (the broker lost them, or was
+    down at commit time) and not held by a worker. Returns how many were queued."""
+    now = timezone.now()
+    ids = list(OutgoingEmail.objects.filter(sent_at=None, created_at__lt=now - timedelta(seconds=older_than_seconds))
+               .filter(Q(claimed_until=None) | Q(claimed_until__lt=now))
+               .order_by("created_at").values_list("pk", flat=True)[:limit])
+    return sum(queue_email(pk) for pk in ids)
+
+
+def purge_sent(*, older_than_days: int | None = None) -> int:
+    """Delete sent messages after the retention period (they hold personal data)."""
+    days = settings.EMAIL_OUTBOX_RETENTION_DAYS if older_than_days is None else older_than_days
+    return OutgoingEmail.objects.filter(sent_at__lt=timezone.now() - timedelta(days=days)).delete()[0]
+
+
+
+def erase_outbox(user, original_email: str) -> int:
+    """Erasure (accounts.privacy): the messages addressed to the person or naming them (an invitation
+    they sent, a notice about their application) are deleted, sent or not."""
+    mentions = Q(recipients__icontains=original_email) | Q(body__icontains=original_email)
+    name = (user.full_name or "").strip()
+    if len(name) >= 4:
+        mentions |= Q(body__icontains=name) | Q(subject__icontains=name)
+    return OutgoingEmail.objects.filter(mentions).delete()[0]

@@ -8,6 +8,8 @@ BEAT_SCHEDULE = {
     "slurm-reconcile-all": {"task": "allocations.tasks.slurm_reconcile_all", "schedule": crontab(minute=40)},
     # Usage flows back from sshare; 80 % and 100 % e-mails are sent from the same pull.
     "slurm-pull-usage": {"task": "allocations.tasks.slurm_pull_usage", "schedule": crontab(minute=20)},
+    # E-mails whose message the broker lost (restart, outage at commit time) are queued again.
+    "emails-send-pending": {"task": "portal.tasks.send_pending_emails", "schedule": crontab(minute="*/2")},
     # Reports left queued while the broker was down are queued again.
     "reports-requeue-stale": {"task": "compliance.tasks.requeue_stale_reports", "schedule": crontab(minute="*/10")},
     # Open allocations whose start date came: hourly, so an acknowledgement in the morning opens the

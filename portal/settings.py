@@ -175,6 +175,8 @@ EMAIL_HOST_USER = env_str("EMAIL_HOST_USER", "")
 EMAIL_HOST_PASSWORD = env_str("EMAIL_HOST_PASSWORD", "")
 EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "AI Factory portal <noreply@aifactory.example>")
+# Sent messages stay in the outbox (portal.models.OutgoingEmail) this long, then the sweeper deletes them.
+EMAIL_OUTBOX_RETENTION_DAYS = env_int("EMAIL_OUTBOX_RETENTION_DAYS", 30)
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 PORTAL_BASE_URL = env_str("PORTAL_BASE_URL", "http://127.0.0.1:8000")
 

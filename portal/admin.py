@@ -1,0 +1,22 @@
+from django.contrib import admin
+
+from .models import OutgoingEmail
+
+
+@admin.register(OutgoingEmail)
+class OutgoingEmailAdmin(admin.ModelAdmin):
+    """Read-only: operators see what was sent, what waits, and the last error of each message."""
+
+    list_display = ["subject", "recipients", "created_at", "sent_at", "attempts", "last_error"]
+    list_filter = [("sent_at", admin.EmptyFieldListFilter)]
+    search_fields = ["subject", "recipients"]
+    date_hierarchy = "created_at"
+    ordering = ["-created_at"]
+    readonly_fields = ["subject", "body", "recipients", "created_at", "sent_at", "attempts", "claimed_until",
+                       "last_error"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
