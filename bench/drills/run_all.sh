@@ -27,5 +27,5 @@ run() {
   run $py bench/drills/faults.py report
   run bash bench/drills/slurm_faults.sh
   $py bench/drills/faults.py stop
-  echo "### drills that did not pass: $failed (redis none and rdb lose e-mails by design: see docs/reliability.md)"
+  echo "### drills that did not pass: $failed"
 } 2>&1 | tee "$DRILL_DIR/run_all.log"
