@@ -79,7 +79,10 @@ def deliver(email_id: int) -> bool:
         OutgoingEmail.objects.filter(pk=email_id).update(claimed_until=None,
                                                          last_error=f"{type(exc).__name__}: {exc}"[:2000])
         raise
-    OutgoingEmail.objects.filter(pk=email_id).update(sent_at=timezone.now(), claimed_until=None, last_error="")
+    # The body may carry a one-time link (invitation, password reset, address confirmation) whose token
+    # the portal otherwise keeps only as a hash: once sent, only the subject and the addresses remain.
+    OutgoingEmail.objects.filter(pk=email_id).update(sent_at=timezone.now(), claimed_until=None, last_error="",
+                                                     body="")
     return True
 
 

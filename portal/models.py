@@ -8,7 +8,7 @@ class OutgoingEmail(models.Model):
     restarted, unreachable at commit time) is sent by the sweeper (portal.emails.send_pending)."""
 
     subject = models.CharField(_("subject"), max_length=998)
-    body = models.TextField(_("body"))
+    body = models.TextField(_("body"), blank=True, help_text=_("Cleared once the message is sent."))
     recipients = models.TextField(_("recipients"), help_text=_("One address per line."))
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     sent_at = models.DateTimeField(_("sent"), null=True, blank=True)

@@ -16,7 +16,7 @@ class Migration(migrations.Migration):
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
                 ('subject', models.CharField(max_length=998, verbose_name='subject')),
-                ('body', models.TextField(verbose_name='body')),
+                ('body', models.TextField(blank=True, help_text='Cleared once the message is sent.', verbose_name='body')),
                 ('recipients', models.TextField(help_text='One address per line.', verbose_name='recipients')),
                 ('created_at', models.DateTimeField(auto_now_add=True, verbose_name='created')),
                 ('sent_at', models.DateTimeField(blank=True, null=True, verbose_name='sent')),
