@@ -25,23 +25,15 @@ from django.http import HttpResponse
 from django.middleware.security import SecurityMiddleware
 from django.test import RequestFactory, override_settings
 
+from tests.portal.test_settings import PRODUCTION_ENV as CHECKED_PRODUCTION_ENV
+
 REPO = Path(__file__).resolve().parents[1]
 HOST = "portal.aifactory.test"
 HTTPS = {"Host": HOST, "X-Forwarded-Proto": "https"}
 
-PRODUCTION_ENV = {
-    "DJANGO_SETTINGS_MODULE": "portal.settings",
-    "DEBUG": "0",
-    "ALLOWED_HOSTS": HOST,
-    "CSRF_TRUSTED_ORIGINS": f"https://{HOST}",
-    "SECURE_SSL_REDIRECT": "1",
-    "SESSION_COOKIE_SECURE": "1",
-    "CSRF_COOKIE_SECURE": "1",
-    "SECURE_HSTS_SECONDS": "31536000",
-    "SECURE_HSTS_INCLUDE_SUBDOMAINS": "1",
-    "SECURE_HSTS_PRELOAD": "1",
-    "AIF_SLURM_BACKEND": "record",
-}
+# The variables `check --deploy` is tested with, for this host, with Slurm changes only recorded.
+PRODUCTION_ENV = {**CHECKED_PRODUCTION_ENV, "ALLOWED_HOSTS": HOST, "CSRF_TRUSTED_ORIGINS": f"https://{HOST}",
+                  "AIF_SLURM_BACKEND": "record"}
 # Only the portal's own static files (and allauth's, which the sign-in page loads): collecting the
 # admin, DRF and Swagger bundles with compression takes some twenty seconds.
 COLLECT_IGNORE = ["admin", "rest_framework", "drf_spectacular_sidecar", "django_filters"]
