@@ -22,6 +22,9 @@ logger = logging.getLogger(__name__)
 
 # How long a worker holds a message it is sending (longer than the send task's hard time limit).
 CLAIM_SECONDS = 120
+# A message the SMTP server refused this often (an address it rejects, say) is no longer swept; it stays
+# in the outbox with its last error for an operator (admin: Portal > Outgoing e-mails).
+MAX_ATTEMPTS = 20
 
 
 def render_email(template: str, context: dict) -> tuple[str, str]:
@@ -88,9 +91,10 @@ def deliver(email_id: int) -> bool:
 
 def send_pending(*, older_than_seconds: int = 60, limit: int = 500) -> int:
     """Queue again the messages still unsent a while after their creation (the broker lost them, or was
-    down at commit time) and not held by a worker. Returns how many were queued."""
+    down at commit time), not held by a worker and not given up. Returns how many were queued."""
     now = timezone.now()
-    ids = list(OutgoingEmail.objects.filter(sent_at=None, created_at__lt=now - timedelta(seconds=older_than_seconds))
+    ids = list(OutgoingEmail.objects.filter(sent_at=None, created_at__lt=now - timedelta(seconds=older_than_seconds),
+                                            attempts__lt=MAX_ATTEMPTS)
                .filter(Q(claimed_until=None) | Q(claimed_until__lt=now))
                .order_by("created_at").values_list("pk", flat=True)[:limit])
     return sum(queue_email(pk) for pk in ids)
@@ -100,7 +104,6 @@ def purge_sent(*, older_than_days: int | None = None) -> int:
     """Delete sent messages after the retention period (they hold personal data)."""
     days = settings.EMAIL_OUTBOX_RETENTION_DAYS if older_than_days is None else older_than_days
     return OutgoingEmail.objects.filter(sent_at__lt=timezone.now() - timedelta(days=days)).delete()[0]
-
 
 
 def erase_outbox(user, original_email: str) -> int:

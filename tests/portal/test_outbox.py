@@ -124,6 +124,19 @@ def test_an_smtp_error_releases_the_message_records_the_error_and_propagates(mon
     assert email.attempts == 2 and email.last_error == ""
 
 
+def test_a_message_refused_too_often_is_no_longer_swept_and_keeps_its_error():
+    email = add()
+    OutgoingEmail.objects.filter(pk=email.pk).update(created_at=timezone.now() - timedelta(minutes=5),
+                                                     attempts=emails.MAX_ATTEMPTS - 1, last_error="550 no such user")
+    assert emails.send_pending() == 1  # below the limit: one more try (it goes through here)
+    assert len(mail.outbox) == 1
+    OutgoingEmail.objects.filter(pk=email.pk).update(sent_at=None, attempts=emails.MAX_ATTEMPTS,
+                                                     last_error="550 no such user")
+    assert emails.send_pending() == 0  # at the limit: left for an operator
+    assert len(mail.outbox) == 1
+    assert OutgoingEmail.objects.get(pk=email.pk).last_error == "550 no such user"
+
+
 def test_sent_messages_are_purged_after_the_retention(settings):
     settings.EMAIL_OUTBOX_RETENTION_DAYS = 30
     old, recent, unsent = add("old"), add("recent"), add("unsent")
