@@ -764,9 +764,14 @@ def drill_report(args) -> int:
             st = report_state(report_id)
             return st["status"] == "running" and st["progress"] >= progress
 
+        def request_until_rendering() -> int:
+            """A new report, once the worker is rendering it past --kill-at."""
+            rid = request()
+            wait_for(lambda: running_at(rid, args.kill_at), args.timeout, "the report to be rendering", 0.02)
+            return rid
+
         # A: the pool process rendering the report is SIGKILLed (OOM killer).
-        rid = request()
-        wait_for(lambda: running_at(rid, args.kill_at), args.timeout, "the report to be rendering", 0.02)
+        rid = request_until_rendering()
         worker.kill_child()
         t0 = time.monotonic()
         res.add("A: pool process SIGKILLed at progress", report_state(rid)["progress"])
@@ -776,8 +781,7 @@ def drill_report(args) -> int:
         lost, dup = lost + lo, dup + du
 
         # B: the whole worker is SIGKILLed (machine lost) and started again.
-        rid = request()
-        wait_for(lambda: running_at(rid, args.kill_at), args.timeout, "the report to be rendering", 0.02)
+        rid = request_until_rendering()
         worker.kill_all()
         t0 = time.monotonic()
         worker.start()
@@ -796,8 +800,7 @@ def drill_report(args) -> int:
         lost, dup = lost + lo, dup + du
 
         # C: the worker's database connection is dropped mid-report (pg_terminate_backend).
-        rid = request()
-        wait_for(lambda: running_at(rid, args.kill_at), args.timeout, "the report to be rendering", 0.02)
+        rid = request_until_rendering()
         killed = pg.psql(f"SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE datname = '{db_name}' "
                          "AND pid <> pg_backend_pid() AND backend_type = 'client backend' "
                          "AND application_name NOT LIKE 'psql%'")
@@ -812,8 +815,7 @@ def drill_report(args) -> int:
         lost, dup = lost + lo, dup + du
 
         # D: PostgreSQL itself goes away mid-report for longer than the task's retries last.
-        rid = request()
-        wait_for(lambda: running_at(rid, args.kill_at), args.timeout, "the report to be rendering", 0.02)
+        rid = request_until_rendering()
         connection.close()
         log_mark = len(worker.log())
         pg.stop("immediate")
