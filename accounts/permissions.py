@@ -1,6 +1,7 @@
 """Object-level rules on organisations, shared by HTML views, the API and services."""
 
 from .models import Membership, MembershipRole
+from .roles import Role, has_role, roles_of
 
 
 def membership_of(user, organisation) -> Membership | None:
@@ -16,3 +17,19 @@ def is_member(user, organisation) -> bool:
 def is_owner(user, organisation) -> bool:
     membership = membership_of(user, organisation)
     return membership is not None and membership.role == MembershipRole.OWNER
+
+
+# Staff roles that see every application (reviewers only see what they are assigned).
+OVERSIGHT_ROLES = {Role.ALLOCATION_MANAGER, Role.ETHICS_OFFICER, Role.OPERATOR}
+
+
+def has_oversight(user) -> bool:
+    return bool(roles_of(user) & OVERSIGHT_ROLES)
+
+
+def can_manage(user) -> bool:
+    return has_role(user, Role.ALLOCATION_MANAGER)
+
+
+def can_review_ethics(user) -> bool:
+    return has_role(user, Role.ETHICS_OFFICER)

@@ -5,20 +5,9 @@ the transition table, write the audit trail and mark the clusters for provisioni
 
 from django.contrib import admin
 
-from .models import (
-    AccessMode,
-    Allocation,
-    AllocationQuota,
-    Call,
-    ChangeRequest,
-    ConflictDeclaration,
-    Decision,
-    Review,
-    ReviewAssignment,
-    ReviewerPool,
-    Site,
-    SiteCapacity,
-)
+from allocations.catalogue.models import AccessMode, Call, Site, SiteCapacity
+from allocations.grants.models import Allocation, AllocationQuota, ChangeRequest
+from allocations.review.models import ConflictDeclaration, Decision, Review, ReviewAssignment, ReviewerPool
 
 
 @admin.register(Site)

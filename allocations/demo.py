@@ -8,11 +8,11 @@ from decimal import Decimal
 
 from django.utils import timezone
 
+from allocations.applications import services as applications_services
+from allocations.applications.models import Application, EthicsIssue
+from allocations.catalogue.models import AccessMode, Call, Site, SiteCapacity, quarter_start
+from allocations.review.models import ReviewerPool
 from compliance.services import assessment_save
-
-from .models import AccessMode, Application, Call, EthicsIssue, ReviewerPool, Site, SiteCapacity
-from .models.reference import quarter_start
-from .services import applications as services
 
 QUARTERS = 5  # the current quarter and the next four
 CAPACITY = {"gpu_hours": 400_000, "cpu_core_hours": 4_000_000, "storage_tb": Decimal("500")}
@@ -55,41 +55,41 @@ def seed_call() -> Call | None:
 
 
 def _draft(applicant, organisation) -> Application:
-    app = services.application_create(actor=applicant, organisation=organisation, title=DRAFT_TITLE)
-    services.application_update_step(actor=applicant, application=app, step="project", data={
+    app = applications_services.application_create(actor=applicant, organisation=organisation, title=DRAFT_TITLE)
+    applications_services.application_update_step(actor=applicant, application=app, step="project", data={
         "abstract": "Fine-tune an open vision model to follow medical supplies through hospital corridors.",
         "sector": "health", "civilian_purpose": True})
     return app
 
 
 def _submitted(applicant, colleague, organisation) -> Application:
-    app = services.application_create(actor=applicant, organisation=organisation, title=SUBMITTED_TITLE)
-    services.application_update_step(actor=applicant, application=app, step="project", data={
+    app = applications_services.application_create(actor=applicant, organisation=organisation, title=SUBMITTED_TITLE)
+    applications_services.application_update_step(actor=applicant, application=app, step="project", data={
         "abstract": "Fine-tune a 7B open-weights language model on public letters in French and Dutch, to help "
                     "municipalities answer citizens in both languages.",
         "public_summary": "A bilingual assistant that helps Belgian municipalities answer citizens' letters.",
         "sector": "public_services", "civilian_purpose": True, "dual_use": False, "rd_type": "open"})
     mode = AccessMode.objects.get(code="fast_lane")
     site = Site.objects.filter(is_active=True, offers_gpu_hours=True).order_by("name").first()
-    services.application_save_resources(
+    applications_services.application_save_resources(
         actor=applicant, application=app,
         data={"access_mode": mode, "call": None, "start_date": timezone.localdate() + datetime.timedelta(days=21),
               "duration_months": 3},
         rows=[{"site": site, "gpu_hours": 12_000, "cpu_core_hours": 50_000, "storage_tb": Decimal("5")}])
-    services.application_update_step(actor=applicant, application=app, step="model", data={
+    applications_services.application_update_step(actor=applicant, application=app, step="model", data={
         "model_activity": "fine_tune", "model_family": "Transformer decoder", "parameter_count": 7_000_000_000,
         "training_tokens": 2_000_000_000, "base_model_name": "Mistral-7B-v0.3", "base_model_flop": 8.4e22,
         "open_weights": True})
     assessment_save(actor=applicant, application=app, answers={
         "research_only": "yes", "prohibited_practices": ["none"], "intimate_imagery": "no"})
-    services.team_member_add(actor=applicant, application=app, full_name=colleague.display_name,
+    applications_services.team_member_add(actor=applicant, application=app, full_name=colleague.display_name,
                              email=colleague.email, cluster_username="milo")
-    services.application_set_ethics_issues(actor=applicant, application=app, issues={
+    applications_services.application_set_ethics_issues(actor=applicant, application=app, issues={
         code: {"answer": code == EthicsIssue.PERSONAL_DATA,
                "text": "Letters are pseudonymised before training; a DPIA is on file."
                if code == EthicsIssue.PERSONAL_DATA else ""}
         for code in EthicsIssue.values})
-    return services.application_submit(actor=applicant, application=app)
+    return applications_services.application_submit(actor=applicant, application=app)
 
 
 REVIEWERS = ["reviewer@demo.aifactory.eu", "reviewer2@demo.aifactory.eu"]

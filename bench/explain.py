@@ -8,6 +8,10 @@ import os
 import sys
 from pathlib import Path
 
+from allocations.applications import selectors as applications_selectors
+from allocations.grants import selectors as grants_selectors
+from allocations.review import selectors as review_selectors
+
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "portal.settings")
@@ -19,8 +23,6 @@ def main() -> None:
 
     django.setup()
     from accounts.models import User
-    from allocations import selectors
-    from allocations.staff import selectors as staff
     from compliance import selectors as ethics
     from compliance.api.views import ethics_reviews
     from compliance.models import AuditEvent
@@ -28,10 +30,12 @@ def main() -> None:
     manager = User.objects.get(email="bench-manager-0@bench.aifactory.eu")
     reviewer = User.objects.get(email="bench-reviewer-0@bench.aifactory.eu")
     queries = {
-        "oversight application list (/applications/, manager), page 1": selectors.application_list(manager)[:25],
-        "manager application overview (/staff/applications/), page 1": staff.application_overview()[:25],
-        "manager allocation overview (/staff/allocations/), page 1": staff.allocation_overview()[:25],
-        "reviewer queue (/staff/reviews/), page 1": staff.assignments_of(reviewer)[:25],
+        "oversight application list (/applications/, manager), page 1": applications_selectors.application_list(
+            manager
+        )[:25],
+        "manager application overview (/staff/applications/), page 1": review_selectors.application_overview()[:25],
+        "manager allocation overview (/staff/allocations/), page 1": grants_selectors.allocation_overview()[:25],
+        "reviewer queue (/staff/reviews/), page 1": review_selectors.assignments_of(reviewer)[:25],
         "ethics queue, pending (/staff/ethics/), page 1": ethics.ethics_pending()[:25],
         "ethics queue, recent decisions (/staff/ethics/)": ethics.ethics_recent_decisions(),
         "ethics review list API, page 1": ethics_reviews().order_by("created_at", "pk")[:25],

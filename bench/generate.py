@@ -158,19 +158,10 @@ def main() -> None:  # noqa: C901, PLR0912, PLR0915 - one linear script, part af
     from accounts.models import Membership, Organisation, User
     from accounts.roles import ROLE_GROUPS, Role
     from accounts.sme import sme_class
-    from allocations.models import (
-        AccessMode,
-        Allocation,
-        AllocationQuota,
-        Application,
-        Decision,
-        ReferenceSequence,
-        RequestedResource,
-        Review,
-        ReviewAssignment,
-        ReviewerPool,
-        Site,
-    )
+    from allocations.applications.models import Application, ReferenceSequence, RequestedResource
+    from allocations.catalogue.models import AccessMode, Site
+    from allocations.grants.models import Allocation, AllocationQuota
+    from allocations.review.models import Decision, Review, ReviewAssignment, ReviewerPool
     from compliance.ai_act import engine
     from compliance.audit import GENESIS_HASH, compute_hash
     from compliance.models import AuditChainHead, EthicsReview, RiskAssessment

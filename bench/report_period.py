@@ -66,19 +66,11 @@ def build(n: int, seed: int = 7) -> dict:
     from django.utils import timezone
 
     from accounts.models import Membership, Organisation, Sector, User
-    from allocations.models import (
-        AccessMode,
-        Allocation,
-        AllocationQuota,
-        Application,
-        ApplicationStatus,
-        Decision,
-        RequestedResource,
-        ReviewAssignment,
-        Site,
-        SyncAttempt,
-        SyncState,
-    )
+    from allocations.applications.models import Application, ApplicationStatus, RequestedResource
+    from allocations.catalogue.models import AccessMode, Site
+    from allocations.grants.models import Allocation, AllocationQuota, SyncState
+    from allocations.provisioning.models import SyncAttempt
+    from allocations.review.models import Decision, ReviewAssignment
     from compliance.audit import audit_record
     from compliance.models import EthicsCondition, EthicsReview, EthicsStatus, RiskAssessment
 

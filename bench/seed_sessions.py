@@ -28,7 +28,8 @@ def main() -> None:
     from django.test import Client
 
     from accounts.models import Membership, User
-    from allocations.models import Application, ReviewAssignment
+    from allocations.applications.models import Application
+    from allocations.review.models import ReviewAssignment
 
     def session_for(user) -> str:
         client = Client()

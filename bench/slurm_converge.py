@@ -22,7 +22,7 @@ from unittest import mock
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from allocations.provisioning import DesiredAccount, DesiredParent, get_backend  # noqa: E402
+from allocations.provisioning.slurm import DesiredAccount, DesiredParent, get_backend
 
 CLUSTERS = ("zellik", "charleroi")
 ORGS_PER_CLUSTER = 20
@@ -41,7 +41,7 @@ def counting(call: Callable[[], Any]) -> tuple[Any, float, int]:
         return real(argv, *args, **kwargs)
 
     started = time.monotonic()
-    with mock.patch("allocations.provisioning.backends.sacctmgr.subprocess.run", spy):
+    with mock.patch("allocations.provisioning.slurm.backends.sacctmgr.subprocess.run", spy):
         value = call()
     return value, time.monotonic() - started, count
 

@@ -36,7 +36,7 @@ class PeriodReportForm(forms.Form):
         from django.conf import settings
 
         from accounts.models import Sector
-        from allocations.models import AccessMode, Site
+        from allocations.catalogue.models import AccessMode, Site
 
         super().__init__(*args, **kwargs)
         self.fields["site"].choices = [("", _("All sites"))] + list(

@@ -3,7 +3,7 @@ from django.http import Http404
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Sector
-from allocations.models import Application
+from allocations.applications.models import Application
 
 from .models import EthicsCondition, EthicsReview, EthicsStatus, RiskAssessment
 

@@ -12,11 +12,13 @@ from django.utils.translation import gettext as _
 
 from accounts.models import SENSITIVE_SECTORS
 from accounts.roles import Role, has_role
+from portal.workflow import transition
 
 from .ai_act import engine
 from .ai_act.compute import GPU_PEAK_FLOPS, ComputeEstimate, ComputeInputs, estimate_compute
 from .audit import audit_record
 from .models import EthicsCondition, EthicsReview, EthicsStatus, RiskAssessment
+from .workflow import DECISIONS, ETHICS_WORKFLOW, NOT_WAITING
 
 
 def compute_for_application(application) -> ComputeEstimate | None:
@@ -43,7 +45,7 @@ def prior_lineage_flop(application) -> float:
     """Cumulative compute (Art. 51(2)): earlier granted allocations declared as the same lineage."""
     if not application.model_lineage:
         return 0.0
-    from allocations.models import Application, ApplicationStatus
+    from allocations.applications.models import Application, ApplicationStatus
 
     earlier = (Application.objects
                .filter(organisation_id=application.organisation_id, model_lineage__iexact=application.model_lineage,
@@ -69,7 +71,7 @@ def assessment_evaluate(*, application, answers: dict[str, Any], ruleset_version
 
 def assessment_save(*, actor, application, answers: dict[str, Any]) -> RiskAssessment:
     """Store the applicant's answers with the rule-set version, its file hash and the result."""
-    from allocations.permissions import can_edit_application
+    from allocations.applications.permissions import can_edit_application
 
     if not can_edit_application(actor, application):
         raise PermissionDenied(_("Only members of the applying organisation can answer while it is a draft."))
@@ -157,10 +159,11 @@ def ethics_review_open(*, application) -> EthicsReview:
 
 def ethics_decide(*, actor, application, status: str, reasons: str = "",
                   conditions: list[str] | None = None) -> EthicsReview:
+    """Clear, clear with conditions or refuse a pending ethics review; the same decision twice is a no-op."""
     if not has_role(actor, Role.ETHICS_OFFICER):
         raise PermissionDenied(_("Only ethics officers decide on ethics reviews."))
     conditions = [c.strip() for c in (conditions or []) if c and c.strip()]
-    if status not in (EthicsStatus.CLEARED, EthicsStatus.CLEARED_WITH_CONDITIONS, EthicsStatus.REFUSED):
+    if status not in DECISIONS:
         raise ValidationError(_("Choose cleared, cleared with conditions or refused."))
     if status == EthicsStatus.CLEARED_WITH_CONDITIONS and not conditions:
         raise ValidationError({"conditions": _("State at least one condition.")})
@@ -168,28 +171,30 @@ def ethics_decide(*, actor, application, status: str, reasons: str = "",
         raise ValidationError({"reasons": _("Give the reasons for the refusal.")})
     if status != EthicsStatus.CLEARED_WITH_CONDITIONS and conditions:
         raise ValidationError({"conditions": _("Conditions go with 'cleared with conditions' only.")})
-    with transaction.atomic():
-        review = EthicsReview.objects.select_for_update().filter(application=application).first()
-        if review is None or review.status != EthicsStatus.PENDING:
-            raise ValidationError(_("This application is not waiting for an ethics decision."))
+    review = EthicsReview.objects.filter(application=application).first()
+    if review is None:
+        raise ValidationError(NOT_WAITING)
+
+    def check(row: EthicsReview) -> None:
         assessment = RiskAssessment.objects.filter(application=application).first()
         if status != EthicsStatus.REFUSED and assessment is not None and assessment.prohibited:
             raise ValidationError(_("The assessment found a prohibited practice (AI Act Art. 5): it can only be "
                                     "refused."))
-        review.status = status
-        review.reasons = reasons.strip()
-        review.decided_by = actor
-        review.decided_at = timezone.now()
-        review.save()
+
+    def record(row: EthicsReview) -> list[str]:
+        row.reasons = reasons.strip()
+        row.decided_by = actor
+        row.decided_at = timezone.now()
         for text in conditions:
-            EthicsCondition.objects.create(review=review, text=text)
-        audit_record(actor=actor, action="ethics_review.decided", target=application,
-                     changes={"status": status, "conditions": len(conditions)})
-    return review
+            EthicsCondition.objects.create(review=row, text=text)
+        return ["reasons", "decided_by", "decided_at"]
+
+    return transition(ETHICS_WORKFLOW, actor=actor, obj=review, to=status, check=check, before_save=record,
+                      audit_target=lambda row: application, changes={"conditions": len(conditions)})
 
 
 def condition_acknowledge(*, actor, condition: EthicsCondition) -> EthicsCondition:
-    from allocations.permissions import is_applicant_member
+    from allocations.applications.permissions import is_applicant_member
 
     application = condition.review.application
     if not is_applicant_member(actor, application):

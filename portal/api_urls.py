@@ -10,7 +10,9 @@ converters.register()
 
 urlpatterns = [
     path("", include("accounts.api.urls")),
-    path("", include("allocations.api.urls")),
+    path("", include("allocations.applications.api.urls")),
+    path("", include("allocations.review.api.urls")),
+    path("", include("allocations.grants.api.urls")),
     path("", include("compliance.api.urls")),
     re_path(r"^.*$", not_found),
 ]

@@ -1,4 +1,17 @@
+"""Form helpers shared by every app's pages."""
+
+from __future__ import annotations
+
 from django.core.exceptions import ValidationError
+from django.utils.translation import gettext_lazy as _
+
+YES_NO = [("no", _("No")), ("yes", _("Yes"))]
+ANY = _("Any")
+
+
+def with_any(pairs):
+    """Choices for a list filter: "Any" first (no filter), then the given pairs."""
+    return [("", ANY), *pairs]
 
 
 def apply_validation_error(form, exc: ValidationError) -> None:
@@ -11,3 +24,13 @@ def apply_validation_error(form, exc: ValidationError) -> None:
     else:
         for message in exc.messages:
             form.add_error(None, message)
+
+
+def run_service(form, call) -> bool:
+    """Call the service; on a ValidationError attach it to the form and report failure."""
+    try:
+        call()
+    except ValidationError as exc:
+        apply_validation_error(form, exc)
+        return False
+    return True

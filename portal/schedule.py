@@ -4,20 +4,30 @@ from celery.schedules import crontab
 
 BEAT_SCHEDULE = {
     # Provisioning: re-queue allocations still marked needs_sync; full reconcile reports drift.
-    "slurm-sweep-unsynced": {"task": "allocations.tasks.slurm_sweep_unsynced", "schedule": crontab(minute="*/5")},
-    "slurm-reconcile-all": {"task": "allocations.tasks.slurm_reconcile_all", "schedule": crontab(minute=40)},
+    "slurm-sweep-unsynced": {
+        "task": "allocations.provisioning.tasks.slurm_sweep_unsynced",
+        "schedule": crontab(minute="*/5"),
+    },
+    "slurm-reconcile-all": {
+        "task": "allocations.provisioning.tasks.slurm_reconcile_all",
+        "schedule": crontab(minute=40),
+    },
     # Usage flows back from sshare; 80 % and 100 % e-mails are sent from the same pull.
-    "slurm-pull-usage": {"task": "allocations.tasks.slurm_pull_usage", "schedule": crontab(minute=20)},
+    "slurm-pull-usage": {"task": "allocations.provisioning.tasks.slurm_pull_usage", "schedule": crontab(minute=20)},
     # E-mails whose message the broker lost (restart, outage at commit time) are queued again.
     "emails-send-pending": {"task": "portal.tasks.send_pending_emails", "schedule": crontab(minute="*/2")},
     # Reports left queued while the broker was down are queued again.
     "reports-requeue-stale": {"task": "compliance.tasks.requeue_stale_reports", "schedule": crontab(minute="*/10")},
     # Open allocations whose start date came: hourly, so an acknowledgement in the morning opens the
     # account within the hour.
-    "allocations-start-due": {"task": "allocations.tasks.allocations_start_due", "schedule": crontab(minute=5)},
-    "allocations-expire-due": {"task": "allocations.tasks.allocations_expire_due",
-                               "schedule": crontab(hour=0, minute=15)},
+    "allocations-start-due": {"task": "allocations.grants.tasks.allocations_start_due", "schedule": crontab(minute=5)},
+    "allocations-expire-due": {
+        "task": "allocations.grants.tasks.allocations_expire_due",
+        "schedule": crontab(hour=0, minute=15),
+    },
     # Working-day mornings; the task itself counts working days (Belgian holidays excluded).
-    "deadline-reminders": {"task": "allocations.tasks.deadline_reminders",
-                           "schedule": crontab(hour=7, minute=30, day_of_week="mon-fri")},
+    "deadline-reminders": {
+        "task": "allocations.review.tasks.deadline_reminders",
+        "schedule": crontab(hour=7, minute=30, day_of_week="mon-fri"),
+    },
 }

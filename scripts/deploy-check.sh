@@ -413,7 +413,7 @@ check_beat() {
   sent=$(grep -o "Sending due task [^ ]*" "$WORK/log/beat.log" | sort -u | sed 's/Sending due task //' | tr '\n' ' ')
   [[ -n $sent ]] || fail "beat sent nothing" || return 1
   grep "Sending due task" "$WORK/log/beat.log"
-  wait_for 60 grep -q "Task allocations.tasks.slurm_sweep_unsynced\[.*\] succeeded" "$WORK/log/worker1.log" \
+  wait_for 60 grep -q "Task allocations.provisioning.tasks.slurm_sweep_unsynced\[.*\] succeeded" "$WORK/log/worker1.log" \
     || fail "the sweeper sent by beat did not run" || return 1
   DETAIL="beat sent: $sent"
 }

@@ -1,6 +1,8 @@
 from django import template
 from django.conf import settings
 
+from allocations.applications.selectors import applicant_dashboard_context
+
 register = template.Library()
 
 
@@ -23,8 +25,6 @@ def flop(value) -> str:
 @register.inclusion_tag("allocations/_dashboard_applications.html", takes_context=True)
 def applicant_dashboard(context):
     """The dashboard section: the user's organisations' applications and who is expected to act."""
-    from ..views import applicant_dashboard_context
-
     request = context.get("request")
     user = getattr(request, "user", None)
     data = applicant_dashboard_context(user) if user is not None and user.is_authenticated else {}

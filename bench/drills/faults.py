@@ -113,7 +113,7 @@ def drill_redis(args) -> int:
 
     from django.utils import timezone
 
-    from allocations.models import Allocation, SyncState
+    from allocations.grants.models import Allocation, SyncState
     from compliance.models import Report, ReportStatus
     from compliance.reports.services import report_request_period
     from portal.emails import outbox_add
@@ -194,7 +194,7 @@ def drill_redis(args) -> int:
         # the outbox by 2 min instead of waiting.
         Report.objects.filter(pk__in=report_ids).update(created_at=timezone.now() - datetime.timedelta(minutes=16))
         OutgoingEmail.objects.filter(sent_at=None).update(created_at=timezone.now() - datetime.timedelta(minutes=2))
-        from allocations.tasks import slurm_sweep_unsynced
+        from allocations.provisioning.tasks import slurm_sweep_unsynced
         from compliance.tasks import requeue_stale_reports
         from portal.tasks import send_pending_emails
 
@@ -296,7 +296,7 @@ def duplicate_audit(object_type: str, ids: list) -> int:
 
 
 def running_attempt(ids: list[int]):
-    from allocations.models import SyncAttempt
+    from allocations.provisioning.models import SyncAttempt
 
     return SyncAttempt.objects.filter(allocation_id__in=ids, outcome="running").values_list(
         "allocation_id", flat=True).first()
@@ -320,8 +320,10 @@ def drill_worker_kill(args) -> int:
                  "PYTHONPATH": str(Path(__file__).resolve().parent)}
     env = slurm_portal(res.drill, redis, db_url, senv, **extra)
     django_setup(env)
-    from allocations.models import Allocation, Site, SyncAttempt, SyncState
-    from allocations.services.provisioning import bootstrap_site
+    from allocations.catalogue.models import Site
+    from allocations.grants.models import Allocation, SyncState
+    from allocations.provisioning.models import SyncAttempt
+    from allocations.provisioning.services import bootstrap_site
     from tests.provisioning.builders import approved_allocation
 
     n = args.n
@@ -376,7 +378,7 @@ def drill_worker_kill(args) -> int:
             # visibility_timeout=3600: kombu restores the message after an hour. The beat sweeper re-queues
             # allocations whose last attempt is older than 60 s (every 5 min in production; sent once here).
             time.sleep(max(0.0, 61 - (time.monotonic() - t_kill)))
-            from allocations.tasks import slurm_sweep_unsynced
+            from allocations.provisioning.tasks import slurm_sweep_unsynced
 
             slurm_sweep_unsynced.delay()
             wait_for(lambda: synced([victim]) == 1, args.timeout, "the sweeper to converge the killed allocation")
@@ -396,8 +398,8 @@ def drill_worker_kill(args) -> int:
         # The attempts of the killed tasks: the sweeper closes those older than 20 min (backdated here).
         from django.utils import timezone
 
-        from allocations.services.provisioning import INTERRUPTED_ATTEMPT_SECONDS
-        from allocations.tasks import slurm_sweep_unsynced
+        from allocations.provisioning.services import INTERRUPTED_ATTEMPT_SECONDS
+        from allocations.provisioning.tasks import slurm_sweep_unsynced
 
         attempts.filter(outcome="running").update(
             started_at=timezone.now() - timezone.timedelta(seconds=INTERRUPTED_ATTEMPT_SECONDS + 60))
@@ -449,8 +451,10 @@ def drill_slurmdbd(args) -> int:
     redis.start()
     env = slurm_portal(res.drill, redis, db_url, senv)
     django_setup(env)
-    from allocations.models import Allocation, Site, SyncAttempt, SyncState
-    from allocations.services.provisioning import bootstrap_site
+    from allocations.catalogue.models import Site
+    from allocations.grants.models import Allocation, SyncState
+    from allocations.provisioning.models import SyncAttempt
+    from allocations.provisioning.services import bootstrap_site
     from tests.provisioning.builders import approved_allocation
 
     n = args.n
@@ -479,7 +483,7 @@ def drill_slurmdbd(args) -> int:
         res.add("slurm-stack.sh start took (s)", round(time.monotonic() - t0, 1))
         t0 = time.monotonic()
         # Beat's sweeper (every 5 min) re-queues what is still marked; sent once, through the broker.
-        from allocations.tasks import slurm_sweep_unsynced
+        from allocations.provisioning.tasks import slurm_sweep_unsynced
 
         slurm_sweep_unsynced.delay()
         wait_for(lambda: Allocation.objects.filter(pk__in=ids, sync_state=SyncState.IN_SYNC).count() == n,
@@ -521,8 +525,8 @@ def submit_client(args) -> int:
     from django.core.exceptions import ValidationError
     from django.db import InterfaceError, OperationalError, close_old_connections, connection
 
-    from allocations.models import Application
-    from allocations.services.applications import application_submit
+    from allocations.applications.models import Application
+    from allocations.applications.services import application_submit
 
     stats = {"submitted": 0, "already_submitted_on_retry": 0, "connection_errors": 0, "other_errors": [],
              "max_latency_s": 0.0, "gave_up": 0}
@@ -573,7 +577,7 @@ def drill_postgres(args) -> int:
     from django.db import connection
     from django.db.models import Count
 
-    from allocations.models import Application
+    from allocations.applications.models import Application
     from compliance.models import AuditEvent, EthicsReview
     from tests.allocations.factories import complete, publish_capacity
     from tests.factories import MembershipFactory, OrganisationFactory, UserFactory

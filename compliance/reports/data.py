@@ -16,23 +16,11 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Membership, Sector
-from allocations.models import (
-    AccessMode,
-    Allocation,
-    AllocationQuota,
-    Application,
-    ApplicationStatus,
-    AssignmentStatus,
-    ConflictDeclaration,
-    Decision,
-    DecisionOutcome,
-    RequestedResource,
-    ReviewAssignment,
-    Site,
-    SyncAttempt,
-    SyncOutcome,
-    UsageSnapshot,
-)
+from allocations.applications.models import Application, ApplicationStatus, RequestedResource
+from allocations.catalogue.models import AccessMode, Site
+from allocations.grants.models import Allocation, AllocationQuota
+from allocations.provisioning.models import SyncAttempt, SyncOutcome, UsageSnapshot
+from allocations.review.models import AssignmentStatus, ConflictDeclaration, Decision, DecisionOutcome, ReviewAssignment
 
 from ..ai_act import engine
 from ..audit import ChainVerification, events_for, verify_chain

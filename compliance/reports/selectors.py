@@ -10,7 +10,7 @@ from django.http import Http404
 
 from accounts.models import Membership
 from accounts.roles import Role, has_role
-from allocations.models import Application
+from allocations.applications.models import Application
 
 from ..models import Report, ReportAudience, ReportKind
 

@@ -26,8 +26,9 @@ from django.utils.translation import gettext as _
 
 from accounts.models import Sector
 from accounts.roles import Role, has_role
-from allocations.models import AccessMode, Application, Site
-from allocations.permissions import is_applicant_member
+from allocations.applications.models import Application
+from allocations.applications.permissions import is_applicant_member
+from allocations.catalogue.models import AccessMode, Site
 
 from ..audit import audit_record
 from ..models import Report, ReportAudience, ReportKind, ReportStatus

@@ -17,7 +17,7 @@ from django.utils.translation import gettext as _
 from rest_framework import exceptions, serializers, status
 from rest_framework.views import exception_handler as drf_exception_handler
 
-from allocations.services.transitions import TransitionError
+from portal.workflow import TransitionError
 
 NON_FIELD = "non_field_errors"
 

@@ -31,3 +31,10 @@ def responses(ok: dict, *codes: int) -> dict:
 
 
 LIST_ERRORS = (400, 404)  # an invalid filter value; a page past the end
+
+# OpenAPI tags that group the endpoints in the documentation.
+APPS = ["applications"]
+AI_ACT = ["ai-act"]
+ALLOCS = ["allocations"]
+REVIEWS = ["staff: reviews"]
+COMMITTEE = ["staff: access committee"]

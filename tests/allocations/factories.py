@@ -9,9 +9,9 @@ from decimal import Decimal
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 
-from allocations.models import AccessMode, Application, Call, EthicsIssue, Site, SiteCapacity
-from allocations.models.reference import quarter_start
-from allocations.services import applications as services
+from allocations.applications import services as applications_services
+from allocations.applications.models import Application, EthicsIssue
+from allocations.catalogue.models import AccessMode, Call, Site, SiteCapacity, quarter_start
 from compliance.services import assessment_save
 
 # A complete, low-risk AI Act questionnaire (research only): classification "out_of_scope".
@@ -92,7 +92,7 @@ MODEL = {"model_activity": "fine_tune", "model_family": "ViT", "parameter_count"
 
 
 def draft(actor, organisation, title: str = "Vision models for hospital logistics") -> Application:
-    return services.application_create(actor=actor, organisation=organisation, title=title)
+    return applications_services.application_create(actor=actor, organisation=organisation, title=title)
 
 
 def fill(actor, app: Application, *, access_mode: str = "fast_lane", gpu_hours: int = 10_000, call=None,
@@ -101,22 +101,22 @@ def fill(actor, app: Application, *, access_mode: str = "fast_lane", gpu_hours: 
          attachment: bool = False) -> Application:
     """Every step of a complete draft, through the services; each keyword spoils one part."""
     the_mode = mode(access_mode)
-    services.application_update_step(actor=actor, application=app, step="project", data=PROJECT)
-    services.application_save_resources(
+    applications_services.application_update_step(actor=actor, application=app, step="project", data=PROJECT)
+    applications_services.application_save_resources(
         actor=actor, application=app,
         data={"access_mode": the_mode, "call": call, "start_date": start or start_soon(),
               "duration_months": duration or the_mode.allowed_durations[0]},
         rows=[{"site": site("zellik"), "gpu_hours": gpu_hours, "cpu_core_hours": 1000, "storage_tb": Decimal("1")}])
-    services.application_update_step(actor=actor, application=app, step="model", data=MODEL)
+    applications_services.application_update_step(actor=actor, application=app, step="model", data=MODEL)
     if ai_act is not None:
         assessment_save(actor=actor, application=app, answers=ai_act)
     if team:
-        services.team_member_add(actor=actor, application=app, full_name="Ines Engineer",
+        applications_services.team_member_add(actor=actor, application=app, full_name="Ines Engineer",
                                  email="ines@example.eu", cluster_username="ines")
     if ethics is not None:
-        services.application_set_ethics_issues(actor=actor, application=app, issues=ethics)
+        applications_services.application_set_ethics_issues(actor=actor, application=app, issues=ethics)
     if attachment:
-        services.attachment_add(actor=actor, application=app, kind="project_plan", upload=pdf_upload())
+        applications_services.attachment_add(actor=actor, application=app, kind="project_plan", upload=pdf_upload())
     return Application.objects.get(pk=app.pk)
 
 
@@ -126,5 +126,5 @@ def complete(actor, organisation, **kwargs) -> Application:
 
 def submitted(actor, organisation, **kwargs) -> Application:
     app = complete(actor, organisation, **kwargs)
-    return services.application_submit(actor=actor, application=app)
+    return applications_services.application_submit(actor=actor, application=app)
 

@@ -16,24 +16,13 @@ from django.utils import timezone
 
 from accounts.models import Membership, MembershipRole
 from accounts.roles import ROLE_GROUPS
-from allocations.models import (
-    AccessMode,
-    Allocation,
-    AllocationQuota,
-    AllocationStatus,
-    Application,
-    ApplicationStatus,
-    RequestedResource,
-    ReviewerPool,
-    Site,
-    SiteCapacity,
-    SyncState,
-    TeamMember,
-)
-from allocations.models.reference import quarter_start
-from allocations.services import reviews
-from allocations.services.decisions import slurm_account_for
-from allocations.services.references import next_application_reference
+from allocations.applications.models import Application, ApplicationStatus, RequestedResource, TeamMember
+from allocations.applications.services import next_application_reference
+from allocations.catalogue.models import AccessMode, Site, SiteCapacity, quarter_start
+from allocations.grants.models import Allocation, AllocationQuota, AllocationStatus, SyncState
+from allocations.grants.services import slurm_account_for
+from allocations.review import services as review_services
+from allocations.review.models import ReviewerPool
 from compliance.models import EthicsCondition, EthicsReview, EthicsStatus, RiskAssessment
 from tests import factories as shared
 
@@ -163,9 +152,9 @@ def full_scores(app: Application, value: int = 4) -> dict[str, int]:
 
 def submit_review(app, person, *, kind="technical", actor=None, value=4, recommendation="approve",
                   for_applicant="Clear plan; justify the storage.", for_committee="Solid team."):
-    assignment = reviews.reviewer_assign(actor=actor or manager(), application=app, reviewer=person, kind=kind)
-    reviews.reviewer_declare(actor=person, assignment=assignment, has_conflict=False)
-    return reviews.review_submit(actor=person, assignment=assignment, scores=full_scores(app, value),
+    assignment = review_services.reviewer_assign(actor=actor or manager(), application=app, reviewer=person, kind=kind)
+    review_services.reviewer_declare(actor=person, assignment=assignment, has_conflict=False)
+    return review_services.review_submit(actor=person, assignment=assignment, scores=full_scores(app, value),
                                  recommendation=recommendation, comments_for_committee=for_committee,
                                  comments_for_applicant=for_applicant)
 

@@ -7,8 +7,8 @@ from django.conf import settings
 from django.core import mail
 from django.urls import reverse
 
-from allocations.models import TeamMember
-from allocations.services import applications as services
+from allocations.applications import services
+from allocations.applications.models import TeamMember
 from tests.factories import MembershipFactory, OwnerMembershipFactory
 
 from . import factories as f
@@ -17,7 +17,7 @@ pytestmark = pytest.mark.django_db
 
 
 def add_member(client, app):
-    return client.post(reverse("allocations:step_team", args=[app.reference]), {
+    return client.post(reverse("applications:step_team", args=[app.reference]), {
         "full_name": "Ines Engineer", "email": "Ines@Example.eu", "cluster_username": "ines"})
 
 
@@ -36,7 +36,7 @@ def test_team_invitation_is_sent_on_commit(member_client, app_draft, organisatio
     assert link.group(1).startswith(settings.PORTAL_BASE_URL)
     # The link in the e-mail works.
     member_client.logout()
-    member_client.post(reverse("allocations:team_confirm", args=[link.group(2)]))
+    member_client.post(reverse("applications:team_confirm", args=[link.group(2)]))
     assert TeamMember.objects.get().confirmed_at is not None
 
 
@@ -48,7 +48,7 @@ def test_nothing_is_sent_before_the_commit(member_client, app_draft, django_capt
 
 def test_refused_team_member_sends_nothing(member_client, app_draft, django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=True) as callbacks:
-        member_client.post(reverse("allocations:step_team", args=[app_draft.reference]), {
+        member_client.post(reverse("applications:step_team", args=[app_draft.reference]), {
             "full_name": "X", "email": "x@example.eu", "cluster_username": "Not Valid"})
     assert callbacks == [] and mail.outbox == []
 
@@ -61,7 +61,7 @@ def test_submission_notifies_every_member(member_client, member, organisation, c
     services.team_member_add(actor=member, application=app, full_name="Ines", email="ines@example.eu",
                              cluster_username="ines")
     with django_capture_on_commit_callbacks(execute=True):
-        response = member_client.post(reverse("allocations:application_submit", args=[app.reference]))
+        response = member_client.post(reverse("applications:application_submit", args=[app.reference]))
     assert response.status_code == 302
     assert len(mail.outbox) == 1
     message = mail.outbox[0]
@@ -73,14 +73,14 @@ def test_submission_notifies_every_member(member_client, member, organisation, c
 
 def test_refused_submission_sends_nothing(member_client, app_draft, django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=True) as callbacks:
-        member_client.post(reverse("allocations:application_submit", args=[app_draft.reference]))
+        member_client.post(reverse("applications:application_submit", args=[app_draft.reference]))
     assert callbacks == [] and mail.outbox == []
 
 
 def test_withdrawal_notifies(member_client, member, organisation, capacity, django_capture_on_commit_callbacks):
     app = f.submitted(member, organisation)
     with django_capture_on_commit_callbacks(execute=True):
-        member_client.post(reverse("allocations:application_withdraw", args=[app.reference]), {"reason": "Done"})
+        member_client.post(reverse("applications:application_withdraw", args=[app.reference]), {"reason": "Done"})
     assert [m.subject for m in mail.outbox] == [f"[AI Factory] {app.reference}: Withdrawn"]
     assert "from Submitted (eligibility check) to Withdrawn" in mail.outbox[0].body
 

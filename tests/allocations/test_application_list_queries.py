@@ -6,7 +6,9 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from allocations.models import AccessMode, Application, ApplicationStatus, Call
+from allocations.applications import services
+from allocations.applications.models import Application, ApplicationStatus
+from allocations.catalogue.models import AccessMode, Call
 
 from . import factories as f
 
@@ -43,7 +45,7 @@ def count_queries(client, url, params=None):
                          ids=["plain", "filtered", "page-2"])
 def test_list_query_count_is_constant(member_client, member, organisation, django_assert_num_queries,
                                       record_property, params):
-    url = reverse("allocations:application_list")
+    url = reverse("applications:application_list")
     make_applications(10, organisation=organisation, user=member)
     with django_assert_num_queries(LIST_QUERIES) as at_10_queries:
         at_10 = member_client.get(url, params)
@@ -74,7 +76,6 @@ def test_dashboard_query_count_is_constant(member_client, member, organisation, 
 
 
 def test_detail_query_count_does_not_grow_with_team_or_history(member_client, member, organisation, capacity):
-    from allocations.services import applications as services
 
     app = f.complete(member, organisation)
     url = app.get_absolute_url()

@@ -5,8 +5,8 @@ import pytest
 from django.conf import settings
 from django.urls import URLResolver, get_resolver, reverse
 
-from allocations.models import Application
-from allocations.services import applications as services
+from allocations.applications import services
+from allocations.applications.models import Application
 from tests.factories import AllocationManagerFactory, EthicsOfficerFactory, ReviewerFactory
 
 from . import factories as f
@@ -29,7 +29,7 @@ OVERSIGHT_READABLE = {"application_detail", "attachment_download"}
 
 def allocations_url_names():
     for pattern in get_resolver().url_patterns:
-        if isinstance(pattern, URLResolver) and pattern.namespace == "allocations":
+        if isinstance(pattern, URLResolver) and pattern.namespace == "applications":
             return {p.name for p in pattern.url_patterns}
     raise AssertionError("the allocations URLs are not included in portal/urls.py")
 
@@ -47,7 +47,7 @@ def target(member, organisation, capacity):
                                            email="ines@example.eu", cluster_username="ines")
     attachment = services.attachment_add(actor=member, application=app, kind="other", upload=f.pdf_upload())
     objects = {"team_member": team_member.pk, "attachment": attachment.pk}
-    urls = {name: reverse(f"allocations:{name}", args=[app.reference, *(objects[a] for a in extra)])
+    urls = {name: reverse(f"applications:{name}", args=[app.reference, *(objects[a] for a in extra)])
             for name, extra in OBJECT_URLS.items()}
     return app, urls
 
@@ -82,25 +82,25 @@ def test_anonymous_is_sent_to_login(client, target, name, method):
 @pytest.mark.parametrize("name", sorted(LIST_URLS))
 @pytest.mark.parametrize("method", ["get", "post"])
 def test_anonymous_list_and_create(client, name, method):
-    response = getattr(client, method)(reverse(f"allocations:{name}"))
+    response = getattr(client, method)(reverse(f"applications:{name}"))
     assert response.status_code == 302 and response.url.startswith(reverse(settings.LOGIN_URL))
 
 
 def test_list_and_create_do_not_reveal_other_organisations(client, other_org_user, target, organisation):
     app, _ = target
     client.force_login(other_org_user)
-    listing = client.get(reverse("allocations:application_list"), {"q": app.reference})
+    listing = client.get(reverse("applications:application_list"), {"q": app.reference})
     page = listing.content.decode()
     assert listing.status_code == 200
     assert "0 applications" in page and "Confidential project" not in page and app.get_absolute_url() not in page
-    create = client.post(reverse("allocations:application_create"),
+    create = client.post(reverse("applications:application_create"),
                          {"organisation": organisation.pk, "title": "Into their organisation"})
     assert create.status_code == 200
     assert not Application.objects.filter(title="Into their organisation").exists()
 
 
 def test_team_confirm_is_public_but_needs_a_valid_token(client):
-    url = reverse("allocations:team_confirm", args=["guessed-token"])
+    url = reverse("applications:team_confirm", args=["guessed-token"])
     assert client.get(url).status_code == 200  # the page itself says nothing about any application
     assert client.post(url).status_code == 404
 

@@ -9,12 +9,13 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils import timezone
 
 from accounts.models import OrganisationType
-from allocations.models import AccessMode, Application, ApplicationStatus, SiteCapacity
-from allocations.models.reference import quarter_start
-from allocations.services import applications as services
-from allocations.services.transitions import TransitionError, application_transition
+from allocations.applications import services
+from allocations.applications.models import Application, ApplicationStatus
+from allocations.applications.services import application_transition
+from allocations.catalogue.models import AccessMode, SiteCapacity, quarter_start
 from compliance.models import AuditEvent, RiskAssessment
 from compliance.services import assessment_save
+from portal.workflow import TransitionError
 from tests.factories import AllocationManagerFactory, MembershipFactory
 
 from . import factories as f

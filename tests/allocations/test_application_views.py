@@ -8,9 +8,9 @@ from django.conf import settings
 from django.urls import reverse
 from django.utils import timezone
 
-from allocations.models import Application, ApplicationStatus, RequestedResource, TeamMember
-from allocations.services import applications as services
-from allocations.services.transitions import application_transition
+from allocations.applications import services
+from allocations.applications.models import Application, ApplicationStatus, RequestedResource, TeamMember
+from allocations.applications.services import application_transition
 from compliance.models import AuditEvent, RiskAssessment
 from tests.factories import AllocationManagerFactory, UserFactory
 
@@ -20,7 +20,7 @@ pytestmark = pytest.mark.django_db
 
 
 def url(name, app, *args):
-    return reverse(f"allocations:{name}", args=[app.reference, *args])
+    return reverse(f"applications:{name}", args=[app.reference, *args])
 
 
 def html(response):
@@ -45,10 +45,10 @@ PROJECT_POST = {
 
 
 def test_start_an_application(member_client, member, organisation):
-    response = member_client.get(reverse("allocations:application_create"))
+    response = member_client.get(reverse("applications:application_create"))
     assert response.status_code == 200
     assert organisation.legal_name in html(response)
-    response = member_client.post(reverse("allocations:application_create"),
+    response = member_client.post(reverse("applications:application_create"),
                                   {"organisation": organisation.pk, "title": "Hospital vision"})
     app = Application.objects.get()
     assert response.status_code == 302 and response.url == url("step_project", app)
@@ -59,7 +59,7 @@ def test_start_an_application(member_client, member, organisation):
 
 def test_start_for_an_organisation_one_does_not_belong_to(member_client, other_org_user):
     foreign = other_org_user.memberships.get().organisation
-    response = member_client.post(reverse("allocations:application_create"),
+    response = member_client.post(reverse("applications:application_create"),
                                   {"organisation": foreign.pk, "title": "Not mine"})
     assert response.status_code == 200
     assert 'role="alert"' in html(response)
@@ -67,7 +67,7 @@ def test_start_for_an_organisation_one_does_not_belong_to(member_client, other_o
 
 
 def test_start_without_a_title(member_client, organisation):
-    response = member_client.post(reverse("allocations:application_create"), {"organisation": organisation.pk,
+    response = member_client.post(reverse("applications:application_create"), {"organisation": organisation.pk,
                                                                              "title": "  "})
     assert response.status_code == 200 and "This field is required." in html(response)
     assert not Application.objects.exists()
@@ -75,7 +75,7 @@ def test_start_without_a_title(member_client, organisation):
 
 def test_start_without_an_organisation(client):
     client.force_login(UserFactory())
-    response = client.get(reverse("allocations:application_create"))
+    response = client.get(reverse("applications:application_create"))
     assert "You need to belong to an organisation" in html(response)
 
 
@@ -303,7 +303,7 @@ def test_team_confirmation_page(client, app_draft, member):
     member_row = TeamMember.objects.get()
     token = "known-token"
     TeamMember.objects.filter(pk=member_row.pk).update(token_hash=TeamMember.hash_token(token))
-    confirm = reverse("allocations:team_confirm", args=[token])
+    confirm = reverse("applications:team_confirm", args=[token])
     page = client.get(confirm)
     assert page.status_code == 200 and "I confirm" in html(page)
     member_row.refresh_from_db()
@@ -312,7 +312,7 @@ def test_team_confirmation_page(client, app_draft, member):
     assert response.status_code == 200 and "Thank you" in html(response)
     member_row.refresh_from_db()
     assert member_row.confirmed_at is not None
-    bad = client.post(reverse("allocations:team_confirm", args=["not-a-token"]))
+    bad = client.post(reverse("applications:team_confirm", args=["not-a-token"]))
     assert bad.status_code == 404 and "not valid" in html(bad)
 
 
@@ -471,30 +471,30 @@ def test_list_search_filters_and_pagination(member_client, member, organisation,
     for i in range(27):
         f.draft(member, organisation, title=f"Project {i:02d}")
     special = f.submitted(member, organisation)
-    page = html(member_client.get(reverse("allocations:application_list")))
+    page = html(member_client.get(reverse("applications:application_list")))
     assert "28 applications" in page and "Page 1 of 2" in page
-    page2 = html(member_client.get(reverse("allocations:application_list"), {"page": 2}))
+    page2 = html(member_client.get(reverse("applications:application_list"), {"page": 2}))
     assert page2.count('<th scope="row">') == 3
-    found = html(member_client.get(reverse("allocations:application_list"), {"q": "Project 07"}))
+    found = html(member_client.get(reverse("applications:application_list"), {"q": "Project 07"}))
     assert "1 application" in found and "Project 07" in found
-    by_ref = html(member_client.get(reverse("allocations:application_list"), {"q": special.reference}))
+    by_ref = html(member_client.get(reverse("applications:application_list"), {"q": special.reference}))
     assert "1 application" in by_ref
-    by_status = html(member_client.get(reverse("allocations:application_list"), {"status": "submitted"}))
+    by_status = html(member_client.get(reverse("applications:application_list"), {"status": "submitted"}))
     assert "1 application" in by_status and special.reference in by_status
-    by_mode = html(member_client.get(reverse("allocations:application_list"),
+    by_mode = html(member_client.get(reverse("applications:application_list"),
                                      {"access_mode": f.mode("fast_lane").pk}))
     assert "1 application" in by_mode
-    by_org = html(member_client.get(reverse("allocations:application_list"), {"organisation": organisation.pk}))
+    by_org = html(member_client.get(reverse("applications:application_list"), {"organisation": organisation.pk}))
     assert "28 applications" in by_org
-    bad = member_client.get(reverse("allocations:application_list"), {"status": "nonsense", "page": "x"})
+    bad = member_client.get(reverse("applications:application_list"), {"status": "nonsense", "page": "x"})
     assert bad.status_code == 200
 
 
 def test_list_never_shows_other_organisations(member_client, other_org_user):
     theirs = f.draft(other_org_user, other_org_user.memberships.get().organisation, title="Secret project")
-    page = html(member_client.get(reverse("allocations:application_list")))
+    page = html(member_client.get(reverse("applications:application_list")))
     assert theirs.reference not in page and "Secret project" not in page
-    filtered = member_client.get(reverse("allocations:application_list"),
+    filtered = member_client.get(reverse("applications:application_list"),
                                  {"organisation": theirs.organisation_id})
     assert filtered.status_code == 200 and "Secret project" not in html(filtered)
 
@@ -526,7 +526,7 @@ def test_start_date_long_ago_is_kept_but_flagged(member_client, app_draft, capac
 
 
 def test_approved_application_points_to_its_allocation(member_client, member, organisation, capacity):
-    from allocations.models import Allocation
+    from allocations.grants.models import Allocation
 
     app = f.submitted(member, organisation)
     Application.objects.filter(pk=app.pk).update(status=ApplicationStatus.APPROVED)

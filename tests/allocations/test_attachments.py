@@ -5,8 +5,8 @@ from django.conf import settings
 from django.test import override_settings
 from django.urls import reverse
 
-from allocations.models import Attachment
-from allocations.services import applications as services
+from allocations.applications import services
+from allocations.applications.models import Attachment
 from compliance.models import AuditEvent
 from tests.factories import AllocationManagerFactory, ReviewerFactory
 
@@ -18,11 +18,11 @@ PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 200
 
 
 def upload_url(app):
-    return reverse("allocations:step_attachments", args=[app.reference])
+    return reverse("applications:step_attachments", args=[app.reference])
 
 
 def download_url(app, attachment):
-    return reverse("allocations:attachment_download", args=[app.reference, attachment.pk])
+    return reverse("applications:attachment_download", args=[app.reference, attachment.pk])
 
 
 def stored_files():
@@ -111,7 +111,7 @@ def test_path_in_the_file_name_is_dropped(member, app_draft):
 
 def test_delete_while_draft(member_client, member, app_draft, django_capture_on_commit_callbacks):
     attachment = services.attachment_add(actor=member, application=app_draft, kind="other", upload=f.pdf_upload())
-    url = reverse("allocations:attachment_delete", args=[app_draft.reference, attachment.pk])
+    url = reverse("applications:attachment_delete", args=[app_draft.reference, attachment.pk])
     with django_capture_on_commit_callbacks(execute=True):
         response = member_client.post(url)
     assert response.status_code == 302
@@ -122,7 +122,7 @@ def test_delete_while_draft(member_client, member, app_draft, django_capture_on_
 def test_no_delete_or_upload_after_submission(member_client, member, organisation, capacity):
     app = f.submitted(member, organisation, attachment=True)
     attachment = app.attachments.get()
-    response = member_client.post(reverse("allocations:attachment_delete", args=[app.reference, attachment.pk]),
+    response = member_client.post(reverse("applications:attachment_delete", args=[app.reference, attachment.pk]),
                                   follow=True)
     assert "This application was submitted and is read-only." in response.content.decode()
     response = member_client.post(upload_url(app), {"kind": "other", "file": f.pdf_upload()}, follow=True)

@@ -4,7 +4,7 @@ import datetime
 
 import pytest
 
-from allocations.calendar import add_working_days, is_working_day, working_days_between
+from portal.workdays import add_working_days, is_working_day, working_days_between
 
 D = datetime.date
 

@@ -14,8 +14,9 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.db import close_old_connections, connection, connections
 
-from allocations.models import Allocation, AllocationQuota, ApplicationStatus
-from allocations.services.decisions import application_approve
+from allocations.applications.models import ApplicationStatus
+from allocations.grants.models import Allocation, AllocationQuota
+from allocations.review.services import application_approve
 from compliance.models import AuditChainHead
 from tests.provisioning.builders import ensure_reference_data
 
@@ -30,7 +31,7 @@ FITS = 7  # the quarter's capacity holds exactly this many requests
 
 @pytest.fixture
 def no_provisioning(monkeypatch):
-    monkeypatch.setattr("allocations.tasks.provision_allocation.delay", lambda *a, **k: None)
+    monkeypatch.setattr("allocations.provisioning.tasks.provision_allocation.delay", lambda *a, **k: None)
 
 
 def _run_together(jobs):

@@ -4,12 +4,16 @@ with nothing written; rejection and revision need reasons."""
 from __future__ import annotations
 
 import pytest
+from django.core import mail
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.urls import reverse
 
-from allocations.models import Allocation, ApplicationStatus, Decision, DecisionOutcome, SiteCapacity, SyncState
-from allocations.services import decisions
-from compliance.models import EthicsStatus
+from allocations.applications.models import ApplicationStatus
+from allocations.catalogue.models import SiteCapacity
+from allocations.grants.models import Allocation, SyncState
+from allocations.review import services
+from allocations.review.models import Decision, DecisionOutcome
+from compliance.models import AuditEvent, EthicsStatus
 
 from . import factories_review as fr
 
@@ -19,7 +23,7 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture(autouse=True)
 def _no_provisioning(monkeypatch):
     calls = []
-    monkeypatch.setattr("allocations.tasks.provision_allocation.delay", lambda *a, **k: calls.append(a))
+    monkeypatch.setattr("allocations.provisioning.tasks.provision_allocation.delay", lambda *a, **k: calls.append(a))
     return calls
 
 
@@ -41,7 +45,7 @@ def test_approve_with_lower_quotas():
     cap = fr.set_capacity(gpu_hours=10_000)
     app = fr.awaiting_decision(requests={"zellik": 4000, "charleroi": 1000})
     fr.set_capacity(site_code="charleroi", gpu_hours=10_000)
-    alloc = decisions.application_approve(actor=fr.manager(), application=app,
+    alloc = services.application_approve(actor=fr.manager(), application=app,
                                           quotas={**_quota(app, 2500), **_quota(app, 0, "charleroi", 0, "0")},
                                           reasons="Half is enough for the first phase.")
     quotas = {q.site.code: q.gpu_hours for q in alloc.quotas.select_related("site")}
@@ -54,7 +58,7 @@ def test_approve_with_lower_quotas():
     assert alloc.sync_state == SyncState.NEEDS_SYNC
     assert Decision.objects.get(application=app).outcome == DecisionOutcome.APPROVED
     # Idempotent: approving again returns the same allocation and commits nothing more.
-    again = decisions.application_approve(actor=fr.manager(), application=app, quotas=_quota(app, 2500))
+    again = services.application_approve(actor=fr.manager(), application=app, quotas=_quota(app, 2500))
     assert again.pk == alloc.pk
     cap.refresh_from_db()
     assert cap.committed_gpu_hours == 2500
@@ -64,7 +68,7 @@ def test_higher_quota_refused():
     cap = fr.set_capacity()
     app = fr.awaiting_decision(requests={"zellik": 1000})
     with pytest.raises(ValidationError) as exc:
-        decisions.application_approve(actor=fr.manager(), application=app, quotas=_quota(app, 1001))
+        services.application_approve(actor=fr.manager(), application=app, quotas=_quota(app, 1001))
     assert "never higher" in str(exc.value)
     _nothing_written(app, cap)
 
@@ -74,7 +78,7 @@ def test_quota_on_a_site_not_requested_refused():
     fr.set_capacity(site_code="charleroi")
     app = fr.awaiting_decision(requests={"zellik": 1000})
     with pytest.raises(ValidationError):
-        decisions.application_approve(actor=fr.manager(), application=app, quotas=_quota(app, 10, "charleroi"))
+        services.application_approve(actor=fr.manager(), application=app, quotas=_quota(app, 10, "charleroi"))
     _nothing_written(app, cap)
 
 
@@ -82,7 +86,7 @@ def test_prohibited_practice_refused():
     cap = fr.set_capacity()
     app = fr.awaiting_decision(prohibited=True, classification="prohibited")
     with pytest.raises(ValidationError) as exc:
-        decisions.application_approve(actor=fr.manager(), application=app, quotas=_quota(app, 1000))
+        services.application_approve(actor=fr.manager(), application=app, quotas=_quota(app, 1000))
     assert "prohibited practice" in str(exc.value)
     _nothing_written(app, cap)
 
@@ -93,7 +97,7 @@ def test_ethics_not_cleared_refused(status, text):
     cap = fr.set_capacity()
     app = fr.awaiting_decision(ethics=status)
     with pytest.raises(ValidationError) as exc:
-        decisions.application_approve(actor=fr.manager(), application=app, quotas=_quota(app, 1000))
+        services.application_approve(actor=fr.manager(), application=app, quotas=_quota(app, 1000))
     assert text in str(exc.value)
     _nothing_written(app, cap)
 
@@ -104,11 +108,11 @@ def test_capacity_exceeded_refused_and_nothing_written():
     cap.refresh_from_db()
     app = fr.awaiting_decision(requests={"zellik": 1000})
     with pytest.raises(ValidationError) as exc:
-        decisions.application_approve(actor=fr.manager(), application=app, quotas=_quota(app, 1000))
+        services.application_approve(actor=fr.manager(), application=app, quotas=_quota(app, 1000))
     assert "500 GPU-hours" in str(exc.value) and "Zellik" in str(exc.value)
     _nothing_written(app, cap)
     # What fits is granted.
-    decisions.application_approve(actor=fr.manager(), application=app, quotas=_quota(app, 500))
+    services.application_approve(actor=fr.manager(), application=app, quotas=_quota(app, 500))
     cap.refresh_from_db()
     assert cap.committed_gpu_hours == cap.gpu_hours == 5000
 
@@ -116,7 +120,7 @@ def test_capacity_exceeded_refused_and_nothing_written():
 def test_no_capacity_published_refused():
     app = fr.awaiting_decision(requests={"zellik": 1000})
     with pytest.raises(ValidationError) as exc:
-        decisions.application_approve(actor=fr.manager(), application=app, quotas=_quota(app, 1000))
+        services.application_approve(actor=fr.manager(), application=app, quotas=_quota(app, 1000))
     assert "No capacity is published" in str(exc.value)
     assert not Allocation.objects.filter(application=app).exists()
 
@@ -126,18 +130,18 @@ def test_only_managers_decide():
     app = fr.awaiting_decision()
     for actor in (fr.reviewer(), app.created_by):
         with pytest.raises(PermissionDenied):
-            decisions.application_approve(actor=actor, application=app, quotas=_quota(app, 1000))
+            services.application_approve(actor=actor, application=app, quotas=_quota(app, 1000))
         with pytest.raises(PermissionDenied):
-            decisions.application_reject(actor=actor, application=app, reasons="No")
+            services.application_reject(actor=actor, application=app, reasons="No")
 
 
 def test_reject_needs_reasons():
     app = fr.awaiting_decision()
     with pytest.raises(ValidationError):
-        decisions.application_reject(actor=fr.manager(), application=app, reasons="  ")
+        services.application_reject(actor=fr.manager(), application=app, reasons="  ")
     app.refresh_from_db()
     assert app.status == ApplicationStatus.AWAITING_DECISION
-    decisions.application_reject(actor=fr.manager(), application=app, reasons="Out of scope for the call.")
+    services.application_reject(actor=fr.manager(), application=app, reasons="Out of scope for the call.")
     app.refresh_from_db()
     assert app.status == ApplicationStatus.REJECTED
     assert Decision.objects.get(application=app).reasons == "Out of scope for the call."
@@ -146,11 +150,32 @@ def test_reject_needs_reasons():
 def test_revision_needs_comments():
     app = fr.awaiting_decision()
     with pytest.raises(ValidationError):
-        decisions.application_request_revision(actor=fr.manager(), application=app, comments="")
-    decisions.application_request_revision(actor=fr.manager(), application=app, comments="Split the request.")
+        services.application_request_revision(actor=fr.manager(), application=app, comments="")
+    services.application_request_revision(actor=fr.manager(), application=app, comments="Split the request.")
     app.refresh_from_db()
     assert app.status == ApplicationStatus.REVISION_REQUESTED
     assert Decision.objects.get(application=app).comments_for_applicant == "Split the request."
+
+
+@pytest.mark.parametrize("decide", [
+    lambda actor, app: services.application_reject(actor=actor, application=app, reasons="Out of scope."),
+    lambda actor, app: services.application_request_revision(actor=actor, application=app, comments="Split it."),
+], ids=["reject", "request-revision"])
+def test_a_second_reject_or_revision_request_is_a_no_op(decide, run_on_commit):
+    """Like approve: the same decision twice writes one Decision, one audit event and one e-mail."""
+    app = fr.awaiting_decision()
+    boss = fr.manager()
+    events = AuditEvent.objects.filter(action="application.status_changed", object_id=str(app.pk))
+    before = events.count()
+    with run_on_commit():
+        first = decide(boss, app)
+    mails = len(mail.outbox)
+    with run_on_commit():
+        second = decide(boss, app)
+    assert second.status == first.status
+    assert Decision.objects.filter(application=app).count() == 1
+    assert events.count() == before + 1
+    assert len(mail.outbox) == mails
 
 
 # --- the decision page ----------------------------------------------------------------------------
@@ -159,7 +184,7 @@ def test_decision_page_shows_reviews_blockers_and_prefilled_quotas(client):
     fr.set_capacity()
     app = fr.awaiting_decision(ethics=EthicsStatus.PENDING, requests={"zellik": 1234})
     client.force_login(fr.manager())
-    page = client.get(reverse("staff_alloc:application_decision", args=[app.reference])).content.decode()
+    page = client.get(reverse("review:application_decision", args=[app.reference])).content.decode()
     assert "Solid team." in page and "Clear plan; justify the storage." in page
     assert "Approval is blocked" in page and "has not cleared" in page
     site_id = fr.site("zellik").pk
@@ -171,7 +196,7 @@ def test_approve_reject_and_revise_through_the_page(client, run_on_commit):
     fr.set_capacity()
     app = fr.awaiting_decision(requests={"zellik": 1000})
     client.force_login(fr.manager())
-    url = reverse("staff_alloc:application_decision", args=[app.reference])
+    url = reverse("review:application_decision", args=[app.reference])
     site_id = fr.site("zellik").pk
     too_much = {"action": "approve", f"approve-gpu_{site_id}": 2000, f"approve-cpu_{site_id}": 500,
                 f"approve-storage_{site_id}": "2"}

@@ -7,7 +7,8 @@ from django.core.management import call_command
 from django.utils import timezone
 
 from allocations import demo
-from allocations.models import Application, ApplicationStatus, Call, Site, SiteCapacity
+from allocations.applications.models import Application, ApplicationStatus
+from allocations.catalogue.models import Call, Site, SiteCapacity
 
 pytestmark = pytest.mark.django_db
 
@@ -28,8 +29,8 @@ def test_seed_demo_adds_capacity_a_call_and_applications_once():
 
 
 def test_seed_demo_puts_the_demo_reviewers_in_pools_a_manager_can_assign_from():
-    from allocations.models import ReviewerPool
-    from allocations.services.reviews import eligible_pools
+    from allocations.review.models import ReviewerPool
+    from allocations.review.selectors import eligible_pools
 
     call_command("seed_demo", stdout=StringIO())
     call_command("seed_demo", stdout=StringIO())
@@ -42,7 +43,7 @@ def test_seed_demo_puts_the_demo_reviewers_in_pools_a_manager_can_assign_from():
 
 def test_demo_reviewers_can_be_assigned_to_the_demo_application_without_a_conflict():
     from accounts.models import User
-    from allocations.services.reviews import detect_conflicts
+    from allocations.review.selectors import detect_conflicts
 
     call_command("seed_demo", stdout=StringIO())
     submitted = Application.objects.get(title=demo.SUBMITTED_TITLE)

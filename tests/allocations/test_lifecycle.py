@@ -11,19 +11,12 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.urls import reverse
 from django.utils import timezone
 
-from allocations import tasks
-from allocations.models import (
-    Allocation,
-    AllocationStatus,
-    ApplicationStatus,
-    ChangeKind,
-    ChangeRequest,
-    ChangeStatus,
-    SiteCapacity,
-    SyncState,
-    TeamMember,
-)
-from allocations.services import decisions, lifecycle
+from allocations.applications.models import ApplicationStatus, TeamMember
+from allocations.catalogue.models import SiteCapacity
+from allocations.grants import services as grants_services
+from allocations.grants import tasks as grants_tasks
+from allocations.grants.models import Allocation, AllocationStatus, ChangeKind, ChangeRequest, ChangeStatus, SyncState
+from allocations.review import services as review_services
 from compliance.models import AuditEvent
 from compliance.services import condition_acknowledge
 from tests import factories as shared
@@ -38,7 +31,7 @@ TODAY = timezone.localdate()
 def queued(monkeypatch):
     """The Celery boundary: what provisioning would have been asked to do, in order."""
     calls = []
-    monkeypatch.setattr("allocations.tasks.provision_allocation.delay", lambda allocation_id: calls.append(
+    monkeypatch.setattr("allocations.provisioning.tasks.provision_allocation.delay", lambda allocation_id: calls.append(
         allocation_id))
     return calls
 
@@ -56,11 +49,11 @@ def test_start_waits_for_the_date_and_the_conditions(queued, run_on_commit):
     condition = fr.add_condition(alloc.application)
     later = fr.allocation(status=AllocationStatus.APPROVED, start=TODAY + datetime.timedelta(days=3))
     with run_on_commit():
-        assert tasks.allocations_start_due() == 0
+        assert grants_tasks.allocations_start_due() == 0
     assert Allocation.objects.get(pk=alloc.pk).status == AllocationStatus.APPROVED  # condition outstanding
     condition_acknowledge(actor=member, condition=condition)
     with run_on_commit():
-        assert tasks.allocations_start_due() == 1
+        assert grants_tasks.allocations_start_due() == 1
     alloc.refresh_from_db()
     assert alloc.status == AllocationStatus.PROVISIONING
     assert alloc.sync_state == SyncState.NEEDS_SYNC and alloc.desired_version == 4
@@ -77,7 +70,7 @@ def test_expiry_from_the_beat_task_goes_through_the_service(queued, run_on_commi
                               end=TODAY - datetime.timedelta(days=1))
     running = fr.allocation(status=AllocationStatus.ACTIVE, end=TODAY + datetime.timedelta(days=1))
     with run_on_commit():
-        assert tasks.allocations_expire_due() == 2
+        assert grants_tasks.allocations_expire_due() == 2
     due.refresh_from_db()
     assert due.status == AllocationStatus.EXPIRED and due.status_reason == "end date reached"
     assert Allocation.objects.get(pk=suspended.pk).status == AllocationStatus.EXPIRED
@@ -88,7 +81,7 @@ def test_expiry_from_the_beat_task_goes_through_the_service(queued, run_on_commi
     assert queued == [due.pk]
     assert any(member.email in m.to and "Expired" in m.subject for m in mailoutbox)
     # Idempotent: a second run changes nothing.
-    assert tasks.allocations_expire_due() == 0
+    assert grants_tasks.allocations_expire_due() == 0
 
 
 # --- suspend, resume, revoke ----------------------------------------------------------------------
@@ -98,18 +91,18 @@ def test_suspend_resume_revoke_need_a_manager_and_a_reason(queued, run_on_commit
     boss = fr.manager()
     for actor in (alloc.application.created_by, fr.reviewer(), None):
         with pytest.raises(PermissionDenied):
-            lifecycle.allocation_suspend(actor=actor, allocation=alloc, reason="misuse")
+            grants_services.allocation_suspend(actor=actor, allocation=alloc, reason="misuse")
     with pytest.raises(ValidationError):
-        lifecycle.allocation_suspend(actor=boss, allocation=alloc, reason=" ")
+        grants_services.allocation_suspend(actor=boss, allocation=alloc, reason=" ")
     assert Allocation.objects.get(pk=alloc.pk).desired_version == 3
     with run_on_commit():
-        lifecycle.allocation_suspend(actor=boss, allocation=alloc, reason="Crypto mining reported by Zellik.")
+        grants_services.allocation_suspend(actor=boss, allocation=alloc, reason="Crypto mining reported by Zellik.")
     with run_on_commit():
-        lifecycle.allocation_resume(actor=boss, allocation=alloc)
+        grants_services.allocation_resume(actor=boss, allocation=alloc)
     with pytest.raises(ValidationError):
-        lifecycle.allocation_revoke(actor=boss, allocation=alloc, reason="")
+        grants_services.allocation_revoke(actor=boss, allocation=alloc, reason="")
     with run_on_commit():
-        lifecycle.allocation_revoke(actor=boss, allocation=alloc, reason="Repeated misuse.")
+        grants_services.allocation_revoke(actor=boss, allocation=alloc, reason="Repeated misuse.")
     alloc.refresh_from_db()
     assert alloc.status == AllocationStatus.REVOKED and alloc.status_reason == "Repeated misuse."
     assert [e.changes["status"] for e in _events(alloc)] == [["active", "suspended"], ["suspended", "active"],
@@ -120,7 +113,7 @@ def test_suspend_resume_revoke_need_a_manager_and_a_reason(queued, run_on_commit
 def test_staff_allocation_page_offers_only_allowed_moves(client, queued, run_on_commit):
     alloc = fr.allocation(status=AllocationStatus.ACTIVE)
     client.force_login(fr.manager())
-    url = reverse("staff_alloc:allocation_detail", args=[alloc.reference])
+    url = reverse("grants:staff_allocation_detail", args=[alloc.reference])
     page = client.get(url).content.decode()
     assert 'value="suspend"' in page and 'value="revoke"' in page and 'value="resume"' not in page
     response = client.post(url, {"action": "suspend", "reason": ""})
@@ -136,7 +129,7 @@ def test_staff_allocation_page_offers_only_allowed_moves(client, queued, run_on_
 # --- change requests ------------------------------------------------------------------------------
 
 def _submit(alloc, member, kind, payload, justification="Results look promising."):
-    return lifecycle.change_request_submit(actor=member, allocation=alloc, kind=kind, payload=payload,
+    return grants_services.change_request_submit(actor=member, allocation=alloc, kind=kind, payload=payload,
                                            justification=justification)
 
 
@@ -150,9 +143,9 @@ def test_extension(queued, run_on_commit):
         _submit(alloc, shared.UserFactory(), ChangeKind.EXTENSION, {"end_date": new_end.isoformat()})
     cr = _submit(alloc, member, ChangeKind.EXTENSION, {"end_date": new_end.isoformat()})
     with pytest.raises(PermissionDenied):
-        lifecycle.change_request_decide(actor=member, change_request=cr, approve=True)
+        grants_services.change_request_decide(actor=member, change_request=cr, approve=True)
     with run_on_commit():
-        lifecycle.change_request_decide(actor=fr.manager(), change_request=cr, approve=True, reason="OK")
+        grants_services.change_request_decide(actor=fr.manager(), change_request=cr, approve=True, reason="OK")
     alloc.refresh_from_db()
     assert alloc.end_date == new_end and alloc.sync_state == SyncState.NEEDS_SYNC and alloc.desired_version == 4
     assert ChangeRequest.objects.get(pk=cr.pk).status == ChangeStatus.APPROVED
@@ -166,7 +159,7 @@ def test_top_up_within_capacity(queued, run_on_commit):
     zellik = fr.site("zellik").pk
     cr = _submit(alloc, member, ChangeKind.TOP_UP, {"quotas": {str(zellik): {"gpu_hours": 2000}}})
     with run_on_commit():
-        lifecycle.change_request_decide(actor=fr.manager(), change_request=cr, approve=True)
+        grants_services.change_request_decide(actor=fr.manager(), change_request=cr, approve=True)
     assert alloc.quotas.get().gpu_hours == 3000
     cap.refresh_from_db()
     assert cap.committed_gpu_hours == 2000
@@ -174,7 +167,7 @@ def test_top_up_within_capacity(queued, run_on_commit):
     # The next top-up does not fit: refused, nothing changes.
     cr2 = _submit(alloc, member, ChangeKind.TOP_UP, {"quotas": {str(zellik): {"gpu_hours": 1001}}})
     with pytest.raises(ValidationError):
-        lifecycle.change_request_decide(actor=fr.manager(), change_request=cr2, approve=True)
+        grants_services.change_request_decide(actor=fr.manager(), change_request=cr2, approve=True)
     assert alloc.quotas.get().gpu_hours == 3000
     assert SiteCapacity.objects.get(pk=cap.pk).committed_gpu_hours == 2000
     assert ChangeRequest.objects.get(pk=cr2.pk).status == ChangeStatus.SUBMITTED
@@ -190,9 +183,9 @@ def test_add_members(queued, run_on_commit):
     cr = _submit(alloc, member, ChangeKind.ADD_MEMBERS, {"members": [
         {"full_name": "Bo Analyst", "email": "bo@example.com", "cluster_username": "bo"}]})
     with run_on_commit():
-        lifecycle.change_request_decide(actor=fr.manager(), change_request=cr, approve=True)
+        grants_services.change_request_decide(actor=fr.manager(), change_request=cr, approve=True)
     assert TeamMember.objects.filter(application=alloc.application, cluster_username="bo").exists()
-    assert "bo" in lifecycle.desired_users(alloc)
+    assert "bo" in grants_services.desired_users(alloc)
     assert queued == [alloc.pk]
 
 
@@ -202,7 +195,7 @@ def test_rejected_change_changes_nothing(queued, run_on_commit):
     end = alloc.end_date
     cr = _submit(alloc, member, ChangeKind.EXTENSION, {"end_date": (end + datetime.timedelta(days=9)).isoformat()})
     with run_on_commit():
-        lifecycle.change_request_decide(actor=fr.manager(), change_request=cr, approve=False, reason="No.")
+        grants_services.change_request_decide(actor=fr.manager(), change_request=cr, approve=False, reason="No.")
     alloc.refresh_from_db()
     assert alloc.end_date == end and alloc.desired_version == 3 and queued == []
 
@@ -211,17 +204,17 @@ def test_change_request_pages(client, queued, run_on_commit):
     member = fr.applicant()
     alloc = fr.allocation(member=member)
     client.force_login(member)
-    url = reverse("lifecycle:change_request_new", args=[alloc.reference, "extension"])
+    url = reverse("grants:change_request_new", args=[alloc.reference, "extension"])
     response = client.post(url, {"end_date": "", "justification": "More time"})
     assert "Give the new end date" in response.content.decode()
     new_end = alloc.end_date + datetime.timedelta(days=31)
     assert client.post(url, {"end_date": new_end.isoformat(), "justification": "More time"}).status_code == 302
     cr = ChangeRequest.objects.get(allocation=alloc)
     client.force_login(fr.manager())
-    listing = client.get(reverse("staff_alloc:change_request_list")).content.decode()
+    listing = client.get(reverse("grants:change_request_list")).content.decode()
     assert f"New end date: {new_end.isoformat()}" in listing
     with run_on_commit():
-        client.post(reverse("staff_alloc:change_request_decide", args=[cr.pk]),
+        client.post(reverse("grants:change_request_decide", args=[cr.pk]),
                     {f"cr{cr.pk}-decision": "approve", f"cr{cr.pk}-reason": "Fine"})
     assert Allocation.objects.get(pk=alloc.pk).end_date == new_end
 
@@ -233,21 +226,21 @@ def test_applicant_sees_the_allocation_and_acknowledges_conditions(client, queue
     alloc = fr.allocation(status=AllocationStatus.APPROVED, member=member, start=TODAY)
     condition = fr.add_condition(alloc.application, "Pseudonymise patient records.")
     client.force_login(member)
-    url = reverse("lifecycle:allocation_detail", args=[alloc.reference])
+    url = reverse("grants:allocation_detail", args=[alloc.reference])
     page = client.get(url).content.decode()
     assert alloc.slurm_account in page and "Pseudonymise patient records." in page
     assert "Zellik" in page and "1000" in page
     username = alloc.application.team.get().cluster_username
     assert username in page
-    response = client.post(reverse("lifecycle:condition_acknowledge", args=[alloc.reference, condition.pk]))
+    response = client.post(reverse("grants:condition_acknowledge", args=[alloc.reference, condition.pk]))
     assert response.status_code == 302
     condition.refresh_from_db()
     assert condition.acknowledged_by == member
-    assert alloc.reference in client.get(reverse("lifecycle:allocation_list")).content.decode()
+    assert alloc.reference in client.get(reverse("grants:allocation_list")).content.decode()
     # Another organisation's member sees nothing.
     client.force_login(fr.applicant())
     assert client.get(url).status_code == 404
-    assert client.post(reverse("lifecycle:condition_acknowledge", args=[alloc.reference, condition.pk])) \
+    assert client.post(reverse("grants:condition_acknowledge", args=[alloc.reference, condition.pk])) \
         .status_code == 404
 
 
@@ -256,24 +249,24 @@ def test_applicant_sees_the_allocation_and_acknowledges_conditions(client, queue
 def _approve(boss):
     fr.set_capacity()
     app = fr.awaiting_decision(requests={"zellik": 1000})
-    return lambda: decisions.application_approve(
+    return lambda: review_services.application_approve(
         actor=boss, application=app, quotas={fr.site().pk: {"gpu_hours": 900, "cpu_core_hours": 0,
                                                              "storage_tb": Decimal("0")}})
 
 
 CHANGES = {
     "approve": (None, _approve),
-    "start": (AllocationStatus.APPROVED, lambda boss, a: lambda: lifecycle.allocation_start_if_due(allocation=a)),
-    "suspend": (AllocationStatus.ACTIVE, lambda boss, a: lambda: lifecycle.allocation_suspend(
+    "start": (AllocationStatus.APPROVED, lambda boss, a: lambda: grants_services.allocation_start_if_due(allocation=a)),
+    "suspend": (AllocationStatus.ACTIVE, lambda boss, a: lambda: grants_services.allocation_suspend(
         actor=boss, allocation=a, reason="r")),
-    "resume": (AllocationStatus.SUSPENDED, lambda boss, a: lambda: lifecycle.allocation_resume(
+    "resume": (AllocationStatus.SUSPENDED, lambda boss, a: lambda: grants_services.allocation_resume(
         actor=boss, allocation=a)),
-    "revoke": (AllocationStatus.ACTIVE, lambda boss, a: lambda: lifecycle.allocation_revoke(
+    "revoke": (AllocationStatus.ACTIVE, lambda boss, a: lambda: grants_services.allocation_revoke(
         actor=boss, allocation=a, reason="r")),
-    "expire": (AllocationStatus.ACTIVE, lambda boss, a: lambda: lifecycle.allocation_expire_if_due(
+    "expire": (AllocationStatus.ACTIVE, lambda boss, a: lambda: grants_services.allocation_expire_if_due(
         allocation=a, today=a.end_date)),
-    "change": (AllocationStatus.ACTIVE, lambda boss, a: lambda: lifecycle.change_request_decide(
-        actor=boss, approve=True, change_request=lifecycle.change_request_submit(
+    "change": (AllocationStatus.ACTIVE, lambda boss, a: lambda: grants_services.change_request_decide(
+        actor=boss, approve=True, change_request=grants_services.change_request_submit(
             actor=a.application.created_by, allocation=a, kind=ChangeKind.EXTENSION, justification="j",
             payload={"end_date": (a.end_date + datetime.timedelta(days=5)).isoformat()}))),
 }
@@ -306,9 +299,9 @@ def test_a_refused_change_leaves_no_mark(queued, django_capture_on_commit_callba
     alloc = fr.allocation(status=AllocationStatus.ACTIVE)
     with django_capture_on_commit_callbacks(execute=True):
         with pytest.raises(ValidationError):
-            lifecycle.allocation_suspend(actor=fr.manager(), allocation=alloc, reason="")
+            grants_services.allocation_suspend(actor=fr.manager(), allocation=alloc, reason="")
         with pytest.raises(ValidationError):
-            lifecycle.allocation_transition(actor=fr.manager(), allocation=alloc, to=AllocationStatus.APPROVED)
+            grants_services.allocation_transition(actor=fr.manager(), allocation=alloc, to=AllocationStatus.APPROVED)
     alloc.refresh_from_db()
     assert (alloc.sync_state, alloc.desired_version, queued) == (SyncState.IN_SYNC, 3, [])
 

@@ -8,7 +8,8 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from accounts.models import Organisation
-from allocations.models import ApplicationStatus, AssignmentStatus, ReviewAssignment
+from allocations.applications.models import ApplicationStatus
+from allocations.review.models import AssignmentStatus, ReviewAssignment
 from compliance.models import EthicsStatus
 from tests import factories as shared
 
@@ -32,7 +33,7 @@ def queries(client, url) -> tuple[int, str]:
 
 def test_reviewer_queue_is_paginated_with_constant_queries():
     person, boss = fr.reviewer(), fr.manager()
-    url = reverse("staff_alloc:assignment_list")
+    url = reverse("review:assignment_list")
 
     def assign(n):
         for _ in range(n):
@@ -68,15 +69,15 @@ def test_oversight_list_offers_no_menu_of_every_organisation():
     boss = fr.manager()
     apps = [fr.application() for _ in range(3)]
     client = signed_in(boss)
-    count_3, page = queries(client, reverse("allocations:application_list"))
+    count_3, page = queries(client, reverse("applications:application_list"))
     assert '<select name="organisation"' not in page
     for _ in range(5):
         fr.application()
-    count_8, _ = queries(client, reverse("allocations:application_list"))
+    count_8, _ = queries(client, reverse("applications:application_list"))
     assert count_3 == count_8
     # An organisation named by id in a link still filters; its name finds it through the search box.
     target = Organisation.objects.get(pk=apps[0].organisation_id)
-    _, by_id = queries(client, reverse("allocations:application_list") + f"?organisation={target.pk}")
+    _, by_id = queries(client, reverse("applications:application_list") + f"?organisation={target.pk}")
     assert apps[0].reference in by_id and apps[1].reference not in by_id
-    _, by_name = queries(client, reverse("allocations:application_list") + f"?q={target.legal_name}")
+    _, by_name = queries(client, reverse("applications:application_list") + f"?q={target.legal_name}")
     assert apps[0].reference in by_name

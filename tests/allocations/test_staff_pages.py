@@ -8,11 +8,11 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from allocations import tasks
-from allocations.models import AllocationStatus, Application, ApplicationStatus, RequestedResource, SiteCapacity
-from allocations.services import reviews
-from allocations.services.references import next_application_reference
-from allocations.staff import selectors
+from allocations.applications.models import Application, ApplicationStatus, RequestedResource
+from allocations.applications.services import next_application_reference
+from allocations.catalogue.models import SiteCapacity
+from allocations.grants.models import AllocationStatus
+from allocations.review import selectors, services, tasks
 from tests import factories as shared
 
 from . import factories_review as fr
@@ -44,7 +44,7 @@ OVERVIEW_QUERIES = 9
                                           "q": "Bulk"}], ids=["unfiltered", "filtered"])
 def test_application_overview_query_count_is_constant(client, django_assert_num_queries, params):
     client.force_login(fr.manager())
-    url = reverse("staff_alloc:application_list")
+    url = reverse("review:application_list")
     _bulk_applications(10)
     with django_assert_num_queries(OVERVIEW_QUERIES):
         first = client.get(url, params)
@@ -63,7 +63,7 @@ def test_application_overview_filters_and_paginates(client):
     other = fr.application(status=ApplicationStatus.AWAITING_DECISION, requests={"charleroi": 5},
                            title="Weather foundation model")
     fr.application(status=ApplicationStatus.DRAFT, title="Draft never shown")
-    url = reverse("staff_alloc:application_list")
+    url = reverse("review:application_list")
     page1 = client.get(url).content.decode()
     assert "Page 1 of 2" in page1 and "Draft never shown" not in page1
     page = client.get(url, {"status": "awaiting_decision"}).content.decode()
@@ -77,16 +77,16 @@ def test_application_overview_filters_and_paginates(client):
 def test_allocation_list_query_count_is_constant(client, django_assert_num_queries):
     client.force_login(fr.manager())
     fr.allocation()
-    client.get(reverse("staff_alloc:allocation_list"))
+    client.get(reverse("grants:staff_allocation_list"))
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
     with CaptureQueriesContext(connection) as one:
-        client.get(reverse("staff_alloc:allocation_list"))
+        client.get(reverse("grants:staff_allocation_list"))
     for _ in range(5):
         fr.allocation()
     with django_assert_num_queries(len(one.captured_queries)):
-        client.get(reverse("staff_alloc:allocation_list"))
+        client.get(reverse("grants:staff_allocation_list"))
 
 
 # --- deadlines ------------------------------------------------------------------------------------
@@ -102,7 +102,7 @@ def test_overdue_board_in_working_days(client):
     assert rows[late.pk].overdue and rows[late.pk].working_days >= 5
     assert not rows[soon.pk].overdue
     client.force_login(fr.manager())
-    page = client.get(reverse("staff_alloc:overdue")).content.decode()
+    page = client.get(reverse("review:overdue")).content.decode()
     assert late.reference in page and soon.reference in page
     assert later.reference not in page and closed.reference not in page
     assert "working days overdue" in page or "working day overdue" in page
@@ -111,7 +111,7 @@ def test_overdue_board_in_working_days(client):
 def test_overdue_assignments_and_reminders(mailoutbox, run_on_commit):
     app = fr.application(status=ApplicationStatus.IN_REVIEW, decision_due=TODAY - datetime.timedelta(days=10))
     slow = fr.reviewer()
-    assignment = reviews.reviewer_assign(actor=fr.manager(), application=app, reviewer=slow, kind="technical")
+    assignment = services.reviewer_assign(actor=fr.manager(), application=app, reviewer=slow, kind="technical")
     assert assignment.due_date == app.decision_due
     boss = fr.manager()
     with run_on_commit():
@@ -137,7 +137,7 @@ def test_capacity_page_shows_granted_versus_capacity(client):
     cap = fr.set_capacity(period=TODAY, gpu_hours=8000)
     SiteCapacity.objects.filter(pk=cap.pk).update(committed_gpu_hours=2000)
     client.force_login(fr.manager())
-    page = client.get(reverse("staff_alloc:capacity"), {"year": TODAY.year}).content.decode()
+    page = client.get(reverse("grants:capacity"), {"year": TODAY.year}).content.decode()
     quarter = f"{TODAY.year}-Q{(TODAY.month - 1) // 3 + 1}"
     assert quarter in page and "2000 / 8000" in page and "25%" in page
 
@@ -146,5 +146,5 @@ def test_allocation_list_filters(client):
     client.force_login(fr.manager())
     active = fr.allocation(status=AllocationStatus.ACTIVE)
     revoked = fr.allocation(status=AllocationStatus.REVOKED)
-    page = client.get(reverse("staff_alloc:allocation_list"), {"status": "revoked"}).content.decode()
+    page = client.get(reverse("grants:staff_allocation_list"), {"status": "revoked"}).content.decode()
     assert revoked.reference in page and active.reference not in page

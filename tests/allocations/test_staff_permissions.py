@@ -6,19 +6,21 @@ import pytest
 from django.urls import reverse
 
 from accounts.roles import Role
-from allocations.models import AllocationStatus, ApplicationStatus, ChangeKind
-from allocations.services import lifecycle, reviews
+from allocations.applications.models import ApplicationStatus
+from allocations.grants import services as grants_services
+from allocations.grants.models import AllocationStatus, ChangeKind
+from allocations.review import services as review_services
 from tests import factories as shared
 
 from . import factories_review as fr
 
 pytestmark = pytest.mark.django_db
 
-MANAGER_PAGES = ["application_list", "application_eligibility", "application_reviewers", "application_decision",
-                 "overdue", "capacity", "allocation_list", "allocation_detail", "change_request_list",
-                 "change_request_decide"]
-REVIEWER_PAGES = ["assignment_list", "assignment_detail", "assignment_declare"]
-POST_ONLY = {"change_request_decide", "assignment_declare"}
+MANAGER_PAGES = ["review:application_list", "review:application_eligibility", "review:application_reviewers",
+                 "review:application_decision", "review:overdue", "grants:capacity", "grants:staff_allocation_list",
+                 "grants:staff_allocation_detail", "grants:change_request_list", "grants:change_request_decide"]
+REVIEWER_PAGES = ["review:assignment_list", "review:assignment_detail", "review:assignment_declare"]
+POST_ONLY = {"grants:change_request_decide", "review:assignment_declare"}
 
 
 @pytest.fixture
@@ -27,19 +29,31 @@ def world():
     member = fr.applicant()
     app = fr.application(status=ApplicationStatus.IN_REVIEW, member=member)
     assigned = fr.reviewer()
-    assignment = reviews.reviewer_assign(actor=fr.manager(), application=app, reviewer=assigned, kind="technical")
+    assignment = review_services.reviewer_assign(
+        actor=fr.manager(), application=app, reviewer=assigned, kind="technical"
+    )
     alloc = fr.allocation(status=AllocationStatus.ACTIVE, member=member)
-    cr = lifecycle.change_request_submit(actor=member, allocation=alloc, kind=ChangeKind.EXTENSION,
-                                         payload={"end_date": "2099-01-01"}, justification="More time")
-    args = {"application_eligibility": [app.reference], "application_reviewers": [app.reference],
-            "application_decision": [app.reference], "allocation_detail": [alloc.reference],
-            "change_request_decide": [cr.pk], "assignment_detail": [assignment.pk],
-            "assignment_declare": [assignment.pk]}
+    cr = grants_services.change_request_submit(
+        actor=member,
+        allocation=alloc,
+        kind=ChangeKind.EXTENSION,
+        payload={"end_date": "2099-01-01"},
+        justification="More time",
+    )
+    args = {
+        "review:application_eligibility": [app.reference],
+        "review:application_reviewers": [app.reference],
+        "review:application_decision": [app.reference],
+        "grants:staff_allocation_detail": [alloc.reference],
+        "grants:change_request_decide": [cr.pk],
+        "review:assignment_detail": [assignment.pk],
+        "review:assignment_declare": [assignment.pk],
+    }
     return {"member": member, "assigned": assigned, "args": args}
 
 
 def _url(world, name):
-    return reverse(f"staff_alloc:{name}", args=world["args"].get(name, []))
+    return reverse(name, args=world["args"].get(name, []))
 
 
 def _call(client, world, name):
@@ -59,14 +73,25 @@ ROLES = {
 # role -> page -> expected status
 EXPECTED = {
     "applicant": dict.fromkeys(MANAGER_PAGES + REVIEWER_PAGES, 403),
-    "reviewer (assigned)": {**dict.fromkeys(MANAGER_PAGES, 403), "assignment_list": 200,
-                            "assignment_detail": 200, "assignment_declare": 400},
-    "reviewer (other)": {**dict.fromkeys(MANAGER_PAGES, 403), "assignment_list": 200,
-                         "assignment_detail": 404, "assignment_declare": 404},
+    "reviewer (assigned)": {
+        **dict.fromkeys(MANAGER_PAGES, 403),
+        "review:assignment_list": 200,
+        "review:assignment_detail": 200,
+        "review:assignment_declare": 400,
+    },
+    "reviewer (other)": {
+        **dict.fromkeys(MANAGER_PAGES, 403),
+        "review:assignment_list": 200,
+        "review:assignment_detail": 404,
+        "review:assignment_declare": 404,
+    },
     "ethics officer": dict.fromkeys(MANAGER_PAGES + REVIEWER_PAGES, 403),
     "operator": dict.fromkeys(MANAGER_PAGES + REVIEWER_PAGES, 403),
-    "manager": {**dict.fromkeys(MANAGER_PAGES, 200), "change_request_decide": 302,
-                **dict.fromkeys(REVIEWER_PAGES, 403)},
+    "manager": {
+        **dict.fromkeys(MANAGER_PAGES, 200),
+        "grants:change_request_decide": 302,
+        **dict.fromkeys(REVIEWER_PAGES, 403),
+    },
 }
 CASES = [(role, view_name) for role in EXPECTED for view_name in MANAGER_PAGES + REVIEWER_PAGES]
 
@@ -95,16 +120,16 @@ def test_anonymous_is_sent_to_sign_in(client, world, view_name):
 
 def test_unknown_objects_are_404_for_managers(client, world):
     client.force_login(fr.manager())
-    for name in ("application_eligibility", "application_decision", "allocation_detail"):
-        assert client.get(reverse(f"staff_alloc:{name}", args=["AIF-1999-0001"])).status_code == 404
+    for name in ("review:application_eligibility", "review:application_decision", "grants:staff_allocation_detail"):
+        assert client.get(reverse(name, args=["AIF-1999-0001"])).status_code == 404
     draft = fr.application(status=ApplicationStatus.DRAFT)
-    assert client.get(reverse("staff_alloc:application_decision", args=[draft.reference])).status_code == 404
+    assert client.get(reverse("review:application_decision", args=[draft.reference])).status_code == 404
 
 
 def test_staff_home_links_per_role(client):
     client.force_login(fr.manager())
     page = client.get(reverse("staff_home")).content.decode()
-    assert reverse("staff_alloc:application_list") in page and reverse("staff_alloc:assignment_list") not in page
+    assert reverse("review:application_list") in page and reverse("review:assignment_list") not in page
     client.force_login(fr.reviewer())
     page = client.get(reverse("staff_home")).content.decode()
-    assert reverse("staff_alloc:assignment_list") in page and reverse("staff_alloc:application_list") not in page
+    assert reverse("review:assignment_list") in page and reverse("review:application_list") not in page

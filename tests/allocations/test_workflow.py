@@ -1,136 +1,131 @@
-"""Every (from, to) pair of the application and allocation state machines.
+"""Every (from, to) pair of every workflow with states, through the one transition engine.
 
-Allowed pairs succeed for the right actor and write one audit event; refused pairs raise and change
-nothing; the wrong actor is refused and changes nothing."""
+Allowed pairs succeed for an actor of an allowed kind and write one audit event; refused pairs raise
+and change nothing; the same state twice is a no-op; every other kind of actor is refused and
+changes nothing."""
 
 from __future__ import annotations
 
 import itertools
+from collections.abc import Callable
+from dataclasses import dataclass
 
 import pytest
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import PermissionDenied
 
-from accounts.roles import Role
-from allocations.lifecycle import ALLOCATION_TRANSITIONS
-from allocations.models import Allocation, AllocationStatus, Application, ApplicationStatus
-from allocations.services.lifecycle import allocation_transition
-from allocations.services.transitions import TransitionError, application_transition
-from allocations.workflow import APPLICATION_TRANSITIONS
+from allocations.applications.workflow import APPLICATION_WORKFLOW
+from allocations.grants.models import AllocationStatus, ChangeKind, ChangeRequest
+from allocations.grants.services import change_request_submit
+from allocations.grants.workflow import ALLOCATION_WORKFLOW, CHANGE_REQUEST_WORKFLOW
 from compliance.models import AuditEvent
+from portal.workflow import Actor, TransitionError, Workflow, transition
 from tests import factories as shared
 
 from . import factories_review as fr
 
 pytestmark = pytest.mark.django_db
 
-APP_PAIRS = list(itertools.product(ApplicationStatus.values, repeat=2))
-ALLOC_PAIRS = list(itertools.product(AllocationStatus.values, repeat=2))
-ACTOR_KINDS = ["applicant", "manager", "system", "reviewer", "outsider"]
-
 
 @pytest.fixture(autouse=True)
 def _no_provisioning(monkeypatch):
     """The Celery boundary: provisioning is queued on commit, never run in these unit tests."""
-    calls = []
-    monkeypatch.setattr("allocations.tasks.provision_allocation.delay", lambda *a, **k: calls.append(a))
-    return calls
+    monkeypatch.setattr("allocations.provisioning.tasks.provision_allocation.delay", lambda *a, **k: None)
 
 
-def _actor(kind: str, member):
-    return {"applicant": lambda: member, "manager": fr.manager, "system": lambda: None,
-            "reviewer": lambda: fr.reviewer(), "outsider": lambda: shared.UserFactory()}[kind]()
+def _change_request(status: str, member):
+    alloc = fr.allocation(status=AllocationStatus.ACTIVE, member=member)
+    cr = change_request_submit(actor=member, allocation=alloc, kind=ChangeKind.EXTENSION,
+                               payload={"end_date": "2099-01-01"}, justification="More time")
+    ChangeRequest.objects.filter(pk=cr.pk).update(status=status)
+    return ChangeRequest.objects.get(pk=cr.pk)
 
 
-def _events(obj, action):
-    return AuditEvent.objects.filter(action=action, object_id=str(obj.pk)).count()
+@dataclass(frozen=True)
+class Case:
+    workflow: Workflow
+    make: Callable  # (status, member) -> object in that status, owned by member's organisation
 
 
-# --- applications ---------------------------------------------------------------------------------
+CASES = {
+    "application": Case(APPLICATION_WORKFLOW, lambda status, member: fr.application(status=status, member=member)),
+    "allocation": Case(ALLOCATION_WORKFLOW, lambda status, member: fr.allocation(status=status, member=member)),
+    "change_request": Case(CHANGE_REQUEST_WORKFLOW, _change_request),
+}
 
-@pytest.mark.parametrize(("src", "dst"), APP_PAIRS, ids=[f"{a}->{b}" for a, b in APP_PAIRS])
-def test_application_pair(src, dst, run_on_commit):
+
+def _actor(kind: Actor | str, member):
+    return {
+        Actor.SYSTEM: lambda: None,
+        Actor.APPLICANT: lambda: member,
+        Actor.MANAGER: fr.manager,
+        Actor.REVIEWER: fr.reviewer,
+        Actor.ETHICS_OFFICER: lambda: shared.EthicsOfficerFactory(totp=True),
+        Actor.OPERATOR: lambda: shared.OperatorFactory(totp=True),
+        "outsider": lambda: shared.UserFactory(),
+    }[kind]()
+
+
+def _events(workflow: Workflow, obj) -> int:
+    return AuditEvent.objects.filter(action=workflow.audit_action, object_id=str(obj.pk),
+                                     object_type=f"{obj._meta.app_label}.{obj._meta.model_name}").count()
+
+
+PAIRS = [(name, src, dst) for name, case in CASES.items()
+         for src, dst in itertools.product(case.workflow.states.values, repeat=2)]
+
+
+@pytest.mark.parametrize(("name", "src", "dst"), PAIRS, ids=[f"{n}:{a}->{b}" for n, a, b in PAIRS])
+def test_every_pair(name, src, dst, run_on_commit):
+    case = CASES[name]
+    wf = case.workflow
     member = fr.applicant()
-    app = fr.application(status=src, member=member)
-    role = APPLICATION_TRANSITIONS.get((src, dst))
-    before = _events(app, "application.status_changed")
+    obj = case.make(src, member)
+    allowed = wf.allowed(src, dst)
     if src == dst:
-        # Idempotent: already there, nothing happens and nothing is recorded.
-        application_transition(actor=_actor("manager", member), application=app, to=dst)
-        assert _events(app, "application.status_changed") == before
-    elif role is None:
-        with pytest.raises(TransitionError):
-            application_transition(actor=_actor("manager", member), application=app, to=dst)
-        with pytest.raises(TransitionError):
-            application_transition(actor=member, application=app, to=dst)
-        assert Application.objects.get(pk=app.pk).status == src
-        assert _events(app, "application.status_changed") == before
+        # Idempotent: already there, nothing happens and nothing is recorded, whoever asks.
+        transition(wf, actor=_actor("outsider", member), obj=obj, to=dst)
+        assert _events(wf, obj) == 0
+    elif not allowed:
+        for kind in (*Actor, "outsider"):
+            with pytest.raises(TransitionError):
+                transition(wf, actor=_actor(kind, member), obj=obj, to=dst)
+        assert getattr(type(obj).objects.get(pk=obj.pk), wf.field) == src
+        assert _events(wf, obj) == 0
     else:
-        actor = _actor(role, member)
+        kind = sorted(allowed)[0]
+        actor = _actor(kind, member)
         with run_on_commit():
-            application_transition(actor=actor, application=app, to=dst)
-        assert Application.objects.get(pk=app.pk).status == dst
-        event = AuditEvent.objects.get(action="application.status_changed", object_id=str(app.pk))
-        assert event.changes["status"] == [src, dst]
+            moved = transition(wf, actor=actor, obj=obj, to=dst)
+        assert getattr(moved, wf.field) == dst
+        assert getattr(type(obj).objects.get(pk=obj.pk), wf.field) == dst
+        event = AuditEvent.objects.get(action=wf.audit_action, object_id=str(obj.pk))
+        assert event.changes[wf.field] == [src, dst]
         assert event.actor_id == (actor.pk if actor else None)
+        # A second time is a no-op: one event only.
+        transition(wf, actor=actor, obj=obj, to=dst)
+        assert _events(wf, obj) == 1
 
 
-ALLOWED_APP = sorted(APPLICATION_TRANSITIONS.items())
+ALLOWED = [(name, src, dst) for name, case in CASES.items() for (src, dst) in case.workflow.transitions]
 
 
-@pytest.mark.parametrize(("pair", "role"), ALLOWED_APP, ids=[f"{a}->{b}" for (a, b), _ in ALLOWED_APP])
-def test_application_wrong_actor_refused(pair, role):
-    src, dst = pair
+@pytest.mark.parametrize(("name", "src", "dst"), ALLOWED, ids=[f"{n}:{a}->{b}" for n, a, b in ALLOWED])
+def test_wrong_actor_refused(name, src, dst):
+    case = CASES[name]
+    wf = case.workflow
     member = fr.applicant()
-    app = fr.application(status=src, member=member)
-    for kind in ACTOR_KINDS:
-        if kind == role:
-            continue
+    obj = case.make(src, member)
+    allowed = wf.allowed(src, dst)
+    for kind in (*(k for k in Actor if k not in allowed), "outsider"):
         with pytest.raises(PermissionDenied):
-            application_transition(actor=_actor(kind, member), application=app, to=dst)
-    assert Application.objects.get(pk=app.pk).status == src
-    assert _events(app, "application.status_changed") == 0
+            transition(wf, actor=_actor(kind, member), obj=obj, to=dst)
+    assert getattr(type(obj).objects.get(pk=obj.pk), wf.field) == src
+    assert _events(wf, obj) == 0
 
 
-# --- allocations ----------------------------------------------------------------------------------
-
-@pytest.mark.parametrize(("src", "dst"), ALLOC_PAIRS, ids=[f"{a}->{b}" for a, b in ALLOC_PAIRS])
-def test_allocation_pair(src, dst, run_on_commit):
-    alloc = fr.allocation(status=src)
-    role = ALLOCATION_TRANSITIONS.get((src, dst))
-    boss = fr.manager()
-    if src == dst:
-        allocation_transition(actor=boss, allocation=alloc, to=dst, reason="same")
-        assert _events(alloc, "allocation.status_changed") == 0
-    elif role is None:
-        with pytest.raises(ValidationError):
-            allocation_transition(actor=boss, allocation=alloc, to=dst, reason="not allowed")
-        fresh = Allocation.objects.get(pk=alloc.pk)
-        assert (fresh.status, fresh.desired_version, fresh.sync_state) == (src, alloc.desired_version,
-                                                                          alloc.sync_state)
-        assert _events(alloc, "allocation.status_changed") == 0
-    else:
-        actor = None if role == "system" else boss
-        with run_on_commit():
-            allocation_transition(actor=actor, allocation=alloc, to=dst, reason="a reason")
-        assert Allocation.objects.get(pk=alloc.pk).status == dst
-        event = AuditEvent.objects.get(action="allocation.status_changed", object_id=str(alloc.pk))
-        assert event.changes["status"] == [src, dst]
-
-
-ALLOWED_ALLOC = sorted(ALLOCATION_TRANSITIONS.items())
-
-
-@pytest.mark.parametrize(("pair", "role"), ALLOWED_ALLOC, ids=[f"{a}->{b}" for (a, b), _ in ALLOWED_ALLOC])
-def test_allocation_wrong_actor_refused(pair, role):
-    src, dst = pair
-    member = fr.applicant()
-    alloc = fr.allocation(status=src, member=member)
-    wrong = [member, fr.reviewer(), shared.UserFactory(), shared.EthicsOfficerFactory(),
-             shared.StaffUserFactory(roles=[Role.OPERATOR])]
-    if role == "manager":
-        wrong.append(None)  # the beat tasks cannot suspend or revoke
-    for actor in wrong:
-        with pytest.raises(PermissionDenied):
-            allocation_transition(actor=actor, allocation=alloc, to=dst, reason="a reason")
-    assert Allocation.objects.get(pk=alloc.pk).status == src
-    assert _events(alloc, "allocation.status_changed") == 0
+@pytest.mark.parametrize("name", CASES)
+def test_tables_name_only_states_of_their_enum(name):
+    wf = CASES[name].workflow
+    for src, dst in wf.transitions:
+        assert src in wf.states.values and dst in wf.states.values
+        assert src not in wf.terminal, f"{wf.name}: a terminal state has a way out ({src} -> {dst})"

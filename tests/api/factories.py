@@ -11,26 +11,14 @@ from django.utils import timezone
 
 from accounts.models import ApiTokenScope, Membership, MembershipRole
 from accounts.services import api_token_create
-from allocations.models import (
-    AccessMode,
-    Allocation,
-    AllocationQuota,
-    AllocationStatus,
-    Application,
-    ApplicationStatus,
-    EthicsIssue,
-    ReviewerPool,
-    Site,
-    SiteCapacity,
-    SyncAttempt,
-    SyncOutcome,
-    SyncState,
-    UsageSnapshot,
-)
-from allocations.models.reference import quarter_start
-from allocations.services import applications as app_services
-from allocations.services import reviews
-from allocations.services.decisions import slurm_account_for
+from allocations.applications import services as applications_services
+from allocations.applications.models import Application, ApplicationStatus, EthicsIssue
+from allocations.catalogue.models import AccessMode, Site, SiteCapacity, quarter_start
+from allocations.grants.models import Allocation, AllocationQuota, AllocationStatus, SyncState
+from allocations.grants.services import slurm_account_for
+from allocations.provisioning.models import SyncAttempt, SyncOutcome, UsageSnapshot
+from allocations.review import services as review_services
+from allocations.review.models import ReviewerPool
 from compliance.ai_act import engine
 from compliance.services import assessment_save
 from tests import factories as shared
@@ -106,56 +94,70 @@ MODEL = {"model_activity": "fine_tune", "model_family": "ViT", "parameter_count"
 
 def draft(user, organisation=None, title: str = "Vision models") -> Application:
     organisation = organisation or Membership.objects.filter(user=user).first().organisation
-    return app_services.application_create(actor=user, organisation=organisation, title=title)
+    return applications_services.application_create(actor=user, organisation=organisation, title=title)
 
 
 def complete(user, organisation=None, gpu_hours: int = 10_000) -> Application:
     app = draft(user, organisation)
-    app_services.application_update_step(actor=user, application=app, step="project", data=PROJECT)
-    app_services.application_save_resources(
+    applications_services.application_update_step(actor=user, application=app, step="project", data=PROJECT)
+    applications_services.application_save_resources(
         actor=user, application=app,
         data={"access_mode": AccessMode.objects.get(code="fast_lane"),
               "start_date": timezone.localdate() + datetime.timedelta(days=14), "duration_months": 3},
         rows=[{"site": Site.objects.get(code="zellik"), "gpu_hours": gpu_hours, "cpu_core_hours": 1000,
                "storage_tb": Decimal("1")}])
-    app_services.application_update_step(actor=user, application=app, step="model", data=MODEL)
+    applications_services.application_update_step(actor=user, application=app, step="model", data=MODEL)
     assessment_save(actor=user, application=app, answers=minimal_ai_act_answers())
-    app_services.team_member_add(actor=user, application=app, full_name="Ines Engineer", email="ines@example.eu",
-                                 cluster_username="ines")
-    app_services.application_set_ethics_issues(actor=user, application=app, issues=ETHICS_ALL_NO)
+    applications_services.team_member_add(
+        actor=user, application=app, full_name="Ines Engineer", email="ines@example.eu", cluster_username="ines"
+    )
+    applications_services.application_set_ethics_issues(actor=user, application=app, issues=ETHICS_ALL_NO)
     return Application.objects.get(pk=app.pk)
 
 
 def submitted(user, organisation=None) -> Application:
-    return app_services.application_submit(actor=user, application=complete(user, organisation))
+    return applications_services.application_submit(actor=user, application=complete(user, organisation))
 
 
 def in_review(user, boss, organisation=None) -> Application:
     app = submitted(user, organisation)
-    return reviews.application_check_eligibility(actor=boss, application=app, eligible=True)
+    return review_services.application_check_eligibility(actor=boss, application=app, eligible=True)
 
 
 def awaiting_decision(user, boss, organisation=None) -> Application:
     app = in_review(user, boss, organisation)
     person = reviewer()
-    assignment = reviews.reviewer_assign(actor=boss, application=app, reviewer=person, kind="technical")
-    reviews.reviewer_declare(actor=person, assignment=assignment, has_conflict=False)
+    assignment = review_services.reviewer_assign(actor=boss, application=app, reviewer=person, kind="technical")
+    review_services.reviewer_declare(actor=person, assignment=assignment, has_conflict=False)
     scores = {c["code"]: 4 for c in app.access_mode.rubric}
-    reviews.review_submit(actor=person, assignment=assignment, scores=scores, recommendation="approve")
+    review_services.review_submit(actor=person, assignment=assignment, scores=scores, recommendation="approve")
     return Application.objects.get(pk=app.pk)
 
 
 def allocation(organisation, creator, *, status: str = AllocationStatus.ACTIVE, usage: bool = True) -> Allocation:
     """An allocation written directly, with an approved application behind it, a sync attempt and usage."""
-    from allocations.services.references import next_application_reference
+    from allocations.applications.services import next_application_reference
 
     today = timezone.localdate()
-    app = Application.objects.create(reference=next_application_reference(), organisation=organisation,
-                                     created_by=creator, status=ApplicationStatus.APPROVED, title="Granted",
-                                     start_date=today, duration_months=3)
-    alloc = Allocation.objects.create(application=app, organisation=organisation, reference=app.reference,
-                                      status=status, start_date=today, end_date=today + datetime.timedelta(days=90),
-                                      slurm_account=slurm_account_for(app.reference), sync_state=SyncState.IN_SYNC)
+    app = Application.objects.create(
+        reference=next_application_reference(),
+        organisation=organisation,
+        created_by=creator,
+        status=ApplicationStatus.APPROVED,
+        title="Granted",
+        start_date=today,
+        duration_months=3,
+    )
+    alloc = Allocation.objects.create(
+        application=app,
+        organisation=organisation,
+        reference=app.reference,
+        status=status,
+        start_date=today,
+        end_date=today + datetime.timedelta(days=90),
+        slurm_account=slurm_account_for(app.reference),
+        sync_state=SyncState.IN_SYNC,
+    )
     zellik = Site.objects.get(code="zellik")
     AllocationQuota.objects.create(allocation=alloc, site=zellik, gpu_hours=1000, cpu_core_hours=500)
     if usage:

@@ -3,7 +3,7 @@
 import pytest
 
 from accounts.models import Membership
-from allocations.models import ChangeRequest
+from allocations.grants.models import ChangeRequest
 from compliance.models import EthicsCondition, EthicsReview, EthicsStatus
 
 from . import factories as f

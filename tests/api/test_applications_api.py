@@ -6,7 +6,7 @@ import pytest
 from django.utils import timezone
 
 from accounts.models import Membership
-from allocations.models import Application, ApplicationStatus, TeamMember
+from allocations.applications.models import Application, ApplicationStatus, TeamMember
 from compliance.models import RiskAssessment
 from tests import factories as shared
 
@@ -159,7 +159,7 @@ def test_submit_then_read_only_then_withdraw(as_user, applicant, capacity):
 
 def test_withdraw_after_a_decision_is_a_conflict(as_user, applicant, boss, capacity):
     app = f.submitted(applicant)
-    from allocations.services.decisions import application_reject
+    from allocations.review.services import application_reject
 
     application_reject(actor=boss, application=app, reasons="Out of scope")
     response = as_user(applicant).post(url(app, "withdraw/"), {}, format="json")
@@ -167,7 +167,7 @@ def test_withdraw_after_a_decision_is_a_conflict(as_user, applicant, boss, capac
 
 
 def test_revision_reopen(as_user, applicant, boss, capacity):
-    from allocations.services.decisions import application_request_revision
+    from allocations.review.services import application_request_revision
 
     app = f.submitted(applicant)
     application_request_revision(actor=boss, application=app, comments="More detail")

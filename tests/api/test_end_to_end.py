@@ -6,7 +6,7 @@ import datetime
 import pytest
 from django.utils import timezone
 
-from allocations.models import EthicsIssue
+from allocations.applications.models import EthicsIssue
 from tests import factories as shared
 
 from . import factories as f

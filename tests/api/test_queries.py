@@ -7,7 +7,8 @@ import pytest
 from rest_framework.test import APIClient
 
 from accounts.models import Membership
-from allocations.models import AssignmentStatus, ChangeRequest, ReviewAssignment
+from allocations.grants.models import ChangeRequest
+from allocations.review.models import AssignmentStatus, ReviewAssignment
 from compliance.models import EthicsReview
 from tests import factories as shared
 

@@ -61,7 +61,8 @@ def test_schema_and_docs_are_served_without_a_cdn(client):
 
 def real_objects(admin) -> dict[str, list]:
     """Objects the fuzzer may aim at (half of its path parameters), so that writes reach the services."""
-    from allocations.models import AssignmentStatus, ChangeRequest, ReviewAssignment
+    from allocations.grants.models import ChangeRequest
+    from allocations.review.models import AssignmentStatus, ReviewAssignment
     from compliance.models import EthicsCondition, EthicsReview, Report, ReportStatus
     from compliance.reports.services import report_dir
 

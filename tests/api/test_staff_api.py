@@ -3,9 +3,11 @@
 import pytest
 from rest_framework.test import APIClient
 
-from allocations.models import AllocationStatus, ApplicationStatus, AssignmentStatus, ChangeStatus, ReviewAssignment
-from allocations.services import reviews
-from allocations.services.lifecycle import change_request_submit
+from allocations.applications.models import ApplicationStatus
+from allocations.grants.models import AllocationStatus, ChangeStatus
+from allocations.grants.services import change_request_submit
+from allocations.review import services
+from allocations.review.models import AssignmentStatus, ReviewAssignment
 from compliance.models import EthicsStatus
 from tests import factories as shared
 
@@ -53,7 +55,7 @@ def test_audit_is_for_ethics_officers_and_administrators_only(as_user):
 @pytest.fixture
 def assignment(applicant, boss, capacity):
     app = f.in_review(applicant, boss)
-    return reviews.reviewer_assign(actor=boss, application=app, reviewer=f.reviewer(), kind="technical")
+    return services.reviewer_assign(actor=boss, application=app, reviewer=f.reviewer(), kind="technical")
 
 
 def test_reviewer_sees_only_own_assignments_and_content_after_declaring(as_user, assignment):
@@ -77,14 +79,19 @@ def test_declaring_a_conflict_needs_a_statement_and_hides_content(as_user, assig
     assert response.status_code == 400 and "statement" in response.json()["error"]["fields"]
     body = me.post(path, {"has_conflict": True, "statement": "Former employer"}, format="json").json()
     assert body["status"] == "conflicted" and body["content"] is None
-    assert me.post(path, {"has_conflict": False}, format="json").status_code == 400  # already declared
+    again = me.post(path, {"has_conflict": True, "statement": "Former employer"}, format="json")
+    assert again.status_code == 200 and again.json()["status"] == "conflicted"  # the same declaration: a no-op
+    changed = me.post(path, {"has_conflict": False}, format="json")
+    assert changed.status_code == 409  # a declaration stands: the workflow has no way back
+    assert changed.json()["error"]["message"] == "You already made your declaration."
 
 
 def test_review_submission_checks_scores_and_order(as_user, assignment):
     me = as_user(assignment.reviewer)
     path = f"/api/v1/staff/reviews/{assignment.pk}/review/"
     early = me.post(path, {"scores": {}, "recommendation": "approve"}, format="json")
-    assert early.status_code == 400  # declare first
+    assert early.status_code == 409  # declare first: the workflow refuses the move
+    assert "no conflict of interest before reviewing" in early.json()["error"]["message"]
     me.post(f"/api/v1/staff/reviews/{assignment.pk}/declaration/", {"has_conflict": False}, format="json")
     bad = me.post(path, {"scores": {"feasibility": 9}, "recommendation": "approve"}, format="json")
     assert bad.status_code == 400 and {"feasibility", "resources", "team"} <= set(bad.json()["error"]["fields"])
@@ -194,7 +201,7 @@ def test_manager_allocation_views(as_user, applicant, boss):
 
 def test_ethics_queue_and_decision(as_user, applicant, capacity):
     app = f.complete(applicant)
-    from allocations.services.applications import application_set_ethics_issues, application_submit
+    from allocations.applications.services import application_set_ethics_issues, application_submit
 
     application_set_ethics_issues(actor=applicant, application=app,
                                   issues={**f.ETHICS_ALL_NO, "personal_data": {"answer": True, "text": "DPIA"}})

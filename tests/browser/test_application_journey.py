@@ -12,7 +12,7 @@ from django.conf import settings
 from django.test import Client
 from playwright.sync_api import expect
 
-from allocations.models import Application, ApplicationStatus
+from allocations.applications.models import Application, ApplicationStatus
 from compliance.models import AuditChainHead, RiskAssessment
 from tests.allocations import factories as f
 from tests.browser.conftest import axe_check

@@ -12,8 +12,10 @@ from django.conf import settings
 from django.test import Client
 from playwright.sync_api import expect
 
-from allocations.models import Allocation, ApplicationStatus, AssignmentStatus
-from allocations.services import reviews
+from allocations.applications.models import ApplicationStatus
+from allocations.grants.models import Allocation
+from allocations.review import services
+from allocations.review.models import AssignmentStatus
 from compliance.models import AuditChainHead
 from tests.allocations import factories_review as fr
 from tests.browser.conftest import axe_check
@@ -38,7 +40,7 @@ def sign_in_as(page, live_server, user):
 
 
 def test_review_decide_and_see_the_allocation(page, live_server, monkeypatch):
-    monkeypatch.setattr("allocations.tasks.provision_allocation.delay", lambda *a, **k: None)
+    monkeypatch.setattr("allocations.provisioning.tasks.provision_allocation.delay", lambda *a, **k: None)
     ensure_reference_data()
     AuditChainHead.objects.get_or_create(id=1)
     fr.set_capacity(gpu_hours=50_000)
@@ -47,7 +49,7 @@ def test_review_decide_and_see_the_allocation(page, live_server, monkeypatch):
                          title="Protein language model for enzymes")
     reviewer = fr.reviewer(totp=True)
     boss = fr.manager()
-    assignment = reviews.reviewer_assign(actor=boss, application=app, reviewer=reviewer, kind="technical")
+    assignment = services.reviewer_assign(actor=boss, application=app, reviewer=reviewer, kind="technical")
 
     # 1. The reviewer signs in: password, then the TOTP code.
     page.goto(live_server.url + "/accounts/login/")

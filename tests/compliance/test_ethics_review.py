@@ -6,7 +6,8 @@ import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.urls import reverse
 
-from allocations.models import AccessMode, Application, ApplicationStatus
+from allocations.applications.models import Application, ApplicationStatus
+from allocations.catalogue.models import AccessMode
 from compliance import selectors, services
 from compliance.models import AuditEvent, EthicsReview, EthicsStatus, RiskAssessment
 from tests.factories import (
@@ -134,7 +135,7 @@ def test_a_prohibited_practice_can_only_be_refused_and_never_approved():
 
 
 def test_pending_ethics_blocks_approval_in_the_approval_service():
-    from allocations.services.decisions import application_approve
+    from allocations.review.services import application_approve
 
     app, _ = make_application(sector="security", status=ApplicationStatus.AWAITING_DECISION)
     services.ethics_review_open(application=app)
@@ -143,7 +144,7 @@ def test_pending_ethics_blocks_approval_in_the_approval_service():
     assert "ethics review has not cleared" in " ".join(exc.value.messages)
     app.refresh_from_db()
     assert app.status == ApplicationStatus.AWAITING_DECISION
-    from allocations.models import Allocation
+    from allocations.grants.models import Allocation
 
     assert not Allocation.objects.filter(application=app).exists()
 

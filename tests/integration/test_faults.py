@@ -11,8 +11,10 @@ from pathlib import Path
 
 import pytest
 
-from allocations.models import Allocation, Site, SyncAttempt, SyncState
-from allocations.services.provisioning import bootstrap_site, sweep_unsynced
+from allocations.catalogue.models import Site
+from allocations.grants.models import Allocation, SyncState
+from allocations.provisioning.models import SyncAttempt
+from allocations.provisioning.services import bootstrap_site, sweep_unsynced
 from tests.integration.helpers import ROOT, SLURM_DIR, sacctmgr, wait_for
 from tests.provisioning.builders import approved_allocation
 

@@ -11,9 +11,10 @@ import uuid
 import pytest
 from django.utils import timezone
 
-from allocations.models import Allocation, AllocationStatus, ChangeKind, Site, SyncState
-from allocations.services import lifecycle
-from allocations.services.provisioning import bootstrap_site
+from allocations.catalogue.models import Site
+from allocations.grants import services as grants_services
+from allocations.grants.models import Allocation, AllocationStatus, ChangeKind, SyncState
+from allocations.provisioning.services import bootstrap_site
 from tests.integration.helpers import linux_user, sacctmgr, wait_for
 from tests.provisioning.builders import approved_allocation
 
@@ -51,24 +52,24 @@ def test_approval_provisions_through_the_worker_and_slurm_enforces_it(worker):
         assert "cpu=6000" in account_row and "gres/gpu=600" in account_row
         assert account_row.endswith("|0"), "approved but not started: jobs refused"
 
-        lifecycle.allocation_start_if_due(allocation=refresh(allocation))
+        grants_services.allocation_start_if_due(allocation=refresh(allocation))
         wait_for(lambda: refresh(allocation).status == AllocationStatus.ACTIVE, what="activation after provisioning")
         submitted = sbatch(env, user, account)
         assert submitted.returncode == 0, submitted.stderr
         job_id = submitted.stdout.strip().split(";")[0]
         wait_for(lambda: job_state(env, job_id) == "COMPLETED", timeout=60, what=f"job {job_id} to complete")
 
-        lifecycle.allocation_suspend(actor=manager, allocation=refresh(allocation), reason="security incident")
+        grants_services.allocation_suspend(actor=manager, allocation=refresh(allocation), reason="security incident")
         wait_for(lambda: refresh(allocation).sync_state == SyncState.IN_SYNC, what="suspension pushed")
         refused = sbatch(env, user, account)
         assert refused.returncode != 0 and "AssocGrpSubmitJobsLimit" in refused.stderr, refused.stderr
 
-        lifecycle.allocation_resume(actor=manager, allocation=refresh(allocation), reason="resolved")
-        change = lifecycle.change_request_submit(
+        grants_services.allocation_resume(actor=manager, allocation=refresh(allocation), reason="resolved")
+        change = grants_services.change_request_submit(
             actor=applicant, allocation=refresh(allocation), kind=ChangeKind.TOP_UP,
             payload={"quotas": {str(allocation.quotas.get().site_id): {"gpu_hours": 5, "cpu_core_hours": 0}}},
             justification="more epochs")
-        lifecycle.change_request_decide(actor=manager, change_request=change, approve=True)
+        grants_services.change_request_decide(actor=manager, change_request=change, approve=True)
         wait_for(lambda: refresh(allocation).sync_state == SyncState.IN_SYNC, what="top-up pushed")
         limits = sacctmgr(env, "show", "assoc", "where", f"account={account}", "cluster=zellik", "user=",
                           "format=grptresmins")
@@ -76,7 +77,7 @@ def test_approval_provisions_through_the_worker_and_slurm_enforces_it(worker):
 
         last_day = timezone.localdate() + timezone.timedelta(days=1)
         Allocation.objects.filter(pk=allocation.pk).update(end_date=last_day)
-        lifecycle.allocation_expire_if_due(allocation=refresh(allocation), today=last_day)
+        grants_services.allocation_expire_if_due(allocation=refresh(allocation), today=last_day)
         wait_for(lambda: refresh(allocation).sync_state == SyncState.IN_SYNC, what="expiry pushed")
         assert refresh(allocation).status == AllocationStatus.EXPIRED
         refused = sbatch(env, user, account)

@@ -11,8 +11,8 @@ from django.db import transaction
 from django.utils import timezone
 from kombu.exceptions import OperationalError
 
-from allocations.models import ApplicationStatus
-from allocations.services.applications import application_submit
+from allocations.applications.models import ApplicationStatus
+from allocations.applications.services import application_submit
 from portal import emails, tasks
 from portal.models import OutgoingEmail
 from tests.allocations.factories import complete, publish_capacity

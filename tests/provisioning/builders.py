@@ -4,9 +4,9 @@ import datetime
 
 from django.utils import timezone
 
-from allocations.models import AccessMode, Application, ApplicationStatus, Site, SiteCapacity, TeamMember
-from allocations.models.reference import quarter_start
-from allocations.services.decisions import application_approve
+from allocations.applications.models import Application, ApplicationStatus, TeamMember
+from allocations.catalogue.models import AccessMode, Site, SiteCapacity, quarter_start
+from allocations.review.services import application_approve
 from compliance.models import EthicsReview, EthicsStatus, RiskAssessment
 from tests.factories import AllocationManagerFactory, MembershipFactory, OrganisationFactory, UserFactory
 

@@ -8,8 +8,9 @@ import datetime
 import pytest
 from django.utils import timezone
 
-from allocations.models import Site, SyncAttempt, SyncOutcome
-from allocations.services.provisioning import INTERRUPTED_ATTEMPT_SECONDS, sweep_unsynced
+from allocations.catalogue.models import Site
+from allocations.provisioning.models import SyncAttempt, SyncOutcome
+from allocations.provisioning.services import INTERRUPTED_ATTEMPT_SECONDS, sweep_unsynced
 from tests.provisioning.builders import approved_allocation
 
 pytestmark = pytest.mark.django_db
@@ -30,7 +31,7 @@ def test_the_sweeper_closes_attempts_left_running_by_a_dead_worker_and_only_thos
     SyncAttempt.objects.filter(pk__in=[dead.pk, reconcile.pk]).update(started_at=old)
     # A long full reconcile (hard limit 900 s) is not taken for dead.
     assert INTERRUPTED_ATTEMPT_SECONDS > 900
-    monkeypatch.setattr("allocations.tasks.provision_allocation.delay", lambda pk: None)
+    monkeypatch.setattr("allocations.provisioning.tasks.provision_allocation.delay", lambda pk: None)
 
     sweep_unsynced()
 

@@ -2,9 +2,10 @@
 
 import pytest
 
-from allocations.models import Allocation, AllocationStatus, RecordedChange, SyncAttempt, SyncState
-from allocations.services import lifecycle
-from allocations.services.provisioning import reconcile_site, sync_allocation
+from allocations.grants import services
+from allocations.grants.models import Allocation, AllocationStatus, SyncState
+from allocations.provisioning.models import RecordedChange, SyncAttempt
+from allocations.provisioning.services import reconcile_site, sync_allocation
 from tests.provisioning.builders import approved_allocation
 
 pytestmark = pytest.mark.django_db
@@ -38,12 +39,12 @@ def test_start_opens_the_account_and_suspension_blocks_it_again(django_capture_o
     with django_capture_on_commit_callbacks(execute=True):
         allocation, manager, _ = approved_allocation()
     with django_capture_on_commit_callbacks(execute=True):
-        lifecycle.allocation_start_if_due(allocation=allocation)
+        services.allocation_start_if_due(allocation=allocation)
     allocation.refresh_from_db()
     assert allocation.status == AllocationStatus.ACTIVE, "verified provisioning activates the allocation"
     assert state(allocation)["grp_submit_jobs"] is None
     with django_capture_on_commit_callbacks(execute=True):
-        lifecycle.allocation_suspend(actor=manager, allocation=allocation, reason="abuse report")
+        services.allocation_suspend(actor=manager, allocation=allocation, reason="abuse report")
     assert state(allocation)["grp_submit_jobs"] == 0
     allocation.refresh_from_db()
     assert allocation.sync_state == SyncState.IN_SYNC and allocation.synced_version == allocation.desired_version
@@ -70,6 +71,6 @@ def test_a_decision_during_a_push_is_not_lost():
     allocation, manager, _ = approved_allocation()  # on_commit not run: nothing pushed yet
     version = Allocation.objects.get(pk=allocation.pk).desired_version
     Allocation.objects.filter(pk=allocation.pk).update(desired_version=version + 1)  # a newer decision lands
-    lifecycle.allocation_mark_synced(allocation_id=allocation.pk, version=version)
+    services.allocation_mark_synced(allocation_id=allocation.pk, version=version)
     allocation.refresh_from_db()
     assert allocation.sync_state != SyncState.IN_SYNC

@@ -4,12 +4,13 @@ import pytest
 from django.core import mail
 from django.urls import reverse
 
-from allocations.models import HandoverTask, ProvisioningMode, Site, SyncAttempt, SyncState, UsageSnapshot
-from allocations.provisioning.backends import register_backend
-from allocations.provisioning.backends.record import RecordBackend
-from allocations.services import lifecycle
-from allocations.services.provisioning import sync_allocation
-from allocations.services.usage import pull_usage
+from allocations.catalogue.models import ProvisioningMode, Site
+from allocations.grants import services
+from allocations.grants.models import SyncState
+from allocations.provisioning.models import HandoverTask, SyncAttempt, UsageSnapshot
+from allocations.provisioning.record import RecordBackend
+from allocations.provisioning.services import pull_usage, sync_allocation
+from allocations.provisioning.slurm.backends import register_backend
 from compliance.models import AuditEvent
 from tests.factories import OperatorFactory, ReviewerFactory
 from tests.provisioning.builders import approved_allocation
@@ -42,7 +43,7 @@ def metered(settings):
 def test_usage_snapshots_and_threshold_mails_are_sent_once(metered, django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=True):
         allocation, _manager, _applicant = approved_allocation(gpu=100, cpu=1000)
-        lifecycle.allocation_start_if_due(allocation=allocation)
+        services.allocation_start_if_due(allocation=allocation)
     site = Site.objects.get(code="zellik")
     metered[allocation.slurm_account] = {"gpu_minutes": 100 * 60 * 81 // 100, "cpu_minutes": 10}
     mail.outbox.clear()
@@ -73,9 +74,9 @@ def test_handover_site_gets_an_operator_task_and_marking_it_done_syncs(settings,
     assert allocation.sync_state == SyncState.HANDED_OVER
     operator = OperatorFactory(totp=True)
     client.force_login(operator)
-    page = client.get(reverse("ops:overview"))
+    page = client.get(reverse("provisioning:overview"))
     assert page.status_code == 200 and allocation.reference in page.content.decode()
-    response = client.post(reverse("ops:handover_done", args=[task.pk]), {"note": "done at LUMI"})
+    response = client.post(reverse("provisioning:handover_done", args=[task.pk]), {"note": "done at LUMI"})
     assert response.status_code == 302
     allocation.refresh_from_db()
     assert allocation.sync_state == SyncState.IN_SYNC
@@ -87,13 +88,13 @@ def test_operator_pages_require_the_operator_role(client, settings):
     allocation, _manager, _ = approved_allocation()
     sync_allocation(allocation_id=allocation.pk)
     client.force_login(ReviewerFactory(totp=True))
-    assert client.get(reverse("ops:overview")).status_code == 403
-    assert client.get(reverse("ops:site_detail", args=["zellik"])).status_code == 403
+    assert client.get(reverse("provisioning:overview")).status_code == 403
+    assert client.get(reverse("provisioning:site_detail", args=["zellik"])).status_code == 403
     client.force_login(OperatorFactory(totp=True))
-    detail = client.get(reverse("ops:site_detail", args=["zellik"]))
+    detail = client.get(reverse("provisioning:site_detail", args=["zellik"]))
     assert detail.status_code == 200
     body = detail.content.decode()
     assert allocation.slurm_account in body and "missing" not in body
-    response = client.post(reverse("ops:rerun_allocation", args=[allocation.reference]))
+    response = client.post(reverse("provisioning:rerun_allocation", args=[allocation.reference]))
     assert response.status_code == 302
     assert SyncAttempt.objects.filter(allocation=allocation).count() == 2

@@ -8,20 +8,12 @@ import itertools
 from django.utils import timezone
 
 from accounts.models import Organisation
-from allocations.models import (
-    AccessMode,
-    Application,
-    ApplicationStatus,
-    ConflictDeclaration,
-    Decision,
-    DecisionOutcome,
-    ReviewerPool,
-    Site,
-    UsageSnapshot,
-)
-from allocations.services.decisions import application_approve
-from allocations.services.provisioning import sync_allocation
-from allocations.services.reviews import review_submit, reviewer_assign, reviewer_declare
+from allocations.applications.models import Application, ApplicationStatus
+from allocations.catalogue.models import AccessMode, Site
+from allocations.provisioning.models import UsageSnapshot
+from allocations.provisioning.services import sync_allocation
+from allocations.review.models import ConflictDeclaration, Decision, DecisionOutcome, ReviewerPool
+from allocations.review.services import application_approve, review_submit, reviewer_assign, reviewer_declare
 from compliance import services as compliance_services
 from compliance.ai_act import engine
 from compliance.models import EthicsStatus, RiskAssessment
@@ -134,7 +126,7 @@ def rejected_decision(*, manager, sector="defence", reasons="Out of scope") -> D
         decision_due=timezone.localdate() - datetime.timedelta(days=1))
     RiskAssessment.objects.create(application=app, ruleset_version="2026-omnibus", ruleset_sha256="0" * 64,
                                   result={"classification": "high_risk"}, classification="high_risk", complete=True)
-    from allocations.services.decisions import application_reject
+    from allocations.review.services import application_reject
 
     application_reject(actor=manager, application=app, reasons=reasons)
     return Decision.objects.get(application=app, outcome=DecisionOutcome.REJECTED)

@@ -135,7 +135,7 @@ def test_generation_is_audited_with_the_pdf_hash(dossier, run_on_commit):
 
 
 def test_a_draft_without_assessment_still_renders(run_on_commit):
-    from allocations.models import Application, ApplicationStatus
+    from allocations.applications.models import Application, ApplicationStatus
     from tests.factories import MembershipFactory
 
     member = MembershipFactory()

@@ -9,8 +9,9 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from pypdf import PdfReader
 
-from allocations.models import Decision, Site
-from allocations.services.provisioning import sync_allocation
+from allocations.catalogue.models import Site
+from allocations.provisioning.services import sync_allocation
+from allocations.review.models import Decision
 from compliance.audit import verify_chain
 from compliance.models import ReportStatus
 from compliance.reports import data, services

@@ -16,8 +16,8 @@ from pathlib import Path
 
 import pytest
 
-from allocations.provisioning.backends.sacctmgr import SacctmgrBackend
-from allocations.provisioning.backends.slurmrestd import SlurmrestdBackend
+from allocations.provisioning.slurm.backends.sacctmgr import SacctmgrBackend
+from allocations.provisioning.slurm.backends.slurmrestd import SlurmrestdBackend
 from tests.conftest import require_service
 
 CLUSTERS = ("zellik", "charleroi")

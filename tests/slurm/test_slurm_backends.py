@@ -12,7 +12,7 @@ from unittest import mock
 import jwt
 import pytest
 
-from allocations.provisioning import (
+from allocations.provisioning.slurm import (
     DesiredAccount,
     DesiredParent,
     QosSpec,
@@ -20,10 +20,10 @@ from allocations.provisioning import (
     SlurmReconcileError,
     get_backend,
 )
-from allocations.provisioning.backends import _REGISTRY, available_backends, register_backend
-from allocations.provisioning.backends.sacctmgr import SacctmgrBackend
-from allocations.provisioning.backends.slurmrestd import SlurmrestdBackend
-from allocations.provisioning.plan import (
+from allocations.provisioning.slurm.backends import _REGISTRY, available_backends, register_backend
+from allocations.provisioning.slurm.backends.sacctmgr import SacctmgrBackend
+from allocations.provisioning.slurm.backends.slurmrestd import SlurmrestdBackend
+from allocations.provisioning.slurm.plan import (
     AddAccount,
     AddParent,
     AddUser,
@@ -71,7 +71,7 @@ class FakeSacctmgr:
 @pytest.fixture
 def fake():
     fake = FakeSacctmgr()
-    with mock.patch("allocations.provisioning.backends.sacctmgr.subprocess.run", fake):
+    with mock.patch("allocations.provisioning.slurm.backends.sacctmgr.subprocess.run", fake):
         yield fake
 
 
@@ -98,7 +98,7 @@ def test_slurm_conf_and_prefix_are_passed(fake):
         return subprocess.CompletedProcess(argv, 0, "", "")
 
     backend = SacctmgrBackend(slurm_conf="/etc/x/slurm.conf", command_prefix=("runuser", "-u", "ops", "--"))
-    with mock.patch("allocations.provisioning.backends.sacctmgr.subprocess.run", side_effect=run) as patched:
+    with mock.patch("allocations.provisioning.slurm.backends.sacctmgr.subprocess.run", side_effect=run) as patched:
         backend.read(Z, {"proj_a", "org_a"})
     argv = patched.call_args.args[0]
     assert argv[:5] == ("runuser", "-u", "ops", "--", "sacctmgr")
@@ -240,7 +240,7 @@ def test_timeout_and_missing_executable_are_errors(fake):
     def timeout(argv, **kwargs):
         raise subprocess.TimeoutExpired(argv, 1.0, output=b"partial")
 
-    with mock.patch("allocations.provisioning.backends.sacctmgr.subprocess.run", side_effect=timeout):
+    with mock.patch("allocations.provisioning.slurm.backends.sacctmgr.subprocess.run", side_effect=timeout):
         with pytest.raises(SlurmCommandError, match="timeout"):
             SacctmgrBackend(timeout=1.0).read(Z)
         result = SacctmgrBackend(timeout=1.0).apply(Z, [SetBlocked(Z, "proj_a", True)])
@@ -303,7 +303,7 @@ class MemoryBackend(SacctmgrBackend):
         self.state = self.simulate(self.state, kept)
 
     def _record_fake(self, kind):
-        from allocations.provisioning.backends.base import CommandRecord
+        from allocations.provisioning.slurm.backends.base import CommandRecord
 
         self._record(CommandRecord(kind, ("fake", kind), 0, "", "", 0.0))
 

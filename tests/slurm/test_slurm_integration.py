@@ -11,9 +11,9 @@ from unittest import mock
 
 import pytest
 
-from allocations.provisioning import DesiredAccount, DesiredParent, QosSpec, SlurmReconcileError
-from allocations.provisioning.backends.sacctmgr import SacctmgrBackend
-from allocations.provisioning.plan import RemoveUser, SetBlocked, SetLimits
+from allocations.provisioning.slurm import DesiredAccount, DesiredParent, QosSpec, SlurmReconcileError
+from allocations.provisioning.slurm.backends.sacctmgr import SacctmgrBackend
+from allocations.provisioning.slurm.plan import RemoveUser, SetBlocked, SetLimits
 
 from .conftest import assoc_rows, run
 
@@ -91,7 +91,9 @@ def test_second_reconcile_writes_nothing_and_reads_once_per_cluster(backend, nam
     target = backend.session if hasattr(backend, "session") else None
     for cl in (Z, C):
         if target is None:
-            with mock.patch("allocations.provisioning.backends.sacctmgr.subprocess.run", wraps=subprocess.run) as spy:
+            with mock.patch(
+                "allocations.provisioning.slurm.backends.sacctmgr.subprocess.run", wraps=subprocess.run
+            ) as spy:
                 result = backend.reconcile(cl, desired[cl])
             calls = spy.call_count
         else:

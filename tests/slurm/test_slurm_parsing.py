@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from allocations.provisioning import ActualAccount, QosSpec, SlurmParseError
-from allocations.provisioning.backends import formats
-from allocations.provisioning.plan import AddAccount, AddParent, AddUser
+from allocations.provisioning.slurm import ActualAccount, QosSpec, SlurmParseError
+from allocations.provisioning.slurm.backends import formats
+from allocations.provisioning.slurm.plan import AddAccount, AddParent, AddUser
 
 # sacctmgr -n -P show assoc where cluster=zellik account=... format=<formats.ASSOC_FIELDS>
 SHOW_ASSOC = """\

@@ -8,8 +8,8 @@ from dataclasses import replace
 
 import pytest
 
-from allocations.provisioning import ActualAccount, DesiredAccount, DesiredParent, SlurmValueError, plan_changes
-from allocations.provisioning.plan import (
+from allocations.provisioning.slurm import ActualAccount, DesiredAccount, DesiredParent, SlurmValueError, plan_changes
+from allocations.provisioning.slurm.plan import (
     AddAccount,
     AddParent,
     AddUser,

@@ -7,11 +7,11 @@ from unittest import mock
 
 import pytest
 
-from allocations.provisioning import DesiredAccount, DesiredParent, QosSpec, SlurmValueError
-from allocations.provisioning.backends.sacctmgr import SacctmgrBackend
-from allocations.provisioning.backends.slurmrestd import SlurmrestdBackend
-from allocations.provisioning.plan import AddAccount, AddUser, RemoveUser, SetLimits, SetQos
-from allocations.provisioning.validation import (
+from allocations.provisioning.slurm import DesiredAccount, DesiredParent, QosSpec, SlurmValueError
+from allocations.provisioning.slurm.backends.sacctmgr import SacctmgrBackend
+from allocations.provisioning.slurm.backends.slurmrestd import SlurmrestdBackend
+from allocations.provisioning.slurm.plan import AddAccount, AddUser, RemoveUser, SetLimits, SetQos
+from allocations.provisioning.slurm.validation import (
     sanitize_text,
     validate_account_name,
     validate_cluster_name,

@@ -1,7 +1,7 @@
 from django.core.management.base import BaseCommand, CommandError
 
-from allocations.models import Site
-from allocations.services.provisioning import backend_kind, bootstrap_site
+from allocations.catalogue.models import Site
+from allocations.provisioning.services import backend_kind, bootstrap_site
 
 
 class Command(BaseCommand):

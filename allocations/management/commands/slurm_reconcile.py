@@ -1,7 +1,8 @@
 from django.core.management.base import BaseCommand, CommandError
 
-from allocations.models import Site, SyncOutcome
-from allocations.services.provisioning import backend_kind, reconcile_site
+from allocations.catalogue.models import Site
+from allocations.provisioning.models import SyncOutcome
+from allocations.provisioning.services import backend_kind, reconcile_site
 
 
 class Command(BaseCommand):

@@ -1,0 +1,254 @@
+"""Input and output shapes of the applications, reviews, decisions and allocations API.
+
+Input serializers check shapes and types only; every rule (who, when, what is allowed) is the
+services'. Output serializers read only what the selectors fetched (no query per row)."""
+
+from __future__ import annotations
+
+from django.core.exceptions import ObjectDoesNotExist
+from rest_framework import serializers
+
+from accounts.models import Sector
+from allocations.applications.models import (
+    Application,
+    Attachment,
+    AttachmentKind,
+    EthicsIssue,
+    ModelActivity,
+    RDType,
+    RequestedResource,
+    TeamMember,
+)
+from allocations.catalogue.models import AccessMode, Site
+
+MAX_INT = 2_147_483_647
+MAX_BIGINT = 9_223_372_036_854_775_807
+
+
+class OrganisationRefSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    legal_name = serializers.CharField()
+
+
+# ------------------------------------------------------------------------------------ applications
+
+class ApplicationListSerializer(serializers.ModelSerializer):
+    organisation = OrganisationRefSerializer(read_only=True)
+    access_mode = serializers.SlugRelatedField(slug_field="code", read_only=True, allow_null=True)
+
+    class Meta:
+        model = Application
+        fields = ["reference", "title", "status", "organisation", "access_mode", "call", "created_at", "updated_at",
+                  "submitted_at", "decision_due"]
+        read_only_fields = fields
+
+
+class ResourceSerializer(serializers.ModelSerializer):
+    site = serializers.SlugRelatedField(slug_field="code", read_only=True)
+
+    class Meta:
+        model = RequestedResource
+        fields = ["site", "gpu_hours", "cpu_core_hours", "storage_tb"]
+        read_only_fields = fields
+
+
+class TeamMemberSerializer(serializers.ModelSerializer):
+    confirmed = serializers.SerializerMethodField()
+
+    class Meta:
+        model = TeamMember
+        fields = ["id", "full_name", "email", "cluster_username", "invited_at", "confirmed"]
+        read_only_fields = fields
+
+    def get_confirmed(self, member) -> bool:
+        return member.confirmed_at is not None
+
+
+class AssessmentSummarySerializer(serializers.Serializer):
+    ruleset_version = serializers.CharField()
+    classification = serializers.CharField()
+    complete = serializers.BooleanField()
+    needs_ethics_review = serializers.BooleanField()
+    prohibited = serializers.BooleanField()
+    updated_at = serializers.DateTimeField()
+
+
+class EthicsAnswerSerializer(serializers.Serializer):
+    answer = serializers.BooleanField(allow_null=True)
+    text = serializers.CharField(allow_blank=True, max_length=5000, required=False, default="")
+
+
+class AttachmentSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Attachment
+        fields = ["id", "kind", "original_name", "size", "sha256", "uploaded_at"]
+        read_only_fields = fields
+
+
+class AttachmentUploadSerializer(serializers.Serializer):
+    kind = serializers.ChoiceField(choices=AttachmentKind.choices)
+    file = serializers.FileField(help_text="A PDF (checked by content), at most ATTACHMENT_MAX_BYTES.")
+
+
+class ApplicationDetailSerializer(ApplicationListSerializer):
+    # Choices that stay blank in a draft: declared so that the schema's enums include "".
+    sector = serializers.ChoiceField(choices=Sector.choices, allow_blank=True, read_only=True)
+    rd_type = serializers.ChoiceField(choices=RDType.choices, allow_blank=True, read_only=True)
+    model_activity = serializers.ChoiceField(choices=ModelActivity.choices, allow_blank=True, read_only=True)
+    resources = ResourceSerializer(many=True, read_only=True)
+    team = TeamMemberSerializer(many=True, read_only=True)
+    attachments = AttachmentSerializer(many=True, read_only=True)
+    ethics_issues = serializers.DictField(child=EthicsAnswerSerializer(), read_only=True)
+    assessment = serializers.SerializerMethodField()
+    ethics_review_status = serializers.SerializerMethodField()
+    allocation = serializers.SerializerMethodField()
+
+    class Meta(ApplicationListSerializer.Meta):
+        fields = ApplicationListSerializer.Meta.fields + [
+            "abstract", "public_summary", "sector", "civilian_purpose", "dual_use", "dual_use_explanation", "rd_type",
+            "route_to_market", "start_date", "duration_months", "model_activity", "model_family", "parameter_count",
+            "training_tokens", "base_model_name", "base_model_flop", "open_weights", "model_lineage",
+            "ethics_issues", "resources", "team", "attachments", "assessment", "ethics_review_status", "allocation",
+            "decided_at"]
+        read_only_fields = fields
+
+    @staticmethod
+    def _related(app, name):
+        try:
+            return getattr(app, name)
+        except ObjectDoesNotExist:  # a reverse one-to-one not created yet
+            return None
+
+    def get_assessment(self, app) -> AssessmentSummarySerializer(allow_null=True):
+        assessment = self._related(app, "risk_assessment")
+        return AssessmentSummarySerializer(assessment).data if assessment is not None else None
+
+    def get_ethics_review_status(self, app) -> str | None:
+        review = self._related(app, "ethics_review")
+        return review.status if review is not None else None
+
+    def get_allocation(self, app) -> str | None:
+        allocation = self._related(app, "allocation")
+        return allocation.reference if allocation is not None else None
+
+
+class ApplicationCreateSerializer(serializers.Serializer):
+    organisation = serializers.IntegerField(min_value=1, max_value=MAX_BIGINT,
+                                            help_text="Id of one of the caller's organisations.")
+    title = serializers.CharField(max_length=200)
+
+
+class ProjectStepSerializer(serializers.Serializer):
+    title = serializers.CharField(max_length=200, required=False)
+    abstract = serializers.CharField(allow_blank=True, max_length=20000, required=False)
+    public_summary = serializers.CharField(allow_blank=True, max_length=5000, required=False)
+    sector = serializers.ChoiceField(choices=Sector.choices, allow_blank=True, required=False)
+    civilian_purpose = serializers.BooleanField(allow_null=True, required=False)
+    dual_use = serializers.BooleanField(allow_null=True, required=False)
+    dual_use_explanation = serializers.CharField(allow_blank=True, max_length=5000, required=False)
+    rd_type = serializers.ChoiceField(choices=RDType.choices, allow_blank=True, required=False)
+    route_to_market = serializers.CharField(allow_blank=True, max_length=5000, required=False)
+
+
+class ModelStepSerializer(serializers.Serializer):
+    model_activity = serializers.ChoiceField(choices=ModelActivity.choices, allow_blank=True, required=False)
+    model_family = serializers.CharField(allow_blank=True, max_length=120, required=False)
+    parameter_count = serializers.IntegerField(min_value=0, max_value=MAX_BIGINT, allow_null=True, required=False)
+    training_tokens = serializers.IntegerField(min_value=0, max_value=MAX_BIGINT, allow_null=True, required=False)
+    base_model_name = serializers.CharField(allow_blank=True, max_length=120, required=False)
+    base_model_flop = serializers.FloatField(min_value=0, max_value=1e40, allow_null=True, required=False)
+    open_weights = serializers.BooleanField(allow_null=True, required=False)
+    model_lineage = serializers.CharField(allow_blank=True, max_length=120, required=False)
+
+
+class ResourceRowSerializer(serializers.Serializer):
+    site = serializers.SlugRelatedField(slug_field="code", queryset=Site.objects.filter(is_active=True))
+    gpu_hours = serializers.IntegerField(min_value=0, max_value=MAX_INT, default=0)
+    cpu_core_hours = serializers.IntegerField(min_value=0, max_value=MAX_INT, default=0)
+    storage_tb = serializers.DecimalField(max_digits=8, decimal_places=2, min_value=0, default=0)
+
+
+class ResourcesStepSerializer(serializers.Serializer):
+    access_mode = serializers.SlugRelatedField(slug_field="code", queryset=AccessMode.objects.filter(is_active=True),
+                                               allow_null=True, required=False)
+    call = serializers.IntegerField(min_value=1, max_value=MAX_BIGINT, allow_null=True, required=False,
+                                    help_text="Id of an open call (needed by modes with a cut-off).")
+    start_date = serializers.DateField(allow_null=True, required=False)
+    duration_months = serializers.IntegerField(min_value=1, max_value=120, allow_null=True, required=False)
+    resources = ResourceRowSerializer(many=True, required=False, max_length=20,
+                                      help_text="Replaces every per-site request; rows of zeros are dropped.")
+
+    def validate_resources(self, rows):
+        codes = [row["site"].code for row in rows]
+        if len(codes) != len(set(codes)):
+            raise serializers.ValidationError("Give each site once.")
+        return rows
+
+
+EthicsIssuesSerializer = type("EthicsIssuesSerializer", (serializers.Serializer,), {
+    code: EthicsAnswerSerializer(required=False, help_text=str(label)) for code, label in EthicsIssue.choices})
+
+
+class TeamMemberCreateSerializer(serializers.Serializer):
+    full_name = serializers.CharField(max_length=150)
+    email = serializers.EmailField(max_length=254)
+    cluster_username = serializers.CharField(max_length=32)
+
+
+class WithdrawSerializer(serializers.Serializer):
+    reason = serializers.CharField(allow_blank=True, max_length=500, required=False, default="")
+
+
+class ProblemSerializer(serializers.Serializer):
+    step = serializers.CharField()
+    field = serializers.CharField()
+    message = serializers.CharField()
+
+
+# ------------------------------------------------------------------------------------ AI Act
+
+class OptionSerializer(serializers.Serializer):
+    value = serializers.CharField()
+    label = serializers.CharField()
+    exclusive = serializers.BooleanField()
+
+
+class QuestionSerializer(serializers.Serializer):
+    id = serializers.CharField()
+    type = serializers.ChoiceField(choices=["yes_no", "single_choice", "multi_choice"])
+    text = serializers.CharField()
+    help = serializers.CharField(allow_blank=True)
+    article = serializers.CharField(allow_blank=True)
+    url = serializers.CharField(allow_blank=True)
+    options = OptionSerializer(many=True)
+    answer = serializers.JSONField(allow_null=True, help_text="The saved answer: 'yes'/'no', an option, or a list.")
+
+
+class QuestionnaireSerializer(serializers.Serializer):
+    ruleset = serializers.CharField()
+    ruleset_sha256 = serializers.CharField()
+    title = serializers.CharField()
+    language = serializers.CharField()
+    questions = QuestionSerializer(many=True, help_text="The questions visible given the saved answers, in order.")
+    missing = serializers.ListField(child=serializers.CharField(),
+                                    help_text="Ids of visible questions without an answer yet.")
+
+
+class AnswersSerializer(serializers.Serializer):
+    answers = serializers.DictField(
+        child=serializers.JSONField(), allow_empty=True,
+        help_text="Question id -> answer: 'yes'/'no' (or true/false), an option value, or a list of options. "
+                  "Answers to questions hidden by earlier answers are dropped.")
+
+
+class AssessmentResultSerializer(serializers.Serializer):
+    ruleset = serializers.CharField()
+    ruleset_sha256 = serializers.CharField()
+    language = serializers.CharField()
+    classification = serializers.CharField()
+    complete = serializers.BooleanField()
+    missing_answers = serializers.ListField(child=serializers.CharField())
+    flags = serializers.DictField(child=serializers.BooleanField())
+    conclusions = serializers.ListField(child=serializers.DictField())
+    obligations = serializers.ListField(child=serializers.DictField())
+    compute = serializers.DictField(allow_null=True)

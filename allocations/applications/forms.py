@@ -1,0 +1,345 @@
+"""Forms of the applicant journey. They parse and shape input; the rules are in services/."""
+
+from __future__ import annotations
+
+import copy
+import json
+from collections.abc import Mapping
+from types import MappingProxyType
+from typing import Any
+
+from django import forms
+from django.contrib.humanize.templatetags.humanize import intcomma
+from django.core.validators import MinValueValidator
+from django.template.defaultfilters import floatformat
+from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.translation import gettext_lazy as _
+
+from allocations.applications.models import (
+    Application,
+    ApplicationStatus,
+    AttachmentKind,
+    EthicsIssue,
+    cluster_username_validator,
+)
+from allocations.applications.services import MODEL_FIELDS, PROJECT_FIELDS
+from allocations.catalogue.models import AccessMode, Site
+from compliance.ai_act.engine import Question, QuestionType
+
+YES_NO = [(True, _("Yes")), (False, _("No"))]
+
+
+def yes_no_field(label, help_text="") -> forms.NullBooleanField:
+    """A yes/no question as two radio buttons; unanswered stays None (allowed in a draft)."""
+    return forms.NullBooleanField(label=label, help_text=help_text, required=False,
+                                  widget=forms.RadioSelect(choices=YES_NO))
+
+
+def display_value(field: forms.Field, value: Any) -> str:
+    if value in (None, "", [], ()):
+        return "—"
+    if isinstance(field, forms.NullBooleanField):
+        return str(_("Yes") if value else _("No"))
+    if isinstance(field, forms.ModelChoiceField) or not isinstance(value, str | int | list | tuple):
+        return str(value)
+    choices = getattr(field, "choices", None)
+    if choices:
+        labels = {str(k): v for k, v in choices}
+        if isinstance(value, list | tuple):
+            return ", ".join(str(labels.get(str(v), v)) for v in value)
+        return str(labels.get(str(value), value))
+    return str(value)
+
+
+class StepModelForm(forms.ModelForm):
+    """A ModelForm that never writes: the cleaned data goes to a service.
+
+    The instance is copied so that validation cannot alter the object the view renders from."""
+
+    def __init__(self, *args, instance: Application, **kwargs):
+        self.application = instance
+        super().__init__(*args, instance=copy.copy(instance), **kwargs)
+
+    def readonly_items(self) -> list[tuple[str, str]]:
+        """The saved values, for the read-only view of a submitted application."""
+        items = []
+        for name, field in self.fields.items():
+            value = getattr(self.application, name)
+            display = getattr(self.application, f"get_{name}_display", None)
+            if display is not None and value not in (None, ""):
+                value = display()
+            items.append((field.label, display_value(field, value)))
+        return items
+
+    def save(self, commit=True):  # pragma: no cover - guard against misuse
+        raise NotImplementedError("Step forms are saved through allocations.applications.services")
+
+
+class ApplicationCreateForm(forms.Form):
+    organisation = forms.ModelChoiceField(label=_("Organisation"), queryset=None, empty_label=None,
+                                          help_text=_("The organisation on whose behalf you apply."))
+    title = forms.CharField(label=_("Project title"), max_length=200)
+
+    def __init__(self, *args, organisations, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["organisation"].queryset = organisations
+
+
+class ProjectForm(StepModelForm):
+    civilian_purpose = yes_no_field(_("Does the project have an exclusively civilian purpose?"))
+    dual_use = yes_no_field(_("Could the results have a dual (civil and military) use?"))
+
+    class Meta:
+        model = Application
+        fields = PROJECT_FIELDS
+        labels = {
+            "title": _("Project title"), "abstract": _("Abstract"), "public_summary": _("Public summary"),
+            "sector": _("Sector"), "dual_use_explanation": _("Explain the possible dual use"),
+            "rd_type": _("Type of R&D"), "route_to_market": _("Intended route to market"),
+        }
+        help_texts = {
+            "abstract": _("What you will do with the compute, for the reviewers."),
+            "dual_use_explanation": _("Needed when you answer yes to the dual-use question."),
+            "route_to_market": _("Needed for product R&D: how the result will reach customers."),
+        }
+        widgets = {
+            "abstract": forms.Textarea(attrs={"rows": 6}),
+            "public_summary": forms.Textarea(attrs={"rows": 3}),
+            "dual_use_explanation": forms.Textarea(attrs={"rows": 3, "data-show-when": "dual_use=True"}),
+            "rd_type": forms.RadioSelect,
+            "route_to_market": forms.Textarea(attrs={"rows": 3, "data-show-when": "rd_type=product"}),
+        }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["rd_type"].choices = [c for c in self.fields["rd_type"].choices if c[0]]
+        self.fields["rd_type"].required = False
+
+
+class AccessModeChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj: AccessMode) -> str:
+        return f"{obj.name}: {mode_summary(obj)}"
+
+
+class CallChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj) -> str:
+        return _("%(title)s (%(mode)s, cut-off %(cutoff)s)") % {
+            "title": obj.title, "mode": obj.access_mode.name,
+            "cutoff": date_format(timezone.localtime(obj.cutoff_at), "DATETIME_FORMAT")}
+
+
+def mode_summary(mode: AccessMode) -> str:
+    """Caps, durations and decision time of a mode, in one sentence."""
+    parts = []
+    if mode.min_gpu_hours is not None:
+        parts.append(_("more than %(n)s GPU-hours") % {"n": intcomma(mode.min_gpu_hours)})
+    if mode.max_gpu_hours is not None:
+        parts.append(_("up to %(n)s GPU-hours") % {"n": intcomma(mode.max_gpu_hours)})
+    if mode.max_cpu_core_hours is not None:
+        parts.append(_("up to %(n)s CPU core-hours") % {"n": intcomma(mode.max_cpu_core_hours)})
+    if mode.max_storage_tb is not None:
+        parts.append(_("up to %(n)s TB of storage") % {"n": floatformat(mode.max_storage_tb, -2)})
+    durations = ", ".join(str(d) for d in mode.allowed_durations or [])
+    parts.append(_("%(durations)s months") % {"durations": durations})
+    parts.append(_("decision within %(n)s working days") % {"n": mode.sla_working_days})
+    if mode.requires_call:
+        parts.append(_("through a call with a cut-off"))
+    return "; ".join(str(p) for p in parts)
+
+
+class ResourcesForm(StepModelForm):
+    access_mode = AccessModeChoiceField(label=_("Access mode"), queryset=None, required=False,
+                                        widget=forms.RadioSelect, empty_label=None)
+    call = CallChoiceField(label=_("Call"), queryset=None, required=False,
+                                  empty_label=_("No call"),
+                                  help_text=_("Modes with a cut-off (Large Scale) are applied for through a call."))
+    duration_months = forms.TypedChoiceField(label=_("Duration (months)"), coerce=int, required=False,
+                                             empty_value=None)
+
+    class Meta:
+        model = Application
+        fields = ["access_mode", "call", "start_date", "duration_months"]
+        labels = {"start_date": _("Start date")}
+        help_texts = {"start_date": _("The first day you need the compute.")}
+        widgets = {"start_date": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")}
+
+    def __init__(self, *args, modes, calls, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["access_mode"].queryset = modes
+        self.fields["call"].queryset = calls
+        durations = sorted({int(d) for mode in modes for d in (mode.allowed_durations or [])})
+        self.fields["duration_months"].choices = [("", _("Choose"))] + [(d, str(d)) for d in durations]
+        self.fields["duration_months"].help_text = _(
+            "Each access mode allows some durations only: they are listed with the mode above.")
+
+
+class SiteResourceForm(forms.Form):
+    """The request on one site; inputs only for what the site offers."""
+
+    gpu_hours = forms.IntegerField(label=_("GPU-hours"), required=False, min_value=0)
+    cpu_core_hours = forms.IntegerField(label=_("CPU core-hours"), required=False, min_value=0)
+    storage_tb = forms.DecimalField(label=_("Storage (TB)"), required=False, min_value=0, max_digits=8,
+                                    decimal_places=2)
+
+    def __init__(self, *args, site: Site, **kwargs):
+        kwargs.setdefault("prefix", f"site-{site.code}")
+        super().__init__(*args, **kwargs)
+        self.site = site
+        offered = {"gpu_hours": site.offers_gpu_hours, "cpu_core_hours": site.offers_cpu_hours,
+                   "storage_tb": site.offers_storage}
+        for name, is_offered in offered.items():
+            if not is_offered:
+                del self.fields[name]
+
+    def row(self) -> dict[str, Any]:
+        data = {name: self.cleaned_data.get(name) or 0 for name in self.fields}
+        return {"site": self.site, **data}
+
+
+class AIModelForm(StepModelForm):
+    open_weights = yes_no_field(_("Will the weights be published openly?"))
+    parameter_count = forms.IntegerField(label=_("Parameters"), required=False, min_value=1,
+                                         help_text=_("For example 7000000000 for a 7B model."))
+    training_tokens = forms.IntegerField(label=_("Training tokens"), required=False, min_value=1)
+    base_model_flop = forms.FloatField(
+        label=_("Base model's reported training compute (FLOP)"), required=False,
+        validators=[MinValueValidator(0)],
+        help_text=_("When fine-tuning: the compute its provider reports, e.g. 3.8e24."),
+        widget=forms.TextInput(attrs={"inputmode": "decimal", "data-show-when": "model_activity=fine_tune"}))
+
+    class Meta:
+        model = Application
+        fields = MODEL_FIELDS
+        labels = {"model_activity": _("AI work"), "model_family": _("Model family or architecture"),
+                  "base_model_name": _("Base model"), "model_lineage": _("Model lineage")}
+        help_texts = {"base_model_name": _("The model you fine-tune or adapt, e.g. Mistral-7B-v0.3.")}
+        widgets = {"model_activity": forms.RadioSelect,
+                   "base_model_name": forms.TextInput(attrs={"data-show-when": "model_activity=fine_tune"})}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["model_activity"].choices = [c for c in self.fields["model_activity"].choices if c[0]]
+        self.fields["model_activity"].required = False
+
+
+class TeamMemberForm(forms.Form):
+    full_name = forms.CharField(label=_("Full name"), max_length=150)
+    email = forms.EmailField(label=_("E-mail address"))
+    cluster_username = forms.CharField(
+        label=_("Cluster username"), max_length=32, validators=[cluster_username_validator],
+        help_text=_("1-32 characters: lowercase letters, digits, '-' and '_', starting with a letter or '_'."),
+        widget=forms.TextInput(attrs={"pattern": "[a-z_][a-z0-9_\\-]{0,31}", "autocapitalize": "none",
+                                      "spellcheck": "false"}))
+
+
+class EthicsIssuesForm(forms.Form):
+    """The Horizon Europe ethics issues table: a yes/no per issue and a text for every yes."""
+
+    def __init__(self, *args, issues: Mapping[str, dict] | None = None, **kwargs):
+        issues = issues or {}
+        initial = {}
+        for code in EthicsIssue.values:
+            entry = issues.get(code) or {}
+            initial[code] = entry.get("answer")
+            initial[f"{code}_text"] = entry.get("text", "")
+        super().__init__(*args, initial=initial, **kwargs)
+        for code, label in EthicsIssue.choices:
+            self.fields[code] = yes_no_field(label)
+            self.fields[f"{code}_text"] = forms.CharField(
+                label=_("How you handle it: %(issue)s") % {"issue": label}, required=False,
+                widget=forms.Textarea(attrs={"rows": 2}))
+
+    def rows(self):
+        return [{"code": code, "label": label, "answer": self[code], "text": self[f"{code}_text"]}
+                for code, label in EthicsIssue.choices]
+
+    def issues(self) -> dict[str, dict]:
+        return {code: {"answer": self.cleaned_data.get(code), "text": self.cleaned_data.get(f"{code}_text", "")}
+                for code in EthicsIssue.values}
+
+
+class AttachmentForm(forms.Form):
+    kind = forms.ChoiceField(label=_("Kind of document"), choices=AttachmentKind.choices)
+    file = forms.FileField(label=_("PDF file"), widget=forms.ClearableFileInput(attrs={"accept": "application/pdf"}),
+                           help_text=_("PDF only, at most 20 MB."))
+
+
+class WithdrawForm(forms.Form):
+    reason = forms.CharField(label=_("Reason (optional)"), required=False, max_length=500,
+                             widget=forms.Textarea(attrs={"rows": 3}))
+
+
+class ListFilterForm(forms.Form):
+    q = forms.CharField(label=_("Reference or title"), required=False, max_length=100)
+    status = forms.ChoiceField(label=_("Status"), required=False)
+    access_mode = forms.ModelChoiceField(label=_("Access mode"), queryset=AccessMode.objects.none(),
+                                         required=False, empty_label=_("Any"))
+    organisation = forms.ModelChoiceField(label=_("Organisation"), queryset=None, required=False,
+                                          empty_label=_("Any"))
+
+    def __init__(self, *args, modes, organisations, oversight: bool = False, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["status"].choices = [("", _("Any"))] + list(ApplicationStatus.choices)
+        self.fields["access_mode"].queryset = modes
+        self.fields["organisation"].queryset = organisations
+        if oversight:
+            # A menu of every organisation (10,000 at scale) costs a second per page: staff search by
+            # name instead, and a link that names an organisation by id still filters.
+            self.fields["organisation"].widget = forms.HiddenInput()
+            self.fields["q"].label = _("Reference, title or organisation")
+
+
+# --------------------------------------------------------------------------------- AI Act
+
+
+def _thaw(value: Any) -> Any:
+    if isinstance(value, Mapping | MappingProxyType):
+        return {k: _thaw(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_thaw(v) for v in value]
+    return value
+
+
+class AIActForm(forms.Form):
+    """One field per question of the rule set, labelled in the user's language.
+
+    Every question is a field, so that answers to questions shown by the progressive-enhancement
+    script are parsed too; the engine drops answers to questions that are not visible."""
+
+    def __init__(self, *args, questions: tuple[Question, ...], language: str, answers: Mapping[str, Any],
+                 **kwargs):
+        super().__init__(*args, initial=dict(answers), **kwargs)
+        self.questions = questions
+        self.language = language
+        for q in questions:
+            choices = [(o.value, o.label[language]) for o in q.options]
+            common = {"label": q.text[language], "help_text": q.help[language], "required": False}
+            if q.type == QuestionType.MULTI_CHOICE:
+                self.fields[q.id] = forms.MultipleChoiceField(choices=choices, widget=forms.CheckboxSelectMultiple,
+                                                              **common)
+            else:
+                self.fields[q.id] = forms.ChoiceField(choices=choices, widget=forms.RadioSelect, **common)
+
+    def answers(self) -> dict[str, Any]:
+        return {qid: value for qid, value in self.cleaned_data.items() if value not in (None, "", [])}
+
+    def current_answers(self) -> dict[str, Any]:
+        """The answers to show visibility for: the posted ones when bound, else the saved ones."""
+        if not self.is_bound:
+            return dict(self.initial)
+        raw = {}
+        for q in self.questions:
+            if q.type == QuestionType.MULTI_CHOICE:
+                value = self.data.getlist(q.id) if hasattr(self.data, "getlist") else self.data.get(q.id)
+            else:
+                value = self.data.get(q.id)
+            if value:
+                raw[q.id] = value
+        return raw
+
+    def items(self, visible_ids: set[str]) -> list[dict]:
+        return [{"question": q, "field": self[q.id], "visible": q.id in visible_ids,
+                 "show_if": json.dumps(_thaw(q.show_if)) if q.show_if is not None else "",
+                 "exclusive": [o.value for o in q.options if o.exclusive]}
+                for q in self.questions]

@@ -1,0 +1,168 @@
+"""What the applicant pages say: step names, human text for audit actions and statuses.
+
+Text only; no queries and no business rules (those live in services/)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.urls import NoReverseMatch, reverse
+from django.utils.formats import date_format
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from allocations.applications.models import Application, ApplicationStatus, EthicsIssue
+from allocations.applications.workflow import WITHDRAWABLE
+
+
+@dataclass(frozen=True)
+class Step:
+    slug: str  # also the Problem.step name used by services.validate_for_submission
+    number: int
+    label: str
+    url_name: str
+
+    def url(self, application: Application) -> str:
+        return reverse(self.url_name, args=[application.reference])
+
+
+STEPS: tuple[Step, ...] = (
+    Step("project", 1, gettext_lazy("Project"), "applications:step_project"),
+    Step("resources", 2, gettext_lazy("Resources"), "applications:step_resources"),
+    Step("model", 3, gettext_lazy("AI model"), "applications:step_model"),
+    Step("ai_act", 4, gettext_lazy("AI Act questionnaire"), "applications:step_ai_act"),
+    Step("team", 5, gettext_lazy("Team"), "applications:step_team"),
+    Step("ethics", 6, gettext_lazy("Ethics issues"), "applications:step_ethics"),
+    Step("attachments", 7, gettext_lazy("Attachments"), "applications:step_attachments"),
+    Step("review", 8, gettext_lazy("Review and submit"), "applications:step_review"),
+)
+STEP_BY_SLUG = {step.slug: step for step in STEPS}
+
+
+def step_navigation(application: Application, current: str, problems) -> list[dict]:
+    """The step list: a step is complete when submission validation finds nothing wrong in it."""
+    open_steps = {p.step for p in problems}
+    items = []
+    for step in STEPS:
+        complete = step.slug != "review" and step.slug not in open_steps
+        items.append({"step": step, "url": step.url(application), "current": step.slug == current,
+                      "complete": complete})
+    return items
+
+
+def problems_by_step(application: Application, problems) -> list[dict]:
+    grouped: dict[str, list[str]] = {}
+    for problem in problems:
+        grouped.setdefault(problem.step, []).append(problem.message)
+    return [{"step": step, "url": step.url(application), "messages": grouped[step.slug]}
+            for step in STEPS if step.slug in grouped]
+
+
+def ethics_rows(application: Application) -> list[tuple[str, dict]]:
+    issues = application.ethics_issues or {}
+    return [(code, {"label": label, "answer": (issues.get(code) or {}).get("answer"),
+                    "text": (issues.get(code) or {}).get("text", "")})
+            for code, label in EthicsIssue.choices]
+
+
+# --------------------------------------------------------------------------------- statuses
+
+
+def _date(value) -> str:
+    return date_format(value, "DATE_FORMAT") if value else ""
+
+
+def expectation(application: Application) -> dict[str, str]:
+    """Who is expected to act next, and what they are expected to do."""
+    status = application.status
+    due = _date(application.decision_due)
+    S = ApplicationStatus
+    if status == S.DRAFT:
+        return {"who": _("You"), "what": _("Complete every step and submit the application.")}
+    if status == S.SUBMITTED:
+        what = (_("Eligibility check; decision due by %(date)s.") % {"date": due} if due
+                else _("Eligibility check."))
+        return {"who": _("The access committee"), "what": what}
+    if status == S.IN_REVIEW:
+        what = _("Technical and scientific review; decision due by %(date)s.") % {"date": due} if due \
+            else _("Technical and scientific review.")
+        return {"who": _("The reviewers"), "what": what}
+    if status == S.AWAITING_DECISION:
+        what = _("Decision due by %(date)s.") % {"date": due} if due else _("Decision on the application.")
+        return {"who": _("The access committee"), "what": what}
+    if status == S.REVISION_REQUESTED:
+        return {"who": _("You"), "what": _("Revise the application as the committee asks, then submit it again.")}
+    if status == S.APPROVED:
+        return {"who": _("You"), "what": _("Compute was granted: see the allocation and its usage.")}
+    if status == S.REJECTED:
+        return {"who": _("No one"), "what": _("The application was rejected; the reasons are on its page.")}
+    return {"who": _("No one"), "what": _("The application was withdrawn.")}
+
+
+def allocation_url(application: Application) -> str | None:
+    """The allocation page, once the allocation views exist (they are added with the manager pages)."""
+    allocation = getattr(application, "allocation", None) if application.status == ApplicationStatus.APPROVED \
+        else None
+    if allocation is None:
+        return None
+    try:
+        return allocation.get_absolute_url()
+    except NoReverseMatch:
+        return None
+
+
+def can_withdraw(application: Application) -> bool:
+    return application.status in WITHDRAWABLE
+
+
+# --------------------------------------------------------------------------------- audit actions
+
+ACTION_LABELS = {
+    "application.created": gettext_lazy("Application created"),
+    "application.project_saved": gettext_lazy("Project details saved"),
+    "application.resources_saved": gettext_lazy("Requested resources saved"),
+    "application.model_saved": gettext_lazy("AI model details saved"),
+    "application.ethics_issues_saved": gettext_lazy("Ethics issues saved"),
+    "application.reply_submitted": gettext_lazy("Reply to the reviews sent"),
+    "risk_assessment.saved": gettext_lazy("AI Act questionnaire saved"),
+    "ethics_review.opened": gettext_lazy("Sent to the ethics officers for review"),
+    "ethics_review.auto_cleared": gettext_lazy("Ethics review: cleared automatically"),
+    "ethics_review.decided": gettext_lazy("Ethics review decided"),
+    "ethics_condition.acknowledged": gettext_lazy("Ethics condition acknowledged"),
+    "team_member.added": gettext_lazy("Team member added"),
+    "team_member.removed": gettext_lazy("Team member removed"),
+    "team_member.confirmed": gettext_lazy("Team member confirmed their participation"),
+    "attachment.added": gettext_lazy("Document attached"),
+    "attachment.removed": gettext_lazy("Document removed"),
+    "review.assigned": gettext_lazy("Reviewer assigned"),
+    "review.coi_declared": gettext_lazy("Reviewer declared their conflicts of interest"),
+    "review.submitted": gettext_lazy("Review submitted"),
+}
+
+
+def action_text(action: str, changes: dict) -> str:
+    if action == "application.status_changed":
+        old, new = (changes.get("status") or [None, None])[:2]
+        labels = dict(ApplicationStatus.choices)
+        if old in labels and new in labels:
+            return _("Status changed from %(old)s to %(new)s") % {"old": labels[old], "new": labels[new]}
+        return _("Status changed")
+    label = ACTION_LABELS.get(action)
+    if label is not None:
+        return str(label)
+    return action.replace(".", ": ").replace("_", " ").capitalize()
+
+
+CLASSIFICATION_LABELS = {
+    "prohibited": gettext_lazy("Prohibited practice (Art. 5)"),
+    "high_risk": gettext_lazy("High-risk AI system"),
+    "gpai_systemic": gettext_lazy("General-purpose AI model with systemic risk"),
+    "gpai": gettext_lazy("General-purpose AI model"),
+    "transparency": gettext_lazy("Transparency obligations (Art. 50)"),
+    "minimal": gettext_lazy("Minimal risk"),
+    "out_of_scope": gettext_lazy("Outside the scope of the AI Act"),
+}
+
+
+def classification_label(code: str) -> str:
+    return str(CLASSIFICATION_LABELS.get(code, code))

@@ -1,0 +1,194 @@
+"""Reads with permission scoping: an application a user may not see does not exist for them (404).
+
+Applicants see the applications of the organisations they belong to; staff with oversight (allocation
+managers, ethics officers, operators) may read every application. Reviewers get their own selectors
+(assigned applications only) and never reach these."""
+
+from __future__ import annotations
+
+import datetime
+from dataclasses import dataclass
+
+from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
+from django.http import Http404
+from django.utils.translation import gettext as _
+
+from accounts.models import Membership, Organisation, User
+from accounts.permissions import has_oversight
+from allocations.applications import presentation
+from allocations.applications.models import Application, Attachment, RequestedResource, TeamMember
+from allocations.catalogue.models import AccessMode
+from compliance.audit import events_for
+from compliance.models import AuditEvent
+
+LIST_RELATED = ("organisation", "access_mode", "call")
+
+
+def _member_org_ids(user):
+    return Membership.objects.filter(user=user).values("organisation_id")
+
+
+def applications_of_member(user) -> QuerySet[Application]:
+    """Applications of the organisations the user belongs to (never widened by a staff role)."""
+    if not getattr(user, "is_authenticated", False):
+        return Application.objects.none()
+    return Application.objects.filter(organisation_id__in=_member_org_ids(user))
+
+
+def applications_visible_to(user) -> QuerySet[Application]:
+    if not getattr(user, "is_authenticated", False):
+        return Application.objects.none()
+    if has_oversight(user):
+        return Application.objects.all()
+    return applications_of_member(user)
+
+
+def application_list(user, *, search: str = "", status: str = "", access_mode: AccessMode | None = None,
+                     organisation: Organisation | None = None) -> QuerySet[Application]:
+    """The list page: everything a row shows comes from one joined query (no per-row queries).
+
+    Staff with oversight also find applications by organisation name (they get no organisation menu)."""
+    qs = applications_visible_to(user).select_related(*LIST_RELATED)
+    search = search.strip()
+    if search:
+        match = Q(reference__icontains=search) | Q(title__icontains=search)
+        if has_oversight(user):
+            match |= Q(organisation__legal_name__icontains=search)
+        qs = qs.filter(match)
+    if status:
+        qs = qs.filter(status=status)
+    if access_mode is not None:
+        qs = qs.filter(access_mode=access_mode)
+    if organisation is not None:
+        qs = qs.filter(organisation=organisation)
+    return qs.order_by("-created_at", "-pk")
+
+
+def list_filter_organisations(user) -> QuerySet[Organisation]:
+    """The organisations the list filter may name. For staff with oversight that is every organisation
+    (thousands): the form then validates a chosen one by id but renders no menu of them."""
+    if has_oversight(user):
+        return Organisation.objects.all()
+    return Organisation.objects.filter(pk__in=_member_org_ids(user)).order_by("legal_name")
+
+
+def _get(qs: QuerySet[Application], reference: str) -> Application:
+    app = qs.filter(reference=reference).first()
+    if app is None:
+        raise Http404
+    return app
+
+
+def application_for_member(user, reference: str) -> Application:
+    """For the pages that edit or act on an application: members of its organisation only."""
+    return _get(applications_of_member(user).select_related(*LIST_RELATED, "risk_assessment"), reference)
+
+
+def application_for_viewer(user, reference: str) -> Application:
+    """For reading (detail page, attachment download): members, and staff with oversight."""
+    return _get(applications_visible_to(user).select_related(*LIST_RELATED, "risk_assessment"), reference)
+
+
+def _with_details(qs: QuerySet[Application]) -> QuerySet[Application]:
+    return (qs.select_related(*LIST_RELATED, "created_by", "risk_assessment", "ethics_review")
+            .prefetch_related(Prefetch("resources", queryset=RequestedResource.objects.select_related("site")),
+                              "team", "attachments", "decisions"))
+
+
+def application_detail(user, reference: str) -> Application:
+    """Everything about one application, for members and staff with oversight."""
+    return _get(_with_details(applications_visible_to(user)), reference)
+
+
+def application_detail_for_member(user, reference: str) -> Application:
+    return _get(_with_details(applications_of_member(user)), reference)
+
+
+def application_resources(application: Application):
+    return list(application.resources.select_related("site"))
+
+
+def team_member_in(application: Application, pk: int) -> TeamMember:
+    member = TeamMember.objects.filter(application=application, pk=pk).first()
+    if member is None:
+        raise Http404
+    member.application = application
+    return member
+
+
+def attachment_in(application: Application, pk: int) -> Attachment:
+    attachment = Attachment.objects.filter(application=application, pk=pk).first()
+    if attachment is None:
+        raise Http404
+    attachment.application = application
+    return attachment
+
+
+def risk_assessment_of(application: Application):
+    try:
+        return application.risk_assessment
+    except Application.risk_assessment.RelatedObjectDoesNotExist:
+        return None
+
+
+# --------------------------------------------------------------------------------- dashboard
+
+
+def dashboard_applications(user, limit: int = 20) -> list[Application]:
+    """The user's organisations' applications, the ones needing attention first."""
+    qs = applications_of_member(user).select_related("organisation", "access_mode", "allocation")
+    return list(qs.order_by("-updated_at", "-pk")[:limit])
+
+
+# --------------------------------------------------------------------------------- timeline
+
+
+@dataclass(frozen=True)
+class TimelineEntry:
+    when: datetime.datetime
+    action: str
+    changes: dict
+    actor: str
+
+
+def application_timeline(application: Application, *, viewer) -> list[TimelineEntry]:
+    """The application's audit events, oldest first, with actor names resolved now, in one query.
+
+    Names are resolved at display time (the chain stores ids only, so an erased person stays erased).
+    Applicants see the names of their organisation's members; other actors show as "AI Factory staff",
+    so that reviewers stay anonymous to the applicant. Staff with oversight see every name."""
+    related = Q(object_type__in=["allocations.teammember", "allocations.attachment"],
+                changes__application_id=application.pk)
+    events = list((events_for(application) | AuditEvent.objects.filter(related)).order_by("seq"))
+    actor_ids = {e.actor_id for e in events if e.actor_id}
+    people = {}
+    if actor_ids:
+        in_org = Membership.objects.filter(user=OuterRef("pk"), organisation_id=application.organisation_id)
+        people = {u.pk: u for u in User.objects.filter(pk__in=actor_ids).only("pk", "full_name", "email")
+                  .annotate(in_org=Exists(in_org))}
+    sees_names = has_oversight(viewer)
+    entries = []
+    for event in events:
+        person = people.get(event.actor_id)
+        if event.actor_id is None:
+            name = _("AI Factory portal")
+        elif person is None:
+            name = _("a former user")
+        elif sees_names or person.in_org:
+            name = person.display_name
+        else:
+            name = _("AI Factory staff")
+        entries.append(TimelineEntry(when=event.created_at, action=event.action, changes=event.changes or {},
+                                     actor=name))
+    return entries
+
+
+# --------------------------------------------------------------------------------- dashboard
+
+
+def applicant_dashboard_context(user) -> dict:
+    """For portal.views.dashboard: the user's organisations' applications and who acts next."""
+    rows = [{"application": app, "expectation": presentation.expectation(app),
+             "allocation_url": presentation.allocation_url(app)}
+            for app in dashboard_applications(user)]
+    return {"applicant_applications": rows}

@@ -1,0 +1,527 @@
+"""The one path through which an application changes status."""
+
+from __future__ import annotations
+
+import datetime
+import hashlib
+import secrets
+import uuid
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from django.conf import settings
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from accounts.models import Membership, Organisation, User
+from accounts.permissions import is_member
+from allocations.applications import permissions
+from allocations.applications.models import (
+    Application,
+    ApplicationStatus,
+    Attachment,
+    EthicsIssue,
+    ModelActivity,
+    RDType,
+    ReferenceSequence,
+    RequestedResource,
+    TeamMember,
+)
+from allocations.applications.workflow import APPLICATION_WORKFLOW, DECIDED
+from allocations.catalogue.models import Site, SiteCapacity, quarter_start
+from compliance.audit import audit_record
+from compliance.services import assessment_problems, ethics_review_open
+from portal.emails import send_templated_email_on_commit
+from portal.workdays import add_working_days
+from portal.workflow import transition
+
+
+def next_application_reference(prefix: str = "AIF") -> str:
+    """AIF-2026-0042: a per-year counter, incremented under a row lock."""
+    year = timezone.localdate().year
+    with transaction.atomic():
+        seq, _ = ReferenceSequence.objects.select_for_update().get_or_create(year=year)
+        seq.last += 1
+        seq.save(update_fields=["last"])
+    return f"{prefix}-{year}-{seq.last:04d}"
+
+
+def application_transition(
+    *,
+    actor,
+    application: Application,
+    to: str,
+    changes: dict[str, Any] | None = None,
+    before_save: Callable[[Application], Iterable[str] | None] | None = None,
+    then: Callable[[Application, str], None] | None = None,
+    notify: bool = True,
+) -> Application:
+    """Move an application through its workflow (portal.workflow.transition); idempotent.
+
+    `before_save` sets the fields that go with the move and returns their names; `then` runs
+    after the audit event, in the same transaction, only when the move happened."""
+
+    def stamp(app: Application) -> list[str]:
+        fields = ["updated_at"]
+        if to in DECIDED:
+            app.decided_at = timezone.now()
+            fields.append("decided_at")
+        if before_save is not None:
+            fields.extend(before_save(app) or ())
+        return fields
+
+    def follow_up(app: Application, old: str) -> None:
+        if then is not None:
+            then(app, old)
+        if notify:
+            _notify_status(app, old)
+
+    return transition(APPLICATION_WORKFLOW, actor=actor, obj=application, to=to, before_save=stamp,
+                      changes=changes, then=follow_up)
+
+
+def _notify_status(app: Application, old: str) -> None:
+    recipients = list(Membership.objects.filter(organisation_id=app.organisation_id)
+                      .values_list("user__email", flat=True))
+    send_templated_email_on_commit(
+        to=recipients, template="allocations/email/status_changed",
+        context={"reference": app.reference, "title": app.title, "status": app.get_status_display(),
+                 "old_status": ApplicationStatus(old).label, "url": app.get_absolute_url()},
+    )
+
+PROJECT_FIELDS = ["title", "abstract", "public_summary", "sector", "civilian_purpose", "dual_use",
+                  "dual_use_explanation", "rd_type", "route_to_market"]
+RESOURCE_FIELDS = ["access_mode", "call", "start_date", "duration_months"]
+MODEL_FIELDS = ["model_activity", "model_family", "parameter_count", "training_tokens", "base_model_name",
+                "base_model_flop", "open_weights", "model_lineage"]
+STEP_FIELDS = {"project": PROJECT_FIELDS, "resources": RESOURCE_FIELDS, "model": MODEL_FIELDS}
+
+
+def _jsonable(value: Any) -> Any:
+    if hasattr(value, "pk"):
+        return value.pk
+    if isinstance(value, datetime.date | Decimal):
+        return str(value)
+    return value
+
+
+def _require_editable(actor, application: Application) -> None:
+    if not permissions.is_applicant_member(actor, application):
+        raise PermissionDenied(_("Only members of the applying organisation can edit this application."))
+    if application.status != ApplicationStatus.DRAFT:
+        raise ValidationError(_("This application was submitted and is read-only."))
+
+
+def _locked(application: Application) -> Application:
+    return Application.objects.select_for_update().get(pk=application.pk)
+
+
+def application_create(*, actor, organisation: Organisation, title: str) -> Application:
+    if not is_member(actor, organisation):
+        raise PermissionDenied(_("You can only apply on behalf of an organisation you belong to."))
+    title = (title or "").strip()
+    if not title:
+        raise ValidationError({"title": _("Give the project a title.")})
+    with transaction.atomic():
+        app = Application.objects.create(
+            reference=next_application_reference(), organisation=organisation, created_by=actor, title=title[:200])
+        audit_record(actor=actor, action="application.created", target=app,
+                     changes={"reference": app.reference, "organisation_id": organisation.pk})
+    return app
+
+
+def application_update_step(*, actor, application: Application, step: str, data: dict[str, Any]) -> Application:
+    """Save one step of the draft. Partial data is fine: completeness is checked at submission."""
+    fields = STEP_FIELDS.get(step)
+    if fields is None:
+        raise ValueError(f"unknown step {step!r}")
+    with transaction.atomic():
+        app = _locked(application)
+        _require_editable(actor, app)
+        changed = {}
+        for field in fields:
+            if field in data and getattr(app, field) != data[field]:
+                setattr(app, field, data[field])
+                changed[field] = _jsonable(data[field])
+        if changed:
+            app.full_clean(exclude=["reference", "organisation", "created_by"], validate_unique=False)
+            app.save()
+            audit_record(actor=actor, action=f"application.{step}_saved", target=app,
+                         changes={"fields": sorted(changed)})
+    return app
+
+
+def application_set_resources(*, actor, application: Application, rows: list[dict[str, Any]]) -> Application:
+    """Replace the per-site requests. rows: [{"site": Site, "gpu_hours", "cpu_core_hours", "storage_tb"}]."""
+    with transaction.atomic():
+        app = _locked(application)
+        _require_editable(actor, app)
+        wanted = {}
+        for row in rows:
+            if any(row.get(k) for k in ("gpu_hours", "cpu_core_hours", "storage_tb")):
+                wanted[row["site"].pk] = row
+        RequestedResource.objects.filter(application=app).exclude(site_id__in=wanted).delete()
+        for site_id, row in wanted.items():
+            RequestedResource.objects.update_or_create(
+                application=app, site_id=site_id,
+                defaults={"gpu_hours": row.get("gpu_hours") or 0, "cpu_core_hours": row.get("cpu_core_hours") or 0,
+                          "storage_tb": row.get("storage_tb") or 0})
+        audit_record(actor=actor, action="application.resources_saved", target=app, changes={
+            "resources": {str(sid): {"gpu_hours": r.get("gpu_hours") or 0,
+                                     "cpu_core_hours": r.get("cpu_core_hours") or 0,
+                                     "storage_tb": str(r.get("storage_tb") or 0)} for sid, r in wanted.items()}})
+    return app
+
+
+def application_save_resources(*, actor, application: Application, data: dict[str, Any],
+                               rows: list[dict[str, Any]]) -> Application:
+    """The resources step as one change: mode, call, dates and the per-site rows together or not at all."""
+    with transaction.atomic():
+        app = application_update_step(actor=actor, application=application, step="resources", data=data)
+        return application_set_resources(actor=actor, application=app, rows=rows)
+
+
+def application_set_ethics_issues(*, actor, application: Application, issues: dict[str, dict]) -> Application:
+    with transaction.atomic():
+        app = _locked(application)
+        _require_editable(actor, app)
+        cleaned = {}
+        for code in EthicsIssue.values:
+            entry = issues.get(code) or {}
+            answer = entry.get("answer")
+            cleaned[code] = {"answer": answer, "text": (entry.get("text") or "").strip() if answer else ""}
+        app.ethics_issues = cleaned
+        app.save(update_fields=["ethics_issues", "updated_at"])
+        audit_record(actor=actor, action="application.ethics_issues_saved", target=app,
+                     changes={"yes": sorted(c for c, e in cleaned.items() if e["answer"])})
+    return app
+
+
+def team_member_add(*, actor, application: Application, full_name: str, email: str,
+                    cluster_username: str) -> TeamMember:
+    email = email.strip().lower()
+    with transaction.atomic():
+        app = _locked(application)
+        _require_editable(actor, app)
+        member = TeamMember(application=app, full_name=full_name.strip(), email=email,
+                            cluster_username=cluster_username.strip())
+        member.full_clean(exclude=["application", "token_hash"], validate_unique=False)
+        if app.team.filter(email=email).exists():
+            raise ValidationError({"email": _("This person is already in the team.")})
+        if app.team.filter(cluster_username=member.cluster_username).exists():
+            raise ValidationError({"cluster_username": _("Another team member uses this cluster username.")})
+        token = secrets.token_urlsafe(24)
+        member.token_hash = TeamMember.hash_token(token)
+        member.invited_at = timezone.now()
+        member.user = User.objects.filter(email__iexact=email).first()
+        member.save()
+        audit_record(actor=actor, action="team_member.added", target=member,
+                     changes={"application_id": app.pk, "cluster_username": member.cluster_username})
+        send_templated_email_on_commit(
+            to=[email], template="allocations/email/team_invitation",
+            context={"name": member.full_name, "reference": app.reference, "title": app.title,
+                     "organisation": app.organisation.legal_name, "username": member.cluster_username,
+                     "confirm_url": settings.PORTAL_BASE_URL + reverse("applications:team_confirm", args=[token])})
+    return member
+
+
+def team_member_remove(*, actor, member: TeamMember) -> None:
+    with transaction.atomic():
+        app = _locked(member.application)
+        _require_editable(actor, app)
+        audit_record(actor=actor, action="team_member.removed", target=member,
+                     changes={"application_id": app.pk, "cluster_username": member.cluster_username})
+        member.delete()
+
+
+def team_member_confirm(*, token: str, actor=None) -> TeamMember:
+    """The invited person confirms with the mailed link: the token proves control of the address."""
+    with transaction.atomic():
+        member = TeamMember.objects.select_for_update().filter(token_hash=TeamMember.hash_token(token)).first()
+        if member is None:
+            raise ValidationError(_("This confirmation link is not valid."))
+        if member.confirmed_at:
+            return member
+        member.confirmed_at = timezone.now()
+        if actor is not None and getattr(actor, "is_authenticated", False) and \
+                actor.email.lower() == member.email.lower():
+            member.user = actor
+        member.save(update_fields=["confirmed_at", "user"])
+        audit_record(actor=actor if getattr(actor, "is_authenticated", False) else None,
+                     action="team_member.confirmed", target=member, changes={"application_id": member.application_id})
+    return member
+
+
+PDF_MAGIC = b"%PDF-"
+
+
+def attachment_add(*, actor, application: Application, kind: str, upload) -> Attachment:
+    """Store a PDF outside static files. Checked by content (magic bytes and a trailer), not by name."""
+    max_bytes = settings.ATTACHMENT_MAX_BYTES
+    if upload.size > max_bytes:
+        raise ValidationError({"file": _("The file is larger than %(mb)s MB.") % {"mb": max_bytes // (1024 * 1024)}})
+    head = upload.read(1024)
+    upload.seek(0)
+    if not head.startswith(PDF_MAGIC):
+        raise ValidationError({"file": _("Only PDF documents are accepted; this file is not a PDF.")})
+    digest = hashlib.sha256()
+    stored_name = f"{uuid.uuid4().hex}.pdf"
+    root = Path(settings.PRIVATE_MEDIA_ROOT) / "attachments"
+    root.mkdir(parents=True, exist_ok=True)
+    path = root / stored_name
+    with transaction.atomic():
+        app = _locked(application)
+        _require_editable(actor, app)
+        size = 0
+        with open(path, "wb") as out:
+            for chunk in upload.chunks():
+                size += len(chunk)
+                digest.update(chunk)
+                out.write(chunk)
+        try:
+            attachment = Attachment.objects.create(
+                application=app, kind=kind, original_name=Path(upload.name).name[:200], stored_name=stored_name,
+                size=size, sha256=digest.hexdigest(), uploaded_by=actor)
+            audit_record(actor=actor, action="attachment.added", target=attachment,
+                         changes={"application_id": app.pk, "sha256": attachment.sha256, "size": size, "kind": kind})
+        except Exception:
+            path.unlink(missing_ok=True)
+            raise
+    return attachment
+
+
+def attachment_path(attachment: Attachment) -> Path:
+    return Path(settings.PRIVATE_MEDIA_ROOT) / "attachments" / attachment.stored_name
+
+
+def attachment_remove(*, actor, attachment: Attachment) -> None:
+    with transaction.atomic():
+        app = _locked(attachment.application)
+        _require_editable(actor, app)
+        audit_record(actor=actor, action="attachment.removed", target=attachment,
+                     changes={"application_id": app.pk, "sha256": attachment.sha256})
+        path = attachment_path(attachment)
+        attachment.delete()
+        transaction.on_commit(lambda: path.unlink(missing_ok=True))
+
+
+# ------------------------------------------------------------------------------------------ validation
+
+@dataclass(frozen=True)
+class Problem:
+    step: str
+    message: str
+    field: str = ""
+
+
+def _end_date(start: datetime.date, months: int) -> datetime.date:
+    month = start.month - 1 + months
+    year = start.year + month // 12
+    month = month % 12 + 1
+    import calendar
+
+    day = min(start.day, calendar.monthrange(year, month)[1])
+    return datetime.date(year, month, day)
+
+
+def application_end_date(application: Application) -> datetime.date | None:
+    if application.start_date and application.duration_months:
+        return _end_date(application.start_date, application.duration_months)
+    return None
+
+
+def validate_for_submission(application: Application) -> list[Problem]:
+    """Every reason the application cannot be submitted yet, grouped by step. Empty: ready."""
+    app = application
+    problems: list[Problem] = []
+    add = problems.append
+    # 1. Project
+    for field, label in [("title", _("project title")), ("abstract", _("abstract")),
+                         ("public_summary", _("public summary")), ("sector", _("sector")),
+                         ("rd_type", _("type of R&D"))]:
+        if not getattr(app, field):
+            add(Problem("project", _("Give the %(field)s.") % {"field": label}, field))
+    if app.civilian_purpose is None:
+        add(Problem("project", _("Declare whether the project has an exclusively civilian purpose."),
+                    "civilian_purpose"))
+    if app.dual_use is None:
+        add(Problem("project", _("Declare whether the results could have dual use."), "dual_use"))
+    elif app.dual_use and not app.dual_use_explanation.strip():
+        add(Problem("project", _("Explain the possible dual use."), "dual_use_explanation"))
+    if app.rd_type == RDType.PRODUCT and not app.route_to_market.strip():
+        add(Problem("project", _("Describe the intended route to market of the product R&D."), "route_to_market"))
+    # 2. Resources
+    mode = app.access_mode
+    resources = list(app.resources.select_related("site"))
+    today = timezone.localdate()
+    if mode is None:
+        add(Problem("resources", _("Choose an access mode."), "access_mode"))
+    if not resources:
+        add(Problem("resources", _("Request resources on at least one site."), "resources"))
+    if app.start_date is None:
+        add(Problem("resources", _("Give a start date."), "start_date"))
+    elif app.start_date < today:
+        add(Problem("resources", _("The start date is in the past."), "start_date"))
+    if not app.duration_months:
+        add(Problem("resources", _("Choose a duration."), "duration_months"))
+    elif app.duration_months < 1:
+        add(Problem("resources", _("The end date must come after the start date."), "duration_months"))
+    total_gpu = sum(r.gpu_hours for r in resources)
+    total_cpu = sum(r.cpu_core_hours for r in resources)
+    total_storage = sum((r.storage_tb for r in resources), Decimal("0"))
+    if mode is not None:
+        if app.duration_months and app.duration_months not in mode.allowed_durations:
+            add(Problem("resources", _("%(mode)s allows durations of %(allowed)s months.") % {
+                "mode": mode.name, "allowed": ", ".join(str(d) for d in mode.allowed_durations)}, "duration_months"))
+        if mode.max_gpu_hours is not None and total_gpu > mode.max_gpu_hours:
+            add(Problem("resources", _("%(mode)s allows at most %(cap)s GPU-hours; you asked for %(n)s.") % {
+                "mode": mode.name, "cap": f"{mode.max_gpu_hours:,}", "n": f"{total_gpu:,}"}, "gpu_hours"))
+        if mode.min_gpu_hours is not None and total_gpu <= mode.min_gpu_hours:
+            add(Problem("resources", _("%(mode)s is for more than %(floor)s GPU-hours; you asked for %(n)s.") % {
+                "mode": mode.name, "floor": f"{mode.min_gpu_hours:,}", "n": f"{total_gpu:,}"}, "gpu_hours"))
+        if mode.max_cpu_core_hours is not None and total_cpu > mode.max_cpu_core_hours:
+            add(Problem("resources", _("%(mode)s allows at most %(cap)s CPU core-hours.") % {
+                "mode": mode.name, "cap": f"{mode.max_cpu_core_hours:,}"}, "cpu_core_hours"))
+        if mode.max_storage_tb is not None and total_storage > mode.max_storage_tb:
+            add(Problem("resources", _("%(mode)s allows at most %(cap)s TB of storage.") % {
+                "mode": mode.name, "cap": mode.max_storage_tb}, "storage_tb"))
+        org = app.organisation
+        if mode.eligible_org_types and org.org_type not in mode.eligible_org_types:
+            add(Problem("resources", _("%(org)s (%(type)s) is not eligible for %(mode)s.") % {
+                "org": org.legal_name, "type": org.get_org_type_display(), "mode": mode.name}, "access_mode"))
+        if mode.eligible_sme_classes and org.sme_class not in mode.eligible_sme_classes:
+            add(Problem("resources", _("%(mode)s is open to these SME classes only: %(classes)s.") % {
+                "mode": mode.name, "classes": ", ".join(mode.eligible_sme_classes)}, "access_mode"))
+        if mode.requires_call:
+            call = app.call
+            now = timezone.now()
+            if call is None or call.access_mode_id != mode.pk:
+                add(Problem("resources", _("%(mode)s applications are made to a call: choose one.") % {
+                    "mode": mode.name}, "call"))
+            elif not (call.opens_at <= now < call.cutoff_at):
+                add(Problem("resources", _("The call %(call)s is not open.") % {"call": call.title}, "call"))
+    for r in resources:
+        site = r.site
+        for amount, offered, label in [(r.gpu_hours, site.offers_gpu_hours, _("GPU-hours")),
+                                       (r.cpu_core_hours, site.offers_cpu_hours, _("CPU core-hours")),
+                                       (r.storage_tb, site.offers_storage, _("storage"))]:
+            if amount and not offered:
+                add(Problem("resources", _("%(site)s does not offer %(kind)s.") % {"site": site.name, "kind": label},
+                            "resources"))
+        if not site.is_active:
+            add(Problem("resources", _("%(site)s does not take applications at the moment.") % {"site": site.name},
+                        "resources"))
+    if app.start_date:
+        problems.extend(_capacity_problems(app.start_date, resources))
+    # 3. AI model
+    if not app.model_activity:
+        add(Problem("model", _("Say what AI work the project does."), "model_activity"))
+    elif app.model_activity in (ModelActivity.TRAIN, ModelActivity.FINE_TUNE):
+        if not app.parameter_count:
+            add(Problem("model", _("Give the number of parameters of the model."), "parameter_count"))
+        if not app.training_tokens:
+            add(Problem("model", _("Give the number of training tokens."), "training_tokens"))
+        if app.open_weights is None:
+            add(Problem("model", _("Say whether the weights will be published."), "open_weights"))
+        if app.model_activity == ModelActivity.FINE_TUNE and not app.base_model_name:
+            add(Problem("model", _("Name the base model you fine-tune."), "base_model_name"))
+    # AI Act assessment
+    problems.extend(Problem("ai_act", message) for message in assessment_problems(app))
+    # 4. Team
+    if not app.team.exists():
+        add(Problem("team", _("Add at least one team member with a cluster username."), "team"))
+    # 5. Ethics issues
+    issues = app.ethics_issues or {}
+    for code, label in EthicsIssue.choices:
+        entry = issues.get(code) or {}
+        if entry.get("answer") is None:
+            add(Problem("ethics", _("Answer the ethics question on %(issue)s.") % {"issue": label}, code))
+        elif entry.get("answer") and not (entry.get("text") or "").strip():
+            add(Problem("ethics", _("Describe how you handle %(issue)s (you answered yes).") % {"issue": label}, code))
+    # 6. Attachments
+    if mode is not None and mode.requires_call and not app.attachments.filter(kind="project_plan").exists():
+        add(Problem("attachments", _("Attach the project plan (PDF)."), "attachments"))
+    return problems
+
+
+def _capacity_problems(start: datetime.date, resources) -> list[Problem]:
+    """Requests above a site's remaining capacity for the quarter in which the allocation starts."""
+    period = quarter_start(start)
+    capacities = {c.site_id: c for c in SiteCapacity.objects.filter(
+        site_id__in=[r.site_id for r in resources], period_start=period)}
+    problems = []
+    for r in resources:
+        cap = capacities.get(r.site_id)
+        if cap is None:
+            problems.append(Problem("resources", _("%(site)s has no capacity published for the quarter starting "
+                                                   "%(period)s.") % {"site": r.site.name, "period": period},
+                                    "start_date"))
+            continue
+        if r.gpu_hours > cap.remaining_gpu_hours:
+            problems.append(Problem("resources", _("%(site)s has %(left)s GPU-hours left for that quarter; you "
+                                                   "asked for %(n)s.") % {"site": r.site.name,
+                                                                          "left": f"{cap.remaining_gpu_hours:,}",
+                                                                          "n": f"{r.gpu_hours:,}"}, "gpu_hours"))
+        if r.cpu_core_hours > cap.remaining_cpu_core_hours:
+            problems.append(Problem("resources", _("%(site)s has %(left)s CPU core-hours left for that quarter.") % {
+                "site": r.site.name, "left": f"{cap.remaining_cpu_core_hours:,}"}, "cpu_core_hours"))
+    return problems
+
+
+class SubmissionIncomplete(ValidationError):
+    """Every reason the application cannot be submitted yet: the messages, and the problems with
+    their step and field for callers that show them in place (the API returns them all)."""
+
+    def __init__(self, problems: list[Problem]):
+        super().__init__([p.message for p in problems])
+        self.problems = problems
+
+
+def application_submit(*, actor, application: Application) -> Application:
+    """Validate everything at once; submit, set the decision deadline and open the ethics track."""
+    with transaction.atomic():
+        app = _locked(application)
+        _require_editable(actor, app)
+        problems = validate_for_submission(app)
+        if problems:
+            raise SubmissionIncomplete(problems)
+
+        def stamp(obj: Application) -> list[str]:
+            obj.submitted_at = timezone.now()
+            obj.decision_due = submission_deadline(obj)
+            return ["submitted_at", "decision_due"]
+
+        app = application_transition(actor=actor, application=app, to=ApplicationStatus.SUBMITTED,
+                                     before_save=stamp)
+        ethics_review_open(application=app)
+    return app
+
+
+def submission_deadline(app: Application) -> datetime.date | None:
+    mode = app.access_mode
+    if mode is None:
+        return None
+    start = timezone.localdate()
+    if mode.requires_call and app.call is not None:
+        start = timezone.localdate(app.call.cutoff_at)
+    return add_working_days(start, mode.sla_working_days)
+
+
+def application_withdraw(*, actor, application: Application, reason: str = "") -> Application:
+    return application_transition(actor=actor, application=application, to=ApplicationStatus.WITHDRAWN,
+                                  changes={"reason": reason[:500]})
+
+
+def application_reopen(*, actor, application: Application) -> Application:
+    """After a revision request, the applicant takes the application back into draft to edit it."""
+    return application_transition(actor=actor, application=application, to=ApplicationStatus.DRAFT)
+
+
+def sites_offered() -> list[Site]:
+    return list(Site.objects.filter(is_active=True).order_by("name"))

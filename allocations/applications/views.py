@@ -1,0 +1,432 @@
+"""The applicant journey. Views fetch through a selector, call one service and render; nothing more."""
+
+from __future__ import annotations
+
+import datetime
+from functools import wraps
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.http import FileResponse, Http404, HttpResponseNotAllowed
+from django.shortcuts import redirect, render
+from django.utils import translation
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
+from django.views.decorators.http import require_http_methods
+
+from accounts.permissions import has_oversight
+from accounts.selectors import organisations_for
+from allocations.applications import presentation, selectors, services
+from allocations.applications.forms import (
+    AIActForm,
+    AIModelForm,
+    ApplicationCreateForm,
+    AttachmentForm,
+    EthicsIssuesForm,
+    ListFilterForm,
+    ProjectForm,
+    ResourcesForm,
+    SiteResourceForm,
+    TeamMemberForm,
+    WithdrawForm,
+)
+from allocations.applications.models import ApplicationStatus
+from allocations.applications.permissions import is_applicant_member
+from allocations.applications.presentation import STEP_BY_SLUG, STEPS
+from allocations.catalogue import selectors as catalogue_selectors
+from compliance import services as compliance_services
+from compliance.ai_act import engine
+from portal.forms import apply_validation_error
+
+PAGE_SIZE = 25
+
+
+def _language() -> str:
+    return engine.supported_language(translation.get_language())
+
+
+def _read_only_message(application) -> str:
+    if application.status == ApplicationStatus.REVISION_REQUESTED:
+        return _("The committee asked for a revision: choose Revise on the application page to edit it again.")
+    return _("This application was submitted and is read-only; your changes were not saved.")
+
+
+def application_view(*, methods=("GET", "POST"), fetch=selectors.application_for_member, step: str | None = None):
+    """Fetch the application first (404 for anyone who may not see it), then check the method, so
+    that no response tells an outsider more than "not found".
+
+    For a step page, also refuse changes once the application is no longer a draft: the services
+    refuse them too; this gives the person a clear message instead of an error."""
+
+    def decorator(view):
+        @login_required
+        @wraps(view)
+        def wrapper(request, reference, *args, **kwargs):
+            app = fetch(request.user, reference)
+            if request.method not in methods:
+                return HttpResponseNotAllowed(methods)
+            if step is not None and request.method == "POST" and not app.is_editable:
+                messages.error(request, _read_only_message(app))
+                return redirect(STEP_BY_SLUG[step].url(app))
+            return view(request, app, *args, **kwargs)
+
+        return wrapper
+
+    return decorator
+
+
+def application_step(slug: str, fetch=selectors.application_for_member):
+    return application_view(fetch=fetch, step=slug)
+
+
+def _render_step(request, app, slug: str, context: dict, problems=None):
+    if problems is None:
+        problems = services.validate_for_submission(app)
+    step = STEP_BY_SLUG[slug]
+    index = STEPS.index(step)
+    context = {
+        "application": app, "step": step, "editable": app.is_editable,
+        "steps": presentation.step_navigation(app, slug, problems),
+        "step_problems": [p.message for p in problems if p.step == slug],
+        "previous_step": STEPS[index - 1] if index else None,
+        "next_step": STEPS[index + 1] if index + 1 < len(STEPS) else None,
+        "problems": problems, **context,
+    }
+    context.setdefault("error_forms", [context["form"]] if "form" in context else [])
+    context["has_errors"] = any(f.errors for f in context["error_forms"])
+    return render(request, f"allocations/step_{slug}.html", context)
+
+
+def _errors(*forms) -> dict:
+    return {"error_forms": forms, "has_errors": any(f.errors for f in forms)}
+
+
+def _saved(request, app, slug: str):
+    """After a save: stay on the step, or go on to the next one ("Save and continue")."""
+    messages.success(request, _("Saved. Your draft is kept; you can come back to it at any time."))
+    step = STEP_BY_SLUG[slug]
+    if "continue" in request.POST:
+        index = STEPS.index(step)
+        step = STEPS[min(index + 1, len(STEPS) - 1)]
+    return redirect(step.url(app))
+
+
+def _save_step(request, app, slug: str, form, save) -> bool:
+    """Run a service for a valid form; put its ValidationError on the form. True when saved."""
+    if request.method != "POST" or not form.is_valid():
+        return False
+    try:
+        save()
+    except ValidationError as exc:
+        apply_validation_error(form, exc)
+        return False
+    return True
+
+
+# --------------------------------------------------------------------------------- list and create
+
+
+@login_required
+def application_list(request):
+    modes = catalogue_selectors.active_access_modes()
+    form = ListFilterForm(request.GET or None, modes=modes,
+                          organisations=selectors.list_filter_organisations(request.user),
+                          oversight=has_oversight(request.user))
+    filters = form.cleaned_data if form.is_valid() else {}
+    applications = selectors.application_list(
+        request.user, search=filters.get("q", ""), status=filters.get("status", ""),
+        access_mode=filters.get("access_mode"), organisation=filters.get("organisation"))
+    page = Paginator(applications, PAGE_SIZE).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(request, "allocations/application_list.html",
+                  {"form": form, "page": page, "query": query.urlencode()})
+
+
+@login_required
+def application_create(request):
+    organisations = organisations_for(request.user)
+    form = ApplicationCreateForm(request.POST or None, organisations=organisations)
+    if request.method == "POST" and form.is_valid():
+        try:
+            app = services.application_create(actor=request.user, **form.cleaned_data)
+        except ValidationError as exc:
+            apply_validation_error(form, exc)
+        else:
+            messages.success(request, _("Application %(reference)s started. Fill in the steps in any order; "
+                                        "everything you save is kept.") % {"reference": app.reference})
+            return redirect(STEPS[0].url(app))
+    return render(request, "allocations/application_create.html", {
+        "form": form, "has_organisations": organisations.exists(), **_errors(form)})
+
+
+@application_view(methods=("GET",), fetch=selectors.application_detail)
+def application_detail(request, app):
+    assessment = selectors.risk_assessment_of(app)
+    context = {
+        "application": app,
+        "is_member": is_applicant_member(request.user, app),
+        "resources": app.resources.all(),
+        "assessment": assessment,
+        "assessment_label": presentation.classification_label(assessment.classification) if assessment else "",
+        "result": _assessment_result(app, assessment, _language()),
+        "expectation": presentation.expectation(app),
+        "can_withdraw": presentation.can_withdraw(app),
+        "allocation_url": presentation.allocation_url(app),
+        "end_date": services.application_end_date(app),
+        "ethics_rows": presentation.ethics_rows(app),
+        "timeline": [{"entry": e, "text": presentation.action_text(e.action, e.changes)}
+                     for e in selectors.application_timeline(app, viewer=request.user)],
+    }
+    return render(request, "allocations/application_detail.html", context)
+
+
+# --------------------------------------------------------------------------------- steps 1-3
+
+
+@application_step("project")
+def step_project(request, app):
+    form = ProjectForm(request.POST or None, instance=app)
+    if _save_step(request, app, "project", form, lambda: services.application_update_step(
+            actor=request.user, application=app, step="project", data=form.cleaned_data)):
+        return _saved(request, app, "project")
+    return _render_step(request, app, "project", {"form": form})
+
+
+@application_step("resources")
+def step_resources(request, app):
+    data = request.POST or None
+    form = ResourcesForm(data, instance=app, modes=catalogue_selectors.active_access_modes(),
+                         calls=catalogue_selectors.calls_to_offer(app.call))
+    current = {r.site_id: r for r in selectors.application_resources(app)}
+    site_forms = [SiteResourceForm(data, site=site, initial=_resource_initial(current.get(site.pk)))
+                  for site in catalogue_selectors.active_sites()]
+    if all([f.is_valid() for f in site_forms]) and _save_step(
+            request, app, "resources", form, lambda: services.application_save_resources(
+                actor=request.user, application=app, data=form.cleaned_data, rows=[f.row() for f in site_forms])):
+        return _saved(request, app, "resources")
+    capacities = catalogue_selectors.capacities_for(app.start_date)
+    sites = [{"form": f, "capacity": capacities.get(f.site.pk)} for f in site_forms]
+    return _render_step(request, app, "resources", {"form": form, "sites": sites,
+                                                    "resources": list(current.values()),
+                                                    "error_forms": [form, *site_forms]})
+
+
+def _resource_initial(resource) -> dict:
+    if resource is None:
+        return {}
+    return {"gpu_hours": resource.gpu_hours, "cpu_core_hours": resource.cpu_core_hours,
+            "storage_tb": resource.storage_tb}
+
+
+@application_step("model")
+def step_model(request, app):
+    form = AIModelForm(request.POST or None, instance=app)
+    if _save_step(request, app, "model", form, lambda: services.application_update_step(
+            actor=request.user, application=app, step="model", data=form.cleaned_data)):
+        return _saved(request, app, "model")
+    return _render_step(request, app, "model", {"form": form})
+
+
+# --------------------------------------------------------------------------------- step 4: AI Act
+
+
+@application_step("ai_act")
+def step_ai_act(request, app):
+    ruleset = engine.load_ruleset(engine.DEFAULT_RULESET)
+    language = _language()
+    assessment = selectors.risk_assessment_of(app)
+    saved = dict(assessment.answers) if assessment else {}
+    form = AIActForm(request.POST or None, questions=ruleset.questions, language=language, answers=saved)
+    if _save_step(request, app, "ai_act", form, lambda: compliance_services.assessment_save(
+            actor=request.user, application=app, answers=form.answers())):
+        missing = len(engine.missing_answers(ruleset, engine.clean_answers(ruleset, form.answers())))
+        if missing:
+            messages.info(request, ngettext("%(n)s question still needs an answer.",
+                                            "%(n)s questions still need an answer.", missing) % {"n": missing})
+        return _saved(request, app, "ai_act")
+    visible = {q.id for q in engine.visible_questions(ruleset, form.current_answers())}
+    result = _assessment_result(app, assessment, language)
+    return _render_step(request, app, "ai_act", {
+        "form": form, "items": form.items(visible), "ruleset_title": ruleset.title[language],
+        "result": result, "answered": _answered(ruleset, saved, language)})
+
+
+def _assessment_result(app, assessment, language: str) -> dict | None:
+    """The saved answers' result in the reader's language (the stored result is kept as evaluated)."""
+    if assessment is None:
+        return None
+    try:
+        result, _missing = compliance_services.assessment_evaluate(
+            application=app, answers=dict(assessment.answers), ruleset_version=assessment.ruleset_version or None,
+            language=language)
+        result["ruleset_title"] = engine.load_ruleset(result["ruleset"]).title[language]
+    except (engine.RuleSetError, engine.AnswerError):
+        result = dict(assessment.result)  # a retired rule set: show the result as it was stored
+    if not result:
+        return None
+    result["classification_label"] = presentation.classification_label(result["classification"])
+    for obligation in result["obligations"]:
+        obligation["applies_from"] = engine.format_date(datetime.date.fromisoformat(obligation["applies_from"]),
+                                                        language)
+    return result
+
+
+def _answered(ruleset, answers: dict, language: str) -> list[dict]:
+    """Visible questions with the saved answer's labels, for the read-only view."""
+    rows = []
+    for q in engine.visible_questions(ruleset, answers):
+        labels = {o.value: o.label[language] for o in q.options}
+        value = answers.get(q.id)
+        if isinstance(value, list):
+            text = ", ".join(labels.get(v, v) for v in value)
+        else:
+            text = labels.get(value, "—") if value else "—"
+        rows.append({"question": q.text[language], "answer": text})
+    return rows
+
+
+# --------------------------------------------------------------------------------- step 5: team
+
+
+@application_step("team")
+def step_team(request, app):
+    form = TeamMemberForm(request.POST or None)
+    if _save_step(request, app, "team", form, lambda: services.team_member_add(
+            actor=request.user, application=app, **form.cleaned_data)):
+        messages.success(request, _("%(name)s was added; we sent them an e-mail to confirm.") % {
+            "name": form.cleaned_data["full_name"]})
+        return redirect(STEP_BY_SLUG["team"].url(app))
+    return _render_step(request, app, "team", {"form": form, "team": app.team.all()})
+
+
+@application_view(methods=("POST",))
+def team_member_remove(request, app, pk):
+    member = selectors.team_member_in(app, pk)
+    try:
+        services.team_member_remove(actor=request.user, member=member)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(request, _("%(name)s was removed from the team.") % {"name": member.full_name})
+    return redirect(STEP_BY_SLUG["team"].url(app))
+
+
+@require_http_methods(["GET", "POST"])
+def team_confirm(request, token):
+    """Public: the mailed link proves the address; confirming is a POST so that link scanners cannot."""
+    if request.method == "POST":
+        try:
+            member = services.team_member_confirm(token=token, actor=request.user)
+        except ValidationError as exc:
+            return render(request, "allocations/team_confirm.html", {"error": " ".join(exc.messages)}, status=404)
+        return render(request, "allocations/team_confirm.html", {"member": member, "confirmed": True})
+    return render(request, "allocations/team_confirm.html", {})
+
+
+# --------------------------------------------------------------------------------- step 6: ethics
+
+
+@application_step("ethics")
+def step_ethics(request, app):
+    form = EthicsIssuesForm(request.POST or None, issues=app.ethics_issues)
+    if _save_step(request, app, "ethics", form, lambda: services.application_set_ethics_issues(
+            actor=request.user, application=app, issues=form.issues())):
+        return _saved(request, app, "ethics")
+    return _render_step(request, app, "ethics", {"form": form})
+
+
+# --------------------------------------------------------------------------------- step 7: attachments
+
+
+@application_step("attachments")
+def step_attachments(request, app):
+    form = AttachmentForm(request.POST or None, request.FILES or None)
+    if _save_step(request, app, "attachments", form, lambda: services.attachment_add(
+            actor=request.user, application=app, kind=form.cleaned_data["kind"], upload=form.cleaned_data["file"])):
+        messages.success(request, _("%(name)s was attached.") % {"name": form.cleaned_data["file"].name})
+        return redirect(STEP_BY_SLUG["attachments"].url(app))
+    return _render_step(request, app, "attachments", {"form": form, "attachments": app.attachments.all()})
+
+
+@application_view(methods=("POST",))
+def attachment_delete(request, app, pk):
+    attachment = selectors.attachment_in(app, pk)
+    try:
+        services.attachment_remove(actor=request.user, attachment=attachment)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(request, _("%(name)s was removed.") % {"name": attachment.original_name})
+    return redirect(STEP_BY_SLUG["attachments"].url(app))
+
+
+@application_view(methods=("GET",), fetch=selectors.application_for_viewer)
+def attachment_download(request, app, pk):
+    """Members of the organisation and staff with oversight; everyone else gets 404."""
+    attachment = selectors.attachment_in(app, pk)
+    path = services.attachment_path(attachment)
+    if not path.is_file():
+        raise Http404
+    return FileResponse(path.open("rb"), as_attachment=True, filename=attachment.original_name,
+                        content_type="application/pdf")
+
+
+# --------------------------------------------------------------------------------- step 8 and transitions
+
+
+@application_step("review", fetch=selectors.application_detail_for_member)
+def step_review(request, app):
+    if request.method == "POST":  # the Submit button posts to application_submit; nothing to save here
+        return redirect(STEP_BY_SLUG["review"].url(app))
+    assessment = selectors.risk_assessment_of(app)
+    problems = services.validate_for_submission(app)
+    return _render_step(request, app, "review", {
+        "grouped_problems": presentation.problems_by_step(app, problems),
+        "resources": app.resources.all(), "assessment": assessment,
+        "assessment_label": presentation.classification_label(assessment.classification) if assessment else "",
+        "end_date": services.application_end_date(app), "ethics_rows": presentation.ethics_rows(app)},
+        problems=problems)
+
+
+@application_view(methods=("POST",))
+def application_submit(request, app):
+    try:
+        app = services.application_submit(actor=request.user, application=app)
+    except ValidationError as exc:
+        messages.error(request, ngettext(
+            "The application cannot be submitted yet: %(n)s thing needs your attention (listed below).",
+            "The application cannot be submitted yet: %(n)s things need your attention (listed below).",
+            len(exc.messages)) % {"n": len(exc.messages)})
+        return redirect(STEP_BY_SLUG["review"].url(app))
+    messages.success(request, _("Application %(reference)s was submitted. We will keep you informed by e-mail.")
+                     % {"reference": app.reference})
+    return redirect(app.get_absolute_url())
+
+
+@application_view()
+def application_withdraw(request, app):
+    form = WithdrawForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.application_withdraw(actor=request.user, application=app, reason=form.cleaned_data["reason"])
+        except ValidationError as exc:
+            messages.error(request, " ".join(exc.messages))
+        else:
+            messages.success(request, _("Application %(reference)s was withdrawn.") % {"reference": app.reference})
+        return redirect(app.get_absolute_url())
+    return render(request, "allocations/application_withdraw.html", {
+        "application": app, "form": form, "can_withdraw": presentation.can_withdraw(app), **_errors(form)})
+
+
+@application_view(methods=("POST",))
+def application_reopen(request, app):
+    try:
+        services.application_reopen(actor=request.user, application=app)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+        return redirect(app.get_absolute_url())
+    messages.success(request, _("The application is a draft again: revise it and submit it when ready."))
+    return redirect(STEPS[0].url(app))

@@ -1,0 +1,125 @@
+from __future__ import annotations
+
+from rest_framework import serializers
+
+from allocations.applications.api.serializers import MAX_INT, OrganisationRefSerializer, TeamMemberCreateSerializer
+from allocations.applications.models import (
+    ApplicationStatus,
+)
+from allocations.catalogue.models import Site
+from allocations.grants.models import Allocation, AllocationQuota, ChangeKind, ChangeRequest
+
+# ------------------------------------------------------------------------------------ allocations
+
+class QuotaOutSerializer(serializers.ModelSerializer):
+    site = serializers.SlugRelatedField(slug_field="code", read_only=True)
+
+    class Meta:
+        model = AllocationQuota
+        fields = ["site", "gpu_hours", "cpu_core_hours", "storage_tb"]
+        read_only_fields = fields
+
+
+class SyncAttemptSerializer(serializers.Serializer):
+    site = serializers.CharField(source="site.code")
+    kind = serializers.CharField()
+    outcome = serializers.CharField()
+    started_at = serializers.DateTimeField()
+    finished_at = serializers.DateTimeField(allow_null=True)
+    error = serializers.CharField(allow_blank=True)
+
+
+class UsageSerializer(serializers.Serializer):
+    site = serializers.CharField(source="site.code")
+    taken_at = serializers.DateTimeField()
+    gpu_hours_used = serializers.SerializerMethodField()
+    cpu_core_hours_used = serializers.SerializerMethodField()
+
+    def get_gpu_hours_used(self, snap) -> float:
+        return round(snap.gpu_minutes / 60, 2)
+
+    def get_cpu_core_hours_used(self, snap) -> float:
+        return round(snap.cpu_minutes / 60, 2)
+
+
+class ProvisioningSerializer(serializers.Serializer):
+    sync_state = serializers.CharField()
+    desired_version = serializers.IntegerField()
+    synced_version = serializers.IntegerField()
+    last_synced_at = serializers.DateTimeField(allow_null=True)
+    last_attempt = serializers.SerializerMethodField()
+
+    def get_last_attempt(self, alloc) -> SyncAttemptSerializer(allow_null=True):
+        attempts = getattr(alloc, "last_attempts", [])
+        return SyncAttemptSerializer(attempts[0]).data if attempts else None
+
+
+class AllocationSerializer(serializers.ModelSerializer):
+    organisation = OrganisationRefSerializer(read_only=True)
+    application = serializers.CharField(source="application.reference", read_only=True)
+    quotas = QuotaOutSerializer(many=True, read_only=True)
+    provisioning = serializers.SerializerMethodField()
+    usage = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Allocation
+        fields = ["reference", "application", "organisation", "status", "status_reason", "start_date", "end_date",
+                  "slurm_account", "quotas", "provisioning", "usage", "created_at"]
+        read_only_fields = fields
+
+    def get_provisioning(self, alloc) -> ProvisioningSerializer:
+        return ProvisioningSerializer(alloc).data
+
+    def get_usage(self, alloc) -> UsageSerializer(many=True):
+        return UsageSerializer(getattr(alloc, "latest_usage", []), many=True).data
+
+
+class ConditionSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    text = serializers.CharField()
+    acknowledged_at = serializers.DateTimeField(allow_null=True)
+
+
+class ChangeRequestSerializer(serializers.ModelSerializer):
+    allocation = serializers.CharField(source="allocation.reference", read_only=True)
+
+    class Meta:
+        model = ChangeRequest
+        fields = ["id", "allocation", "kind", "payload", "justification", "status", "requested_at", "decided_at",
+                  "decision_reason"]
+        read_only_fields = fields
+
+
+class TopUpRowSerializer(serializers.Serializer):
+    site = serializers.SlugRelatedField(slug_field="code", queryset=Site.objects.all())
+    gpu_hours = serializers.IntegerField(min_value=0, max_value=MAX_INT, default=0)
+    cpu_core_hours = serializers.IntegerField(min_value=0, max_value=MAX_INT, default=0)
+
+
+class ChangeRequestCreateSerializer(serializers.Serializer):
+    kind = serializers.ChoiceField(choices=ChangeKind.choices)
+    justification = serializers.CharField(allow_blank=True, max_length=5000)
+    end_date = serializers.DateField(required=False, allow_null=True, help_text="extension: the new end date.")
+    quotas = TopUpRowSerializer(many=True, required=False, max_length=20, help_text="top_up: extra hours per site.")
+    members = TeamMemberCreateSerializer(many=True, required=False, max_length=20,
+                                         help_text="add_members: the people to add.")
+
+    def payload(self) -> dict:
+        data = self.validated_data
+        kind = data["kind"]
+        if kind == ChangeKind.EXTENSION:
+            end = data.get("end_date")
+            return {"end_date": end.isoformat() if end else ""}
+        if kind == ChangeKind.TOP_UP:
+            return {"quotas": {str(row["site"].pk): {"gpu_hours": row["gpu_hours"],
+                                                     "cpu_core_hours": row["cpu_core_hours"]}
+                               for row in data.get("quotas") or []}}
+        return {"members": [dict(m) for m in data.get("members") or []]}
+
+
+class ChangeDecisionSerializer(serializers.Serializer):
+    approve = serializers.BooleanField()
+    reason = serializers.CharField(allow_blank=True, max_length=2000, required=False, default="")
+
+
+STATUS_CHOICES = ApplicationStatus.choices

@@ -1,0 +1,20 @@
+"""/api/v1/ endpoints of the grants domain (see docs/api.md)."""
+
+from django.urls import path
+
+from . import views
+
+urlpatterns = [
+    path("allocations/", views.AllocationListApi.as_view(), name="allocations"),
+    path("allocations/<api_ref:reference>/", views.AllocationDetailApi.as_view(), name="allocation-detail"),
+    path("allocations/<api_ref:reference>/conditions/<api_id:pk>/acknowledge/",
+         views.ConditionAcknowledgeApi.as_view(), name="allocation-condition-acknowledge"),
+    path("allocations/<api_ref:reference>/change-requests/", views.ChangeRequestsApi.as_view(),
+         name="allocation-change-requests"),
+    path("staff/allocations/", views.ManagerAllocationListApi.as_view(), name="staff-allocations"),
+    path("staff/allocations/<api_ref:reference>/", views.ManagerAllocationDetailApi.as_view(),
+         name="staff-allocation-detail"),
+    path("staff/change-requests/", views.ManagerChangeRequestListApi.as_view(), name="staff-change-requests"),
+    path("staff/change-requests/<api_id:pk>/decision/", views.ChangeDecisionApi.as_view(),
+         name="staff-change-request-decision"),
+]

@@ -1,0 +1,163 @@
+from __future__ import annotations
+
+from drf_spectacular.utils import extend_schema
+from rest_framework import status
+from rest_framework.generics import ListAPIView
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from accounts.api.staff import ManagerApi
+from allocations.grants import selectors, services
+from allocations.grants.api import serializers
+from allocations.grants.api.filters import AllocationFilter, ChangeRequestFilter
+from allocations.grants.models import Allocation, ChangeRequest
+from allocations.grants.selectors import (
+    allocation_conditions,
+    change_requests_for_manager,
+    change_requests_of,
+    with_provisioning,
+)
+from allocations.grants.services import change_request_submit
+from compliance import services as compliance_services
+from portal.api.schema import ALLOCS, COMMITTEE, LIST_ERRORS, responses
+from portal.api.views import combine
+
+# ------------------------------------------------------------------------------------ allocations
+
+class AllocationListApi(ListAPIView):
+    queryset = Allocation.objects.none()
+    serializer_class = serializers.AllocationSerializer
+    filterset_class = AllocationFilter
+    ordering_fields = ["start_date", "end_date", "created_at", "reference"]
+    ordering = ["-start_date", "-pk"]
+
+    def get_queryset(self):
+        return with_provisioning(selectors.allocations_of_member(self.request.user))
+
+    @extend_schema(tags=ALLOCS, summary="The caller's organisations' allocations: quotas, provisioning, usage",
+                   responses=responses({200: serializers.AllocationSerializer(many=True)}, *LIST_ERRORS))
+    def get(self, request, *args, **kwargs):
+        return super().get(request, *args, **kwargs)
+
+
+def allocation_of_member(user, reference: str):
+    selectors.allocation_of_member(user, reference)  # the scoping rule: 404 for anyone else
+    return with_provisioning(selectors.allocations_of_member(user)).get(reference=reference)
+
+
+class AllocationDetailSerializer(serializers.AllocationSerializer):
+    conditions = serializers.ConditionSerializer(many=True, read_only=True, source="conditions_list")
+
+    class Meta(serializers.AllocationSerializer.Meta):
+        fields = serializers.AllocationSerializer.Meta.fields + ["conditions"]
+        read_only_fields = fields
+
+
+class AllocationDetailApi(APIView):
+    @extend_schema(tags=ALLOCS, summary="One allocation, with its ethics conditions",
+                   responses=responses({200: AllocationDetailSerializer}, 404))
+    def get(self, request, reference):
+        alloc = allocation_of_member(request.user, reference)
+        alloc.conditions_list = selectors.allocation_conditions(alloc)
+        return Response(AllocationDetailSerializer(alloc).data)
+
+
+class ConditionAcknowledgeApi(APIView):
+    @extend_schema(tags=ALLOCS, summary="Acknowledge an ethics condition of the allocation", request=None,
+                   responses=responses({200: serializers.ConditionSerializer}, 404))
+    def post(self, request, reference, pk):
+        alloc = selectors.allocation_of_member(request.user, reference)
+        condition = selectors.condition_of_allocation(alloc, pk)
+        condition = compliance_services.condition_acknowledge(actor=request.user, condition=condition)
+        return Response(serializers.ConditionSerializer(condition).data)
+
+
+class ChangeRequestListApi(ListAPIView):
+    queryset = ChangeRequest.objects.none()
+    serializer_class = serializers.ChangeRequestSerializer
+    filterset_class = ChangeRequestFilter
+    ordering_fields = ["requested_at", "decided_at"]
+    ordering = ["-requested_at", "-pk"]
+
+    def get_queryset(self):
+        return change_requests_of(selectors.allocation_of_member(self.request.user, self.kwargs["reference"]))
+
+    @extend_schema(tags=ALLOCS, summary="Change requests of an allocation",
+                   responses=responses({200: serializers.ChangeRequestSerializer(many=True)}, *LIST_ERRORS))
+    def get(self, request, *args, **kwargs):
+        return super().get(request, *args, **kwargs)
+
+
+class ChangeRequestSubmitApi(APIView):
+    @extend_schema(tags=ALLOCS, summary="Ask for an extension, a quota top-up or new team members",
+                   request=serializers.ChangeRequestCreateSerializer,
+                   responses=responses({201: serializers.ChangeRequestSerializer}, 400, 404))
+    def post(self, request, reference):
+        alloc = selectors.allocation_of_member(request.user, reference)
+        data = serializers.ChangeRequestCreateSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        cr = change_request_submit(actor=request.user, allocation=alloc, kind=data.validated_data["kind"],
+                                   payload=data.payload(), justification=data.validated_data["justification"])
+        return Response(serializers.ChangeRequestSerializer(cr).data, status=status.HTTP_201_CREATED)
+
+
+ChangeRequestsApi = combine("ChangeRequestsApi", ChangeRequestListApi, ChangeRequestSubmitApi)
+
+
+class ManagerAllocationListApi(ManagerApi, ListAPIView):
+    serializer_class = serializers.AllocationSerializer
+    filterset_class = AllocationFilter
+    ordering_fields = ["start_date", "end_date", "created_at", "reference"]
+    ordering = ["-created_at", "-pk"]
+
+    def get_queryset(self):
+        return with_provisioning(selectors.allocation_overview())
+
+    @extend_schema(tags=COMMITTEE, summary="Every allocation, with quotas, provisioning and usage",
+                   responses=responses({200: serializers.AllocationSerializer(many=True)}, *LIST_ERRORS))
+    def get(self, request, *args, **kwargs):
+        return super().get(request, *args, **kwargs)
+
+
+def allocation_response(reference: str, code: int = status.HTTP_200_OK) -> Response:
+    alloc = selectors.allocation_for_manager(reference)  # 404 when unknown
+    alloc = with_provisioning(selectors.allocation_overview()).get(pk=alloc.pk)
+    alloc.conditions_list = allocation_conditions(alloc)
+    return Response(AllocationDetailSerializer(alloc).data, status=code)
+
+
+class ManagerAllocationDetailApi(ManagerApi):
+    @extend_schema(tags=COMMITTEE, summary="One allocation",
+                   responses=responses({200: AllocationDetailSerializer}, 404))
+    def get(self, request, reference):
+        return allocation_response(reference)
+
+
+class ManagerChangeRequestListApi(ManagerApi, ListAPIView):
+    serializer_class = serializers.ChangeRequestSerializer
+    filterset_class = ChangeRequestFilter
+    ordering_fields = ["requested_at", "decided_at"]
+    ordering = ["requested_at", "pk"]
+
+    def get_queryset(self):
+        return change_requests_for_manager()
+
+    @extend_schema(tags=COMMITTEE, summary="Change requests (filter status=submitted for the open ones)",
+                   responses=responses({200: serializers.ChangeRequestSerializer(many=True)}, *LIST_ERRORS))
+    def get(self, request, *args, **kwargs):
+        return super().get(request, *args, **kwargs)
+
+
+class ChangeDecisionApi(ManagerApi):
+    @extend_schema(
+        tags=COMMITTEE,
+        summary="Approve or reject a change request",
+        request=serializers.ChangeDecisionSerializer,
+        responses=responses({200: serializers.ChangeRequestSerializer}, 400, 404, 409),
+    )
+    def post(self, request, pk):
+        cr = selectors.change_request_for_manager(pk)
+        data = serializers.ChangeDecisionSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        cr = services.change_request_decide(actor=request.user, change_request=cr, **data.validated_data)
+        return Response(serializers.ChangeRequestSerializer(cr).data)

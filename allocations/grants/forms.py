@@ -1,0 +1,101 @@
+"""Forms for the applicant's side of reviews and allocations (reply, change requests)."""
+
+from __future__ import annotations
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from allocations.grants.models import AllocationStatus, SyncState
+from portal.forms import with_any
+
+
+class ChangeRequestForm(forms.Form):
+    justification = forms.CharField(label=_("Justification"), required=False, widget=forms.Textarea(attrs={"rows": 4}))
+
+    def payload(self) -> dict:
+        raise NotImplementedError
+
+
+class ExtensionForm(ChangeRequestForm):
+    end_date = forms.DateField(label=_("New end date"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
+
+    field_order = ["end_date", "justification"]
+
+    def payload(self) -> dict:
+        end = self.cleaned_data.get("end_date")
+        return {"end_date": end.isoformat() if end else ""}
+
+
+class TopUpForm(ChangeRequestForm):
+    """Extra GPU-hours and CPU core-hours per site of the allocation."""
+
+    def __init__(self, *args, sites=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.site_fields = []
+        for site in sites:
+            gpu, cpu = f"gpu_{site.pk}", f"cpu_{site.pk}"
+            self.fields[gpu] = forms.IntegerField(label=_("Extra GPU-hours on %(site)s") % {"site": site.name},
+                                                  min_value=0, required=False)
+            self.fields[cpu] = forms.IntegerField(label=_("Extra CPU core-hours on %(site)s") % {"site": site.name},
+                                                  min_value=0, required=False)
+            self.site_fields.append((site.pk, gpu, cpu))
+        self.order_fields([n for _pk, gpu, cpu in self.site_fields for n in (gpu, cpu)] + ["justification"])
+
+    def payload(self) -> dict:
+        data = self.cleaned_data
+        return {"quotas": {str(pk): {"gpu_hours": data.get(gpu) or 0, "cpu_core_hours": data.get(cpu) or 0}
+                           for pk, gpu, cpu in self.site_fields}}
+
+
+class AddMembersForm(ChangeRequestForm):
+    ROWS = 3
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        names = []
+        for i in range(1, self.ROWS + 1):
+            self.fields[f"name_{i}"] = forms.CharField(label=_("Person %(n)s: full name") % {"n": i}, required=False)
+            self.fields[f"email_{i}"] = forms.EmailField(label=_("Person %(n)s: e-mail address") % {"n": i},
+                                                         required=False)
+            self.fields[f"username_{i}"] = forms.CharField(label=_("Person %(n)s: cluster username") % {"n": i},
+                                                           required=False, max_length=32)
+            names += [f"name_{i}", f"email_{i}", f"username_{i}"]
+        self.order_fields(names + ["justification"])
+
+    def payload(self) -> dict:
+        data = self.cleaned_data
+        members = []
+        for i in range(1, self.ROWS + 1):
+            row = {"full_name": data.get(f"name_{i}", ""), "email": data.get(f"email_{i}", ""),
+                   "cluster_username": data.get(f"username_{i}", "")}
+            if any(v for v in row.values()):
+                members.append(row)
+        return {"members": members}
+
+
+CHANGE_FORMS = {"extension": ExtensionForm, "top_up": TopUpForm, "add_members": AddMembersForm}
+
+
+class AllocationFilterForm(forms.Form):
+    q = forms.CharField(label=_("Search"), required=False, help_text=_("Reference or organisation"))
+    status = forms.ChoiceField(label=_("Status"), required=False, choices=with_any(AllocationStatus.choices))
+    sync_state = forms.ChoiceField(label=_("Provisioning"), required=False, choices=with_any(SyncState.choices))
+
+
+class AllocationActionForm(forms.Form):
+    ACTIONS = [("suspend", _("Suspend")), ("resume", _("Resume")), ("revoke", _("Revoke"))]
+
+    action = forms.ChoiceField(label=_("Action"), choices=ACTIONS, widget=forms.RadioSelect)
+    reason = forms.CharField(label=_("Reason"), required=False, widget=forms.Textarea(attrs={"rows": 3}),
+                             help_text=_("Required to suspend or revoke; the organisation is told."))
+
+    def __init__(self, *args, allowed=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        if allowed is not None:
+            self.fields["action"].choices = [(v, label) for v, label in self.ACTIONS if v in allowed]
+
+
+class ChangeDecisionForm(forms.Form):
+    decision = forms.ChoiceField(label=_("Decision"), widget=forms.RadioSelect,
+                                 choices=[("approve", _("Approve the change")), ("reject", _("Reject it"))])
+    reason = forms.CharField(label=_("Reason"), required=False, widget=forms.Textarea(attrs={"rows": 2}))

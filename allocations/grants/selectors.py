@@ -1,0 +1,184 @@
+"""Reads for the applicant's side of reviews and allocations, scoped to the user's organisations.
+
+An object of another organisation does not exist for the user (404), whatever staff role they hold."""
+
+from __future__ import annotations
+
+import datetime
+from dataclasses import dataclass
+
+from django.db.models import F, Prefetch, Q, QuerySet, Window
+from django.db.models.functions import RowNumber
+from django.http import Http404
+from django.utils.translation import gettext as _
+
+from accounts.models import Membership
+from allocations.applications.models import TeamMember
+from allocations.catalogue.models import Site, SiteCapacity
+from allocations.grants.models import Allocation, AllocationQuota, ChangeKind, ChangeRequest, ChangeStatus
+from allocations.provisioning.models import SyncAttempt, UsageSnapshot
+from compliance.models import EthicsCondition
+
+
+def _org_ids(user):
+    return Membership.objects.filter(user=user).values("organisation_id")
+
+
+def allocations_of_member(user) -> QuerySet[Allocation]:
+    return (Allocation.objects.filter(organisation_id__in=_org_ids(user))
+            .select_related("organisation", "application")
+            .prefetch_related(Prefetch("quotas", queryset=AllocationQuota.objects.select_related("site")))
+            .order_by("-start_date", "-pk"))
+
+
+def allocation_of_member(user, reference: str) -> Allocation:
+    alloc = (Allocation.objects.filter(organisation_id__in=_org_ids(user), reference=reference)
+             .select_related("organisation", "application__access_mode")
+             .prefetch_related(Prefetch("quotas", queryset=AllocationQuota.objects.select_related("site")),
+                               Prefetch("change_requests", queryset=ChangeRequest.objects.order_by("-requested_at")))
+             .first())
+    if alloc is None:
+        raise Http404
+    return alloc
+
+
+def allocation_team(allocation: Allocation) -> list[TeamMember]:
+    return list(TeamMember.objects.filter(application_id=allocation.application_id).order_by("full_name"))
+
+
+def allocation_conditions(allocation: Allocation) -> list[EthicsCondition]:
+    return list(EthicsCondition.objects.filter(review__application_id=allocation.application_id)
+                .select_related("acknowledged_by").order_by("pk"))
+
+
+def condition_of_allocation(allocation: Allocation, pk: int) -> EthicsCondition:
+    cond = (EthicsCondition.objects.filter(review__application_id=allocation.application_id, pk=pk)
+            .select_related("review__application").first())
+    if cond is None:
+        raise Http404
+    return cond
+
+
+def latest_usage(allocation: Allocation) -> dict[int, UsageSnapshot]:
+    """The newest usage snapshot per site, if provisioning has reported any."""
+    latest: dict[int, UsageSnapshot] = {}
+    for snap in UsageSnapshot.objects.filter(allocation=allocation).order_by("site_id", "-taken_at"):
+        latest.setdefault(snap.site_id, snap)
+    return latest
+
+
+# ----------------------------------------------------------------------------------------- capacity
+
+@dataclass
+class QuarterRow:
+    period_start: datetime.date
+    label: str
+    sites: list[SiteCapacity]
+
+
+def capacity_by_quarter(*, year: int | None = None) -> list[QuarterRow]:
+    qs = SiteCapacity.objects.select_related("site").order_by("period_start", "site__name")
+    if year:
+        qs = qs.filter(period_start__year=year)
+    quarters: dict[datetime.date, QuarterRow] = {}
+    for cap in qs:
+        row = quarters.get(cap.period_start)
+        if row is None:
+            row = quarters[cap.period_start] = QuarterRow(
+                cap.period_start, f"{cap.period_start:%Y}-Q{(cap.period_start.month - 1) // 3 + 1}", [])
+        cap.gpu_percent = round(100 * cap.committed_gpu_hours / cap.gpu_hours) if cap.gpu_hours else 0
+        row.sites.append(cap)
+    return list(quarters.values())
+
+
+def capacity_years() -> list[int]:
+    return sorted({d.year for d in SiteCapacity.objects.dates("period_start", "year")})
+
+
+# -------------------------------------------------------------------------------------- allocations
+
+def allocation_overview(*, status: str = "", sync_state: str = "", search: str = "") -> QuerySet:
+    qs = (Allocation.objects.select_related("organisation", "application")
+          .prefetch_related(Prefetch("quotas", queryset=AllocationQuota.objects.select_related("site"))))
+    if status:
+        qs = qs.filter(status=status)
+    if sync_state:
+        qs = qs.filter(sync_state=sync_state)
+    search = search.strip()
+    if search:
+        qs = qs.filter(Q(reference__icontains=search) | Q(organisation__legal_name__icontains=search))
+    return qs.order_by("-created_at", "-pk")
+
+
+def allocation_for_manager(reference: str) -> Allocation:
+    alloc = (Allocation.objects.select_related("organisation", "application__access_mode")
+             .prefetch_related(Prefetch("quotas", queryset=AllocationQuota.objects.select_related("site")),
+                               Prefetch("change_requests", queryset=ChangeRequest.objects.select_related(
+                                   "requested_by", "decided_by")))
+             .filter(reference=reference).first())
+    if alloc is None:
+        raise Http404
+    return alloc
+
+
+def change_requests_open() -> QuerySet:
+    return (ChangeRequest.objects.filter(status=ChangeStatus.SUBMITTED)
+            .select_related("allocation__organisation", "requested_by").order_by("requested_at"))
+
+
+def change_request_for_manager(pk: int) -> ChangeRequest:
+    cr = ChangeRequest.objects.select_related("allocation__organisation", "requested_by").filter(pk=pk).first()
+    if cr is None:
+        raise Http404
+    return cr
+
+
+def sites_by_id() -> dict[int, Site]:
+    return {s.pk: s for s in Site.objects.all()}
+
+
+def describe_change(cr: ChangeRequest, sites: dict[int, Site]) -> list[str]:
+    """The change asked for, as lines a person reads (site ids resolved to names)."""
+    payload = cr.payload or {}
+    if cr.kind == ChangeKind.EXTENSION:
+        return [_("New end date: %(date)s") % {"date": payload.get("end_date", "?")}]
+    if cr.kind == ChangeKind.TOP_UP:
+        lines = []
+        for site_id, q in sorted((payload.get("quotas") or {}).items()):
+            site = sites.get(int(site_id))
+            lines.append(_("%(site)s: +%(gpu)s GPU-hours, +%(cpu)s CPU core-hours") % {
+                "site": site.name if site else site_id, "gpu": q.get("gpu_hours", 0),
+                "cpu": q.get("cpu_core_hours", 0)})
+        return lines
+    return [_("%(name)s <%(email)s> as %(username)s") % {
+        "name": m.get("full_name"), "email": m.get("email"), "username": m.get("cluster_username")}
+        for m in payload.get("members") or []]
+
+
+def _latest_usage_per_site() -> QuerySet[UsageSnapshot]:
+    ranked = UsageSnapshot.objects.annotate(rank=Window(
+        RowNumber(), partition_by=[F("allocation_id"), F("site_id")], order_by=[F("taken_at").desc(), F("pk").desc()]))
+    return ranked.filter(rank=1).select_related("site").order_by("site__name")
+
+
+def _last_attempt() -> QuerySet[SyncAttempt]:
+    ranked = SyncAttempt.objects.annotate(rank=Window(
+        RowNumber(), partition_by=[F("allocation_id")], order_by=[F("started_at").desc(), F("pk").desc()]))
+    return ranked.filter(rank=1).select_related("site")
+
+
+def with_provisioning(qs: QuerySet[Allocation]) -> QuerySet[Allocation]:
+    """The last sync attempt and the newest usage per site: two queries for any page. The scoping
+    selectors this wraps (allocations_of_member, allocation_overview) already prefetch the quotas."""
+    return qs.prefetch_related(
+        Prefetch("sync_attempts", queryset=_last_attempt(), to_attr="last_attempts"),
+        Prefetch("usage_snapshots", queryset=_latest_usage_per_site(), to_attr="latest_usage"),
+    ).select_related("organisation", "application")
+
+
+def change_requests_of(allocation: Allocation) -> QuerySet[ChangeRequest]:
+    return ChangeRequest.objects.filter(allocation=allocation).select_related("allocation")
+
+
+def change_requests_for_manager() -> QuerySet[ChangeRequest]:
+    return ChangeRequest.objects.select_related("allocation")

@@ -1,0 +1,291 @@
+"""Allocation lifecycle: start, activation after provisioning, suspension, expiry, revocation, changes."""
+
+from __future__ import annotations
+
+import datetime
+import logging
+from decimal import Decimal
+from typing import Any
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.db.models import F, QuerySet
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from accounts.models import Membership
+from allocations.applications.models import TeamMember
+from allocations.catalogue.models import SiteCapacity, quarter_start
+from allocations.grants.models import (
+    Allocation,
+    AllocationQuota,
+    AllocationStatus,
+    ChangeKind,
+    ChangeRequest,
+    ChangeStatus,
+    SyncState,
+)
+from allocations.grants.workflow import (
+    ALLOCATION_WORKFLOW,
+    CHANGE_REQUEST_WORKFLOW,
+    CHANGEABLE,
+    NEEDS_REASON,
+    RUNNABLE,
+)
+from compliance.audit import audit_record
+from compliance.services import conditions_outstanding
+from portal.emails import send_templated_email_on_commit
+from portal.tasking import enqueue_on_commit
+from portal.workflow import transition
+
+logger = logging.getLogger(__name__)
+
+# Named, not imported: the provisioning task module imports this one.
+PROVISION_TASK = "allocations.provisioning.tasks.provision_allocation"
+
+
+def slurm_account_for(reference: str) -> str:
+    """AIF-2026-0042 -> aif_2026_0042 (lowercase letters, digits, underscores: safe for sacctmgr)."""
+    return reference.lower().replace("-", "_")
+
+
+def reserve_capacity(*, period_start, quotas: dict[int, dict[str, Any]]) -> None:
+    """Lock the site-period rows (in a fixed order, against deadlocks) and commit the quotas.
+
+    Raises ValidationError naming the site when a quota does not fit."""
+    rows = {c.site_id: c for c in SiteCapacity.objects.select_for_update()
+            .filter(site_id__in=sorted(quotas), period_start=period_start).order_by("site_id")}
+    for site_id, q in sorted(quotas.items()):
+        cap = rows.get(site_id)
+        if cap is None:
+            raise ValidationError(_("No capacity is published for that site and quarter."))
+        if q["gpu_hours"] > cap.remaining_gpu_hours or q["cpu_core_hours"] > cap.remaining_cpu_core_hours:
+            raise ValidationError(_("%(site)s does not have enough capacity left for %(period)s: %(gpu)s GPU-hours and "
+                                    "%(cpu)s CPU core-hours remain.") % {
+                "site": cap.site.name, "period": period_start, "gpu": f"{cap.remaining_gpu_hours:,}",
+                "cpu": f"{cap.remaining_cpu_core_hours:,}"})
+        cap.committed_gpu_hours += q["gpu_hours"]
+        cap.committed_cpu_core_hours += q["cpu_core_hours"]
+        cap.committed_storage_tb += q["storage_tb"]
+        cap.save(update_fields=["committed_gpu_hours", "committed_cpu_core_hours", "committed_storage_tb"])
+
+
+def allocation_transition(*, actor, allocation: Allocation, to: str, reason: str = "") -> Allocation:
+    """Move an allocation through its workflow (portal.workflow.transition); idempotent. Marks it for
+    provisioning when whether jobs may run changes, and tells the organisation."""
+    reason = reason.strip()
+
+    def check(alloc: Allocation) -> None:
+        if to in NEEDS_REASON and not reason:
+            raise ValidationError({"reason": _("Give a reason.")})
+
+    def set_reason(alloc: Allocation) -> list[str]:
+        alloc.status_reason = reason
+        return ["status_reason"]
+
+    def follow_up(alloc: Allocation, old: str) -> None:
+        # Whether jobs may run changes with these transitions: the clusters must follow.
+        if (old in RUNNABLE) != (to in RUNNABLE):
+            mark_needs_sync(alloc)
+        recipients = list(Membership.objects.filter(organisation_id=alloc.organisation_id)
+                          .values_list("user__email", flat=True))
+        send_templated_email_on_commit(
+            to=recipients, template="allocations/email/allocation_status",
+            context={"reference": alloc.reference, "status": alloc.get_status_display(), "reason": reason})
+
+    return transition(ALLOCATION_WORKFLOW, actor=actor, obj=allocation, to=to, check=check,
+                      before_save=set_reason, changes={"reason": reason[:1000]}, then=follow_up)
+
+
+def allocation_suspend(*, actor, allocation: Allocation, reason: str) -> Allocation:
+    return allocation_transition(actor=actor, allocation=allocation, to=AllocationStatus.SUSPENDED, reason=reason)
+
+
+def allocation_resume(*, actor, allocation: Allocation, reason: str = "") -> Allocation:
+    return allocation_transition(actor=actor, allocation=allocation, to=AllocationStatus.ACTIVE, reason=reason)
+
+
+def allocation_revoke(*, actor, allocation: Allocation, reason: str) -> Allocation:
+    return allocation_transition(actor=actor, allocation=allocation, to=AllocationStatus.REVOKED, reason=reason)
+
+
+def allocation_start_if_due(*, allocation: Allocation, today: datetime.date | None = None) -> Allocation:
+    """approved -> provisioning once the start date has come and every ethics condition is acknowledged."""
+    today = today or timezone.localdate()
+    if allocation.status != AllocationStatus.APPROVED or allocation.start_date > today:
+        return allocation
+    if conditions_outstanding(allocation.application):
+        return allocation
+    return allocation_transition(actor=None, allocation=allocation, to=AllocationStatus.PROVISIONING)
+
+
+def allocation_expire_if_due(*, allocation: Allocation, today: datetime.date | None = None) -> Allocation:
+    today = today or timezone.localdate()
+    if allocation.end_date > today or allocation.status not in (AllocationStatus.ACTIVE, AllocationStatus.SUSPENDED):
+        return allocation
+    return allocation_transition(actor=None, allocation=allocation, to=AllocationStatus.EXPIRED,
+                                 reason="end date reached")
+
+
+def allocation_mark_synced(*, allocation_id: int, version: int) -> Allocation:
+    """Called by provisioning after a verified read-back of `version` of the desired state."""
+    with transaction.atomic():
+        alloc = Allocation.objects.select_for_update().get(pk=allocation_id)
+        if version > alloc.synced_version:
+            alloc.synced_version = version
+        if alloc.synced_version >= alloc.desired_version:
+            alloc.sync_state = SyncState.IN_SYNC
+        alloc.last_synced_at = timezone.now()
+        alloc.save(update_fields=["synced_version", "sync_state", "last_synced_at"])
+        if alloc.status == AllocationStatus.PROVISIONING and alloc.sync_state == SyncState.IN_SYNC:
+            allocation_transition(actor=None, allocation=alloc, to=AllocationStatus.ACTIVE)
+            alloc.refresh_from_db()
+    return alloc
+
+
+def desired_users(allocation: Allocation) -> list[str]:
+    """Cluster usernames of the team members who confirmed."""
+    return sorted(TeamMember.objects.filter(application_id=allocation.application_id)
+                  .exclude(confirmed_at=None).values_list("cluster_username", flat=True))
+
+
+# ------------------------------------------------------------------------------ change requests
+
+def change_request_submit(*, actor, allocation: Allocation, kind: str, payload: dict[str, Any],
+                          justification: str) -> ChangeRequest:
+    if not Membership.objects.filter(user=actor, organisation_id=allocation.organisation_id).exists():
+        raise PermissionDenied(_("Only members of the organisation can ask for changes."))
+    if kind not in ChangeKind.values:
+        raise ValidationError({"kind": _("Unknown kind of change.")})
+    if not justification.strip():
+        raise ValidationError({"justification": _("Justify the change.")})
+    if allocation.status not in CHANGEABLE:
+        raise ValidationError(_("This allocation can no longer be changed."))
+    payload = _clean_change_payload(allocation, kind, payload)
+    with transaction.atomic():
+        cr = ChangeRequest.objects.create(allocation=allocation, kind=kind, payload=payload,
+                                          justification=justification.strip(), requested_by=actor)
+        audit_record(actor=actor, action="change_request.submitted", target=allocation,
+                     changes={"change_request_id": cr.pk, "kind": kind, "payload": payload})
+    return cr
+
+
+def _clean_change_payload(allocation: Allocation, kind: str, payload: dict[str, Any]) -> dict[str, Any]:
+    if kind == ChangeKind.EXTENSION:
+        try:
+            end = datetime.date.fromisoformat(str(payload.get("end_date")))
+        except ValueError as exc:
+            raise ValidationError({"end_date": _("Give the new end date (YYYY-MM-DD).")}) from exc
+        if end <= allocation.end_date:
+            raise ValidationError({"end_date": _("The new end date must be after the current one.")})
+        return {"end_date": end.isoformat()}
+    if kind == ChangeKind.TOP_UP:
+        sites = {}
+        for site_id, q in (payload.get("quotas") or {}).items():
+            gpu, cpu = int(q.get("gpu_hours") or 0), int(q.get("cpu_core_hours") or 0)
+            if gpu < 0 or cpu < 0:
+                raise ValidationError({"quotas": _("A top-up cannot be negative.")})
+            if gpu or cpu:
+                sites[str(int(site_id))] = {"gpu_hours": gpu, "cpu_core_hours": cpu}
+        if not sites:
+            raise ValidationError({"quotas": _("Ask for more GPU-hours or CPU core-hours on at least one site.")})
+        return {"quotas": sites}
+    members = []
+    for m in payload.get("members") or []:
+        tm = TeamMember(full_name=str(m.get("full_name", "")).strip(), email=str(m.get("email", "")).strip().lower(),
+                        cluster_username=str(m.get("cluster_username", "")).strip())
+        tm.full_clean(exclude=["application", "token_hash"], validate_unique=False)
+        members.append({"full_name": tm.full_name, "email": tm.email, "cluster_username": tm.cluster_username})
+    if not members:
+        raise ValidationError({"members": _("Name at least one new member.")})
+    return {"members": members}
+
+
+def change_request_decide(*, actor, change_request: ChangeRequest, approve: bool, reason: str = "") -> ChangeRequest:
+    """Approve (and apply) or reject a change request; the same decision twice is a no-op."""
+    to = ChangeStatus.APPROVED if approve else ChangeStatus.REJECTED
+
+    def decide(cr: ChangeRequest) -> list[str]:
+        if approve:
+            _apply_change(Allocation.objects.select_for_update().get(pk=cr.allocation_id), cr)
+        cr.decided_by = actor
+        cr.decided_at = timezone.now()
+        cr.decision_reason = reason.strip()
+        return ["decided_by", "decided_at", "decision_reason"]
+
+    def follow_up(cr: ChangeRequest, old: str) -> None:
+        if approve:
+            mark_needs_sync(cr.allocation)
+
+    return transition(CHANGE_REQUEST_WORKFLOW, actor=actor, obj=change_request, to=to, before_save=decide,
+                      audit_target=lambda cr: cr.allocation, select_related=("allocation",),
+                      changes={"change_request_id": change_request.pk, "kind": change_request.kind,
+                               "approved": approve}, then=follow_up)
+
+
+def change_request_withdraw(*, actor, change_request: ChangeRequest) -> ChangeRequest:
+    """The organisation takes back a change request the managers have not decided yet."""
+    return transition(CHANGE_REQUEST_WORKFLOW, actor=actor, obj=change_request, to=ChangeStatus.WITHDRAWN,
+                      action="change_request.withdrawn", audit_target=lambda cr: cr.allocation,
+                      select_related=("allocation",), changes={"change_request_id": change_request.pk})
+
+
+def _apply_change(alloc: Allocation, cr: ChangeRequest) -> None:
+    if cr.kind == ChangeKind.EXTENSION:
+        alloc.end_date = datetime.date.fromisoformat(cr.payload["end_date"])
+        alloc.save(update_fields=["end_date"])
+    elif cr.kind == ChangeKind.TOP_UP:
+        quotas = {int(k): {"gpu_hours": v["gpu_hours"], "cpu_core_hours": v["cpu_core_hours"],
+                           "storage_tb": Decimal("0")} for k, v in cr.payload["quotas"].items()}
+        reserve_capacity(period_start=quarter_start(alloc.start_date), quotas=quotas)
+        for site_id, q in quotas.items():
+            quota, _created = AllocationQuota.objects.select_for_update().get_or_create(
+                allocation=alloc, site_id=site_id)
+            quota.gpu_hours += q["gpu_hours"]
+            quota.cpu_core_hours += q["cpu_core_hours"]
+            quota.save(update_fields=["gpu_hours", "cpu_core_hours"])
+    else:
+        for m in cr.payload["members"]:
+            TeamMember.objects.get_or_create(
+                application_id=alloc.application_id, email=m["email"],
+                defaults={"full_name": m["full_name"], "cluster_username": m["cluster_username"],
+                          "invited_at": timezone.now(), "confirmed_at": timezone.now()})
+
+
+def mark_needs_sync(allocation: Allocation) -> None:
+    """The clusters must follow a change of this allocation: a new desired version, provisioned after commit.
+
+    Call inside the deciding transaction, with the allocation row locked or freshly created. If the
+    broker is down the mark stays and the provisioning sweeper queues it again."""
+    Allocation.objects.filter(pk=allocation.pk).update(
+        desired_version=F("desired_version") + 1, sync_state=SyncState.NEEDS_SYNC)
+    allocation.refresh_from_db(fields=["desired_version", "sync_state"])
+    enqueue_on_commit(PROVISION_TASK, allocation.pk)
+
+
+def _sweep_due(due: QuerySet[Allocation], service, today: datetime.date, which: str) -> int:
+    moved = 0
+    for allocation_id in due.values_list("pk", flat=True):
+        allocation = Allocation.objects.get(pk=allocation_id)
+        try:
+            after = service(allocation=allocation, today=today)
+        except Exception:  # one bad row must not stop the sweep; the next run retries it
+            logger.exception("%s sweep failed for allocation %s", which, allocation_id)
+            continue
+        moved += after.status != allocation.status
+    return moved
+
+
+def allocations_start_due_sweep(*, today: datetime.date | None = None) -> int:
+    """Every approved allocation whose start date came goes through allocation_start_if_due."""
+    today = today or timezone.localdate()
+    due = Allocation.objects.filter(status=AllocationStatus.APPROVED, start_date__lte=today)
+    return _sweep_due(due, allocation_start_if_due, today, "start")
+
+
+def allocations_expire_due_sweep(*, today: datetime.date | None = None) -> int:
+    """Every active or suspended allocation whose end date is reached goes through allocation_expire_if_due."""
+    today = today or timezone.localdate()
+    due = Allocation.objects.filter(status__in=[AllocationStatus.ACTIVE, AllocationStatus.SUSPENDED],
+                                    end_date__lte=today)
+    return _sweep_due(due, allocation_expire_if_due, today, "expire")

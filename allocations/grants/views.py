@@ -1,0 +1,152 @@
+"""The applicant's side of reviews and allocations: feedback and the right to reply, the granted
+allocation, ethics conditions to acknowledge, and change requests. Views stay thin: selectors read,
+services write."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from accounts.decorators import manager_required
+from allocations.grants import forms, selectors, services
+from allocations.grants.forms import CHANGE_FORMS
+from allocations.grants.models import AllocationStatus, ChangeKind
+from allocations.grants.services import change_request_submit
+from allocations.grants.workflow import ALLOCATION_WORKFLOW
+from compliance.services import condition_acknowledge
+from portal.forms import apply_validation_error, run_service
+from portal.paging import page_of, querystring_without_page
+from portal.workflow import Actor
+
+
+@login_required
+def allocation_list(request):
+    return render(request, "allocations/lifecycle/allocation_list.html", {
+        "allocations": selectors.allocations_of_member(request.user)})
+
+
+@login_required
+def allocation_detail(request, reference):
+    alloc = selectors.allocation_of_member(request.user, reference)
+    usage = selectors.latest_usage(alloc)
+    quotas = []
+    for q in alloc.quotas.all():
+        snap = usage.get(q.site_id)
+        used = round(snap.gpu_minutes / 60) if snap else None
+        quotas.append({"quota": q, "gpu_used": used,
+                       "gpu_percent": round(100 * used / q.gpu_hours) if used is not None and q.gpu_hours else None})
+    return render(request, "allocations/lifecycle/allocation_detail.html", {
+        "allocation": alloc, "quotas": quotas, "team": selectors.allocation_team(alloc),
+        "conditions": selectors.allocation_conditions(alloc), "change_requests": alloc.change_requests.all(),
+        "change_kinds": ChangeKind.choices})
+
+
+@login_required
+@require_POST
+def condition_ack(request, reference, pk):
+    alloc = selectors.allocation_of_member(request.user, reference)
+    condition = selectors.condition_of_allocation(alloc, pk)
+    condition_acknowledge(actor=request.user, condition=condition)
+    messages.success(request, _("Condition acknowledged."))
+    return redirect("grants:allocation_detail", alloc.reference)
+
+
+@login_required
+def change_request_new(request, reference, kind):
+    alloc = selectors.allocation_of_member(request.user, reference)
+    form_class = CHANGE_FORMS.get(kind)
+    if form_class is None:
+        raise Http404
+    kwargs = {"sites": [q.site for q in alloc.quotas.all()]} if kind == ChangeKind.TOP_UP else {}
+    form = form_class(request.POST or None, **kwargs)
+    if request.method == "POST" and form.is_valid():
+        try:
+            change_request_submit(actor=request.user, allocation=alloc, kind=kind, payload=form.payload(),
+                                  justification=form.cleaned_data["justification"])
+        except ValidationError as exc:
+            apply_validation_error(form, exc)
+        else:
+            messages.success(request, _("Your request was sent to the access committee."))
+            return redirect("grants:allocation_detail", alloc.reference)
+    return render(request, "allocations/lifecycle/change_request_form.html", {
+        "allocation": alloc, "form": form, "kind_label": ChangeKind(kind).label})
+
+
+@manager_required
+def capacity(request):
+    try:
+        year = int(request.GET.get("year") or timezone.localdate().year)
+    except ValueError:
+        year = timezone.localdate().year
+    return render(request, "allocations/staff/capacity.html", {
+        "year": year, "years": selectors.capacity_years(), "quarters": selectors.capacity_by_quarter(year=year)})
+
+
+@manager_required
+def staff_allocation_list(request):
+    form = forms.AllocationFilterForm(request.GET or None)
+    filters = form.cleaned_data if form.is_valid() else {}
+    qs = selectors.allocation_overview(status=filters.get("status", ""), sync_state=filters.get("sync_state", ""),
+                                       search=filters.get("q", ""))
+    return render(request, "allocations/staff/allocation_list.html", {
+        "form": form, "page": page_of(request, qs), "querystring": querystring_without_page(request)})
+
+
+ACTION_TARGET = {"suspend": AllocationStatus.SUSPENDED, "resume": AllocationStatus.ACTIVE,
+                 "revoke": AllocationStatus.REVOKED}
+
+
+@manager_required
+def staff_allocation_detail(request, reference):
+    alloc = selectors.allocation_for_manager(reference)
+    # Offer only what the transition table allows from here, as "manager" moves.
+    offered = [a for a, target in ACTION_TARGET.items()
+               if Actor.MANAGER in ALLOCATION_WORKFLOW.allowed(alloc.status, target)]
+    form = forms.AllocationActionForm(request.POST or None, allowed=offered)
+    if request.method == "POST" and form.is_valid():
+        service = {"suspend": services.allocation_suspend, "resume": services.allocation_resume,
+                   "revoke": services.allocation_revoke}[form.cleaned_data["action"]]
+        if run_service(form, lambda: service(actor=request.user, allocation=alloc, reason=form.cleaned_data["reason"])):
+            messages.success(request, _("%(ref)s updated; the clusters follow within minutes.") % {
+                "ref": alloc.reference})
+            return redirect("grants:staff_allocation_detail", alloc.reference)
+    sites = selectors.sites_by_id()
+    changes = [(cr, selectors.describe_change(cr, sites)) for cr in alloc.change_requests.all()]
+    return render(request, "allocations/staff/allocation_detail.html", {
+        "allocation": alloc, "form": form, "offered": offered, "changes": changes,
+        "team": selectors.allocation_team(alloc)})
+
+
+@manager_required
+def change_request_list(request):
+    sites = selectors.sites_by_id()
+    rows = [(cr, selectors.describe_change(cr, sites), forms.ChangeDecisionForm(prefix=f"cr{cr.pk}"))
+            for cr in selectors.change_requests_open()]
+    return render(request, "allocations/staff/change_request_list.html", {"rows": rows})
+
+
+@manager_required
+@require_POST
+def change_request_decide(request, pk):
+    cr = selectors.change_request_for_manager(pk)
+    form = forms.ChangeDecisionForm(request.POST, prefix=f"cr{pk}")
+    if form.is_valid():
+        approve = form.cleaned_data["decision"] == "approve"
+        try:
+            services.change_request_decide(actor=request.user, change_request=cr, approve=approve,
+                                            reason=form.cleaned_data["reason"])
+        except ValidationError as exc:
+            for message in exc.messages:
+                messages.error(request, message)
+        else:
+            messages.success(request, (_("Change to %(ref)s approved.") if approve else
+                                       _("Change to %(ref)s rejected.")) % {"ref": cr.allocation.reference})
+    else:
+        messages.error(request, _("Choose approve or reject."))
+    return redirect("grants:change_request_list")

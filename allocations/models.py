@@ -1,0 +1,24 @@
+"""The app's model registry: Django loads the models of `allocations` from this module.
+
+Each domain defines its models in its own subpackage (`catalogue`, `applications`, `review`,
+`grants`, `provisioning`); code imports them from there, never from here. All keep the app label
+`allocations`, so their tables and migrations are those of the app."""
+
+from allocations.applications.models import (  # noqa: F401
+    Application,
+    Attachment,
+    ReferenceSequence,
+    RequestedResource,
+    TeamMember,
+)
+from allocations.catalogue.models import AccessMode, Call, Site, SiteCapacity  # noqa: F401
+from allocations.grants.models import Allocation, AllocationQuota, ChangeRequest  # noqa: F401
+from allocations.provisioning.models import HandoverTask, RecordedChange, SyncAttempt, UsageSnapshot  # noqa: F401
+from allocations.review.models import (  # noqa: F401
+    ApplicantReply,
+    ConflictDeclaration,
+    Decision,
+    Review,
+    ReviewAssignment,
+    ReviewerPool,
+)

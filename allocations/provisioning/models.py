@@ -1,0 +1,74 @@
+"""Provisioning records: every sync attempt, recorded intended changes, hand-over tasks, usage."""
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from allocations.catalogue.models import Site
+from allocations.grants.models import Allocation
+
+
+class SyncOutcome(models.TextChoices):
+    RUNNING = "running", _("Running")
+    SUCCESS = "success", _("Success")
+    NOOP = "noop", _("No change needed")
+    DRIFT_FIXED = "drift_fixed", _("Drift found and fixed")
+    ERROR = "error", _("Error")
+    HANDED_OVER = "handed_over", _("Handed over")
+
+
+class SyncAttempt(models.Model):
+    site = models.ForeignKey(Site, on_delete=models.CASCADE, related_name="sync_attempts")
+    allocation = models.ForeignKey(Allocation, null=True, blank=True, on_delete=models.CASCADE,
+                                   related_name="sync_attempts")
+    kind = models.CharField(max_length=20, default="allocation")  # allocation | full_reconcile | bootstrap
+    started_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    duration_ms = models.PositiveIntegerField(null=True, blank=True)
+    outcome = models.CharField(max_length=12, choices=SyncOutcome.choices, default=SyncOutcome.RUNNING)
+    commands = models.JSONField(default=list, blank=True)
+    drift = models.JSONField(default=list, blank=True)
+    error = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-started_at"]
+        indexes = [models.Index(fields=["site", "-started_at"], name="sync_site_started_idx")]
+
+
+class RecordedChange(models.Model):
+    """What the `record` backend would have applied: for deployments without Slurm."""
+
+    site = models.ForeignKey(Site, on_delete=models.CASCADE, related_name="recorded_changes")
+    account = models.CharField(max_length=34)
+    change = models.JSONField()
+    recorded_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-recorded_at"]
+
+
+class HandoverTask(models.Model):
+    site = models.ForeignKey(Site, on_delete=models.CASCADE, related_name="handover_tasks")
+    allocation = models.ForeignKey(Allocation, on_delete=models.CASCADE, related_name="handover_tasks")
+    changes = models.JSONField()
+    desired_version = models.PositiveIntegerField()
+    created_at = models.DateTimeField(auto_now_add=True)
+    done_at = models.DateTimeField(null=True, blank=True)
+    done_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
+                                related_name="+")
+    note = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+
+class UsageSnapshot(models.Model):
+    allocation = models.ForeignKey(Allocation, on_delete=models.CASCADE, related_name="usage_snapshots")
+    site = models.ForeignKey(Site, on_delete=models.CASCADE, related_name="+")
+    taken_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    gpu_minutes = models.PositiveBigIntegerField(default=0)
+    cpu_minutes = models.PositiveBigIntegerField(default=0)
+
+    class Meta:
+        ordering = ["-taken_at"]
+        indexes = [models.Index(fields=["allocation", "site", "-taken_at"], name="usage_alloc_site_idx")]

@@ -1,0 +1,105 @@
+"""The embedded default for deployments without Slurm: record the intended changes, apply nothing.
+
+The state the clusters *would* hold is kept as the newest snapshot per account in RecordedChange,
+so the same reconcile logic (read, plan, apply, read back) runs, and operators see every change."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from allocations.catalogue.models import Site
+
+from .models import RecordedChange
+from .slurm.backends.base import ApplyResult, CommandRecord, SlurmBackend
+from .slurm.desired import ROOT, ActualAccount, QosSpec
+from .slurm.plan import (
+    AddAccount,
+    AddParent,
+    AddUser,
+    Change,
+    RemoveUser,
+    SetBlocked,
+    SetLimits,
+    SetParent,
+    SetQos,
+    plan_changes,
+)
+
+
+def _snapshot(actual: ActualAccount) -> dict[str, Any]:
+    return {"parent": actual.parent, "limits": dict(actual.limits), "grp_submit_jobs": actual.grp_submit_jobs,
+            "users": sorted(actual.users), "qos": sorted(actual.qos), "default_qos": actual.default_qos}
+
+
+def _actual(cluster: str, name: str, snap: dict[str, Any]) -> ActualAccount:
+    return ActualAccount(cluster=cluster, name=name, parent=snap["parent"], limits=dict(snap["limits"]),
+                         grp_submit_jobs=snap["grp_submit_jobs"], users=frozenset(snap["users"]),
+                         qos=frozenset(snap["qos"]), default_qos=snap["default_qos"])
+
+
+class RecordBackend(SlurmBackend):
+    kind = "record"
+
+    def __init__(self, *, site_id: int | None = None, **_options: Any) -> None:
+        super().__init__()
+        self.site_id = site_id
+
+    def _rows(self, cluster: str, names: set[str] | None):
+        rows = RecordedChange.objects.filter(site__slurm_cluster=cluster)
+        if self.site_id is not None:
+            rows = rows.filter(site_id=self.site_id)
+        if names is not None:
+            rows = rows.filter(account__in=names)
+        return rows.order_by("account", "recorded_at", "pk").values_list("account", "change")
+
+    def read(self, cluster: str, names: set[str] | None = None) -> dict[str, ActualAccount]:
+        latest: dict[str, dict[str, Any]] = {}
+        for account, change in self._rows(cluster, names):
+            latest[account] = change["state"]
+        self._record(CommandRecord(kind="read", argv=("record", "read", cluster), returncode=0, stdout="",
+                                   stderr="", duration_s=0.0))
+        return {name: _actual(cluster, name, snap) for name, snap in latest.items() if snap is not None}
+
+    def _apply(self, cluster: str, changes: Sequence[Change], result: ApplyResult) -> None:
+        site = Site.objects.filter(pk=self.site_id).first() if self.site_id else \
+            Site.objects.filter(slurm_cluster=cluster).first()
+        names = {getattr(c, "name", None) or getattr(c, "account", None) for c in changes}
+        state = {name: _snapshot(a) for name, a in self.read(cluster, names).items()}
+        touched: dict[str, list[str]] = {}
+        for change in changes:
+            name = getattr(change, "name", None) or change.account
+            snap = state.setdefault(name, {"parent": ROOT, "limits": {}, "grp_submit_jobs": None, "users": [],
+                                           "qos": [], "default_qos": None})
+            if isinstance(change, AddParent):
+                snap["parent"] = ROOT
+            elif isinstance(change, AddAccount):
+                snap.update(parent=change.parent, limits=dict(change.limits),
+                            grp_submit_jobs=0 if change.blocked else None)
+                if change.qos:
+                    snap.update(qos=[change.qos], default_qos=change.qos)
+            elif isinstance(change, SetParent):
+                snap["parent"] = change.parent
+            elif isinstance(change, SetLimits):
+                snap["limits"] = {k: v for k, v in change.limits if v != -1}
+            elif isinstance(change, SetBlocked):
+                snap["grp_submit_jobs"] = 0 if change.blocked else None
+            elif isinstance(change, SetQos):
+                snap.update(qos=[change.qos], default_qos=change.qos)
+            elif isinstance(change, AddUser):
+                snap["users"] = sorted(set(snap["users"]) | {change.user})
+            elif isinstance(change, RemoveUser):
+                snap["users"] = sorted(set(snap["users"]) - {change.user})
+            touched.setdefault(name, []).append(change.describe())
+        for name, described in touched.items():
+            RecordedChange.objects.create(site=site, account=name, change={"changes": described, "state": state[name]})
+        self._record(CommandRecord(kind="write", argv=("record", "apply", cluster, str(len(changes))), returncode=0,
+                                   stdout="\n".join(c.describe() for c in changes), stderr="", duration_s=0.0))
+
+    def usage(self, cluster: str, accounts: Iterable[str]) -> dict[str, dict[str, int]]:
+        return {}
+
+    def bootstrap(self, cluster: str, qos_specs: Sequence[QosSpec], parents=()) -> ApplyResult:
+        items = list(parents)
+        changes = plan_changes(items, {cluster: self.read(cluster, {p.name for p in items})}) if items else []
+        return self.apply(cluster, changes)

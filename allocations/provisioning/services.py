@@ -1,0 +1,350 @@
+"""Provisioning: the desired state of each site from the database, pushed to Slurm and read back.
+
+`sync_allocation` (one allocation) and `reconcile_site` (a whole site) read what the cluster holds,
+plan the difference, apply it through the site's backend and read it back; every attempt is recorded.
+Decisions mark an allocation in their own transaction (`grants.services.mark_needs_sync`); the task is
+queued on commit, and if the broker was down the periodic sweeper queues it again, so nothing is lost.
+Usage flows back through `pull_usage`."""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.core.exceptions import PermissionDenied
+from django.db import transaction
+from django.utils import timezone
+
+from accounts.models import Membership
+from accounts.roles import Role, has_role
+from allocations.applications.models import TeamMember
+from allocations.catalogue.models import AccessMode, ProvisioningMode, Site
+from allocations.grants.models import Allocation, AllocationQuota, AllocationStatus, SyncState
+from allocations.grants.services import PROVISION_TASK, allocation_mark_synced, desired_users
+from allocations.grants.workflow import RUNNABLE
+from allocations.provisioning.models import HandoverTask, SyncAttempt, SyncOutcome, UsageSnapshot
+from allocations.provisioning.slurm.backends import get_backend, register_backend
+from allocations.provisioning.slurm.backends.base import SlurmBackend
+from allocations.provisioning.slurm.desired import DesiredAccount, DesiredParent, QosSpec
+from allocations.provisioning.slurm.errors import SlurmError, SlurmReconcileError
+from compliance.audit import audit_record
+from compliance.models import AuditEvent
+from portal.emails import send_templated_email_on_commit
+from portal.tasking import enqueue
+
+logger = logging.getLogger(__name__)
+
+
+register_backend("record", "allocations.provisioning.record:RecordBackend")
+
+
+def parent_account(organisation_id: int) -> str:
+    return f"org_{organisation_id}"
+
+
+def backend_kind(site: Site) -> str:
+    if site.provisioning_mode == ProvisioningMode.HANDOVER:
+        return "handover"
+    # AIF_SLURM_BACKEND overrides every direct site (CI points all sites at the local stack).
+    return getattr(settings, "AIF_SLURM_BACKEND", "") or site.slurm_backend
+
+
+def backend_for(site: Site) -> SlurmBackend:
+    kind = backend_kind(site)
+    options = dict(site.backend_options or {})
+    if kind == "record":
+        options = {"site_id": site.pk}
+    elif kind == "sacctmgr" and getattr(settings, "AIF_SLURM_CONF", ""):
+        options.setdefault("slurm_conf", settings.AIF_SLURM_CONF)
+    elif kind == "slurmrestd":
+        for key, setting in (("base_url", "AIF_SLURMRESTD_URL"), ("jwt_key_file", "AIF_SLURM_JWT_KEY")):
+            if getattr(settings, setting, ""):
+                options.setdefault(key, getattr(settings, setting))
+        if getattr(settings, "AIF_SLURM_CONF", ""):
+            options.setdefault("sacctmgr", {"slurm_conf": settings.AIF_SLURM_CONF})
+    return get_backend(kind, **options)
+
+
+def desired_for(allocation: Allocation, quota: AllocationQuota, users: list[str]) -> list:
+    site = quota.site
+    mode = allocation.application.access_mode
+    parent = parent_account(allocation.organisation_id)
+    return [
+        DesiredParent(cluster=site.slurm_cluster, name=parent, description=f"organisation {allocation.organisation_id}",
+                      organization=parent),
+        DesiredAccount(
+            cluster=site.slurm_cluster, name=allocation.slurm_account, parent=parent,
+            description=f"allocation {allocation.slurm_account}", organization=parent,
+            gpu_minutes=quota.gpu_hours * 60, cpu_minutes=quota.cpu_core_hours * 60,
+            blocked=allocation.status not in RUNNABLE, users=frozenset(users), qos=(mode.slurm_qos or None)),
+    ]
+
+
+@dataclass
+class SiteOutcome:
+    site: str
+    outcome: str
+    error: str = ""
+
+
+def _finish(attempt: SyncAttempt, *, outcome: str, commands=None, error: str = "", drift=None, started: float) -> None:
+    attempt.outcome = outcome
+    attempt.finished_at = timezone.now()
+    attempt.duration_ms = int((time.monotonic() - started) * 1000)
+    attempt.commands = [c.to_dict() for c in (commands or [])]
+    attempt.error = error[:5000]
+    attempt.drift = drift or []
+    attempt.save(update_fields=["outcome", "finished_at", "duration_ms", "commands", "error", "drift"])
+
+
+def sync_allocation(*, allocation_id: int) -> str:
+    """Bring every site of one allocation to the desired state. Idempotent and safe to retry.
+
+    Raises on a failed site so that Celery retries with backoff; every attempt is recorded."""
+    allocation = (Allocation.objects.select_related("application__access_mode", "organisation")
+                  .filter(pk=allocation_id).first())
+    if allocation is None:
+        return "missing"
+    version = allocation.desired_version
+    users = desired_users(allocation)
+    quotas = list(allocation.quotas.select_related("site"))
+    failures: list[str] = []
+    handed_over = False
+    for quota in quotas:
+        site = quota.site
+        started = time.monotonic()
+        attempt = SyncAttempt.objects.create(site=site, allocation=allocation, kind="allocation")
+        desired = desired_for(allocation, quota, users)
+        if backend_kind(site) == "handover":
+            _handover(site, allocation, desired, version)
+            _finish(attempt, outcome=SyncOutcome.HANDED_OVER, started=started)
+            handed_over = True
+            continue
+        backend = backend_for(site)
+        try:
+            result = backend.reconcile(site.slurm_cluster, desired)
+        except SlurmReconcileError as exc:
+            _finish(attempt, outcome=SyncOutcome.ERROR, commands=exc.result.commands, error=str(exc),
+                    started=started)
+            failures.append(f"{site.code}: {exc}")
+            continue
+        except SlurmError as exc:
+            _finish(attempt, outcome=SyncOutcome.ERROR, error=str(exc), started=started)
+            failures.append(f"{site.code}: {exc}")
+            continue
+        outcome = SyncOutcome.SUCCESS if result.planned else SyncOutcome.NOOP
+        _finish(attempt, outcome=outcome, commands=result.commands, started=started,
+                drift=[c.describe() for c in result.planned])
+    if failures:
+        Allocation.objects.filter(pk=allocation.pk, desired_version=version).update(sync_state=SyncState.ERROR)
+        raise SlurmError("; ".join(failures))
+    if handed_over:
+        Allocation.objects.filter(pk=allocation.pk, desired_version=version).update(sync_state=SyncState.HANDED_OVER)
+        return "handed_over"
+    allocation_mark_synced(allocation_id=allocation.pk, version=version)
+    return "synced"
+
+
+def _handover(site: Site, allocation: Allocation, desired: list, version: int) -> HandoverTask:
+    changes = [{"kind": type(d).__name__, **{k: (sorted(v) if isinstance(v, frozenset) else v)
+                                            for k, v in _fields(d).items()}} for d in desired]
+    task, created = HandoverTask.objects.get_or_create(
+        site=site, allocation=allocation, desired_version=version, defaults={"changes": changes})
+    return task
+
+
+def _fields(obj) -> dict:
+    return {name: getattr(obj, name) for name in obj.__slots__}
+
+
+def handover_done(*, actor, task: HandoverTask, note: str = "") -> HandoverTask:
+    """An operator provisioned a remote site by hand and records it."""
+    if not has_role(actor, Role.OPERATOR):
+        raise PermissionDenied("Only operators record hand-overs.")
+    with transaction.atomic():
+        task = HandoverTask.objects.select_for_update().get(pk=task.pk)
+        if task.done_at:
+            return task
+        task.done_at = timezone.now()
+        task.done_by = actor
+        task.note = note
+        task.save(update_fields=["done_at", "done_by", "note"])
+        audit_record(actor=actor, action="provisioning.handover_done", target=task.allocation,
+                     changes={"site": task.site.code, "desired_version": task.desired_version})
+    open_elsewhere = HandoverTask.objects.filter(allocation=task.allocation, done_at=None).exists()
+    if not open_elsewhere:
+        allocation_mark_synced(allocation_id=task.allocation_id, version=task.desired_version)
+    return task
+
+
+# Longer than the hard time limit of every task that records attempts (provision_allocation 300 s,
+# slurm_reconcile_site and slurm_reconcile_all 900 s): an attempt still "running" after this is dead.
+INTERRUPTED_ATTEMPT_SECONDS = 20 * 60
+
+
+def close_interrupted_attempts(*, older_than_seconds: int = INTERRUPTED_ATTEMPT_SECONDS) -> int:
+    """Mark as errors the attempts whose worker died before recording an outcome (SIGKILL, OOM, machine
+    lost): without this they stay "running" on /staff/provisioning/ for ever. The task itself is
+    delivered again or re-queued by the sweeper; this only closes the dead attempt's row."""
+    now = timezone.now()
+    return SyncAttempt.objects.filter(
+        outcome=SyncOutcome.RUNNING, finished_at=None,
+        started_at__lt=now - timezone.timedelta(seconds=older_than_seconds),
+    ).update(outcome=SyncOutcome.ERROR, finished_at=now,
+             error="interrupted: the worker stopped before recording an outcome (killed or lost)")
+
+
+def sweep_unsynced(*, older_than_seconds: int = 60) -> int:
+    """Queue again every allocation still marked (covers a broker that was down at commit time), and close
+    attempts left running by a worker that died."""
+    close_interrupted_attempts()
+    cutoff = timezone.now() - timezone.timedelta(seconds=older_than_seconds)
+    ids = list(Allocation.objects.filter(sync_state__in=[SyncState.NEEDS_SYNC, SyncState.ERROR])
+               .exclude(sync_attempts__started_at__gt=cutoff).values_list("pk", flat=True).distinct())
+    for pk in ids:
+        enqueue(PROVISION_TASK, pk)
+    return len(ids)
+
+
+def site_desired(site: Site) -> list:
+    """The whole desired state of one site: every allocation with a quota there."""
+    quotas = (AllocationQuota.objects.filter(site=site)
+              .select_related("allocation__application__access_mode", "site"))
+    team: dict[int, list[str]] = {}
+    for app_id, username in TeamMember.objects.exclude(confirmed_at=None).filter(
+            application__allocation__quotas__site=site).values_list("application_id", "cluster_username"):
+        team.setdefault(app_id, []).append(username)
+    desired: dict[str, object] = {}
+    for quota in quotas:
+        alloc = quota.allocation
+        for item in desired_for(alloc, quota, sorted(team.get(alloc.application_id, []))):
+            desired[item.name] = item
+    return list(desired.values())
+
+
+def reconcile_site(*, site: Site, dry_run: bool = False) -> SyncAttempt:
+    """Full reconcile of one site: one read; fixes drift unless dry_run; recorded as an attempt."""
+    started = time.monotonic()
+    attempt = SyncAttempt.objects.create(site=site, kind="full_reconcile")
+    if backend_kind(site) == "handover":
+        _finish(attempt, outcome=SyncOutcome.HANDED_OVER, started=started)
+        return attempt
+    backend = backend_for(site)
+    desired = site_desired(site)
+    try:
+        if dry_run:
+            with backend.recording() as journal:
+                drift = backend.drift(site.slurm_cluster, desired)
+            _finish(attempt, outcome=SyncOutcome.NOOP if not drift else SyncOutcome.RUNNING, commands=journal,
+                    drift=[c.describe() for c in drift], started=started)
+            if drift:
+                attempt.outcome = SyncOutcome.ERROR
+                attempt.error = f"dry run: {len(drift)} differences"
+                attempt.save(update_fields=["outcome", "error"])
+            return attempt
+        result = backend.reconcile(site.slurm_cluster, desired)
+    except SlurmReconcileError as exc:
+        _finish(attempt, outcome=SyncOutcome.ERROR, commands=exc.result.commands, error=str(exc), started=started)
+        return attempt
+    except SlurmError as exc:
+        _finish(attempt, outcome=SyncOutcome.ERROR, error=str(exc), started=started)
+        return attempt
+    drift = [c.describe() for c in result.planned]
+    _finish(attempt, outcome=SyncOutcome.DRIFT_FIXED if drift else SyncOutcome.NOOP, commands=result.commands,
+            drift=drift, started=started)
+    return attempt
+
+
+def qos_spec_for(mode: AccessMode) -> QosSpec:
+    """The mode's per-job limits, e.g. {"MaxTRESPerJob": "gres/gpu=2", "MaxWall": "12:00:00"}."""
+    limits = mode.qos_limits or {}
+    per_job = {}
+    for item in str(limits.get("MaxTRESPerJob", "")).split(","):
+        if "=" in item:
+            key, value = item.split("=", 1)
+            per_job[key.strip()] = int(value)
+    wall = None
+    if limits.get("MaxWall"):
+        hours, minutes, _seconds = (int(x) for x in str(limits["MaxWall"]).split(":"))
+        wall = hours * 60 + minutes
+    return QosSpec(name=mode.slurm_qos, description=f"access mode {mode.code}", max_tres_per_job=per_job,
+                   max_wall_minutes=wall)
+
+
+def bootstrap_site(*, site: Site):
+    backend = backend_for(site)
+    specs = []
+    for mode in AccessMode.objects.exclude(slurm_qos=""):
+        specs.append(qos_spec_for(mode))
+    parents = [DesiredParent(cluster=site.slurm_cluster, name=parent_account(org_id),
+                             description=f"organisation {org_id}", organization=parent_account(org_id))
+               for org_id in sorted(set(AllocationQuota.objects.filter(site=site)
+                                        .values_list("allocation__organisation_id", flat=True)))]
+    return backend.bootstrap(site.slurm_cluster, specs, parents)
+
+THRESHOLDS = (80, 100)
+REPORTED_STATUSES = [AllocationStatus.PROVISIONING, AllocationStatus.ACTIVE, AllocationStatus.SUSPENDED,
+                     AllocationStatus.EXPIRED]
+
+
+def pull_usage(*, site: Site) -> int:
+    """One sshare call per site (chunked by the backend); returns the number of snapshots stored."""
+    if backend_kind(site) == "handover":
+        return 0
+    quotas = list(AllocationQuota.objects.filter(site=site, allocation__status__in=REPORTED_STATUSES)
+                  .select_related("allocation"))
+    if not quotas:
+        return 0
+    used = backend_for(site).usage(site.slurm_cluster, [q.allocation.slurm_account for q in quotas])
+    stored = 0
+    for quota in quotas:
+        figures = used.get(quota.allocation.slurm_account)
+        if figures is None:
+            continue
+        with transaction.atomic():
+            UsageSnapshot.objects.create(allocation=quota.allocation, site=site,
+                                         gpu_minutes=figures.get("gpu_minutes", 0),
+                                         cpu_minutes=figures.get("cpu_minutes", 0))
+            _notify_thresholds(quota, figures)
+        stored += 1
+    return stored
+
+
+def used_fraction(quota: AllocationQuota, figures: dict[str, int]) -> float:
+    fractions = []
+    if quota.gpu_hours:
+        fractions.append(figures.get("gpu_minutes", 0) / (quota.gpu_hours * 60))
+    if quota.cpu_core_hours:
+        fractions.append(figures.get("cpu_minutes", 0) / (quota.cpu_core_hours * 60))
+    return max(fractions, default=0.0)
+
+
+def _notify_thresholds(quota: AllocationQuota, figures: dict[str, int]) -> None:
+    percent = used_fraction(quota, figures) * 100
+    allocation = quota.allocation
+    for threshold in THRESHOLDS:
+        if percent < threshold:
+            continue
+        already = AuditEvent.objects.filter(
+            action="usage.threshold_reached", object_type="allocations.allocation", object_id=str(allocation.pk),
+            changes__site=quota.site.code, changes__threshold=threshold).exists()
+        if already:
+            continue
+        audit_record(actor=None, action="usage.threshold_reached", target=allocation,
+                     changes={"site": quota.site.code, "threshold": threshold, "percent": round(percent, 1)})
+        recipients = list(Membership.objects.filter(organisation_id=allocation.organisation_id)
+                          .values_list("user__email", flat=True))
+        send_templated_email_on_commit(
+            to=recipients, template="allocations/email/usage_threshold",
+            context={"reference": allocation.reference, "site": quota.site.name, "threshold": threshold,
+                     "percent": round(percent, 1)})
+
+
+def usage_series(allocation):
+    """Snapshots per site, oldest first, for the usage chart."""
+    series: dict[str, list[UsageSnapshot]] = {}
+    for snap in allocation.usage_snapshots.select_related("site").order_by("taken_at"):
+        series.setdefault(snap.site.name, []).append(snap)
+    return series

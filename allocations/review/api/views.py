@@ -1,0 +1,275 @@
+"""Staff endpoints under /api/v1/staff/: reviewers (their own assignments) and the access committee
+(allocation managers). Every class requires a second factor (StaffMFA) and the role."""
+
+from __future__ import annotations
+
+from django.utils.translation import gettext as _
+from drf_spectacular.utils import extend_schema
+from rest_framework import status
+from rest_framework.generics import ListAPIView
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from accounts.api.staff import ManagerApi, ReviewerApi
+from accounts.models import User
+from allocations.applications.api import serializers as applications_serializers
+from allocations.applications.api.filters import ApplicationFilter
+from allocations.grants.api.views import AllocationDetailSerializer, allocation_response
+from allocations.review import selectors, services
+from allocations.review.api import serializers
+from allocations.review.api.filters import AssignmentFilter
+from allocations.review.models import ApplicantReply, Decision, ReviewAssignment
+from allocations.review.permissions import can_read_assignment_content
+from allocations.review.selectors import assignments_for_manager
+from allocations.review.services import applicant_reply, reply_window_open
+from compliance.services import approval_blockers
+from portal.api.errors import ServiceValidationError
+from portal.api.schema import APPS, COMMITTEE, LIST_ERRORS, REVIEWS, responses
+
+
+def feedback_response(user, reference: str, code: int = status.HTTP_200_OK) -> Response:
+    app = selectors.application_of_member(user, reference)
+    reply = ApplicantReply.objects.filter(application=app).first()
+    return Response(serializers.FeedbackSerializer({
+        "reviews": selectors.feedback_for_applicant(app),
+        "decisions": Decision.objects.filter(application=app).order_by("decided_at"),
+        "reply": reply, "can_reply": reply_window_open(app) and reply is None}).data, status=code)
+
+
+class FeedbackApi(APIView):
+    @extend_schema(tags=APPS, summary="The reviewers' comments (anonymous), the decisions and the reply",
+                   responses=responses({200: serializers.FeedbackSerializer}, 404))
+    def get(self, request, reference):
+        return feedback_response(request.user, reference)
+
+
+class ReplyApi(APIView):
+    @extend_schema(
+        tags=APPS,
+        summary="Reply to the reviews before the decision (modes with a right to reply)",
+        request=serializers.ReplySerializer,
+        responses=responses({201: serializers.FeedbackSerializer}, 400, 404),
+    )
+    def post(self, request, reference):
+        app = selectors.application_of_member(request.user, reference)
+        data = serializers.ReplySerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        applicant_reply(actor=request.user, application=app, text=data.validated_data["text"])
+        return feedback_response(request.user, reference, status.HTTP_201_CREATED)
+
+
+# ------------------------------------------------------------------------------------ reviewers
+
+
+class AssignmentListApi(ReviewerApi, ListAPIView):
+    queryset = ReviewAssignment.objects.none()  # for the schema; get_queryset scopes
+    serializer_class = serializers.AssignmentSerializer
+    filterset_class = AssignmentFilter
+    ordering_fields = ["due_date", "assigned_at"]
+    ordering = ["due_date", "pk"]
+
+    def get_queryset(self):
+        return selectors.assignments_of(self.request.user)
+
+    @extend_schema(
+        tags=REVIEWS,
+        summary="The caller's review assignments",
+        responses=responses({200: serializers.AssignmentSerializer(many=True)}, *LIST_ERRORS),
+    )
+    def get(self, request, *args, **kwargs):
+        return super().get(request, *args, **kwargs)
+
+
+def assignment_response(a, code: int = status.HTTP_200_OK) -> Response:
+    content = None
+    if can_read_assignment_content(a):
+        app = a.application
+        extra = selectors.application_content(app)
+        assessment = extra["assessment"]
+        content = {
+            **{
+                f: getattr(app, f)
+                for f in (
+                    "title",
+                    "abstract",
+                    "public_summary",
+                    "sector",
+                    "start_date",
+                    "duration_months",
+                    "model_activity",
+                    "parameter_count",
+                    "training_tokens",
+                )
+            },
+            "access_mode": app.access_mode.code if app.access_mode else None,
+            "resources": applications_serializers.ResourceSerializer(extra["resources"], many=True).data,
+            "team_size": len(extra["team"]),
+            "ai_act_classification": assessment.classification if assessment else None,
+            "rubric": (app.access_mode.rubric if app.access_mode else []) or [],
+        }
+    return Response(serializers.AssignmentDetailSerializer(a, context={"content": content}).data, status=code)
+
+
+class AssignmentDetailApi(ReviewerApi):
+    @extend_schema(
+        tags=REVIEWS,
+        summary="One assignment: the content once no conflict is declared",
+        responses=responses({200: serializers.AssignmentDetailSerializer}, 404),
+    )
+    def get(self, request, pk):
+        return assignment_response(selectors.assignment_for_reviewer(request.user, pk))
+
+
+class DeclarationApi(ReviewerApi):
+    @extend_schema(
+        tags=REVIEWS,
+        summary="Declare a conflict of interest, or that there is none",
+        request=serializers.DeclarationSerializer,
+        responses=responses({200: serializers.AssignmentDetailSerializer}, 400, 404, 409),
+    )
+    def post(self, request, pk):
+        a = selectors.assignment_for_reviewer(request.user, pk)
+        data = serializers.DeclarationSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        services.reviewer_declare(actor=request.user, assignment=a, **data.validated_data)
+        return assignment_response(selectors.assignment_for_reviewer(request.user, pk))
+
+
+class ReviewSubmitApi(ReviewerApi):
+    @extend_schema(
+        tags=REVIEWS,
+        summary="Submit the review (scores against the mode's rubric)",
+        request=serializers.ReviewSubmitSerializer,
+        responses=responses({201: serializers.AssignmentDetailSerializer}, 400, 404, 409),
+    )
+    def post(self, request, pk):
+        a = selectors.assignment_for_reviewer(request.user, pk)
+        data = serializers.ReviewSubmitSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        services.review_submit(actor=request.user, assignment=a, **data.validated_data)
+        return assignment_response(selectors.assignment_for_reviewer(request.user, pk), status.HTTP_201_CREATED)
+
+
+# ------------------------------------------------------------------------------------ committee
+
+
+class ManagerApplicationListApi(ManagerApi, ListAPIView):
+    serializer_class = applications_serializers.ApplicationListSerializer
+    filterset_class = ApplicationFilter
+    ordering_fields = ["submitted_at", "decision_due", "reference", "created_at"]
+    ordering = ["-submitted_at", "-pk"]
+
+    def get_queryset(self):
+        return selectors.application_overview()
+
+    @extend_schema(
+        tags=COMMITTEE,
+        summary="Every application but drafts",
+        responses=responses({200: applications_serializers.ApplicationListSerializer(many=True)}, *LIST_ERRORS),
+    )
+    def get(self, request, *args, **kwargs):
+        return super().get(request, *args, **kwargs)
+
+
+def manager_application_response(reference: str, code: int = status.HTTP_200_OK) -> Response:
+    app = selectors.application_for_manager(reference)
+    context = {"assignments": assignments_for_manager(app), "blockers": approval_blockers(app)}
+    return Response(serializers.ManagerApplicationSerializer(app, context=context).data, status=code)
+
+
+class ManagerApplicationDetailApi(ManagerApi):
+    @extend_schema(
+        tags=COMMITTEE,
+        summary="One application with its assignments and approval blockers",
+        responses=responses({200: serializers.ManagerApplicationSerializer}, 404),
+    )
+    def get(self, request, reference):
+        return manager_application_response(reference)
+
+
+class EligibilityApi(ManagerApi):
+    @extend_schema(
+        tags=COMMITTEE,
+        summary="Eligibility check: eligible -> in review; not eligible -> rejected",
+        request=serializers.EligibilitySerializer,
+        responses=responses({200: serializers.ManagerApplicationSerializer}, 400, 404, 409),
+    )
+    def post(self, request, reference):
+        app = selectors.application_for_manager(reference)
+        data = serializers.EligibilitySerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        services.application_check_eligibility(actor=request.user, application=app, **data.validated_data)
+        return manager_application_response(reference)
+
+
+class AssignReviewerApi(ManagerApi):
+    @extend_schema(
+        tags=COMMITTEE,
+        summary="Assign a reviewer (pools and conflict-of-interest checks apply)",
+        request=serializers.AssignReviewerSerializer,
+        responses=responses({201: serializers.ManagerApplicationSerializer}, 400, 404, 409),
+    )
+    def post(self, request, reference):
+        app = selectors.application_for_manager(reference)
+        data = serializers.AssignReviewerSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        reviewer = User.objects.filter(pk=data.validated_data["reviewer"], is_active=True).first()
+        if reviewer is None:
+            raise ServiceValidationError({"reviewer": [_("This person is not a reviewer.")]})
+        services.reviewer_assign(
+            actor=request.user, application=app, reviewer=reviewer, kind=data.validated_data["kind"]
+        )
+        return manager_application_response(reference, status.HTTP_201_CREATED)
+
+
+class ApproveApi(ManagerApi):
+    @extend_schema(
+        tags=COMMITTEE,
+        summary="Approve with per-site quotas: creates the allocation",
+        request=serializers.ApproveSerializer,
+        responses=responses({201: AllocationDetailSerializer}, 400, 404, 409),
+    )
+    def post(self, request, reference):
+        app = selectors.application_for_manager(reference)
+        data = serializers.ApproveSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        quotas = {
+            row["site"].pk: {k: row[k] for k in ("gpu_hours", "cpu_core_hours", "storage_tb")}
+            for row in data.validated_data["quotas"]
+        }
+        allocation = services.application_approve(
+            actor=request.user, application=app, quotas=quotas, reasons=data.validated_data["reasons"]
+        )
+        return allocation_response(allocation.reference, status.HTTP_201_CREATED)
+
+
+class RejectApi(ManagerApi):
+    @extend_schema(
+        tags=COMMITTEE,
+        summary="Reject, with reasons for the applicant",
+        request=serializers.RejectSerializer,
+        responses=responses({200: serializers.ManagerApplicationSerializer}, 400, 404, 409),
+    )
+    def post(self, request, reference):
+        app = selectors.application_for_manager(reference)
+        data = serializers.RejectSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        services.application_reject(actor=request.user, application=app, reasons=data.validated_data["reasons"])
+        return manager_application_response(reference)
+
+
+class RevisionApi(ManagerApi):
+    @extend_schema(
+        tags=COMMITTEE,
+        summary="Ask the applicant for a revision",
+        request=serializers.RevisionSerializer,
+        responses=responses({200: serializers.ManagerApplicationSerializer}, 400, 404, 409),
+    )
+    def post(self, request, reference):
+        app = selectors.application_for_manager(reference)
+        data = serializers.RevisionSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        services.application_request_revision(
+            actor=request.user, application=app, comments=data.validated_data["comments"]
+        )
+        return manager_application_response(reference)

@@ -1,0 +1,142 @@
+"""Forms for the staff pages. They collect input; the services decide what is allowed."""
+
+from __future__ import annotations
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from allocations.applications.models import ApplicationStatus
+from allocations.catalogue.models import AccessMode, Site
+from portal.forms import apply_validation_error, with_any
+
+
+class ReplyForm(forms.Form):
+    text = forms.CharField(label=_("Your reply to the reviews"), required=False,
+                           widget=forms.Textarea(attrs={"rows": 8}),
+                           help_text=_("The committee reads it before deciding. You can reply once."))
+
+
+class OverviewFilterForm(forms.Form):
+    q = forms.CharField(label=_("Search"), required=False,
+                        help_text=_("Reference, title or organisation"))
+    status = forms.ChoiceField(label=_("Status"), required=False)
+    mode = forms.ChoiceField(label=_("Access mode"), required=False)
+    site = forms.ChoiceField(label=_("Site"), required=False)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["status"].choices = with_any(
+            [(v, label) for v, label in ApplicationStatus.choices if v != ApplicationStatus.DRAFT])
+        self.fields["mode"].choices = with_any(list(AccessMode.objects.values_list("code", "name")))
+        self.fields["site"].choices = with_any(list(Site.objects.values_list("code", "name")))
+
+
+class EligibilityForm(forms.Form):
+    eligible = forms.ChoiceField(label=_("Is the application eligible?"), widget=forms.RadioSelect,
+                                 choices=[("yes", _("Eligible: send it to review")),
+                                          ("no", _("Not eligible: reject it"))])
+    reason = forms.CharField(label=_("Reason"), required=False, widget=forms.Textarea(attrs={"rows": 3}),
+                             help_text=_("Required when the application is not eligible; the applicant sees it."))
+
+
+class AssignForm(forms.Form):
+    reviewer = forms.TypedChoiceField(label=_("Reviewer"), coerce=int)
+
+    def __init__(self, *args, candidates=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["reviewer"].choices = [("", _("Choose a reviewer"))] + [
+            (c.reviewer.pk, c.reviewer.display_name + (" — " + str(_("likely conflict")) if c.conflicts else ""))
+            for c in candidates if not c.assigned]
+
+
+class ApproveForm(forms.Form):
+    """One row of quota fields per requested site, prefilled with the request (may be lowered)."""
+
+    reasons = forms.CharField(label=_("Reasons (recorded with the decision)"), required=False,
+                              widget=forms.Textarea(attrs={"rows": 3}))
+
+    def __init__(self, *args, resources=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.site_rows = []
+        for r in resources:
+            names = (f"gpu_{r.site_id}", f"cpu_{r.site_id}", f"storage_{r.site_id}")
+            self.fields[names[0]] = forms.IntegerField(
+                label=_("GPU-hours on %(site)s") % {"site": r.site.name}, min_value=0, initial=r.gpu_hours,
+                help_text=_("Requested: %(n)s") % {"n": r.gpu_hours}, widget=forms.NumberInput(
+                    attrs={"max": r.gpu_hours}))
+            self.fields[names[1]] = forms.IntegerField(
+                label=_("CPU core-hours on %(site)s") % {"site": r.site.name}, min_value=0,
+                initial=r.cpu_core_hours, help_text=_("Requested: %(n)s") % {"n": r.cpu_core_hours},
+                widget=forms.NumberInput(attrs={"max": r.cpu_core_hours}))
+            self.fields[names[2]] = forms.DecimalField(
+                label=_("Storage (TB) on %(site)s") % {"site": r.site.name}, min_value=0, decimal_places=2,
+                initial=r.storage_tb, help_text=_("Requested: %(n)s") % {"n": r.storage_tb},
+                widget=forms.NumberInput(attrs={"max": r.storage_tb, "step": "0.01"}))
+            self.site_rows.append((r.site_id, names))
+        # Reasons last, after the quota fields.
+        self.order_fields([n for _site, names in self.site_rows for n in names] + ["reasons"])
+
+    def quotas(self) -> dict[int, dict]:
+        data = self.cleaned_data
+        return {site_id: {"gpu_hours": data.get(names[0]) or 0, "cpu_core_hours": data.get(names[1]) or 0,
+                          "storage_tb": data.get(names[2]) or 0} for site_id, names in self.site_rows}
+
+
+class RejectForm(forms.Form):
+    reasons = forms.CharField(label=_("Reasons for the rejection"), required=False,
+                              widget=forms.Textarea(attrs={"rows": 4}), help_text=_("The applicant sees them."))
+
+
+class RevisionForm(forms.Form):
+    comments = forms.CharField(label=_("What should the applicant revise?"), required=False,
+                               widget=forms.Textarea(attrs={"rows": 4}), help_text=_("The applicant sees them."))
+
+
+class DeclarationForm(forms.Form):
+    has_conflict = forms.ChoiceField(
+        label=_("Do you have a conflict of interest with this organisation or its people?"),
+        widget=forms.RadioSelect, choices=[("no", _("No, I have no conflict of interest")),
+                                           ("yes", _("Yes, I have a conflict of interest"))])
+    statement = forms.CharField(label=_("Describe the conflict"), required=False,
+                                widget=forms.Textarea(attrs={"rows": 3}),
+                                help_text=_("Only when you declare a conflict. The application is then reassigned."))
+
+
+class ReviewForm(forms.Form):
+    """One radio group per rubric criterion (1..scale), then the recommendation and comments."""
+
+    recommendation = forms.ChoiceField(label=_("Recommendation"), widget=forms.RadioSelect, required=False,
+                                       choices=[("approve", _("Approve")), ("revise", _("Ask for a revision")),
+                                                ("reject", _("Reject"))])
+    comments_for_committee = forms.CharField(label=_("Comments for the committee"), required=False,
+                                             widget=forms.Textarea(attrs={"rows": 4}))
+    comments_for_applicant = forms.CharField(
+        label=_("Comments for the applicant"), required=False, widget=forms.Textarea(attrs={"rows": 4}),
+        help_text=_("Shown to the applicant without your name."))
+
+    def __init__(self, *args, rubric=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.criteria = []
+        for criterion in rubric:
+            scale = int(criterion.get("scale", 5))
+            name = f"score_{criterion['code']}"
+            self.fields[name] = forms.ChoiceField(
+                label=criterion.get("label", criterion["code"]), widget=forms.RadioSelect, required=False,
+                choices=[(str(i), str(i)) for i in range(1, scale + 1)],
+                help_text=_("1 (poor) to %(scale)s (excellent); weight %(weight)s") % {
+                    "scale": scale, "weight": criterion.get("weight", 1)})
+            self.criteria.append((criterion["code"], name))
+        self.order_fields([name for _code, name in self.criteria] + ["recommendation", "comments_for_committee",
+                                                                     "comments_for_applicant"])
+
+    def scores(self) -> dict[str, str]:
+        return {code: self.cleaned_data.get(name) for code, name in self.criteria}
+
+    def add_service_errors(self, exc) -> None:
+        """Map the service's per-criterion errors (keyed by criterion code) onto the radio groups."""
+        if hasattr(exc, "error_dict"):
+            names = dict(self.criteria)
+            for key in list(exc.error_dict):
+                if key in names:
+                    exc.error_dict[names[key]] = exc.error_dict.pop(key)
+        apply_validation_error(self, exc)

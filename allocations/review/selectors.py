@@ -1,0 +1,340 @@
+"""Reads for the staff pages: permission scoping, joins and prefetches so that lists cost a fixed
+number of queries whatever their length."""
+
+from __future__ import annotations
+
+import datetime
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+from django.db.models import Prefetch, Q, QuerySet
+from django.http import Http404
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from accounts.models import SENSITIVE_SECTORS, Membership, User
+from accounts.roles import ROLE_GROUPS, Role
+from allocations.applications.models import Application, ApplicationStatus, RequestedResource
+from allocations.review.models import AssignmentStatus, ConflictDeclaration, Review, ReviewAssignment, ReviewerPool
+from compliance.models import AuditEvent, EthicsReview, RiskAssessment
+from compliance.services import approval_blockers
+from portal.workdays import add_working_days, working_days_between
+
+# While the reviews are still being written the applicant sees none of them.
+REVIEWS_HIDDEN = {ApplicationStatus.SUBMITTED, ApplicationStatus.IN_REVIEW}
+
+
+def application_of_member(user, reference: str) -> Application:
+    app = (
+        Application.objects.filter(
+            organisation_id__in=Membership.objects.filter(user=user).values("organisation_id"), reference=reference
+        )
+        .select_related("organisation", "access_mode")
+        .first()
+    )
+    if app is None:
+        raise Http404
+    return app
+
+
+def feedback_for_applicant(application: Application) -> list[dict]:
+    """The reviewers' comments for the applicant, without names: "Technical review 1", ..."""
+    if application.status in REVIEWS_HIDDEN:
+        return []
+    reviews = (
+        Review.objects.filter(assignment__application=application, assignment__status=AssignmentStatus.SUBMITTED)
+        .select_related("assignment")
+        .order_by("assignment__kind", "submitted_at")
+    )
+    rows, counters = [], {}
+    for review in reviews:
+        kind = review.assignment.get_kind_display()
+        counters[kind] = counters.get(kind, 0) + 1
+        rows.append({"label": f"{kind} {counters[kind]}", "comments": review.comments_for_applicant})
+    return rows
+
+
+# Statuses in which the committee still owes the applicant a decision.
+OPEN_STATUSES = (ApplicationStatus.SUBMITTED, ApplicationStatus.IN_REVIEW, ApplicationStatus.AWAITING_DECISION)
+OPEN_ASSIGNMENT_STATUSES = (AssignmentStatus.ASSIGNED, AssignmentStatus.ACCEPTED)
+
+
+# ------------------------------------------------------------------------------------ applications
+
+
+def application_overview(*, status: str = "", mode: str = "", site: str = "", search: str = "") -> QuerySet:
+    """Every application except drafts (the committee never sees a draft), newest first.
+
+    One query for the page rows (organisation and mode joined) and one for their requested sites."""
+    qs = (
+        Application.objects.exclude(status=ApplicationStatus.DRAFT)
+        .select_related("organisation", "access_mode")
+        .prefetch_related(Prefetch("resources", queryset=RequestedResource.objects.select_related("site")))
+    )
+    if status:
+        qs = qs.filter(status=status)
+    if mode:
+        qs = qs.filter(access_mode__code=mode)
+    if site:
+        qs = qs.filter(pk__in=RequestedResource.objects.filter(site__code=site).values("application_id"))
+    search = search.strip()
+    if search:
+        qs = qs.filter(
+            Q(reference__icontains=search) | Q(title__icontains=search) | Q(organisation__legal_name__icontains=search)
+        )
+    return qs.order_by("-submitted_at", "-pk")
+
+
+def application_for_manager(reference: str) -> Application:
+    app = (
+        Application.objects.exclude(status=ApplicationStatus.DRAFT)
+        .select_related("organisation", "access_mode", "call", "created_by")
+        .filter(reference=reference)
+        .first()
+    )
+    if app is None:
+        raise Http404
+    return app
+
+
+@dataclass
+class DecisionContext:
+    application: Application
+    resources: list
+    assignments: list
+    reply: object | None
+    assessment: RiskAssessment | None
+    ethics: EthicsReview | None
+    conditions: list
+    blockers: list[str]
+    decisions: list
+    team: list = field(default_factory=list)
+
+
+def decision_context(application: Application) -> DecisionContext:
+    """Everything the committee reads before deciding, fetched once."""
+    assignments = list(
+        application.assignments.exclude(status=AssignmentStatus.CANCELLED)
+        .select_related("reviewer", "review")
+        .order_by("kind", "assigned_at")
+    )
+    rubric = {c["code"]: c for c in (application.access_mode.rubric if application.access_mode else []) or []}
+    for a in assignments:
+        review = getattr(a, "review", None) if a.status == AssignmentStatus.SUBMITTED else None
+        a.review_obj = review
+        a.score_rows = (
+            [
+                (rubric.get(code, {}).get("label", code), value, rubric.get(code, {}).get("scale", 5))
+                for code, value in review.scores.items()
+            ]
+            if review
+            else []
+        )
+    assessment = RiskAssessment.objects.filter(application=application).first()
+    ethics = EthicsReview.objects.filter(application=application).prefetch_related("conditions").first()
+    return DecisionContext(
+        application=application,
+        resources=list(application.resources.select_related("site")),
+        assignments=assignments,
+        reply=getattr(application, "reply", None),
+        assessment=assessment,
+        ethics=ethics,
+        conditions=list(ethics.conditions.all()) if ethics else [],
+        blockers=approval_blockers(application),
+        decisions=list(application.decisions.select_related("decided_by")),
+        team=list(application.team.all()),
+    )
+
+
+@dataclass
+class Candidate:
+    reviewer: User
+    pools: list[str]
+    conflicts: list[str]
+    assigned: bool
+
+
+def reviewer_candidates(application: Application, kind: str) -> list[Candidate]:
+    """Members of the pools eligible for this application and kind, with any likely conflict."""
+    pools = eligible_pools(application, kind)
+    by_user: dict[int, Candidate] = {}
+    assigned = set(
+        application.assignments.exclude(status=AssignmentStatus.CANCELLED).values_list("reviewer_id", flat=True)
+    )
+    for pool in pools:
+        for person in pool.members.filter(is_active=True, groups__name=ROLE_GROUPS[Role.REVIEWER]).order_by(
+            "full_name", "email"
+        ):
+            cand = by_user.get(person.pk)
+            if cand is None:
+                cand = by_user[person.pk] = Candidate(
+                    person, [], detect_conflicts(person, application), person.pk in assigned
+                )
+            cand.pools.append(pool.name)
+    return sorted(by_user.values(), key=lambda c: (bool(c.conflicts), c.reviewer.display_name.lower()))
+
+
+def review_kinds_needed(application: Application) -> list[tuple[str, int, int]]:
+    """(kind, required, assigned so far) for each kind on the mode's review path."""
+    path = (application.access_mode.review_path if application.access_mode else {}) or {}
+    counts: dict[str, int] = defaultdict(int)
+    for kind in application.assignments.exclude(
+        status__in=[AssignmentStatus.CANCELLED, AssignmentStatus.CONFLICTED]
+    ).values_list("kind", flat=True):
+        counts[kind] += 1
+    return [
+        (kind, int(path.get(kind, 0)), counts[kind]) for kind in ("technical", "scientific") if int(path.get(kind, 0))
+    ]
+
+
+# ---------------------------------------------------------------------------------------- deadlines
+
+
+@dataclass
+class Late:
+    obj: object
+    due: datetime.date
+    working_days: int  # positive: overdue by that many working days; 0 or negative: working days left
+    overdue: bool
+
+
+def applications_due(*, today: datetime.date | None = None, within_working_days: int = 1) -> list[Late]:
+    """Open applications whose decision is overdue or due within `within_working_days` working days."""
+    today = today or timezone.localdate()
+    horizon = add_working_days(today, within_working_days)
+    rows = (
+        Application.objects.filter(status__in=OPEN_STATUSES, decision_due__isnull=False, decision_due__lte=horizon)
+        .select_related("organisation", "access_mode")
+        .order_by("decision_due", "pk")
+    )
+    return [_late(app, app.decision_due, today) for app in rows]
+
+
+def assignments_overdue(*, today: datetime.date | None = None, reviewer: User | None = None) -> list[Late]:
+    today = today or timezone.localdate()
+    rows = (
+        ReviewAssignment.objects.filter(
+            status__in=OPEN_ASSIGNMENT_STATUSES, due_date__lt=today, application__status=ApplicationStatus.IN_REVIEW
+        )
+        .select_related("application__organisation", "reviewer")
+        .order_by("due_date", "pk")
+    )
+    if reviewer is not None:
+        rows = rows.filter(reviewer=reviewer)
+    return [_late(a, a.due_date, today) for a in rows]
+
+
+def _late(obj, due: datetime.date, today: datetime.date) -> Late:
+    return Late(obj, due, working_days_between(due, today), due < today)
+
+
+# ----------------------------------------------------------------------------------------- reviewers
+
+
+def assignments_of(reviewer: User) -> QuerySet:
+    """A reviewer's own assignments. Before the declaration only reference and organisation are shown."""
+    return (
+        ReviewAssignment.objects.filter(reviewer=reviewer)
+        .exclude(status=AssignmentStatus.CANCELLED)
+        .select_related("application__organisation")
+        .order_by("status", "due_date", "pk")
+    )
+
+
+def assignment_for_reviewer(reviewer: User, pk: int) -> ReviewAssignment:
+    """Another reviewer's assignment does not exist for this one (404)."""
+    a = (
+        ReviewAssignment.objects.filter(reviewer=reviewer, pk=pk)
+        .exclude(status=AssignmentStatus.CANCELLED)
+        .select_related("application__organisation", "application__access_mode")
+        .first()
+    )
+    if a is None:
+        raise Http404
+    return a
+
+
+def application_content(application: Application) -> dict:
+    """What a reviewer reads once they declared no conflict."""
+    return {
+        "resources": list(application.resources.select_related("site")),
+        "team": list(application.team.all()),
+        "attachments": list(application.attachments.all()),
+        "assessment": RiskAssessment.objects.filter(application=application).first(),
+    }
+
+
+def assignments_for_manager(application) -> list[ReviewAssignment]:
+    return list(
+        application.assignments.exclude(status=AssignmentStatus.CANCELLED)
+        .select_related("review")
+        .order_by("kind", "assigned_at")
+    )
+
+
+# ------------------------------------------------------------------------------ reviewer pool
+
+# Mail domains shared by unrelated people: a reviewer and an applicant on one of these are not linked.
+PUBLIC_MAIL_DOMAINS = {
+    "gmail.com",
+    "outlook.com",
+    "hotmail.com",
+    "yahoo.com",
+    "proton.me",
+    "protonmail.com",
+    "icloud.com",
+    "gmx.de",
+    "gmx.net",
+    "telenet.be",
+    "skynet.be",
+    "live.com",
+}
+
+
+def _domain(email: str) -> str:
+    return email.rsplit("@", 1)[-1].lower()
+
+
+def detect_conflicts(reviewer: User, application: Application) -> list[str]:
+    """Likely conflicts of interest, each as a human-readable reason."""
+    reasons: list[str] = []
+    org = application.organisation
+    if Membership.objects.filter(user=reviewer, organisation=org).exists():
+        reasons.append(_("%(name)s is a member of %(org)s.") % {"name": reviewer.display_name, "org": org.legal_name})
+    # Past memberships survive in the audit trail after the membership row is removed.
+    if AuditEvent.objects.filter(
+        action="membership.removed", changes__organisation_id=org.pk, changes__user_id=reviewer.pk
+    ).exists():
+        reasons.append(_("%(name)s was a member of %(org)s.") % {"name": reviewer.display_name, "org": org.legal_name})
+    if ConflictDeclaration.objects.filter(reviewer=reviewer, organisation=org).exists():
+        reasons.append(
+            _("%(name)s declared a conflict with %(org)s.") % {"name": reviewer.display_name, "org": org.legal_name}
+        )
+    member_emails = list(Membership.objects.filter(organisation=org).values_list("user__email", flat=True))
+    domain = _domain(reviewer.email)
+    if domain not in PUBLIC_MAIL_DOMAINS and any(_domain(e) == domain for e in member_emails):
+        reasons.append(
+            _("%(name)s shares the e-mail domain %(domain)s with the applicant's members.")
+            % {"name": reviewer.display_name, "domain": domain}
+        )
+    reviewer_orgs = set(Membership.objects.filter(user=reviewer).values_list("organisation_id", flat=True))
+    applicant_people = Membership.objects.filter(organisation=org).values_list("user_id", flat=True)
+    shared = (
+        Membership.objects.filter(organisation_id__in=reviewer_orgs, user_id__in=applicant_people)
+        .exclude(organisation=org)
+        .select_related("organisation")
+        .first()
+    )
+    if shared is not None:
+        reasons.append(
+            _("%(name)s and a member of the applicant belong to %(org)s.")
+            % {"name": reviewer.display_name, "org": shared.organisation.legal_name}
+        )
+    return reasons
+
+
+def eligible_pools(application: Application, kind: str):
+    pools = ReviewerPool.objects.filter(kind=kind)
+    if application.sector in SENSITIVE_SECTORS:
+        return [p for p in pools if application.sector in (p.restricted_sectors or [])]
+    return [p for p in pools if not p.restricted_sectors]

@@ -1,0 +1,221 @@
+"""Staff pages: the access committee (allocation managers) and reviewers.
+
+Every URL here lives under /staff/, where StaffMFARequiredMiddleware requires a second factor.
+Views fetch through the selectors, call one service, and show the service's errors."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from accounts.decorators import manager_required, reviewer_required
+from allocations.applications.models import ApplicationStatus
+from allocations.review import forms, selectors, services
+from allocations.review.forms import ReplyForm
+from allocations.review.models import AssignmentStatus, Decision
+from allocations.review.permissions import can_read_assignment_content
+from allocations.review.services import applicant_reply, reply_window_open
+from portal.forms import apply_validation_error, run_service
+from portal.paging import page_of, querystring_without_page
+
+
+@login_required
+def application_feedback(request, reference):
+    app = selectors.application_of_member(request.user, reference)
+    can_reply = reply_window_open(app) and getattr(app, "reply", None) is None
+    form = ReplyForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            applicant_reply(actor=request.user, application=app, text=form.cleaned_data["text"])
+        except ValidationError as exc:
+            apply_validation_error(form, exc)
+        else:
+            messages.success(request, _("Your reply was sent to the committee."))
+            return redirect("review:application_feedback", app.reference)
+    decisions = Decision.objects.filter(application=app).order_by("decided_at")
+    return render(request, "allocations/lifecycle/application_feedback.html", {
+        "application": app, "reviews": selectors.feedback_for_applicant(app), "decisions": decisions,
+        "reply": getattr(app, "reply", None), "can_reply": can_reply, "form": form,
+        "allocation": getattr(app, "allocation", None)})
+
+
+# ------------------------------------------------------------------------------ access committee
+
+@manager_required
+def application_list(request):
+    form = forms.OverviewFilterForm(request.GET or None)
+    filters = form.cleaned_data if form.is_valid() else {}
+    qs = selectors.application_overview(status=filters.get("status", ""), mode=filters.get("mode", ""),
+                                        site=filters.get("site", ""), search=filters.get("q", ""))
+    return render(request, "allocations/staff/application_list.html", {
+        "form": form, "page": page_of(request, qs), "querystring": querystring_without_page(request)})
+
+
+@manager_required
+def application_eligibility(request, reference):
+    app = selectors.application_for_manager(reference)
+    form = forms.EligibilityForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        eligible = form.cleaned_data["eligible"] == "yes"
+        try:
+            services.application_check_eligibility(actor=request.user, application=app, eligible=eligible,
+                                                  reason=form.cleaned_data["reason"])
+        except ValidationError as exc:
+            apply_validation_error(form, exc)
+        else:
+            if eligible:
+                messages.success(request, _("%(ref)s is eligible and in review: assign reviewers.") % {
+                    "ref": app.reference})
+                return redirect("review:application_reviewers", app.reference)
+            messages.success(request, _("%(ref)s was found not eligible and rejected.") % {"ref": app.reference})
+            return redirect("review:application_list")
+    return render(request, "allocations/staff/application_eligibility.html", {
+        "application": app, "form": form, "content": selectors.application_content(app),
+        "can_check": app.status == ApplicationStatus.SUBMITTED})
+
+
+@manager_required
+def application_reviewers(request, reference):
+    app = selectors.application_for_manager(reference)
+    kinds = selectors.review_kinds_needed(app)
+    panels = []
+    for kind, required, assigned in kinds:
+        candidates = selectors.reviewer_candidates(app, kind)
+        # One form per kind; the prefix tells which one was posted.
+        data = request.POST if request.method == "POST" and f"{kind}-reviewer" in request.POST else None
+        form = forms.AssignForm(data, candidates=candidates, prefix=kind)
+        panels.append({"kind": kind, "required": required, "assigned": assigned, "candidates": candidates,
+                       "form": form})
+        if data is not None and form.is_valid():
+            reviewer = next((c.reviewer for c in candidates if c.reviewer.pk == form.cleaned_data["reviewer"]),
+                            None)
+            try:
+                if reviewer is None:
+                    raise ValidationError({"reviewer": _("Choose a reviewer from the eligible pools.")})
+                services.reviewer_assign(actor=request.user, application=app, reviewer=reviewer, kind=kind)
+            except ValidationError as exc:
+                apply_validation_error(form, exc)
+            else:
+                messages.success(request, _("%(name)s was asked for a %(kind)s review.") % {
+                    "name": reviewer.display_name, "kind": kind})
+                return redirect("review:application_reviewers", app.reference)
+    assignments = list(app.assignments.select_related("reviewer").order_by("kind", "assigned_at"))
+    return render(request, "allocations/staff/application_reviewers.html", {
+        "application": app, "panels": panels, "assignments": assignments,
+        "can_assign": app.status == ApplicationStatus.IN_REVIEW})
+
+
+@manager_required
+def application_decision(request, reference):
+    app = selectors.application_for_manager(reference)
+    ctx = selectors.decision_context(app)
+    approve_form = forms.ApproveForm(resources=ctx.resources, prefix="approve")
+    reject_form = forms.RejectForm(prefix="reject")
+    revise_form = forms.RevisionForm(prefix="revise")
+    if request.method == "POST":
+        action = request.POST.get("action")
+        if action == "approve":
+            approve_form = forms.ApproveForm(request.POST, resources=ctx.resources, prefix="approve")
+            done = approve_form.is_valid() and run_service(approve_form, lambda: services.application_approve(
+                actor=request.user, application=app, quotas=approve_form.quotas(),
+                reasons=approve_form.cleaned_data["reasons"]))
+            message = _("%(ref)s approved: the allocation was created.")
+        elif action == "reject":
+            reject_form = forms.RejectForm(request.POST, prefix="reject")
+            done = reject_form.is_valid() and run_service(reject_form, lambda: services.application_reject(
+                actor=request.user, application=app, reasons=reject_form.cleaned_data["reasons"]))
+            message = _("%(ref)s rejected.")
+        elif action == "revise":
+            revise_form = forms.RevisionForm(request.POST, prefix="revise")
+            done = revise_form.is_valid() and run_service(revise_form, lambda: services.application_request_revision(
+                actor=request.user, application=app, comments=revise_form.cleaned_data["comments"]))
+            message = _("A revision of %(ref)s was requested.")
+        else:
+            done, message = False, ""
+        if done:
+            messages.success(request, message % {"ref": app.reference})
+            return redirect("review:application_list")
+    return render(request, "allocations/staff/application_decision.html", {
+        "application": app, "ctx": ctx, "approve_form": approve_form, "reject_form": reject_form,
+        "revise_form": revise_form, "can_decide": app.status == ApplicationStatus.AWAITING_DECISION,
+        "can_reject_or_revise": app.status in selectors.OPEN_STATUSES})
+
+
+
+
+@manager_required
+def overdue_board(request):
+    today = timezone.localdate()
+    return render(request, "allocations/staff/overdue.html", {
+        "today": today, "applications": selectors.applications_due(today=today),
+        "assignments": selectors.assignments_overdue(today=today)})
+
+
+# -------------------------------------------------------------------------------------- reviewers
+
+@reviewer_required
+def assignment_list(request):
+    # Paginated: a reviewer accumulates hundreds of past assignments; open ones sort first.
+    page = page_of(request, selectors.assignments_of(request.user))
+    overdue = {late.obj.pk: late for late in selectors.assignments_overdue(reviewer=request.user)}
+    for a in page:
+        a.late = overdue.get(a.pk)
+    return render(request, "allocations/staff/assignment_list.html", {
+        "assignments": page, "page": page, "querystring": querystring_without_page(request)})
+
+
+@reviewer_required
+def assignment_detail(request, pk):
+    """Before the declaration: reference and organisation only. After: the content and the rubric."""
+    a = selectors.assignment_for_reviewer(request.user, pk)
+    app = a.application
+    context = {"assignment": a, "application": app}
+    if not can_read_assignment_content(a):
+        if a.status == AssignmentStatus.ASSIGNED:
+            context["declaration_form"] = forms.DeclarationForm()
+        return render(request, "allocations/staff/assignment_declare.html", context)
+    rubric = (app.access_mode.rubric if app.access_mode else []) or []
+    form = forms.ReviewForm(request.POST or None, rubric=rubric)
+    if request.method == "POST" and a.status == AssignmentStatus.ACCEPTED and form.is_valid():
+        try:
+            services.review_submit(actor=request.user, assignment=a, scores=form.scores(),
+                                  recommendation=form.cleaned_data["recommendation"],
+                                  comments_for_committee=form.cleaned_data["comments_for_committee"],
+                                  comments_for_applicant=form.cleaned_data["comments_for_applicant"])
+        except ValidationError as exc:
+            form.add_service_errors(exc)
+        else:
+            messages.success(request, _("Thank you: your review of %(ref)s was submitted.") % {
+                "ref": app.reference})
+            return redirect("review:assignment_list")
+    context.update(selectors.application_content(app))
+    context.update({"form": form, "review": getattr(a, "review", None)
+                    if a.status == AssignmentStatus.SUBMITTED else None})
+    return render(request, "allocations/staff/assignment_review.html", context)
+
+
+@reviewer_required
+@require_POST
+def assignment_declare(request, pk):
+    a = selectors.assignment_for_reviewer(request.user, pk)
+    form = forms.DeclarationForm(request.POST)
+    if form.is_valid():
+        has_conflict = form.cleaned_data["has_conflict"] == "yes"
+        try:
+            services.reviewer_declare(actor=request.user, assignment=a, has_conflict=has_conflict,
+                                     statement=form.cleaned_data["statement"])
+        except ValidationError as exc:
+            apply_validation_error(form, exc)
+        else:
+            if has_conflict:
+                messages.success(request, _("Your conflict of interest was recorded; the committee will reassign "
+                                            "this review."))
+                return redirect("review:assignment_list")
+            return redirect("review:assignment_detail", a.pk)
+    return render(request, "allocations/staff/assignment_declare.html", {
+        "assignment": a, "application": a.application, "declaration_form": form}, status=400)

@@ -1,1 +1,0 @@
-"""The staff side of reviews, decisions and the allocation lifecycle (every URL lives under /staff/)."""
