@@ -1,5 +1,7 @@
 from django.apps import AppConfig
 
+from .checks import register_checks
+
 
 class PortalConfig(AppConfig):
     name = "portal"
@@ -11,3 +13,4 @@ class PortalConfig(AppConfig):
         from .emails import erase_outbox
 
         register_eraser("outgoing_emails", erase_outbox)
+        register_checks()

@@ -33,7 +33,7 @@ HTTPS = {"Host": HOST, "X-Forwarded-Proto": "https"}
 
 # The variables `check --deploy` is tested with, for this host, with Slurm changes only recorded.
 PRODUCTION_ENV = {**CHECKED_PRODUCTION_ENV, "ALLOWED_HOSTS": HOST, "CSRF_TRUSTED_ORIGINS": f"https://{HOST}",
-                  "AIF_SLURM_BACKEND": "record"}
+                  "PORTAL_BASE_URL": f"https://{HOST}", "AIF_SLURM_BACKEND": "record"}
 # Only the portal's own static files (and allauth's, which the sign-in page loads): collecting the
 # admin, DRF and Swagger bundles with compression takes some twenty seconds.
 COLLECT_IGNORE = ["admin", "rest_framework", "drf_spectacular_sidecar", "django_filters"]

@@ -14,6 +14,7 @@ PRODUCTION_ENV = {
     "DJANGO_SETTINGS_MODULE": "portal.settings",
     "DEBUG": "0",
     "ALLOWED_HOSTS": "portal.aifactory.example,aifactory.example",
+    "PORTAL_BASE_URL": "https://portal.aifactory.example",
     "SECURE_SSL_REDIRECT": "1",
     "SESSION_COOKIE_SECURE": "1",
     "CSRF_COOKIE_SECURE": "1",
