@@ -3,6 +3,8 @@ from django.db import models
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
+from .ai_act.risk import RiskClass, risk_class_label
+
 
 class AuditChainHead(models.Model):
     """The single row that serialises appends to the audit chain.
@@ -88,6 +90,15 @@ class RiskAssessment(models.Model):
 
     def __str__(self):
         return f"{self.application_id}: {self.classification or 'incomplete'}"
+
+    @property
+    def risk_class(self) -> RiskClass | None:
+        """The overall class, or None while questions are unanswered."""
+        return RiskClass(self.classification) if self.classification in RiskClass.values else None
+
+    @property
+    def classification_label(self):
+        return risk_class_label(self.classification)
 
 
 class EthicsStatus(models.TextChoices):

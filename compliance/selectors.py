@@ -5,6 +5,7 @@ from django.utils.translation import gettext_lazy as _
 from accounts.models import Sector
 from allocations.models import Application
 
+from .ai_act.risk import RiskClass, risk_class_label
 from .models import EthicsCondition, EthicsReview, EthicsStatus, RiskAssessment
 
 
@@ -49,13 +50,11 @@ def _with_share(rows: list[dict]) -> list[dict]:
 
 
 def counts_by_risk_class() -> list[dict]:
-    from .reports.data import CLASSIFICATION_LABELS
-
     counts = dict(RiskAssessment.objects.filter(application__status__in=SUBMITTED_STATUSES)
                   .values_list("classification").annotate(n=Count("pk")).order_by())
-    keys = [k for k in CLASSIFICATION_LABELS if counts.get(k)] + sorted(k for k in counts if k not in
-                                                                        CLASSIFICATION_LABELS)
-    return _with_share([{"key": k, "label": CLASSIFICATION_LABELS.get(k, k), "count": counts[k]} for k in keys])
+    order = [*RiskClass.values, ""]
+    keys = [k for k in order if counts.get(k)] + sorted(k for k in counts if k not in order)
+    return _with_share([{"key": k, "label": risk_class_label(k), "count": counts[k]} for k in keys])
 
 
 def counts_by_sector() -> list[dict]:

@@ -256,6 +256,7 @@ SPECTACULAR_SETTINGS = {
         "SectorEnum": "accounts.models.Sector",
         "SyncStateEnum": "allocations.models.SyncState",
         "AttachmentKindEnum": "allocations.models.AttachmentKind",
+        "RiskClassEnum": "compliance.ai_act.risk.RiskClass",
     },
     "PATH_CONVERTER_OVERRIDE": {
         "api_id": {"type": "integer", "minimum": 1, "maximum": 999_999_999_999},

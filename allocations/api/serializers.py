@@ -9,6 +9,7 @@ from django.core.exceptions import ObjectDoesNotExist
 from rest_framework import serializers
 
 from accounts.models import Sector
+from compliance.ai_act import RiskClass
 from allocations.models import (
     AccessMode,
     Allocation,
@@ -75,7 +76,8 @@ class TeamMemberSerializer(serializers.ModelSerializer):
 
 class AssessmentSummarySerializer(serializers.Serializer):
     ruleset_version = serializers.CharField()
-    classification = serializers.CharField()
+    classification = serializers.ChoiceField(choices=RiskClass.choices, allow_blank=True,
+                                             help_text="Blank while questions are unanswered.")
     complete = serializers.BooleanField()
     needs_ethics_review = serializers.BooleanField()
     prohibited = serializers.BooleanField()
@@ -282,7 +284,7 @@ class AssessmentResultSerializer(serializers.Serializer):
     ruleset = serializers.CharField()
     ruleset_sha256 = serializers.CharField()
     language = serializers.CharField()
-    classification = serializers.CharField()
+    classification = serializers.ChoiceField(choices=RiskClass.choices)
     complete = serializers.BooleanField()
     missing_answers = serializers.ListField(child=serializers.CharField())
     flags = serializers.DictField(child=serializers.BooleanField())
@@ -335,7 +337,7 @@ class AssignmentContentSerializer(serializers.Serializer):
     training_tokens = serializers.IntegerField(allow_null=True)
     resources = ResourceSerializer(many=True)
     team_size = serializers.IntegerField()
-    ai_act_classification = serializers.CharField(allow_blank=True, allow_null=True)
+    ai_act_classification = serializers.ChoiceField(choices=RiskClass.choices, allow_blank=True, allow_null=True)
     rubric = RubricCriterionSerializer(many=True)
 
 
