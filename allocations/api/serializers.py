@@ -9,7 +9,6 @@ from django.core.exceptions import ObjectDoesNotExist
 from rest_framework import serializers
 
 from accounts.models import Sector
-from compliance.ai_act import RiskClass
 from allocations.models import (
     AccessMode,
     Allocation,
@@ -30,6 +29,7 @@ from allocations.models import (
     Site,
     TeamMember,
 )
+from compliance.ai_act import RiskClass
 
 MAX_INT = 2_147_483_647
 MAX_BIGINT = 9_223_372_036_854_775_807
