@@ -133,7 +133,7 @@ class EthicsReview(models.Model):
             models.Index(fields=["status", "created_at", "id"], name="ethics_status_created_idx"),
             models.Index(fields=["created_at", "id"], name="ethics_created_idx"),
             models.Index(fields=["-decided_at"], name="ethics_decided_idx",
-                         condition=~models.Q(status="pending")),
+                         condition=~models.Q(status=EthicsStatus.PENDING)),
         ]
 
     def __str__(self):
@@ -143,6 +143,10 @@ class EthicsReview(models.Model):
     def is_cleared(self) -> bool:
         return self.status in {EthicsStatus.AUTO_CLEARED, EthicsStatus.CLEARED,
                                EthicsStatus.CLEARED_WITH_CONDITIONS}
+
+    @property
+    def is_pending(self) -> bool:
+        return self.status == EthicsStatus.PENDING
 
 
 class EthicsCondition(models.Model):
@@ -215,8 +219,8 @@ class Report(models.Model):
             models.CheckConstraint(condition=models.Q(status__in=ReportStatus.values), name="report_status_valid"),
             models.CheckConstraint(condition=models.Q(progress__lte=100), name="report_progress_percent"),
             models.CheckConstraint(
-                condition=models.Q(kind="period", application__isnull=True)
-                | models.Q(kind="dossier", application__isnull=False),
+                condition=models.Q(kind=ReportKind.PERIOD, application__isnull=True)
+                | models.Q(kind=ReportKind.DOSSIER, application__isnull=False),
                 name="report_dossier_has_application"),
         ]
 
@@ -231,3 +235,23 @@ class Report(models.Model):
     @property
     def is_finished(self) -> bool:
         return self.status in (ReportStatus.DONE, ReportStatus.FAILED)
+
+    @property
+    def is_dossier(self) -> bool:
+        return self.kind == ReportKind.DOSSIER
+
+    @property
+    def is_period(self) -> bool:
+        return self.kind == ReportKind.PERIOD
+
+    @property
+    def is_running(self) -> bool:
+        return self.status == ReportStatus.RUNNING
+
+    @property
+    def is_done(self) -> bool:
+        return self.status == ReportStatus.DONE
+
+    @property
+    def is_failed(self) -> bool:
+        return self.status == ReportStatus.FAILED

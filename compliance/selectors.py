@@ -3,7 +3,7 @@ from django.http import Http404
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Sector
-from allocations.models import Application
+from allocations.models import Application, ApplicationStatus
 
 from .ai_act.risk import RiskClass, risk_class_label
 from .models import EthicsCondition, EthicsReview, EthicsStatus, RiskAssessment
@@ -37,7 +37,8 @@ def application_for_ethics(reference: str) -> Application:
 # --- the ethics officer's workspace -------------------------------------------------------------------
 
 # Applications that reached the portal's scrutiny: everything submitted, whatever happened next.
-SUBMITTED_STATUSES = ["submitted", "in_review", "awaiting_decision", "approved", "rejected", "revision_requested"]
+SUBMITTED_STATUSES = [ApplicationStatus.SUBMITTED, ApplicationStatus.IN_REVIEW, ApplicationStatus.AWAITING_DECISION,
+                      ApplicationStatus.APPROVED, ApplicationStatus.REJECTED, ApplicationStatus.REVISION_REQUESTED]
 
 
 def _with_share(rows: list[dict]) -> list[dict]:

@@ -34,6 +34,10 @@ class SyncAttempt(models.Model):
         ordering = ["-started_at"]
         indexes = [models.Index(fields=["site", "-started_at"], name="sync_site_started_idx")]
 
+    @property
+    def is_error(self) -> bool:
+        return self.outcome == SyncOutcome.ERROR
+
 
 class RecordedChange(models.Model):
     """What the `record` backend would have applied: for deployments without Slurm."""

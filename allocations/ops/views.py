@@ -11,7 +11,7 @@ from django.views.decorators.http import require_POST
 
 from accounts.roles import Role, has_role
 
-from ..models import Allocation, HandoverTask, RecordedChange, Site, SyncAttempt
+from ..models import Allocation, HandoverTask, RecordedChange, Site, SyncAttempt, SyncOutcome
 from ..provisioning.errors import SlurmError
 from ..services.provisioning import backend_for, backend_kind, handover_done, site_desired
 from ..tasks import provision_allocation, slurm_reconcile_site
@@ -37,7 +37,7 @@ def overview(request):
             for s in sites]
     context = {
         "rows": rows,
-        "errors": SyncAttempt.objects.filter(outcome="error").select_related("site", "allocation")[:20],
+        "errors": SyncAttempt.objects.filter(outcome=SyncOutcome.ERROR).select_related("site", "allocation")[:20],
         "attempts": SyncAttempt.objects.select_related("site", "allocation")[:30],
         "handovers": HandoverTask.objects.filter(done_at=None).select_related("site", "allocation"),
     }

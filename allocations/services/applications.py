@@ -29,6 +29,7 @@ from ..models import (
     Application,
     ApplicationStatus,
     Attachment,
+    AttachmentKind,
     EthicsIssue,
     ModelActivity,
     RDType,
@@ -394,7 +395,8 @@ def validate_for_submission(application: Application) -> list[Problem]:
         elif entry.get("answer") and not (entry.get("text") or "").strip():
             add(Problem("ethics", _("Describe how you handle %(issue)s (you answered yes).") % {"issue": label}, code))
     # 6. Attachments
-    if mode is not None and mode.requires_call and not app.attachments.filter(kind="project_plan").exists():
+    if (mode is not None and mode.requires_call
+            and not app.attachments.filter(kind=AttachmentKind.PROJECT_PLAN).exists()):
         add(Problem("attachments", _("Attach the project plan (PDF)."), "attachments"))
     return problems
 

@@ -24,6 +24,7 @@ from ..models import (
     HandoverTask,
     ProvisioningMode,
     Site,
+    SlurmBackendKind,
     SyncAttempt,
     SyncOutcome,
     SyncState,
@@ -53,11 +54,11 @@ def backend_kind(site: Site) -> str:
 def backend_for(site: Site) -> SlurmBackend:
     kind = backend_kind(site)
     options = dict(site.backend_options or {})
-    if kind == "record":
+    if kind == SlurmBackendKind.RECORD:
         options = {"site_id": site.pk}
-    elif kind == "sacctmgr" and getattr(settings, "AIF_SLURM_CONF", ""):
+    elif kind == SlurmBackendKind.SACCTMGR and getattr(settings, "AIF_SLURM_CONF", ""):
         options.setdefault("slurm_conf", settings.AIF_SLURM_CONF)
-    elif kind == "slurmrestd":
+    elif kind == SlurmBackendKind.SLURMRESTD:
         for key, setting in (("base_url", "AIF_SLURMRESTD_URL"), ("jwt_key_file", "AIF_SLURM_JWT_KEY")):
             if getattr(settings, setting, ""):
                 options.setdefault(key, getattr(settings, setting))

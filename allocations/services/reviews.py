@@ -27,6 +27,7 @@ from ..models import (
     Review,
     ReviewAssignment,
     ReviewerPool,
+    ReviewKind,
 )
 from .transitions import application_transition
 
@@ -172,7 +173,7 @@ def review_path_complete(application: Application) -> bool:
     for kind in ReviewAssignment.objects.filter(application=application, status=AssignmentStatus.SUBMITTED) \
             .values_list("kind", flat=True):
         done[kind] = done.get(kind, 0) + 1
-    return all(done.get(kind, 0) >= int(path.get(kind, 0)) for kind in ("technical", "scientific"))
+    return all(done.get(kind, 0) >= int(path.get(kind, 0)) for kind in ReviewKind.values)
 
 
 def review_submit(*, actor, assignment: ReviewAssignment, scores: dict[str, Any], recommendation: str,

@@ -29,6 +29,7 @@ from ..models import (
     ChangeStatus,
     RequestedResource,
     ReviewAssignment,
+    ReviewKind,
     Site,
     SiteCapacity,
     TeamMember,
@@ -143,7 +144,7 @@ def review_kinds_needed(application: Application) -> list[tuple[str, int, int]]:
     for kind in application.assignments.exclude(status__in=[AssignmentStatus.CANCELLED, AssignmentStatus.CONFLICTED]) \
             .values_list("kind", flat=True):
         counts[kind] += 1
-    return [(kind, int(path.get(kind, 0)), counts[kind]) for kind in ("technical", "scientific")
+    return [(kind, int(path.get(kind, 0)), counts[kind]) for kind in ReviewKind.values
             if int(path.get(kind, 0))]
 
 
