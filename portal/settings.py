@@ -257,6 +257,9 @@ SPECTACULAR_SETTINGS = {
         "SyncStateEnum": "allocations.models.SyncState",
         "AttachmentKindEnum": "allocations.models.AttachmentKind",
         "RiskClassEnum": "compliance.ai_act.risk.RiskClass",
+        "RoleEnum": "accounts.roles.Role",
+        "MembershipRoleEnum": "accounts.models.MembershipRole",
+        "OrganisationTypeEnum": "accounts.models.OrganisationType",
     },
     "PATH_CONVERTER_OVERRIDE": {
         "api_id": {"type": "integer", "minimum": 1, "maximum": 999_999_999_999},

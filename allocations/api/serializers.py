@@ -27,6 +27,7 @@ from allocations.models import (
     ReviewAssignment,
     ReviewKind,
     Site,
+    SyncState,
     TeamMember,
 )
 from compliance.ai_act import RiskClass
@@ -467,7 +468,7 @@ class UsageSerializer(serializers.Serializer):
 
 
 class ProvisioningSerializer(serializers.Serializer):
-    sync_state = serializers.CharField()
+    sync_state = serializers.ChoiceField(choices=SyncState.choices)
     desired_version = serializers.IntegerField()
     synced_version = serializers.IntegerField()
     last_synced_at = serializers.DateTimeField(allow_null=True)

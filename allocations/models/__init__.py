@@ -19,7 +19,7 @@ from .applications import (
     RequestedResource,
     TeamMember,
 )
-from .provisioning import HandoverTask, RecordedChange, SyncAttempt, SyncOutcome, UsageSnapshot
+from .provisioning import HandoverTask, RecordedChange, SyncAttempt, SyncAttemptKind, SyncOutcome, UsageSnapshot
 from .reference import AccessMode, Call, GpuModel, ProvisioningMode, Site, SiteCapacity, SlurmBackendKind
 from .reviews import (
     ApplicantReply,
@@ -39,5 +39,5 @@ __all__ = [
     "ChangeStatus", "ConflictDeclaration", "Decision", "DecisionOutcome", "EthicsIssue", "GpuModel", "HandoverTask",
     "ModelActivity", "ProvisioningMode", "RDType", "RecordedChange", "ReferenceSequence", "RequestedResource",
     "Review", "ReviewAssignment", "ReviewKind", "ReviewerPool", "Site", "SiteCapacity", "SlurmBackendKind",
-    "SyncAttempt", "SyncOutcome", "SyncState", "TeamMember", "UsageSnapshot",
+    "SyncAttempt", "SyncAttemptKind", "SyncOutcome", "SyncState", "TeamMember", "UsageSnapshot",
 ]

@@ -11,7 +11,7 @@ from django.views.decorators.http import require_POST
 
 from accounts.roles import Role, has_role
 
-from ..models import Allocation, HandoverTask, RecordedChange, Site, SyncAttempt, SyncOutcome
+from ..models import Allocation, HandoverTask, RecordedChange, Site, SyncAttempt, SyncAttemptKind, SyncOutcome
 from ..provisioning.errors import SlurmError
 from ..services.provisioning import backend_for, backend_kind, handover_done, site_desired
 from ..tasks import provision_allocation, slurm_reconcile_site
@@ -31,7 +31,7 @@ def overview(request):
                               .values_list("quotas__site_id", "sync_state").annotate(n=Count("pk", distinct=True))):
         states.setdefault(site_id, {})[state] = n
     last_full = {}
-    for attempt in SyncAttempt.objects.filter(kind="full_reconcile").order_by("site_id", "-started_at"):
+    for attempt in SyncAttempt.objects.filter(kind=SyncAttemptKind.FULL_RECONCILE).order_by("site_id", "-started_at"):
         last_full.setdefault(attempt.site_id, attempt)
     rows = [{"site": s, "backend": backend_kind(s), "states": states.get(s.pk, {}), "last_full": last_full.get(s.pk)}
             for s in sites]

@@ -20,8 +20,10 @@ from django.utils.translation import gettext as _
 
 from accounts.models import Organisation
 from accounts.permissions import is_member
+from accounts.sme import SMEClass
 from compliance.audit import audit_record
 from portal.emails import send_templated_email_on_commit
+from portal.vocabulary import choice_labels
 
 from .. import permissions
 from ..calendar import add_working_days
@@ -347,7 +349,8 @@ def validate_for_submission(application: Application) -> list[Problem]:
                 "org": org.legal_name, "type": org.get_org_type_display(), "mode": mode.name}, "access_mode"))
         if mode.eligible_sme_classes and org.sme_class not in mode.eligible_sme_classes:
             add(Problem("resources", _("%(mode)s is open to these SME classes only: %(classes)s.") % {
-                "mode": mode.name, "classes": ", ".join(mode.eligible_sme_classes)}, "access_mode"))
+                "mode": mode.name, "classes": ", ".join(map(str, choice_labels(SMEClass, mode.eligible_sme_classes)))},
+                "access_mode"))
         if mode.requires_call:
             call = app.call
             now = timezone.now()

@@ -26,6 +26,7 @@ from ..models import (
     Site,
     SlurmBackendKind,
     SyncAttempt,
+    SyncAttemptKind,
     SyncOutcome,
     SyncState,
 )
@@ -115,7 +116,7 @@ def sync_allocation(*, allocation_id: int) -> str:
     for quota in quotas:
         site = quota.site
         started = time.monotonic()
-        attempt = SyncAttempt.objects.create(site=site, allocation=allocation, kind="allocation")
+        attempt = SyncAttempt.objects.create(site=site, allocation=allocation, kind=SyncAttemptKind.ALLOCATION)
         desired = desired_for(allocation, quota, users)
         if backend_kind(site) == "handover":
             _handover(site, allocation, desired, version)
@@ -235,7 +236,7 @@ def site_desired(site: Site) -> list:
 def reconcile_site(*, site: Site, dry_run: bool = False) -> SyncAttempt:
     """Full reconcile of one site: one read; fixes drift unless dry_run; recorded as an attempt."""
     started = time.monotonic()
-    attempt = SyncAttempt.objects.create(site=site, kind="full_reconcile")
+    attempt = SyncAttempt.objects.create(site=site, kind=SyncAttemptKind.FULL_RECONCILE)
     if backend_kind(site) == "handover":
         _finish(attempt, outcome=SyncOutcome.HANDED_OVER, started=started)
         return attempt

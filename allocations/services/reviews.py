@@ -15,6 +15,7 @@ from accounts.roles import Role, has_role
 from compliance.audit import audit_record
 from compliance.models import AuditEvent
 from portal.emails import send_templated_email_on_commit
+from portal.vocabulary import choice_label
 
 from .. import permissions
 from ..calendar import add_working_days
@@ -98,7 +99,8 @@ def reviewer_assign(*, actor, application: Application, reviewer: User, kind: st
         if application.sector in SENSITIVE_SECTORS:
             raise ValidationError({"reviewer": _("Applications in the %(sector)s sector are reviewed by the restricted "
                                                  "pool only.") % {"sector": application.get_sector_display()}})
-        raise ValidationError({"reviewer": _("This reviewer is not in a %(kind)s pool.") % {"kind": kind}})
+        raise ValidationError({"reviewer": _("This reviewer is not in a %(kind)s pool.") % {
+            "kind": str(choice_label(ReviewKind, kind)).lower()}})
     conflicts = detect_conflicts(reviewer, application)
     if conflicts:
         raise ValidationError({"reviewer": [_("Assignment blocked: likely conflict of interest.")] + conflicts})
@@ -116,7 +118,7 @@ def reviewer_assign(*, actor, application: Application, reviewer: User, kind: st
                      changes={"assignment_id": assignment.pk, "reviewer_id": reviewer.pk, "kind": kind})
         send_templated_email_on_commit(
             to=[reviewer.email], template="allocations/email/review_assigned",
-            context={"reference": app.reference, "kind": kind, "due": due})
+            context={"reference": app.reference, "kind": choice_label(ReviewKind, kind), "due": due})
     return assignment
 
 
