@@ -196,7 +196,8 @@ def test_dossier_report_shows_labels(audience):
 def test_period_report_shows_labels():
     builders.decisions(2)
     today = timezone.localdate()
-    report = services.report_request_period(actor=shared.EthicsOfficerFactory(), date_from=today, date_to=today, language="en")
+    report = services.report_request_period(actor=shared.EthicsOfficerFactory(), date_from=today, date_to=today,
+                                            language="en")
     assert isinstance(report, Report)
     html, _csv = services.build_report_html(report)
     assert_no_raw_codes(html, "period report")
