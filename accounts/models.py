@@ -256,3 +256,7 @@ class ApiToken(models.Model):
 
     def has_scope(self, scope: str) -> bool:
         return scope in (self.scopes or [])
+
+    @property
+    def can_write(self) -> bool:
+        return self.has_scope(ApiTokenScope.WRITE)

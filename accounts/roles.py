@@ -31,18 +31,43 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
 }
 
 
-def roles_of(user) -> frozenset[str]:
+class RoleSet(frozenset):
+    """The roles a user holds. Templates ask ``roles.is_reviewer`` and print ``roles.labels``, so that
+    no page compares or shows a role's code."""
+
+    @property
+    def is_reviewer(self) -> bool:
+        return Role.REVIEWER in self
+
+    @property
+    def is_ethics_officer(self) -> bool:
+        return Role.ETHICS_OFFICER in self
+
+    @property
+    def is_allocation_manager(self) -> bool:
+        return Role.ALLOCATION_MANAGER in self
+
+    @property
+    def is_operator(self) -> bool:
+        return Role.OPERATOR in self
+
+    @property
+    def labels(self) -> list:
+        return [role.label for role in Role if role in self]
+
+
+def roles_of(user) -> RoleSet:
     """The staff roles a user holds, cached on the user object for the request."""
     if not getattr(user, "is_authenticated", False):
-        return frozenset()
+        return RoleSet()
     cached = getattr(user, "_aif_roles", None)
     if cached is not None:
         return cached
     if user.is_superuser:
-        roles = frozenset(Role.values)
+        roles = RoleSet(Role.values)
     else:
         names = user.groups.values_list("name", flat=True)
-        roles = frozenset(GROUP_ROLES[name] for name in names if name in GROUP_ROLES)
+        roles = RoleSet(GROUP_ROLES[name] for name in names if name in GROUP_ROLES)
     user._aif_roles = roles
     return roles
 

@@ -3,6 +3,8 @@ from django.db import models
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
+from .ai_act.risk import RiskClass, risk_class_label
+
 
 class AuditChainHead(models.Model):
     """The single row that serialises appends to the audit chain.
@@ -89,6 +91,15 @@ class RiskAssessment(models.Model):
     def __str__(self):
         return f"{self.application_id}: {self.classification or 'incomplete'}"
 
+    @property
+    def risk_class(self) -> RiskClass | None:
+        """The overall class, or None while questions are unanswered."""
+        return RiskClass(self.classification) if self.classification in RiskClass.values else None
+
+    @property
+    def classification_label(self):
+        return risk_class_label(self.classification)
+
 
 class EthicsStatus(models.TextChoices):
     PENDING = "pending", _("Awaiting ethics review")
@@ -122,7 +133,7 @@ class EthicsReview(models.Model):
             models.Index(fields=["status", "created_at", "id"], name="ethics_status_created_idx"),
             models.Index(fields=["created_at", "id"], name="ethics_created_idx"),
             models.Index(fields=["-decided_at"], name="ethics_decided_idx",
-                         condition=~models.Q(status="pending")),
+                         condition=~models.Q(status=EthicsStatus.PENDING)),
         ]
 
     def __str__(self):
@@ -132,6 +143,10 @@ class EthicsReview(models.Model):
     def is_cleared(self) -> bool:
         return self.status in {EthicsStatus.AUTO_CLEARED, EthicsStatus.CLEARED,
                                EthicsStatus.CLEARED_WITH_CONDITIONS}
+
+    @property
+    def is_pending(self) -> bool:
+        return self.status == EthicsStatus.PENDING
 
 
 class EthicsCondition(models.Model):
@@ -204,8 +219,8 @@ class Report(models.Model):
             models.CheckConstraint(condition=models.Q(status__in=ReportStatus.values), name="report_status_valid"),
             models.CheckConstraint(condition=models.Q(progress__lte=100), name="report_progress_percent"),
             models.CheckConstraint(
-                condition=models.Q(kind="period", application__isnull=True)
-                | models.Q(kind="dossier", application__isnull=False),
+                condition=models.Q(kind=ReportKind.PERIOD, application__isnull=True)
+                | models.Q(kind=ReportKind.DOSSIER, application__isnull=False),
                 name="report_dossier_has_application"),
         ]
 
@@ -220,3 +235,23 @@ class Report(models.Model):
     @property
     def is_finished(self) -> bool:
         return self.status in (ReportStatus.DONE, ReportStatus.FAILED)
+
+    @property
+    def is_dossier(self) -> bool:
+        return self.kind == ReportKind.DOSSIER
+
+    @property
+    def is_period(self) -> bool:
+        return self.kind == ReportKind.PERIOD
+
+    @property
+    def is_running(self) -> bool:
+        return self.status == ReportStatus.RUNNING
+
+    @property
+    def is_done(self) -> bool:
+        return self.status == ReportStatus.DONE
+
+    @property
+    def is_failed(self) -> bool:
+        return self.status == ReportStatus.FAILED

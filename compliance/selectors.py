@@ -3,8 +3,9 @@ from django.http import Http404
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Sector
-from allocations.applications.models import Application
+from allocations.applications.models import Application, ApplicationStatus
 
+from .ai_act.risk import RiskClass, risk_class_label
 from .models import EthicsCondition, EthicsReview, EthicsStatus, RiskAssessment
 
 
@@ -36,7 +37,8 @@ def application_for_ethics(reference: str) -> Application:
 # --- the ethics officer's workspace -------------------------------------------------------------------
 
 # Applications that reached the portal's scrutiny: everything submitted, whatever happened next.
-SUBMITTED_STATUSES = ["submitted", "in_review", "awaiting_decision", "approved", "rejected", "revision_requested"]
+SUBMITTED_STATUSES = [ApplicationStatus.SUBMITTED, ApplicationStatus.IN_REVIEW, ApplicationStatus.AWAITING_DECISION,
+                      ApplicationStatus.APPROVED, ApplicationStatus.REJECTED, ApplicationStatus.REVISION_REQUESTED]
 
 
 def _with_share(rows: list[dict]) -> list[dict]:
@@ -49,13 +51,11 @@ def _with_share(rows: list[dict]) -> list[dict]:
 
 
 def counts_by_risk_class() -> list[dict]:
-    from .reports.data import CLASSIFICATION_LABELS
-
     counts = dict(RiskAssessment.objects.filter(application__status__in=SUBMITTED_STATUSES)
                   .values_list("classification").annotate(n=Count("pk")).order_by())
-    keys = [k for k in CLASSIFICATION_LABELS if counts.get(k)] + sorted(k for k in counts if k not in
-                                                                        CLASSIFICATION_LABELS)
-    return _with_share([{"key": k, "label": CLASSIFICATION_LABELS.get(k, k), "count": counts[k]} for k in keys])
+    order = [*RiskClass.values, ""]
+    keys = [k for k in order if counts.get(k)] + sorted(k for k in counts if k not in order)
+    return _with_share([{"key": k, "label": risk_class_label(k), "count": counts[k]} for k in keys])
 
 
 def counts_by_sector() -> list[dict]:

@@ -30,7 +30,7 @@ from django.core.checks import CheckMessage, Error, Tags, Warning, register
 from django.db import DatabaseError
 from django.http.request import split_domain_port, validate_host
 
-# Values of allocations.models.SlurmBackendKind and ProvisioningMode that the checks act on.
+# Values of allocations.catalogue.models.SlurmBackendKind and ProvisioningMode that the checks act on.
 SACCTMGR = "sacctmgr"
 SLURMRESTD = "slurmrestd"
 HANDOVER = "handover"

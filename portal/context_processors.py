@@ -3,7 +3,7 @@ from django.conf import settings
 
 def portal(request):
     user = getattr(request, "user", None)
-    roles = set()
+    roles = frozenset()
     if user is not None and user.is_authenticated:
         from accounts.roles import roles_of
 

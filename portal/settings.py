@@ -256,6 +256,10 @@ SPECTACULAR_SETTINGS = {
         "SectorEnum": "accounts.models.Sector",
         "SyncStateEnum": "allocations.grants.models.SyncState",
         "AttachmentKindEnum": "allocations.applications.models.AttachmentKind",
+        "RiskClassEnum": "compliance.ai_act.risk.RiskClass",
+        "RoleEnum": "accounts.roles.Role",
+        "MembershipRoleEnum": "accounts.models.MembershipRole",
+        "OrganisationTypeEnum": "accounts.models.OrganisationType",
     },
     "PATH_CONVERTER_OVERRIDE": {
         "api_id": {"type": "integer", "minimum": 1, "maximum": 999_999_999_999},

@@ -1,9 +1,10 @@
 from __future__ import annotations
 
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from accounts.models import ApiTokenScope, Membership, MembershipRole, Organisation, OrganisationType, Sector
-from accounts.roles import roles_of
+from accounts.roles import Role, roles_of
 
 from ..countries import EU_COUNTRIES
 
@@ -17,6 +18,7 @@ class OrganisationSerializer(serializers.ModelSerializer):
                   "balance_sheet_total", "sectors", "sme_class", "created_at", "my_role"]
         read_only_fields = fields
 
+    @extend_schema_field(serializers.ChoiceField(choices=MembershipRole.choices, allow_null=True))
     def get_my_role(self, org) -> str | None:
         """The caller's role, from the annotation of the list/detail selector (no query per row)."""
         return getattr(org, "my_role", None)
@@ -52,7 +54,7 @@ class InvitationCreateSerializer(serializers.Serializer):
 class InvitationSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     email = serializers.EmailField()
-    role = serializers.CharField()
+    role = serializers.ChoiceField(choices=MembershipRole.choices)
     created_at = serializers.DateTimeField()
     expires_at = serializers.DateTimeField()
 
@@ -64,6 +66,7 @@ class MeSerializer(serializers.Serializer):
     roles = serializers.SerializerMethodField()
     token_scopes = serializers.SerializerMethodField()
 
+    @extend_schema_field(serializers.ListField(child=serializers.ChoiceField(choices=Role.choices)))
     def get_roles(self, user) -> list[str]:
         return sorted(roles_of(user))
 

@@ -132,6 +132,30 @@ class Application(models.Model):
     def is_editable(self) -> bool:
         return self.status == ApplicationStatus.DRAFT
 
+    @property
+    def is_draft(self) -> bool:
+        return self.status == ApplicationStatus.DRAFT
+
+    @property
+    def is_submitted(self) -> bool:
+        return self.status == ApplicationStatus.SUBMITTED  # waiting for the eligibility check
+
+    @property
+    def is_in_review(self) -> bool:
+        return self.status == ApplicationStatus.IN_REVIEW
+
+    @property
+    def is_awaiting_decision(self) -> bool:
+        return self.status == ApplicationStatus.AWAITING_DECISION
+
+    @property
+    def is_revision_requested(self) -> bool:
+        return self.status == ApplicationStatus.REVISION_REQUESTED
+
+    @property
+    def is_decided(self) -> bool:
+        return self.status in (ApplicationStatus.APPROVED, ApplicationStatus.REJECTED)
+
 
 class RequestedResource(models.Model):
     application = models.ForeignKey(Application, on_delete=models.CASCADE, related_name="resources")

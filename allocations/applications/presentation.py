@@ -151,18 +151,3 @@ def action_text(action: str, changes: dict) -> str:
     if label is not None:
         return str(label)
     return action.replace(".", ": ").replace("_", " ").capitalize()
-
-
-CLASSIFICATION_LABELS = {
-    "prohibited": gettext_lazy("Prohibited practice (Art. 5)"),
-    "high_risk": gettext_lazy("High-risk AI system"),
-    "gpai_systemic": gettext_lazy("General-purpose AI model with systemic risk"),
-    "gpai": gettext_lazy("General-purpose AI model"),
-    "transparency": gettext_lazy("Transparency obligations (Art. 50)"),
-    "minimal": gettext_lazy("Minimal risk"),
-    "out_of_scope": gettext_lazy("Outside the scope of the AI Act"),
-}
-
-
-def classification_label(code: str) -> str:
-    return str(CLASSIFICATION_LABELS.get(code, code))

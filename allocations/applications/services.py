@@ -21,11 +21,13 @@ from django.utils.translation import gettext as _
 
 from accounts.models import Membership, Organisation, User
 from accounts.permissions import is_member
+from accounts.sme import SMEClass
 from allocations.applications import permissions
 from allocations.applications.models import (
     Application,
     ApplicationStatus,
     Attachment,
+    AttachmentKind,
     EthicsIssue,
     ModelActivity,
     RDType,
@@ -38,6 +40,7 @@ from allocations.catalogue.models import Site, SiteCapacity, quarter_start
 from compliance.audit import audit_record
 from compliance.services import assessment_problems, ethics_review_open
 from portal.emails import send_templated_email_on_commit
+from portal.vocabulary import choice_labels
 from portal.workdays import add_working_days
 from portal.workflow import transition
 
@@ -397,7 +400,8 @@ def validate_for_submission(application: Application) -> list[Problem]:
                 "org": org.legal_name, "type": org.get_org_type_display(), "mode": mode.name}, "access_mode"))
         if mode.eligible_sme_classes and org.sme_class not in mode.eligible_sme_classes:
             add(Problem("resources", _("%(mode)s is open to these SME classes only: %(classes)s.") % {
-                "mode": mode.name, "classes": ", ".join(mode.eligible_sme_classes)}, "access_mode"))
+                "mode": mode.name, "classes": ", ".join(map(str, choice_labels(SMEClass, mode.eligible_sme_classes)))},
+                "access_mode"))
         if mode.requires_call:
             call = app.call
             now = timezone.now()
@@ -445,7 +449,8 @@ def validate_for_submission(application: Application) -> list[Problem]:
         elif entry.get("answer") and not (entry.get("text") or "").strip():
             add(Problem("ethics", _("Describe how you handle %(issue)s (you answered yes).") % {"issue": label}, code))
     # 6. Attachments
-    if mode is not None and mode.requires_call and not app.attachments.filter(kind="project_plan").exists():
+    if (mode is not None and mode.requires_call
+            and not app.attachments.filter(kind=AttachmentKind.PROJECT_PLAN).exists()):
         add(Problem("attachments", _("Attach the project plan (PDF)."), "attachments"))
     return problems
 

@@ -37,7 +37,7 @@ from allocations.applications.permissions import is_applicant_member
 from allocations.applications.presentation import STEP_BY_SLUG, STEPS
 from allocations.catalogue import selectors as catalogue_selectors
 from compliance import services as compliance_services
-from compliance.ai_act import engine
+from compliance.ai_act import engine, risk_class_label
 from portal.forms import apply_validation_error
 
 PAGE_SIZE = 25
@@ -170,7 +170,7 @@ def application_detail(request, app):
         "is_member": is_applicant_member(request.user, app),
         "resources": app.resources.all(),
         "assessment": assessment,
-        "assessment_label": presentation.classification_label(assessment.classification) if assessment else "",
+        "assessment_label": risk_class_label(assessment.classification) if assessment else "",
         "result": _assessment_result(app, assessment, _language()),
         "expectation": presentation.expectation(app),
         "can_withdraw": presentation.can_withdraw(app),
@@ -267,7 +267,7 @@ def _assessment_result(app, assessment, language: str) -> dict | None:
         result = dict(assessment.result)  # a retired rule set: show the result as it was stored
     if not result:
         return None
-    result["classification_label"] = presentation.classification_label(result["classification"])
+    result["classification_label"] = risk_class_label(result["classification"])
     for obligation in result["obligations"]:
         obligation["applies_from"] = engine.format_date(datetime.date.fromisoformat(obligation["applies_from"]),
                                                         language)
@@ -386,7 +386,7 @@ def step_review(request, app):
     return _render_step(request, app, "review", {
         "grouped_problems": presentation.problems_by_step(app, problems),
         "resources": app.resources.all(), "assessment": assessment,
-        "assessment_label": presentation.classification_label(assessment.classification) if assessment else "",
+        "assessment_label": risk_class_label(assessment.classification) if assessment else "",
         "end_date": services.application_end_date(app), "ethics_rows": presentation.ethics_rows(app)},
         problems=problems)
 

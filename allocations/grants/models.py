@@ -59,6 +59,22 @@ class Allocation(models.Model):
     def get_absolute_url(self):
         return reverse("grants:allocation_detail", args=[self.reference])
 
+    @property
+    def is_approved(self) -> bool:
+        return self.status == AllocationStatus.APPROVED  # not yet provisioned
+
+    @property
+    def is_active(self) -> bool:
+        return self.status == AllocationStatus.ACTIVE
+
+    @property
+    def is_ended(self) -> bool:
+        return self.status in (AllocationStatus.EXPIRED, AllocationStatus.REVOKED)
+
+    @property
+    def is_in_sync(self) -> bool:
+        return self.sync_state == SyncState.IN_SYNC
+
 
 class AllocationQuota(models.Model):
     allocation = models.ForeignKey(Allocation, on_delete=models.CASCADE, related_name="quotas")

@@ -17,6 +17,13 @@ class SyncOutcome(models.TextChoices):
     HANDED_OVER = "handed_over", _("Handed over")
 
 
+class SyncAttemptKind(models.TextChoices):
+    # Not (yet) the field's choices: that would need a migration; the values are the stored ones.
+    ALLOCATION = "allocation", _("One allocation")
+    FULL_RECONCILE = "full_reconcile", _("Full reconciliation of the site")
+    BOOTSTRAP = "bootstrap", _("Site bootstrap")
+
+
 class SyncAttempt(models.Model):
     site = models.ForeignKey(Site, on_delete=models.CASCADE, related_name="sync_attempts")
     allocation = models.ForeignKey(Allocation, null=True, blank=True, on_delete=models.CASCADE,
@@ -33,6 +40,10 @@ class SyncAttempt(models.Model):
     class Meta:
         ordering = ["-started_at"]
         indexes = [models.Index(fields=["site", "-started_at"], name="sync_site_started_idx")]
+
+    @property
+    def is_error(self) -> bool:
+        return self.outcome == SyncOutcome.ERROR
 
 
 class RecordedChange(models.Model):

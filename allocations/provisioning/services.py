@@ -20,11 +20,11 @@ from django.utils import timezone
 from accounts.models import Membership
 from accounts.roles import Role, has_role
 from allocations.applications.models import TeamMember
-from allocations.catalogue.models import AccessMode, ProvisioningMode, Site
+from allocations.catalogue.models import AccessMode, ProvisioningMode, Site, SlurmBackendKind
 from allocations.grants.models import Allocation, AllocationQuota, AllocationStatus, SyncState
 from allocations.grants.services import PROVISION_TASK, allocation_mark_synced, desired_users
 from allocations.grants.workflow import RUNNABLE
-from allocations.provisioning.models import HandoverTask, SyncAttempt, SyncOutcome, UsageSnapshot
+from allocations.provisioning.models import HandoverTask, SyncAttempt, SyncAttemptKind, SyncOutcome, UsageSnapshot
 from allocations.provisioning.slurm.backends import get_backend, register_backend
 from allocations.provisioning.slurm.backends.base import SlurmBackend
 from allocations.provisioning.slurm.desired import DesiredAccount, DesiredParent, QosSpec
@@ -54,11 +54,11 @@ def backend_kind(site: Site) -> str:
 def backend_for(site: Site) -> SlurmBackend:
     kind = backend_kind(site)
     options = dict(site.backend_options or {})
-    if kind == "record":
+    if kind == SlurmBackendKind.RECORD:
         options = {"site_id": site.pk}
-    elif kind == "sacctmgr" and getattr(settings, "AIF_SLURM_CONF", ""):
+    elif kind == SlurmBackendKind.SACCTMGR and getattr(settings, "AIF_SLURM_CONF", ""):
         options.setdefault("slurm_conf", settings.AIF_SLURM_CONF)
-    elif kind == "slurmrestd":
+    elif kind == SlurmBackendKind.SLURMRESTD:
         for key, setting in (("base_url", "AIF_SLURMRESTD_URL"), ("jwt_key_file", "AIF_SLURM_JWT_KEY")):
             if getattr(settings, setting, ""):
                 options.setdefault(key, getattr(settings, setting))
@@ -115,7 +115,7 @@ def sync_allocation(*, allocation_id: int) -> str:
     for quota in quotas:
         site = quota.site
         started = time.monotonic()
-        attempt = SyncAttempt.objects.create(site=site, allocation=allocation, kind="allocation")
+        attempt = SyncAttempt.objects.create(site=site, allocation=allocation, kind=SyncAttemptKind.ALLOCATION)
         desired = desired_for(allocation, quota, users)
         if backend_kind(site) == "handover":
             _handover(site, allocation, desired, version)
@@ -227,7 +227,7 @@ def site_desired(site: Site) -> list:
 def reconcile_site(*, site: Site, dry_run: bool = False) -> SyncAttempt:
     """Full reconcile of one site: one read; fixes drift unless dry_run; recorded as an attempt."""
     started = time.monotonic()
-    attempt = SyncAttempt.objects.create(site=site, kind="full_reconcile")
+    attempt = SyncAttempt.objects.create(site=site, kind=SyncAttemptKind.FULL_RECONCILE)
     if backend_kind(site) == "handover":
         _finish(attempt, outcome=SyncOutcome.HANDED_OVER, started=started)
         return attempt

@@ -12,7 +12,7 @@ from django.views.decorators.http import require_POST
 from accounts.roles import Role, has_role
 from allocations.catalogue.models import Site
 from allocations.grants.models import Allocation
-from allocations.provisioning.models import HandoverTask, RecordedChange, SyncAttempt
+from allocations.provisioning.models import HandoverTask, RecordedChange, SyncAttempt, SyncAttemptKind, SyncOutcome
 from allocations.provisioning.services import backend_for, backend_kind, handover_done, site_desired
 from allocations.provisioning.slurm.errors import SlurmError
 from allocations.provisioning.tasks import provision_allocation, slurm_reconcile_site
@@ -32,13 +32,13 @@ def overview(request):
                               .values_list("quotas__site_id", "sync_state").annotate(n=Count("pk", distinct=True))):
         states.setdefault(site_id, {})[state] = n
     last_full = {}
-    for attempt in SyncAttempt.objects.filter(kind="full_reconcile").order_by("site_id", "-started_at"):
+    for attempt in SyncAttempt.objects.filter(kind=SyncAttemptKind.FULL_RECONCILE).order_by("site_id", "-started_at"):
         last_full.setdefault(attempt.site_id, attempt)
     rows = [{"site": s, "backend": backend_kind(s), "states": states.get(s.pk, {}), "last_full": last_full.get(s.pk)}
             for s in sites]
     context = {
         "rows": rows,
-        "errors": SyncAttempt.objects.filter(outcome="error").select_related("site", "allocation")[:20],
+        "errors": SyncAttempt.objects.filter(outcome=SyncOutcome.ERROR).select_related("site", "allocation")[:20],
         "attempts": SyncAttempt.objects.select_related("site", "allocation")[:30],
         "handovers": HandoverTask.objects.filter(done_at=None).select_related("site", "allocation"),
     }

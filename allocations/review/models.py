@@ -53,13 +53,22 @@ class ReviewAssignment(models.Model):
         ordering = ["assigned_at"]
         constraints = [
             models.UniqueConstraint(fields=["application", "reviewer"],
-                                    condition=~models.Q(status="cancelled"), name="assignment_unique_active"),
+                                    condition=~models.Q(status=AssignmentStatus.CANCELLED),
+                                    name="assignment_unique_active"),
             models.CheckConstraint(condition=models.Q(status__in=AssignmentStatus.values),
                                    name="assignment_status_valid"),
         ]
 
     def __str__(self):
         return f"{self.application_id} -> {self.reviewer_id} ({self.kind})"
+
+    @property
+    def is_accepted(self) -> bool:
+        return self.status == AssignmentStatus.ACCEPTED
+
+    @property
+    def is_conflicted(self) -> bool:
+        return self.status == AssignmentStatus.CONFLICTED
 
 
 class Review(models.Model):
@@ -104,6 +113,10 @@ class Decision(models.Model):
 
     def __str__(self):
         return f"{self.application_id}: {self.outcome}"
+
+    @property
+    def is_rejected(self) -> bool:
+        return self.outcome == DecisionOutcome.REJECTED
 
 
 class ConflictDeclaration(models.Model):

@@ -15,7 +15,14 @@ from django.utils.translation import gettext as _
 from accounts.models import SENSITIVE_SECTORS, Membership, User
 from accounts.roles import ROLE_GROUPS, Role
 from allocations.applications.models import Application, ApplicationStatus, RequestedResource
-from allocations.review.models import AssignmentStatus, ConflictDeclaration, Review, ReviewAssignment, ReviewerPool
+from allocations.review.models import (
+    AssignmentStatus,
+    ConflictDeclaration,
+    Review,
+    ReviewAssignment,
+    ReviewerPool,
+    ReviewKind,
+)
 from compliance.models import AuditEvent, EthicsReview, RiskAssessment
 from compliance.services import approval_blockers
 from portal.workdays import add_working_days, working_days_between
@@ -183,7 +190,7 @@ def review_kinds_needed(application: Application) -> list[tuple[str, int, int]]:
     ).values_list("kind", flat=True):
         counts[kind] += 1
     return [
-        (kind, int(path.get(kind, 0)), counts[kind]) for kind in ("technical", "scientific") if int(path.get(kind, 0))
+        (kind, int(path.get(kind, 0)), counts[kind]) for kind in ReviewKind.values if int(path.get(kind, 0))
     ]
 
 

@@ -28,12 +28,14 @@ from allocations.review.models import (
     DecisionOutcome,
     Review,
     ReviewAssignment,
+    ReviewKind,
 )
 from allocations.review.selectors import applications_due, assignments_overdue, detect_conflicts, eligible_pools
 from allocations.review.workflow import ASSIGNMENT_WORKFLOW
 from compliance.audit import audit_record
 from compliance.services import approval_blockers
 from portal.emails import send_templated_email_on_commit
+from portal.vocabulary import choice_label
 from portal.workdays import add_working_days
 from portal.workflow import transition
 
@@ -63,7 +65,8 @@ def reviewer_assign(*, actor, application: Application, reviewer: User, kind: st
         if application.sector in SENSITIVE_SECTORS:
             raise ValidationError({"reviewer": _("Applications in the %(sector)s sector are reviewed by the restricted "
                                                  "pool only.") % {"sector": application.get_sector_display()}})
-        raise ValidationError({"reviewer": _("This reviewer is not in a %(kind)s pool.") % {"kind": kind}})
+        raise ValidationError({"reviewer": _("This reviewer is not in a %(kind)s pool.") % {
+            "kind": str(choice_label(ReviewKind, kind)).lower()}})
     conflicts = detect_conflicts(reviewer, application)
     if conflicts:
         raise ValidationError({"reviewer": [_("Assignment blocked: likely conflict of interest.")] + conflicts})
@@ -81,7 +84,7 @@ def reviewer_assign(*, actor, application: Application, reviewer: User, kind: st
                      changes={"assignment_id": assignment.pk, "reviewer_id": reviewer.pk, "kind": kind})
         send_templated_email_on_commit(
             to=[reviewer.email], template="allocations/email/review_assigned",
-            context={"reference": app.reference, "kind": kind, "due": due})
+            context={"reference": app.reference, "kind": choice_label(ReviewKind, kind), "due": due})
     return assignment
 
 
@@ -146,7 +149,7 @@ def review_path_complete(application: Application) -> bool:
     for kind in ReviewAssignment.objects.filter(application=application, status=AssignmentStatus.SUBMITTED) \
             .values_list("kind", flat=True):
         done[kind] = done.get(kind, 0) + 1
-    return all(done.get(kind, 0) >= int(path.get(kind, 0)) for kind in ("technical", "scientific"))
+    return all(done.get(kind, 0) >= int(path.get(kind, 0)) for kind in ReviewKind.values)
 
 
 def review_submit(*, actor, assignment: ReviewAssignment, scores: dict[str, Any], recommendation: str,

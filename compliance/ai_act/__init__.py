@@ -1,7 +1,8 @@
 """EU AI Act risk assessment: versioned rule sets (YAML data) and a pure classifier.
 
-Import from here; ``engine`` and ``compute`` are the implementation modules. Nothing in this
-package touches the database or Django settings (``checks`` is the only Django-aware module).
+Import from here; ``engine`` and ``compute`` are the implementation modules, ``risk`` the risk
+classes with their translated labels. Nothing in this package touches the database or Django settings
+(``risk`` only declares a ``TextChoices``; ``checks`` is the only module that reads configuration).
 """
 
 from .compute import (
@@ -17,7 +18,6 @@ from .engine import (
     LANGUAGES,
     AnswerError,
     AssessmentResult,
-    Classification,
     Conclusion,
     Obligation,
     ObligationResult,
@@ -38,6 +38,7 @@ from .engine import (
     validate_ruleset,
     visible_questions,
 )
+from .risk import RiskClass, risk_class_label
 
 __all__ = [
     "DEFAULT_RULESET",
@@ -46,7 +47,6 @@ __all__ = [
     "LANGUAGES",
     "AnswerError",
     "AssessmentResult",
-    "Classification",
     "ComputeEstimate",
     "ComputeInputs",
     "ComputeWarning",
@@ -57,6 +57,7 @@ __all__ = [
     "Question",
     "QuestionType",
     "Rule",
+    "RiskClass",
     "RuleSet",
     "RuleSetError",
     "UnknownRuleSetError",
@@ -68,6 +69,7 @@ __all__ = [
     "format_date",
     "load_ruleset",
     "missing_answers",
+    "risk_class_label",
     "validate_ruleset",
     "visible_questions",
 ]

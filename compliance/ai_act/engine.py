@@ -39,6 +39,7 @@ from typing import Any
 import yaml
 
 from .compute import ComputeEstimate, ComputeInputs, estimate_compute
+from .risk import RiskClass
 
 LANGUAGES: tuple[str, ...] = ("en", "fr", "nl")
 
@@ -57,24 +58,14 @@ class QuestionType(StrEnum):
     MULTI_CHOICE = "multi_choice"
 
 
-class Classification(StrEnum):
-    PROHIBITED = "prohibited"
-    HIGH_RISK = "high_risk"
-    GPAI_SYSTEMIC = "gpai_systemic"
-    GPAI = "gpai"
-    TRANSPARENCY = "transparency"
-    MINIMAL = "minimal"
-    OUT_OF_SCOPE = "out_of_scope"
-
-
 #: Precedence of the overall classification, strongest first. ``out_of_scope`` is not in this
 #: list: it wins over everything except ``prohibited`` (see ``_overall_classification``).
-PRECEDENCE: tuple[Classification, ...] = (
-    Classification.PROHIBITED,
-    Classification.HIGH_RISK,
-    Classification.GPAI_SYSTEMIC,
-    Classification.GPAI,
-    Classification.TRANSPARENCY,
+PRECEDENCE: tuple[RiskClass, ...] = (
+    RiskClass.PROHIBITED,
+    RiskClass.HIGH_RISK,
+    RiskClass.GPAI_SYSTEMIC,
+    RiskClass.GPAI,
+    RiskClass.TRANSPARENCY,
 )
 ETHICS_REVIEW_CLASSES = frozenset(PRECEDENCE)
 
@@ -88,11 +79,11 @@ FLAG_NAMES: tuple[str, ...] = (
     "profiling_override",
 )
 # Flags implied by a rule's classification, so the data cannot contradict itself.
-_CLASS_FLAGS: Mapping[Classification, tuple[str, ...]] = {
-    Classification.PROHIBITED: ("prohibited",),
-    Classification.HIGH_RISK: ("high_risk",),
-    Classification.GPAI_SYSTEMIC: ("gpai", "systemic_risk"),
-    Classification.GPAI: ("gpai",),
+_CLASS_FLAGS: Mapping[RiskClass, tuple[str, ...]] = {
+    RiskClass.PROHIBITED: ("prohibited",),
+    RiskClass.HIGH_RISK: ("high_risk",),
+    RiskClass.GPAI_SYSTEMIC: ("gpai", "systemic_risk"),
+    RiskClass.GPAI: ("gpai",),
 }
 
 COMPUTE_FIELDS: tuple[str, ...] = (
@@ -205,7 +196,7 @@ class Rule:
     article: str
     url: str
     when: Mapping[str, Any]
-    classification: Classification | None = None
+    classification: RiskClass | None = None
     flags: frozenset[str] = frozenset()
 
 
@@ -258,7 +249,7 @@ class Conclusion:
     article: str
     url: str
     rationale: str
-    classification: Classification | None
+    classification: RiskClass | None
 
 
 @dataclass(frozen=True)
@@ -275,7 +266,7 @@ class AssessmentResult:
     ruleset: str
     ruleset_sha256: str
     language: str
-    classification: Classification
+    classification: RiskClass
     flags: Mapping[str, bool]
     conclusions: tuple[Conclusion, ...]
     obligations: tuple[ObligationResult, ...]
@@ -402,7 +393,7 @@ def _build(raw: Mapping[str, Any], sha256: str) -> RuleSet:
             article=r["article"],
             url=r["url"],
             when=_freeze(r["when"]),
-            classification=Classification(r["classification"]) if r.get("classification") else None,
+            classification=RiskClass(r["classification"]) if r.get("classification") else None,
             flags=frozenset(r.get("flags") or ()),
         )
         for r in raw["rules"]
@@ -674,8 +665,8 @@ class _Validator:
             self._translations(rule.get("rationale"), f"{where}.rationale")
             self._text_fields(rule, where)
             classification = rule.get("classification")
-            if classification is not None and classification not in set(Classification) - {
-                Classification.MINIMAL
+            if classification is not None and classification not in set(RiskClass) - {
+                RiskClass.MINIMAL
             }:
                 self.error(where, f"unknown classification {classification!r}")
             flags = rule.get("flags") or []
@@ -1100,12 +1091,12 @@ def classify(
     )
 
 
-def _overall_classification(classes: set[Classification]) -> Classification:
+def _overall_classification(classes: set[RiskClass]) -> RiskClass:
     # Policy: a prohibited practice is never masked by the research exemption (the portal
     # refuses compute for it whatever the scope). Otherwise Art. 2(6)/2(8) takes the project
     # out of the Act for now, and the prospective conclusions stay listed for the ethics review.
-    if Classification.PROHIBITED in classes:
-        return Classification.PROHIBITED
-    if Classification.OUT_OF_SCOPE in classes:
-        return Classification.OUT_OF_SCOPE
-    return next((c for c in PRECEDENCE if c in classes), Classification.MINIMAL)
+    if RiskClass.PROHIBITED in classes:
+        return RiskClass.PROHIBITED
+    if RiskClass.OUT_OF_SCOPE in classes:
+        return RiskClass.OUT_OF_SCOPE
+    return next((c for c in PRECEDENCE if c in classes), RiskClass.MINIMAL)

@@ -21,7 +21,7 @@ from rest_framework.views import APIView
 
 from accounts.api.permissions import StaffMFA
 from accounts.models import Sector
-from compliance.models import Report, ReportKind, ReportStatus
+from compliance.models import Report, ReportAudience, ReportKind, ReportStatus
 from compliance.reports import selectors, services
 from compliance.reports.downloads import report_file_response
 from portal.api.schema import LIST_ERRORS, responses
@@ -149,7 +149,7 @@ class StaffDossierRequestApi(StaffReportApi):
         app = selectors.staff_application(reference)
         data = DossierRequestSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        report = services.report_request_dossier(actor=request.user, application=app, audience="staff",
+        report = services.report_request_dossier(actor=request.user, application=app, audience=ReportAudience.STAFF,
                                                  language=_language(data.validated_data))
         return Response(ReportSerializer(report, context={"staff": True}).data, status=status.HTTP_202_ACCEPTED)
 
@@ -205,7 +205,7 @@ class DossierRequestApi(APIView):
         app = selectors.applicant_application(request.user, reference)
         data = DossierRequestSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        report = services.report_request_dossier(actor=request.user, application=app, audience="applicant",
+        report = services.report_request_dossier(actor=request.user, application=app, audience=ReportAudience.APPLICANT,
                                                  language=_language(data.validated_data))
         return Response(ReportSerializer(report).data, status=status.HTTP_202_ACCEPTED)
 

@@ -1,7 +1,9 @@
 from __future__ import annotations
 
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from compliance.ai_act import RiskClass
 from compliance.models import AuditEvent, EthicsReview, EthicsStatus
 
 
@@ -18,6 +20,7 @@ class EthicsReviewSerializer(serializers.ModelSerializer):
                   "conditions", "created_at", "decided_at"]
         read_only_fields = fields
 
+    @extend_schema_field(serializers.ChoiceField(choices=RiskClass.choices, allow_blank=True, allow_null=True))
     def get_ai_act_classification(self, review) -> str | None:
         assessment = getattr(review.application, "risk_assessment", None)
         return assessment.classification if assessment is not None else None

@@ -23,29 +23,17 @@ from allocations.provisioning.models import SyncAttempt, SyncOutcome, UsageSnaps
 from allocations.review.models import AssignmentStatus, ConflictDeclaration, Decision, DecisionOutcome, ReviewAssignment
 
 from ..ai_act import engine
+from ..ai_act.risk import NOT_ASSESSED, RiskClass, risk_class_label
 from ..audit import ChainVerification, events_for, verify_chain
 from ..models import EthicsCondition, ReportAudience
 
-# Display order of the overall classification: strongest first, then "not assessed".
-CLASSIFICATION_LABELS: dict[str, Any] = {
-    "prohibited": _("Prohibited practice"),
-    "high_risk": _("High risk"),
-    "gpai_systemic": _("General-purpose AI model with systemic risk"),
-    "gpai": _("General-purpose AI model"),
-    "transparency": _("Transparency obligations"),
-    "minimal": _("Minimal risk"),
-    "out_of_scope": _("Outside the AI Act's scope"),
-    "": _("Not assessed"),
-}
+# Totals by risk class: strongest first (the enum's order), then "not assessed".
+RISK_LABELS: dict[str, Any] = dict(RiskClass.choices) | {"": NOT_ASSESSED}
 SLA_LABELS = {"met": _("met"), "missed": _("missed"), "": _("no deadline")}
 # While reviews are being written the applicant sees none of them (as on the feedback page).
 REVIEWS_HIDDEN_FROM_APPLICANT = {ApplicationStatus.SUBMITTED, ApplicationStatus.IN_REVIEW}
 # Audit actions whose details name reviewers: the applicant's dossier shows that they happened, not who.
 STAFF_ONLY_EVENT_PREFIXES = ("review.",)
-
-
-def classification_label(code: str | None):
-    return CLASSIFICATION_LABELS.get(code or "", code)
 
 
 def _local_date(value: datetime.datetime | None) -> datetime.date | None:
@@ -201,7 +189,7 @@ def _decision_row(decision: Decision) -> DecisionRow:
         access_mode_label=app.access_mode.name if app.access_mode else "",
         decided_on=decided_on, decided_by=decision.decided_by.display_name,
         outcome=decision.outcome, outcome_label=decision.get_outcome_display(),
-        risk_class=risk, risk_label=classification_label(risk),
+        risk_class=risk, risk_label=risk_class_label(risk),
         ethics_status=review.status if review else "",
         ethics_label=review.get_status_display() if review else _("No ethics review"),
         conditions_total=len(conditions), conditions_acknowledged=sum(1 for c in conditions if c.acknowledged_at),
@@ -257,7 +245,7 @@ def period_data(filters: PeriodFilters, *, chain: ChainVerification | None = Non
         sector_label=sector_labels.get(filters.sector, filters.sector) if filters.sector else "",
         rows=rows,
         by_outcome=_totals(by_outcome, outcome_labels, list(DecisionOutcome.values)),
-        by_risk=_totals(by_risk, CLASSIFICATION_LABELS, list(CLASSIFICATION_LABELS)),
+        by_risk=_totals(by_risk, RISK_LABELS, list(RISK_LABELS)),
         by_sector=_totals(by_sector, sector_labels, [*Sector.values, ""]),
         by_site=_totals(by_site, {}, sorted(by_site), site_gpu),
         by_mode=_totals(by_mode, mode_labels, mode_order),
@@ -404,7 +392,7 @@ def localised_assessment(assessment, language: str) -> AssessmentView:
     return AssessmentView(
         ruleset_version=assessment.ruleset_version, ruleset_sha256=assessment.ruleset_sha256,
         ruleset_file_matches=matches, classification=assessment.classification,
-        classification_label=classification_label(assessment.classification), complete=assessment.complete,
+        classification_label=risk_class_label(assessment.classification), complete=assessment.complete,
         prohibited=assessment.prohibited, needs_ethics_review=assessment.needs_ethics_review,
         answers=answers, conclusions=conclusions, obligations=obligations, compute=result.get("compute"),
     )

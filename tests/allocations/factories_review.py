@@ -23,6 +23,7 @@ from allocations.grants.models import Allocation, AllocationQuota, AllocationSta
 from allocations.grants.services import slurm_account_for
 from allocations.review import services as review_services
 from allocations.review.models import ReviewerPool
+from compliance.ai_act import RiskClass
 from compliance.models import EthicsCondition, EthicsReview, EthicsStatus, RiskAssessment
 from tests import factories as shared
 
@@ -99,7 +100,7 @@ def application(*, status: str = ApplicationStatus.SUBMITTED, organisation=None,
                 access_mode: str = "fast_lane", sector: str = "health", requests: dict | None = None,
                 start: datetime.date | None = None, duration: int | None = None,
                 ethics: str = EthicsStatus.AUTO_CLEARED, prohibited: bool = False,
-                classification: str = "minimal_risk", decision_due: datetime.date | None = None,
+                classification: str = RiskClass.MINIMAL, decision_due: datetime.date | None = None,
                 title: str | None = None) -> Application:
     """An application written directly in `status`, with its assessment and ethics review."""
     if member is None:

@@ -182,7 +182,7 @@ def test_organisation_type_eligibility(member, organisation, capacity):
 def test_sme_class_eligibility(member, organisation, capacity):
     AccessMode.objects.filter(code="fast_lane").update(eligible_sme_classes=["medium"])
     app = f.complete(member, organisation, access_mode="fast_lane")
-    assert_refused(member, app, "Fast Lane is open to these SME classes only: medium.")
+    assert_refused(member, app, "Fast Lane is open to these SME classes only: Medium-sized enterprise.")
 
 
 def test_site_not_offering_a_resource(member, organisation, capacity):

@@ -189,7 +189,7 @@ def test_decision_page_shows_reviews_blockers_and_prefilled_quotas(client):
     assert "Approval is blocked" in page and "has not cleared" in page
     site_id = fr.site("zellik").pk
     assert f'name="approve-gpu_{site_id}"' in page and 'value="1234"' in page
-    assert "Awaiting ethics review" in page and "minimal_risk" in page
+    assert "Awaiting ethics review" in page and "Minimal risk" in page
 
 
 def test_approve_reject_and_revise_through_the_page(client, run_on_commit):

@@ -217,7 +217,12 @@ def test_ethics_queue_and_decision(as_user, applicant, capacity):
     body = client.post(path, {"status": "cleared_with_conditions", "conditions": ["Pseudonymise the data"]},
                        format="json").json()
     assert body["status"] == EthicsStatus.CLEARED_WITH_CONDITIONS and body["conditions"] == ["Pseudonymise the data"]
-    assert client.post(path, {"status": "cleared"}, format="json").status_code == 400  # decided already
+    again = client.post(path, {"status": "cleared_with_conditions", "conditions": ["Pseudonymise the data"]},
+                        format="json")
+    assert again.status_code == 200 and again.json()["conditions"] == ["Pseudonymise the data"]  # a no-op
+    other = client.post(path, {"status": "cleared"}, format="json")
+    assert other.status_code == 409  # decided already: a decision stands
+    assert other.json()["error"]["message"] == "This application is not waiting for an ethics decision."
     assert client.post("/api/v1/staff/ethics/reviews/AIF-1999-0001/decision/", {"status": "cleared"},
                        format="json").status_code == 404
 

@@ -17,9 +17,9 @@ import pytest
 from compliance.ai_act import (
     GPU_PEAK_FLOPS,
     AnswerError,
-    Classification,
     ComputeEstimate,
     ComputeInputs,
+    RiskClass,
     RuleSet,
     UnknownRuleSetError,
     available_rulesets,
@@ -75,7 +75,7 @@ def flop(parameters: int, tokens: int, *, prior: float = 0.0, base: float | None
 class Scenario:
     name: str
     answers: Mapping[str, Any]
-    classification: Classification
+    classification: RiskClass
     reaches: frozenset[str]
     absent: frozenset[str] = frozenset()
     flags: Mapping[str, bool] = field(default_factory=dict)
@@ -87,7 +87,7 @@ class Scenario:
 
 def S(name: str, answers: Mapping[str, Any], classification: str, reaches: set[str], **kw: Any) -> Scenario:
     return Scenario(
-        name, answers, Classification(classification), frozenset(reaches),
+        name, answers, RiskClass(classification), frozenset(reaches),
         absent=frozenset(kw.pop("absent", ())), no_obligations=frozenset(kw.pop("no_obligations", ())), **kw,
     )
 
@@ -328,7 +328,7 @@ def test_omnibus_moves_high_risk_dates():
     ],
 )
 def test_precedence(classes: set[str], expected: str):
-    assert engine._overall_classification({Classification(c) for c in classes}) == expected
+    assert engine._overall_classification({RiskClass(c) for c in classes}) == expected
 
 
 # --- result shape, languages, determinism ---------------------------------------------------------
@@ -567,7 +567,7 @@ def test_classify_accepts_a_hand_made_estimate():
         hardware_flop=2e23, architecture_flop=None, estimate_flop=2e23, cumulative_flop=2e23
     )
     result = classify(ruleset, answers_for(ruleset, LLM), estimate)
-    assert result.classification == Classification.GPAI
+    assert result.classification == RiskClass.GPAI
 
 
 def test_edge_scenarios_sit_exactly_on_the_thresholds():

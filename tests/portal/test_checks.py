@@ -7,7 +7,7 @@ from django.core.checks import Error, Warning, run_checks
 from django.core.checks.registry import registry
 from django.test import override_settings
 
-from allocations.models import ProvisioningMode, Site, SlurmBackendKind
+from allocations.catalogue.models import ProvisioningMode, Site, SlurmBackendKind
 from portal import checks
 
 PRODUCTION = {"DEBUG": False, "ALLOWED_HOSTS": ["portal.aifactory.example"],

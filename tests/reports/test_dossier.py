@@ -46,7 +46,7 @@ def test_staff_dossier_prints_the_whole_record(dossier, run_on_commit):
     # AI Act: rule set and its file hash, classification, conclusions with articles, obligations with dates.
     assert "2026-omnibus" in text
     assert assessment.ruleset_sha256 in text
-    assert "High risk (high_risk)" in text
+    assert "High-risk AI system high_risk" in text
     assert "Art. 6(2), Annex III" in text
     assert "Art. 49(1)" in text and "Dec. 2, 2027" in text
     assert "Hardware estimate" in text and "FLOP" in text

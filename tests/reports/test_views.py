@@ -177,7 +177,7 @@ def test_ethics_workspace(client, built, run_on_commit):
     login(client, officer)
     body = client.get(reverse("compliance:ethics_workspace")).content.decode()
     assert "Submitted applications by AI Act risk class" in body
-    assert "High risk" in body and "Health" in body and "Defence" in body
+    assert "High-risk AI system" in body and "Health" in body and "Defence" in body
     assert 'class="bar"' in body
     assert built["application"].reference in body  # recent ethics decision
     assert "Application dossier" in body  # reports generated

@@ -20,6 +20,7 @@ from allocations.applications.models import (
     TeamMember,
 )
 from allocations.catalogue.models import AccessMode, Site
+from compliance.ai_act import RiskClass
 
 MAX_INT = 2_147_483_647
 MAX_BIGINT = 9_223_372_036_854_775_807
@@ -66,7 +67,8 @@ class TeamMemberSerializer(serializers.ModelSerializer):
 
 class AssessmentSummarySerializer(serializers.Serializer):
     ruleset_version = serializers.CharField()
-    classification = serializers.CharField()
+    classification = serializers.ChoiceField(choices=RiskClass.choices, allow_blank=True,
+                                             help_text="Blank while questions are unanswered.")
     complete = serializers.BooleanField()
     needs_ethics_review = serializers.BooleanField()
     prohibited = serializers.BooleanField()
@@ -245,7 +247,7 @@ class AssessmentResultSerializer(serializers.Serializer):
     ruleset = serializers.CharField()
     ruleset_sha256 = serializers.CharField()
     language = serializers.CharField()
-    classification = serializers.CharField()
+    classification = serializers.ChoiceField(choices=RiskClass.choices)
     complete = serializers.BooleanField()
     missing_answers = serializers.ListField(child=serializers.CharField())
     flags = serializers.DictField(child=serializers.BooleanField())

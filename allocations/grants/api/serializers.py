@@ -7,7 +7,7 @@ from allocations.applications.models import (
     ApplicationStatus,
 )
 from allocations.catalogue.models import Site
-from allocations.grants.models import Allocation, AllocationQuota, ChangeKind, ChangeRequest
+from allocations.grants.models import Allocation, AllocationQuota, ChangeKind, ChangeRequest, SyncState
 
 # ------------------------------------------------------------------------------------ allocations
 
@@ -43,7 +43,7 @@ class UsageSerializer(serializers.Serializer):
 
 
 class ProvisioningSerializer(serializers.Serializer):
-    sync_state = serializers.CharField()
+    sync_state = serializers.ChoiceField(choices=SyncState.choices)
     desired_version = serializers.IntegerField()
     synced_version = serializers.IntegerField()
     last_synced_at = serializers.DateTimeField(allow_null=True)

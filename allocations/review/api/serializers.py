@@ -10,6 +10,7 @@ from allocations.applications.api.serializers import (
 )
 from allocations.catalogue.models import Site
 from allocations.review.models import AssignmentStatus, ReviewAssignment, ReviewKind
+from compliance.ai_act import RiskClass
 
 
 class ReviewFeedbackSerializer(serializers.Serializer):
@@ -84,7 +85,7 @@ class AssignmentContentSerializer(serializers.Serializer):
     training_tokens = serializers.IntegerField(allow_null=True)
     resources = ResourceSerializer(many=True)
     team_size = serializers.IntegerField()
-    ai_act_classification = serializers.CharField(allow_blank=True, allow_null=True)
+    ai_act_classification = serializers.ChoiceField(choices=RiskClass.choices, allow_blank=True, allow_null=True)
     rubric = RubricCriterionSerializer(many=True)
 
 
