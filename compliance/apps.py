@@ -1,5 +1,8 @@
 from django.apps import AppConfig
+from django.core import checks
 from django.utils.translation import gettext_lazy as _
+
+from .ai_act.checks import check_rulesets
 
 
 class ComplianceConfig(AppConfig):
@@ -7,8 +10,4 @@ class ComplianceConfig(AppConfig):
     verbose_name = _("Compliance and audit")
 
     def ready(self):
-        from django.core import checks
-
-        from .ai_act.checks import check_rulesets
-
         checks.register(check_rulesets, "compliance")

@@ -1,5 +1,9 @@
 from django import forms
+from django.conf import settings
 from django.utils.translation import gettext_lazy as _
+
+from accounts.models import Sector
+from allocations.catalogue.models import AccessMode, Site
 
 from .models import EthicsStatus
 
@@ -33,11 +37,6 @@ class PeriodReportForm(forms.Form):
     language = forms.ChoiceField(label=_("Language of the report"))
 
     def __init__(self, *args, **kwargs):
-        from django.conf import settings
-
-        from accounts.models import Sector
-        from allocations.catalogue.models import AccessMode, Site
-
         super().__init__(*args, **kwargs)
         self.fields["site"].choices = [("", _("All sites"))] + list(
             Site.objects.order_by("name").values_list("code", "name"))

@@ -12,6 +12,8 @@ from django.utils.translation import gettext as _
 
 from accounts.models import SENSITIVE_SECTORS
 from accounts.roles import Role, has_role
+from allocations.applications.models import Application, ApplicationStatus
+from allocations.applications.permissions import can_edit_application, is_applicant_member
 from portal.workflow import transition
 
 from .ai_act import engine
@@ -45,8 +47,6 @@ def prior_lineage_flop(application) -> float:
     """Cumulative compute (Art. 51(2)): earlier granted allocations declared as the same lineage."""
     if not application.model_lineage:
         return 0.0
-    from allocations.applications.models import Application, ApplicationStatus
-
     earlier = (Application.objects
                .filter(organisation_id=application.organisation_id, model_lineage__iexact=application.model_lineage,
                        status=ApplicationStatus.APPROVED)
@@ -71,8 +71,6 @@ def assessment_evaluate(*, application, answers: dict[str, Any], ruleset_version
 
 def assessment_save(*, actor, application, answers: dict[str, Any]) -> RiskAssessment:
     """Store the applicant's answers with the rule-set version, its file hash and the result."""
-    from allocations.applications.permissions import can_edit_application
-
     if not can_edit_application(actor, application):
         raise PermissionDenied(_("Only members of the applying organisation can answer while it is a draft."))
     ruleset = engine.load_ruleset(engine.DEFAULT_RULESET)
@@ -194,8 +192,6 @@ def ethics_decide(*, actor, application, status: str, reasons: str = "",
 
 
 def condition_acknowledge(*, actor, condition: EthicsCondition) -> EthicsCondition:
-    from allocations.applications.permissions import is_applicant_member
-
     application = condition.review.application
     if not is_applicant_member(actor, application):
         raise PermissionDenied(_("Only members of the applying organisation acknowledge conditions."))

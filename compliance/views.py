@@ -10,6 +10,7 @@ from portal.forms import apply_validation_error
 
 from . import selectors, services
 from .forms import EthicsDecisionForm
+from .reports.selectors import staff_reports_for
 
 QUEUE_PAGE_SIZE = 25
 
@@ -37,8 +38,6 @@ def ethics_queue(request):
 def ethics_workspace(request):
     """The ethics officer's dashboard: queues, counts by risk class and sector, recent decisions, reports."""
     _require_ethics_officer(request.user)
-    from .reports.selectors import staff_reports_for
-
     pending, awaiting_ack = selectors.ethics_pending(), selectors.conditions_awaiting_acknowledgement()
     context = {
         "pending": pending[:10], "pending_count": pending.count(),

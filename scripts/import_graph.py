@@ -46,60 +46,68 @@ def resolve(module: str, is_package: bool, node: ast.ImportFrom) -> str:
     return ".".join(base + ([node.module] if node.module else []))
 
 
+def _first_party(node, name: str, is_package: bool, modules: set[str]) -> list[str]:
+    found = []
+    if isinstance(node, ast.Import):
+        found = [alias.name for alias in node.names]
+    else:
+        base = resolve(name, is_package, node)
+        for alias in node.names:
+            candidate = f"{base}.{alias.name}"
+            found.append(candidate if candidate in modules else base)
+    return [m for m in found if m.split(".")[0] in PACKAGES]
+
+
+def _closest_module(mod: str, modules: set[str]) -> str | None:
+    while mod and mod not in modules:
+        mod = mod.rpartition(".")[0]
+    return mod or None
+
+
+def _scan(path: Path, modules: set[str]) -> tuple[set[str], list[str]]:
+    """The modules one file imports (at any depth), and its function-level imports without a reason."""
+    name = module_name(path)
+    is_package = path.name == "__init__.py"
+    text = path.read_text()
+    lines = text.splitlines()
+    targets: set[str] = set()
+    local: list[str] = []
+
+    def visit(node, in_function: bool):
+        for child in ast.iter_child_nodes(node):
+            if isinstance(child, ast.If) and "TYPE_CHECKING" in ast.unparse(child.test):
+                continue  # typing-only imports do not run
+            if isinstance(child, ast.Import | ast.ImportFrom):
+                mods = _first_party(child, name, is_package, modules)
+                if not mods:
+                    continue
+                if in_function:
+                    before = lines[child.lineno - 2].strip() if child.lineno > 1 else ""
+                    same = lines[child.lineno - 1]
+                    if not (before.startswith("#") or "#" in same):
+                        local.append(f"{path.relative_to(ROOT)}:{child.lineno}: {ast.unparse(child)}")
+                # An import inside a function still makes a dependency: it counts for cycles too.
+                for mod in mods:
+                    target = _closest_module(mod, modules)
+                    if target and target != name:
+                        targets.add(target)
+            elif isinstance(child, ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda):
+                visit(child, True)
+            else:
+                visit(child, in_function)
+
+    visit(ast.parse(text), False)
+    return targets, local
+
+
 def collect(modules: set[str]):
-    """(module -> set of imported first-party modules at top level, list of local-import findings)."""
+    """(module -> set of imported first-party modules, list of local-import findings)."""
     edges: dict[str, set[str]] = {}
     local: list[str] = []
     for path in source_files():
-        name = module_name(path)
-        is_package = path.name == "__init__.py"
-        text = path.read_text()
-        lines = text.splitlines()
-        tree = ast.parse(text)
-        targets: set[str] = set()
-
-        def first_party(node) -> list[str]:
-            found = []
-            if isinstance(node, ast.Import):
-                for alias in node.names:
-                    found.append(alias.name)
-            else:
-                base = resolve(name, is_package, node)
-                for alias in node.names:
-                    candidate = f"{base}.{alias.name}"
-                    found.append(candidate if candidate in modules else base)
-            return [m for m in found if m.split(".")[0] in PACKAGES]
-
-        def closest_module(mod: str) -> str | None:
-            while mod and mod not in modules:
-                mod = mod.rpartition(".")[0]
-            return mod or None
-
-        def visit(node, in_function: bool, in_type_checking: bool):
-            for child in ast.iter_child_nodes(node):
-                if isinstance(child, ast.If) and "TYPE_CHECKING" in ast.unparse(child.test):
-                    continue  # typing-only imports do not run
-                if isinstance(child, ast.Import | ast.ImportFrom):
-                    mods = first_party(child)
-                    if not mods:
-                        continue
-                    if in_function:
-                        before = lines[child.lineno - 2].strip() if child.lineno > 1 else ""
-                        same = lines[child.lineno - 1]
-                        if not (before.startswith("#") or "#" in same):
-                            local.append(f"{path.relative_to(ROOT)}:{child.lineno}: {ast.unparse(child)}")
-                    # An import inside a function still makes a dependency: it counts for cycles too.
-                    for mod in mods:
-                        target = closest_module(mod)
-                        if target and target != name:
-                            targets.add(target)
-                elif isinstance(child, ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda):
-                    visit(child, True, in_type_checking)
-                else:
-                    visit(child, in_function, in_type_checking)
-
-        visit(tree, False, False)
-        edges[name] = targets
+        targets, found = _scan(path, modules)
+        edges[module_name(path)] = targets
+        local.extend(found)
     return edges, local
 
 

@@ -59,7 +59,8 @@ class EthicsDecisionApi(APIView):
     permission_classes = [*BASE, StaffMFA, IsEthicsOfficer]
 
     @extend_schema(tags=ETHICS, summary="Clear, clear with conditions, or refuse",
-                   request=s.EthicsDecisionSerializer, responses=responses({200: s.EthicsReviewSerializer}, 400, 404, 409))
+                   request=s.EthicsDecisionSerializer,
+                   responses=responses({200: s.EthicsReviewSerializer}, 400, 404, 409))
     def post(self, request, reference):
         app = selectors.application_for_ethics(reference)
         data = s.EthicsDecisionSerializer(data=request.data)
