@@ -14,8 +14,8 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from compliance.audit import audit_record
-from compliance.models import AuditEvent, AuditEventContext
+from portal.audit import audit_record
+from portal.models import AuditEvent, AuditEventContext
 
 from .models import ApiToken, Invitation, Membership, User
 

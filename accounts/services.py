@@ -13,7 +13,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from compliance.audit import audit_record
+from portal.audit import audit_record
 from portal.emails import send_templated_email_on_commit
 
 from .models import ApiToken, ApiTokenScope, Invitation, Membership, MembershipRole, Organisation, User

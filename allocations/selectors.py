@@ -15,8 +15,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import Membership, Organisation, User
-from compliance.audit import events_for
-from compliance.models import AuditEvent
+from portal.audit import events_for
+from portal.models import AuditEvent
 
 from .models import AccessMode, Application, Attachment, Call, RequestedResource, Site, SiteCapacity, TeamMember
 from .models.reference import quarter_start

@@ -23,7 +23,7 @@ def main() -> None:
     from allocations.staff import selectors as staff
     from compliance import selectors as ethics
     from compliance.api.views import ethics_reviews
-    from compliance.models import AuditEvent
+    from portal.models import AuditEvent
 
     manager = User.objects.get(email="bench-manager-0@bench.aifactory.eu")
     reviewer = User.objects.get(email="bench-reviewer-0@bench.aifactory.eu")

@@ -79,8 +79,8 @@ def build(n: int, seed: int = 7) -> dict:
         SyncAttempt,
         SyncState,
     )
-    from compliance.audit import audit_record
     from compliance.models import EthicsCondition, EthicsReview, EthicsStatus, RiskAssessment
+    from portal.audit import audit_record
 
     rng = random.Random(seed)
     sites = list(Site.objects.order_by("code"))

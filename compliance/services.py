@@ -12,10 +12,10 @@ from django.utils.translation import gettext as _
 
 from accounts.models import SENSITIVE_SECTORS
 from accounts.roles import Role, has_role
+from portal.audit import audit_record
 
 from .ai_act import engine
 from .ai_act.compute import GPU_PEAK_FLOPS, ComputeEstimate, ComputeInputs, estimate_compute
-from .audit import audit_record
 from .models import EthicsCondition, EthicsReview, EthicsStatus, RiskAssessment
 
 

@@ -20,7 +20,7 @@ from django.utils.translation import gettext as _
 
 from accounts.models import Organisation
 from accounts.permissions import is_member
-from compliance.audit import audit_record
+from portal.audit import audit_record
 from portal.emails import send_templated_email_on_commit
 
 from .. import permissions

@@ -9,8 +9,8 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
 
-from compliance.audit import audit_record
 from compliance.services import approval_blockers
+from portal.audit import audit_record
 
 from .. import permissions
 from ..models import (

@@ -14,7 +14,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from compliance.audit import audit_record
+from portal.audit import audit_record
 
 from ..lifecycle import RUNNABLE
 from ..models import (

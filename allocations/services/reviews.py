@@ -12,9 +12,9 @@ from django.utils.translation import gettext as _
 
 from accounts.models import SENSITIVE_SECTORS, Membership, User
 from accounts.roles import Role, has_role
-from compliance.audit import audit_record
-from compliance.models import AuditEvent
+from portal.audit import audit_record
 from portal.emails import send_templated_email_on_commit
+from portal.models import AuditEvent
 
 from .. import permissions
 from ..calendar import add_working_days

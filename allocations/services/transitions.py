@@ -11,7 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import Membership
-from compliance.audit import audit_record
+from portal.audit import audit_record
 from portal.emails import send_templated_email_on_commit
 
 from .. import permissions

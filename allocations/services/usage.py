@@ -5,9 +5,9 @@ from __future__ import annotations
 from django.db import transaction
 
 from accounts.models import Membership
-from compliance.audit import audit_record
-from compliance.models import AuditEvent
+from portal.audit import audit_record
 from portal.emails import send_templated_email_on_commit
+from portal.models import AuditEvent
 
 from ..models import AllocationQuota, AllocationStatus, Site, UsageSnapshot
 from .provisioning import backend_for, backend_kind

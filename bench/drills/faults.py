@@ -63,7 +63,7 @@ def quiescent(redis: PrivateRedis, snapshot, timeout: float, still: float = 6.0)
 def audit_counts(action: str, object_ids: list, object_type: str) -> dict[str, int]:
     from django.db.models import Count
 
-    from compliance.models import AuditEvent
+    from portal.models import AuditEvent
 
     rows = (AuditEvent.objects.filter(action=action, object_type=object_type,
                                       object_id__in=[str(i) for i in object_ids])
@@ -288,7 +288,7 @@ def duplicate_audit(object_type: str, ids: list) -> int:
     """Events that appear more than once for the same object and action (a side effect done twice)."""
     from django.db.models import Count
 
-    from compliance.models import AuditEvent
+    from portal.models import AuditEvent
 
     rows = (AuditEvent.objects.filter(object_type=object_type, object_id__in=[str(i) for i in ids])
             .values("object_id", "action").annotate(n=Count("id")).filter(n__gt=1))
@@ -574,7 +574,8 @@ def drill_postgres(args) -> int:
     from django.db.models import Count
 
     from allocations.models import Application
-    from compliance.models import AuditEvent, EthicsReview
+    from compliance.models import EthicsReview
+    from portal.models import AuditEvent
     from tests.allocations.factories import complete, publish_capacity
     from tests.factories import MembershipFactory, OrganisationFactory, UserFactory
 

@@ -2,7 +2,8 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
-from compliance.models import AuditEvent, EthicsReview, EthicsStatus
+from compliance.models import EthicsReview, EthicsStatus
+from portal.models import AuditEvent
 
 
 class EthicsReviewSerializer(serializers.ModelSerializer):

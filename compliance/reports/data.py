@@ -33,9 +33,9 @@ from allocations.models import (
     SyncOutcome,
     UsageSnapshot,
 )
+from portal.audit import ChainVerification, events_for, verify_chain
 
 from ..ai_act import engine
-from ..audit import ChainVerification, events_for, verify_chain
 from ..models import EthicsCondition, ReportAudience
 
 # Display order of the overall classification: strongest first, then "not assessed".

@@ -28,8 +28,8 @@ from accounts.models import Sector
 from accounts.roles import Role, has_role
 from allocations.models import AccessMode, Application, Site
 from allocations.permissions import is_applicant_member
+from portal.audit import audit_record
 
-from ..audit import audit_record
 from ..models import Report, ReportAudience, ReportKind, ReportStatus
 from . import csv_export, data
 

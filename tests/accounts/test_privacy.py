@@ -13,8 +13,8 @@ from django.urls import reverse
 from accounts import services
 from accounts.models import Invitation, MembershipRole, User
 from accounts.privacy import user_erase
-from compliance.audit import verify_chain
-from compliance.models import AuditEvent, AuditEventContext
+from portal.audit import verify_chain
+from portal.models import AuditEvent, AuditEventContext
 from tests.factories import MembershipFactory, UserFactory, activate_totp
 
 pytestmark = pytest.mark.django_db

@@ -13,8 +13,9 @@ from allocations.models import AccessMode, Application, ApplicationStatus, SiteC
 from allocations.models.reference import quarter_start
 from allocations.services import applications as services
 from allocations.services.transitions import TransitionError, application_transition
-from compliance.models import AuditEvent, RiskAssessment
+from compliance.models import RiskAssessment
 from compliance.services import assessment_save
+from portal.models import AuditEvent
 from tests.factories import AllocationManagerFactory, MembershipFactory
 
 from . import factories as f

@@ -11,7 +11,8 @@ from django.utils import timezone
 from allocations.models import Application, ApplicationStatus, RequestedResource, TeamMember
 from allocations.services import applications as services
 from allocations.services.transitions import application_transition
-from compliance.models import AuditEvent, RiskAssessment
+from compliance.models import RiskAssessment
+from portal.models import AuditEvent
 from tests.factories import AllocationManagerFactory, UserFactory
 
 from . import factories as f

@@ -7,7 +7,7 @@ from django.urls import reverse
 
 from allocations.models import Attachment
 from allocations.services import applications as services
-from compliance.models import AuditEvent
+from portal.models import AuditEvent
 from tests.factories import AllocationManagerFactory, ReviewerFactory
 
 from . import factories as f

@@ -16,7 +16,7 @@ from django.db import close_old_connections, connection, connections
 
 from allocations.models import Allocation, AllocationQuota, ApplicationStatus
 from allocations.services.decisions import application_approve
-from compliance.models import AuditChainHead
+from portal.models import AuditChainHead
 from tests.provisioning.builders import ensure_reference_data
 
 from . import factories_review as fr

@@ -24,8 +24,8 @@ from allocations.models import (
     TeamMember,
 )
 from allocations.services import decisions, lifecycle
-from compliance.models import AuditEvent
 from compliance.services import condition_acknowledge
+from portal.models import AuditEvent
 from tests import factories as shared
 
 from . import factories_review as fr

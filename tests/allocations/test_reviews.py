@@ -17,7 +17,7 @@ from allocations.models import (
     ReviewAssignment,
 )
 from allocations.services import reviews
-from compliance.models import AuditEvent
+from portal.models import AuditEvent
 from tests import factories as shared
 
 from . import factories as fa

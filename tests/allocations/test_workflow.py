@@ -16,7 +16,7 @@ from allocations.models import Allocation, AllocationStatus, Application, Applic
 from allocations.services.lifecycle import allocation_transition
 from allocations.services.transitions import TransitionError, application_transition
 from allocations.workflow import APPLICATION_TRANSITIONS
-from compliance.models import AuditEvent
+from portal.models import AuditEvent
 from tests import factories as shared
 
 from . import factories_review as fr

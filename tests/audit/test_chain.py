@@ -16,8 +16,8 @@ from django.conf import settings
 from django.core.management import load_command_class
 from django.db import DatabaseError, connection, transaction
 
-from compliance.audit import GENESIS_HASH, audit_record, verify_chain
-from compliance.models import AuditChainHead, AuditEvent
+from portal.audit import GENESIS_HASH, audit_record, verify_chain
+from portal.models import AuditChainHead, AuditEvent
 from tests.factories import UserFactory
 
 REPO = Path(__file__).resolve().parents[2]
@@ -104,7 +104,7 @@ def test_tampering_with_changes_is_detected(raw_sql_allowed):
 @pytest.mark.django_db
 def test_rewriting_a_row_and_its_hash_is_detected_at_the_next_link(raw_sql_allowed):
     """Someone who recomputes the tampered row's own hash still breaks the next event's link."""
-    from compliance.audit import canonical_changes, compute_hash
+    from portal.audit import canonical_changes, compute_hash
 
     append_events(20)
     event = AuditEvent.objects.get(seq=10)

@@ -14,7 +14,7 @@ from playwright.sync_api import expect
 
 from allocations.models import Allocation, ApplicationStatus, AssignmentStatus
 from allocations.services import reviews
-from compliance.models import AuditChainHead
+from portal.models import AuditChainHead
 from tests.allocations import factories_review as fr
 from tests.browser.conftest import axe_check
 from tests.factories import DEFAULT_PASSWORD, TOTP_SECRET

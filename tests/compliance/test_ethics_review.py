@@ -8,7 +8,8 @@ from django.urls import reverse
 
 from allocations.models import AccessMode, Application, ApplicationStatus
 from compliance import selectors, services
-from compliance.models import AuditEvent, EthicsReview, EthicsStatus, RiskAssessment
+from compliance.models import EthicsReview, EthicsStatus, RiskAssessment
+from portal.models import AuditEvent
 from tests.factories import (
     AllocationManagerFactory,
     EthicsOfficerFactory,

@@ -10,7 +10,7 @@ from allocations.provisioning.backends.record import RecordBackend
 from allocations.services import lifecycle
 from allocations.services.provisioning import sync_allocation
 from allocations.services.usage import pull_usage
-from compliance.models import AuditEvent
+from portal.models import AuditEvent
 from tests.factories import OperatorFactory, ReviewerFactory
 from tests.provisioning.builders import approved_allocation
 

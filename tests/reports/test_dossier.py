@@ -5,9 +5,9 @@ import io
 import pytest
 from pypdf import PdfReader
 
-from compliance.audit import events_for, verify_chain
 from compliance.models import Report, ReportAudience, ReportStatus
 from compliance.reports import services
+from portal.audit import events_for, verify_chain
 from tests.reports import builders
 from tests.reports.conftest import pdftotext
 

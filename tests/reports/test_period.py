@@ -11,9 +11,9 @@ from pypdf import PdfReader
 
 from allocations.models import Decision, Site
 from allocations.services.provisioning import sync_allocation
-from compliance.audit import verify_chain
 from compliance.models import ReportStatus
 from compliance.reports import data, services
+from portal.audit import verify_chain
 from tests.factories import AllocationManagerFactory, EthicsOfficerFactory
 from tests.reports import builders
 from tests.reports.conftest import pdftotext

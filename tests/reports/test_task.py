@@ -6,9 +6,10 @@ import pytest
 from django.utils import timezone
 
 from compliance import tasks
-from compliance.models import AuditEvent, Report, ReportStatus
+from compliance.models import Report, ReportStatus
 from compliance.reports import render, services
 from portal.celery import app as celery_app
+from portal.models import AuditEvent
 from tests.factories import EthicsOfficerFactory
 from tests.reports import builders
 

@@ -14,9 +14,8 @@ from typing import Any
 from django.db import models, transaction
 from django.utils import timezone
 
-from portal.request_context import current_request
-
 from .models import AuditChainHead, AuditEvent, AuditEventContext
+from .request_context import current_request
 
 GENESIS_HASH = "0" * 64
 
