@@ -14,7 +14,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from portal.audit import audit_record
+from portal.audit import AuditAction, action_label, audit_record
 from portal.models import AuditEvent, AuditEventContext
 
 from .models import ApiToken, Invitation, Membership, User
@@ -70,7 +70,7 @@ def user_export_data(*, user: User) -> dict[str, Any]:
         ],
         "audit_events": [
             {"seq": e.seq, "created_at": e.created_at.isoformat(), "action": e.action,
-             "object_type": e.object_type, "object_id": e.object_id}
+             "action_label": str(action_label(e.action)), "object_type": e.object_type, "object_id": e.object_id}
             for e in AuditEvent.objects.filter(actor_id=user.pk).order_by("seq")
         ],
     }
@@ -107,7 +107,7 @@ def user_erase(*, actor: User, user: User) -> User:
         user.set_unusable_password()
         user.erased_at = timezone.now()
         user.save(update_fields=["email", "full_name", "is_active", "password", "erased_at"])
-        audit_record(actor=actor, action="user.erased", target=user,
+        audit_record(actor=actor, action=AuditAction.USER_ERASED, target=user,
                      changes={"counts": counts})
         # After the erasure event, so the address the erasure was requested from goes too.
         AuditEventContext.objects.filter(event__actor_id=user.pk).update(ip_address=None)

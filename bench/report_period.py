@@ -80,7 +80,7 @@ def build(n: int, seed: int = 7) -> dict:
         SyncState,
     )
     from compliance.models import EthicsCondition, EthicsReview, EthicsStatus, RiskAssessment
-    from portal.audit import audit_record
+    from portal.audit import AuditAction, audit_record
 
     rng = random.Random(seed)
     sites = list(Site.objects.order_by("code"))
@@ -201,14 +201,16 @@ def build(n: int, seed: int = 7) -> dict:
         for a in apps:  # a realistic chain to verify: a few events per decision
             audit_record(
                 actor=manager,
-                action="application.status_changed",
+                action=AuditAction.APPLICATION_STATUS_CHANGED,
                 target=a,
                 changes={"status": ["awaiting_decision", a.status]},
             )
-            audit_record(actor=officer, action="ethics_review.decided", target=a, changes={"status": "cleared"})
+            audit_record(actor=officer, action=AuditAction.ETHICS_REVIEW_DECIDED, target=a,
+                         changes={"status": "cleared"})
         for al in allocations:
             audit_record(
-                actor=manager, action="allocation.created", target=al, changes={"slurm_account": al.slurm_account}
+                actor=manager, action=AuditAction.ALLOCATION_CREATED, target=al,
+                changes={"slurm_account": al.slurm_account},
             )
     assert Decision.objects.filter(decided_at__date__gte=today - datetime.timedelta(days=1)).count() >= n
     return {"officer_id": officer.pk, "date": today.isoformat()}

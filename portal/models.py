@@ -2,6 +2,8 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from .audit_actions import AuditAction
+
 
 class OutgoingEmail(models.Model):
     """One message of the outbox: written in the transaction of the change it reports, so it exists
@@ -66,7 +68,7 @@ class AuditEvent(models.Model):
         db_constraint=False,
         related_name="+",
     )
-    action = models.CharField(max_length=80, db_index=True)
+    action = models.CharField(max_length=80, db_index=True, choices=AuditAction.choices)
     object_type = models.CharField(max_length=80)
     object_id = models.CharField(max_length=64)
     changes = models.JSONField(default=dict)

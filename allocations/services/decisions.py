@@ -10,7 +10,7 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from compliance.services import approval_blockers
-from portal.audit import audit_record
+from portal.audit import AuditAction, audit_record
 
 from .. import permissions
 from ..models import (
@@ -114,7 +114,7 @@ def application_approve(*, actor, application: Application, quotas: dict[int, di
         allocation.application = application_transition(
             actor=actor, application=app, to=ApplicationStatus.APPROVED,
             changes={"allocation": allocation.reference, "quotas": quotas_audit})
-        audit_record(actor=actor, action="allocation.created", target=allocation,
+        audit_record(actor=actor, action=AuditAction.ALLOCATION_CREATED, target=allocation,
                      changes={"application_id": app.pk, "slurm_account": allocation.slurm_account,
                               "start_date": allocation.start_date, "end_date": allocation.end_date})
         # The account is created blocked; it opens when the start date comes and conditions are acknowledged.

@@ -13,7 +13,7 @@ from django.utils.translation import gettext as _
 
 from accounts.models import Membership
 from compliance.services import conditions_outstanding
-from portal.audit import audit_record
+from portal.audit import AuditAction, audit_record
 from portal.emails import send_templated_email_on_commit
 
 from .. import permissions
@@ -56,7 +56,7 @@ def allocation_transition(*, actor, allocation: Allocation, to: str, reason: str
         alloc.status = to
         alloc.status_reason = reason.strip()
         alloc.save(update_fields=["status", "status_reason"])
-        audit_record(actor=actor, action="allocation.status_changed", target=alloc,
+        audit_record(actor=actor, action=AuditAction.ALLOCATION_STATUS_CHANGED, target=alloc,
                      changes={"status": [old, to], "reason": reason.strip()[:1000]})
         # Whether jobs may run changes with these transitions: the clusters must follow.
         if (old in RUNNABLE) != (to in RUNNABLE):
@@ -140,7 +140,7 @@ def change_request_submit(*, actor, allocation: Allocation, kind: str, payload: 
     with transaction.atomic():
         cr = ChangeRequest.objects.create(allocation=allocation, kind=kind, payload=payload,
                                           justification=justification.strip(), requested_by=actor)
-        audit_record(actor=actor, action="change_request.submitted", target=allocation,
+        audit_record(actor=actor, action=AuditAction.CHANGE_REQUEST_SUBMITTED, target=allocation,
                      changes={"change_request_id": cr.pk, "kind": kind, "payload": payload})
     return cr
 
@@ -191,7 +191,7 @@ def change_request_decide(*, actor, change_request: ChangeRequest, approve: bool
         cr.decided_at = timezone.now()
         cr.decision_reason = reason.strip()
         cr.save(update_fields=["status", "decided_by", "decided_at", "decision_reason"])
-        audit_record(actor=actor, action="change_request.decided", target=alloc,
+        audit_record(actor=actor, action=AuditAction.CHANGE_REQUEST_DECIDED, target=alloc,
                      changes={"change_request_id": cr.pk, "kind": cr.kind, "approved": approve})
         if approve:
             mark_needs_sync(alloc)

@@ -14,7 +14,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from portal.audit import audit_record
+from portal.audit import AuditAction, audit_record
 
 from ..lifecycle import RUNNABLE
 from ..models import (
@@ -174,7 +174,7 @@ def handover_done(*, actor, task: HandoverTask, note: str = "") -> HandoverTask:
         task.done_by = actor
         task.note = note
         task.save(update_fields=["done_at", "done_by", "note"])
-        audit_record(actor=actor, action="provisioning.handover_done", target=task.allocation,
+        audit_record(actor=actor, action=AuditAction.PROVISIONING_HANDOVER_DONE, target=task.allocation,
                      changes={"site": task.site.code, "desired_version": task.desired_version})
     open_elsewhere = HandoverTask.objects.filter(allocation=task.allocation, done_at=None).exists()
     if not open_elsewhere:

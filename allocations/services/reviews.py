@@ -12,7 +12,7 @@ from django.utils.translation import gettext as _
 
 from accounts.models import SENSITIVE_SECTORS, Membership, User
 from accounts.roles import Role, has_role
-from portal.audit import audit_record
+from portal.audit import AuditAction, audit_record
 from portal.emails import send_templated_email_on_commit
 from portal.models import AuditEvent
 
@@ -111,7 +111,7 @@ def reviewer_assign(*, actor, application: Application, reviewer: User, kind: st
         due = app.decision_due or add_working_days(timezone.localdate(), app.access_mode.sla_working_days)
         assignment = ReviewAssignment.objects.create(application=app, reviewer=reviewer, kind=kind,
                                                      assigned_by=actor, due_date=due)
-        audit_record(actor=actor, action="review.assigned", target=app,
+        audit_record(actor=actor, action=AuditAction.REVIEW_ASSIGNED, target=app,
                      changes={"assignment_id": assignment.pk, "reviewer_id": reviewer.pk, "kind": kind})
         send_templated_email_on_commit(
             to=[reviewer.email], template="allocations/email/review_assigned",
@@ -134,7 +134,7 @@ def reviewer_declare(*, actor, assignment: ReviewAssignment, has_conflict: bool,
         a.coi_declared_at = timezone.now()
         a.coi_statement = statement.strip()
         a.save(update_fields=["status", "coi_declared_at", "coi_statement"])
-        audit_record(actor=actor, action="review.coi_declared", target=a.application,
+        audit_record(actor=actor, action=AuditAction.REVIEW_COI_DECLARED, target=a.application,
                      changes={"assignment_id": a.pk, "conflict": has_conflict})
     return a
 
@@ -197,7 +197,7 @@ def review_submit(*, actor, assignment: ReviewAssignment, scores: dict[str, Any]
                                        comments_for_applicant=comments_for_applicant.strip())
         a.status = AssignmentStatus.SUBMITTED
         a.save(update_fields=["status"])
-        audit_record(actor=actor, action="review.submitted", target=app,
+        audit_record(actor=actor, action=AuditAction.REVIEW_SUBMITTED, target=app,
                      changes={"assignment_id": a.pk, "weighted_score": str(weighted),
                               "recommendation": recommendation})
         if review_path_complete(app):
@@ -224,5 +224,6 @@ def applicant_reply(*, actor, application: Application, text: str) -> ApplicantR
         if ApplicantReply.objects.filter(application=app).exists():
             raise ValidationError(_("You already replied to the reviews."))
         reply = ApplicantReply.objects.create(application=app, text=text.strip(), author=actor)
-        audit_record(actor=actor, action="application.reply_submitted", target=app, changes={"length": len(text)})
+        audit_record(actor=actor, action=AuditAction.APPLICATION_REPLY_SUBMITTED, target=app,
+                     changes={"length": len(text)})
     return reply

@@ -11,7 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import Membership
-from portal.audit import audit_record
+from portal.audit import AuditAction, audit_record
 from portal.emails import send_templated_email_on_commit
 
 from .. import permissions
@@ -66,7 +66,7 @@ def application_transition(
             before_save(app)
             fields = None  # the hook may set any field
         app.save(update_fields=fields)
-        audit_record(actor=actor, action="application.status_changed", target=app,
+        audit_record(actor=actor, action=AuditAction.APPLICATION_STATUS_CHANGED, target=app,
                      changes={"status": [old, to], **(changes or {})})
         if notify:
             _notify_status(app, old)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.db import transaction
 
 from accounts.models import Membership
-from portal.audit import audit_record
+from portal.audit import AuditAction, audit_record
 from portal.emails import send_templated_email_on_commit
 from portal.models import AuditEvent
 
@@ -60,7 +60,7 @@ def _notify_thresholds(quota: AllocationQuota, figures: dict[str, int]) -> None:
             changes__site=quota.site.code, changes__threshold=threshold).exists()
         if already:
             continue
-        audit_record(actor=None, action="usage.threshold_reached", target=allocation,
+        audit_record(actor=None, action=AuditAction.USAGE_THRESHOLD_REACHED, target=allocation,
                      changes={"site": quota.site.code, "threshold": threshold, "percent": round(percent, 1)})
         recipients = list(Membership.objects.filter(organisation_id=allocation.organisation_id)
                           .values_list("user__email", flat=True))

@@ -33,7 +33,7 @@ from allocations.models import (
     SyncOutcome,
     UsageSnapshot,
 )
-from portal.audit import ChainVerification, events_for, verify_chain
+from portal.audit import ChainVerification, action_label, events_for, verify_chain
 
 from ..ai_act import engine
 from ..models import EthicsCondition, ReportAudience
@@ -322,6 +322,7 @@ class EventLine:
     seq: int
     created_at: datetime.datetime
     action: str
+    action_label: Any
     object_type: str
     actor: str
     changes: dict[str, Any] | None
@@ -500,7 +501,8 @@ def _event_lines(app: Application, allocation: Allocation | None, *, staff: bool
         else:
             actor = str(_("AI Factory staff"))
         hide = not staff and e.action.startswith(STAFF_ONLY_EVENT_PREFIXES)
-        lines.append(EventLine(seq=e.seq, created_at=e.created_at, action=e.action, object_type=e.object_type,
+        lines.append(EventLine(seq=e.seq, created_at=e.created_at, action=e.action,
+                               action_label=action_label(e.action), object_type=e.object_type,
                                actor=actor, changes=None if hide else e.changes, hash=e.hash))
     return lines
 

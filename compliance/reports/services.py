@@ -28,7 +28,7 @@ from accounts.models import Sector
 from accounts.roles import Role, has_role
 from allocations.models import AccessMode, Application, Site
 from allocations.permissions import is_applicant_member
-from portal.audit import audit_record
+from portal.audit import AuditAction, audit_record
 
 from ..models import Report, ReportAudience, ReportKind, ReportStatus
 from . import csv_export, data
@@ -140,7 +140,7 @@ def report_request(*, actor, kind: str, language: str, params: dict | None = Non
     with transaction.atomic():
         report = Report.objects.create(kind=kind, audience=audience, application=application, params=params,
                                        language=report_language(language), requested_by=actor)
-        audit_record(actor=actor, action="report.requested", target=report, changes={
+        audit_record(actor=actor, action=AuditAction.REPORT_REQUESTED, target=report, changes={
             "kind": kind, "audience": audience, "language": report.language, "params": params})
         report_id = report.pk
         transaction.on_commit(lambda: _enqueue(report_id))
@@ -283,7 +283,7 @@ def report_generate(*, report_id: int, on_progress: Callable[[int], None] | None
         report.finished_at = timezone.now()
         report.save(update_fields=["status", "progress", "file_name", "size", "sha256", "csv_file_name",
                                    "csv_sha256", "finished_at"])
-        audit_record(actor=None, action="report.generated", target=report, changes={
+        audit_record(actor=None, action=AuditAction.REPORT_GENERATED, target=report, changes={
             "sha256": digest, "size": len(pdf), "csv_sha256": csv_digest, "kind": report.kind,
             "audience": report.audience, "requested_by_id": report.requested_by_id})
     _remove_other_files(report_id, keep=stem)
@@ -310,7 +310,7 @@ def _report_failed(report_id: int, exc: Exception) -> None:
         updated = Report.objects.filter(pk=report_id).exclude(status=ReportStatus.DONE).update(
             status=ReportStatus.FAILED, error=f"{type(exc).__name__}: {exc}"[:2000], finished_at=timezone.now())
         if updated:
-            audit_record(actor=None, action="report.failed", target=("compliance.report", str(report_id)),
+            audit_record(actor=None, action=AuditAction.REPORT_FAILED, target=("compliance.report", str(report_id)),
                          changes={"error": type(exc).__name__})
 
 
@@ -332,7 +332,7 @@ def report_verify(*, actor, content: bytes) -> ReportVerification:
               .select_related("requested_by", "application").first())
     actor = actor if getattr(actor, "is_authenticated", False) else None
     with transaction.atomic():
-        audit_record(actor=actor, action="report.verified",
+        audit_record(actor=actor, action=AuditAction.REPORT_VERIFIED,
                      target=report if report is not None else ("compliance.report", "unknown"),
                      changes={"sha256": digest, "valid": report is not None, "size": len(content)})
     return ReportVerification(valid=report is not None, sha256=digest, report=report)
