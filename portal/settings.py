@@ -254,6 +254,7 @@ SPECTACULAR_SETTINGS = {
         "ReviewKindEnum": "allocations.models.ReviewKind",
         "EthicsStatusEnum": "compliance.models.EthicsStatus",
         "SectorEnum": "accounts.models.Sector",
+        "AuditActionEnum": "portal.audit_actions.AuditAction",
         "SyncStateEnum": "allocations.models.SyncState",
         "AttachmentKindEnum": "allocations.models.AttachmentKind",
     },

@@ -6,6 +6,7 @@ from pathlib import Path
 import pytest
 from django.db import transaction
 from django.utils import translation
+from drf_spectacular.generators import SchemaGenerator
 
 from allocations.services.applications import STEP_FIELDS
 from portal.audit import AuditAction, action_label, audit_record, verify_chain
@@ -109,3 +110,11 @@ def test_every_call_site_passes_an_audit_action():
         if action is None or not _names_actions(action, assigned):
             offenders.append(f"{path}:{call.lineno}")
     assert offenders == []
+
+
+@pytest.mark.django_db
+def test_the_api_schema_describes_each_action_with_its_label():
+    schema = SchemaGenerator().get_schema(request=None, public=True)
+    enum = schema["components"]["schemas"]["AuditActionEnum"]
+    assert enum["enum"] == AuditAction.values
+    assert "* `application.status_changed` - Application status changed" in enum["description"]
