@@ -147,9 +147,10 @@ def drill_redis(args) -> int:
             lost = 0
 
             def emit(self, record):
-                Count.lost += "kept in the outbox" in record.getMessage()
+                message = record.getMessage()
+                Count.lost += "portal.tasks.send_email" in message and "not queued" in message
 
-        logging.getLogger("portal.emails").addHandler(Count())
+        logging.getLogger("portal.tasking").addHandler(Count())
         raised, slowest = 0, 0.0
         for i in range(args.while_down):
             for action in (lambda i=i: alloc_ids.append(approved_allocation(gpu=50 + i, cpu=100, users=())[0].pk),

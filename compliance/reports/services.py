@@ -29,11 +29,15 @@ from accounts.roles import Role, has_role
 from allocations.models import AccessMode, Application, Site
 from allocations.permissions import is_applicant_member
 from portal.audit import AuditAction, audit_record
+from portal.tasking import enqueue
 
 from ..models import Report, ReportAudience, ReportKind, ReportStatus
 from . import csv_export, data
 
 logger = logging.getLogger(__name__)
+
+# compliance.tasks.generate_report, queued by name: the task module imports this one.
+GENERATE_REPORT_TASK = "compliance.tasks.generate_report"
 
 MAX_PERIOD_DAYS = 3 * 366
 PORTAL_AUTHOR = "AI Factory portal (Zellik · Charleroi)"
@@ -160,12 +164,8 @@ def report_request_dossier(*, actor, application: Application, audience: str, la
 
 
 def _enqueue(report_id: int) -> None:
-    from ..tasks import generate_report
-
-    try:
-        generate_report.delay(report_id)
-    except Exception:  # broker down: the report stays queued and can be re-queued (report_requeue_stale)
-        logger.warning("could not queue report %s", report_id, exc_info=True)
+    # Broker down: logged, and the report stays queued until report_requeue_stale queues it again.
+    enqueue(GENERATE_REPORT_TASK, report_id)
 
 
 def report_requeue_stale(*, older_than_seconds: int = 900) -> int:

@@ -34,7 +34,7 @@ def test_task_options_and_route():
 
 def test_request_queues_the_task_on_commit(django_capture_on_commit_callbacks, monkeypatch):
     queued = []
-    monkeypatch.setattr(tasks.generate_report, "delay", lambda report_id: queued.append(report_id))
+    monkeypatch.setattr(tasks.generate_report, "apply_async", lambda args, kwargs: queued.extend(args))
     with django_capture_on_commit_callbacks(execute=True) as callbacks:
         report = queued_period_report()
         assert queued == []  # nothing before commit
@@ -116,5 +116,5 @@ def test_requeue_stale(monkeypatch):
     report = queued_period_report()
     Report.objects.filter(pk=report.pk).update(created_at=timezone.now() - datetime.timedelta(hours=1))
     queued = []
-    monkeypatch.setattr(tasks.generate_report, "delay", lambda report_id: queued.append(report_id))
+    monkeypatch.setattr(tasks.generate_report, "apply_async", lambda args, kwargs: queued.extend(args))
     assert services.report_requeue_stale() == 1 and queued == [report.pk]
