@@ -75,6 +75,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "portal.context_processors.portal",
+                "accounts.context_processors.roles",
             ],
         },
     },
@@ -233,6 +234,9 @@ REST_FRAMEWORK = {
     "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
     "EXCEPTION_HANDLER": "portal.api.errors.api_exception_handler",
 }
+# Exceptions of the domain apps that mean "not allowed from the object's current state": the API answers
+# 409 (portal.api.errors). Named here because the core does not import the apps built on it.
+API_CONFLICT_EXCEPTIONS = ["allocations.services.transitions.TransitionError"]
 SPECTACULAR_SETTINGS = {
     "TITLE": "AI Factory portal API",
     "DESCRIPTION": "Applications, AI Act assessments, reviews, decisions and allocations of the AI Factory. "

@@ -5,19 +5,20 @@
 ``code`` is stable and meant for programs; ``message`` is for people (in the request's language);
 ``fields`` maps input fields to their messages (``non_field_errors`` for the rest). Services raise
 Django's ValidationError and PermissionDenied: they become 400 and 403 here, so the API and the HTML
-pages report the same rules with the same words. A TransitionError (a status change the workflow
-table does not allow from the current status) is a 409."""
+pages report the same rules with the same words. An exception listed in settings.API_CONFLICT_EXCEPTIONS
+(allocations' TransitionError: a status change the workflow table does not allow from the current
+status) is a 409."""
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404
+from django.utils.module_loading import import_string
 from django.utils.translation import gettext as _
 from rest_framework import exceptions, serializers, status
 from rest_framework.views import exception_handler as drf_exception_handler
-
-from allocations.services.transitions import TransitionError
 
 NON_FIELD = "non_field_errors"
 
@@ -80,9 +81,14 @@ def error_body(code: str, message: str, fields: dict | None = None, **extra) -> 
     return {"error": {"code": code, "message": str(message), "fields": fields or {}, **extra}}
 
 
+def conflict_exceptions() -> tuple[type[Exception], ...]:
+    """Read when an error is handled, not at import: settings may change (tests), the classes load once."""
+    return tuple(import_string(path) for path in settings.API_CONFLICT_EXCEPTIONS)
+
+
 def to_api_exception(exc: Exception) -> Exception:
     """Django's exceptions from services and selectors -> DRF's, keeping the messages."""
-    if isinstance(exc, TransitionError):
+    if isinstance(exc, conflict_exceptions()):
         return Conflict(" ".join(exc.messages))
     if isinstance(exc, DjangoValidationError):
         return ServiceValidationError(_django_fields(exc), extra=getattr(exc, "api_extra", None))
