@@ -12,6 +12,7 @@ from functools import partial
 
 from celery import current_app
 from django.db import transaction
+from django.utils.module_loading import autodiscover_modules
 
 logger = logging.getLogger(__name__)
 
@@ -21,8 +22,9 @@ def registered_task(task_name: str):
     `name=` changed without the callers), raised in the caller rather than after its commit."""
     if task_name not in current_app.tasks:
         # Only a worker imports the apps' tasks modules when it starts; a web process has imported none
-        # (nothing imports a task function any more). Import them the way the worker does, once.
-        current_app.loader.import_default_modules()
+        # (nothing imports a task function any more). Import every installed app's `tasks` module, as the
+        # worker's autodiscovery does, without its start-up work (django.setup(), system checks).
+        autodiscover_modules("tasks")
     return current_app.tasks[task_name]
 
 
