@@ -1,12 +1,12 @@
 """Personal data: export everything the portal holds about a person, and erase them.
 
-Other apps contribute what they hold through `register_exporter` / `register_eraser`, called from
-their AppConfig.ready(). Erasure pseudonymises: rows stay (they are evidence for audits), the
-person's identifying details go. Audit events hold only the actor's id, so the chain still verifies."""
+Every app, this one included, contributes what it holds through portal.privacy's `register_exporter` /
+`register_eraser`, called from its AppConfig.ready(). Erasure pseudonymises: rows stay (they are
+evidence for audits), the person's identifying details go. Audit events hold only the actor's id, so
+the chain still verifies."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 from django.core.exceptions import PermissionDenied
@@ -14,23 +14,24 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from compliance.audit import audit_record
-from compliance.models import AuditEvent, AuditEventContext
+from portal import privacy as privacy_registry
+from portal.audit import AuditAction, action_label, audit_record
+from portal.models import AuditEvent, AuditEventContext
 
 from .models import ApiToken, Invitation, Membership, User
 
-Exporter = Callable[[User], dict[str, Any]]
-Eraser = Callable[[User, str], int]
-_exporters: dict[str, Exporter] = {}
-_erasers: dict[str, Eraser] = {}
+
+def pseudonym_email(user: User) -> str:
+    return f"erased-{user.pk}@erased.invalid"
 
 
-def register_exporter(name: str, func: Exporter) -> None:
-    _exporters[name] = func
+def erase_invitations(user: User, original_email: str) -> int:
+    """Invitations sent to the person's address keep their row (who invited whom, when), not the address."""
+    return Invitation.objects.filter(email__iexact=original_email).update(email=pseudonym_email(user))
 
 
-def register_eraser(name: str, func: Eraser) -> None:
-    _erasers[name] = func
+def erase_api_tokens(user: User, original_email: str) -> int:
+    return ApiToken.objects.filter(user=user).delete()[0]
 
 
 def user_export_data(*, user: User) -> dict[str, Any]:
@@ -70,11 +71,11 @@ def user_export_data(*, user: User) -> dict[str, Any]:
         ],
         "audit_events": [
             {"seq": e.seq, "created_at": e.created_at.isoformat(), "action": e.action,
-             "object_type": e.object_type, "object_id": e.object_id}
+             "action_label": str(action_label(e.action)), "object_type": e.object_type, "object_id": e.object_id}
             for e in AuditEvent.objects.filter(actor_id=user.pk).order_by("seq")
         ],
     }
-    for name, exporter in sorted(_exporters.items()):
+    for name, exporter in privacy_registry.exporters():
         data[name] = exporter(user)
     return data
 
@@ -92,12 +93,10 @@ def user_erase(*, actor: User, user: User) -> User:
         if user.erased_at:
             return user
         original_email = user.email
-        pseudonym = f"erased-{user.pk}@erased.invalid"
+        pseudonym = pseudonym_email(user)
         counts = {}
-        for name, eraser in sorted(_erasers.items()):
+        for name, eraser in privacy_registry.erasers():
             counts[name] = eraser(user, original_email)
-        counts["invitations"] = Invitation.objects.filter(email__iexact=original_email).update(email=pseudonym)
-        counts["api_tokens"] = ApiToken.objects.filter(user=user).delete()[0]
         EmailAddress.objects.filter(user=user).delete()
         Authenticator.objects.filter(user=user).delete()
         SocialAccount.objects.filter(user=user).delete()
@@ -107,7 +106,7 @@ def user_erase(*, actor: User, user: User) -> User:
         user.set_unusable_password()
         user.erased_at = timezone.now()
         user.save(update_fields=["email", "full_name", "is_active", "password", "erased_at"])
-        audit_record(actor=actor, action="user.erased", target=user,
+        audit_record(actor=actor, action=AuditAction.USER_ERASED, target=user,
                      changes={"counts": counts})
         # After the erasure event, so the address the erasure was requested from goes too.
         AuditEventContext.objects.filter(event__actor_id=user.pk).update(ip_address=None)

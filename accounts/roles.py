@@ -22,11 +22,11 @@ GROUP_ROLES = {group: role for role, group in ROLE_GROUPS.items()}
 
 ROLE_PERMISSIONS: dict[str, list[str]] = {
     Role.REVIEWER: [],
-    Role.ETHICS_OFFICER: ["compliance.view_auditevent"],
+    Role.ETHICS_OFFICER: ["portal.view_auditevent"],
     Role.ALLOCATION_MANAGER: ["accounts.view_organisation", "accounts.view_membership"],
     Role.OPERATOR: [
         "accounts.view_user", "accounts.view_organisation", "accounts.change_organisation",
-        "accounts.view_membership", "accounts.view_invitation", "compliance.view_auditevent",
+        "accounts.view_membership", "accounts.view_invitation", "portal.view_auditevent",
     ],
 }
 

@@ -13,7 +13,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from compliance.audit import audit_record
+from portal.audit import AuditAction, audit_record
 from portal.emails import send_templated_email_on_commit
 
 from .models import ApiToken, ApiTokenScope, Invitation, Membership, MembershipRole, Organisation, User
@@ -54,7 +54,8 @@ def organisation_create(*, actor: User, data: dict[str, Any]) -> Organisation:
         except IntegrityError as exc:  # a concurrent registration of the same number
             raise ValidationError({"vat_number": _("An organisation with this number is already registered.")}) from exc
         Membership.objects.create(user=actor, organisation=org, role=MembershipRole.OWNER)
-        audit_record(actor=actor, action="organisation.created", target=org, changes=_organisation_snapshot(org))
+        audit_record(actor=actor, action=AuditAction.ORGANISATION_CREATED, target=org,
+                     changes=_organisation_snapshot(org))
     return org
 
 
@@ -80,7 +81,7 @@ def organisation_update(*, actor: User, organisation: Organisation, data: dict[s
         after = _organisation_snapshot(org)
         changed = {k: [before[k], after[k]] for k in after if before[k] != after[k]}
         if changed:
-            audit_record(actor=actor, action="organisation.updated", target=org, changes=changed)
+            audit_record(actor=actor, action=AuditAction.ORGANISATION_UPDATED, target=org, changes=changed)
     return org
 
 
@@ -100,7 +101,7 @@ def invitation_create(*, actor: User, organisation: Organisation, email: str,
             organisation=organisation, email=email, role=role, token_hash=Invitation.hash_token(token),
             invited_by=actor, expires_at=timezone.now() + timedelta(days=settings.AIF_INVITATION_DAYS),
         )
-        audit_record(actor=actor, action="invitation.created", target=invitation,
+        audit_record(actor=actor, action=AuditAction.INVITATION_CREATED, target=invitation,
                      changes={"organisation_id": organisation.pk, "role": role})
         accept_url = settings.PORTAL_BASE_URL + reverse("accounts:invitation_accept", args=[token])
         send_templated_email_on_commit(
@@ -126,7 +127,7 @@ def invitation_accept(*, actor: User, token: str) -> Membership:
         invitation.accepted_at = timezone.now()
         invitation.accepted_by = actor
         invitation.save(update_fields=["accepted_at", "accepted_by"])
-        audit_record(actor=actor, action="invitation.accepted", target=invitation,
+        audit_record(actor=actor, action=AuditAction.INVITATION_ACCEPTED, target=invitation,
                      changes={"organisation_id": invitation.organisation_id, "role": membership.role,
                               "membership_created": created})
     return membership
@@ -141,7 +142,7 @@ def invitation_revoke(*, actor: User, invitation: Invitation) -> Invitation:
             return invitation
         invitation.revoked_at = timezone.now()
         invitation.save(update_fields=["revoked_at"])
-        audit_record(actor=actor, action="invitation.revoked", target=invitation, changes={})
+        audit_record(actor=actor, action=AuditAction.INVITATION_REVOKED, target=invitation, changes={})
     return invitation
 
 
@@ -167,7 +168,7 @@ def membership_set_role(*, actor: User, membership: Membership, role: str) -> Me
         old = membership.role
         membership.role = role
         membership.save(update_fields=["role"])
-        audit_record(actor=actor, action="membership.role_changed", target=membership,
+        audit_record(actor=actor, action=AuditAction.MEMBERSHIP_ROLE_CHANGED, target=membership,
                      changes={"role": [old, role], "organisation_id": membership.organisation_id})
     return membership
 
@@ -183,7 +184,7 @@ def membership_remove(*, actor: User, membership: Membership) -> None:
                                                            role=MembershipRole.OWNER))
         if membership.role == MembershipRole.OWNER and _owner_count(membership.organisation_id) <= 1:
             raise ValidationError(_("An organisation must keep at least one owner."))
-        audit_record(actor=actor, action="membership.removed", target=membership,
+        audit_record(actor=actor, action=AuditAction.MEMBERSHIP_REMOVED, target=membership,
                      changes={"organisation_id": membership.organisation_id, "user_id": membership.user_id})
         membership.delete()
 
@@ -230,7 +231,7 @@ def api_token_create(*, actor: User, name: str, scopes: list[str],
                 break
         token = ApiToken.objects.create(user=actor, name=name, prefix=prefix, token_hash=ApiToken.hash_secret(secret),
                                         scopes=scopes, expires_at=expires_at)
-        audit_record(actor=actor, action="api_token.created", target=token,
+        audit_record(actor=actor, action=AuditAction.API_TOKEN_CREATED, target=token,
                      changes={"name": name, "prefix": prefix, "scopes": scopes, "expires_at": expires_at})
     return token, secret
 
@@ -245,7 +246,7 @@ def api_token_revoke(*, actor: User, token: ApiToken) -> ApiToken:
             return token
         token.revoked_at = timezone.now()
         token.save(update_fields=["revoked_at"])
-        audit_record(actor=actor, action="api_token.revoked", target=token,
+        audit_record(actor=actor, action=AuditAction.API_TOKEN_REVOKED, target=token,
                      changes={"name": token.name, "prefix": token.prefix})
     return token
 

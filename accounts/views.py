@@ -16,6 +16,30 @@ from . import privacy, selectors, services
 from .forms import ApiTokenForm, EraseAccountForm, InvitationForm, MembershipRoleForm, OrganisationForm
 from .models import MembershipRole
 from .permissions import is_owner
+from .roles import is_staff_member, roles_of
+
+
+def home(request):
+    if request.user.is_authenticated:
+        return redirect("dashboard")
+    return render(request, "portal/home.html")
+
+
+@login_required
+def dashboard(request):
+    context = {
+        "organisations": selectors.organisations_for(request.user),
+        "roles": roles_of(request.user),
+    }
+    return render(request, "portal/dashboard.html", context)
+
+
+@login_required
+def staff_home(request):
+    # StaffMFARequiredMiddleware only asks staff for a second factor; it does not keep others out.
+    if not is_staff_member(request.user):
+        raise PermissionDenied
+    return render(request, "portal/staff_home.html", {"roles": roles_of(request.user)})
 
 
 @login_required

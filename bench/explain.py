@@ -25,7 +25,7 @@ def main() -> None:
     from accounts.models import User
     from compliance import selectors as ethics
     from compliance.api.views import ethics_reviews
-    from compliance.models import AuditEvent
+    from portal.models import AuditEvent
 
     manager = User.objects.get(email="bench-manager-0@bench.aifactory.eu")
     reviewer = User.objects.get(email="bench-reviewer-0@bench.aifactory.eu")

@@ -6,7 +6,7 @@ Drops and re-creates the database named in DATABASE_URL (refuses any name not st
 migrates it, and bulk-loads: 10,000 organisations (one owner each), 50,000 applications in every status
 with requested resources, AI Act risk assessments and ethics reviews, review assignments (with reviews)
 and decisions, 20,000 allocations with per-site quotas, and 500,000 audit events forming a valid hash
-chain (hashes computed with compliance.audit.compute_hash, rows written with COPY). Deterministic
+chain (hashes computed with portal.audit.compute_hash, rows written with COPY). Deterministic
 (random.Random(seed)). Prints the time of each part. Staff accounts share the TOTP secret of the demo
 (bench/accounts.py); every password is BENCH_PASSWORD.
 """
@@ -163,9 +163,10 @@ def main() -> None:  # noqa: C901, PLR0912, PLR0915 - one linear script, part af
     from allocations.grants.models import Allocation, AllocationQuota
     from allocations.review.models import Decision, Review, ReviewAssignment, ReviewerPool
     from compliance.ai_act import engine
-    from compliance.audit import GENESIS_HASH, compute_hash
-    from compliance.models import AuditChainHead, EthicsReview, RiskAssessment
+    from compliance.models import EthicsReview, RiskAssessment
     from compliance.services import assessment_evaluate
+    from portal.audit import GENESIS_HASH, compute_hash
+    from portal.models import AuditChainHead
 
     no_auto_now(
         User,

@@ -71,8 +71,8 @@ def build(n: int, seed: int = 7) -> dict:
     from allocations.grants.models import Allocation, AllocationQuota, SyncState
     from allocations.provisioning.models import SyncAttempt
     from allocations.review.models import Decision, ReviewAssignment
-    from compliance.audit import audit_record
     from compliance.models import EthicsCondition, EthicsReview, EthicsStatus, RiskAssessment
+    from portal.audit import AuditAction, audit_record
 
     rng = random.Random(seed)
     sites = list(Site.objects.order_by("code"))
@@ -193,14 +193,16 @@ def build(n: int, seed: int = 7) -> dict:
         for a in apps:  # a realistic chain to verify: a few events per decision
             audit_record(
                 actor=manager,
-                action="application.status_changed",
+                action=AuditAction.APPLICATION_STATUS_CHANGED,
                 target=a,
                 changes={"status": ["awaiting_decision", a.status]},
             )
-            audit_record(actor=officer, action="ethics_review.decided", target=a, changes={"status": "cleared"})
+            audit_record(actor=officer, action=AuditAction.ETHICS_REVIEW_DECIDED, target=a,
+                         changes={"status": "cleared"})
         for al in allocations:
             audit_record(
-                actor=manager, action="allocation.created", target=al, changes={"slurm_account": al.slurm_account}
+                actor=manager, action=AuditAction.ALLOCATION_CREATED, target=al,
+                changes={"slurm_account": al.slurm_account},
             )
     assert Decision.objects.filter(decided_at__date__gte=today - datetime.timedelta(days=1)).count() >= n
     return {"officer_id": officer.pk, "date": today.isoformat()}

@@ -14,11 +14,11 @@ from accounts.models import SENSITIVE_SECTORS
 from accounts.roles import Role, has_role
 from allocations.applications.models import Application, ApplicationStatus
 from allocations.applications.permissions import can_edit_application, is_applicant_member
+from portal.audit import AuditAction, audit_record
 from portal.workflow import transition
 
 from .ai_act import engine
 from .ai_act.compute import GPU_PEAK_FLOPS, ComputeEstimate, ComputeInputs, estimate_compute
-from .audit import audit_record
 from .models import EthicsCondition, EthicsReview, EthicsStatus, RiskAssessment
 from .workflow import DECISIONS, ETHICS_WORKFLOW, NOT_WAITING
 
@@ -93,7 +93,7 @@ def assessment_save(*, actor, application, answers: dict[str, Any]) -> RiskAsses
         assessment.prohibited = bool(result["flags"].get("prohibited"))
         assessment.complete = not missing
         assessment.save()
-        audit_record(actor=actor, action="risk_assessment.saved", target=application, changes={
+        audit_record(actor=actor, action=AuditAction.RISK_ASSESSMENT_SAVED, target=application, changes={
             "ruleset": ruleset.version, "ruleset_sha256": ruleset.sha256,
             "classification": assessment.classification, "complete": assessment.complete})
     return assessment
@@ -149,8 +149,8 @@ def ethics_review_open(*, application) -> EthicsReview:
         review.decided_at = None if triggers else timezone.now()
         review.decided_by = None
         review.save()
-        audit_record(actor=None, action="ethics_review.opened" if triggers else "ethics_review.auto_cleared",
-                     target=application, changes={"status": review.status,
+        action = AuditAction.ETHICS_REVIEW_OPENED if triggers else AuditAction.ETHICS_REVIEW_AUTO_CLEARED
+        audit_record(actor=None, action=action, target=application, changes={"status": review.status,
                                                   "triggers": [t["code"] for t in triggers]})
     return review
 
@@ -202,7 +202,7 @@ def condition_acknowledge(*, actor, condition: EthicsCondition) -> EthicsConditi
         cond.acknowledged_at = timezone.now()
         cond.acknowledged_by = actor
         cond.save(update_fields=["acknowledged_at", "acknowledged_by"])
-        audit_record(actor=actor, action="ethics_condition.acknowledged", target=application,
+        audit_record(actor=actor, action=AuditAction.ETHICS_CONDITION_ACKNOWLEDGED, target=application,
                      changes={"condition_id": cond.pk})
     return cond
 

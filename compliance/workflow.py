@@ -6,6 +6,7 @@ the portal's policy (`ethics_review_open`); an ethics officer then decides on a 
 from django.utils.translation import gettext_lazy as _
 
 from accounts.roles import Role, has_role
+from portal.audit import AuditAction
 from portal.workflow import Actor, Workflow, table
 
 from .models import EthicsReview
@@ -33,7 +34,7 @@ ETHICS_WORKFLOW = Workflow(
     states=S,
     transitions=ETHICS_TRANSITIONS,
     actors=ethics_actors,
-    audit_action="ethics_review.decided",
+    audit_action=AuditAction.ETHICS_REVIEW_DECIDED,
     terminal=DECISIONS,
     refused=NOT_WAITING,
     forbidden=_("Only ethics officers decide on ethics reviews."),

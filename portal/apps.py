@@ -1,6 +1,7 @@
 from django.apps import AppConfig
 
 from .checks import register_checks
+from .privacy import register_eraser
 
 
 class PortalConfig(AppConfig):
@@ -8,8 +9,7 @@ class PortalConfig(AppConfig):
     verbose_name = "Portal"
 
     def ready(self):
-        from accounts.privacy import register_eraser
-
+        # Imported here: emails imports the models, which cannot load before the app registry is ready.
         from .emails import erase_outbox
 
         register_eraser("outgoing_emails", erase_outbox)

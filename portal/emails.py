@@ -6,19 +6,19 @@ recording it sends it again after the claim expires (minutes); every other path 
 
 from __future__ import annotations
 
-import logging
 from datetime import timedelta
 
 from django.conf import settings
 from django.core.mail import send_mail
-from django.db import transaction
 from django.db.models import F, Q
 from django.template.loader import render_to_string
 from django.utils import timezone
 
 from .models import OutgoingEmail
+from .tasking import enqueue, enqueue_on_commit
 
-logger = logging.getLogger(__name__)
+# portal.tasks.send_email, queued by name: the task module imports this one.
+SEND_EMAIL_TASK = "portal.tasks.send_email"
 
 # How long a worker holds a message it is sending (longer than the send task's hard time limit).
 CLAIM_SECONDS = 120
@@ -48,22 +48,10 @@ def outbox_add(*, subject: str, body: str, to: list[str]) -> OutgoingEmail | Non
     if not recipients:
         return None
     email = OutgoingEmail.objects.create(subject=subject[:998], body=body, recipients="\n".join(recipients))
-    transaction.on_commit(lambda: queue_email(email.pk))
+    # With the broker unreachable at commit time the message stays in the outbox (logged) and the
+    # sweeper, send_pending, queues it later: the user's committed action is not turned into an error.
+    enqueue_on_commit(SEND_EMAIL_TASK, email.pk)
     return email
-
-
-def queue_email(email_id: int) -> bool:
-    """Hand one stored message to the worker. With the broker unreachable the message stays in the
-    outbox and the sweeper queues it later: the user's committed action is not turned into an error."""
-    from .tasks import send_email
-
-    try:
-        send_email.delay(email_id)
-    except Exception:
-        logger.warning("e-mail #%s kept in the outbox, the broker is unreachable; the sweeper sends it",
-                       email_id, exc_info=True)
-        return False
-    return True
 
 
 def deliver(email_id: int) -> bool:
@@ -97,7 +85,7 @@ def send_pending(*, older_than_seconds: int = 60, limit: int = 500) -> int:
                                             attempts__lt=MAX_ATTEMPTS)
                .filter(Q(claimed_until=None) | Q(claimed_until__lt=now))
                .order_by("created_at").values_list("pk", flat=True)[:limit])
-    return sum(queue_email(pk) for pk in ids)
+    return sum(enqueue(SEND_EMAIL_TASK, pk) for pk in ids)
 
 
 def purge_sent(*, older_than_days: int | None = None) -> int:

@@ -5,6 +5,8 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import connection
 
+from .celery import app
+
 
 def database_ok() -> tuple[bool, str]:
     try:
@@ -17,8 +19,6 @@ def database_ok() -> tuple[bool, str]:
 
 
 def broker_ok(timeout: float = 2.0) -> tuple[bool, str]:
-    from .celery import app
-
     # Read the settings on every call: the Celery app froze its configuration when it was first
     # used, so `app.connection_for_write()` alone could check a broker other than the configured one.
     url = settings.CELERY_BROKER_URL

@@ -1,38 +1,52 @@
-"""Queue Celery tasks by their registered name.
+"""Queue Celery tasks by their registered name, after the commit of the change they follow.
 
-A task module imports the service it wraps, so a service that schedules a task names it instead of
-importing it: imports point one way (tasks -> services), never back. The task's module is imported on
-first use when no worker-side autodiscovery has registered it yet (a web process, the tests)."""
+Services schedule their side effects through here instead of importing the task functions: a task
+module imports its service to call it, so a service importing the task would make a cycle. The task
+is looked up by name in the Celery app's registry and queued with `delay`, so eager mode in the tests
+runs it as the worker would (`send_task` would bypass the registry and need a broker)."""
 
 from __future__ import annotations
 
 import importlib
 import logging
+from functools import partial
 
 from celery import current_app
 from django.db import transaction
+from django.utils.module_loading import autodiscover_modules
 
 logger = logging.getLogger(__name__)
 
 
-def task_by_name(name: str):
-    tasks = current_app.tasks
-    if name not in tasks:
-        importlib.import_module(name.rpartition(".")[0])
-    return tasks[name]
+def registered_task(task_name: str):
+    """The task registered under `task_name`; a KeyError names a task that does not exist (a typo, or a
+    `name=` changed without the callers), raised in the caller rather than after its commit."""
+    if task_name not in current_app.tasks:
+        # Only a worker imports the tasks modules when it starts; a web process has imported none (nothing
+        # imports a task function any more). A task's name is its module path: import that module, or else
+        # every installed app's `tasks` module as the worker's autodiscovery does, without its start-up work.
+        try:
+            importlib.import_module(task_name.rpartition(".")[0])
+        except ImportError:
+            autodiscover_modules("tasks")
+    return current_app.tasks[task_name]
 
 
-def enqueue(name: str, *args, **kwargs) -> bool:
-    """Queue the task now. A broker that cannot be reached is logged, not raised: every caller has a
-    sweeper that queues the work again (provisioning marks, the e-mail outbox, queued reports)."""
+def enqueue(task_name: str, *args, **kwargs) -> bool:
+    """Queue the task now. Returns False when the broker is unreachable: that is logged, not raised, so a
+    committed change is never turned into an error; every queued task has a sweeper or a retry path."""
+    task = registered_task(task_name)
     try:
-        task_by_name(name).delay(*args, **kwargs)
-    except Exception:  # kombu raises several unrelated classes when the broker is unreachable
-        logger.warning("could not queue task %s%r", name, args, exc_info=True)
+        task.delay(*args, **kwargs)
+    except Exception:  # kombu raises transport-specific errors
+        logger.warning("task %s%r not queued, the broker is unreachable; its sweeper queues it later", task_name,
+                       args, exc_info=True)
         return False
     return True
 
 
-def enqueue_on_commit(name: str, *args, **kwargs) -> None:
-    """Queue the task once the current transaction commits (at once outside a transaction)."""
-    transaction.on_commit(lambda: enqueue(name, *args, **kwargs))
+def enqueue_on_commit(task_name: str, *args, **kwargs) -> None:
+    """Queue the task once the current transaction commits (at once outside a transaction); nothing is
+    queued if it rolls back."""
+    registered_task(task_name)
+    transaction.on_commit(partial(enqueue, task_name, *args, **kwargs))

@@ -2,15 +2,19 @@ from django.contrib import admin
 from django.urls import include, path
 from django.views.i18n import JavaScriptCatalog
 
+# The root URLconf composes every app (Django resolves all URLs from this one module): it is the one
+# place in the core that imports an app built on it.
+from accounts.views import dashboard, home, staff_home
+
 from . import views
 
 admin.site.site_header = "AI Factory portal"
 admin.site.site_title = "AI Factory portal administration"
 
 urlpatterns = [
-    path("", views.home, name="home"),
-    path("dashboard/", views.dashboard, name="dashboard"),
-    path("staff/", views.staff_home, name="staff_home"),
+    path("", home, name="home"),
+    path("dashboard/", dashboard, name="dashboard"),
+    path("staff/", staff_home, name="staff_home"),
     path("healthz", views.healthz, name="healthz"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("jsi18n/", JavaScriptCatalog.as_view(), name="javascript-catalog"),

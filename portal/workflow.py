@@ -21,7 +21,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import models, transaction
 from django.utils.translation import gettext_lazy
 
-from compliance.audit import audit_record
+from portal.audit import AuditAction, audit_record
 
 
 class Actor(models.TextChoices):
@@ -63,6 +63,9 @@ class Workflow:
     forbidden: str = gettext_lazy("You are not allowed to make this change.")
     # Clearer refusals for some moves: (current, target) or (current, None) for any target.
     refusals: Mapping[tuple[str, str | None], str] = dataclass_field(default_factory=dict)
+
+    def __post_init__(self):
+        AuditAction(self.audit_action)  # a ValueError at import names a workflow outside the vocabulary
 
     def allowed(self, src: str, dst: str) -> frozenset[Actor]:
         return self.transitions.get((src, dst), frozenset())
@@ -126,7 +129,7 @@ def transition(
         row.save(update_fields=list(dict.fromkeys(fields)))
         target = audit_target(row) if audit_target is not None else row
         extra = changes(row) if callable(changes) else changes
-        audit_record(actor=actor, action=action or workflow.audit_action, target=target,
+        audit_record(actor=actor, action=AuditAction(action or workflow.audit_action), target=target,
                      changes={workflow.field: [current, to], **(extra or {})})
         if then is not None:
             then(row, current)

@@ -13,6 +13,7 @@ from django.utils.translation import gettext_lazy
 
 from allocations.applications.models import Application, ApplicationStatus, EthicsIssue
 from allocations.applications.workflow import WITHDRAWABLE
+from portal.audit import AuditAction, action_label
 
 
 @dataclass(frozen=True)
@@ -117,37 +118,12 @@ def can_withdraw(application: Application) -> bool:
 
 # --------------------------------------------------------------------------------- audit actions
 
-ACTION_LABELS = {
-    "application.created": gettext_lazy("Application created"),
-    "application.project_saved": gettext_lazy("Project details saved"),
-    "application.resources_saved": gettext_lazy("Requested resources saved"),
-    "application.model_saved": gettext_lazy("AI model details saved"),
-    "application.ethics_issues_saved": gettext_lazy("Ethics issues saved"),
-    "application.reply_submitted": gettext_lazy("Reply to the reviews sent"),
-    "risk_assessment.saved": gettext_lazy("AI Act questionnaire saved"),
-    "ethics_review.opened": gettext_lazy("Sent to the ethics officers for review"),
-    "ethics_review.auto_cleared": gettext_lazy("Ethics review: cleared automatically"),
-    "ethics_review.decided": gettext_lazy("Ethics review decided"),
-    "ethics_condition.acknowledged": gettext_lazy("Ethics condition acknowledged"),
-    "team_member.added": gettext_lazy("Team member added"),
-    "team_member.removed": gettext_lazy("Team member removed"),
-    "team_member.confirmed": gettext_lazy("Team member confirmed their participation"),
-    "attachment.added": gettext_lazy("Document attached"),
-    "attachment.removed": gettext_lazy("Document removed"),
-    "review.assigned": gettext_lazy("Reviewer assigned"),
-    "review.coi_declared": gettext_lazy("Reviewer declared their conflicts of interest"),
-    "review.submitted": gettext_lazy("Review submitted"),
-}
-
-
 def action_text(action: str, changes: dict) -> str:
-    if action == "application.status_changed":
+    """The timeline's sentence for an audit event: the status change spelled out, else the action's label."""
+    if action == AuditAction.APPLICATION_STATUS_CHANGED:
         old, new = (changes.get("status") or [None, None])[:2]
         labels = dict(ApplicationStatus.choices)
         if old in labels and new in labels:
             return _("Status changed from %(old)s to %(new)s") % {"old": labels[old], "new": labels[new]}
         return _("Status changed")
-    label = ACTION_LABELS.get(action)
-    if label is not None:
-        return str(label)
-    return action.replace(".", ": ").replace("_", " ").capitalize()
+    return str(action_label(action))

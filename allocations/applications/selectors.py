@@ -18,8 +18,8 @@ from accounts.permissions import has_oversight
 from allocations.applications import presentation
 from allocations.applications.models import Application, Attachment, RequestedResource, TeamMember
 from allocations.catalogue.models import AccessMode
-from compliance.audit import events_for
-from compliance.models import AuditEvent
+from portal.audit import events_for
+from portal.models import AuditEvent
 
 LIST_RELATED = ("organisation", "access_mode", "call")
 

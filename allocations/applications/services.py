@@ -37,8 +37,8 @@ from allocations.applications.models import (
 )
 from allocations.applications.workflow import APPLICATION_WORKFLOW, DECIDED
 from allocations.catalogue.models import Site, SiteCapacity, quarter_start
-from compliance.audit import audit_record
 from compliance.services import assessment_problems, ethics_review_open
+from portal.audit import AuditAction, audit_record
 from portal.emails import send_templated_email_on_commit
 from portal.vocabulary import choice_labels
 from portal.workdays import add_working_days
@@ -134,7 +134,7 @@ def application_create(*, actor, organisation: Organisation, title: str) -> Appl
     with transaction.atomic():
         app = Application.objects.create(
             reference=next_application_reference(), organisation=organisation, created_by=actor, title=title[:200])
-        audit_record(actor=actor, action="application.created", target=app,
+        audit_record(actor=actor, action=AuditAction.APPLICATION_CREATED, target=app,
                      changes={"reference": app.reference, "organisation_id": organisation.pk})
     return app
 
@@ -155,7 +155,7 @@ def application_update_step(*, actor, application: Application, step: str, data:
         if changed:
             app.full_clean(exclude=["reference", "organisation", "created_by"], validate_unique=False)
             app.save()
-            audit_record(actor=actor, action=f"application.{step}_saved", target=app,
+            audit_record(actor=actor, action=AuditAction(f"application.{step}_saved"), target=app,
                          changes={"fields": sorted(changed)})
     return app
 
@@ -175,7 +175,7 @@ def application_set_resources(*, actor, application: Application, rows: list[dic
                 application=app, site_id=site_id,
                 defaults={"gpu_hours": row.get("gpu_hours") or 0, "cpu_core_hours": row.get("cpu_core_hours") or 0,
                           "storage_tb": row.get("storage_tb") or 0})
-        audit_record(actor=actor, action="application.resources_saved", target=app, changes={
+        audit_record(actor=actor, action=AuditAction.APPLICATION_RESOURCES_SAVED, target=app, changes={
             "resources": {str(sid): {"gpu_hours": r.get("gpu_hours") or 0,
                                      "cpu_core_hours": r.get("cpu_core_hours") or 0,
                                      "storage_tb": str(r.get("storage_tb") or 0)} for sid, r in wanted.items()}})
@@ -201,7 +201,7 @@ def application_set_ethics_issues(*, actor, application: Application, issues: di
             cleaned[code] = {"answer": answer, "text": (entry.get("text") or "").strip() if answer else ""}
         app.ethics_issues = cleaned
         app.save(update_fields=["ethics_issues", "updated_at"])
-        audit_record(actor=actor, action="application.ethics_issues_saved", target=app,
+        audit_record(actor=actor, action=AuditAction.APPLICATION_ETHICS_ISSUES_SAVED, target=app,
                      changes={"yes": sorted(c for c, e in cleaned.items() if e["answer"])})
     return app
 
@@ -224,7 +224,7 @@ def team_member_add(*, actor, application: Application, full_name: str, email: s
         member.invited_at = timezone.now()
         member.user = User.objects.filter(email__iexact=email).first()
         member.save()
-        audit_record(actor=actor, action="team_member.added", target=member,
+        audit_record(actor=actor, action=AuditAction.TEAM_MEMBER_ADDED, target=member,
                      changes={"application_id": app.pk, "cluster_username": member.cluster_username})
         send_templated_email_on_commit(
             to=[email], template="allocations/email/team_invitation",
@@ -238,7 +238,7 @@ def team_member_remove(*, actor, member: TeamMember) -> None:
     with transaction.atomic():
         app = _locked(member.application)
         _require_editable(actor, app)
-        audit_record(actor=actor, action="team_member.removed", target=member,
+        audit_record(actor=actor, action=AuditAction.TEAM_MEMBER_REMOVED, target=member,
                      changes={"application_id": app.pk, "cluster_username": member.cluster_username})
         member.delete()
 
@@ -257,7 +257,8 @@ def team_member_confirm(*, token: str, actor=None) -> TeamMember:
             member.user = actor
         member.save(update_fields=["confirmed_at", "user"])
         audit_record(actor=actor if getattr(actor, "is_authenticated", False) else None,
-                     action="team_member.confirmed", target=member, changes={"application_id": member.application_id})
+                     action=AuditAction.TEAM_MEMBER_CONFIRMED, target=member,
+                     changes={"application_id": member.application_id})
     return member
 
 
@@ -291,7 +292,7 @@ def attachment_add(*, actor, application: Application, kind: str, upload) -> Att
             attachment = Attachment.objects.create(
                 application=app, kind=kind, original_name=Path(upload.name).name[:200], stored_name=stored_name,
                 size=size, sha256=digest.hexdigest(), uploaded_by=actor)
-            audit_record(actor=actor, action="attachment.added", target=attachment,
+            audit_record(actor=actor, action=AuditAction.ATTACHMENT_ADDED, target=attachment,
                          changes={"application_id": app.pk, "sha256": attachment.sha256, "size": size, "kind": kind})
         except Exception:
             path.unlink(missing_ok=True)
@@ -307,7 +308,7 @@ def attachment_remove(*, actor, attachment: Attachment) -> None:
     with transaction.atomic():
         app = _locked(attachment.application)
         _require_editable(actor, app)
-        audit_record(actor=actor, action="attachment.removed", target=attachment,
+        audit_record(actor=actor, action=AuditAction.ATTACHMENT_REMOVED, target=attachment,
                      changes={"application_id": app.pk, "sha256": attachment.sha256})
         path = attachment_path(attachment)
         attachment.delete()

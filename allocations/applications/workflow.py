@@ -3,6 +3,7 @@
 from django.utils.translation import gettext_lazy as _
 
 from accounts.permissions import can_manage
+from portal.audit import AuditAction
 from portal.workflow import Actor, Workflow, table
 
 from .models import Application
@@ -51,7 +52,7 @@ APPLICATION_WORKFLOW = Workflow(
     states=S,
     transitions=APPLICATION_TRANSITIONS,
     actors=application_actors,
-    audit_action="application.status_changed",
+    audit_action=AuditAction.APPLICATION_STATUS_CHANGED,
     terminal=TERMINAL,
     refused=_("An application that is %(current)s cannot become %(target)s."),
 )

@@ -32,8 +32,8 @@ from allocations.grants.workflow import (
     NEEDS_REASON,
     RUNNABLE,
 )
-from compliance.audit import audit_record
 from compliance.services import conditions_outstanding
+from portal.audit import AuditAction, audit_record
 from portal.emails import send_templated_email_on_commit
 from portal.tasking import enqueue_on_commit
 from portal.workflow import transition
@@ -165,7 +165,7 @@ def change_request_submit(*, actor, allocation: Allocation, kind: str, payload: 
     with transaction.atomic():
         cr = ChangeRequest.objects.create(allocation=allocation, kind=kind, payload=payload,
                                           justification=justification.strip(), requested_by=actor)
-        audit_record(actor=actor, action="change_request.submitted", target=allocation,
+        audit_record(actor=actor, action=AuditAction.CHANGE_REQUEST_SUBMITTED, target=allocation,
                      changes={"change_request_id": cr.pk, "kind": kind, "payload": payload})
     return cr
 
@@ -226,7 +226,7 @@ def change_request_decide(*, actor, change_request: ChangeRequest, approve: bool
 def change_request_withdraw(*, actor, change_request: ChangeRequest) -> ChangeRequest:
     """The organisation takes back a change request the managers have not decided yet."""
     return transition(CHANGE_REQUEST_WORKFLOW, actor=actor, obj=change_request, to=ChangeStatus.WITHDRAWN,
-                      action="change_request.withdrawn", audit_target=lambda cr: cr.allocation,
+                      action=AuditAction.CHANGE_REQUEST_WITHDRAWN, audit_target=lambda cr: cr.allocation,
                       select_related=("allocation",), changes={"change_request_id": change_request.pk})
 
 

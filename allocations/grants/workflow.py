@@ -5,6 +5,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Membership
 from accounts.permissions import can_manage
+from portal.audit import AuditAction
 from portal.workflow import Actor, Workflow, table
 
 from .models import Allocation, ChangeRequest
@@ -47,7 +48,7 @@ ALLOCATION_WORKFLOW = Workflow(
     states=A,
     transitions=ALLOCATION_TRANSITIONS,
     actors=_manager,
-    audit_action="allocation.status_changed",
+    audit_action=AuditAction.ALLOCATION_STATUS_CHANGED,
     terminal=TERMINAL,
     refused=_("An allocation that is %(current)s cannot become %(target)s."),
     forbidden=_("Only allocation managers can change an allocation's state."),
@@ -75,7 +76,7 @@ CHANGE_REQUEST_WORKFLOW = Workflow(
     states=C,
     transitions=CHANGE_REQUEST_TRANSITIONS,
     actors=change_request_actors,
-    audit_action="change_request.decided",
+    audit_action=AuditAction.CHANGE_REQUEST_DECIDED,
     terminal=frozenset({C.APPROVED, C.REJECTED, C.WITHDRAWN}),
     refused=_("A change request that is %(current)s cannot become %(target)s."),
     forbidden=_("Only allocation managers decide on changes."),

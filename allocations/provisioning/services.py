@@ -29,9 +29,9 @@ from allocations.provisioning.slurm.backends import get_backend, register_backen
 from allocations.provisioning.slurm.backends.base import SlurmBackend
 from allocations.provisioning.slurm.desired import DesiredAccount, DesiredParent, QosSpec
 from allocations.provisioning.slurm.errors import SlurmError, SlurmReconcileError
-from compliance.audit import audit_record
-from compliance.models import AuditEvent
+from portal.audit import AuditAction, audit_record
 from portal.emails import send_templated_email_on_commit
+from portal.models import AuditEvent
 from portal.tasking import enqueue
 
 logger = logging.getLogger(__name__)
@@ -171,7 +171,7 @@ def handover_done(*, actor, task: HandoverTask, note: str = "") -> HandoverTask:
         task.done_by = actor
         task.note = note
         task.save(update_fields=["done_at", "done_by", "note"])
-        audit_record(actor=actor, action="provisioning.handover_done", target=task.allocation,
+        audit_record(actor=actor, action=AuditAction.PROVISIONING_HANDOVER_DONE, target=task.allocation,
                      changes={"site": task.site.code, "desired_version": task.desired_version})
     open_elsewhere = HandoverTask.objects.filter(allocation=task.allocation, done_at=None).exists()
     if not open_elsewhere:
@@ -328,18 +328,33 @@ def _notify_thresholds(quota: AllocationQuota, figures: dict[str, int]) -> None:
         if percent < threshold:
             continue
         already = AuditEvent.objects.filter(
-            action="usage.threshold_reached", object_type="allocations.allocation", object_id=str(allocation.pk),
-            changes__site=quota.site.code, changes__threshold=threshold).exists()
+            action=AuditAction.USAGE_THRESHOLD_REACHED,
+            object_type="allocations.allocation",
+            object_id=str(allocation.pk),
+            changes__site=quota.site.code,
+            changes__threshold=threshold,
+        ).exists()
         if already:
             continue
-        audit_record(actor=None, action="usage.threshold_reached", target=allocation,
-                     changes={"site": quota.site.code, "threshold": threshold, "percent": round(percent, 1)})
-        recipients = list(Membership.objects.filter(organisation_id=allocation.organisation_id)
-                          .values_list("user__email", flat=True))
+        audit_record(
+            actor=None,
+            action=AuditAction.USAGE_THRESHOLD_REACHED,
+            target=allocation,
+            changes={"site": quota.site.code, "threshold": threshold, "percent": round(percent, 1)},
+        )
+        recipients = list(
+            Membership.objects.filter(organisation_id=allocation.organisation_id).values_list("user__email", flat=True)
+        )
         send_templated_email_on_commit(
-            to=recipients, template="allocations/email/usage_threshold",
-            context={"reference": allocation.reference, "site": quota.site.name, "threshold": threshold,
-                     "percent": round(percent, 1)})
+            to=recipients,
+            template="allocations/email/usage_threshold",
+            context={
+                "reference": allocation.reference,
+                "site": quota.site.name,
+                "threshold": threshold,
+                "percent": round(percent, 1),
+            },
+        )
 
 
 def usage_series(allocation):

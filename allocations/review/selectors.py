@@ -23,8 +23,10 @@ from allocations.review.models import (
     ReviewerPool,
     ReviewKind,
 )
-from compliance.models import AuditEvent, EthicsReview, RiskAssessment
+from compliance.models import EthicsReview, RiskAssessment
 from compliance.services import approval_blockers
+from portal.audit import AuditAction
+from portal.models import AuditEvent
 from portal.workdays import add_working_days, working_days_between
 
 # While the reviews are still being written the applicant sees none of them.
@@ -310,7 +312,7 @@ def detect_conflicts(reviewer: User, application: Application) -> list[str]:
         reasons.append(_("%(name)s is a member of %(org)s.") % {"name": reviewer.display_name, "org": org.legal_name})
     # Past memberships survive in the audit trail after the membership row is removed.
     if AuditEvent.objects.filter(
-        action="membership.removed", changes__organisation_id=org.pk, changes__user_id=reviewer.pk
+        action=AuditAction.MEMBERSHIP_REMOVED, changes__organisation_id=org.pk, changes__user_id=reviewer.pk
     ).exists():
         reasons.append(_("%(name)s was a member of %(org)s.") % {"name": reviewer.display_name, "org": org.legal_name})
     if ConflictDeclaration.objects.filter(reviewer=reviewer, organisation=org).exists():

@@ -32,8 +32,8 @@ from allocations.review.models import (
 )
 from allocations.review.selectors import applications_due, assignments_overdue, detect_conflicts, eligible_pools
 from allocations.review.workflow import ASSIGNMENT_WORKFLOW
-from compliance.audit import audit_record
 from compliance.services import approval_blockers
+from portal.audit import AuditAction, audit_record
 from portal.emails import send_templated_email_on_commit
 from portal.vocabulary import choice_label
 from portal.workdays import add_working_days
@@ -80,7 +80,7 @@ def reviewer_assign(*, actor, application: Application, reviewer: User, kind: st
         due = app.decision_due or add_working_days(timezone.localdate(), app.access_mode.sla_working_days)
         assignment = ReviewAssignment.objects.create(application=app, reviewer=reviewer, kind=kind,
                                                      assigned_by=actor, due_date=due)
-        audit_record(actor=actor, action="review.assigned", target=app,
+        audit_record(actor=actor, action=AuditAction.REVIEW_ASSIGNED, target=app,
                      changes={"assignment_id": assignment.pk, "reviewer_id": reviewer.pk, "kind": kind})
         send_templated_email_on_commit(
             to=[reviewer.email], template="allocations/email/review_assigned",
@@ -104,7 +104,7 @@ def reviewer_declare(*, actor, assignment: ReviewAssignment, has_conflict: bool,
 
     return transition(ASSIGNMENT_WORKFLOW, actor=actor, obj=assignment,
                       to=AssignmentStatus.CONFLICTED if has_conflict else AssignmentStatus.ACCEPTED,
-                      check=check, before_save=stamp, action="review.coi_declared",
+                      check=check, before_save=stamp, action=AuditAction.REVIEW_COI_DECLARED,
                       audit_target=lambda a: a.application,
                       changes={"assignment_id": assignment.pk, "conflict": has_conflict})
 
@@ -112,7 +112,7 @@ def reviewer_declare(*, actor, assignment: ReviewAssignment, has_conflict: bool,
 def reviewer_unassign(*, actor, assignment: ReviewAssignment, reason: str = "") -> ReviewAssignment:
     """A manager takes back an assignment that has no review yet (the reviewer is away, overloaded...)."""
     return transition(ASSIGNMENT_WORKFLOW, actor=actor, obj=assignment, to=AssignmentStatus.CANCELLED,
-                      action="review.assignment_cancelled", audit_target=lambda a: a.application,
+                      action=AuditAction.REVIEW_ASSIGNMENT_CANCELLED, audit_target=lambda a: a.application,
                       changes={"assignment_id": assignment.pk, "reason": reason.strip()[:1000]})
 
 
@@ -177,7 +177,7 @@ def review_submit(*, actor, assignment: ReviewAssignment, scores: dict[str, Any]
 
     with transaction.atomic():
         a = transition(ASSIGNMENT_WORKFLOW, actor=actor, obj=assignment, to=AssignmentStatus.SUBMITTED,
-                       check=check, before_save=write_review, action="review.submitted",
+                       check=check, before_save=write_review, action=AuditAction.REVIEW_SUBMITTED,
                        audit_target=lambda a: a.application, select_related=("application__access_mode",),
                        changes=lambda a: {"assignment_id": a.pk, "weighted_score": str(written["weighted"]),
                                           "recommendation": recommendation},
@@ -204,7 +204,8 @@ def applicant_reply(*, actor, application: Application, text: str) -> ApplicantR
         if ApplicantReply.objects.filter(application=app).exists():
             raise ValidationError(_("You already replied to the reviews."))
         reply = ApplicantReply.objects.create(application=app, text=text.strip(), author=actor)
-        audit_record(actor=actor, action="application.reply_submitted", target=app, changes={"length": len(text)})
+        audit_record(actor=actor, action=AuditAction.APPLICATION_REPLY_SUBMITTED, target=app,
+                     changes={"length": len(text)})
     return reply
 
 
@@ -235,13 +236,17 @@ def _clean_quotas(app: Application, quotas: dict[int, dict[str, Any]]) -> dict[i
     return cleaned
 
 
-def application_approve(*, actor, application: Application, quotas: dict[int, dict[str, Any]],
-                        reasons: str = "") -> Allocation:
+def application_approve(
+    *, actor, application: Application, quotas: dict[int, dict[str, Any]], reasons: str = ""
+) -> Allocation:
     """Approve and create the allocation. Idempotent: a second approval returns the same allocation."""
     _require_manager(actor)
     with transaction.atomic():
-        app = Application.objects.select_for_update(of=("self",)).select_related("organisation", "access_mode").get(
-            pk=application.pk)
+        app = (
+            Application.objects.select_for_update(of=("self",))
+            .select_related("organisation", "access_mode")
+            .get(pk=application.pk)
+        )
         if app.status == ApplicationStatus.APPROVED:
             return app.allocation
         if app.status != ApplicationStatus.AWAITING_DECISION:
@@ -252,20 +257,35 @@ def application_approve(*, actor, application: Application, quotas: dict[int, di
         cleaned = _clean_quotas(app, quotas)
         reserve_capacity(period_start=quarter_start(app.start_date), quotas=cleaned)
         allocation = Allocation.objects.create(
-            application=app, organisation=app.organisation, reference=app.reference,
-            start_date=app.start_date, end_date=application_end_date(app),
-            slurm_account=slurm_account_for(app.reference))
+            application=app,
+            organisation=app.organisation,
+            reference=app.reference,
+            start_date=app.start_date,
+            end_date=application_end_date(app),
+            slurm_account=slurm_account_for(app.reference),
+        )
         for site_id, q in cleaned.items():
             AllocationQuota.objects.create(allocation=allocation, site_id=site_id, **q)
         Decision.objects.create(application=app, outcome=DecisionOutcome.APPROVED, reasons=reasons, decided_by=actor)
         # Keep the returned allocation's application current (the transition saves a fresh locked copy).
         quotas_audit = {str(k): {kk: str(vv) for kk, vv in v.items()} for k, v in cleaned.items()}
         allocation.application = application_transition(
-            actor=actor, application=app, to=ApplicationStatus.APPROVED,
-            changes={"allocation": allocation.reference, "quotas": quotas_audit})
-        audit_record(actor=actor, action="allocation.created", target=allocation,
-                     changes={"application_id": app.pk, "slurm_account": allocation.slurm_account,
-                              "start_date": allocation.start_date, "end_date": allocation.end_date})
+            actor=actor,
+            application=app,
+            to=ApplicationStatus.APPROVED,
+            changes={"allocation": allocation.reference, "quotas": quotas_audit},
+        )
+        audit_record(
+            actor=actor,
+            action=AuditAction.ALLOCATION_CREATED,
+            target=allocation,
+            changes={
+                "application_id": app.pk,
+                "slurm_account": allocation.slurm_account,
+                "start_date": allocation.start_date,
+                "end_date": allocation.end_date,
+            },
+        )
         # The account is created blocked; it opens when the start date comes and conditions are acknowledged.
         mark_needs_sync(allocation)
     return allocation
@@ -279,11 +299,15 @@ def application_reject(*, actor, application: Application, reasons: str) -> Appl
         raise ValidationError({"reasons": _("Give the reasons for the rejection.")})
 
     def record(app: Application, old: str) -> None:
-        Decision.objects.create(application=app, outcome=DecisionOutcome.REJECTED, reasons=reasons,
-                                decided_by=actor)
+        Decision.objects.create(application=app, outcome=DecisionOutcome.REJECTED, reasons=reasons, decided_by=actor)
 
-    return application_transition(actor=actor, application=application, to=ApplicationStatus.REJECTED,
-                                  changes={"reasons": reasons[:2000]}, then=record)
+    return application_transition(
+        actor=actor,
+        application=application,
+        to=ApplicationStatus.REJECTED,
+        changes={"reasons": reasons[:2000]},
+        then=record,
+    )
 
 
 def application_request_revision(*, actor, application: Application, comments: str) -> Application:
@@ -294,11 +318,20 @@ def application_request_revision(*, actor, application: Application, comments: s
         raise ValidationError({"comments": _("Tell the applicant what to revise.")})
 
     def record(app: Application, old: str) -> None:
-        Decision.objects.create(application=app, outcome=DecisionOutcome.REVISION_REQUESTED,
-                                comments_for_applicant=comments, decided_by=actor)
+        Decision.objects.create(
+            application=app,
+            outcome=DecisionOutcome.REVISION_REQUESTED,
+            comments_for_applicant=comments,
+            decided_by=actor,
+        )
 
-    return application_transition(actor=actor, application=application, to=ApplicationStatus.REVISION_REQUESTED,
-                                  changes={"comments": comments[:2000]}, then=record)
+    return application_transition(
+        actor=actor,
+        application=application,
+        to=ApplicationStatus.REVISION_REQUESTED,
+        changes={"comments": comments[:2000]},
+        then=record,
+    )
 
 
 def deadline_reminders_send(*, today: datetime.date | None = None) -> dict[str, int]:
@@ -310,12 +343,17 @@ def deadline_reminders_send(*, today: datetime.date | None = None) -> dict[str, 
     late_reviews = assignments_overdue(today=today)
     sent = {"managers": 0, "reviewers": 0}
     if applications or late_reviews:
-        managers = list(User.objects.filter(is_active=True, groups__name=ROLE_GROUPS[Role.ALLOCATION_MANAGER])
-                        .values_list("email", flat=True).distinct())
+        managers = list(
+            User.objects.filter(is_active=True, groups__name=ROLE_GROUPS[Role.ALLOCATION_MANAGER])
+            .values_list("email", flat=True)
+            .distinct()
+        )
         if managers:
             send_templated_email_on_commit(
-                to=managers, template="allocations/email/deadline_reminder_manager",
-                context={"today": today, "applications": applications, "assignments": late_reviews})
+                to=managers,
+                template="allocations/email/deadline_reminder_manager",
+                context={"today": today, "applications": applications, "assignments": late_reviews},
+            )
             sent["managers"] = 1
     by_reviewer = defaultdict(list)
     for late in late_reviews:
@@ -323,7 +361,9 @@ def deadline_reminders_send(*, today: datetime.date | None = None) -> dict[str, 
     for reviewer, items in by_reviewer.items():
         if reviewer.is_active:
             send_templated_email_on_commit(
-                to=[reviewer.email], template="allocations/email/deadline_reminder_reviewer",
-                context={"today": today, "assignments": items})
+                to=[reviewer.email],
+                template="allocations/email/deadline_reminder_reviewer",
+                context={"today": today, "assignments": items},
+            )
             sent["reviewers"] += 1
     return sent

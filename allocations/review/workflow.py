@@ -3,6 +3,7 @@
 from django.utils.translation import gettext_lazy as _
 
 from accounts.permissions import can_manage
+from portal.audit import AuditAction
 from portal.workflow import Actor, Workflow, table
 
 from .models import AssignmentStatus as S
@@ -40,7 +41,7 @@ ASSIGNMENT_WORKFLOW = Workflow(
     states=S,
     transitions=ASSIGNMENT_TRANSITIONS,
     actors=assignment_actors,
-    audit_action="review.assignment_changed",
+    audit_action=AuditAction.REVIEW_ASSIGNMENT_CHANGED,
     terminal=frozenset({S.CONFLICTED, S.SUBMITTED, S.CANCELLED}),
     refused=_("A review assignment that is %(current)s cannot become %(target)s."),
     forbidden=_("This assignment is not yours."),

@@ -63,7 +63,7 @@ def quiescent(redis: PrivateRedis, snapshot, timeout: float, still: float = 6.0)
 def audit_counts(action: str, object_ids: list, object_type: str) -> dict[str, int]:
     from django.db.models import Count
 
-    from compliance.models import AuditEvent
+    from portal.models import AuditEvent
 
     rows = (AuditEvent.objects.filter(action=action, object_type=object_type,
                                       object_id__in=[str(i) for i in object_ids])
@@ -147,9 +147,10 @@ def drill_redis(args) -> int:
             lost = 0
 
             def emit(self, record):
-                Count.lost += "kept in the outbox" in record.getMessage()
+                message = record.getMessage()
+                Count.lost += "portal.tasks.send_email" in message and "not queued" in message
 
-        logging.getLogger("portal.emails").addHandler(Count())
+        logging.getLogger("portal.tasking").addHandler(Count())
         raised, slowest = 0, 0.0
         for i in range(args.while_down):
             for action in (lambda i=i: alloc_ids.append(approved_allocation(gpu=50 + i, cpu=100, users=())[0].pk),
@@ -288,7 +289,7 @@ def duplicate_audit(object_type: str, ids: list) -> int:
     """Events that appear more than once for the same object and action (a side effect done twice)."""
     from django.db.models import Count
 
-    from compliance.models import AuditEvent
+    from portal.models import AuditEvent
 
     rows = (AuditEvent.objects.filter(object_type=object_type, object_id__in=[str(i) for i in ids])
             .values("object_id", "action").annotate(n=Count("id")).filter(n__gt=1))
@@ -578,7 +579,8 @@ def drill_postgres(args) -> int:
     from django.db.models import Count
 
     from allocations.applications.models import Application
-    from compliance.models import AuditEvent, EthicsReview
+    from compliance.models import EthicsReview
+    from portal.models import AuditEvent
     from tests.allocations.factories import complete, publish_capacity
     from tests.factories import MembershipFactory, OrganisationFactory, UserFactory
 

@@ -4,7 +4,8 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from compliance.ai_act import RiskClass
-from compliance.models import AuditEvent, EthicsReview, EthicsStatus
+from compliance.models import EthicsReview, EthicsStatus
+from portal.models import AuditEvent
 
 
 class EthicsReviewSerializer(serializers.ModelSerializer):

@@ -13,11 +13,13 @@ from rest_framework.settings import api_settings
 from rest_framework.views import APIView
 
 from accounts.api.permissions import IsAuditReader, IsEthicsOfficer, StaffMFA
-from compliance import audit, selectors, services
-from compliance.models import AuditEvent, EthicsCondition, EthicsReview, EthicsStatus
+from compliance import selectors, services
+from compliance.models import EthicsCondition, EthicsReview, EthicsStatus
+from portal import audit
 from portal.api.filters import BoundedIsoDateTimeFilter
 from portal.api.pagination import Pagination
 from portal.api.schema import LIST_ERRORS, responses
+from portal.models import AuditEvent
 
 from . import serializers as s
 

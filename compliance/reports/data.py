@@ -21,10 +21,10 @@ from allocations.catalogue.models import AccessMode, Site
 from allocations.grants.models import Allocation, AllocationQuota
 from allocations.provisioning.models import SyncAttempt, SyncOutcome, UsageSnapshot
 from allocations.review.models import AssignmentStatus, ConflictDeclaration, Decision, DecisionOutcome, ReviewAssignment
+from portal.audit import ChainVerification, action_label, events_for, verify_chain
 
 from ..ai_act import engine
 from ..ai_act.risk import NOT_ASSESSED, RiskClass, risk_class_label
-from ..audit import ChainVerification, events_for, verify_chain
 from ..models import EthicsCondition, ReportAudience
 
 # Totals by risk class: strongest first (the enum's order), then "not assessed".
@@ -298,6 +298,7 @@ class EventLine:
     seq: int
     created_at: datetime.datetime
     action: str
+    action_label: Any
     object_type: str
     actor: str
     changes: dict[str, Any] | None
@@ -476,7 +477,8 @@ def _event_lines(app: Application, allocation: Allocation | None, *, staff: bool
         else:
             actor = str(_("AI Factory staff"))
         hide = not staff and e.action.startswith(STAFF_ONLY_EVENT_PREFIXES)
-        lines.append(EventLine(seq=e.seq, created_at=e.created_at, action=e.action, object_type=e.object_type,
+        lines.append(EventLine(seq=e.seq, created_at=e.created_at, action=e.action,
+                               action_label=action_label(e.action), object_type=e.object_type,
                                actor=actor, changes=None if hide else e.changes, hash=e.hash))
     return lines
 

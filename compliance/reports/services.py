@@ -29,12 +29,16 @@ from accounts.roles import Role, has_role
 from allocations.applications.models import Application
 from allocations.applications.permissions import is_applicant_member
 from allocations.catalogue.models import AccessMode, Site
+from portal.audit import AuditAction, audit_record
+from portal.tasking import enqueue
 
-from ..audit import audit_record
 from ..models import Report, ReportAudience, ReportKind, ReportStatus
 from . import csv_export, data
 
 logger = logging.getLogger(__name__)
+
+# compliance.tasks.generate_report, queued by name: the task module imports this one.
+GENERATE_REPORT_TASK = "compliance.tasks.generate_report"
 
 MAX_PERIOD_DAYS = 3 * 366
 PORTAL_AUTHOR = "AI Factory portal (Zellik · Charleroi)"
@@ -141,7 +145,7 @@ def report_request(*, actor, kind: str, language: str, params: dict | None = Non
     with transaction.atomic():
         report = Report.objects.create(kind=kind, audience=audience, application=application, params=params,
                                        language=report_language(language), requested_by=actor)
-        audit_record(actor=actor, action="report.requested", target=report, changes={
+        audit_record(actor=actor, action=AuditAction.REPORT_REQUESTED, target=report, changes={
             "kind": kind, "audience": audience, "language": report.language, "params": params})
         report_id = report.pk
         transaction.on_commit(lambda: _enqueue(report_id))
@@ -161,12 +165,8 @@ def report_request_dossier(*, actor, application: Application, audience: str, la
 
 
 def _enqueue(report_id: int) -> None:
-    from ..tasks import generate_report
-
-    try:
-        generate_report.delay(report_id)
-    except Exception:  # broker down: the report stays queued and can be re-queued (report_requeue_stale)
-        logger.warning("could not queue report %s", report_id, exc_info=True)
+    # Broker down: logged, and the report stays queued until report_requeue_stale queues it again.
+    enqueue(GENERATE_REPORT_TASK, report_id)
 
 
 def report_requeue_stale(*, older_than_seconds: int = 900) -> int:
@@ -219,7 +219,7 @@ def report_context(report: Report, payload) -> dict:
 
 def build_report_html(report: Report, *, chain=None) -> tuple[str, bytes | None]:
     """The report's HTML (and CSV bytes for a period report), in the report's language."""
-    from . import render
+    from . import render  # WeasyPrint is imported by the worker that renders, not by every web process
     with translation.override(report.language):
         if report.kind == ReportKind.PERIOD:
             payload = data.period_data(data.PeriodFilters.from_params(report.params), chain=chain)
@@ -235,7 +235,7 @@ def build_report_html(report: Report, *, chain=None) -> tuple[str, bytes | None]
 def report_generate(*, report_id: int, on_progress: Callable[[int], None] | None = None) -> Report:
     """Render one report. Idempotent: a report already done is returned as is; a failed or interrupted one
     is rendered again (the task retries). No transaction is held while rendering."""
-    from . import render
+    from . import render  # WeasyPrint is imported by the worker that renders, not by every web process
     with transaction.atomic():
         report = Report.objects.select_for_update().filter(pk=report_id).first()
         if report is None or report.status == ReportStatus.DONE:
@@ -284,7 +284,7 @@ def report_generate(*, report_id: int, on_progress: Callable[[int], None] | None
         report.finished_at = timezone.now()
         report.save(update_fields=["status", "progress", "file_name", "size", "sha256", "csv_file_name",
                                    "csv_sha256", "finished_at"])
-        audit_record(actor=None, action="report.generated", target=report, changes={
+        audit_record(actor=None, action=AuditAction.REPORT_GENERATED, target=report, changes={
             "sha256": digest, "size": len(pdf), "csv_sha256": csv_digest, "kind": report.kind,
             "audience": report.audience, "requested_by_id": report.requested_by_id})
     _remove_other_files(report_id, keep=stem)
@@ -311,7 +311,7 @@ def _report_failed(report_id: int, exc: Exception) -> None:
         updated = Report.objects.filter(pk=report_id).exclude(status=ReportStatus.DONE).update(
             status=ReportStatus.FAILED, error=f"{type(exc).__name__}: {exc}"[:2000], finished_at=timezone.now())
         if updated:
-            audit_record(actor=None, action="report.failed", target=("compliance.report", str(report_id)),
+            audit_record(actor=None, action=AuditAction.REPORT_FAILED, target=("compliance.report", str(report_id)),
                          changes={"error": type(exc).__name__})
 
 
@@ -333,7 +333,7 @@ def report_verify(*, actor, content: bytes) -> ReportVerification:
               .select_related("requested_by", "application").first())
     actor = actor if getattr(actor, "is_authenticated", False) else None
     with transaction.atomic():
-        audit_record(actor=actor, action="report.verified",
+        audit_record(actor=actor, action=AuditAction.REPORT_VERIFIED,
                      target=report if report is not None else ("compliance.report", "unknown"),
                      changes={"sha256": digest, "valid": report is not None, "size": len(content)})
     return ReportVerification(valid=report is not None, sha256=digest, report=report)

@@ -5,8 +5,8 @@
 ``code`` is stable and meant for programs; ``message`` is for people (in the request's language);
 ``fields`` maps input fields to their messages (``non_field_errors`` for the rest). Services raise
 Django's ValidationError and PermissionDenied: they become 400 and 403 here, so the API and the HTML
-pages report the same rules with the same words. A TransitionError (a status change the workflow
-table does not allow from the current status) is a 409."""
+pages report the same rules with the same words. A TransitionError (portal.workflow: a status change the
+workflow table does not allow from the current status) is a 409."""
 
 from __future__ import annotations
 

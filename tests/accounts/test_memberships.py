@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from accounts import services
 from accounts.models import Invitation, Membership, MembershipRole, Organisation
-from compliance.models import AuditEvent
+from portal.models import AuditEvent
 from tests.factories import MembershipFactory, UserFactory
 
 pytestmark = pytest.mark.django_db

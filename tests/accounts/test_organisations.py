@@ -9,7 +9,7 @@ from django.urls import reverse
 from accounts import services
 from accounts.models import Membership, MembershipRole, Organisation
 from accounts.sme import SMEClass, sme_class
-from compliance.models import AuditEvent
+from portal.models import AuditEvent
 from tests.factories import UserFactory, belgian_enterprise_number, format_belgian, french_vat_number
 
 pytestmark = pytest.mark.django_db

@@ -13,8 +13,9 @@ from django.urls import reverse
 from accounts import services
 from accounts.models import Invitation, MembershipRole, User
 from accounts.privacy import user_erase
-from compliance.audit import verify_chain
-from compliance.models import AuditEvent, AuditEventContext
+from portal import privacy as privacy_registry
+from portal.audit import verify_chain
+from portal.models import AuditEvent, AuditEventContext
 from tests.factories import MembershipFactory, UserFactory, activate_totp
 
 pytestmark = pytest.mark.django_db
@@ -123,3 +124,15 @@ def test_nobody_else_can_erase_a_person(person, user):
         user_erase(actor=user, user=person)
     person.refresh_from_db()
     assert person.erased_at is None
+
+
+def test_each_app_registers_its_eraser_with_the_core_registry():
+    """accounts and the core's outbox register from their AppConfig.ready(); the core imports no app."""
+    assert {"invitations", "api_tokens", "outgoing_emails"} <= {name for name, _ in privacy_registry.erasers()}
+
+
+def test_the_export_labels_audit_actions(client, person):
+    client.force_login(person)
+    data = json.loads(client.get(reverse("accounts:privacy_export")).content)
+    labels = {e["action"]: e["action_label"] for e in data["audit_events"]}
+    assert labels["invitation.accepted"] == "Invitation accepted"

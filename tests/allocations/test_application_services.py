@@ -13,8 +13,9 @@ from allocations.applications import services
 from allocations.applications.models import Application, ApplicationStatus
 from allocations.applications.services import application_transition
 from allocations.catalogue.models import AccessMode, SiteCapacity, quarter_start
-from compliance.models import AuditEvent, RiskAssessment
+from compliance.models import RiskAssessment
 from compliance.services import assessment_save
+from portal.models import AuditEvent
 from portal.workflow import TransitionError
 from tests.factories import AllocationManagerFactory, MembershipFactory
 

@@ -11,7 +11,8 @@ from django.utils import timezone
 from allocations.applications import services
 from allocations.applications.models import Application, ApplicationStatus, RequestedResource, TeamMember
 from allocations.applications.services import application_transition
-from compliance.models import AuditEvent, RiskAssessment
+from compliance.models import RiskAssessment
+from portal.models import AuditEvent
 from tests.factories import AllocationManagerFactory, UserFactory
 
 from . import factories as f

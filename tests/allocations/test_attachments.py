@@ -7,7 +7,7 @@ from django.urls import reverse
 
 from allocations.applications import services
 from allocations.applications.models import Attachment
-from compliance.models import AuditEvent
+from portal.models import AuditEvent
 from tests.factories import AllocationManagerFactory, ReviewerFactory
 
 from . import factories as f

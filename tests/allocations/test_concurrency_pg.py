@@ -17,7 +17,7 @@ from django.db import close_old_connections, connection, connections
 from allocations.applications.models import ApplicationStatus
 from allocations.grants.models import Allocation, AllocationQuota
 from allocations.review.services import application_approve
-from compliance.models import AuditChainHead
+from portal.models import AuditChainHead
 from tests.provisioning.builders import ensure_reference_data
 
 from . import factories_review as fr

@@ -13,7 +13,8 @@ from allocations.catalogue.models import SiteCapacity
 from allocations.grants.models import Allocation, SyncState
 from allocations.review import services
 from allocations.review.models import Decision, DecisionOutcome
-from compliance.models import AuditEvent, EthicsStatus
+from compliance.models import EthicsStatus
+from portal.models import AuditEvent
 
 from . import factories_review as fr
 

@@ -17,8 +17,8 @@ from allocations.grants import services as grants_services
 from allocations.grants import tasks as grants_tasks
 from allocations.grants.models import Allocation, AllocationStatus, ChangeKind, ChangeRequest, ChangeStatus, SyncState
 from allocations.review import services as review_services
-from compliance.models import AuditEvent
 from compliance.services import condition_acknowledge
+from portal.models import AuditEvent
 from tests import factories as shared
 
 from . import factories_review as fr

@@ -13,7 +13,7 @@ from allocations.applications.models import ApplicationStatus
 from allocations.review import selectors as review_selectors
 from allocations.review import services as review_services
 from allocations.review.models import ApplicantReply, AssignmentStatus, ConflictDeclaration, ReviewAssignment
-from compliance.models import AuditEvent
+from portal.models import AuditEvent
 from tests import factories as shared
 
 from . import factories as fa

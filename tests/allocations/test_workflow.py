@@ -17,7 +17,7 @@ from allocations.applications.workflow import APPLICATION_WORKFLOW
 from allocations.grants.models import AllocationStatus, ChangeKind, ChangeRequest
 from allocations.grants.services import change_request_submit
 from allocations.grants.workflow import ALLOCATION_WORKFLOW, CHANGE_REQUEST_WORKFLOW
-from compliance.models import AuditEvent
+from portal.models import AuditEvent
 from portal.workflow import Actor, TransitionError, Workflow, transition
 from tests import factories as shared
 

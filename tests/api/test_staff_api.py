@@ -254,7 +254,7 @@ def test_audit_event_count_comes_from_the_seq_index_and_matches_the_rows(as_user
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
-    from compliance.models import AuditEvent
+    from portal.models import AuditEvent
 
     for _ in range(4):
         f.draft(applicant)

@@ -9,7 +9,7 @@ from rest_framework.test import APIClient
 
 from accounts.models import ApiToken
 from accounts.services import api_token_create, api_token_revoke
-from compliance.models import AuditEvent
+from portal.models import AuditEvent
 from tests import factories as shared
 
 from . import factories as f

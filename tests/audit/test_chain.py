@@ -16,8 +16,8 @@ from django.conf import settings
 from django.core.management import load_command_class
 from django.db import DatabaseError, connection, transaction
 
-from compliance.audit import GENESIS_HASH, audit_record, verify_chain
-from compliance.models import AuditChainHead, AuditEvent
+from portal.audit import GENESIS_HASH, AuditAction, audit_record, verify_chain
+from portal.models import AuditChainHead, AuditEvent
 from tests.factories import UserFactory
 
 REPO = Path(__file__).resolve().parents[2]
@@ -27,7 +27,7 @@ TRIGGER = "compliance_auditevent_no_update"
 def append_events(n: int, *, actor=None, prefix: str = "test") -> None:
     for i in range(n):
         with transaction.atomic():
-            audit_record(actor=actor, action=f"{prefix}.event", target=("tests.thing", str(i)),
+            audit_record(actor=actor, action=AuditAction.ORGANISATION_UPDATED, target=(f"tests.{prefix}", str(i)),
                          changes={"i": i, "note": "ünïcödé €", "nested": {"a": [1, 2, 3]}})
 
 
@@ -104,7 +104,7 @@ def test_tampering_with_changes_is_detected(raw_sql_allowed):
 @pytest.mark.django_db
 def test_rewriting_a_row_and_its_hash_is_detected_at_the_next_link(raw_sql_allowed):
     """Someone who recomputes the tampered row's own hash still breaks the next event's link."""
-    from compliance.audit import canonical_changes, compute_hash
+    from portal.audit import canonical_changes, compute_hash
 
     append_events(20)
     event = AuditEvent.objects.get(seq=10)
@@ -145,7 +145,7 @@ def test_deleting_an_event_in_the_middle_is_detected(raw_sql_allowed):
 
 @pytest.mark.django_db
 def test_changes_are_stored_exactly_as_hashed():
-    event = audit_record(actor=None, action="x.y", target=("tests.thing", "1"),
+    event = audit_record(actor=None, action=AuditAction.ORGANISATION_UPDATED, target=("tests.thing", "1"),
                          changes={"when": __import__("datetime").date(2026, 1, 2), "set": {3, 1, 2}})
     event.refresh_from_db()
     assert event.changes == {"when": "2026-01-02", "set": [1, 2, 3]}
@@ -156,7 +156,7 @@ def test_changes_are_stored_exactly_as_hashed():
 def test_audit_record_joins_the_callers_transaction():
     """An event exists exactly when the change it describes was committed."""
     with pytest.raises(RuntimeError), transaction.atomic():
-        audit_record(actor=None, action="rolled.back", target=("tests.thing", "1"))
+        audit_record(actor=None, action=AuditAction.ORGANISATION_UPDATED, target=("tests.thing", "1"))
         raise RuntimeError
     assert not AuditEvent.objects.exists()
     assert AuditChainHead.objects.get().seq == 0
@@ -212,10 +212,10 @@ def test_concurrent_writers_do_not_fork_the_chain(postgres_transactional):
     assert result.count == threads_n * per_thread
     assert list(AuditEvent.objects.values_list("seq", flat=True)) == list(range(1, 201))
     assert AuditEvent.objects.values("prev_hash").distinct().count() == 200  # no two events share a parent
-    per_writer = {f"writer{k}.event": per_thread for k in range(threads_n)}
+    per_writer = {f"tests.writer{k}": per_thread for k in range(threads_n)}
     from django.db.models import Count
 
-    counted = dict(AuditEvent.objects.values_list("action").annotate(n=Count("id")))
+    counted = dict(AuditEvent.objects.values_list("object_type").annotate(n=Count("id")))
     assert counted == per_writer
 
 

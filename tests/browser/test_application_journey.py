@@ -13,7 +13,8 @@ from django.test import Client
 from playwright.sync_api import expect
 
 from allocations.applications.models import Application, ApplicationStatus
-from compliance.models import AuditChainHead, RiskAssessment
+from compliance.models import RiskAssessment
+from portal.models import AuditChainHead
 from tests.allocations import factories as f
 from tests.browser.conftest import axe_check
 from tests.factories import MembershipFactory

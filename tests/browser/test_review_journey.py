@@ -16,7 +16,7 @@ from allocations.applications.models import ApplicationStatus
 from allocations.grants.models import Allocation
 from allocations.review import services
 from allocations.review.models import AssignmentStatus
-from compliance.models import AuditChainHead
+from portal.models import AuditChainHead
 from tests.allocations import factories_review as fr
 from tests.browser.conftest import axe_check
 from tests.factories import DEFAULT_PASSWORD, TOTP_SECRET

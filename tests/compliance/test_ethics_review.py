@@ -9,7 +9,8 @@ from django.urls import reverse
 from allocations.applications.models import Application, ApplicationStatus
 from allocations.catalogue.models import AccessMode
 from compliance import selectors, services
-from compliance.models import AuditEvent, EthicsReview, EthicsStatus, RiskAssessment
+from compliance.models import EthicsReview, EthicsStatus, RiskAssessment
+from portal.models import AuditEvent
 from tests.factories import (
     AllocationManagerFactory,
     EthicsOfficerFactory,

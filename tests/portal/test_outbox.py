@@ -26,7 +26,7 @@ def broker_down(monkeypatch):
     def refuse(*args, **kwargs):
         raise OperationalError("Error 111 connecting to 127.0.0.1:6379. Connection refused.")
 
-    monkeypatch.setattr(tasks.send_email, "delay", refuse)
+    monkeypatch.setattr(tasks.send_email, "apply_async", refuse)  # what portal.tasking.enqueue calls
 
 
 def add(subject="Hello", to=("a@example.org",)):
@@ -61,10 +61,11 @@ def test_erased_addresses_are_dropped_and_no_recipient_stores_nothing():
 
 def test_broker_down_keeps_the_message_and_the_sweeper_sends_it_later(broker_down, monkeypatch, caplog,
                                                                       django_capture_on_commit_callbacks):
-    with caplog.at_level(logging.WARNING, logger="portal.emails"), \
+    with caplog.at_level(logging.WARNING, logger="portal.tasking"), \
             django_capture_on_commit_callbacks(execute=True):
         email = add()
-    assert "kept in the outbox" in caplog.text and mail.outbox == []
+    assert "portal.tasks.send_email" in caplog.text and "broker is unreachable" in caplog.text
+    assert mail.outbox == []
     assert OutgoingEmail.objects.get(pk=email.pk).sent_at is None
     monkeypatch.undo()  # the broker is back
     assert emails.send_pending() == 0  # too recent: its own task may still be on the way

@@ -5,9 +5,9 @@ import io
 import pytest
 from pypdf import PdfReader
 
-from compliance.audit import events_for, verify_chain
 from compliance.models import Report, ReportAudience, ReportStatus
 from compliance.reports import services
+from portal.audit import events_for, verify_chain
 from tests.reports import builders
 from tests.reports.conftest import pdftotext
 
@@ -65,7 +65,9 @@ def test_staff_dossier_prints_the_whole_record(dossier, run_on_commit):
     assert text.count("Success") >= 2  # one recorded attempt per site
     assert "120.0 / 400" in text and "30.0 %" in text
     # Audit events of the application and its allocation, and the chain.
-    assert "ethics_review.decided" in text and "allocation.created" in text
+    # Audit events are printed with their AuditAction label, never the stored code.
+    assert "Ethics review decided" in text and "Allocation created" in text
+    assert "ethics_review.decided" not in text and "allocation.created" not in text
     chain = verify_chain()
     assert f"Audit chain verified: VALID ({chain.count - 1} events" in text
     # The head printed is the chain as it stood while rendering: just before the report.generated event.
@@ -92,9 +94,11 @@ def test_applicant_dossier_leaves_out_staff_only_fields(dossier, run_on_commit):
 
 @pytest.mark.parametrize("language, headings", [
     ("fr", ["Dossier de candidature", "Table des matières", "Évaluation AI Act", "Examen éthique",
-            "Vérification de la chaîne d'audit", "Chaîne d'audit vérifiée : VALIDE", "Haut risque", "Page 1 sur"]),
+            "Vérification de la chaîne d'audit", "Chaîne d'audit vérifiée : VALIDE", "Haut risque", "Page 1 sur",
+            "Allocation créée"]),
     ("nl", ["Aanvraagdossier", "Inhoud", "Beoordeling volgens de AI-verordening", "Ethische toetsing",
-            "Verificatie van de auditketen", "Auditketen geverifieerd: GELDIG", "Hoog risico", "Pagina 1 van"]),
+            "Verificatie van de auditketen", "Auditketen geverifieerd: GELDIG", "Hoog risico", "Pagina 1 van",
+            "Toewijzing aangemaakt"]),
 ])
 def test_dossier_in_the_requesters_language(dossier, run_on_commit, language, headings):
     report = generate(run_on_commit, actor=dossier["officer"], application=dossier["application"],

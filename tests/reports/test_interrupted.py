@@ -7,8 +7,9 @@ import pytest
 from django.db import OperationalError
 from django.utils import timezone
 
-from compliance.models import AuditEvent, Report, ReportStatus
+from compliance.models import Report, ReportStatus
 from compliance.reports import services
+from portal.models import AuditEvent
 from tests.factories import EthicsOfficerFactory
 
 pytestmark = pytest.mark.django_db

@@ -12,9 +12,9 @@ from pypdf import PdfReader
 from allocations.catalogue.models import Site
 from allocations.provisioning.services import sync_allocation
 from allocations.review.models import Decision
-from compliance.audit import verify_chain
 from compliance.models import ReportStatus
 from compliance.reports import data, services
+from portal.audit import verify_chain
 from tests.factories import AllocationManagerFactory, EthicsOfficerFactory
 from tests.reports import builders
 from tests.reports.conftest import pdftotext

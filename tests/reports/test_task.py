@@ -6,9 +6,10 @@ import pytest
 from django.utils import timezone
 
 from compliance import tasks
-from compliance.models import AuditEvent, Report, ReportStatus
+from compliance.models import Report, ReportStatus
 from compliance.reports import render, services
 from portal.celery import app as celery_app
+from portal.models import AuditEvent
 from tests.factories import EthicsOfficerFactory
 from tests.reports import builders
 
@@ -33,7 +34,7 @@ def test_task_options_and_route():
 
 def test_request_queues_the_task_on_commit(django_capture_on_commit_callbacks, monkeypatch):
     queued = []
-    monkeypatch.setattr(tasks.generate_report, "delay", lambda report_id: queued.append(report_id))
+    monkeypatch.setattr(tasks.generate_report, "apply_async", lambda args, kwargs: queued.extend(args))
     with django_capture_on_commit_callbacks(execute=True) as callbacks:
         report = queued_period_report()
         assert queued == []  # nothing before commit
@@ -115,5 +116,5 @@ def test_requeue_stale(monkeypatch):
     report = queued_period_report()
     Report.objects.filter(pk=report.pk).update(created_at=timezone.now() - datetime.timedelta(hours=1))
     queued = []
-    monkeypatch.setattr(tasks.generate_report, "delay", lambda report_id: queued.append(report_id))
+    monkeypatch.setattr(tasks.generate_report, "apply_async", lambda args, kwargs: queued.extend(args))
     assert services.report_requeue_stale() == 1 and queued == [report.pk]

@@ -5,9 +5,10 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import CommandError, call_command
 from django.urls import reverse
 
-from compliance.audit import events_for
-from compliance.models import AuditEvent, ReportAudience
+from compliance.models import ReportAudience
 from compliance.reports import services
+from portal.audit import events_for
+from portal.models import AuditEvent
 from tests.factories import UserFactory
 from tests.reports import builders
 

@@ -1,6 +1,6 @@
 from django.core.management.base import BaseCommand, CommandError
 
-from compliance.audit import verify_chain
+from portal.audit import verify_chain
 
 
 class Command(BaseCommand):

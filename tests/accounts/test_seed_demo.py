@@ -9,9 +9,9 @@ from allauth.mfa.totp.internal.auth import format_hotp_value, hotp_value
 from django.core.management import call_command
 from django.urls import reverse
 
+from accounts.management.commands.seed_demo import DEMO_ORG, DEMO_TOTP_SECRET, DEMO_USERS
 from accounts.models import Membership, Organisation, User
 from accounts.roles import Role, roles_of
-from portal.management.commands.seed_demo import DEMO_ORG, DEMO_TOTP_SECRET, DEMO_USERS
 
 pytestmark = pytest.mark.django_db
 

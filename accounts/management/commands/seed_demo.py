@@ -12,6 +12,7 @@ from django.db import transaction
 from accounts.models import Membership, MembershipRole, Organisation, User
 from accounts.roles import ROLE_GROUPS, Role
 from accounts.services import organisation_create
+from portal.demo import extra_seeders
 
 # Staff demo accounts share one TOTP secret so a person can sign in with `oathtool`.
 DEMO_TOTP_SECRET = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
@@ -70,8 +71,6 @@ class Command(BaseCommand):
                 org = organisation_create(actor=applicant, data=DEMO_ORG)
             Membership.objects.get_or_create(user=users["member@demo-vision.example"], organisation=org,
                                              defaults={"role": MembershipRole.MEMBER})
-            from portal.demo import extra_seeders
-
             for seeder in extra_seeders():
                 seeder(users=users, organisation=org, stdout=self.stdout)
         self.stdout.write(self.style.SUCCESS(

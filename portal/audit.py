@@ -14,9 +14,13 @@ from typing import Any
 from django.db import models, transaction
 from django.utils import timezone
 
-from portal.request_context import current_request
-
+from .audit_actions import AuditAction, action_label
 from .models import AuditChainHead, AuditEvent, AuditEventContext
+from .request_context import current_request
+
+# The vocabulary is re-exported: callers import the action with the function that records it.
+__all__ = ["GENESIS_HASH", "AuditAction", "ChainVerification", "action_label", "audit_record", "canonical_changes",
+           "compute_hash", "event_count", "events_for", "object_label", "verify_chain"]
 
 GENESIS_HASH = "0" * 64
 
@@ -60,9 +64,15 @@ def object_label(target: models.Model | tuple[str, str]) -> tuple[str, str]:
     return f"{meta.app_label}.{meta.model_name}", str(target.pk)
 
 
-def audit_record(*, actor, action: str, target: models.Model | tuple[str, str],
+def audit_record(*, actor, action: AuditAction, target: models.Model | tuple[str, str],
                  changes: dict | None = None) -> AuditEvent:
-    """Append one event to the chain. Must run inside the caller's atomic block."""
+    """Append one event to the chain. Must run inside the caller's atomic block.
+
+    `action` must be an AuditAction: a free string would be a word no page, report or export knows how
+    to show, so an unknown one raises ValueError before anything is written."""
+    if action not in AuditAction.values:
+        raise ValueError(f"unknown audit action {action!r}: add it to portal.audit_actions.AuditAction")
+    action = AuditAction(action).value
     with transaction.atomic():
         head, _ = AuditChainHead.objects.select_for_update().get_or_create(id=1)
         object_type, object_id = object_label(target)

@@ -1,0 +1,74 @@
+"""The audit trail's vocabulary: every action an event may record, with the sentence a person reads.
+
+The values are stored in AuditEvent.action and hashed into the chain, so a value is never renamed or
+removed (the events that hold it would no longer verify); only labels may change. `audit_record`
+refuses an action that is not listed here."""
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class AuditAction(models.TextChoices):
+    # accounts: organisations, memberships, invitations, API tokens, personal data
+    ORGANISATION_CREATED = "organisation.created", _("Organisation created")
+    ORGANISATION_UPDATED = "organisation.updated", _("Organisation details updated")
+    INVITATION_CREATED = "invitation.created", _("Invitation sent")
+    INVITATION_ACCEPTED = "invitation.accepted", _("Invitation accepted")
+    INVITATION_REVOKED = "invitation.revoked", _("Invitation revoked")
+    MEMBERSHIP_ROLE_CHANGED = "membership.role_changed", _("Member's role changed")
+    MEMBERSHIP_REMOVED = "membership.removed", _("Member removed from the organisation")
+    API_TOKEN_CREATED = "api_token.created", _("API token created")
+    API_TOKEN_REVOKED = "api_token.revoked", _("API token revoked")
+    USER_ERASED = "user.erased", _("Personal data erased")
+
+    # allocations: the application and its draft steps
+    APPLICATION_CREATED = "application.created", _("Application created")
+    APPLICATION_PROJECT_SAVED = "application.project_saved", _("Project details saved")
+    APPLICATION_RESOURCES_SAVED = "application.resources_saved", _("Requested resources saved")
+    APPLICATION_MODEL_SAVED = "application.model_saved", _("AI model details saved")
+    APPLICATION_ETHICS_ISSUES_SAVED = "application.ethics_issues_saved", _("Ethics issues saved")
+    APPLICATION_STATUS_CHANGED = "application.status_changed", _("Application status changed")
+    APPLICATION_REPLY_SUBMITTED = "application.reply_submitted", _("Reply to the reviews sent")
+    TEAM_MEMBER_ADDED = "team_member.added", _("Team member added")
+    TEAM_MEMBER_REMOVED = "team_member.removed", _("Team member removed")
+    TEAM_MEMBER_CONFIRMED = "team_member.confirmed", _("Team member confirmed their participation")
+    ATTACHMENT_ADDED = "attachment.added", _("Document attached")
+    ATTACHMENT_REMOVED = "attachment.removed", _("Document removed")
+
+    # allocations: review
+    REVIEW_ASSIGNED = "review.assigned", _("Reviewer assigned")
+    REVIEW_COI_DECLARED = "review.coi_declared", _("Reviewer declared their conflicts of interest")
+    REVIEW_SUBMITTED = "review.submitted", _("Review submitted")
+    REVIEW_ASSIGNMENT_CANCELLED = "review.assignment_cancelled", _("Review assignment cancelled")
+    REVIEW_ASSIGNMENT_CHANGED = "review.assignment_changed", _("Review assignment status changed")
+
+    # allocations: the allocation, its changes, provisioning and usage
+    ALLOCATION_CREATED = "allocation.created", _("Allocation created")
+    ALLOCATION_STATUS_CHANGED = "allocation.status_changed", _("Allocation status changed")
+    CHANGE_REQUEST_SUBMITTED = "change_request.submitted", _("Change request submitted")
+    CHANGE_REQUEST_DECIDED = "change_request.decided", _("Change request decided")
+    CHANGE_REQUEST_WITHDRAWN = "change_request.withdrawn", _("Change request withdrawn")
+    PROVISIONING_HANDOVER_DONE = "provisioning.handover_done", _("Manual provisioning step done by an operator")
+    USAGE_THRESHOLD_REACHED = "usage.threshold_reached", _("Usage threshold reached")
+
+    # compliance: AI Act assessment and ethics review
+    RISK_ASSESSMENT_SAVED = "risk_assessment.saved", _("AI Act questionnaire saved")
+    ETHICS_REVIEW_OPENED = "ethics_review.opened", _("Sent to the ethics officers for review")
+    ETHICS_REVIEW_AUTO_CLEARED = "ethics_review.auto_cleared", _("Ethics review: cleared automatically")
+    ETHICS_REVIEW_DECIDED = "ethics_review.decided", _("Ethics review decided")
+    ETHICS_CONDITION_ACKNOWLEDGED = "ethics_condition.acknowledged", _("Ethics condition acknowledged")
+
+    # compliance: reports
+    REPORT_REQUESTED = "report.requested", _("Report requested")
+    REPORT_GENERATED = "report.generated", _("Report generated")
+    REPORT_FAILED = "report.failed", _("Report generation failed")
+    REPORT_VERIFIED = "report.verified", _("Report verified")
+
+
+def action_label(action: str):
+    """The sentence a person reads for a stored action (lazy: translated where it is rendered). A value
+    missing from the enum cannot be recorded; should one be in the table anyway, it is shown as stored."""
+    try:
+        return AuditAction(action).label
+    except ValueError:
+        return action
