@@ -9,7 +9,7 @@ from accounts.roles import Role, has_role
 from portal.audit import AuditAction
 from portal.workflow import Actor, Workflow, table
 
-from .models import EthicsReview
+from .models import EthicsReview, Report, ReportStatus
 from .models import EthicsStatus as S
 
 E = Actor.ETHICS_OFFICER
@@ -38,4 +38,29 @@ ETHICS_WORKFLOW = Workflow(
     terminal=DECISIONS,
     refused=NOT_WAITING,
     forbidden=_("Only ethics officers decide on ethics reviews."),
+)
+
+
+# Reports are moved by the portal alone: queued at the request, running on a worker, done or failed.
+# A failed report runs again when its task retries; a late attempt may still finish one marked failed.
+R = ReportStatus
+REPORT_TRANSITIONS = table({
+    (R.QUEUED, R.RUNNING): Actor.SYSTEM,
+    (R.FAILED, R.RUNNING): Actor.SYSTEM,
+    (R.RUNNING, R.DONE): Actor.SYSTEM,
+    (R.FAILED, R.DONE): Actor.SYSTEM,
+    (R.QUEUED, R.FAILED): Actor.SYSTEM,
+    (R.RUNNING, R.FAILED): Actor.SYSTEM,
+})
+
+REPORT_WORKFLOW = Workflow(
+    name="report",
+    model=Report,
+    states=R,
+    transitions=REPORT_TRANSITIONS,
+    actors=lambda user, report: set(),
+    audit_action=AuditAction.REPORT_GENERATED,
+    terminal=frozenset({R.DONE}),
+    refused=_("A report that is %(current)s cannot become %(target)s."),
+    unaudited=frozenset({(R.QUEUED, R.RUNNING), (R.FAILED, R.RUNNING)}),
 )

@@ -61,6 +61,8 @@ class Workflow:
     # Messages; %(current)s and %(target)s are the states' labels.
     refused: str = gettext_lazy("%(current)s cannot become %(target)s.")
     forbidden: str = gettext_lazy("You are not allowed to make this change.")
+    # Moves that are technical progress, not decisions: made without an audit event.
+    unaudited: frozenset[tuple[str, str]] = dataclass_field(default_factory=frozenset)
     # Clearer refusals for some moves: (current, target) or (current, None) for any target.
     refusals: Mapping[tuple[str, str | None], str] = dataclass_field(default_factory=dict)
 
@@ -127,10 +129,11 @@ def transition(
         if before_save is not None:
             fields.extend(before_save(row) or ())
         row.save(update_fields=list(dict.fromkeys(fields)))
-        target = audit_target(row) if audit_target is not None else row
-        extra = changes(row) if callable(changes) else changes
-        audit_record(actor=actor, action=AuditAction(action or workflow.audit_action), target=target,
-                     changes={workflow.field: [current, to], **(extra or {})})
+        if (current, to) not in workflow.unaudited:
+            target = audit_target(row) if audit_target is not None else row
+            extra = changes(row) if callable(changes) else changes
+            audit_record(actor=actor, action=AuditAction(action or workflow.audit_action), target=target,
+                         changes={workflow.field: [current, to], **(extra or {})})
         if then is not None:
             then(row, current)
     return row

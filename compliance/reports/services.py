@@ -31,8 +31,10 @@ from allocations.applications.permissions import is_applicant_member
 from allocations.catalogue.models import AccessMode, Site
 from portal.audit import AuditAction, audit_record
 from portal.tasking import enqueue
+from portal.workflow import TransitionError, transition
 
 from ..models import Report, ReportAudience, ReportKind, ReportStatus
+from ..workflow import REPORT_WORKFLOW
 from . import csv_export, data
 
 logger = logging.getLogger(__name__)
@@ -236,15 +238,21 @@ def report_generate(*, report_id: int, on_progress: Callable[[int], None] | None
     """Render one report. Idempotent: a report already done is returned as is; a failed or interrupted one
     is rendered again (the task retries). No transaction is held while rendering."""
     from . import render  # WeasyPrint is imported by the worker that renders, not by every web process
+
+    def restart(r: Report) -> list[str]:
+        r.progress = 5
+        r.started_at = timezone.now()
+        r.error = ""
+        return ["progress", "started_at", "error"]
+
     with transaction.atomic():
         report = Report.objects.select_for_update().filter(pk=report_id).first()
-        if report is None or report.status == ReportStatus.DONE:
+        if report is None or report.is_done:
             return report
-        report.status = ReportStatus.RUNNING
-        report.progress = 5
-        report.started_at = timezone.now()
-        report.error = ""
-        report.save(update_fields=["status", "progress", "started_at", "error"])
+        if report.is_running:  # an attempt interrupted before it recorded anything: this one takes over
+            report.save(update_fields=restart(report))
+        else:
+            report = transition(REPORT_WORKFLOW, actor=None, obj=report, to=ReportStatus.RUNNING, before_save=restart)
     if on_progress is not None:
         on_progress(5)
     try:
@@ -268,25 +276,25 @@ def report_generate(*, report_id: int, on_progress: Callable[[int], None] | None
         raise
     digest = sha256_hex(pdf)
     csv_digest = sha256_hex(csv_bytes) if csv_bytes is not None else ""
-    with transaction.atomic():
-        report = Report.objects.select_for_update().get(pk=report_id)
-        if report.status == ReportStatus.DONE:  # another worker finished first: keep its files
-            for suffix in (".pdf", ".csv"):
-                (report_dir() / f"{stem}{suffix}").unlink(missing_ok=True)
-            return report
-        report.status = ReportStatus.DONE
-        report.progress = 100
-        report.file_name = f"{stem}.pdf"
-        report.size = len(pdf)
-        report.sha256 = digest
-        report.csv_file_name = f"{stem}.csv" if csv_bytes is not None else ""
-        report.csv_sha256 = csv_digest
-        report.finished_at = timezone.now()
-        report.save(update_fields=["status", "progress", "file_name", "size", "sha256", "csv_file_name",
-                                   "csv_sha256", "finished_at"])
-        audit_record(actor=None, action=AuditAction.REPORT_GENERATED, target=report, changes={
-            "sha256": digest, "size": len(pdf), "csv_sha256": csv_digest, "kind": report.kind,
-            "audience": report.audience, "requested_by_id": report.requested_by_id})
+
+    def record(r: Report) -> list[str]:
+        r.progress = 100
+        r.file_name = f"{stem}.pdf"
+        r.size = len(pdf)
+        r.sha256 = digest
+        r.csv_file_name = f"{stem}.csv" if csv_bytes is not None else ""
+        r.csv_sha256 = csv_digest
+        r.finished_at = timezone.now()
+        return ["progress", "file_name", "size", "sha256", "csv_file_name", "csv_sha256", "finished_at"]
+
+    report = transition(REPORT_WORKFLOW, actor=None, obj=report, to=ReportStatus.DONE, before_save=record,
+                        action=AuditAction.REPORT_GENERATED, changes=lambda r: {
+                            "sha256": digest, "size": len(pdf), "csv_sha256": csv_digest, "kind": r.kind,
+                            "audience": r.audience, "requested_by_id": r.requested_by_id})
+    if report.file_name != f"{stem}.pdf":  # another worker finished first: keep its files, not ours
+        for suffix in (".pdf", ".csv"):
+            (report_dir() / f"{stem}{suffix}").unlink(missing_ok=True)
+        return report
     _remove_other_files(report_id, keep=stem)
     if on_progress is not None:
         on_progress(100)
@@ -307,12 +315,17 @@ def _remove_other_files(report_id: int, *, keep: str) -> None:
 
 def _report_failed(report_id: int, exc: Exception) -> None:
     logger.exception("report %s failed", report_id)
-    with transaction.atomic():
-        updated = Report.objects.filter(pk=report_id).exclude(status=ReportStatus.DONE).update(
-            status=ReportStatus.FAILED, error=f"{type(exc).__name__}: {exc}"[:2000], finished_at=timezone.now())
-        if updated:
-            audit_record(actor=None, action=AuditAction.REPORT_FAILED, target=("compliance.report", str(report_id)),
-                         changes={"error": type(exc).__name__})
+
+    def record(r: Report) -> list[str]:
+        r.error = f"{type(exc).__name__}: {exc}"[:2000]
+        r.finished_at = timezone.now()
+        return ["error", "finished_at"]
+
+    try:
+        transition(REPORT_WORKFLOW, actor=None, obj=Report(pk=report_id), to=ReportStatus.FAILED, before_save=record,
+                   action=AuditAction.REPORT_FAILED, changes={"error": type(exc).__name__})
+    except (TransitionError, Report.DoesNotExist):
+        pass  # done by another attempt (a success stands), or deleted
 
 
 # --- verify -----------------------------------------------------------------------------------------

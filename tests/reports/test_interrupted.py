@@ -9,6 +9,7 @@ from django.utils import timezone
 
 from compliance.models import Report, ReportStatus
 from compliance.reports import services
+from portal import workflow
 from portal.models import AuditEvent
 from tests.factories import EthicsOfficerFactory
 
@@ -27,14 +28,14 @@ def test_files_of_an_attempt_that_lost_the_database_are_removed_by_the_attempt_t
     private_reports.mkdir(parents=True, exist_ok=True)
     foreign = private_reports / f"report-{other.pk}-0123456789ab.pdf"
     foreign.write_bytes(b"%PDF-1.7 another report")
-    real_audit = services.audit_record
+    real_audit = workflow.audit_record  # the report is recorded done through the transition engine
 
     def database_lost(**kwargs):
         if kwargs["action"] == "report.generated":
             raise OperationalError("the connection is lost")
         return real_audit(**kwargs)
 
-    monkeypatch.setattr(services, "audit_record", database_lost)
+    monkeypatch.setattr(workflow, "audit_record", database_lost)
     with pytest.raises(OperationalError):
         services.report_generate(report_id=report.pk)
     left = sorted(p.name for p in private_reports.glob(f"report-{report.pk}-*"))
@@ -43,7 +44,7 @@ def test_files_of_an_attempt_that_lost_the_database_are_removed_by_the_attempt_t
     report.refresh_from_db()
     assert report.status == ReportStatus.RUNNING and not report.file_name
 
-    monkeypatch.setattr(services, "audit_record", real_audit)  # the retry
+    monkeypatch.setattr(workflow, "audit_record", real_audit)  # the retry
     done = services.report_generate(report_id=report.pk)
 
     assert done.status == ReportStatus.DONE
