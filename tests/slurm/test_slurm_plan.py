@@ -346,7 +346,8 @@ def test_compare_uses_the_planners_representation_not_the_objects():
 def test_compare_missing_account_differs_on_every_setting_with_no_actual_value():
     fields = compare_fields([parent(), acct()], state(actual("org_a", parent="root", limits={}, users=())))
     missing = [f for f in fields if f.account == "proj_a"]
-    assert missing and all(f.differs and f.actual is None for f in missing)
+    assert missing and all(f.differs and f.actual is None and not f.present for f in missing)
+    assert all(f.present for f in fields if f.account == "org_a")
 
 
 def test_compare_marks_exactly_the_settings_the_planner_changes():

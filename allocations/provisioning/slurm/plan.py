@@ -238,8 +238,8 @@ class AccountField:
 
     Values are in the planner's terms, so that two representations of the same state never look
     different: ``limits`` as sorted (TRES, minutes) pairs, ``grp_submit_jobs`` 0 (blocked) or None
-    (not set), ``users`` and ``qos`` as sorted tuples. ``actual`` is None when Slurm does not hold the
-    account at all."""
+    (not set), ``users`` and ``qos`` as sorted tuples. When Slurm does not hold the account at all,
+    ``present`` is false, ``actual`` None and every setting differs."""
 
     cluster: str
     account: str
@@ -247,6 +247,7 @@ class AccountField:
     desired: object
     actual: object
     differs: bool
+    present: bool = True
 
 
 def _desired_settings(item: Desired) -> dict[str, object]:
@@ -278,7 +279,8 @@ def _actual_settings(current: ActualAccount) -> dict[str, object]:
 def _fields_of(cluster: str, item: Desired, current: ActualAccount | None) -> list[AccountField]:
     want = _desired_settings(item)
     if current is None:
-        return [AccountField(cluster, item.name, name, value, None, True) for name, value in want.items()]
+        return [AccountField(cluster, item.name, name, value, None, True, present=False)
+                for name, value in want.items()]
     have = _actual_settings(current)
     return [AccountField(cluster, item.name, name, value, have[name], value != have[name])
             for name, value in want.items()]
