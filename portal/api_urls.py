@@ -13,6 +13,7 @@ urlpatterns = [
     path("", include("allocations.applications.api.urls")),
     path("", include("allocations.review.api.urls")),
     path("", include("allocations.grants.api.urls")),
+    path("", include("allocations.provisioning.api.urls")),
     path("", include("compliance.api.urls")),
     re_path(r"^.*$", not_found),
 ]

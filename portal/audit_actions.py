@@ -49,6 +49,8 @@ class AuditAction(models.TextChoices):
     CHANGE_REQUEST_DECIDED = "change_request.decided", _("Change request decided")
     CHANGE_REQUEST_WITHDRAWN = "change_request.withdrawn", _("Change request withdrawn")
     PROVISIONING_HANDOVER_DONE = "provisioning.handover_done", _("Manual provisioning step done by an operator")
+    PROVISIONING_RERUN_REQUESTED = "provisioning.rerun_requested", _("Provisioning run again by an operator")
+    PROVISIONING_RECONCILE_REQUESTED = "provisioning.reconcile_requested", _("Full reconcile of a site requested")
     USAGE_THRESHOLD_REACHED = "usage.threshold_reached", _("Usage threshold reached")
 
     # compliance: AI Act assessment and ethics review

@@ -62,6 +62,7 @@ def role_permission(role: str) -> type[BasePermission]:
 IsReviewer = role_permission(Role.REVIEWER)
 IsAllocationManager = role_permission(Role.ALLOCATION_MANAGER)
 IsEthicsOfficer = role_permission(Role.ETHICS_OFFICER)
+IsOperator = role_permission(Role.OPERATOR)
 
 
 class IsAuditReader(BasePermission):

@@ -3,7 +3,7 @@
 from rest_framework.settings import api_settings
 from rest_framework.views import APIView
 
-from accounts.api.permissions import IsAllocationManager, IsReviewer, StaffMFA
+from accounts.api.permissions import IsAllocationManager, IsOperator, IsReviewer, StaffMFA
 
 BASE = list(api_settings.DEFAULT_PERMISSION_CLASSES)
 
@@ -14,3 +14,7 @@ class ReviewerApi(APIView):
 
 class ManagerApi(APIView):
     permission_classes = [*BASE, StaffMFA, IsAllocationManager]
+
+
+class OperatorApi(APIView):
+    permission_classes = [*BASE, StaffMFA, IsOperator]

@@ -24,6 +24,17 @@ class SyncAttemptKind(models.TextChoices):
     BOOTSTRAP = "bootstrap", _("Site bootstrap")
 
 
+class ComparedSetting(models.TextChoices):
+    """The settings of a Slurm account that the planner compares (allocations.provisioning.slurm.plan)."""
+
+    PARENT = "parent", _("Parent account")
+    LIMITS = "limits", _("Quota (GrpTRESMins, minutes)")
+    GRP_SUBMIT_JOBS = "grp_submit_jobs", _("GrpSubmitJobs (0: new jobs refused)")
+    QOS = "qos", _("QOS")
+    DEFAULT_QOS = "default_qos", _("Default QOS")
+    USERS = "users", _("Users")
+
+
 class SyncAttempt(models.Model):
     site = models.ForeignKey(Site, on_delete=models.CASCADE, related_name="sync_attempts")
     allocation = models.ForeignKey(Allocation, null=True, blank=True, on_delete=models.CASCADE,

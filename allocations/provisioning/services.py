@@ -4,7 +4,9 @@
 plan the difference, apply it through the site's backend and read it back; every attempt is recorded.
 Decisions mark an allocation in their own transaction (`grants.services.mark_needs_sync`); the task is
 queued on commit, and if the broker was down the periodic sweeper queues it again, so nothing is lost.
-Usage flows back through `pull_usage`."""
+Operators ask for a re-run or a full reconcile, and record hand-overs, through the `provisioning_*`
+services and `handover_done`: the HTML pages and the API call the same ones. Usage flows back through
+`pull_usage`."""
 
 from __future__ import annotations
 
@@ -13,9 +15,10 @@ import time
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from accounts.models import Membership
 from accounts.roles import Role, has_role
@@ -32,9 +35,12 @@ from allocations.provisioning.slurm.errors import SlurmError, SlurmReconcileErro
 from portal.audit import AuditAction, audit_record
 from portal.emails import send_templated_email_on_commit
 from portal.models import AuditEvent
-from portal.tasking import enqueue
+from portal.tasking import enqueue, enqueue_on_commit
 
 logger = logging.getLogger(__name__)
+
+# Queued by name (portal.tasking): the tasks module imports this one, not the other way round.
+RECONCILE_SITE_TASK = "allocations.provisioning.tasks.slurm_reconcile_site"
 
 
 register_backend("record", "allocations.provisioning.record:RecordBackend")
@@ -159,12 +165,21 @@ def _fields(obj) -> dict:
     return {name: getattr(obj, name) for name in obj.__slots__}
 
 
-def handover_done(*, actor, task: HandoverTask, note: str = "") -> HandoverTask:
-    """An operator provisioned a remote site by hand and records it."""
+def _require_operator(actor) -> None:
     if not has_role(actor, Role.OPERATOR):
-        raise PermissionDenied("Only operators record hand-overs.")
+        raise PermissionDenied(_("Only operators run provisioning."))
+
+
+def is_direct(site: Site) -> bool:
+    """The portal pushes to this site's Slurm itself (active, not handed over to a remote centre)."""
+    return site.is_active and site.provisioning_mode != ProvisioningMode.HANDOVER
+
+
+def handover_done(*, actor, task: HandoverTask, note: str = "") -> HandoverTask:
+    """An operator provisioned a remote site by hand and records it. Recording it twice changes nothing."""
+    _require_operator(actor)
     with transaction.atomic():
-        task = HandoverTask.objects.select_for_update().get(pk=task.pk)
+        task = HandoverTask.objects.select_for_update(of=("self",)).select_related("site", "allocation").get(pk=task.pk)
         if task.done_at:
             return task
         task.done_at = timezone.now()
@@ -177,6 +192,38 @@ def handover_done(*, actor, task: HandoverTask, note: str = "") -> HandoverTask:
     if not open_elsewhere:
         allocation_mark_synced(allocation_id=task.allocation_id, version=task.desired_version)
     return task
+
+
+def provisioning_rerun_allocation(*, actor, allocation: Allocation) -> Allocation:
+    """Queue the provisioning of one allocation again (after an error, or to check it by hand).
+
+    The task reads the current desired state and records its own attempt; running it twice is harmless."""
+    _require_operator(actor)
+    sites = [quota.site for quota in allocation.quotas.select_related("site").order_by("site__code")]
+    direct = [site.code for site in sites if is_direct(site)]
+    if not direct:
+        raise ValidationError(_("%(reference)s has no quota on an active site that the portal provisions "
+                                "itself: there is nothing to re-run.") % {"reference": allocation.reference})
+    with transaction.atomic():
+        audit_record(actor=actor, action=AuditAction.PROVISIONING_RERUN_REQUESTED, target=allocation,
+                     changes={"sites": direct})
+        enqueue_on_commit(PROVISION_TASK, allocation.pk)
+    return allocation
+
+
+def provisioning_reconcile_site(*, actor, site: Site) -> Site:
+    """Queue a full reconcile of one site; the task records it as an attempt."""
+    _require_operator(actor)
+    if not site.is_active:
+        raise ValidationError(_("%(site)s is not active: it is not reconciled.") % {"site": site.name})
+    if site.provisioning_mode == ProvisioningMode.HANDOVER:
+        raise ValidationError(_("%(site)s is provisioned by hand (hand-over): there is nothing to reconcile.")
+                              % {"site": site.name})
+    with transaction.atomic():
+        audit_record(actor=actor, action=AuditAction.PROVISIONING_RECONCILE_REQUESTED, target=site,
+                     changes={"cluster": site.slurm_cluster})
+        enqueue_on_commit(RECONCILE_SITE_TASK, site.pk)
+    return site
 
 
 # Longer than the hard time limit of every task that records attempts (provision_allocation 300 s,

@@ -26,6 +26,19 @@ class ReferenceConverter:
         return value
 
 
+class CodeConverter:
+    """Codes of reference data such as sites (a slug of at most 30 characters)."""
+
+    regex = r"[-a-zA-Z0-9_]{1,30}"
+
+    def to_python(self, value: str) -> str:
+        return value
+
+    def to_url(self, value: str) -> str:
+        return value
+
+
 def register() -> None:
     register_converter(IdConverter, "api_id")
     register_converter(ReferenceConverter, "api_ref")
+    register_converter(CodeConverter, "api_code")

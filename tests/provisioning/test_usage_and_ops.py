@@ -7,7 +7,7 @@ from django.urls import reverse
 from allocations.catalogue.models import ProvisioningMode, Site
 from allocations.grants import services
 from allocations.grants.models import SyncState
-from allocations.provisioning.models import HandoverTask, SyncAttempt, UsageSnapshot
+from allocations.provisioning.models import HandoverTask, RecordedChange, SyncAttempt, UsageSnapshot
 from allocations.provisioning.record import RecordBackend
 from allocations.provisioning.services import pull_usage, sync_allocation
 from allocations.provisioning.slurm.backends import register_backend
@@ -83,7 +83,7 @@ def test_handover_site_gets_an_operator_task_and_marking_it_done_syncs(settings,
     assert AuditEvent.objects.filter(action="provisioning.handover_done").exists()
 
 
-def test_operator_pages_require_the_operator_role(client, settings):
+def test_operator_pages_require_the_operator_role(client, settings, django_capture_on_commit_callbacks):
     settings.AIF_SLURM_BACKEND = ""
     allocation, _manager, _ = approved_allocation()
     sync_allocation(allocation_id=allocation.pk)
@@ -95,6 +95,47 @@ def test_operator_pages_require_the_operator_role(client, settings):
     assert detail.status_code == 200
     body = detail.content.decode()
     assert allocation.slurm_account in body and "missing" not in body
-    response = client.post(reverse("provisioning:rerun_allocation", args=[allocation.reference]))
+    with django_capture_on_commit_callbacks(execute=True):  # the re-run is queued once the audit row commits
+        response = client.post(reverse("provisioning:rerun_allocation", args=[allocation.reference]))
     assert response.status_code == 302
     assert SyncAttempt.objects.filter(allocation=allocation).count() == 2
+    assert AuditEvent.objects.filter(action="provisioning.rerun_requested").count() == 1
+
+
+def test_site_page_shows_the_planners_comparison_without_representation_mismatches(client, settings):
+    """A synced site: the parent account (never blocked) and the unblocked account hold GrpSubmitJobs
+    unset, which the planner does not change; the page shows no difference, as the overview does."""
+    settings.AIF_SLURM_BACKEND = ""
+    allocation, _manager, _ = approved_allocation()
+    sync_allocation(allocation_id=allocation.pk)
+    client.force_login(OperatorFactory(totp=True))
+    body = client.get(reverse("provisioning:site_detail", args=["zellik"])).content.decode()
+    assert f"org_{allocation.organisation_id}" in body and allocation.slurm_account in body
+    assert 'class="differs"' not in body and "{" not in body.split("<table")[1].split("</table>")[0]
+    assert "a reconcile would change nothing" in body
+
+
+def test_site_page_highlights_only_the_settings_that_differ(client, settings):
+    settings.AIF_SLURM_BACKEND = ""
+    allocation, _manager, _ = approved_allocation(users=("alice", "bob"))
+    sync_allocation(allocation_id=allocation.pk)
+    change = RecordedChange.objects.filter(account=allocation.slurm_account).latest("recorded_at", "pk")
+    change.change["state"]["users"] = ["alice", "mallory"]  # someone changed the cluster by hand
+    change.save()
+    client.force_login(OperatorFactory(totp=True))
+    body = client.get(reverse("provisioning:site_detail", args=["zellik"])).content.decode()
+    assert body.count('class="differs"') == 1
+    assert "alice, bob" in body and "alice, mallory" in body
+    assert f"zellik: remove user mallory from {allocation.slurm_account}" in body
+
+
+def test_refused_reruns_are_messages_and_change_nothing(client, settings):
+    settings.AIF_SLURM_BACKEND = ""
+    Site.objects.filter(code="charleroi").update(provisioning_mode=ProvisioningMode.HANDOVER)
+    allocation, _manager, _ = approved_allocation(sites=("charleroi",))
+    client.force_login(OperatorFactory(totp=True))
+    page = client.post(reverse("provisioning:rerun_allocation", args=[allocation.reference]), follow=True)
+    assert "nothing to re-run" in page.content.decode()
+    page = client.post(reverse("provisioning:rerun_site", args=["charleroi"]), follow=True)
+    assert "nothing to reconcile" in page.content.decode()
+    assert not AuditEvent.objects.filter(action__startswith="provisioning.").exists()

@@ -1,4 +1,5 @@
-"""plan_changes: pure, so tested exhaustively (every field, every combination, and a convergence check)."""
+"""plan_changes: pure, so tested exhaustively (every field, every combination, and a convergence check).
+compare_fields, the per-setting comparison the planner decides with, agrees with it on every case."""
 
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ from allocations.provisioning.slurm.plan import (
     SetLimits,
     SetParent,
     SetQos,
+    compare_fields,
 )
 
 Z = "zellik"
@@ -315,3 +317,58 @@ def test_plan_converges_in_one_step_and_then_is_empty(seed):
     changes = plan_changes(desired, current)
     assert len(changes) == len(set(changes)), "no change planned twice"
     assert plan_changes(desired, simulate(current, changes)) == []
+
+
+# ------------------------------------------------------------------------------------------- compare_fields
+
+
+def differing(desired, current) -> list[tuple[str, str]]:
+    return [(f.account, f.field) for f in compare_fields(desired, current) if f.differs]
+
+
+def test_compare_in_sync_has_every_setting_and_no_difference():
+    fields = compare_fields([parent(), acct(qos="aif_sme")], state(
+        actual("org_a", parent="root", limits={}, users=()), actual(qos=("aif_sme",), defqos="aif_sme")))
+    assert [(f.account, f.field) for f in fields] == [
+        ("org_a", "parent"), ("proj_a", "parent"), ("proj_a", "limits"), ("proj_a", "grp_submit_jobs"),
+        ("proj_a", "qos"), ("proj_a", "default_qos"), ("proj_a", "users"),
+    ]
+    assert not any(f.differs for f in fields)
+
+
+def test_compare_uses_the_planners_representation_not_the_objects():
+    """An unblocked parent and an account with GrpSubmitJobs unset are not "None against False"."""
+    (grp,) = [f for f in compare_fields([parent(), acct()], IN_SYNC) if f.field == "grp_submit_jobs"]
+    assert (grp.desired, grp.actual, grp.differs) == (None, None, False)
+    assert not differing([parent(), acct()], IN_SYNC)
+
+
+def test_compare_missing_account_differs_on_every_setting_with_no_actual_value():
+    fields = compare_fields([parent(), acct()], state(actual("org_a", parent="root", limits={}, users=())))
+    missing = [f for f in fields if f.account == "proj_a"]
+    assert missing and all(f.differs and f.actual is None and not f.present for f in missing)
+    assert all(f.present for f in fields if f.account == "org_a")
+
+
+def test_compare_marks_exactly_the_settings_the_planner_changes():
+    existing = state(
+        actual("org_a", parent="root", limits={}, users=()),
+        actual(parent="root", limits={"cpu": 1}, submit=3, users=("old",), qos=("normal",)),
+    )
+    desired = [parent(), acct(blocked=True, qos="aif_sme", users=("alice",))]
+    assert differing(desired, existing) == [
+        ("proj_a", "parent"), ("proj_a", "limits"), ("proj_a", "grp_submit_jobs"), ("proj_a", "qos"),
+        ("proj_a", "default_qos"), ("proj_a", "users"),
+    ]
+    kinds = {type(c) for c in plan_changes(desired, existing)}
+    assert kinds == {SetParent, SetLimits, SetBlocked, SetQos, AddUser, RemoveUser}
+
+
+@pytest.mark.parametrize("seed", range(50))
+def test_compare_finds_a_difference_exactly_when_the_planner_plans_a_change(seed):
+    rng = random.Random(seed)
+    have = random_actual(rng, "proj_a", Z)
+    desired = [parent(), acct(blocked=rng.random() < 0.5, qos=rng.choice([None, "aif_sme"]),
+                              users=rng.sample(["alice", "bob"], rng.randint(0, 2)))]
+    current = state(actual("org_a", parent="root", limits={}, users=()), *([have] if have else []))
+    assert bool(differing(desired, current)) == bool(plan_changes(desired, current))

@@ -3,6 +3,9 @@
 No I/O here. Accounts that Slurm holds but nobody desires are left alone on purpose (they are
 removed only after the retention period, by someone else); user associations of a managed
 account that are not desired are removed.
+
+``compare_fields`` is the comparison the planner decides with, setting by setting: a page that shows
+desired against actual reads it, so that it never disagrees with what a reconcile would change.
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ from .validation import (
 )
 
 __all__ = [
+    "AccountField",
     "AddAccount",
     "AddParent",
     "AddUser",
@@ -33,6 +37,7 @@ __all__ = [
     "SetLimits",
     "SetParent",
     "SetQos",
+    "compare_fields",
     "plan_changes",
 ]
 
@@ -227,6 +232,72 @@ def wanted_limits(desired: DesiredAccount, actual: ActualAccount) -> dict[str, i
     return wanted
 
 
+@dataclass(frozen=True, slots=True)
+class AccountField:
+    """One setting of one account as the planner compares it.
+
+    Values are in the planner's terms, so that two representations of the same state never look
+    different: ``limits`` as sorted (TRES, minutes) pairs, ``grp_submit_jobs`` 0 (blocked) or None
+    (not set), ``users`` and ``qos`` as sorted tuples. When Slurm does not hold the account at all,
+    ``present`` is false, ``actual`` None and every setting differs."""
+
+    cluster: str
+    account: str
+    field: str
+    desired: object
+    actual: object
+    differs: bool
+    present: bool = True
+
+
+def _desired_settings(item: Desired) -> dict[str, object]:
+    if isinstance(item, DesiredParent):
+        return {"parent": ROOT}
+    settings: dict[str, object] = {
+        "parent": item.parent,
+        "limits": tuple(sorted(item.limits.items())),
+        "grp_submit_jobs": 0 if item.blocked else None,
+    }
+    if item.qos is not None:  # None leaves the association's QOS alone: nothing to compare
+        settings["qos"] = (item.qos,)
+        settings["default_qos"] = item.qos
+    settings["users"] = tuple(sorted(item.users))
+    return settings
+
+
+def _actual_settings(current: ActualAccount) -> dict[str, object]:
+    return {
+        "parent": current.parent,
+        "limits": tuple(sorted(current.limits.items())),
+        "grp_submit_jobs": current.grp_submit_jobs,
+        "qos": tuple(sorted(current.qos)),
+        "default_qos": current.default_qos,
+        "users": tuple(sorted(current.users)),
+    }
+
+
+def _fields_of(cluster: str, item: Desired, current: ActualAccount | None) -> list[AccountField]:
+    want = _desired_settings(item)
+    if current is None:
+        return [AccountField(cluster, item.name, name, value, None, True, present=False)
+                for name, value in want.items()]
+    have = _actual_settings(current)
+    return [AccountField(cluster, item.name, name, value, have[name], value != have[name])
+            for name, value in want.items()]
+
+
+def compare_fields(
+    desired: Sequence[Desired],
+    actual: Mapping[str, Mapping[str, ActualAccount]],
+) -> list[AccountField]:
+    """Every compared setting of every desired account, in the order of ``desired``."""
+    return [
+        field
+        for (cluster, name), item in _index(desired).items()
+        for field in _fields_of(cluster, item, actual.get(cluster, {}).get(name))
+    ]
+
+
 def plan_changes(
     desired: Sequence[Desired],
     actual: Mapping[str, Mapping[str, ActualAccount]],
@@ -264,16 +335,17 @@ def plan_changes(
             changes.extend(AddUser(cluster, name, user) for user in item.users)
             continue
 
-        if current.parent != item.parent:
+        differs = {f.field for f in _fields_of(cluster, item, current) if f.differs}
+        if "parent" in differs:
             changes.append(SetParent(cluster, name, item.parent))
-        if dict(current.limits) != item.limits:
+        if "limits" in differs:
             changes.append(SetLimits(cluster, name, tuple(wanted_limits(item, current).items())))
-        want_submit = 0 if item.blocked else None
-        if current.grp_submit_jobs != want_submit:
+        if "grp_submit_jobs" in differs:
             changes.append(SetBlocked(cluster, name, item.blocked))
-        if item.qos is not None and (current.qos != {item.qos} or current.default_qos != item.qos):
+        if differs & {"qos", "default_qos"}:
             changes.append(SetQos(cluster, name, item.qos))
-        changes.extend(AddUser(cluster, name, u) for u in item.users - current.users)
-        changes.extend(RemoveUser(cluster, name, u) for u in current.users - item.users)
+        if "users" in differs:
+            changes.extend(AddUser(cluster, name, u) for u in item.users - current.users)
+            changes.extend(RemoveUser(cluster, name, u) for u in current.users - item.users)
     changes.sort(key=change_sort_key)
     return changes

@@ -11,7 +11,7 @@ from typing import Any, ClassVar, Literal
 
 from ..desired import ROOT, ActualAccount, Desired, DesiredAccount, QosSpec
 from ..errors import SlurmCommandError, SlurmError, SlurmReconcileError, SlurmValueError
-from ..plan import Change, plan_changes
+from ..plan import AccountField, Change, compare_fields, plan_changes
 from ..validation import validate_cluster_name
 
 CommandKind = Literal["read", "write"]
@@ -187,6 +187,14 @@ class SlurmBackend(ABC):
         cluster = validate_cluster_name(cluster)
         items = self._check_desired(cluster, desired)
         return plan_changes(items, {cluster: self.read(cluster, scope_names(items))})
+
+    def compare(self, cluster: str, desired: Sequence[Desired]) -> tuple[list[Change], list[AccountField]]:
+        """What a reconcile would change, and every compared setting beside it: one read, no write
+        (the same read and the same planner as ``reconcile``), for the operator's site page."""
+        cluster = validate_cluster_name(cluster)
+        items = self._check_desired(cluster, desired)
+        actual = {cluster: self.read(cluster, scope_names(items))}
+        return plan_changes(items, actual), compare_fields(items, actual)
 
     def reconcile(self, cluster: str, desired: Sequence[Desired], *, raise_on_error: bool = True) -> ReconcileResult:
         """Read, plan, apply, read back and verify. Nothing to change = exactly one read.

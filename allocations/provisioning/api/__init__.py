@@ -1,0 +1,1 @@
+"""/api/v1/staff/provisioning/: the operator's provisioning endpoints."""
