@@ -2,6 +2,7 @@
 
 import hmac
 
+from django.db.models import OuterRef, Subquery
 from django.http import Http404
 
 from .models import ApiToken, Invitation, Membership, Organisation
@@ -65,7 +66,12 @@ def api_token_for_secret(secret: str) -> ApiToken | None:
 
 def organisations_with_role(user):
     """The user's organisations, each annotated with `my_role` (one query for a whole page)."""
-    from django.db.models import OuterRef, Subquery
-
     role = Membership.objects.filter(organisation=OuterRef("pk"), user=user).values("role")[:1]
     return Organisation.objects.filter(memberships__user=user).annotate(my_role=Subquery(role))
+
+
+def organisation_with_role(user, pk: int) -> Organisation:
+    org = organisations_with_role(user).filter(pk=pk).first()
+    if org is None:
+        raise Http404
+    return org

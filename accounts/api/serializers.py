@@ -36,6 +36,10 @@ class OrganisationCreateSerializer(serializers.Serializer):
                                     max_length=len(Sector.choices))
 
 
+class OrganisationUpdateSerializer(OrganisationCreateSerializer):
+    """The fields an owner may change (PATCH: send only those that change)."""
+
+
 class MemberSerializer(serializers.ModelSerializer):
     email = serializers.EmailField(source="user.email", read_only=True)
     full_name = serializers.CharField(source="user.full_name", read_only=True)
@@ -44,6 +48,10 @@ class MemberSerializer(serializers.ModelSerializer):
         model = Membership
         fields = ["id", "email", "full_name", "role", "joined_at"]
         read_only_fields = fields
+
+
+class MemberRoleSerializer(serializers.Serializer):
+    role = serializers.ChoiceField(choices=MembershipRole.choices)
 
 
 class InvitationCreateSerializer(serializers.Serializer):
@@ -57,6 +65,14 @@ class InvitationSerializer(serializers.Serializer):
     role = serializers.ChoiceField(choices=MembershipRole.choices)
     created_at = serializers.DateTimeField()
     expires_at = serializers.DateTimeField()
+    accepted_at = serializers.DateTimeField(allow_null=True)
+    revoked_at = serializers.DateTimeField(allow_null=True)
+
+
+class InvitationAcceptSerializer(serializers.Serializer):
+    token = serializers.CharField(max_length=200, write_only=True, trim_whitespace=True,
+                                  help_text="The token from the invitation link (the last part of its path). "
+                                            "Send it in the body, never in a URL.")
 
 
 class MeSerializer(serializers.Serializer):

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import django_filters
+from django.core.exceptions import PermissionDenied
 from django.http import Http404
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema
 from rest_framework import status
 from rest_framework.generics import ListAPIView
@@ -11,7 +13,8 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts import selectors, services
-from accounts.models import Membership, MembershipRole, Organisation, OrganisationType
+from accounts.models import Invitation, Membership, MembershipRole, Organisation, OrganisationType
+from accounts.permissions import is_owner
 from portal.api.schema import LIST_ERRORS, responses
 from portal.api.views import combine
 
@@ -70,6 +73,24 @@ class OrganisationDetailApi(APIView):
         return Response(s.OrganisationSerializer(org).data)
 
 
+class OrganisationUpdateApi(APIView):
+    @extend_schema(tags=TAG, summary="Change one of the caller's organisations (owners only)",
+                   description="Send only the fields that change. The same rules as registration apply "
+                               "(the VAT or enterprise number is checked and normalised); every change is "
+                               "audited, and a request that changes nothing writes nothing.",
+                   request=s.OrganisationUpdateSerializer,
+                   responses=responses({200: s.OrganisationSerializer}, 400, 404))
+    def patch(self, request, pk):
+        org = selectors.organisation_for_member(request.user, pk)
+        data = s.OrganisationUpdateSerializer(data=request.data, partial=True)
+        data.is_valid(raise_exception=True)
+        services.organisation_update(actor=request.user, organisation=org, data=data.validated_data)
+        return Response(s.OrganisationSerializer(selectors.organisation_with_role(request.user, pk)).data)
+
+
+OrganisationApi = combine("OrganisationApi", OrganisationDetailApi, OrganisationUpdateApi)
+
+
 class MemberFilter(django_filters.FilterSet):
     role = django_filters.ChoiceFilter(choices=MembershipRole.choices)
 
@@ -95,6 +116,52 @@ class MemberListApi(ListAPIView):
         return super().get(request, *args, **kwargs)
 
 
+class MemberRoleApi(APIView):
+    @extend_schema(tags=TAG, summary="Change a member's role (owners only)",
+                   description="An organisation keeps at least one owner.",
+                   request=s.MemberRoleSerializer, responses=responses({200: s.MemberSerializer}, 400, 404))
+    def patch(self, request, pk, membership_pk):
+        org = selectors.organisation_for_member(request.user, pk)
+        membership = selectors.membership_in_organisation(org, membership_pk)
+        data = s.MemberRoleSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        membership = services.membership_set_role(actor=request.user, membership=membership,
+                                                  role=data.validated_data["role"])
+        return Response(s.MemberSerializer(membership).data)
+
+
+class MemberRemoveApi(APIView):
+    @extend_schema(tags=TAG, summary="Remove a member (owners), or leave the organisation (any member)",
+                   description="An organisation keeps at least one owner.",
+                   responses=responses({204: None}, 400, 404))
+    def delete(self, request, pk, membership_pk):
+        org = selectors.organisation_for_member(request.user, pk)
+        membership = selectors.membership_in_organisation(org, membership_pk)
+        services.membership_remove(actor=request.user, membership=membership)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+MemberApi = combine("MemberApi", MemberRoleApi, MemberRemoveApi)
+
+
+class InvitationListApi(ListAPIView):
+    queryset = Invitation.objects.none()
+    serializer_class = s.InvitationSerializer
+    ordering_fields = ["created_at", "expires_at", "email"]
+    ordering = ["-created_at", "-pk"]
+
+    def get_queryset(self):
+        org = selectors.organisation_for_member(self.request.user, self.kwargs["pk"])
+        if not is_owner(self.request.user, org):  # the page shows open invitations to owners only
+            raise PermissionDenied(_("Only an owner of the organisation can see its invitations."))
+        return selectors.organisation_open_invitations(org)
+
+    @extend_schema(tags=TAG, summary="Open invitations of one of the caller's organisations (owners only)",
+                   responses=responses({200: s.InvitationSerializer(many=True)}, *LIST_ERRORS))
+    def get(self, request, *args, **kwargs):
+        return super().get(request, *args, **kwargs)
+
+
 class InvitationCreateApi(APIView):
     @extend_schema(tags=TAG, summary="Invite someone by e-mail (owners only)",
                    description="The invitation link is e-mailed to the person; it is never returned here.",
@@ -105,6 +172,33 @@ class InvitationCreateApi(APIView):
         data.is_valid(raise_exception=True)
         invitation, _token = services.invitation_create(actor=request.user, organisation=org, **data.validated_data)
         return Response(s.InvitationSerializer(invitation).data, status=status.HTTP_201_CREATED)
+
+
+InvitationsApi = combine("InvitationsApi", InvitationListApi, InvitationCreateApi)
+
+
+class InvitationRevokeApi(APIView):
+    @extend_schema(tags=TAG, summary="Revoke an invitation (owners only)",
+                   description="Its link stops working. Revoking a revoked or accepted invitation changes nothing.",
+                   request=None, responses=responses({200: s.InvitationSerializer}, 404))
+    def post(self, request, pk, invitation_pk):
+        org = selectors.organisation_for_member(request.user, pk)
+        invitation = selectors.invitation_in_organisation(org, invitation_pk)
+        invitation = services.invitation_revoke(actor=request.user, invitation=invitation)
+        return Response(s.InvitationSerializer(invitation).data)
+
+
+class InvitationAcceptApi(APIView):
+    @extend_schema(tags=TAG, summary="Accept an invitation sent to the caller's e-mail address",
+                   description="The token is the last part of the invitation link's path. It is a credential: "
+                               "send it in the body (never in a URL), it is never returned nor logged.",
+                   request=s.InvitationAcceptSerializer, responses=responses({200: s.OrganisationSerializer}, 400))
+    def post(self, request):
+        data = s.InvitationAcceptSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        membership = services.invitation_accept(actor=request.user, token=data.validated_data["token"])
+        return Response(s.OrganisationSerializer(
+            selectors.organisation_with_role(request.user, membership.organisation_id)).data)
 
 
 class MeApi(APIView):

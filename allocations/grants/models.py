@@ -118,3 +118,8 @@ class ChangeRequest(models.Model):
 
     class Meta:
         ordering = ["-requested_at"]
+
+    @property
+    def is_open(self) -> bool:
+        """Waiting for the managers' decision: the organisation may still withdraw it."""
+        return self.status == ChangeStatus.SUBMITTED

@@ -180,5 +180,13 @@ def change_requests_of(allocation: Allocation) -> QuerySet[ChangeRequest]:
     return ChangeRequest.objects.filter(allocation=allocation).select_related("allocation")
 
 
+def change_request_of_allocation(allocation: Allocation, pk: int) -> ChangeRequest:
+    """A change request of an allocation the caller already reached through a scoping selector."""
+    cr = change_requests_of(allocation).filter(pk=pk).first()
+    if cr is None:
+        raise Http404
+    return cr
+
+
 def change_requests_for_manager() -> QuerySet[ChangeRequest]:
     return ChangeRequest.objects.select_related("allocation")

@@ -13,6 +13,8 @@ urlpatterns = [
     path("allocations/<str:reference>/conditions/<int:pk>/acknowledge/", views.condition_ack,
          name="condition_acknowledge"),
     path("allocations/<str:reference>/changes/<slug:kind>/", views.change_request_new, name="change_request_new"),
+    path("allocations/<str:reference>/changes/<int:pk>/withdraw/", views.change_request_withdraw,
+         name="change_request_withdraw"),
     path("staff/capacity/", views.capacity, name="capacity"),
     path("staff/allocations/", views.staff_allocation_list, name="staff_allocation_list"),
     path("staff/allocations/<str:reference>/", views.staff_allocation_detail, name="staff_allocation_detail"),

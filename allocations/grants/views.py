@@ -78,6 +78,21 @@ def change_request_new(request, reference, kind):
         "allocation": alloc, "form": form, "kind_label": ChangeKind(kind).label})
 
 
+@login_required
+@require_POST
+def change_request_withdraw(request, reference, pk):
+    alloc = selectors.allocation_of_member(request.user, reference)
+    cr = selectors.change_request_of_allocation(alloc, pk)
+    try:
+        services.change_request_withdraw(actor=request.user, change_request=cr)
+    except ValidationError as exc:  # decided meanwhile (a TransitionError is a ValidationError)
+        for message in exc.messages:
+            messages.error(request, message)
+    else:
+        messages.success(request, _("Change request withdrawn."))
+    return redirect("grants:allocation_detail", alloc.reference)
+
+
 @manager_required
 def capacity(request):
     try:

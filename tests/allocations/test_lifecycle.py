@@ -311,3 +311,35 @@ def test_approved_application_status_is_approved():
     boss = fr.manager()
     alloc = _approve(boss)()
     assert alloc.application.status == ApplicationStatus.APPROVED
+
+
+def test_applicant_withdraws_a_submitted_change_request_from_the_allocation_page(client, queued):
+    member = fr.applicant()
+    alloc = fr.allocation(member=member)
+    cr = _submit(alloc, member, ChangeKind.EXTENSION, {"end_date": (alloc.end_date + datetime.timedelta(days=30))
+                                                       .isoformat()})
+    url = reverse("grants:change_request_withdraw", args=[alloc.reference, cr.pk])
+    client.force_login(fr.applicant())  # another organisation
+    assert client.post(url).status_code == 404
+    client.force_login(member)
+    page = client.get(reverse("grants:allocation_detail", args=[alloc.reference])).content.decode()
+    assert url in page
+    assert client.get(url).status_code == 405
+    response = client.post(url, follow=True)
+    assert "Change request withdrawn." in response.content.decode()
+    assert ChangeRequest.objects.get(pk=cr.pk).status == ChangeStatus.WITHDRAWN
+    assert url not in response.content.decode()  # only open requests offer the button
+    client.post(url)
+    assert _events(alloc, "change_request.withdrawn").count() == 1
+
+
+def test_a_decided_change_request_cannot_be_withdrawn_from_the_page(client, queued):
+    member = fr.applicant()
+    alloc = fr.allocation(member=member)
+    cr = _submit(alloc, member, ChangeKind.EXTENSION, {"end_date": (alloc.end_date + datetime.timedelta(days=30))
+                                                       .isoformat()})
+    grants_services.change_request_decide(actor=fr.manager(), change_request=cr, approve=False, reason="No.")
+    client.force_login(member)
+    response = client.post(reverse("grants:change_request_withdraw", args=[alloc.reference, cr.pk]), follow=True)
+    assert "A change request that is Rejected cannot become Withdrawn." in response.content.decode()
+    assert ChangeRequest.objects.get(pk=cr.pk).status == ChangeStatus.REJECTED

@@ -3,8 +3,10 @@
 import pytest
 
 from accounts.models import Membership
-from allocations.grants.models import ChangeRequest
+from allocations.grants.models import ChangeRequest, ChangeStatus
+from allocations.grants.services import change_request_decide, change_request_submit
 from compliance.models import EthicsCondition, EthicsReview, EthicsStatus
+from portal.models import AuditEvent
 
 from . import factories as f
 
@@ -89,3 +91,48 @@ def test_condition_acknowledgement(as_user, applicant, outsider, alloc):
     assert response.status_code == 200 and response.json()["acknowledged_at"]
     assert as_user(applicant).post(f"/api/v1/allocations/{alloc.reference}/conditions/999999/acknowledge/") \
         .status_code == 404
+
+
+def _extension(alloc, member):
+    later = alloc.end_date.replace(year=alloc.end_date.year + 1).isoformat()
+    return change_request_submit(actor=member, allocation=alloc, kind="extension", payload={"end_date": later},
+                                 justification="More epochs")
+
+
+def test_withdraw_a_change_request_once(as_user, applicant, alloc):
+    cr = _extension(alloc, applicant)
+    colleague = f.applicant(alloc.organisation, owner=False)  # any member of the organisation may withdraw
+    path = f"/api/v1/allocations/{alloc.reference}/change-requests/{cr.pk}/withdraw/"
+    response = as_user(colleague).post(path)
+    assert response.status_code == 200 and response.json()["status"] == ChangeStatus.WITHDRAWN
+    assert as_user(applicant).post(path).json()["status"] == ChangeStatus.WITHDRAWN  # a no-op
+    events = AuditEvent.objects.filter(action="change_request.withdrawn")
+    assert events.count() == 1
+    assert events.get().actor_id == colleague.pk and events.get().changes["change_request_id"] == cr.pk
+    assert events.get().object_id == str(alloc.pk)
+
+
+def test_withdraw_is_404_outside_the_organisation_and_409_once_decided(as_user, applicant, outsider, boss, alloc):
+    cr = _extension(alloc, applicant)
+    path = f"/api/v1/allocations/{alloc.reference}/change-requests/{cr.pk}/withdraw/"
+    assert as_user(outsider).post(path).status_code == 404
+    assert as_user(boss).post(path).status_code == 404  # managers decide; they do not withdraw
+    other = f.allocation(Membership.objects.get(user=outsider).organisation, outsider)
+    assert as_user(applicant).post(
+        f"/api/v1/allocations/{other.reference}/change-requests/{cr.pk}/withdraw/").status_code == 404
+    assert as_user(applicant).post(
+        f"/api/v1/allocations/{alloc.reference}/change-requests/999999/withdraw/").status_code == 404
+    assert ChangeRequest.objects.get(pk=cr.pk).status == ChangeStatus.SUBMITTED
+    change_request_decide(actor=boss, change_request=cr, approve=False, reason="No capacity")
+    response = as_user(applicant).post(path)
+    assert response.status_code == 409 and response.json()["error"]["code"] == "conflict"
+    assert ChangeRequest.objects.get(pk=cr.pk).status == ChangeStatus.REJECTED
+    assert not AuditEvent.objects.filter(action="change_request.withdrawn").exists()
+
+
+def test_withdraw_needs_the_write_scope(as_user, applicant, alloc):
+    cr = _extension(alloc, applicant)
+    response = as_user(applicant, scopes=["read"]).post(
+        f"/api/v1/allocations/{alloc.reference}/change-requests/{cr.pk}/withdraw/")
+    assert response.status_code == 403 and response.json()["error"]["code"] == "insufficient_scope"
+    assert ChangeRequest.objects.get(pk=cr.pk).status == ChangeStatus.SUBMITTED

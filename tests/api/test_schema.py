@@ -17,6 +17,7 @@ from drf_spectacular.validation import validate_schema
 from hypothesis import HealthCheck, Phase, given
 from hypothesis import settings as hypothesis_settings
 
+from accounts.services import invitation_create
 from portal.wsgi import application
 from tests import factories as shared
 
@@ -67,7 +68,10 @@ def real_objects(admin) -> dict[str, list]:
     from compliance.reports.services import report_dir
 
     f.publish_capacity()
-    organisation = shared.OwnerMembershipFactory(user=admin).organisation
+    owner = shared.OwnerMembershipFactory(user=admin)
+    organisation = owner.organisation
+    member = shared.MembershipFactory(organisation=organisation)
+    invitation, _token = invitation_create(actor=admin, organisation=organisation, email="fuzz@example.eu")
     draft = f.complete(admin, organisation)
     submitted = f.submitted(admin, organisation)
     alloc = f.allocation(organisation, admin)
@@ -86,6 +90,8 @@ def real_objects(admin) -> dict[str, list]:
     return {
         "reference": [draft.reference, submitted.reference, alloc.reference],
         "id": [organisation.pk, draft.team.first().pk, assignment.pk, change.pk, condition.pk, report.pk],
+        "membership_pk": [owner.pk, member.pk],
+        "invitation_pk": [invitation.pk],
     }
 
 

@@ -9,6 +9,7 @@ from allocations.grants.services import change_request_submit
 from allocations.review import services
 from allocations.review.models import AssignmentStatus, ReviewAssignment
 from compliance.models import EthicsStatus
+from portal.models import AuditEvent
 from tests import factories as shared
 
 from . import factories as f
@@ -277,3 +278,80 @@ def test_audit_event_count_comes_from_the_seq_index_and_matches_the_rows(as_user
     with CaptureQueriesContext(connection) as ctx:
         assert client.get("/api/v1/staff/audit-events/?action=application.created").json()["count"] == 4
     assert any("COUNT(" in q["sql"] for q in ctx.captured_queries)
+
+
+# ------------------------------------------------------------------------------------ allocation status
+
+def _status_events(alloc):
+    return AuditEvent.objects.filter(action="allocation.status_changed", object_id=str(alloc.pk))
+
+
+@pytest.mark.parametrize("action", ["suspend", "resume", "revoke"])
+def test_allocation_status_changes_need_a_manager_with_a_second_factor(as_user, client, applicant, action):
+    alloc = f.allocation(f.applicant().memberships.first().organisation, applicant)
+    path = f"/api/v1/staff/allocations/{alloc.reference}/{action}/"
+    body = {"reason": "Misuse"}
+    assert as_user(applicant).post(path, body, format="json").status_code == 403
+    for role in ("reviewer", "ethics_officer", "operator"):
+        response = as_user(shared.STAFF_FACTORIES[role](totp=True)).post(path, body, format="json")
+        assert response.status_code == 403 and response.json()["error"]["code"] == "permission_denied", role
+    response = as_user(shared.AllocationManagerFactory()).post(path, body, format="json")  # no authenticator
+    assert response.status_code == 403 and response.json()["error"]["code"] == "mfa_required"
+    client.force_login(shared.AllocationManagerFactory())
+    assert client.post(path, body, content_type="application/json").json()["error"]["code"] == "mfa_required"
+    assert as_user(f.manager()).post(f"/api/v1/staff/allocations/AIF-1999-0001/{action}/", body,
+                                     format="json").status_code == 404
+    alloc.refresh_from_db()
+    assert alloc.status == AllocationStatus.ACTIVE and not _status_events(alloc).exists()
+
+
+def test_suspend_and_resume_through_the_service_once(as_user, applicant, boss):
+    alloc = f.allocation(f.applicant().memberships.first().organisation, applicant)
+    client = as_user(boss)
+    path = f"/api/v1/staff/allocations/{alloc.reference}/"
+    response = client.post(path + "suspend/", {"reason": "Unpaid invoice"}, format="json")
+    assert response.status_code == 200, response.json()
+    body = response.json()
+    assert body["status"] == AllocationStatus.SUSPENDED and body["status_reason"] == "Unpaid invoice"
+    assert body["provisioning"]["sync_state"] == "needs_sync" and "conditions" in body
+    again = client.post(path + "suspend/", {"reason": "Unpaid invoice"}, format="json")
+    assert again.status_code == 200 and again.json()["status"] == AllocationStatus.SUSPENDED
+    events = list(_status_events(alloc))
+    assert len(events) == 1 and events[0].actor_id == boss.pk
+    assert events[0].changes["status"] == ["active", "suspended"] and events[0].changes["reason"] == "Unpaid invoice"
+    resumed = client.post(path + "resume/", {}, format="json")
+    assert resumed.status_code == 200 and resumed.json()["status"] == AllocationStatus.ACTIVE
+    assert client.post(path + "resume/", format="json").status_code == 200
+    assert _status_events(alloc).count() == 2
+
+
+@pytest.mark.parametrize("action", ["suspend", "revoke"])
+def test_suspend_and_revoke_need_a_reason(as_user, applicant, boss, action):
+    alloc = f.allocation(f.applicant().memberships.first().organisation, applicant)
+    client = as_user(boss)
+    path = f"/api/v1/staff/allocations/{alloc.reference}/{action}/"
+    for body in ({}, {"reason": "   "}):
+        response = client.post(path, body, format="json")
+        assert response.status_code == 400
+        assert response.json()["error"]["fields"]["reason"] == ["Give a reason."]
+    assert client.post(path, {"reason": ["not", "text"]}, format="json").status_code == 400
+    assert client.post(path, {"reason": "x" * 2001}, format="json").status_code == 400
+    alloc.refresh_from_db()
+    assert alloc.status == AllocationStatus.ACTIVE and alloc.status_reason == ""
+    assert not _status_events(alloc).exists()
+
+
+def test_status_changes_the_workflow_does_not_allow_are_409(as_user, applicant, boss):
+    alloc = f.allocation(f.applicant().memberships.first().organisation, applicant, status=AllocationStatus.APPROVED)
+    client = as_user(boss)
+    base = f"/api/v1/staff/allocations/{alloc.reference}/"
+    refused = client.post(base + "suspend/", {"reason": "x"}, format="json")
+    assert refused.status_code == 409 and refused.json()["error"]["code"] == "conflict"
+    assert refused.json()["error"]["message"] == "An allocation that is Approved cannot become Suspended."
+    assert client.post(base + "resume/", {}, format="json").status_code == 409
+    revoked = client.post(base + "revoke/", {"reason": "Ethics clearance withdrawn"}, format="json")
+    assert revoked.status_code == 200 and revoked.json()["status"] == AllocationStatus.REVOKED
+    assert client.post(base + "revoke/", {"reason": "Ethics clearance withdrawn"}, format="json").status_code == 200
+    assert client.post(base + "resume/", {}, format="json").status_code == 409
+    assert client.post(base + "suspend/", {"reason": "x"}, format="json").status_code == 409
+    assert _status_events(alloc).count() == 1

@@ -117,6 +117,11 @@ class ChangeRequestCreateSerializer(serializers.Serializer):
         return {"members": [dict(m) for m in data.get("members") or []]}
 
 
+class AllocationStatusChangeSerializer(serializers.Serializer):
+    reason = serializers.CharField(allow_blank=True, max_length=2000, required=False, default="",
+                                   help_text="Required to suspend or revoke; shown to the organisation.")
+
+
 class ChangeDecisionSerializer(serializers.Serializer):
     approve = serializers.BooleanField()
     reason = serializers.CharField(allow_blank=True, max_length=2000, required=False, default="")

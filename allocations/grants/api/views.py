@@ -101,6 +101,17 @@ class ChangeRequestSubmitApi(APIView):
         return Response(serializers.ChangeRequestSerializer(cr).data, status=status.HTTP_201_CREATED)
 
 
+class ChangeRequestWithdrawApi(APIView):
+    @extend_schema(tags=ALLOCS, summary="Withdraw a change request the managers have not decided yet",
+                   description="Withdrawing one that is already withdrawn changes nothing.", request=None,
+                   responses=responses({200: serializers.ChangeRequestSerializer}, 404, 409))
+    def post(self, request, reference, pk):
+        alloc = selectors.allocation_of_member(request.user, reference)
+        cr = selectors.change_request_of_allocation(alloc, pk)
+        cr = services.change_request_withdraw(actor=request.user, change_request=cr)
+        return Response(serializers.ChangeRequestSerializer(cr).data)
+
+
 ChangeRequestsApi = combine("ChangeRequestsApi", ChangeRequestListApi, ChangeRequestSubmitApi)
 
 
@@ -121,7 +132,11 @@ class ManagerAllocationListApi(ManagerApi, ListAPIView):
 
 def allocation_response(reference: str, code: int = status.HTTP_200_OK) -> Response:
     alloc = selectors.allocation_for_manager(reference)  # 404 when unknown
-    alloc = with_provisioning(selectors.allocation_overview()).get(pk=alloc.pk)
+    return allocation_detail_response(alloc.pk, code)
+
+
+def allocation_detail_response(pk: int, code: int = status.HTTP_200_OK) -> Response:
+    alloc = with_provisioning(selectors.allocation_overview()).get(pk=pk)
     alloc.conditions_list = allocation_conditions(alloc)
     return Response(AllocationDetailSerializer(alloc).data, status=code)
 
@@ -131,6 +146,45 @@ class ManagerAllocationDetailApi(ManagerApi):
                    responses=responses({200: AllocationDetailSerializer}, 404))
     def get(self, request, reference):
         return allocation_response(reference)
+
+
+def change_allocation_status(request, reference: str, service) -> Response:
+    """Fetch as a manager, validate the reason's shape, call the one service; the service checks the
+    workflow table (409), the role and the reason (400), and writes the audit event."""
+    alloc = selectors.allocation_for_manager(reference)
+    data = serializers.AllocationStatusChangeSerializer(data=request.data)
+    data.is_valid(raise_exception=True)
+    service(actor=request.user, allocation=alloc, reason=data.validated_data["reason"])
+    return allocation_detail_response(alloc.pk)
+
+
+def status_change_schema(summary: str, description: str):
+    return extend_schema(tags=COMMITTEE, summary=summary, description=description,
+                         request=serializers.AllocationStatusChangeSerializer,
+                         responses=responses({200: AllocationDetailSerializer}, 400, 404, 409))
+
+
+class AllocationSuspendApi(ManagerApi):
+    @status_change_schema("Suspend an active allocation (reason required)",
+                          "Jobs are blocked on the clusters within minutes and the organisation is told why. "
+                          "Suspending a suspended allocation changes nothing.")
+    def post(self, request, reference):
+        return change_allocation_status(request, reference, services.allocation_suspend)
+
+
+class AllocationResumeApi(ManagerApi):
+    @status_change_schema("Resume a suspended allocation",
+                          "Jobs may run again within minutes. Resuming an active allocation changes nothing.")
+    def post(self, request, reference):
+        return change_allocation_status(request, reference, services.allocation_resume)
+
+
+class AllocationRevokeApi(ManagerApi):
+    @status_change_schema("Revoke an allocation for good (reason required)",
+                          "The allocation ends now and the organisation is told why. Revoking a revoked "
+                          "allocation changes nothing.")
+    def post(self, request, reference):
+        return change_allocation_status(request, reference, services.allocation_revoke)
 
 
 class ManagerChangeRequestListApi(ManagerApi, ListAPIView):
