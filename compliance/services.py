@@ -137,21 +137,33 @@ AUTO_CLEARANCE_RULE = ("No AI Act duty needing review, no sensitive sector, no d
 
 
 def ethics_review_open(*, application) -> EthicsReview:
-    """At submission: queue for an ethics officer, or record an automatic clearance citing the rule."""
+    """At submission: queue for an ethics officer, or record an automatic clearance citing the rule.
+
+    A resubmission opens an undecided review again (a human decision stands); going from pending to
+    cleared automatically, or back, is a move of the ethics workflow."""
     triggers = ethics_triggers(application)
-    with transaction.atomic():
-        review, created = EthicsReview.objects.select_for_update().get_or_create(application=application)
-        if not created and review.status not in (EthicsStatus.PENDING, EthicsStatus.AUTO_CLEARED):
-            return review  # a human decision stands until the application is resubmitted
+    target = EthicsStatus.PENDING if triggers else EthicsStatus.AUTO_CLEARED
+    action = AuditAction.ETHICS_REVIEW_OPENED if triggers else AuditAction.ETHICS_REVIEW_AUTO_CLEARED
+    codes = [t["code"] for t in triggers]
+
+    def reset(review: EthicsReview) -> list[str]:
         review.triggers = triggers
-        review.status = EthicsStatus.PENDING if triggers else EthicsStatus.AUTO_CLEARED
         review.reasons = "" if triggers else AUTO_CLEARANCE_RULE
         review.decided_at = None if triggers else timezone.now()
         review.decided_by = None
-        review.save()
-        action = AuditAction.ETHICS_REVIEW_OPENED if triggers else AuditAction.ETHICS_REVIEW_AUTO_CLEARED
-        audit_record(actor=None, action=action, target=application, changes={"status": review.status,
-                                                  "triggers": [t["code"] for t in triggers]})
+        return ["triggers", "reasons", "decided_at", "decided_by"]
+
+    with transaction.atomic():
+        review, created = EthicsReview.objects.select_for_update().get_or_create(
+            application=application, defaults={"status": target})
+        if not created and review.status not in (EthicsStatus.PENDING, EthicsStatus.AUTO_CLEARED):
+            return review  # a human decision stands until the application is resubmitted
+        if review.status != target:
+            return transition(ETHICS_WORKFLOW, actor=None, obj=review, to=target, before_save=reset, action=action,
+                              audit_target=lambda row: application, changes={"triggers": codes})
+        # The first opening, or a resubmission that stays where it was: the triggers are brought up to date.
+        review.save(update_fields=reset(review))
+        audit_record(actor=None, action=action, target=application, changes={"status": target, "triggers": codes})
     return review
 
 

@@ -15,6 +15,10 @@ from .models import EthicsStatus as S
 E = Actor.ETHICS_OFFICER
 
 ETHICS_TRANSITIONS = table({
+    # At a resubmission, by the portal's policy (the triggers changed).
+    (S.PENDING, S.AUTO_CLEARED): Actor.SYSTEM,
+    (S.AUTO_CLEARED, S.PENDING): Actor.SYSTEM,
+    # An ethics officer decides on a pending review.
     (S.PENDING, S.CLEARED): E,
     (S.PENDING, S.CLEARED_WITH_CONDITIONS): E,
     (S.PENDING, S.REFUSED): E,
