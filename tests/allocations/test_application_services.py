@@ -16,9 +16,8 @@ from allocations.catalogue.models import AccessMode, SiteCapacity, quarter_start
 from compliance.models import AuditEvent, RiskAssessment
 from compliance.services import assessment_save
 from portal.workflow import TransitionError
+from tests import factories as f
 from tests.factories import AllocationManagerFactory, MembershipFactory
-
-from . import factories as f
 
 pytestmark = pytest.mark.django_db
 

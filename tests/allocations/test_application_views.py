@@ -12,9 +12,8 @@ from allocations.applications import services
 from allocations.applications.models import Application, ApplicationStatus, RequestedResource, TeamMember
 from allocations.applications.services import application_transition
 from compliance.models import AuditEvent, RiskAssessment
+from tests import factories as f
 from tests.factories import AllocationManagerFactory, UserFactory
-
-from . import factories as f
 
 pytestmark = pytest.mark.django_db
 

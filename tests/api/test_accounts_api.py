@@ -3,15 +3,10 @@
 import pytest
 
 from accounts.models import Invitation, Membership, Organisation
-from tests import factories as shared
-
-from . import factories as f
+from tests import factories as f
+from tests.factories import org_of
 
 pytestmark = pytest.mark.django_db
-
-
-def org_of(user):
-    return Membership.objects.filter(user=user).first().organisation
 
 
 def test_lists_only_the_callers_organisations_with_their_role(as_user, applicant, outsider):
@@ -54,7 +49,7 @@ def test_create_reports_service_and_shape_errors_per_field(as_user, applicant):
 
 def test_members_list_and_filter(as_user, applicant, outsider):
     org = org_of(applicant)
-    shared.MembershipFactory(organisation=org)
+    f.MembershipFactory(organisation=org)
     client = as_user(applicant)
     assert client.get(f"/api/v1/organisations/{org.pk}/members/").json()["count"] == 2
     assert client.get(f"/api/v1/organisations/{org.pk}/members/?role=owner").json()["count"] == 1

@@ -5,19 +5,18 @@ import pytest
 from accounts.models import Membership
 from allocations.grants.models import ChangeRequest
 from compliance.models import EthicsCondition, EthicsReview, EthicsStatus
-
-from . import factories as f
+from tests import factories as f
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
 def alloc(applicant):
-    return f.allocation(Membership.objects.get(user=applicant).organisation, applicant)
+    return f.bare_allocation(Membership.objects.get(user=applicant).organisation, applicant)
 
 
 def test_list_and_detail_show_quotas_provisioning_and_latest_usage(as_user, applicant, outsider, alloc):
-    f.allocation(Membership.objects.get(user=outsider).organisation, outsider)
+    f.bare_allocation(Membership.objects.get(user=outsider).organisation, outsider)
     client = as_user(applicant)
     rows = client.get("/api/v1/allocations/").json()["results"]
     assert [r["reference"] for r in rows] == [alloc.reference]

@@ -18,9 +18,7 @@ from hypothesis import HealthCheck, Phase, given
 from hypothesis import settings as hypothesis_settings
 
 from portal.wsgi import application
-from tests import factories as shared
-
-from . import factories as f
+from tests import factories as f
 
 pytestmark = pytest.mark.django_db
 
@@ -67,10 +65,10 @@ def real_objects(admin) -> dict[str, list]:
     from compliance.reports.services import report_dir
 
     f.publish_capacity()
-    organisation = shared.OwnerMembershipFactory(user=admin).organisation
+    organisation = f.OwnerMembershipFactory(user=admin).organisation
     draft = f.complete(admin, organisation)
     submitted = f.submitted(admin, organisation)
-    alloc = f.allocation(organisation, admin)
+    alloc = f.bare_allocation(organisation, admin)
     review = EthicsReview.objects.create(application=alloc.application, status="cleared_with_conditions")
     condition = EthicsCondition.objects.create(review=review, text="Delete raw images")
     assignment = ReviewAssignment.objects.create(application=submitted, reviewer=admin, kind="technical",
@@ -99,7 +97,7 @@ def test_every_response_matches_the_schema_under_schemathesis(db):
         status_code_conformance,
     )
 
-    admin = shared.AdminFactory(totp=True)
+    admin = f.AdminFactory(totp=True)
     targets = real_objects(admin)
     headers = {"Authorization": f"Token {f.token(admin)}"}
     schema = schemathesis.from_dict(generated_schema(), app=application, base_url="/")

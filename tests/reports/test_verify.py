@@ -8,8 +8,8 @@ from django.urls import reverse
 from compliance.audit import events_for
 from compliance.models import AuditEvent, ReportAudience
 from compliance.reports import services
+from tests import factories as builders
 from tests.factories import UserFactory
-from tests.reports import builders
 
 pytestmark = pytest.mark.django_db
 
