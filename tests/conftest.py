@@ -7,6 +7,7 @@ developer laptop a missing service skips the test with a loud reason; in CI
 from __future__ import annotations
 
 import os
+import shutil
 import socket
 from urllib.parse import urlparse
 
@@ -146,9 +147,69 @@ def member_client(client, member):
 
 
 @pytest.fixture
+def other_org_user(db):
+    """A member of a second organisation: must never see the first one's applications."""
+    return factories.MembershipFactory().user
+
+
+@pytest.fixture
+def applicant(db):
+    return factories.applicant()
+
+
+@pytest.fixture
+def outsider(db):
+    """A member of another organisation: must never see the applicant's objects."""
+    return factories.applicant()
+
+
+@pytest.fixture
+def boss(db):
+    return factories.manager()
+
+
+@pytest.fixture
 def valid_be_number() -> str:
     """A fresh, valid Belgian enterprise number (10 digits, compact)."""
     return factories.next_belgian_number()
+
+
+# --- applications and the provisioning boundary ---------------------------------------------------
+
+
+@pytest.fixture
+def capacity(db):
+    return factories.publish_capacity()
+
+
+@pytest.fixture
+def app_draft(db, member, organisation):
+    return factories.draft(member, organisation)
+
+
+@pytest.fixture
+def app_complete(db, member, organisation, capacity):
+    return factories.complete(member, organisation)
+
+
+@pytest.fixture
+def queued(monkeypatch):
+    """The Celery boundary: what provisioning would have been asked to do, in order (allocation ids)."""
+    calls = []
+    monkeypatch.setattr("allocations.provisioning.tasks.provision_allocation.delay",
+                        lambda allocation_id, *args, **kwargs: calls.append(allocation_id))
+    return calls
+
+
+# --- test isolation -------------------------------------------------------------------------------
+
+
+@pytest.fixture(autouse=True)
+def private_media(tmp_path, settings):
+    """Attachments and reports of each test in their own folder."""
+    settings.PRIVATE_MEDIA_ROOT = tmp_path / "private"
+    yield settings.PRIVATE_MEDIA_ROOT
+    shutil.rmtree(settings.PRIVATE_MEDIA_ROOT, ignore_errors=True)
 
 
 @pytest.fixture

@@ -118,8 +118,7 @@ def drill_redis(args) -> int:
     from compliance.reports.services import report_request_period
     from portal.emails import outbox_add
     from portal.models import OutgoingEmail
-    from tests.factories import EthicsOfficerFactory
-    from tests.provisioning.builders import approved_allocation
+    from tests.factories import EthicsOfficerFactory, approved_allocation
 
     worker = Worker(env, f"redis-{args.persistence}", concurrency=2)
     try:
@@ -325,7 +324,7 @@ def drill_worker_kill(args) -> int:
     from allocations.grants.models import Allocation, SyncState
     from allocations.provisioning.models import SyncAttempt
     from allocations.provisioning.services import bootstrap_site
-    from tests.provisioning.builders import approved_allocation
+    from tests.factories import approved_allocation
 
     n = args.n
     accounts = planned_accounts(2 * n)
@@ -456,7 +455,7 @@ def drill_slurmdbd(args) -> int:
     from allocations.grants.models import Allocation, SyncState
     from allocations.provisioning.models import SyncAttempt
     from allocations.provisioning.services import bootstrap_site
-    from tests.provisioning.builders import approved_allocation
+    from tests.factories import approved_allocation
 
     n = args.n
     accounts = planned_accounts(n)
@@ -581,8 +580,7 @@ def drill_postgres(args) -> int:
     from allocations.applications.models import Application
     from compliance.models import EthicsReview
     from portal.models import AuditEvent
-    from tests.allocations.factories import complete, publish_capacity
-    from tests.factories import MembershipFactory, OrganisationFactory, UserFactory
+    from tests.factories import MembershipFactory, OrganisationFactory, UserFactory, complete, publish_capacity
 
     clients: list[subprocess.Popen] = []
     try:
@@ -745,8 +743,7 @@ def drill_report(args) -> int:
     from compliance.models import Report
     from compliance.reports.services import report_request_period
     from compliance.tasks import generate_report, requeue_stale_reports
-    from tests.factories import EthicsOfficerFactory
-    from tests.reports.builders import decisions
+    from tests.factories import EthicsOfficerFactory, decisions
 
     worker = Worker(env, res.drill, concurrency=1, queues="default,reports")
     lost = dup = 0

@@ -9,9 +9,8 @@ from django.urls import reverse
 
 from allocations.applications import services
 from allocations.applications.models import TeamMember
+from tests import factories as f
 from tests.factories import MembershipFactory, OwnerMembershipFactory
-
-from . import factories as f
 
 pytestmark = pytest.mark.django_db
 

@@ -9,8 +9,7 @@ from django.utils import timezone
 from allocations.applications import services
 from allocations.applications.models import Application, ApplicationStatus
 from allocations.catalogue.models import AccessMode, Call
-
-from . import factories as f
+from tests import factories as f
 
 pytestmark = pytest.mark.django_db
 

@@ -7,9 +7,8 @@ from django.urls import URLResolver, get_resolver, reverse
 
 from allocations.applications import services
 from allocations.applications.models import Application
+from tests import factories as f
 from tests.factories import AllocationManagerFactory, EthicsOfficerFactory, ReviewerFactory
-
-from . import factories as f
 
 pytestmark = pytest.mark.django_db
 

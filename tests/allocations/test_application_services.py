@@ -17,9 +17,8 @@ from compliance.models import RiskAssessment
 from compliance.services import assessment_save
 from portal.models import AuditEvent
 from portal.workflow import TransitionError
+from tests import factories as f
 from tests.factories import AllocationManagerFactory, MembershipFactory
-
-from . import factories as f
 
 pytestmark = pytest.mark.django_db
 

@@ -13,9 +13,8 @@ from allocations.applications.models import Application, ApplicationStatus, Requ
 from allocations.applications.services import application_transition
 from compliance.models import RiskAssessment
 from portal.models import AuditEvent
+from tests import factories as f
 from tests.factories import AllocationManagerFactory, UserFactory
-
-from . import factories as f
 
 pytestmark = pytest.mark.django_db
 

@@ -8,9 +8,8 @@ from django.urls import reverse
 from allocations.applications import services
 from allocations.applications.models import Attachment
 from portal.models import AuditEvent
+from tests import factories as f
 from tests.factories import AllocationManagerFactory, ReviewerFactory
-
-from . import factories as f
 
 pytestmark = pytest.mark.django_db
 

@@ -18,20 +18,14 @@ from allocations.applications.models import ApplicationStatus
 from allocations.grants.models import Allocation, AllocationQuota
 from allocations.review.services import application_approve
 from portal.models import AuditChainHead
-from tests.provisioning.builders import ensure_reference_data
-
-from . import factories_review as fr
+from tests import factories as fr
+from tests.factories import ensure_reference_data
 
 pytestmark = [pytest.mark.postgres]
 
 APPLICATIONS = 20
 GPU_EACH = 1000
 FITS = 7  # the quarter's capacity holds exactly this many requests
-
-
-@pytest.fixture
-def no_provisioning(monkeypatch):
-    monkeypatch.setattr("allocations.provisioning.tasks.provision_allocation.delay", lambda *a, **k: None)
 
 
 def _run_together(jobs):
@@ -70,7 +64,7 @@ def _quota():
     return {fr.site("zellik").pk: {"gpu_hours": GPU_EACH, "cpu_core_hours": 500, "storage_tb": Decimal("2")}}
 
 
-def test_concurrent_approvals_never_overcommit(postgres_transactional, no_provisioning):
+def test_concurrent_approvals_never_overcommit(postgres_transactional, queued):
     cap, boss = _setup(FITS * GPU_EACH)
     apps = [fr.application(status=ApplicationStatus.AWAITING_DECISION, requests={"zellik": GPU_EACH})
             for _ in range(APPLICATIONS)]
@@ -98,7 +92,7 @@ def test_concurrent_approvals_never_overcommit(postgres_transactional, no_provis
     assert len(approved) == FITS
 
 
-def test_same_application_approved_twice_at_once(postgres_transactional, no_provisioning):
+def test_same_application_approved_twice_at_once(postgres_transactional, queued):
     cap, boss = _setup(100_000)
     app = fr.application(status=ApplicationStatus.AWAITING_DECISION, requests={"zellik": GPU_EACH})
     quota = _quota()

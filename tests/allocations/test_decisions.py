@@ -15,17 +15,9 @@ from allocations.review import services
 from allocations.review.models import Decision, DecisionOutcome
 from compliance.models import EthicsStatus
 from portal.models import AuditEvent
+from tests import factories as fr
 
-from . import factories_review as fr
-
-pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def _no_provisioning(monkeypatch):
-    calls = []
-    monkeypatch.setattr("allocations.provisioning.tasks.provision_allocation.delay", lambda *a, **k: calls.append(a))
-    return calls
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("queued")]
 
 
 def _quota(app, gpu, site_code="zellik", cpu=500, storage="2"):

@@ -19,21 +19,10 @@ from allocations.grants.models import Allocation, AllocationStatus, ChangeKind, 
 from allocations.review import services as review_services
 from compliance.services import condition_acknowledge
 from portal.models import AuditEvent
-from tests import factories as shared
-
-from . import factories_review as fr
+from tests import factories as fr
 
 pytestmark = pytest.mark.django_db
 TODAY = timezone.localdate()
-
-
-@pytest.fixture
-def queued(monkeypatch):
-    """The Celery boundary: what provisioning would have been asked to do, in order."""
-    calls = []
-    monkeypatch.setattr("allocations.provisioning.tasks.provision_allocation.delay", lambda allocation_id: calls.append(
-        allocation_id))
-    return calls
 
 
 def _events(alloc, action="allocation.status_changed"):
@@ -140,7 +129,7 @@ def test_extension(queued, run_on_commit):
     with pytest.raises(ValidationError):
         _submit(alloc, member, ChangeKind.EXTENSION, {"end_date": alloc.end_date.isoformat()})
     with pytest.raises(PermissionDenied):
-        _submit(alloc, shared.UserFactory(), ChangeKind.EXTENSION, {"end_date": new_end.isoformat()})
+        _submit(alloc, fr.UserFactory(), ChangeKind.EXTENSION, {"end_date": new_end.isoformat()})
     cr = _submit(alloc, member, ChangeKind.EXTENSION, {"end_date": new_end.isoformat()})
     with pytest.raises(PermissionDenied):
         grants_services.change_request_decide(actor=member, change_request=cr, approve=True)

@@ -11,9 +11,7 @@ from accounts.models import Organisation
 from allocations.applications.models import ApplicationStatus
 from allocations.review.models import AssignmentStatus, ReviewAssignment
 from compliance.models import EthicsStatus
-from tests import factories as shared
-
-from . import factories_review as fr
+from tests import factories as fr
 
 pytestmark = pytest.mark.django_db
 
@@ -52,7 +50,7 @@ def test_reviewer_queue_is_paginated_with_constant_queries():
 
 
 def test_ethics_queue_is_paginated_with_constant_queries():
-    officer = shared.EthicsOfficerFactory(totp=True)
+    officer = fr.EthicsOfficerFactory(totp=True)
     url = reverse("compliance:ethics_queue")
     client = signed_in(officer)
     for _ in range(3):

@@ -14,10 +14,7 @@ from allocations.review import selectors as review_selectors
 from allocations.review import services as review_services
 from allocations.review.models import ApplicantReply, AssignmentStatus, ConflictDeclaration, ReviewAssignment
 from portal.models import AuditEvent
-from tests import factories as shared
-
-from . import factories as fa
-from . import factories_review as fr
+from tests import factories as fr
 
 pytestmark = pytest.mark.django_db
 
@@ -73,7 +70,7 @@ def test_earlier_co_membership_is_blocked():
     member = fr.applicant()
     app = fr.application(status=ApplicationStatus.IN_REVIEW, member=member)
     person = fr.reviewer()
-    elsewhere = shared.OrganisationFactory(legal_name="Joint Venture Lab SRL")
+    elsewhere = fr.OrganisationFactory(legal_name="Joint Venture Lab SRL")
     Membership.objects.create(user=person, organisation=elsewhere)
     Membership.objects.create(user=member, organisation=elsewhere)
     messages = _blocked(app, person)
@@ -143,7 +140,7 @@ def test_restricted_pool_is_not_used_for_other_sectors():
 
 def test_only_reviewers_can_be_assigned_and_only_by_managers():
     app = fr.application(status=ApplicationStatus.IN_REVIEW)
-    not_a_reviewer = shared.UserFactory()
+    not_a_reviewer = fr.UserFactory()
     fr.general_pool().members.add(not_a_reviewer)
     with pytest.raises(ValidationError):
         review_services.reviewer_assign(actor=fr.manager(), application=app, reviewer=not_a_reviewer, kind="technical")
@@ -345,7 +342,7 @@ def test_not_eligible_is_rejected_with_the_reason():
 
 def test_full_applicant_path_reaches_the_committee(member, organisation, capacity):
     """Submitted through the applicant's services (AI Act questionnaire included), then reviewed."""
-    app = fa.submitted(member, organisation)
+    app = fr.submitted(member, organisation)
     boss = fr.manager()
     review_services.application_check_eligibility(actor=boss, application=app, eligible=True)
     fr.submit_review(app, fr.reviewer(), actor=boss)
@@ -360,7 +357,7 @@ def test_reply_rules():
     member = fr.applicant()
     app = fr.awaiting_decision(member=member, access_mode="large_scale", requests={"zellik": 60000}, duration=3)
     with pytest.raises(PermissionDenied):
-        review_services.applicant_reply(actor=shared.UserFactory(), application=app, text="Not mine")
+        review_services.applicant_reply(actor=fr.UserFactory(), application=app, text="Not mine")
     with pytest.raises(ValidationError):
         review_services.applicant_reply(actor=member, application=app, text="   ")
     review_services.applicant_reply(actor=member, application=app, text="We will cut the storage in half.")

@@ -13,16 +13,14 @@ from allocations.applications.services import next_application_reference
 from allocations.catalogue.models import SiteCapacity
 from allocations.grants.models import AllocationStatus
 from allocations.review import selectors, services, tasks
-from tests import factories as shared
-
-from . import factories_review as fr
+from tests import factories as fr
 
 pytestmark = pytest.mark.django_db
 TODAY = timezone.localdate()
 
 
 def _bulk_applications(count: int):
-    org = shared.OrganisationFactory()
+    org = fr.OrganisationFactory()
     member = fr.applicant(org)
     mode = fr.mode()
     apps = Application.objects.bulk_create([

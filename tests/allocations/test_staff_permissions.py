@@ -10,9 +10,7 @@ from allocations.applications.models import ApplicationStatus
 from allocations.grants import services as grants_services
 from allocations.grants.models import AllocationStatus, ChangeKind
 from allocations.review import services as review_services
-from tests import factories as shared
-
-from . import factories_review as fr
+from tests import factories as fr
 
 pytestmark = pytest.mark.django_db
 
@@ -65,8 +63,8 @@ ROLES = {
     "applicant": lambda w: w["member"],
     "reviewer (assigned)": lambda w: w["assigned"],
     "reviewer (other)": lambda w: fr.reviewer(),
-    "ethics officer": lambda w: shared.EthicsOfficerFactory(totp=True),
-    "operator": lambda w: shared.OperatorFactory(totp=True),
+    "ethics officer": lambda w: fr.EthicsOfficerFactory(totp=True),
+    "operator": lambda w: fr.OperatorFactory(totp=True),
     "manager": lambda w: fr.manager(),
 }
 
@@ -104,7 +102,7 @@ def test_staff_url_for_role(client, world, role, view_name):
 
 @pytest.mark.parametrize("view_name", MANAGER_PAGES + REVIEWER_PAGES)
 def test_staff_without_mfa_is_sent_to_the_mfa_page(client, world, view_name):
-    person = shared.StaffUserFactory(roles=[Role.ALLOCATION_MANAGER, Role.REVIEWER])  # no authenticator
+    person = fr.StaffUserFactory(roles=[Role.ALLOCATION_MANAGER, Role.REVIEWER])  # no authenticator
     client.force_login(person)
     response = _call(client, world, view_name)
     assert response.status_code == 302

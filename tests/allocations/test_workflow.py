@@ -24,17 +24,10 @@ from compliance.models import Report, ReportKind
 from compliance.workflow import ETHICS_WORKFLOW, REPORT_WORKFLOW
 from portal.models import AuditEvent
 from portal.workflow import Actor, TransitionError, Workflow, transition
-from tests import factories as shared
+from tests import factories as fr
 
-from . import factories_review as fr
-
-pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def _no_provisioning(monkeypatch):
-    """The Celery boundary: provisioning is queued on commit, never run in these unit tests."""
-    monkeypatch.setattr("allocations.provisioning.tasks.provision_allocation.delay", lambda *a, **k: None)
+# The Celery boundary: provisioning is queued on commit, never run in these unit tests.
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("queued")]
 
 
 def _change_request(status: str, member):
@@ -83,9 +76,9 @@ def _actor(kind: Actor | str, member, obj=None):
         Actor.MANAGER: fr.manager,
         # The reviewer a review assignment names; any reviewer elsewhere.
         Actor.REVIEWER: lambda: obj.reviewer if isinstance(obj, ReviewAssignment) else fr.reviewer(),
-        Actor.ETHICS_OFFICER: lambda: shared.EthicsOfficerFactory(totp=True),
-        Actor.OPERATOR: lambda: shared.OperatorFactory(totp=True),
-        "outsider": lambda: shared.UserFactory(),
+        Actor.ETHICS_OFFICER: lambda: fr.EthicsOfficerFactory(totp=True),
+        Actor.OPERATOR: lambda: fr.OperatorFactory(totp=True),
+        "outsider": lambda: fr.UserFactory(),
     }[kind]()
 
 

@@ -1,20 +1,16 @@
-import shutil
-
 import pytest
 from django.core.cache import cache
 from rest_framework.test import APIClient
 
-from . import factories as f
+from tests import factories as f
 
 
 @pytest.fixture(autouse=True)
-def _clean_cache_and_media(tmp_path, settings):
-    """Token failure counts live in the cache; attachments in their own folder per test."""
+def _clean_cache():
+    """Token failure counts live in the cache."""
     cache.clear()
-    settings.PRIVATE_MEDIA_ROOT = tmp_path / "private"
     yield
     cache.clear()
-    shutil.rmtree(settings.PRIVATE_MEDIA_ROOT, ignore_errors=True)
 
 
 @pytest.fixture
@@ -32,25 +28,3 @@ def as_user(db):
         return client
 
     return make
-
-
-@pytest.fixture
-def applicant(db):
-    return f.applicant()
-
-
-@pytest.fixture
-def outsider(db):
-    """A member of another organisation: must never see the applicant's objects."""
-    return f.applicant()
-
-
-@pytest.fixture
-def boss(db):
-    return f.manager()
-
-
-@pytest.fixture
-def capacity(db):
-    f.publish_capacity()
-

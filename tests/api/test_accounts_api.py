@@ -8,15 +8,10 @@ import pytest
 from accounts import services
 from accounts.models import Invitation, Membership, Organisation
 from portal.models import AuditEvent
-from tests import factories as shared
-
-from . import factories as f
+from tests import factories as f
+from tests.factories import org_of
 
 pytestmark = pytest.mark.django_db
-
-
-def org_of(user):
-    return Membership.objects.filter(user=user).first().organisation
 
 
 def test_lists_only_the_callers_organisations_with_their_role(as_user, applicant, outsider):
@@ -59,7 +54,7 @@ def test_create_reports_service_and_shape_errors_per_field(as_user, applicant):
 
 def test_members_list_and_filter(as_user, applicant, outsider):
     org = org_of(applicant)
-    shared.MembershipFactory(organisation=org)
+    f.MembershipFactory(organisation=org)
     client = as_user(applicant)
     assert client.get(f"/api/v1/organisations/{org.pk}/members/").json()["count"] == 2
     assert client.get(f"/api/v1/organisations/{org.pk}/members/?role=owner").json()["count"] == 1
@@ -244,7 +239,7 @@ def test_invited_person_accepts_with_the_token_in_the_body(as_user, applicant, c
     org = org_of(applicant)
     invitation, token = services.invitation_create(actor=applicant, organisation=org, email="New.Person@Example.eu",
                                                    role="member")
-    newcomer = shared.UserFactory(email="new.person@example.eu")
+    newcomer = f.UserFactory(email="new.person@example.eu")
     client = as_user(newcomer)
     with caplog.at_level(logging.DEBUG):
         response = client.post("/api/v1/invitations/accept/", {"token": token}, format="json")
@@ -267,7 +262,7 @@ def test_accepting_needs_the_right_person_and_a_valid_token(as_user, applicant, 
         wrong = as_user(outsider).post("/api/v1/invitations/accept/", {"token": token}, format="json")
     assert wrong.status_code == 403 and wrong.json()["error"]["code"] == "permission_denied"
     assert token not in wrong.content.decode() and token not in caplog.text
-    right = shared.UserFactory(email="right@example.eu")
+    right = f.UserFactory(email="right@example.eu")
     client = as_user(right)
     assert client.post("/api/v1/invitations/accept/", {"token": "not-a-token"}, format="json").status_code == 400
     assert "token" in client.post("/api/v1/invitations/accept/", {}, format="json").json()["error"]["fields"]
@@ -287,8 +282,8 @@ def test_accepting_needs_the_right_person_and_a_valid_token(as_user, applicant, 
     ("post", "/api/v1/invitations/accept/", {"token": "whatever"}),
 ])
 def test_a_staff_token_without_a_second_factor_is_refused(as_user, method, path, body):
-    staff = shared.AllocationManagerFactory()  # no authenticator
-    org = shared.OrganisationFactory()
+    staff = f.AllocationManagerFactory()  # no authenticator
+    org = f.OrganisationFactory()
     membership = Membership.objects.create(user=staff, organisation=org, role="owner")
     invitation, _token = services.invitation_create(actor=staff, organisation=org, email="x@example.eu")
     url = path.format(org=org.pk, membership=membership.pk, invitation=invitation.pk)

@@ -7,19 +7,18 @@ from allocations.grants.models import ChangeRequest, ChangeStatus
 from allocations.grants.services import change_request_decide, change_request_submit
 from compliance.models import EthicsCondition, EthicsReview, EthicsStatus
 from portal.models import AuditEvent
-
-from . import factories as f
+from tests import factories as f
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
 def alloc(applicant):
-    return f.allocation(Membership.objects.get(user=applicant).organisation, applicant)
+    return f.bare_allocation(Membership.objects.get(user=applicant).organisation, applicant)
 
 
 def test_list_and_detail_show_quotas_provisioning_and_latest_usage(as_user, applicant, outsider, alloc):
-    f.allocation(Membership.objects.get(user=outsider).organisation, outsider)
+    f.bare_allocation(Membership.objects.get(user=outsider).organisation, outsider)
     client = as_user(applicant)
     rows = client.get("/api/v1/allocations/").json()["results"]
     assert [r["reference"] for r in rows] == [alloc.reference]
@@ -117,7 +116,7 @@ def test_withdraw_is_404_outside_the_organisation_and_409_once_decided(as_user, 
     path = f"/api/v1/allocations/{alloc.reference}/change-requests/{cr.pk}/withdraw/"
     assert as_user(outsider).post(path).status_code == 404
     assert as_user(boss).post(path).status_code == 404  # managers decide; they do not withdraw
-    other = f.allocation(Membership.objects.get(user=outsider).organisation, outsider)
+    other = f.bare_allocation(Membership.objects.get(user=outsider).organisation, outsider)
     assert as_user(applicant).post(
         f"/api/v1/allocations/{other.reference}/change-requests/{cr.pk}/withdraw/").status_code == 404
     assert as_user(applicant).post(

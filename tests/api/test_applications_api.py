@@ -5,18 +5,12 @@ import datetime
 import pytest
 from django.utils import timezone
 
-from accounts.models import Membership
 from allocations.applications.models import Application, ApplicationStatus, TeamMember
 from compliance.models import RiskAssessment
-from tests import factories as shared
-
-from . import factories as f
+from tests import factories as f
+from tests.factories import org_of
 
 pytestmark = pytest.mark.django_db
-
-
-def org_of(user):
-    return Membership.objects.filter(user=user).first().organisation
 
 
 @pytest.fixture
@@ -49,7 +43,7 @@ def test_list_filters_and_orders(as_user, applicant, app):
 
 @pytest.mark.parametrize("factory", ["AllocationManagerFactory", "EthicsOfficerFactory", "OperatorFactory"])
 def test_staff_with_oversight_read_every_application_but_cannot_edit(as_user, app, factory):
-    staff = getattr(shared, factory)(totp=True)
+    staff = getattr(f, factory)(totp=True)
     client = as_user(staff)
     assert client.get("/api/v1/applications/").json()["count"] == 1
     assert client.get(url(app)).status_code == 200
@@ -235,7 +229,7 @@ def test_attachment_upload_download_remove(as_user, applicant, outsider, app):
     download = client.get(url(app, f"attachments/{attachment_id}/"))
     assert download.status_code == 200 and b"".join(download.streaming_content) == pdf
     assert as_user(outsider).get(url(app, f"attachments/{attachment_id}/")).status_code == 404
-    officer = as_user(shared.EthicsOfficerFactory(totp=True))
+    officer = as_user(f.EthicsOfficerFactory(totp=True))
     assert officer.get(url(app, f"attachments/{attachment_id}/")).status_code == 200
     assert officer.delete(url(app, f"attachments/{attachment_id}/")).status_code == 404
     not_pdf = client.post(url(app, "attachments/"), {"kind": "other", "file": SimpleUploadedFile("x.pdf", b"MZ..")},
@@ -248,7 +242,7 @@ def test_attachment_upload_download_remove(as_user, applicant, outsider, app):
 # ------------------------------------------------------------------------------------ feedback and reply
 
 def test_feedback_and_right_to_reply(as_user, applicant, outsider, boss, capacity):
-    app = f.awaiting_decision(applicant, boss)
+    app = f.awaiting_decision(member=applicant)
     client = as_user(applicant)
     body = client.get(url(app, "feedback/")).json()
     assert [r["label"] for r in body["reviews"]] == ["Technical 1"] and body["decisions"] == []

@@ -7,9 +7,7 @@ import pytest
 from django.utils import timezone
 
 from allocations.applications.models import EthicsIssue
-from tests import factories as shared
-
-from . import factories as f
+from tests import factories as f
 
 pytestmark = pytest.mark.django_db
 
@@ -74,7 +72,7 @@ def sme_submits(client, vat_number) -> str:
 
 
 def test_sme_and_committee_journey_through_the_api_alone(as_user, capacity, valid_be_number, run_on_commit):
-    sme = as_user(shared.UserFactory())
+    sme = as_user(f.UserFactory())
     with run_on_commit():
         ref = sme_submits(sme, valid_be_number)
 

@@ -3,8 +3,7 @@
 import pytest
 
 from portal.api.errors import _flatten
-
-from . import factories as f
+from tests import factories as f
 
 pytestmark = pytest.mark.django_db
 

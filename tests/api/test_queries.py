@@ -6,13 +6,11 @@ one query for the token (with its user), the endpoint's own queries, and nothing
 import pytest
 from rest_framework.test import APIClient
 
-from accounts.models import Membership
 from allocations.grants.models import ChangeRequest
 from allocations.review.models import AssignmentStatus, ReviewAssignment
 from compliance.models import EthicsReview
-from tests import factories as shared
-
-from . import factories as f
+from tests import factories as f
+from tests.factories import org_of as org
 
 pytestmark = pytest.mark.django_db
 
@@ -24,19 +22,15 @@ def client_for(user):
     return client
 
 
-def org(user):
-    return Membership.objects.filter(user=user).first().organisation
-
-
 def build_organisations(user, n):
     for _ in range(n - 1):
-        shared.MembershipFactory(user=user)
+        f.MembershipFactory(user=user)
     return client_for(user), "/api/v1/organisations/"
 
 
 def build_members(user, n):
     for _ in range(n - 1):
-        shared.MembershipFactory(organisation=org(user))
+        f.MembershipFactory(organisation=org(user))
     return client_for(user), f"/api/v1/organisations/{org(user).pk}/members/"
 
 
@@ -48,12 +42,12 @@ def build_applications(user, n):
 
 def build_oversight_applications(user, n):
     build_applications(user, n)
-    return client_for(shared.EthicsOfficerFactory(totp=True)), "/api/v1/applications/"
+    return client_for(f.EthicsOfficerFactory(totp=True)), "/api/v1/applications/"
 
 
 def build_allocations(user, n):
     for _ in range(n):
-        f.allocation(org(user), user)
+        f.bare_allocation(org(user), user)
     return client_for(user), "/api/v1/allocations/"
 
 
@@ -63,7 +57,7 @@ def build_staff_allocations(user, n):
 
 
 def build_change_requests(user, n):
-    alloc = f.allocation(org(user), user)
+    alloc = f.bare_allocation(org(user), user)
     for i in range(n):
         ChangeRequest.objects.create(allocation=alloc, kind="extension", payload={"end_date": "2100-01-01"},
                                      justification=f"#{i}", requested_by=user)
@@ -98,13 +92,13 @@ def build_ethics(user, n):
     for i in range(n):
         review = EthicsReview.objects.create(application=f.draft(user, title=f"Project {i}"))
         review.conditions.create(text="Condition")
-    return client_for(shared.EthicsOfficerFactory(totp=True)), "/api/v1/staff/ethics/reviews/"
+    return client_for(f.EthicsOfficerFactory(totp=True)), "/api/v1/staff/ethics/reviews/"
 
 
 def build_audit(user, n):
     for i in range(n):
         f.draft(user, title=f"Project {i}")
-    return client_for(shared.EthicsOfficerFactory(totp=True)), "/api/v1/staff/audit-events/"
+    return client_for(f.EthicsOfficerFactory(totp=True)), "/api/v1/staff/audit-events/"
 
 
 def _reports(user, n, audience):
@@ -123,7 +117,7 @@ def build_my_reports(user, n):
 
 def build_staff_reports(user, n):
     _reports(user, n, "staff")
-    return client_for(shared.EthicsOfficerFactory(totp=True)), "/api/v1/staff/reports/"
+    return client_for(f.EthicsOfficerFactory(totp=True)), "/api/v1/staff/reports/"
 
 
 # endpoint -> (builder, pinned number of queries for one page)

@@ -6,16 +6,9 @@ import pytest
 from django.utils import timezone
 
 from compliance.models import Report, ReportStatus
-from tests import factories as shared
-
-from . import factories as f
+from tests import factories as f
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def _reports_dir(settings, tmp_path):
-    settings.PRIVATE_MEDIA_ROOT = tmp_path / "private"
 
 
 def period(client, **extra):
@@ -25,7 +18,7 @@ def period(client, **extra):
 
 
 def test_period_report_request_poll_and_download(as_user, run_on_commit):
-    client = as_user(shared.EthicsOfficerFactory(totp=True))
+    client = as_user(f.EthicsOfficerFactory(totp=True))
     with run_on_commit():
         response = period(client, language="fr")
     assert response.status_code == 202, response.json()
@@ -44,7 +37,7 @@ def test_period_report_request_poll_and_download(as_user, run_on_commit):
 
 
 def test_period_report_rules(as_user):
-    officer = as_user(shared.EthicsOfficerFactory(totp=True))
+    officer = as_user(f.EthicsOfficerFactory(totp=True))
     backwards = period(officer, date_from="2026-12-31", date_to="2026-01-01")
     assert backwards.status_code == 400 and "date_to" in backwards.json()["error"]["fields"]
     assert period(officer, site="mars").json()["error"]["fields"]["site"]
@@ -57,7 +50,7 @@ def test_period_report_rules(as_user):
 
 
 def test_download_is_404_until_done(as_user):
-    client = as_user(shared.EthicsOfficerFactory(totp=True))
+    client = as_user(f.EthicsOfficerFactory(totp=True))
     report_id = period(client).json()["id"]  # the test transaction never commits: the report stays queued
     assert client.get(f"/api/v1/staff/reports/{report_id}/").json()["download_available"] is False
     assert client.get(f"/api/v1/staff/reports/{report_id}/download/").status_code == 404

@@ -19,9 +19,7 @@ from hypothesis import settings as hypothesis_settings
 
 from accounts.services import invitation_create
 from portal.wsgi import application
-from tests import factories as shared
-
-from . import factories as f
+from tests import factories as f
 
 pytestmark = pytest.mark.django_db
 
@@ -68,13 +66,13 @@ def real_objects(admin) -> dict[str, list]:
     from compliance.reports.services import report_dir
 
     f.publish_capacity()
-    owner = shared.OwnerMembershipFactory(user=admin)
+    owner = f.OwnerMembershipFactory(user=admin)
     organisation = owner.organisation
-    member = shared.MembershipFactory(organisation=organisation)
+    member = f.MembershipFactory(organisation=organisation)
     invitation, _token = invitation_create(actor=admin, organisation=organisation, email="fuzz@example.eu")
     draft = f.complete(admin, organisation)
     submitted = f.submitted(admin, organisation)
-    alloc = f.allocation(organisation, admin)
+    alloc = f.bare_allocation(organisation, admin)
     review = EthicsReview.objects.create(application=alloc.application, status="cleared_with_conditions")
     condition = EthicsCondition.objects.create(review=review, text="Delete raw images")
     assignment = ReviewAssignment.objects.create(application=submitted, reviewer=admin, kind="technical",
@@ -105,7 +103,7 @@ def test_every_response_matches_the_schema_under_schemathesis(db):
         status_code_conformance,
     )
 
-    admin = shared.AdminFactory(totp=True)
+    admin = f.AdminFactory(totp=True)
     targets = real_objects(admin)
     headers = {"Authorization": f"Token {f.token(admin)}"}
     schema = schemathesis.from_dict(generated_schema(), app=application, base_url="/")

@@ -10,9 +10,7 @@ from allocations.review import services
 from allocations.review.models import AssignmentStatus, ReviewAssignment
 from compliance.models import EthicsStatus
 from portal.models import AuditEvent
-from tests import factories as shared
-
-from . import factories as f
+from tests import factories as f
 
 pytestmark = pytest.mark.django_db
 
@@ -29,26 +27,26 @@ STAFF_ROLE_ENDPOINTS = [
 @pytest.mark.parametrize("role,method,path", STAFF_ROLE_ENDPOINTS)
 def test_each_staff_list_needs_its_role(as_user, applicant, role, method, path):
     assert getattr(as_user(applicant), method)(path).status_code == 403
-    holder = shared.STAFF_FACTORIES[role](totp=True)
+    holder = f.STAFF_FACTORIES[role](totp=True)
     assert getattr(as_user(holder), method)(path).status_code == 200
     others = [r for r in ("reviewer", "allocation_manager", "ethics_officer") if r != role]
     for other in others:
-        response = getattr(as_user(shared.STAFF_FACTORIES[other](totp=True)), method)(path)
+        response = getattr(as_user(f.STAFF_FACTORIES[other](totp=True)), method)(path)
         assert response.status_code == 403, (other, path)
         assert response.json()["error"]["code"] == "permission_denied"
 
 
 @pytest.mark.parametrize("role,method,path", STAFF_ROLE_ENDPOINTS)
 def test_staff_endpoints_need_a_second_factor_with_a_session_too(client, role, method, path):
-    client.force_login(shared.STAFF_FACTORIES[role]())  # no authenticator
+    client.force_login(f.STAFF_FACTORIES[role]())  # no authenticator
     response = getattr(client, method)(path)
     assert response.status_code == 403
     assert response.json()["error"]["code"] == "mfa_required"
 
 
 def test_audit_is_for_ethics_officers_and_administrators_only(as_user):
-    assert as_user(shared.AdminFactory(totp=True)).get("/api/v1/staff/audit-events/").status_code == 200
-    assert as_user(shared.OperatorFactory(totp=True)).get("/api/v1/staff/audit-events/").status_code == 403
+    assert as_user(f.AdminFactory(totp=True)).get("/api/v1/staff/audit-events/").status_code == 200
+    assert as_user(f.OperatorFactory(totp=True)).get("/api/v1/staff/audit-events/").status_code == 403
 
 
 # ------------------------------------------------------------------------------------ reviewers
@@ -143,7 +141,7 @@ def test_assign_reviewer_rules(as_user, applicant, boss, capacity):
 
 
 def test_approve_with_quotas_creates_the_allocation(as_user, applicant, boss, capacity):
-    app = f.awaiting_decision(applicant, boss)
+    app = f.reviewed(applicant, boss)
     path = f"/api/v1/staff/applications/{app.reference}/approve/"
     client = as_user(boss)
     too_much = client.post(path, {"quotas": [{"site": "zellik", "gpu_hours": 10_001}]}, format="json")
@@ -172,7 +170,7 @@ def test_reject_and_revision_need_text_and_a_manager(as_user, applicant, boss, c
 
 
 def test_change_requests_are_decided_by_managers(as_user, applicant, boss, capacity):
-    alloc = f.allocation(f.applicant().memberships.first().organisation, applicant)
+    alloc = f.bare_allocation(f.applicant().memberships.first().organisation, applicant)
     member = f.applicant(alloc.organisation)
     cr = change_request_submit(actor=member, allocation=alloc, kind="extension",
                                payload={"end_date": alloc.end_date.replace(year=alloc.end_date.year + 1).isoformat()},
@@ -191,7 +189,7 @@ def test_change_requests_are_decided_by_managers(as_user, applicant, boss, capac
 
 
 def test_manager_allocation_views(as_user, applicant, boss):
-    alloc = f.allocation(f.applicant().memberships.first().organisation, applicant)
+    alloc = f.bare_allocation(f.applicant().memberships.first().organisation, applicant)
     client = as_user(boss)
     assert client.get("/api/v1/staff/allocations/?status=active").json()["count"] == 1
     assert client.get(f"/api/v1/staff/allocations/{alloc.reference}/").json()["reference"] == alloc.reference
@@ -207,7 +205,7 @@ def test_ethics_queue_and_decision(as_user, applicant, capacity):
     application_set_ethics_issues(actor=applicant, application=app,
                                   issues={**f.ETHICS_ALL_NO, "personal_data": {"answer": True, "text": "DPIA"}})
     application_submit(actor=applicant, application=app)
-    officer = shared.EthicsOfficerFactory(totp=True)
+    officer = f.EthicsOfficerFactory(totp=True)
     client = as_user(officer)
     rows = client.get("/api/v1/staff/ethics/reviews/?status=pending").json()["results"]
     assert [r["application"] for r in rows] == [app.reference]
@@ -231,7 +229,7 @@ def test_ethics_queue_and_decision(as_user, applicant, capacity):
 def test_audit_events_filter_by_object_action_and_date(as_user, applicant):
     app = f.draft(applicant)
     f.draft(applicant)
-    client = as_user(shared.EthicsOfficerFactory(totp=True))
+    client = as_user(f.EthicsOfficerFactory(totp=True))
     rows = client.get(f"/api/v1/staff/audit-events/?object_type=allocations.application&object_id={app.pk}").json()
     assert [r["action"] for r in rows["results"]] == ["application.created"]
     assert client.get("/api/v1/staff/audit-events/?action=application.created").json()["count"] == 2
@@ -259,7 +257,7 @@ def test_audit_event_count_comes_from_the_seq_index_and_matches_the_rows(as_user
 
     for _ in range(4):
         f.draft(applicant)
-    client = as_user(shared.EthicsOfficerFactory(totp=True))
+    client = as_user(f.EthicsOfficerFactory(totp=True))
     with CaptureQueriesContext(connection) as ctx:
         body = client.get("/api/v1/staff/audit-events/?page_size=3").json()
     assert body["count"] == AuditEvent.objects.count() >= 4
@@ -288,16 +286,16 @@ def _status_events(alloc):
 
 @pytest.mark.parametrize("action", ["suspend", "resume", "revoke"])
 def test_allocation_status_changes_need_a_manager_with_a_second_factor(as_user, client, applicant, action):
-    alloc = f.allocation(f.applicant().memberships.first().organisation, applicant)
+    alloc = f.bare_allocation(f.applicant().memberships.first().organisation, applicant)
     path = f"/api/v1/staff/allocations/{alloc.reference}/{action}/"
     body = {"reason": "Misuse"}
     assert as_user(applicant).post(path, body, format="json").status_code == 403
     for role in ("reviewer", "ethics_officer", "operator"):
-        response = as_user(shared.STAFF_FACTORIES[role](totp=True)).post(path, body, format="json")
+        response = as_user(f.STAFF_FACTORIES[role](totp=True)).post(path, body, format="json")
         assert response.status_code == 403 and response.json()["error"]["code"] == "permission_denied", role
-    response = as_user(shared.AllocationManagerFactory()).post(path, body, format="json")  # no authenticator
+    response = as_user(f.AllocationManagerFactory()).post(path, body, format="json")  # no authenticator
     assert response.status_code == 403 and response.json()["error"]["code"] == "mfa_required"
-    client.force_login(shared.AllocationManagerFactory())
+    client.force_login(f.AllocationManagerFactory())
     assert client.post(path, body, content_type="application/json").json()["error"]["code"] == "mfa_required"
     assert as_user(f.manager()).post(f"/api/v1/staff/allocations/AIF-1999-0001/{action}/", body,
                                      format="json").status_code == 404
@@ -306,7 +304,7 @@ def test_allocation_status_changes_need_a_manager_with_a_second_factor(as_user, 
 
 
 def test_suspend_and_resume_through_the_service_once(as_user, applicant, boss):
-    alloc = f.allocation(f.applicant().memberships.first().organisation, applicant)
+    alloc = f.bare_allocation(f.applicant().memberships.first().organisation, applicant)
     client = as_user(boss)
     path = f"/api/v1/staff/allocations/{alloc.reference}/"
     response = client.post(path + "suspend/", {"reason": "Unpaid invoice"}, format="json")
@@ -327,7 +325,7 @@ def test_suspend_and_resume_through_the_service_once(as_user, applicant, boss):
 
 @pytest.mark.parametrize("action", ["suspend", "revoke"])
 def test_suspend_and_revoke_need_a_reason(as_user, applicant, boss, action):
-    alloc = f.allocation(f.applicant().memberships.first().organisation, applicant)
+    alloc = f.bare_allocation(f.applicant().memberships.first().organisation, applicant)
     client = as_user(boss)
     path = f"/api/v1/staff/allocations/{alloc.reference}/{action}/"
     for body in ({}, {"reason": "   "}):
@@ -342,7 +340,7 @@ def test_suspend_and_revoke_need_a_reason(as_user, applicant, boss, action):
 
 
 def test_status_changes_the_workflow_does_not_allow_are_409(as_user, applicant, boss):
-    alloc = f.allocation(f.applicant().memberships.first().organisation, applicant, status=AllocationStatus.APPROVED)
+    alloc = f.bare_allocation(f.applicant().memberships.first().organisation, applicant, status=AllocationStatus.APPROVED)
     client = as_user(boss)
     base = f"/api/v1/staff/allocations/{alloc.reference}/"
     refused = client.post(base + "suspend/", {"reason": "x"}, format="json")

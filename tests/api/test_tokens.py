@@ -10,9 +10,7 @@ from rest_framework.test import APIClient
 from accounts.models import ApiToken
 from accounts.services import api_token_create, api_token_revoke
 from portal.models import AuditEvent
-from tests import factories as shared
-
-from . import factories as f
+from tests import factories as f
 
 pytestmark = pytest.mark.django_db
 
@@ -120,14 +118,14 @@ def test_malformed_headers_count_as_failures(api):
 
 
 def test_staff_token_needs_an_authenticator_everywhere():
-    officer = shared.EthicsOfficerFactory()  # no TOTP
+    officer = f.EthicsOfficerFactory()  # no TOTP
     client = APIClient()
     client.credentials(**f.auth(f.token(officer)))
     for path in ("/api/v1/applications/", "/api/v1/staff/audit-events/"):
         response = client.get(path)
         assert response.status_code == 403, path
         assert response.json()["error"]["code"] == "mfa_required"
-    f.shared.activate_totp(officer)
+    f.activate_totp(officer)
     assert client.get("/api/v1/staff/audit-events/").status_code == 200
 
 

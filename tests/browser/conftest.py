@@ -11,6 +11,8 @@ from pathlib import Path
 
 import axe_playwright_python
 import pytest
+from django.conf import settings
+from django.test import Client
 
 from tests.conftest import require_service
 
@@ -78,6 +80,16 @@ def axe_check(page, *, context: str = "") -> list[dict]:
         where = context or page.url
         pytest.fail(f"accessibility violations on {where}:\n{format_violations(blocking)}", pytrace=False)
     return violations
+
+
+def sign_in_as(page, live_server, user):
+    """A session with every login stage done (password and MFA), as the browser's cookie."""
+    client = Client()
+    client.force_login(user)
+    page.context.clear_cookies()
+    page.context.add_cookies([{"name": settings.SESSION_COOKIE_NAME,
+                               "value": client.cookies[settings.SESSION_COOKIE_NAME].value,
+                               "url": live_server.url}])
 
 
 @pytest.fixture

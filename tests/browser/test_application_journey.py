@@ -8,28 +8,16 @@ from __future__ import annotations
 import re
 
 import pytest
-from django.conf import settings
-from django.test import Client
 from playwright.sync_api import expect
 
 from allocations.applications.models import Application, ApplicationStatus
 from compliance.models import RiskAssessment
 from portal.models import AuditChainHead
-from tests.allocations import factories as f
-from tests.browser.conftest import axe_check
-from tests.factories import MembershipFactory
-from tests.provisioning.builders import ensure_reference_data
+from tests import factories as f
+from tests.browser.conftest import axe_check, sign_in_as
+from tests.factories import MembershipFactory, ensure_reference_data
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-
-def sign_in_as(page, live_server, user):
-    client = Client()
-    client.force_login(user)
-    page.context.clear_cookies()
-    page.context.add_cookies([{"name": settings.SESSION_COOKIE_NAME,
-                               "value": client.cookies[settings.SESSION_COOKIE_NAME].value,
-                               "url": live_server.url}])
 
 
 def save_and_continue(page):

@@ -13,9 +13,9 @@ from playwright.sync_api import expect
 from compliance import tasks
 from compliance.models import Report, ReportStatus
 from compliance.reports import services
+from tests import factories as builders
 from tests.browser.conftest import axe_check
 from tests.factories import DEFAULT_PASSWORD, TOTP_SECRET, EthicsOfficerFactory
-from tests.reports import builders
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

@@ -8,8 +8,6 @@ import time
 
 import pytest
 from allauth.mfa.totp.internal.auth import format_hotp_value, hotp_value
-from django.conf import settings
-from django.test import Client
 from playwright.sync_api import expect
 
 from allocations.applications.models import ApplicationStatus
@@ -17,26 +15,15 @@ from allocations.grants.models import Allocation
 from allocations.review import services
 from allocations.review.models import AssignmentStatus
 from portal.models import AuditChainHead
-from tests.allocations import factories_review as fr
-from tests.browser.conftest import axe_check
-from tests.factories import DEFAULT_PASSWORD, TOTP_SECRET
-from tests.provisioning.builders import ensure_reference_data
+from tests import factories as fr
+from tests.browser.conftest import axe_check, sign_in_as
+from tests.factories import DEFAULT_PASSWORD, TOTP_SECRET, ensure_reference_data
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
 def totp_code() -> str:
     return format_hotp_value(hotp_value(TOTP_SECRET, int(time.time()) // 30))
-
-
-def sign_in_as(page, live_server, user):
-    """A session with every login stage done (password and MFA), as the browser's cookie."""
-    client = Client()
-    client.force_login(user)
-    page.context.clear_cookies()
-    page.context.add_cookies([{"name": settings.SESSION_COOKIE_NAME,
-                               "value": client.cookies[settings.SESSION_COOKIE_NAME].value,
-                               "url": live_server.url}])
 
 
 def test_review_decide_and_see_the_allocation(page, live_server, monkeypatch):

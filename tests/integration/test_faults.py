@@ -15,8 +15,8 @@ from allocations.catalogue.models import Site
 from allocations.grants.models import Allocation, SyncState
 from allocations.provisioning.models import SyncAttempt
 from allocations.provisioning.services import bootstrap_site, sweep_unsynced
-from tests.integration.helpers import ROOT, SLURM_DIR, sacctmgr, wait_for
-from tests.provisioning.builders import approved_allocation
+from tests.factories import approved_allocation
+from tests.integration.conftest import ROOT, SLURM_DIR, sacctmgr, wait_for
 
 pytestmark = [pytest.mark.slurm, pytest.mark.celery_worker]
 

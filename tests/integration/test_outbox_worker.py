@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from portal import emails, tasks
 from portal.models import OutgoingEmail
-from tests.integration.helpers import wait_for
+from tests.integration.conftest import wait_for
 
 pytestmark = [pytest.mark.slurm, pytest.mark.celery_worker]
 

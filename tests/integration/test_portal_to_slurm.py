@@ -15,8 +15,8 @@ from allocations.catalogue.models import Site
 from allocations.grants import services as grants_services
 from allocations.grants.models import Allocation, AllocationStatus, ChangeKind, SyncState
 from allocations.provisioning.services import bootstrap_site
-from tests.integration.helpers import linux_user, sacctmgr, wait_for
-from tests.provisioning.builders import approved_allocation
+from tests.factories import approved_allocation
+from tests.integration.conftest import linux_user, sacctmgr, wait_for
 
 pytestmark = [pytest.mark.slurm, pytest.mark.celery_worker]
 

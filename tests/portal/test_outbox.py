@@ -15,8 +15,7 @@ from allocations.applications.models import ApplicationStatus
 from allocations.applications.services import application_submit
 from portal import emails, tasks
 from portal.models import OutgoingEmail
-from tests.allocations.factories import complete, publish_capacity
-from tests.factories import MembershipFactory
+from tests.factories import MembershipFactory, complete, publish_capacity
 
 pytestmark = pytest.mark.django_db
 

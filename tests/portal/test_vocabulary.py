@@ -27,9 +27,7 @@ from allocations.provisioning.models import SyncAttempt, SyncAttemptKind, SyncOu
 from compliance.ai_act import RiskClass
 from compliance.models import EthicsStatus, Report
 from compliance.reports import csv_export, data, services
-from tests import factories as shared
-from tests.allocations import factories_review as fr
-from tests.reports import builders
+from tests import factories as f
 
 pytestmark = pytest.mark.django_db
 
@@ -108,21 +106,21 @@ def test_the_checker_finds_raw_codes_and_ignores_code_blocks_and_attributes():
 def world():
     """One organisation with applications in every status, each with another risk class, and allocations
     in several states and sync states; a site with sync attempts of every outcome."""
-    member = fr.applicant()
+    member = f.applicant()
     org = member.memberships.first().organisation
     org.org_type = OrganisationType.STARTUP
     org.save(update_fields=["org_type"])
     classes = iter(RiskClass.values * 2)
-    apps = {status: fr.application(status=status, member=member, classification=next(classes),
+    apps = {status: f.application(status=status, member=member, classification=next(classes),
                                    ethics=EthicsStatus.PENDING)
             for status in ApplicationStatus.values}
     allocations = [
-        fr.allocation(member=member, status=AllocationStatus.ACTIVE, sync_state=SyncState.IN_SYNC),
-        fr.allocation(member=member, status=AllocationStatus.APPROVED, sync_state=SyncState.NEEDS_SYNC),
-        fr.allocation(member=member, status=AllocationStatus.SUSPENDED, sync_state=SyncState.ERROR),
-        fr.allocation(member=member, status=AllocationStatus.REVOKED, sync_state=SyncState.HANDED_OVER),
+        f.allocation(member=member, status=AllocationStatus.ACTIVE, sync_state=SyncState.IN_SYNC),
+        f.allocation(member=member, status=AllocationStatus.APPROVED, sync_state=SyncState.NEEDS_SYNC),
+        f.allocation(member=member, status=AllocationStatus.SUSPENDED, sync_state=SyncState.ERROR),
+        f.allocation(member=member, status=AllocationStatus.REVOKED, sync_state=SyncState.HANDED_OVER),
     ]
-    zellik = fr.site("zellik")
+    zellik = f.site("zellik")
     for outcome in SyncOutcome.values:
         SyncAttempt.objects.create(site=zellik, allocation=allocations[0], outcome=outcome, error="timeout")
     SyncAttempt.objects.create(site=zellik, kind=SyncAttemptKind.FULL_RECONCILE, outcome=SyncOutcome.SUCCESS)
@@ -147,7 +145,7 @@ def test_applicant_pages_show_labels(client, world):
 
 def test_staff_pages_show_labels(client, world):
     apps = world["apps"]
-    manager, officer = fr.manager(), shared.EthicsOfficerFactory(totp=True)
+    manager, officer = f.manager(), f.EthicsOfficerFactory(totp=True)
     pages = {
         manager: [reverse("review:application_list"), reverse("grants:staff_allocation_list"),
                   reverse("review:application_eligibility", args=[apps[ApplicationStatus.SUBMITTED].reference]),
@@ -156,7 +154,7 @@ def test_staff_pages_show_labels(client, world):
                   reverse("grants:staff_allocation_detail", args=[world["allocations"][0].reference])],
         officer: [reverse("compliance:ethics_queue"),
                   reverse("compliance:ethics_review", args=[apps[ApplicationStatus.IN_REVIEW].reference])],
-        shared.OperatorFactory(totp=True): [reverse("provisioning:overview")],
+        f.OperatorFactory(totp=True): [reverse("provisioning:overview")],
         every_role(): [reverse("staff_home")],
     }
     for user, urls in pages.items():
@@ -165,7 +163,7 @@ def test_staff_pages_show_labels(client, world):
 
 
 def every_role():
-    return shared.StaffUserFactory(roles=list(Role), totp=True)
+    return f.StaffUserFactory(roles=list(Role), totp=True)
 
 
 def test_staff_home_prints_role_labels(client):
@@ -174,8 +172,8 @@ def test_staff_home_prints_role_labels(client):
 
 
 def test_period_csv_shows_labels_except_in_its_code_column():
-    builders.decisions(2)
-    builders.rejected_decision(manager=shared.AllocationManagerFactory())
+    f.decisions(2)
+    f.rejected_decision(manager=f.AllocationManagerFactory())
     today = timezone.localdate()
     content = csv_export.period_csv(data.period_data(data.PeriodFilters(date_from=today, date_to=today)))
     header, *rows = list(csv.reader(io.StringIO(content.decode("utf-8-sig"))))
@@ -187,7 +185,7 @@ def test_period_csv_shows_labels_except_in_its_code_column():
 
 @pytest.mark.parametrize("audience", ["staff", "applicant"])
 def test_dossier_report_shows_labels(audience):
-    dossier = builders.full_dossier()
+    dossier = f.full_dossier()
     actor = dossier["manager"] if audience == "staff" else dossier["applicant"]
     report = services.report_request_dossier(actor=actor, application=dossier["application"], audience=audience,
                                              language="en")
@@ -196,9 +194,9 @@ def test_dossier_report_shows_labels(audience):
 
 
 def test_period_report_shows_labels():
-    builders.decisions(2)
+    f.decisions(2)
     today = timezone.localdate()
-    report = services.report_request_period(actor=shared.EthicsOfficerFactory(), date_from=today, date_to=today,
+    report = services.report_request_period(actor=f.EthicsOfficerFactory(), date_from=today, date_to=today,
                                             language="en")
     assert isinstance(report, Report)
     html, _csv = services.build_report_html(report)

@@ -11,7 +11,7 @@ from django.utils import timezone
 from allocations.catalogue.models import Site
 from allocations.provisioning.models import SyncAttempt, SyncOutcome
 from allocations.provisioning.services import INTERRUPTED_ATTEMPT_SECONDS, sweep_unsynced
-from tests.provisioning.builders import approved_allocation
+from tests.factories import approved_allocation
 
 pytestmark = pytest.mark.django_db
 

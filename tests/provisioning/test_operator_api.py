@@ -9,9 +9,9 @@ from allocations.grants.models import SyncState
 from allocations.provisioning.models import HandoverTask, RecordedChange, SyncAttempt, SyncAttemptKind, SyncOutcome
 from allocations.provisioning.services import reconcile_site, sync_allocation
 from portal.models import AuditEvent
+from tests import factories as f
 from tests import factories as shared
-from tests.api import factories as f
-from tests.provisioning.builders import approved_allocation
+from tests.factories import approved_allocation
 
 pytestmark = pytest.mark.django_db
 
@@ -154,7 +154,7 @@ def test_list_query_counts_do_not_grow_with_the_rows(n, operator, django_assert_
     Site.objects.filter(code="charleroi").update(provisioning_mode=ProvisioningMode.HANDOVER)
     sites = list(Site.objects.all())
     for i in range(n):
-        allocation = f.allocation(shared.OrganisationFactory(), shared.UserFactory(), usage=False)
+        allocation = f.bare_allocation(shared.OrganisationFactory(), shared.UserFactory(), usage=False)
         allocation.quotas.create(site=Site.objects.get(code="charleroi"), gpu_hours=1, cpu_core_hours=1)
         HandoverTask.objects.create(site=Site.objects.get(code="charleroi"), allocation=allocation, changes=[],
                                     desired_version=1)

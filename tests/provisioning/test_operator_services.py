@@ -6,8 +6,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from allocations.catalogue.models import Site
 from allocations.provisioning import services
 from portal.models import AuditEvent
-from tests.factories import AllocationManagerFactory, OperatorFactory
-from tests.provisioning.builders import approved_allocation
+from tests.factories import AllocationManagerFactory, OperatorFactory, approved_allocation
 
 pytestmark = pytest.mark.django_db
 

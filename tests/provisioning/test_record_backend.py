@@ -6,7 +6,7 @@ from allocations.grants import services
 from allocations.grants.models import Allocation, AllocationStatus, SyncState
 from allocations.provisioning.models import RecordedChange, SyncAttempt
 from allocations.provisioning.services import reconcile_site, sync_allocation
-from tests.provisioning.builders import approved_allocation
+from tests.factories import approved_allocation
 
 pytestmark = pytest.mark.django_db
 

@@ -12,8 +12,7 @@ from allocations.provisioning.record import RecordBackend
 from allocations.provisioning.services import pull_usage, sync_allocation
 from allocations.provisioning.slurm.backends import register_backend
 from portal.models import AuditEvent
-from tests.factories import OperatorFactory, ReviewerFactory
-from tests.provisioning.builders import approved_allocation
+from tests.factories import OperatorFactory, ReviewerFactory, approved_allocation
 
 pytestmark = pytest.mark.django_db
 

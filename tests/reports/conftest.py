@@ -28,10 +28,9 @@ def compiled_report_catalogues():
     trans_real._default = None
 
 
-@pytest.fixture(autouse=True)
-def private_reports(settings, tmp_path):
-    settings.PRIVATE_MEDIA_ROOT = tmp_path / "private"
-    return settings.PRIVATE_MEDIA_ROOT / "reports"
+@pytest.fixture
+def private_reports(private_media):
+    return private_media / "reports"
 
 
 def pdftotext(path_or_bytes, *, layout: bool = False) -> str:

@@ -7,8 +7,8 @@ import pytest
 from django.utils import timezone
 
 from compliance.reports import csv_export, data, services
+from tests import factories as builders
 from tests.factories import AllocationManagerFactory, EthicsOfficerFactory
-from tests.reports import builders
 
 pytestmark = pytest.mark.django_db
 

@@ -8,7 +8,7 @@ from pypdf import PdfReader
 from compliance.models import Report, ReportAudience, ReportStatus
 from compliance.reports import services
 from portal.audit import events_for, verify_chain
-from tests.reports import builders
+from tests import factories as builders
 from tests.reports.conftest import pdftotext
 
 pytestmark = pytest.mark.django_db

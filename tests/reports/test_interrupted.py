@@ -5,20 +5,14 @@ there) left them in the reports folder for ever: never served, never verifiable,
 
 import pytest
 from django.db import OperationalError
-from django.utils import timezone
 
-from compliance.models import Report, ReportStatus
+from compliance.models import ReportStatus
 from compliance.reports import services
 from portal import workflow
 from portal.models import AuditEvent
-from tests.factories import EthicsOfficerFactory
+from tests.factories import queued_period_report
 
 pytestmark = pytest.mark.django_db
-
-
-def queued_period_report() -> Report:
-    today = timezone.localdate()
-    return services.report_request_period(actor=EthicsOfficerFactory(), date_from=today, date_to=today, language="en")
 
 
 def test_files_of_an_attempt_that_lost_the_database_are_removed_by_the_attempt_that_finishes(

@@ -15,8 +15,8 @@ from allocations.review.models import Decision
 from compliance.models import ReportStatus
 from compliance.reports import data, services
 from portal.audit import verify_chain
+from tests import factories as builders
 from tests.factories import AllocationManagerFactory, EthicsOfficerFactory
-from tests.reports import builders
 from tests.reports.conftest import pdftotext
 
 pytestmark = pytest.mark.django_db

@@ -10,16 +10,10 @@ from compliance.models import Report, ReportStatus
 from compliance.reports import render, services
 from portal.celery import app as celery_app
 from portal.models import AuditEvent
-from tests.factories import EthicsOfficerFactory
-from tests.reports import builders
+from tests import factories as builders
+from tests.factories import queued_period_report
 
 pytestmark = pytest.mark.django_db
-
-
-def queued_period_report() -> Report:
-    today = timezone.localdate()
-    # Without run_on_commit the on_commit enqueue never fires in a test transaction: the report stays queued.
-    return services.report_request_period(actor=EthicsOfficerFactory(), date_from=today, date_to=today, language="en")
 
 
 def test_task_options_and_route():

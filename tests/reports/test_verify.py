@@ -9,8 +9,8 @@ from compliance.models import ReportAudience
 from compliance.reports import services
 from portal.audit import events_for
 from portal.models import AuditEvent
+from tests import factories as builders
 from tests.factories import UserFactory
-from tests.reports import builders
 
 pytestmark = pytest.mark.django_db
 

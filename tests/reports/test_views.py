@@ -6,6 +6,7 @@ from django.utils import timezone
 
 from compliance.models import Report, ReportAudience, ReportKind, ReportStatus
 from compliance.reports import services
+from tests import factories as builders
 from tests.factories import (
     AdminFactory,
     AllocationManagerFactory,
@@ -13,7 +14,6 @@ from tests.factories import (
     ReviewerFactory,
     UserFactory,
 )
-from tests.reports import builders
 from tests.reports.conftest import pdftotext
 
 pytestmark = pytest.mark.django_db

@@ -16,8 +16,10 @@ from allocations.review.models import ConflictDeclaration, Decision, DecisionOut
 from allocations.review.services import application_approve, review_submit, reviewer_assign, reviewer_declare
 from compliance import services as compliance_services
 from compliance.ai_act import engine
-from compliance.models import EthicsStatus, RiskAssessment
-from tests.factories import (
+from compliance.models import EthicsStatus, Report, RiskAssessment
+from compliance.reports import services as report_services
+
+from .accounts import (
     AllocationManagerFactory,
     EthicsOfficerFactory,
     MembershipFactory,
@@ -25,7 +27,8 @@ from tests.factories import (
     ReviewerFactory,
     UserFactory,
 )
-from tests.provisioning.builders import approved_allocation, ensure_capacity
+from .catalogue import ensure_capacity
+from .grants import approved_allocation
 
 # In scope, recruitment (AI Act Annex III, point 4): high risk.
 HIGH_RISK_ANSWERS = {
@@ -109,12 +112,6 @@ def decisions(count: int, *, manager=None, decided_at: datetime.datetime | None 
     return made
 
 
-def other_organisation_user():
-    user = UserFactory()
-    MembershipFactory(user=user, organisation=OrganisationFactory())
-    return user
-
-
 def rejected_decision(*, manager, sector="defence", reasons="Out of scope") -> Decision:
     org: Organisation = OrganisationFactory()
     applicant = UserFactory()
@@ -130,3 +127,12 @@ def rejected_decision(*, manager, sector="defence", reasons="Out of scope") -> D
 
     application_reject(actor=manager, application=app, reasons=reasons)
     return Decision.objects.get(application=app, outcome=DecisionOutcome.REJECTED)
+
+
+def queued_period_report() -> Report:
+    """A period report of today, requested by an ethics officer and still queued.
+
+    Without run_on_commit the on_commit enqueue never fires in a test transaction: the report stays queued."""
+    today = timezone.localdate()
+    return report_services.report_request_period(actor=EthicsOfficerFactory(), date_from=today, date_to=today,
+                                                 language="en")

@@ -1,4 +1,4 @@
-"""factory_boy factories shared by every suite.
+"""People, organisations, staff roles and API tokens.
 
 Numbers are generated valid: Belgian enterprise numbers pass the mod-97 check, French VAT
 numbers carry a Luhn-valid SIREN and the right key, so tests fail only for the reason they test."""
@@ -14,8 +14,9 @@ from allauth.mfa.totp.internal.auth import TOTP
 from django.contrib.auth.models import Group
 from stdnum import luhn
 
-from accounts.models import Membership, MembershipRole, Organisation, OrganisationType, User
+from accounts.models import ApiTokenScope, Membership, MembershipRole, Organisation, OrganisationType, User
 from accounts.roles import ROLE_GROUPS, Role
+from accounts.services import api_token_create
 
 DEFAULT_PASSWORD = "Correct-horse-battery-42"
 # A fixed base32 secret, so a test (or a person) can compute the current code.
@@ -158,3 +159,54 @@ STAFF_FACTORIES = {
     "operator": OperatorFactory,
     "admin": AdminFactory,
 }
+
+
+# One counter for every builder that numbers what it makes (addresses, titles), so names never collide.
+sequence = itertools.count(1)
+
+
+def applicant(organisation=None, *, domain: str | None = None, owner: bool = True) -> User:
+    """A member of an organisation, with an address at the organisation's own domain."""
+    n = next(sequence)
+    organisation = organisation or OrganisationFactory()
+    user = UserFactory(email=f"applicant{n}@{domain or f'org{organisation.pk}.example.com'}")
+    Membership.objects.create(user=user, organisation=organisation,
+                              role=MembershipRole.OWNER if owner else MembershipRole.MEMBER)
+    return user
+
+
+def other_organisation_user() -> User:
+    """A member of a further organisation of their own."""
+    user = UserFactory()
+    MembershipFactory(user=user, organisation=OrganisationFactory())
+    return user
+
+
+def org_of(user) -> Organisation:
+    """The first organisation `user` is a member of."""
+    return Membership.objects.filter(user=user).first().organisation
+
+
+def manager(totp=True) -> User:
+    n = next(sequence)
+    return AllocationManagerFactory(email=f"manager{n}@aif.example.be", totp=totp)
+
+
+def give_role(user, role: str):
+    user.groups.add(Group.objects.get_or_create(name=ROLE_GROUPS[role])[0])
+    user.__dict__.pop("_aif_roles", None)
+    return user
+
+
+# --- API tokens -----------------------------------------------------------------------------------
+
+READ_WRITE = [ApiTokenScope.READ, ApiTokenScope.WRITE]
+
+
+def token(user, scopes=READ_WRITE, name: str = "ci") -> str:
+    """A token's secret for `user`, created through the service (as /me/tokens/ does)."""
+    return api_token_create(actor=user, name=name, scopes=list(scopes))[1]
+
+
+def auth(secret: str) -> dict:
+    return {"HTTP_AUTHORIZATION": f"Token {secret}"}

@@ -1,0 +1,90 @@
+"""Every test data builder, by domain; import them from here: `from tests import factories as f`."""
+# ruff: noqa: F401 - this module re-exports every builder
+
+from .accounts import (
+    DEFAULT_PASSWORD,
+    READ_WRITE,
+    STAFF_FACTORIES,
+    TOTP_SECRET,
+    AdminFactory,
+    AllocationManagerFactory,
+    EthicsOfficerFactory,
+    MembershipFactory,
+    OperatorFactory,
+    OrganisationFactory,
+    OwnerMembershipFactory,
+    ReviewerFactory,
+    StaffUserFactory,
+    UserFactory,
+    activate_totp,
+    applicant,
+    auth,
+    belgian_enterprise_number,
+    format_belgian,
+    french_vat_number,
+    give_role,
+    manager,
+    next_belgian_number,
+    org_of,
+    other_organisation_user,
+    sequence,
+    token,
+)
+from .applications import (
+    AI_ACT_RESEARCH,
+    ETHICS_ALL_NO,
+    MODEL,
+    PROJECT,
+    application,
+    complete,
+    draft,
+    file_upload,
+    fill,
+    minimal_ai_act_answers,
+    pdf_bytes,
+    pdf_upload,
+    submitted,
+)
+from .catalogue import (
+    ensure_capacity,
+    ensure_reference_data,
+    mode,
+    open_call,
+    publish_capacity,
+    quarters,
+    set_capacity,
+    site,
+    start_soon,
+)
+from .grants import (
+    allocation,
+    approved_allocation,
+    bare_allocation,
+)
+from .provisioning import (
+    usage_and_attempts,
+)
+from .reports import (
+    APPLICANT_COMMENT,
+    COMMITTEE_COMMENT,
+    CONDITION,
+    CONFLICTED_NAME,
+    HIGH_RISK_ANSWERS,
+    REVIEWER_NAME,
+    decisions,
+    full_dossier,
+    queued_period_report,
+    rejected_decision,
+    store_assessment,
+)
+from .review import (
+    add_condition,
+    awaiting_decision,
+    full_scores,
+    general_pool,
+    in_review,
+    restricted_pool,
+    reviewed,
+    reviewer,
+    submit_review,
+)

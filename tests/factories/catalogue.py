@@ -1,0 +1,82 @@
+"""Sites, access modes, calls and published capacity."""
+
+from __future__ import annotations
+
+import datetime
+from decimal import Decimal
+
+from django.utils import timezone
+
+from allocations.catalogue.models import AccessMode, Call, Site, SiteCapacity, quarter_start
+
+
+def ensure_reference_data() -> None:
+    """Transactional tests flush the tables, data-migration rows included: put sites and modes back."""
+    if not AccessMode.objects.exists():
+        import importlib
+
+        from django.apps import apps
+
+        importlib.import_module("allocations.migrations.0002_reference_data").load(apps, None)
+
+
+def site(code: str = "zellik") -> Site:
+    return Site.objects.get(code=code)
+
+
+def mode(code: str = "fast_lane") -> AccessMode:
+    return AccessMode.objects.get(code=code)
+
+
+def start_soon() -> datetime.date:
+    return timezone.localdate() + datetime.timedelta(days=14)
+
+
+def quarters(count: int = 5, start: datetime.date | None = None) -> list[datetime.date]:
+    day = quarter_start(start or timezone.localdate())
+    out = []
+    for _ in range(count):
+        out.append(day)
+        month = day.month + 3
+        day = datetime.date(day.year + (month - 1) // 12, (month - 1) % 12 + 1, 1)
+    return out
+
+
+def publish_capacity(gpu_hours: int = 400_000, cpu_core_hours: int = 4_000_000,
+                     storage_tb: Decimal = Decimal("500")) -> list[SiteCapacity]:
+    """Capacity on every site for this quarter and the four after it."""
+    rows = []
+    for each in Site.objects.all():
+        for period in quarters():
+            row, _ = SiteCapacity.objects.update_or_create(
+                site=each, period_start=period,
+                defaults={"gpu_hours": gpu_hours, "cpu_core_hours": cpu_core_hours, "storage_tb": storage_tb})
+            rows.append(row)
+    return rows
+
+
+def set_capacity(*, site_code: str = "zellik", period: datetime.date | None = None, gpu_hours: int = 400_000,
+                 cpu_core_hours: int = 4_000_000, storage_tb: Decimal = Decimal("500")) -> SiteCapacity:
+    """One site's capacity for one quarter, with nothing committed yet."""
+    period = quarter_start(period or start_soon())
+    row, _ = SiteCapacity.objects.update_or_create(
+        site=site(site_code), period_start=period,
+        defaults={"gpu_hours": gpu_hours, "cpu_core_hours": cpu_core_hours, "storage_tb": storage_tb,
+                  "committed_gpu_hours": 0, "committed_cpu_core_hours": 0, "committed_storage_tb": 0})
+    return row
+
+
+def ensure_capacity(start: datetime.date, gpu_hours: int = 1_000_000, cpu_hours: int = 10_000_000) -> None:
+    """Capacity on every site for the quarter of `start`, unless some is published already."""
+    for each in Site.objects.all():
+        SiteCapacity.objects.get_or_create(site=each, period_start=quarter_start(start),
+                                           defaults={"gpu_hours": gpu_hours, "cpu_core_hours": cpu_hours,
+                                                     "storage_tb": 1000})
+
+
+def open_call(access_mode: AccessMode | None = None, **overrides) -> Call:
+    now = timezone.now()
+    values = {"access_mode": access_mode or mode("large_scale"), "title": "Large Scale cut-off",
+              "opens_at": now - datetime.timedelta(days=10), "cutoff_at": now + datetime.timedelta(days=20)}
+    values.update(overrides)
+    return Call.objects.create(**values)
