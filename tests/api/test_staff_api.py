@@ -340,7 +340,8 @@ def test_suspend_and_revoke_need_a_reason(as_user, applicant, boss, action):
 
 
 def test_status_changes_the_workflow_does_not_allow_are_409(as_user, applicant, boss):
-    alloc = f.bare_allocation(f.applicant().memberships.first().organisation, applicant, status=AllocationStatus.APPROVED)
+    alloc = f.bare_allocation(f.applicant().memberships.first().organisation, applicant,
+                              status=AllocationStatus.APPROVED)
     client = as_user(boss)
     base = f"/api/v1/staff/allocations/{alloc.reference}/"
     refused = client.post(base + "suspend/", {"reason": "x"}, format="json")
