@@ -25,7 +25,7 @@ from compliance.models import Report, ReportAudience, ReportKind, ReportStatus
 from compliance.reports import selectors, services
 from compliance.reports.downloads import report_file_response
 from portal.api.schema import LIST_ERRORS, responses
-from portal.api.views import combine
+from portal.api.views import combine, validated
 
 BASE = list(api_settings.DEFAULT_PERMISSION_CLASSES)
 STAFF = ["staff: reports"]
@@ -131,9 +131,8 @@ class PeriodReportRequestApi(StaffReportApi):
                    description="Generation runs in the background: poll the report until `finished`.",
                    request=PeriodReportRequestSerializer, responses=responses({202: ReportSerializer}, 400))
     def post(self, request):
-        data = PeriodReportRequestSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        fields = dict(data.validated_data)
+        data = validated(PeriodReportRequestSerializer, request)
+        fields = dict(data)
         fields["language"] = _language(fields)
         report = services.report_request_period(actor=request.user, **fields)
         return Response(ReportSerializer(report, context={"staff": True}).data, status=status.HTTP_202_ACCEPTED)
@@ -147,10 +146,9 @@ class StaffDossierRequestApi(StaffReportApi):
                    request=DossierRequestSerializer, responses=responses({202: ReportSerializer}, 400, 404))
     def post(self, request, reference):
         app = selectors.staff_application(reference)
-        data = DossierRequestSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
+        data = validated(DossierRequestSerializer, request)
         report = services.report_request_dossier(actor=request.user, application=app, audience=ReportAudience.STAFF,
-                                                 language=_language(data.validated_data))
+                                                 language=_language(data))
         return Response(ReportSerializer(report, context={"staff": True}).data, status=status.HTTP_202_ACCEPTED)
 
 
@@ -203,10 +201,9 @@ class DossierRequestApi(APIView):
                    request=DossierRequestSerializer, responses=responses({202: ReportSerializer}, 400, 404))
     def post(self, request, reference):
         app = selectors.applicant_application(request.user, reference)
-        data = DossierRequestSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
+        data = validated(DossierRequestSerializer, request)
         report = services.report_request_dossier(actor=request.user, application=app, audience=ReportAudience.APPLICANT,
-                                                 language=_language(data.validated_data))
+                                                 language=_language(data))
         return Response(ReportSerializer(report).data, status=status.HTTP_202_ACCEPTED)
 
 

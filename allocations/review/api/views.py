@@ -25,6 +25,7 @@ from allocations.review.services import applicant_reply, reply_window_open
 from compliance.services import approval_blockers
 from portal.api.errors import ServiceValidationError
 from portal.api.schema import APPS, COMMITTEE, LIST_ERRORS, REVIEWS, responses
+from portal.api.views import validated
 
 
 def feedback_response(user, reference: str, code: int = status.HTTP_200_OK) -> Response:
@@ -52,9 +53,8 @@ class ReplyApi(APIView):
     )
     def post(self, request, reference):
         app = selectors.application_of_member(request.user, reference)
-        data = serializers.ReplySerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        applicant_reply(actor=request.user, application=app, text=data.validated_data["text"])
+        data = validated(serializers.ReplySerializer, request)
+        applicant_reply(actor=request.user, application=app, text=data["text"])
         return feedback_response(request.user, reference, status.HTTP_201_CREATED)
 
 
@@ -129,9 +129,8 @@ class DeclarationApi(ReviewerApi):
     )
     def post(self, request, pk):
         a = selectors.assignment_for_reviewer(request.user, pk)
-        data = serializers.DeclarationSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        services.reviewer_declare(actor=request.user, assignment=a, **data.validated_data)
+        data = validated(serializers.DeclarationSerializer, request)
+        services.reviewer_declare(actor=request.user, assignment=a, **data)
         return assignment_response(selectors.assignment_for_reviewer(request.user, pk))
 
 
@@ -144,9 +143,8 @@ class ReviewSubmitApi(ReviewerApi):
     )
     def post(self, request, pk):
         a = selectors.assignment_for_reviewer(request.user, pk)
-        data = serializers.ReviewSubmitSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        services.review_submit(actor=request.user, assignment=a, **data.validated_data)
+        data = validated(serializers.ReviewSubmitSerializer, request)
+        services.review_submit(actor=request.user, assignment=a, **data)
         return assignment_response(selectors.assignment_for_reviewer(request.user, pk), status.HTTP_201_CREATED)
 
 
@@ -196,9 +194,8 @@ class EligibilityApi(ManagerApi):
     )
     def post(self, request, reference):
         app = selectors.application_for_manager(reference)
-        data = serializers.EligibilitySerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        services.application_check_eligibility(actor=request.user, application=app, **data.validated_data)
+        data = validated(serializers.EligibilitySerializer, request)
+        services.application_check_eligibility(actor=request.user, application=app, **data)
         return manager_application_response(reference)
 
 
@@ -211,13 +208,12 @@ class AssignReviewerApi(ManagerApi):
     )
     def post(self, request, reference):
         app = selectors.application_for_manager(reference)
-        data = serializers.AssignReviewerSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        reviewer = User.objects.filter(pk=data.validated_data["reviewer"], is_active=True).first()
+        data = validated(serializers.AssignReviewerSerializer, request)
+        reviewer = User.objects.filter(pk=data["reviewer"], is_active=True).first()
         if reviewer is None:
             raise ServiceValidationError({"reviewer": [_("This person is not a reviewer.")]})
         services.reviewer_assign(
-            actor=request.user, application=app, reviewer=reviewer, kind=data.validated_data["kind"]
+            actor=request.user, application=app, reviewer=reviewer, kind=data["kind"]
         )
         return manager_application_response(reference, status.HTTP_201_CREATED)
 
@@ -231,14 +227,13 @@ class ApproveApi(ManagerApi):
     )
     def post(self, request, reference):
         app = selectors.application_for_manager(reference)
-        data = serializers.ApproveSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
+        data = validated(serializers.ApproveSerializer, request)
         quotas = {
             row["site"].pk: {k: row[k] for k in ("gpu_hours", "cpu_core_hours", "storage_tb")}
-            for row in data.validated_data["quotas"]
+            for row in data["quotas"]
         }
         allocation = services.application_approve(
-            actor=request.user, application=app, quotas=quotas, reasons=data.validated_data["reasons"]
+            actor=request.user, application=app, quotas=quotas, reasons=data["reasons"]
         )
         return allocation_response(allocation.reference, status.HTTP_201_CREATED)
 
@@ -252,9 +247,8 @@ class RejectApi(ManagerApi):
     )
     def post(self, request, reference):
         app = selectors.application_for_manager(reference)
-        data = serializers.RejectSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        services.application_reject(actor=request.user, application=app, reasons=data.validated_data["reasons"])
+        data = validated(serializers.RejectSerializer, request)
+        services.application_reject(actor=request.user, application=app, reasons=data["reasons"])
         return manager_application_response(reference)
 
 
@@ -267,9 +261,8 @@ class RevisionApi(ManagerApi):
     )
     def post(self, request, reference):
         app = selectors.application_for_manager(reference)
-        data = serializers.RevisionSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
+        data = validated(serializers.RevisionSerializer, request)
         services.application_request_revision(
-            actor=request.user, application=app, comments=data.validated_data["comments"]
+            actor=request.user, application=app, comments=data["comments"]
         )
         return manager_application_response(reference)
