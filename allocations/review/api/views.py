@@ -120,6 +120,14 @@ class AssignmentDetailApi(ReviewerApi):
         return assignment_response(selectors.assignment_for_reviewer(request.user, pk))
 
 
+def reviewer_action(request, pk: int, serializer_class, service, code: int = status.HTTP_200_OK) -> Response:
+    """Fetch the caller's assignment, validate the body and call the one service with its fields; the
+    service checks the workflow (409) and the content (400). The assignment is read again to answer."""
+    a = selectors.assignment_for_reviewer(request.user, pk)
+    service(actor=request.user, assignment=a, **validated(serializer_class, request))
+    return assignment_response(selectors.assignment_for_reviewer(request.user, pk), code)
+
+
 class DeclarationApi(ReviewerApi):
     @extend_schema(
         tags=REVIEWS,
@@ -128,10 +136,7 @@ class DeclarationApi(ReviewerApi):
         responses=responses({200: serializers.AssignmentDetailSerializer}, 400, 404, 409),
     )
     def post(self, request, pk):
-        a = selectors.assignment_for_reviewer(request.user, pk)
-        data = validated(serializers.DeclarationSerializer, request)
-        services.reviewer_declare(actor=request.user, assignment=a, **data)
-        return assignment_response(selectors.assignment_for_reviewer(request.user, pk))
+        return reviewer_action(request, pk, serializers.DeclarationSerializer, services.reviewer_declare)
 
 
 class ReviewSubmitApi(ReviewerApi):
@@ -142,10 +147,8 @@ class ReviewSubmitApi(ReviewerApi):
         responses=responses({201: serializers.AssignmentDetailSerializer}, 400, 404, 409),
     )
     def post(self, request, pk):
-        a = selectors.assignment_for_reviewer(request.user, pk)
-        data = validated(serializers.ReviewSubmitSerializer, request)
-        services.review_submit(actor=request.user, assignment=a, **data)
-        return assignment_response(selectors.assignment_for_reviewer(request.user, pk), status.HTTP_201_CREATED)
+        return reviewer_action(request, pk, serializers.ReviewSubmitSerializer, services.review_submit,
+                               status.HTTP_201_CREATED)
 
 
 # ------------------------------------------------------------------------------------ committee
@@ -185,18 +188,25 @@ class ManagerApplicationDetailApi(ManagerApi):
         return manager_application_response(reference)
 
 
+def committee_action(request, reference: str, serializer_class, service) -> Response:
+    """Fetch as a manager, validate the body and call the one service with its fields; the service
+    checks the workflow table (409), the role and the content (400), and writes the audit event."""
+    app = selectors.application_for_manager(reference)
+    service(actor=request.user, application=app, **validated(serializer_class, request))
+    return manager_application_response(reference)
+
+
+def committee_schema(summary: str, serializer_class):
+    return extend_schema(tags=COMMITTEE, summary=summary, request=serializer_class,
+                         responses=responses({200: serializers.ManagerApplicationSerializer}, 400, 404, 409))
+
+
 class EligibilityApi(ManagerApi):
-    @extend_schema(
-        tags=COMMITTEE,
-        summary="Eligibility check: eligible -> in review; not eligible -> rejected",
-        request=serializers.EligibilitySerializer,
-        responses=responses({200: serializers.ManagerApplicationSerializer}, 400, 404, 409),
-    )
+    @committee_schema("Eligibility check: eligible -> in review; not eligible -> rejected",
+                      serializers.EligibilitySerializer)
     def post(self, request, reference):
-        app = selectors.application_for_manager(reference)
-        data = validated(serializers.EligibilitySerializer, request)
-        services.application_check_eligibility(actor=request.user, application=app, **data)
-        return manager_application_response(reference)
+        return committee_action(request, reference, serializers.EligibilitySerializer,
+                                services.application_check_eligibility)
 
 
 class AssignReviewerApi(ManagerApi):
@@ -239,30 +249,13 @@ class ApproveApi(ManagerApi):
 
 
 class RejectApi(ManagerApi):
-    @extend_schema(
-        tags=COMMITTEE,
-        summary="Reject, with reasons for the applicant",
-        request=serializers.RejectSerializer,
-        responses=responses({200: serializers.ManagerApplicationSerializer}, 400, 404, 409),
-    )
+    @committee_schema("Reject, with reasons for the applicant", serializers.RejectSerializer)
     def post(self, request, reference):
-        app = selectors.application_for_manager(reference)
-        data = validated(serializers.RejectSerializer, request)
-        services.application_reject(actor=request.user, application=app, reasons=data["reasons"])
-        return manager_application_response(reference)
+        return committee_action(request, reference, serializers.RejectSerializer, services.application_reject)
 
 
 class RevisionApi(ManagerApi):
-    @extend_schema(
-        tags=COMMITTEE,
-        summary="Ask the applicant for a revision",
-        request=serializers.RevisionSerializer,
-        responses=responses({200: serializers.ManagerApplicationSerializer}, 400, 404, 409),
-    )
+    @committee_schema("Ask the applicant for a revision", serializers.RevisionSerializer)
     def post(self, request, reference):
-        app = selectors.application_for_manager(reference)
-        data = validated(serializers.RevisionSerializer, request)
-        services.application_request_revision(
-            actor=request.user, application=app, comments=data["comments"]
-        )
-        return manager_application_response(reference)
+        return committee_action(request, reference, serializers.RevisionSerializer,
+                                services.application_request_revision)
