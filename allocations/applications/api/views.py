@@ -86,15 +86,14 @@ class _StepApi(APIView):
 STEP_RESPONSES = responses({200: serializers.ApplicationDetailSerializer}, 400, 404)
 
 
+def step_schema(summary: str, serializer_class, **kwargs):
+    return extend_schema(tags=APPS, summary=summary, request=serializer_class, responses=STEP_RESPONSES, **kwargs)
+
+
 class ProjectStepApi(_StepApi):
     step, serializer = "project", serializers.ProjectStepSerializer
 
-    @extend_schema(
-        tags=APPS,
-        summary="Save project fields of a draft (only the fields sent)",
-        request=serializers.ProjectStepSerializer,
-        responses=STEP_RESPONSES,
-    )
+    @step_schema("Save project fields of a draft (only the fields sent)", serializers.ProjectStepSerializer)
     def patch(self, request, reference):
         return super().patch(request, reference)
 
@@ -102,24 +101,17 @@ class ProjectStepApi(_StepApi):
 class ModelStepApi(_StepApi):
     step, serializer = "model", serializers.ModelStepSerializer
 
-    @extend_schema(
-        tags=APPS,
-        summary="Save AI model fields of a draft (only the fields sent)",
-        request=serializers.ModelStepSerializer,
-        responses=STEP_RESPONSES,
-    )
+    @step_schema("Save AI model fields of a draft (only the fields sent)", serializers.ModelStepSerializer)
     def patch(self, request, reference):
         return super().patch(request, reference)
 
 
 class ResourcesStepApi(APIView):
-    @extend_schema(
-        tags=APPS,
-        summary="Save access mode, call, dates and per-site requests of a draft",
+    @step_schema(
+        "Save access mode, call, dates and per-site requests of a draft",
+        serializers.ResourcesStepSerializer,
         description="Fields not sent are kept. `resources`, when sent, replaces every per-site request; "
         "mode, dates and rows are saved together or not at all.",
-        request=serializers.ResourcesStepSerializer,
-        responses=STEP_RESPONSES,
     )
     def patch(self, request, reference):
         app = selectors.application_for_member(request.user, reference)
@@ -145,12 +137,8 @@ class ResourcesStepApi(APIView):
 
 
 class EthicsIssuesApi(APIView):
-    @extend_schema(
-        tags=APPS,
-        summary="Answer the ethics issues of a draft (the issues sent replace theirs)",
-        request=serializers.EthicsIssuesSerializer,
-        responses=STEP_RESPONSES,
-    )
+    @step_schema("Answer the ethics issues of a draft (the issues sent replace theirs)",
+                 serializers.EthicsIssuesSerializer)
     def patch(self, request, reference):
         app = selectors.application_for_member(request.user, reference)
         data = validated(serializers.EthicsIssuesSerializer, request)
