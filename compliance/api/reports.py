@@ -90,6 +90,22 @@ def _language(data) -> str:
 
 
 
+def dossier_request_response(request, app, audience: str) -> Response:
+    """Queue the dossier of ``app`` for ``audience``: 202 with the report to poll."""
+    data = validated(DossierRequestSerializer, request)
+    report = services.report_request_dossier(actor=request.user, application=app, audience=audience,
+                                             language=_language(data))
+    staff = audience == ReportAudience.STAFF
+    return Response(ReportSerializer(report, context={"staff": staff}).data, status=status.HTTP_202_ACCEPTED)
+
+
+def report_status_response(report, *, staff: bool) -> Response:
+    """A report's status for polling: never cached, since it changes while the report is generated."""
+    response = Response(ReportSerializer(report, context={"staff": staff}).data)
+    response["Cache-Control"] = "no-store"
+    return response
+
+
 PDF = {(200, "application/pdf"): OpenApiResponse(OpenApiTypes.BINARY, description="The PDF.")}
 CSV = {(200, "text/csv"): OpenApiResponse(OpenApiTypes.BINARY, description="The period report's figures.")}
 
@@ -145,20 +161,14 @@ class StaffDossierRequestApi(StaffReportApi):
     @extend_schema(tags=STAFF, summary="Request the staff dossier of an application",
                    request=DossierRequestSerializer, responses=responses({202: ReportSerializer}, 400, 404))
     def post(self, request, reference):
-        app = selectors.staff_application(reference)
-        data = validated(DossierRequestSerializer, request)
-        report = services.report_request_dossier(actor=request.user, application=app, audience=ReportAudience.STAFF,
-                                                 language=_language(data))
-        return Response(ReportSerializer(report, context={"staff": True}).data, status=status.HTTP_202_ACCEPTED)
+        return dossier_request_response(request, selectors.staff_application(reference), ReportAudience.STAFF)
 
 
 class StaffReportDetailApi(StaffReportApi):
     @extend_schema(tags=STAFF, summary="A report's status and progress (poll this)",
                    responses=responses({200: ReportSerializer}, 404))
     def get(self, request, pk):
-        response = Response(ReportSerializer(selectors.staff_report(request.user, pk), context={"staff": True}).data)
-        response["Cache-Control"] = "no-store"
-        return response
+        return report_status_response(selectors.staff_report(request.user, pk), staff=True)
 
 
 class StaffReportDownloadApi(StaffReportApi):
@@ -201,19 +211,14 @@ class DossierRequestApi(APIView):
                    request=DossierRequestSerializer, responses=responses({202: ReportSerializer}, 400, 404))
     def post(self, request, reference):
         app = selectors.applicant_application(request.user, reference)
-        data = validated(DossierRequestSerializer, request)
-        report = services.report_request_dossier(actor=request.user, application=app, audience=ReportAudience.APPLICANT,
-                                                 language=_language(data))
-        return Response(ReportSerializer(report).data, status=status.HTTP_202_ACCEPTED)
+        return dossier_request_response(request, app, ReportAudience.APPLICANT)
 
 
 class MyReportDetailApi(APIView):
     @extend_schema(tags=MINE, summary="A dossier's status and progress (poll this)",
                    responses=responses({200: ReportSerializer}, 404))
     def get(self, request, pk):
-        response = Response(ReportSerializer(selectors.applicant_report(request.user, pk)).data)
-        response["Cache-Control"] = "no-store"
-        return response
+        return report_status_response(selectors.applicant_report(request.user, pk), staff=False)
 
 
 class MyReportDownloadApi(APIView):
