@@ -10,7 +10,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
-from portal.forms import apply_validation_error
+from portal.forms import apply_validation_error, run_with_message
 
 from . import privacy, selectors, services
 from .forms import ApiTokenForm, EraseAccountForm, InvitationForm, MembershipRoleForm, OrganisationForm
@@ -143,12 +143,8 @@ def membership_role(request, pk, membership_pk):
     membership = selectors.membership_in_organisation(org, membership_pk)
     form = MembershipRoleForm(request.POST)
     if form.is_valid():
-        try:
-            services.membership_set_role(actor=request.user, membership=membership, role=form.cleaned_data["role"])
-        except ValidationError as exc:
-            messages.error(request, " ".join(exc.messages))
-        else:
-            messages.success(request, _("Role updated."))
+        run_with_message(request, lambda: services.membership_set_role(
+            actor=request.user, membership=membership, role=form.cleaned_data["role"]), _("Role updated."))
     return redirect(org.get_absolute_url())
 
 

@@ -8,6 +8,7 @@ from django.contrib import admin
 from allocations.catalogue.models import AccessMode, Call, Site, SiteCapacity
 from allocations.grants.models import Allocation, AllocationQuota, ChangeRequest
 from allocations.review.models import ConflictDeclaration, Decision, Review, ReviewAssignment, ReviewerPool
+from portal.admin import ReadOnlyAdmin
 
 
 @admin.register(Site)
@@ -69,21 +70,8 @@ class ConflictDeclarationAdmin(admin.ModelAdmin):
     raw_id_fields = ["reviewer", "organisation"]
 
 
-class ReadOnlyWorkflowAdmin(admin.ModelAdmin):
-    """Records written by services: viewable, not editable by hand."""
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-
 @admin.register(ReviewAssignment)
-class ReviewAssignmentAdmin(ReadOnlyWorkflowAdmin):
+class ReviewAssignmentAdmin(ReadOnlyAdmin):
     list_display = ["application", "reviewer", "kind", "status", "due_date", "assigned_at"]
     list_filter = ["status", "kind"]
     list_select_related = ["application", "reviewer"]
@@ -91,7 +79,7 @@ class ReviewAssignmentAdmin(ReadOnlyWorkflowAdmin):
 
 
 @admin.register(Review)
-class ReviewAdmin(ReadOnlyWorkflowAdmin):
+class ReviewAdmin(ReadOnlyAdmin):
     list_display = ["assignment", "weighted_score", "recommendation", "submitted_at"]
     list_filter = ["recommendation"]
     list_select_related = ["assignment__application", "assignment__reviewer"]
@@ -99,7 +87,7 @@ class ReviewAdmin(ReadOnlyWorkflowAdmin):
 
 
 @admin.register(Decision)
-class DecisionAdmin(ReadOnlyWorkflowAdmin):
+class DecisionAdmin(ReadOnlyAdmin):
     list_display = ["application", "outcome", "decided_by", "decided_at"]
     list_filter = ["outcome"]
     list_select_related = ["application", "decided_by"]
@@ -138,7 +126,7 @@ class AllocationAdmin(admin.ModelAdmin):
 
 
 @admin.register(ChangeRequest)
-class ChangeRequestAdmin(ReadOnlyWorkflowAdmin):
+class ChangeRequestAdmin(ReadOnlyAdmin):
     list_display = ["allocation", "kind", "status", "requested_by", "requested_at", "decided_by"]
     list_filter = ["status", "kind"]
     list_select_related = ["allocation", "requested_by", "decided_by"]

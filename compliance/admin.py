@@ -1,10 +1,12 @@
 from django.contrib import admin
 
+from portal.admin import ReadOnlyAdmin
+
 from .models import Report
 
 
 @admin.register(Report)
-class ReportAdmin(admin.ModelAdmin):
+class ReportAdmin(ReadOnlyAdmin):
     """Read-only: reports are requested and generated through the services, which audit every step."""
 
     list_display = ["pk", "kind", "audience", "application", "status", "progress", "requested_by", "created_at",
@@ -12,12 +14,3 @@ class ReportAdmin(admin.ModelAdmin):
     list_filter = ["kind", "audience", "status", "language"]
     search_fields = ["sha256", "application__reference"]
     list_select_related = ["application", "requested_by"]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False

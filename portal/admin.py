@@ -3,6 +3,20 @@ from django.contrib import admin
 from .models import AuditEvent, OutgoingEmail
 
 
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Records only services write (workflow rows, reports, the audit trail): viewable, never added,
+    changed or deleted by hand, so that each change keeps its checks and its audit event."""
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
 @admin.register(OutgoingEmail)
 class OutgoingEmailAdmin(admin.ModelAdmin):
     """Read-only: operators see what was sent, what waits, and the last error of each message."""
@@ -23,7 +37,7 @@ class OutgoingEmailAdmin(admin.ModelAdmin):
 
 
 @admin.register(AuditEvent)
-class AuditEventAdmin(admin.ModelAdmin):
+class AuditEventAdmin(ReadOnlyAdmin):
     """Read-only: the audit trail is append-only, even for administrators."""
 
     list_display = ["seq", "created_at", "action", "object_type", "object_id", "actor_id"]
@@ -31,12 +45,3 @@ class AuditEventAdmin(admin.ModelAdmin):
     search_fields = ["object_id", "action", "hash"]
     ordering = ["-seq"]
     show_full_result_count = False
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False

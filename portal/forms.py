@@ -1,7 +1,8 @@
-"""Form helpers shared by every app's pages."""
+"""Form and message helpers shared by every app's pages."""
 
 from __future__ import annotations
 
+from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
@@ -33,4 +34,16 @@ def run_service(form, call) -> bool:
     except ValidationError as exc:
         apply_validation_error(form, exc)
         return False
+    return True
+
+
+def run_with_message(request, call, success: str) -> bool:
+    """Call the service for a page without a form: a ValidationError becomes an error message,
+    success the ``success`` message. Reports whether the call went through."""
+    try:
+        call()
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+        return False
+    messages.success(request, success)
     return True

@@ -16,7 +16,7 @@ from accounts import selectors, services
 from accounts.models import Invitation, Membership, MembershipRole, Organisation, OrganisationType
 from accounts.permissions import is_owner
 from portal.api.schema import LIST_ERRORS, responses
-from portal.api.views import combine
+from portal.api.views import combine, validated
 
 from . import serializers as s
 
@@ -53,9 +53,8 @@ class OrganisationCreateApi(APIView):
                    request=s.OrganisationCreateSerializer,
                    responses=responses({201: s.OrganisationSerializer}, 400))
     def post(self, request):
-        data = s.OrganisationCreateSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        org = services.organisation_create(actor=request.user, data=data.validated_data)
+        data = validated(s.OrganisationCreateSerializer, request)
+        org = services.organisation_create(actor=request.user, data=data)
         org.my_role = MembershipRole.OWNER
         return Response(s.OrganisationSerializer(org).data, status=status.HTTP_201_CREATED)
 
@@ -82,9 +81,8 @@ class OrganisationUpdateApi(APIView):
                    responses=responses({200: s.OrganisationSerializer}, 400, 404))
     def patch(self, request, pk):
         org = selectors.organisation_for_member(request.user, pk)
-        data = s.OrganisationUpdateSerializer(data=request.data, partial=True)
-        data.is_valid(raise_exception=True)
-        services.organisation_update(actor=request.user, organisation=org, data=data.validated_data)
+        data = validated(s.OrganisationUpdateSerializer, request, partial=True)
+        services.organisation_update(actor=request.user, organisation=org, data=data)
         return Response(s.OrganisationSerializer(selectors.organisation_with_role(request.user, pk)).data)
 
 
@@ -123,10 +121,9 @@ class MemberRoleApi(APIView):
     def patch(self, request, pk, membership_pk):
         org = selectors.organisation_for_member(request.user, pk)
         membership = selectors.membership_in_organisation(org, membership_pk)
-        data = s.MemberRoleSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
+        data = validated(s.MemberRoleSerializer, request)
         membership = services.membership_set_role(actor=request.user, membership=membership,
-                                                  role=data.validated_data["role"])
+                                                  role=data["role"])
         return Response(s.MemberSerializer(membership).data)
 
 
@@ -168,9 +165,8 @@ class InvitationCreateApi(APIView):
                    request=s.InvitationCreateSerializer, responses=responses({201: s.InvitationSerializer}, 400, 404))
     def post(self, request, pk):
         org = selectors.organisation_for_member(request.user, pk)
-        data = s.InvitationCreateSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        invitation, _token = services.invitation_create(actor=request.user, organisation=org, **data.validated_data)
+        data = validated(s.InvitationCreateSerializer, request)
+        invitation, _token = services.invitation_create(actor=request.user, organisation=org, **data)
         return Response(s.InvitationSerializer(invitation).data, status=status.HTTP_201_CREATED)
 
 
@@ -194,9 +190,8 @@ class InvitationAcceptApi(APIView):
                                "send it in the body (never in a URL), it is never returned nor logged.",
                    request=s.InvitationAcceptSerializer, responses=responses({200: s.OrganisationSerializer}, 400))
     def post(self, request):
-        data = s.InvitationAcceptSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        membership = services.invitation_accept(actor=request.user, token=data.validated_data["token"])
+        data = validated(s.InvitationAcceptSerializer, request)
+        membership = services.invitation_accept(actor=request.user, token=data["token"])
         return Response(s.OrganisationSerializer(
             selectors.organisation_with_role(request.user, membership.organisation_id)).data)
 

@@ -38,7 +38,7 @@ from allocations.applications.presentation import STEP_BY_SLUG, STEPS
 from allocations.catalogue import selectors as catalogue_selectors
 from compliance import services as compliance_services
 from compliance.ai_act import engine, risk_class_label
-from portal.forms import apply_validation_error
+from portal.forms import apply_validation_error, run_with_message
 
 PAGE_SIZE = 25
 
@@ -305,12 +305,8 @@ def step_team(request, app):
 @application_view(methods=("POST",))
 def team_member_remove(request, app, pk):
     member = selectors.team_member_in(app, pk)
-    try:
-        services.team_member_remove(actor=request.user, member=member)
-    except ValidationError as exc:
-        messages.error(request, " ".join(exc.messages))
-    else:
-        messages.success(request, _("%(name)s was removed from the team.") % {"name": member.full_name})
+    run_with_message(request, lambda: services.team_member_remove(actor=request.user, member=member),
+                     _("%(name)s was removed from the team.") % {"name": member.full_name})
     return redirect(STEP_BY_SLUG["team"].url(app))
 
 
@@ -354,12 +350,8 @@ def step_attachments(request, app):
 @application_view(methods=("POST",))
 def attachment_delete(request, app, pk):
     attachment = selectors.attachment_in(app, pk)
-    try:
-        services.attachment_remove(actor=request.user, attachment=attachment)
-    except ValidationError as exc:
-        messages.error(request, " ".join(exc.messages))
-    else:
-        messages.success(request, _("%(name)s was removed.") % {"name": attachment.original_name})
+    run_with_message(request, lambda: services.attachment_remove(actor=request.user, attachment=attachment),
+                     _("%(name)s was removed.") % {"name": attachment.original_name})
     return redirect(STEP_BY_SLUG["attachments"].url(app))
 
 
@@ -410,12 +402,9 @@ def application_submit(request, app):
 def application_withdraw(request, app):
     form = WithdrawForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        try:
-            services.application_withdraw(actor=request.user, application=app, reason=form.cleaned_data["reason"])
-        except ValidationError as exc:
-            messages.error(request, " ".join(exc.messages))
-        else:
-            messages.success(request, _("Application %(reference)s was withdrawn.") % {"reference": app.reference})
+        run_with_message(request, lambda: services.application_withdraw(
+            actor=request.user, application=app, reason=form.cleaned_data["reason"]),
+            _("Application %(reference)s was withdrawn.") % {"reference": app.reference})
         return redirect(app.get_absolute_url())
     return render(request, "allocations/application_withdraw.html", {
         "application": app, "form": form, "can_withdraw": presentation.can_withdraw(app), **_errors(form)})

@@ -3,9 +3,8 @@
 Reads come from `selectors`, writes from the same services the API calls (`services.provisioning_*`,
 `services.handover_done`); a rule a service refuses is shown as a message."""
 
-from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import PermissionDenied
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -15,6 +14,7 @@ from allocations.catalogue.models import Site
 from allocations.grants.models import Allocation
 from allocations.provisioning import selectors, services
 from allocations.provisioning.models import HandoverTask
+from portal.forms import run_with_message
 
 
 def _require_operator(user) -> None:
@@ -24,12 +24,7 @@ def _require_operator(user) -> None:
 
 def _done(request, action, success: str):
     """Run one service; its refusal becomes an error message, then back to the overview."""
-    try:
-        action()
-    except ValidationError as exc:
-        messages.error(request, " ".join(exc.messages))
-    else:
-        messages.success(request, success)
+    run_with_message(request, action, success)
     return redirect("provisioning:overview")
 
 

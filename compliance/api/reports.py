@@ -25,7 +25,7 @@ from compliance.models import Report, ReportAudience, ReportKind, ReportStatus
 from compliance.reports import selectors, services
 from compliance.reports.downloads import report_file_response
 from portal.api.schema import LIST_ERRORS, responses
-from portal.api.views import combine
+from portal.api.views import combine, validated
 
 BASE = list(api_settings.DEFAULT_PERMISSION_CLASSES)
 STAFF = ["staff: reports"]
@@ -90,6 +90,22 @@ def _language(data) -> str:
 
 
 
+def dossier_request_response(request, app, audience: str) -> Response:
+    """Queue the dossier of ``app`` for ``audience``: 202 with the report to poll."""
+    data = validated(DossierRequestSerializer, request)
+    report = services.report_request_dossier(actor=request.user, application=app, audience=audience,
+                                             language=_language(data))
+    staff = audience == ReportAudience.STAFF
+    return Response(ReportSerializer(report, context={"staff": staff}).data, status=status.HTTP_202_ACCEPTED)
+
+
+def report_status_response(report, *, staff: bool) -> Response:
+    """A report's status for polling: never cached, since it changes while the report is generated."""
+    response = Response(ReportSerializer(report, context={"staff": staff}).data)
+    response["Cache-Control"] = "no-store"
+    return response
+
+
 PDF = {(200, "application/pdf"): OpenApiResponse(OpenApiTypes.BINARY, description="The PDF.")}
 CSV = {(200, "text/csv"): OpenApiResponse(OpenApiTypes.BINARY, description="The period report's figures.")}
 
@@ -131,9 +147,8 @@ class PeriodReportRequestApi(StaffReportApi):
                    description="Generation runs in the background: poll the report until `finished`.",
                    request=PeriodReportRequestSerializer, responses=responses({202: ReportSerializer}, 400))
     def post(self, request):
-        data = PeriodReportRequestSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        fields = dict(data.validated_data)
+        data = validated(PeriodReportRequestSerializer, request)
+        fields = dict(data)
         fields["language"] = _language(fields)
         report = services.report_request_period(actor=request.user, **fields)
         return Response(ReportSerializer(report, context={"staff": True}).data, status=status.HTTP_202_ACCEPTED)
@@ -146,21 +161,14 @@ class StaffDossierRequestApi(StaffReportApi):
     @extend_schema(tags=STAFF, summary="Request the staff dossier of an application",
                    request=DossierRequestSerializer, responses=responses({202: ReportSerializer}, 400, 404))
     def post(self, request, reference):
-        app = selectors.staff_application(reference)
-        data = DossierRequestSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        report = services.report_request_dossier(actor=request.user, application=app, audience=ReportAudience.STAFF,
-                                                 language=_language(data.validated_data))
-        return Response(ReportSerializer(report, context={"staff": True}).data, status=status.HTTP_202_ACCEPTED)
+        return dossier_request_response(request, selectors.staff_application(reference), ReportAudience.STAFF)
 
 
 class StaffReportDetailApi(StaffReportApi):
     @extend_schema(tags=STAFF, summary="A report's status and progress (poll this)",
                    responses=responses({200: ReportSerializer}, 404))
     def get(self, request, pk):
-        response = Response(ReportSerializer(selectors.staff_report(request.user, pk), context={"staff": True}).data)
-        response["Cache-Control"] = "no-store"
-        return response
+        return report_status_response(selectors.staff_report(request.user, pk), staff=True)
 
 
 class StaffReportDownloadApi(StaffReportApi):
@@ -203,20 +211,14 @@ class DossierRequestApi(APIView):
                    request=DossierRequestSerializer, responses=responses({202: ReportSerializer}, 400, 404))
     def post(self, request, reference):
         app = selectors.applicant_application(request.user, reference)
-        data = DossierRequestSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        report = services.report_request_dossier(actor=request.user, application=app, audience=ReportAudience.APPLICANT,
-                                                 language=_language(data.validated_data))
-        return Response(ReportSerializer(report).data, status=status.HTTP_202_ACCEPTED)
+        return dossier_request_response(request, app, ReportAudience.APPLICANT)
 
 
 class MyReportDetailApi(APIView):
     @extend_schema(tags=MINE, summary="A dossier's status and progress (poll this)",
                    responses=responses({200: ReportSerializer}, 404))
     def get(self, request, pk):
-        response = Response(ReportSerializer(selectors.applicant_report(request.user, pk)).data)
-        response["Cache-Control"] = "no-store"
-        return response
+        return report_status_response(selectors.applicant_report(request.user, pk), staff=False)
 
 
 class MyReportDownloadApi(APIView):

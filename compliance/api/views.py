@@ -19,6 +19,7 @@ from portal import audit
 from portal.api.filters import BoundedIsoDateTimeFilter
 from portal.api.pagination import Pagination
 from portal.api.schema import LIST_ERRORS, responses
+from portal.api.views import validated
 from portal.models import AuditEvent
 
 from . import serializers as s
@@ -65,9 +66,8 @@ class EthicsDecisionApi(APIView):
                    responses=responses({200: s.EthicsReviewSerializer}, 400, 404, 409))
     def post(self, request, reference):
         app = selectors.application_for_ethics(reference)
-        data = s.EthicsDecisionSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        services.ethics_decide(actor=request.user, application=app, **data.validated_data)
+        data = validated(s.EthicsDecisionSerializer, request)
+        services.ethics_decide(actor=request.user, application=app, **data)
         return Response(s.EthicsReviewSerializer(ethics_reviews().get(application=app)).data)
 
 

@@ -1,5 +1,9 @@
 from __future__ import annotations
 
+from typing import Any
+
+from rest_framework.request import Request
+from rest_framework.serializers import Serializer
 from rest_framework.views import APIView
 
 
@@ -19,3 +23,11 @@ def combine(name: str, *views: type[APIView]) -> type[APIView]:
         if view.permission_classes != first.permission_classes:
             raise TypeError(f"{name}: {view.__name__} and {first.__name__} need the same permission_classes")
     return type(name, views, {"__module__": first.__module__})
+
+
+def validated(serializer_class: type[Serializer], request: Request, **kwargs: Any) -> Any:
+    """The request body as ``serializer_class`` validates it (``validated_data``); a body it
+    refuses is a 400 with the fields. ``kwargs`` go to the serializer (``partial=True``...)."""
+    data = serializer_class(data=request.data, **kwargs)
+    data.is_valid(raise_exception=True)
+    return data.validated_data

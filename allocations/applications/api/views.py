@@ -24,7 +24,7 @@ from compliance import services as compliance_services
 from compliance.ai_act import engine
 from portal.api.errors import ServiceValidationError
 from portal.api.schema import AI_ACT, APPS, LIST_ERRORS, responses
-from portal.api.views import combine
+from portal.api.views import combine, validated
 
 
 def application_detail_response(user, reference: str, code: int = status.HTTP_200_OK) -> Response:
@@ -55,10 +55,9 @@ class ApplicationCreateApi(APIView):
                    request=serializers.ApplicationCreateSerializer,
                    responses=responses({201: serializers.ApplicationDetailSerializer}, 400, 404))
     def post(self, request):
-        data = serializers.ApplicationCreateSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        org = organisation_for_member(request.user, data.validated_data["organisation"])
-        app = services.application_create(actor=request.user, organisation=org, title=data.validated_data["title"])
+        data = validated(serializers.ApplicationCreateSerializer, request)
+        org = organisation_for_member(request.user, data["organisation"])
+        app = services.application_create(actor=request.user, organisation=org, title=data["title"])
         return application_detail_response(request.user, app.reference, status.HTTP_201_CREATED)
 
 
@@ -79,24 +78,22 @@ class _StepApi(APIView):
 
     def patch(self, request, reference):
         app = selectors.application_for_member(request.user, reference)
-        data = self.serializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        services.application_update_step(actor=request.user, application=app, step=self.step, data=data.validated_data)
+        data = validated(self.serializer, request)
+        services.application_update_step(actor=request.user, application=app, step=self.step, data=data)
         return application_detail_response(request.user, reference)
 
 
 STEP_RESPONSES = responses({200: serializers.ApplicationDetailSerializer}, 400, 404)
 
 
+def step_schema(summary: str, serializer_class, **kwargs):
+    return extend_schema(tags=APPS, summary=summary, request=serializer_class, responses=STEP_RESPONSES, **kwargs)
+
+
 class ProjectStepApi(_StepApi):
     step, serializer = "project", serializers.ProjectStepSerializer
 
-    @extend_schema(
-        tags=APPS,
-        summary="Save project fields of a draft (only the fields sent)",
-        request=serializers.ProjectStepSerializer,
-        responses=STEP_RESPONSES,
-    )
+    @step_schema("Save project fields of a draft (only the fields sent)", serializers.ProjectStepSerializer)
     def patch(self, request, reference):
         return super().patch(request, reference)
 
@@ -104,30 +101,22 @@ class ProjectStepApi(_StepApi):
 class ModelStepApi(_StepApi):
     step, serializer = "model", serializers.ModelStepSerializer
 
-    @extend_schema(
-        tags=APPS,
-        summary="Save AI model fields of a draft (only the fields sent)",
-        request=serializers.ModelStepSerializer,
-        responses=STEP_RESPONSES,
-    )
+    @step_schema("Save AI model fields of a draft (only the fields sent)", serializers.ModelStepSerializer)
     def patch(self, request, reference):
         return super().patch(request, reference)
 
 
 class ResourcesStepApi(APIView):
-    @extend_schema(
-        tags=APPS,
-        summary="Save access mode, call, dates and per-site requests of a draft",
+    @step_schema(
+        "Save access mode, call, dates and per-site requests of a draft",
+        serializers.ResourcesStepSerializer,
         description="Fields not sent are kept. `resources`, when sent, replaces every per-site request; "
         "mode, dates and rows are saved together or not at all.",
-        request=serializers.ResourcesStepSerializer,
-        responses=STEP_RESPONSES,
     )
     def patch(self, request, reference):
         app = selectors.application_for_member(request.user, reference)
-        data = serializers.ResourcesStepSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        fields = dict(data.validated_data)
+        data = validated(serializers.ResourcesStepSerializer, request)
+        fields = dict(data)
         rows = fields.pop("resources", None)
         if "call" in fields:
             fields["call"] = self._call(fields["call"], app)
@@ -148,17 +137,12 @@ class ResourcesStepApi(APIView):
 
 
 class EthicsIssuesApi(APIView):
-    @extend_schema(
-        tags=APPS,
-        summary="Answer the ethics issues of a draft (the issues sent replace theirs)",
-        request=serializers.EthicsIssuesSerializer,
-        responses=STEP_RESPONSES,
-    )
+    @step_schema("Answer the ethics issues of a draft (the issues sent replace theirs)",
+                 serializers.EthicsIssuesSerializer)
     def patch(self, request, reference):
         app = selectors.application_for_member(request.user, reference)
-        data = serializers.EthicsIssuesSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        issues = {**(app.ethics_issues or {}), **{k: dict(v) for k, v in data.validated_data.items()}}
+        data = validated(serializers.EthicsIssuesSerializer, request)
+        issues = {**(app.ethics_issues or {}), **{k: dict(v) for k, v in data.items()}}
         services.application_set_ethics_issues(actor=request.user, application=app, issues=issues)
         return application_detail_response(request.user, reference)
 
@@ -172,9 +156,8 @@ class TeamMemberAddApi(APIView):
     )
     def post(self, request, reference):
         app = selectors.application_for_member(request.user, reference)
-        data = serializers.TeamMemberCreateSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        member = services.team_member_add(actor=request.user, application=app, **data.validated_data)
+        data = validated(serializers.TeamMemberCreateSerializer, request)
+        member = services.team_member_add(actor=request.user, application=app, **data)
         return Response(serializers.TeamMemberSerializer(member).data, status=status.HTTP_201_CREATED)
 
 
@@ -232,9 +215,8 @@ class WithdrawApi(APIView):
     )
     def post(self, request, reference):
         app = selectors.application_for_member(request.user, reference)
-        data = serializers.WithdrawSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        services.application_withdraw(actor=request.user, application=app, reason=data.validated_data["reason"])
+        data = validated(serializers.WithdrawSerializer, request)
+        services.application_withdraw(actor=request.user, application=app, reason=data["reason"])
         return application_detail_response(request.user, reference)
 
 
@@ -262,10 +244,9 @@ class AttachmentUploadApi(APIView):
     )
     def post(self, request, reference):
         app = selectors.application_for_member(request.user, reference)
-        data = serializers.AttachmentUploadSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
+        data = validated(serializers.AttachmentUploadSerializer, request)
         attachment = services.attachment_add(
-            actor=request.user, application=app, kind=data.validated_data["kind"], upload=data.validated_data["file"]
+            actor=request.user, application=app, kind=data["kind"], upload=data["file"]
         )
         return Response(serializers.AttachmentSerializer(attachment).data, status=status.HTTP_201_CREATED)
 
@@ -381,9 +362,8 @@ class AnswersApi(APIView):
     )
     def put(self, request, reference):
         app = selectors.application_for_member(request.user, reference)
-        data = serializers.AnswersSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        compliance_services.assessment_save(actor=request.user, application=app, answers=data.validated_data["answers"])
+        data = validated(serializers.AnswersSerializer, request)
+        compliance_services.assessment_save(actor=request.user, application=app, answers=data["answers"])
         return Response(serializers.AssessmentResultSerializer(_result(app, _language(request))).data)
 
 

@@ -20,7 +20,7 @@ from allocations.grants.selectors import (
 from allocations.grants.services import change_request_submit
 from compliance import services as compliance_services
 from portal.api.schema import ALLOCS, COMMITTEE, LIST_ERRORS, responses
-from portal.api.views import combine
+from portal.api.views import combine, validated
 
 # ------------------------------------------------------------------------------------ allocations
 
@@ -152,9 +152,8 @@ def change_allocation_status(request, reference: str, service) -> Response:
     """Fetch as a manager, validate the reason's shape, call the one service; the service checks the
     workflow table (409), the role and the reason (400), and writes the audit event."""
     alloc = selectors.allocation_for_manager(reference)
-    data = serializers.AllocationStatusChangeSerializer(data=request.data)
-    data.is_valid(raise_exception=True)
-    service(actor=request.user, allocation=alloc, reason=data.validated_data["reason"])
+    data = validated(serializers.AllocationStatusChangeSerializer, request)
+    service(actor=request.user, allocation=alloc, reason=data["reason"])
     return allocation_detail_response(alloc.pk)
 
 
@@ -211,7 +210,6 @@ class ChangeDecisionApi(ManagerApi):
     )
     def post(self, request, pk):
         cr = selectors.change_request_for_manager(pk)
-        data = serializers.ChangeDecisionSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        cr = services.change_request_decide(actor=request.user, change_request=cr, **data.validated_data)
+        data = validated(serializers.ChangeDecisionSerializer, request)
+        cr = services.change_request_decide(actor=request.user, change_request=cr, **data)
         return Response(serializers.ChangeRequestSerializer(cr).data)

@@ -17,6 +17,7 @@ from allocations.provisioning import selectors, services
 from allocations.provisioning.api import serializers
 from allocations.provisioning.models import HandoverTask
 from portal.api.schema import LIST_ERRORS, OPS, responses
+from portal.api.views import validated
 
 
 class SiteListApi(OperatorApi, ListAPIView):
@@ -87,7 +88,6 @@ class HandoverDoneApi(OperatorApi):
                    responses=responses({200: serializers.HandoverTaskSerializer}, 400, 404))
     def post(self, request, pk):
         task = get_object_or_404(HandoverTask, pk=pk)
-        data = serializers.HandoverDoneSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        task = services.handover_done(actor=request.user, task=task, note=data.validated_data["note"])
+        data = validated(serializers.HandoverDoneSerializer, request)
+        task = services.handover_done(actor=request.user, task=task, note=data["note"])
         return Response(serializers.HandoverTaskSerializer(task).data)

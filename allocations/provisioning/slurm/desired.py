@@ -9,11 +9,9 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
 from .validation import (
-    validate_account_name,
-    validate_cluster_name,
+    validate_fields,
     validate_limits,
     validate_minutes,
-    validate_parent_name,
     validate_qos_name,
     validate_text,
     validate_username,
@@ -34,10 +32,7 @@ class DesiredParent:
     organization: str
 
     def __post_init__(self) -> None:
-        validate_cluster_name(self.cluster)
-        validate_account_name(self.name)
-        validate_text(self.description, "description")
-        validate_text(self.organization, "organization")
+        validate_fields(self)
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,13 +55,7 @@ class DesiredAccount:
     qos: str | None = None
 
     def __post_init__(self) -> None:
-        validate_cluster_name(self.cluster)
-        validate_account_name(self.name)
-        validate_parent_name(self.parent)
-        validate_text(self.description, "description")
-        validate_text(self.organization, "organization")
-        validate_minutes(self.gpu_minutes, "gpu_minutes")
-        validate_minutes(self.cpu_minutes, "cpu_minutes")
+        validate_fields(self)
         if not isinstance(self.blocked, bool):
             raise TypeError("blocked must be a bool")
         if isinstance(self.users, str):
@@ -75,8 +64,6 @@ class DesiredAccount:
         for user in users:
             validate_username(user)
         object.__setattr__(self, "users", users)  # accept any iterable, store a frozenset
-        if self.qos is not None:
-            validate_qos_name(self.qos)
 
     @property
     def limits(self) -> dict[str, int]:

@@ -15,16 +15,7 @@ from dataclasses import dataclass
 
 from .desired import ROOT, ActualAccount, Desired, DesiredAccount, DesiredParent
 from .errors import SlurmValueError
-from .validation import (
-    validate_account_name,
-    validate_cluster_name,
-    validate_limits,
-    validate_minutes,
-    validate_parent_name,
-    validate_qos_name,
-    validate_text,
-    validate_username,
-)
+from .validation import validate_fields, validate_limits
 
 __all__ = [
     "AccountField",
@@ -50,10 +41,7 @@ class AddParent:
     organization: str
 
     def __post_init__(self) -> None:
-        validate_cluster_name(self.cluster)
-        validate_account_name(self.name)
-        validate_text(self.description, "description")
-        validate_text(self.organization, "organization")
+        validate_fields(self)
 
     def describe(self) -> str:
         return f"{self.cluster}: add parent account {self.name}"
@@ -74,15 +62,7 @@ class AddAccount:
     qos: str | None = None
 
     def __post_init__(self) -> None:
-        validate_cluster_name(self.cluster)
-        validate_account_name(self.name)
-        validate_parent_name(self.parent)
-        validate_text(self.description, "description")
-        validate_text(self.organization, "organization")
-        validate_minutes(self.gpu_minutes, "gpu_minutes")
-        validate_minutes(self.cpu_minutes, "cpu_minutes")
-        if self.qos is not None:
-            validate_qos_name(self.qos)
+        validate_fields(self)
 
     @property
     def limits(self) -> tuple[tuple[str, int], ...]:
@@ -103,9 +83,7 @@ class SetParent:
     parent: str
 
     def __post_init__(self) -> None:
-        validate_cluster_name(self.cluster)
-        validate_account_name(self.name)
-        validate_parent_name(self.parent)
+        validate_fields(self)
 
     def describe(self) -> str:
         return f"{self.cluster}: move account {self.name} under {self.parent}"
@@ -120,8 +98,7 @@ class SetLimits:
     limits: tuple[tuple[str, int], ...]
 
     def __post_init__(self) -> None:
-        validate_cluster_name(self.cluster)
-        validate_account_name(self.name)
+        validate_fields(self)
         object.__setattr__(self, "limits", validate_limits(self.limits))
 
     def describe(self) -> str:
@@ -138,8 +115,7 @@ class SetBlocked:
     blocked: bool
 
     def __post_init__(self) -> None:
-        validate_cluster_name(self.cluster)
-        validate_account_name(self.name)
+        validate_fields(self)
 
     def describe(self) -> str:
         return f"{self.cluster}: {'block' if self.blocked else 'unblock'} account {self.name}"
@@ -154,9 +130,7 @@ class SetQos:
     qos: str
 
     def __post_init__(self) -> None:
-        validate_cluster_name(self.cluster)
-        validate_account_name(self.name)
-        validate_qos_name(self.qos)
+        validate_fields(self)
 
     def describe(self) -> str:
         return f"{self.cluster}: set QOS of {self.name} to {self.qos}"
@@ -169,9 +143,7 @@ class AddUser:
     user: str
 
     def __post_init__(self) -> None:
-        validate_cluster_name(self.cluster)
-        validate_account_name(self.account)
-        validate_username(self.user)
+        validate_fields(self)
 
     def describe(self) -> str:
         return f"{self.cluster}: add user {self.user} to {self.account}"
@@ -184,9 +156,7 @@ class RemoveUser:
     user: str
 
     def __post_init__(self) -> None:
-        validate_cluster_name(self.cluster)
-        validate_account_name(self.account)
-        validate_username(self.user)
+        validate_fields(self)
 
     def describe(self) -> str:
         return f"{self.cluster}: remove user {self.user} from {self.account}"

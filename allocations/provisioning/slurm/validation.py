@@ -7,9 +7,10 @@ parses ``key=value`` pairs, so anything outside a plain charset is refused inste
 
 from __future__ import annotations
 
+import dataclasses
 import re
 import unicodedata
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 
 from .errors import SlurmValueError
 
@@ -19,6 +20,7 @@ __all__ = [
     "sanitize_text",
     "validate_account_name",
     "validate_cluster_name",
+    "validate_fields",
     "validate_limits",
     "validate_minutes",
     "validate_parent_name",
@@ -116,6 +118,35 @@ def validate_limits(limits: Mapping[str, int] | Iterable[tuple[str, int]]) -> tu
             validate_minutes(value, f"limit {tres}")
         out[tres] = value
     return tuple(sorted(out.items()))
+
+
+# How a field of a planning value object is checked, by the field's name: the same name means the
+# same rule in every object (an account named ``name`` or ``account``, a ``parent``, a ``qos``...).
+FIELD_CHECKS: dict[str, Callable[[object], object]] = {
+    "cluster": validate_cluster_name,
+    "name": validate_account_name,
+    "account": validate_account_name,
+    "parent": validate_parent_name,
+    "user": validate_username,
+    "qos": validate_qos_name,
+    "description": lambda value: validate_text(value, "description"),
+    "organization": lambda value: validate_text(value, "organization"),
+    "gpu_minutes": lambda value: validate_minutes(value, "gpu_minutes"),
+    "cpu_minutes": lambda value: validate_minutes(value, "cpu_minutes"),
+}
+
+
+def validate_fields(obj: object) -> None:
+    """Check every field of the dataclass ``obj`` that FIELD_CHECKS names, in field order.
+
+    An optional field (default None) left at None is not checked; other fields are the caller's.
+    """
+    for item in dataclasses.fields(obj):  # type: ignore[arg-type]
+        check = FIELD_CHECKS.get(item.name)
+        value = getattr(obj, item.name)
+        if check is None or (value is None and item.default is None):
+            continue
+        check(value)
 
 
 def sanitize_text(value: str, field: str = "description") -> str:

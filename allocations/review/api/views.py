@@ -25,6 +25,7 @@ from allocations.review.services import applicant_reply, reply_window_open
 from compliance.services import approval_blockers
 from portal.api.errors import ServiceValidationError
 from portal.api.schema import APPS, COMMITTEE, LIST_ERRORS, REVIEWS, responses
+from portal.api.views import validated
 
 
 def feedback_response(user, reference: str, code: int = status.HTTP_200_OK) -> Response:
@@ -52,9 +53,8 @@ class ReplyApi(APIView):
     )
     def post(self, request, reference):
         app = selectors.application_of_member(request.user, reference)
-        data = serializers.ReplySerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        applicant_reply(actor=request.user, application=app, text=data.validated_data["text"])
+        data = validated(serializers.ReplySerializer, request)
+        applicant_reply(actor=request.user, application=app, text=data["text"])
         return feedback_response(request.user, reference, status.HTTP_201_CREATED)
 
 
@@ -120,6 +120,14 @@ class AssignmentDetailApi(ReviewerApi):
         return assignment_response(selectors.assignment_for_reviewer(request.user, pk))
 
 
+def reviewer_action(request, pk: int, serializer_class, service, code: int = status.HTTP_200_OK) -> Response:
+    """Fetch the caller's assignment, validate the body and call the one service with its fields; the
+    service checks the workflow (409) and the content (400). The assignment is read again to answer."""
+    a = selectors.assignment_for_reviewer(request.user, pk)
+    service(actor=request.user, assignment=a, **validated(serializer_class, request))
+    return assignment_response(selectors.assignment_for_reviewer(request.user, pk), code)
+
+
 class DeclarationApi(ReviewerApi):
     @extend_schema(
         tags=REVIEWS,
@@ -128,11 +136,7 @@ class DeclarationApi(ReviewerApi):
         responses=responses({200: serializers.AssignmentDetailSerializer}, 400, 404, 409),
     )
     def post(self, request, pk):
-        a = selectors.assignment_for_reviewer(request.user, pk)
-        data = serializers.DeclarationSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        services.reviewer_declare(actor=request.user, assignment=a, **data.validated_data)
-        return assignment_response(selectors.assignment_for_reviewer(request.user, pk))
+        return reviewer_action(request, pk, serializers.DeclarationSerializer, services.reviewer_declare)
 
 
 class ReviewSubmitApi(ReviewerApi):
@@ -143,11 +147,8 @@ class ReviewSubmitApi(ReviewerApi):
         responses=responses({201: serializers.AssignmentDetailSerializer}, 400, 404, 409),
     )
     def post(self, request, pk):
-        a = selectors.assignment_for_reviewer(request.user, pk)
-        data = serializers.ReviewSubmitSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        services.review_submit(actor=request.user, assignment=a, **data.validated_data)
-        return assignment_response(selectors.assignment_for_reviewer(request.user, pk), status.HTTP_201_CREATED)
+        return reviewer_action(request, pk, serializers.ReviewSubmitSerializer, services.review_submit,
+                               status.HTTP_201_CREATED)
 
 
 # ------------------------------------------------------------------------------------ committee
@@ -187,19 +188,25 @@ class ManagerApplicationDetailApi(ManagerApi):
         return manager_application_response(reference)
 
 
+def committee_action(request, reference: str, serializer_class, service) -> Response:
+    """Fetch as a manager, validate the body and call the one service with its fields; the service
+    checks the workflow table (409), the role and the content (400), and writes the audit event."""
+    app = selectors.application_for_manager(reference)
+    service(actor=request.user, application=app, **validated(serializer_class, request))
+    return manager_application_response(reference)
+
+
+def committee_schema(summary: str, serializer_class):
+    return extend_schema(tags=COMMITTEE, summary=summary, request=serializer_class,
+                         responses=responses({200: serializers.ManagerApplicationSerializer}, 400, 404, 409))
+
+
 class EligibilityApi(ManagerApi):
-    @extend_schema(
-        tags=COMMITTEE,
-        summary="Eligibility check: eligible -> in review; not eligible -> rejected",
-        request=serializers.EligibilitySerializer,
-        responses=responses({200: serializers.ManagerApplicationSerializer}, 400, 404, 409),
-    )
+    @committee_schema("Eligibility check: eligible -> in review; not eligible -> rejected",
+                      serializers.EligibilitySerializer)
     def post(self, request, reference):
-        app = selectors.application_for_manager(reference)
-        data = serializers.EligibilitySerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        services.application_check_eligibility(actor=request.user, application=app, **data.validated_data)
-        return manager_application_response(reference)
+        return committee_action(request, reference, serializers.EligibilitySerializer,
+                                services.application_check_eligibility)
 
 
 class AssignReviewerApi(ManagerApi):
@@ -211,13 +218,12 @@ class AssignReviewerApi(ManagerApi):
     )
     def post(self, request, reference):
         app = selectors.application_for_manager(reference)
-        data = serializers.AssignReviewerSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        reviewer = User.objects.filter(pk=data.validated_data["reviewer"], is_active=True).first()
+        data = validated(serializers.AssignReviewerSerializer, request)
+        reviewer = User.objects.filter(pk=data["reviewer"], is_active=True).first()
         if reviewer is None:
             raise ServiceValidationError({"reviewer": [_("This person is not a reviewer.")]})
         services.reviewer_assign(
-            actor=request.user, application=app, reviewer=reviewer, kind=data.validated_data["kind"]
+            actor=request.user, application=app, reviewer=reviewer, kind=data["kind"]
         )
         return manager_application_response(reference, status.HTTP_201_CREATED)
 
@@ -231,45 +237,25 @@ class ApproveApi(ManagerApi):
     )
     def post(self, request, reference):
         app = selectors.application_for_manager(reference)
-        data = serializers.ApproveSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
+        data = validated(serializers.ApproveSerializer, request)
         quotas = {
             row["site"].pk: {k: row[k] for k in ("gpu_hours", "cpu_core_hours", "storage_tb")}
-            for row in data.validated_data["quotas"]
+            for row in data["quotas"]
         }
         allocation = services.application_approve(
-            actor=request.user, application=app, quotas=quotas, reasons=data.validated_data["reasons"]
+            actor=request.user, application=app, quotas=quotas, reasons=data["reasons"]
         )
         return allocation_response(allocation.reference, status.HTTP_201_CREATED)
 
 
 class RejectApi(ManagerApi):
-    @extend_schema(
-        tags=COMMITTEE,
-        summary="Reject, with reasons for the applicant",
-        request=serializers.RejectSerializer,
-        responses=responses({200: serializers.ManagerApplicationSerializer}, 400, 404, 409),
-    )
+    @committee_schema("Reject, with reasons for the applicant", serializers.RejectSerializer)
     def post(self, request, reference):
-        app = selectors.application_for_manager(reference)
-        data = serializers.RejectSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        services.application_reject(actor=request.user, application=app, reasons=data.validated_data["reasons"])
-        return manager_application_response(reference)
+        return committee_action(request, reference, serializers.RejectSerializer, services.application_reject)
 
 
 class RevisionApi(ManagerApi):
-    @extend_schema(
-        tags=COMMITTEE,
-        summary="Ask the applicant for a revision",
-        request=serializers.RevisionSerializer,
-        responses=responses({200: serializers.ManagerApplicationSerializer}, 400, 404, 409),
-    )
+    @committee_schema("Ask the applicant for a revision", serializers.RevisionSerializer)
     def post(self, request, reference):
-        app = selectors.application_for_manager(reference)
-        data = serializers.RevisionSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        services.application_request_revision(
-            actor=request.user, application=app, comments=data.validated_data["comments"]
-        )
-        return manager_application_response(reference)
+        return committee_action(request, reference, serializers.RevisionSerializer,
+                                services.application_request_revision)
