@@ -16,6 +16,7 @@ urlpatterns = [
     path("staff/applications/<api_ref:reference>/dossier/", reports.StaffDossierRequestApi.as_view(),
          name="staff-application-dossier"),
     path("reports/", reports.MyReportListApi.as_view(), name="reports"),
+    path("reports/verify/", reports.ReportVerifyApi.as_view(), name="report-verify"),
     path("reports/<api_id:pk>/", reports.MyReportDetailApi.as_view(), name="report-detail"),
     path("reports/<api_id:pk>/download/", reports.MyReportDownloadApi.as_view(), name="report-download"),
     path("applications/<api_ref:reference>/dossier/", reports.DossierRequestApi.as_view(),
