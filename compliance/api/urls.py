@@ -6,6 +6,7 @@ urlpatterns = [
     path("staff/ethics/reviews/", views.EthicsReviewListApi.as_view(), name="staff-ethics-reviews"),
     path("staff/ethics/reviews/<api_ref:reference>/decision/", views.EthicsDecisionApi.as_view(),
          name="staff-ethics-decision"),
+    path("staff/ethics/workspace/", views.EthicsWorkspaceApi.as_view(), name="staff-ethics-workspace"),
     path("staff/audit-events/", views.AuditEventListApi.as_view(), name="staff-audit-events"),
     # Reports
     path("staff/reports/", reports.StaffReportsApi.as_view(), name="staff-reports"),
