@@ -54,12 +54,7 @@ class PeriodReportForm(forms.Form):
 
 
 class VerifyReportForm(forms.Form):
+    """The upload only: what a report can be (size, PDF) is checked by reports.services.report_verify_upload,
+    which the API calls too."""
+
     file = forms.FileField(label=_("Report (PDF)"), help_text=_("The PDF exactly as you received it."))
-
-    MAX_BYTES = 50 * 1024 * 1024
-
-    def clean_file(self):
-        upload = self.cleaned_data["file"]
-        if upload.size > self.MAX_BYTES:
-            raise forms.ValidationError(_("This file is larger than any report the portal issues."))
-        return upload

@@ -262,6 +262,7 @@ SPECTACULAR_SETTINGS = {
         "RoleEnum": "accounts.roles.Role",
         "MembershipRoleEnum": "accounts.models.MembershipRole",
         "OrganisationTypeEnum": "accounts.models.OrganisationType",
+        "ReportKindEnum": "compliance.models.ReportKind",
     },
     "PATH_CONVERTER_OVERRIDE": {
         "api_id": {"type": "integer", "minimum": 1, "maximum": 999_999_999_999},

@@ -4,6 +4,7 @@ from . import views
 
 urlpatterns = [
     path("me/", views.MeApi.as_view(), name="me"),
+    path("me/export/", views.PersonalDataExportApi.as_view(), name="me-export"),
     path("organisations/", views.OrganisationsApi.as_view(), name="organisations"),
     path("organisations/<api_id:pk>/", views.OrganisationApi.as_view(), name="organisation-detail"),
     path("organisations/<api_id:pk>/members/", views.MemberListApi.as_view(), name="organisation-members"),

@@ -6,13 +6,14 @@ import django_filters
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.utils.translation import gettext as _
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import status
 from rest_framework.generics import ListAPIView
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from accounts import selectors, services
+from accounts import privacy, selectors, services
 from accounts.models import Invitation, Membership, MembershipRole, Organisation, OrganisationType
 from accounts.permissions import is_owner
 from portal.api.schema import LIST_ERRORS, responses
@@ -201,3 +202,16 @@ class MeApi(APIView):
                    responses=responses({200: s.MeSerializer}))
     def get(self, request):
         return Response(s.MeSerializer(request.user, context={"request": request}).data)
+
+
+class PersonalDataExportApi(APIView):
+    @extend_schema(tags=["me"], summary="Everything the portal holds about the caller (the My data download)",
+                   description="The same JSON document as the download on /me/privacy/: profile, e-mail addresses, "
+                               "authenticators, API tokens (never their secrets), memberships, invitations, the "
+                               "caller's audit events, and what each part of the portal holds about them.",
+                   responses=responses({200: OpenApiResponse(OpenApiTypes.OBJECT,
+                                                             description="The export, one key per kind of data.")}))
+    def get(self, request):
+        response = Response(privacy.user_export_data(user=request.user))
+        response["Cache-Control"] = "no-store"
+        return response

@@ -14,6 +14,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import serializers, status
 from rest_framework.generics import ListAPIView
+from rest_framework.parsers import MultiPartParser
 from rest_framework.permissions import BasePermission
 from rest_framework.response import Response
 from rest_framework.settings import api_settings
@@ -226,3 +227,41 @@ class MyReportDownloadApi(APIView):
                    responses=responses(PDF, 404))
     def get(self, request, pk):
         return report_file_response(selectors.applicant_report(request.user, pk))
+
+
+# ------------------------------------------------------------------------------------ verification
+
+class VerifyUploadSerializer(serializers.Serializer):
+    file = serializers.FileField(help_text="The PDF exactly as it was received (at most 50 MB).")
+
+
+class VerifiedReportSerializer(serializers.Serializer):
+    """What the verification page shows about the report that has these bytes."""
+
+    id = serializers.IntegerField(source="pk")
+    kind = serializers.ChoiceField(choices=ReportKind.choices)
+    application = serializers.CharField(source="application.reference", allow_null=True, default=None)
+    requested_by = serializers.CharField(source="requested_by.display_name", allow_null=True, default=None)
+    issued_at = serializers.DateTimeField(source="finished_at", allow_null=True)
+
+
+class VerificationSerializer(serializers.Serializer):
+    valid = serializers.BooleanField(help_text="The portal issued a PDF with exactly these bytes.")
+    sha256 = serializers.CharField(help_text="SHA-256 of the uploaded bytes (hex).")
+    report = VerifiedReportSerializer(allow_null=True, help_text="The issued report; null when not valid.")
+
+
+class ReportVerifyApi(APIView):
+    parser_classes = [MultiPartParser]
+
+    @extend_schema(tags=MINE, summary="Verify that a PDF was issued by the portal, unaltered (multipart: file)",
+                   description="The file's SHA-256 is looked up among the reports the portal issued; the upload is "
+                               "not kept. Each verification is written to the audit trail (report.verified). "
+                               "A file that is not a PDF, or larger than any report, is refused (400).",
+                   request={"multipart/form-data": VerifyUploadSerializer},
+                   responses=responses({200: VerificationSerializer}, 400))
+    def post(self, request):
+        data = VerifyUploadSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        result = services.report_verify_upload(actor=request.user, upload=data.validated_data["file"])
+        return Response(VerificationSerializer(result).data)

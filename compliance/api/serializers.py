@@ -47,3 +47,20 @@ class AuditEventSerializer(serializers.ModelSerializer):
         fields = ["seq", "created_at", "actor", "action", "object_type", "object_id", "changes", "request_id",
                   "prev_hash", "hash"]
         read_only_fields = fields
+
+
+class CountSerializer(serializers.Serializer):
+    key = serializers.CharField(allow_blank=True, help_text="The stored value (blank: not assessed, or no sector).")
+    label = serializers.CharField(help_text="Its label in the request's language.")
+    count = serializers.IntegerField()
+    percent = serializers.IntegerField(help_text="Share of all counted applications, rounded.")
+
+
+class EthicsWorkspaceSerializer(serializers.Serializer):
+    """The counts of the ethics officer's workspace (/staff/ethics/workspace/); the lists behind them are
+    GET ethics/reviews/?status=pending and the applications' ethics conditions."""
+
+    pending = serializers.IntegerField(help_text="Ethics reviews waiting for a decision.")
+    conditions_awaiting_acknowledgement = serializers.IntegerField()
+    by_risk_class = CountSerializer(many=True, help_text="Submitted applications per AI Act risk class.")
+    by_sector = CountSerializer(many=True, help_text="Submitted applications per sector.")

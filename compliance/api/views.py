@@ -71,6 +71,19 @@ class EthicsDecisionApi(APIView):
         return Response(s.EthicsReviewSerializer(ethics_reviews().get(application=app)).data)
 
 
+class EthicsWorkspaceApi(APIView):
+    permission_classes = [*BASE, StaffMFA, IsEthicsOfficer]
+
+    @extend_schema(tags=ETHICS, summary="The ethics workspace's counts: queues, risk classes, sectors",
+                   responses=responses({200: s.EthicsWorkspaceSerializer}))
+    def get(self, request):
+        return Response(s.EthicsWorkspaceSerializer({
+            "pending": selectors.ethics_pending().count(),
+            "conditions_awaiting_acknowledgement": selectors.conditions_awaiting_acknowledgement().count(),
+            "by_risk_class": selectors.counts_by_risk_class(),
+            "by_sector": selectors.counts_by_sector()}).data)
+
+
 class AuditEventFilter(django_filters.FilterSet):
     object_type = django_filters.CharFilter(max_length=80, help_text="e.g. allocations.application")
     object_id = django_filters.CharFilter(max_length=64)

@@ -338,6 +338,24 @@ class ReportVerification:
     report: Report | None = None
 
 
+# No report the portal issues comes near this; a larger upload is refused before it is read.
+VERIFY_MAX_BYTES = 50 * 1024 * 1024
+PDF_MAGIC = b"%PDF-"
+
+
+def report_verify_upload(*, actor, upload) -> ReportVerification:
+    """Verify an uploaded file (the page and the API): refuse what cannot be an issued report (too large,
+    or not a PDF by its first bytes) before reading it whole, then `report_verify`. A refused upload is
+    not a verification and writes nothing."""
+    if upload.size > VERIFY_MAX_BYTES:
+        raise ValidationError({"file": _("This file is larger than any report the portal issues.")})
+    head = upload.read(len(PDF_MAGIC))
+    upload.seek(0)
+    if not head.startswith(PDF_MAGIC):
+        raise ValidationError({"file": _("Only PDF documents are accepted; this file is not a PDF.")})
+    return report_verify(actor=actor, content=b"".join(upload.chunks()))
+
+
 def report_verify(*, actor, content: bytes) -> ReportVerification:
     """Is this exactly a PDF the portal issued? The lookup is by SHA-256 of the bytes; one changed byte
     gives another hash, found nowhere. Each verification is written to the audit trail."""

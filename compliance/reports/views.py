@@ -180,6 +180,8 @@ def verify(request):
     form = VerifyReportForm(request.POST or None, request.FILES or None)
     result = None
     if request.method == "POST" and form.is_valid():
-        upload = form.cleaned_data["file"]
-        result = services.report_verify(actor=request.user, content=b"".join(upload.chunks()))
+        try:
+            result = services.report_verify_upload(actor=request.user, upload=form.cleaned_data["file"])
+        except ValidationError as exc:
+            apply_validation_error(form, exc)
     return render(request, "compliance/reports/verify.html", {"form": form, "result": result})

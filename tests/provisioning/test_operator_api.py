@@ -10,7 +10,6 @@ from allocations.provisioning.models import HandoverTask, RecordedChange, SyncAt
 from allocations.provisioning.services import reconcile_site, sync_allocation
 from portal.models import AuditEvent
 from tests import factories as f
-from tests import factories as shared
 from tests.factories import approved_allocation
 
 pytestmark = pytest.mark.django_db
@@ -43,7 +42,7 @@ def client_for(user) -> APIClient:
 
 @pytest.fixture
 def operator_user():
-    return shared.OperatorFactory(totp=True)
+    return f.OperatorFactory(totp=True)
 
 
 @pytest.fixture
@@ -86,8 +85,8 @@ def test_only_operators_with_a_second_factor(method, path, allocation, handover,
     url = path(allocation, handover)
     refused = [
         (f.applicant(), "permission_denied"),
-        (shared.AllocationManagerFactory(totp=True), "permission_denied"),
-        (shared.OperatorFactory(), "mfa_required"),  # no authenticator
+        (f.AllocationManagerFactory(totp=True), "permission_denied"),
+        (f.OperatorFactory(), "mfa_required"),  # no authenticator
     ]
     with django_capture_on_commit_callbacks(execute=True):
         for user, code in refused:
@@ -97,7 +96,7 @@ def test_only_operators_with_a_second_factor(method, path, allocation, handover,
     assert not provisioning_events().exists() and queued == {"provision": [], "reconcile": []}
     assert HandoverTask.objects.get(pk=handover.pk).done_at is None
     with django_capture_on_commit_callbacks(execute=True):
-        response = getattr(client_for(shared.OperatorFactory(totp=True)), method)(url)
+        response = getattr(client_for(f.OperatorFactory(totp=True)), method)(url)
     assert response.status_code in (200, 202), response.json()
 
 
@@ -154,7 +153,7 @@ def test_list_query_counts_do_not_grow_with_the_rows(n, operator, django_assert_
     Site.objects.filter(code="charleroi").update(provisioning_mode=ProvisioningMode.HANDOVER)
     sites = list(Site.objects.all())
     for i in range(n):
-        allocation = f.bare_allocation(shared.OrganisationFactory(), shared.UserFactory(), usage=False)
+        allocation = f.bare_allocation(f.OrganisationFactory(), f.UserFactory(), usage=False)
         allocation.quotas.create(site=Site.objects.get(code="charleroi"), gpu_hours=1, cpu_core_hours=1)
         HandoverTask.objects.create(site=Site.objects.get(code="charleroi"), allocation=allocation, changes=[],
                                     desired_version=1)

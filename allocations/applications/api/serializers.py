@@ -197,6 +197,21 @@ class TeamMemberCreateSerializer(serializers.Serializer):
     cluster_username = serializers.CharField(max_length=32)
 
 
+class TeamConfirmSerializer(serializers.Serializer):
+    token = serializers.CharField(max_length=200, write_only=True, trim_whitespace=True,
+                                  help_text="The token from the confirmation link mailed to the team member (the "
+                                            "last part of its path). Send it in the body, never in a URL.")
+
+
+class TeamConfirmationSerializer(serializers.Serializer):
+    """What the confirmation page tells the team member."""
+
+    application = serializers.CharField(source="application.reference")
+    full_name = serializers.CharField()
+    cluster_username = serializers.CharField()
+    confirmed_at = serializers.DateTimeField()
+
+
 class WithdrawSerializer(serializers.Serializer):
     reason = serializers.CharField(allow_blank=True, max_length=500, required=False, default="")
 

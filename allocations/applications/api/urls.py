@@ -16,6 +16,7 @@ urlpatterns = [
     path("applications/<api_ref:reference>/team/", views.TeamMemberAddApi.as_view(), name="application-team"),
     path("applications/<api_ref:reference>/team/<api_id:pk>/", views.TeamMemberRemoveApi.as_view(),
          name="application-team-member"),
+    path("team/confirm/", views.TeamConfirmApi.as_view(), name="team-confirm"),
     path("applications/<api_ref:reference>/attachments/", views.AttachmentUploadApi.as_view(),
          name="application-attachments"),
     path("applications/<api_ref:reference>/attachments/<api_id:pk>/", views.AttachmentApi.as_view(),

@@ -174,6 +174,23 @@ class TeamMemberRemoveApi(APIView):
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
+class TeamConfirmApi(APIView):
+    @extend_schema(
+        tags=APPS,
+        summary="Confirm taking part in an application's team, with the token mailed to the team member",
+        description="The token is the last part of the confirmation link's path: it proves control of the "
+                    "address, so send it in the body (never in a URL); it is neither returned nor logged. "
+                    "Confirming again changes nothing, as on the page. Unknown token: 400.",
+        request=serializers.TeamConfirmSerializer,
+        responses=responses({200: serializers.TeamConfirmationSerializer}, 400),
+    )
+    def post(self, request):
+        data = serializers.TeamConfirmSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        member = services.team_member_confirm(token=data.validated_data["token"], actor=request.user)
+        return Response(serializers.TeamConfirmationSerializer(member).data)
+
+
 class SubmissionCheckApi(APIView):
     @extend_schema(
         tags=APPS,

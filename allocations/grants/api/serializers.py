@@ -6,7 +6,7 @@ from allocations.applications.api.serializers import MAX_INT, OrganisationRefSer
 from allocations.applications.models import (
     ApplicationStatus,
 )
-from allocations.catalogue.models import Site
+from allocations.catalogue.models import Site, SiteCapacity
 from allocations.grants.models import Allocation, AllocationQuota, ChangeKind, ChangeRequest, SyncState
 
 # ------------------------------------------------------------------------------------ allocations
@@ -128,3 +128,37 @@ class ChangeDecisionSerializer(serializers.Serializer):
 
 
 STATUS_CHOICES = ApplicationStatus.choices
+
+
+# ------------------------------------------------------------------------------------ capacity
+
+class CapacityQuerySerializer(serializers.Serializer):
+    year = serializers.IntegerField(min_value=2000, max_value=2999, required=False,
+                                    help_text="The year whose quarters to show (default: this year).")
+
+
+class SiteCapacitySerializer(serializers.ModelSerializer):
+    site = serializers.CharField(source="site.code")
+    site_name = serializers.CharField(source="site.name")
+    remaining_gpu_hours = serializers.IntegerField()
+    remaining_cpu_core_hours = serializers.IntegerField()
+    gpu_percent = serializers.IntegerField(help_text="Share of the GPU-hours granted, in percent.")
+
+    class Meta:
+        model = SiteCapacity
+        fields = ["site", "site_name", "gpu_hours", "committed_gpu_hours", "remaining_gpu_hours", "gpu_percent",
+                  "cpu_core_hours", "committed_cpu_core_hours", "remaining_cpu_core_hours", "storage_tb",
+                  "committed_storage_tb"]
+        read_only_fields = fields
+
+
+class CapacityQuarterSerializer(serializers.Serializer):
+    period_start = serializers.DateField()
+    label = serializers.CharField(help_text="e.g. 2026-Q2")
+    sites = SiteCapacitySerializer(many=True)
+
+
+class CapacitySerializer(serializers.Serializer):
+    year = serializers.IntegerField()
+    years = serializers.ListField(child=serializers.IntegerField(), help_text="Years with published capacity.")
+    quarters = CapacityQuarterSerializer(many=True)

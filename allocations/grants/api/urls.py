@@ -22,6 +22,7 @@ urlpatterns = [
          name="staff-allocation-resume"),
     path("staff/allocations/<api_ref:reference>/revoke/", views.AllocationRevokeApi.as_view(),
          name="staff-allocation-revoke"),
+    path("staff/capacity/", views.CapacityApi.as_view(), name="staff-capacity"),
     path("staff/change-requests/", views.ManagerChangeRequestListApi.as_view(), name="staff-change-requests"),
     path("staff/change-requests/<api_id:pk>/decision/", views.ChangeDecisionApi.as_view(),
          name="staff-change-request-decision"),

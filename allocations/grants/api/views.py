@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from django.utils import timezone
 from drf_spectacular.utils import extend_schema
 from rest_framework import status
 from rest_framework.generics import ListAPIView
@@ -213,3 +214,20 @@ class ChangeDecisionApi(ManagerApi):
         data = validated(serializers.ChangeDecisionSerializer, request)
         cr = services.change_request_decide(actor=request.user, change_request=cr, **data)
         return Response(serializers.ChangeRequestSerializer(cr).data)
+
+
+# ------------------------------------------------------------------------------------ capacity
+
+class CapacityApi(ManagerApi):
+    @extend_schema(tags=COMMITTEE, summary="Capacity per site and quarter of one year: granted, left, in percent",
+                   description="The figures of the capacity page (/staff/capacity/). At most four quarters a year, "
+                               "one row per site: not paginated.",
+                   parameters=[serializers.CapacityQuerySerializer],
+                   responses=responses({200: serializers.CapacitySerializer}, 400))
+    def get(self, request):
+        query = serializers.CapacityQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        year = query.validated_data.get("year") or timezone.localdate().year
+        return Response(serializers.CapacitySerializer({
+            "year": year, "years": selectors.capacity_years(),
+            "quarters": selectors.capacity_by_quarter(year=year)}).data)

@@ -6,8 +6,10 @@ from allocations.applications.api.serializers import (
     MAX_BIGINT,
     MAX_INT,
     ApplicationDetailSerializer,
+    OrganisationRefSerializer,
     ResourceSerializer,
 )
+from allocations.applications.models import ApplicationStatus
 from allocations.catalogue.models import Site
 from allocations.review.models import AssignmentStatus, ReviewAssignment, ReviewKind
 from compliance.ai_act import RiskClass
@@ -179,3 +181,30 @@ class ManagerApplicationSerializer(ApplicationDetailSerializer):
 
     def get_approval_blockers(self, app) -> list[str]:
         return [str(b) for b in self.context.get("blockers", [])]
+
+
+# ------------------------------------------------------------------------------------ deadlines
+
+class LateSerializer(serializers.Serializer):
+    """A row of the deadlines board (review.selectors.Late): the object is read through `obj`."""
+
+    due = serializers.DateField()
+    working_days = serializers.IntegerField(help_text="Working days overdue when positive; 0 or less: working days "
+                                                      "left (weekends and Belgian public holidays excluded).")
+    overdue = serializers.BooleanField()
+
+
+class ApplicationDueSerializer(LateSerializer):
+    reference = serializers.CharField(source="obj.reference")
+    organisation = OrganisationRefSerializer(source="obj.organisation")
+    access_mode = serializers.CharField(source="obj.access_mode.code", allow_null=True, default=None)
+    status = serializers.ChoiceField(source="obj.status", choices=ApplicationStatus.choices)
+
+
+class AssignmentOverdueSerializer(LateSerializer):
+    id = serializers.IntegerField(source="obj.pk")
+    application = serializers.CharField(source="obj.application.reference")
+    organisation = OrganisationRefSerializer(source="obj.application.organisation")
+    reviewer = serializers.CharField(source="obj.reviewer.display_name")
+    kind = serializers.ChoiceField(source="obj.kind", choices=ReviewKind.choices)
+    status = serializers.ChoiceField(source="obj.status", choices=AssignmentStatus.choices)

@@ -13,6 +13,8 @@ urlpatterns = [
     path("staff/reviews/<api_id:pk>/declaration/", views.DeclarationApi.as_view(), name="staff-review-declaration"),
     path("staff/reviews/<api_id:pk>/review/", views.ReviewSubmitApi.as_view(), name="staff-review-submit"),
     # Access committee
+    path("staff/deadlines/applications/", views.ApplicationsDueApi.as_view(), name="staff-deadlines-applications"),
+    path("staff/deadlines/reviews/", views.AssignmentsOverdueApi.as_view(), name="staff-deadlines-reviews"),
     path("staff/applications/", views.ManagerApplicationListApi.as_view(), name="staff-applications"),
     path("staff/applications/<api_ref:reference>/", views.ManagerApplicationDetailApi.as_view(),
          name="staff-application-detail"),

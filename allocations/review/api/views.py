@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema
 from rest_framework import status
@@ -259,3 +260,33 @@ class RevisionApi(ManagerApi):
     def post(self, request, reference):
         return committee_action(request, reference, serializers.RevisionSerializer,
                                 services.application_request_revision)
+
+
+# ------------------------------------------------------------------------------------ deadlines
+# The deadlines board (/staff/deadlines/) as two paginated lists, from the page's selectors. They are
+# lists computed in order (working days need the calendar), so there is no filter or ordering parameter.
+
+class ApplicationsDueApi(ManagerApi, ListAPIView):
+    serializer_class = serializers.ApplicationDueSerializer
+    filter_backends = []
+
+    def get_queryset(self):
+        return selectors.applications_due(today=timezone.localdate())
+
+    @extend_schema(tags=COMMITTEE, summary="Decisions overdue or due within one working day (the deadlines board)",
+                   responses=responses({200: serializers.ApplicationDueSerializer(many=True)}, *LIST_ERRORS))
+    def get(self, request, *args, **kwargs):
+        return super().get(request, *args, **kwargs)
+
+
+class AssignmentsOverdueApi(ManagerApi, ListAPIView):
+    serializer_class = serializers.AssignmentOverdueSerializer
+    filter_backends = []
+
+    def get_queryset(self):
+        return selectors.assignments_overdue(today=timezone.localdate())
+
+    @extend_schema(tags=COMMITTEE, summary="Reviews past their due date (the deadlines board)",
+                   responses=responses({200: serializers.AssignmentOverdueSerializer(many=True)}, *LIST_ERRORS))
+    def get(self, request, *args, **kwargs):
+        return super().get(request, *args, **kwargs)
