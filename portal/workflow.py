@@ -72,9 +72,6 @@ class Workflow:
     def allowed(self, src: str, dst: str) -> frozenset[Actor]:
         return self.transitions.get((src, dst), frozenset())
 
-    def targets(self, src: str) -> list[str]:
-        return [dst for (s, dst) in self.transitions if s == src]
-
     def kinds_of(self, user, obj: models.Model) -> set[Actor]:
         return {Actor.SYSTEM} if user is None else set(self.actors(user, obj))
 

@@ -22,7 +22,6 @@ from allocations.grants.workflow import ALLOCATION_WORKFLOW
 from compliance.services import condition_acknowledge
 from portal.forms import apply_validation_error, run_service
 from portal.paging import page_of, querystring_without_page
-from portal.workflow import Actor
 
 
 @login_required
@@ -121,8 +120,7 @@ ACTION_TARGET = {"suspend": AllocationStatus.SUSPENDED, "resume": AllocationStat
 def staff_allocation_detail(request, reference):
     alloc = selectors.allocation_for_manager(reference)
     # Offer only what the transition table allows from here, as "manager" moves.
-    offered = [a for a, target in ACTION_TARGET.items()
-               if Actor.MANAGER in ALLOCATION_WORKFLOW.allowed(alloc.status, target)]
+    offered = [a for a, target in ACTION_TARGET.items() if ALLOCATION_WORKFLOW.may(request.user, alloc, target)]
     form = forms.AllocationActionForm(request.POST or None, allowed=offered)
     if request.method == "POST" and form.is_valid():
         service = {"suspend": services.allocation_suspend, "resume": services.allocation_resume,
