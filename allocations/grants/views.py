@@ -26,7 +26,7 @@ from portal.paging import page_of, querystring_without_page
 
 @login_required
 def allocation_list(request):
-    return render(request, "allocations/lifecycle/allocation_list.html", {
+    return render(request, "allocations/grants/allocation_list.html", {
         "allocations": selectors.allocations_of_member(request.user)})
 
 
@@ -40,7 +40,7 @@ def allocation_detail(request, reference):
         used = round(snap.gpu_minutes / 60) if snap else None
         quotas.append({"quota": q, "gpu_used": used,
                        "gpu_percent": round(100 * used / q.gpu_hours) if used is not None and q.gpu_hours else None})
-    return render(request, "allocations/lifecycle/allocation_detail.html", {
+    return render(request, "allocations/grants/allocation_detail.html", {
         "allocation": alloc, "quotas": quotas, "team": selectors.allocation_team(alloc),
         "conditions": selectors.allocation_conditions(alloc), "change_requests": alloc.change_requests.all(),
         "change_kinds": ChangeKind.choices})
@@ -73,7 +73,7 @@ def change_request_new(request, reference, kind):
         else:
             messages.success(request, _("Your request was sent to the access committee."))
             return redirect("grants:allocation_detail", alloc.reference)
-    return render(request, "allocations/lifecycle/change_request_form.html", {
+    return render(request, "allocations/grants/change_request_form.html", {
         "allocation": alloc, "form": form, "kind_label": ChangeKind(kind).label})
 
 
@@ -98,7 +98,7 @@ def capacity(request):
         year = int(request.GET.get("year") or timezone.localdate().year)
     except ValueError:
         year = timezone.localdate().year
-    return render(request, "allocations/staff/capacity.html", {
+    return render(request, "allocations/grants/capacity.html", {
         "year": year, "years": selectors.capacity_years(), "quarters": selectors.capacity_by_quarter(year=year)})
 
 
@@ -108,7 +108,7 @@ def staff_allocation_list(request):
     filters = form.cleaned_data if form.is_valid() else {}
     qs = selectors.allocation_overview(status=filters.get("status", ""), sync_state=filters.get("sync_state", ""),
                                        search=filters.get("q", ""))
-    return render(request, "allocations/staff/allocation_list.html", {
+    return render(request, "allocations/grants/staff_allocation_list.html", {
         "form": form, "page": page_of(request, qs), "querystring": querystring_without_page(request)})
 
 
@@ -131,7 +131,7 @@ def staff_allocation_detail(request, reference):
             return redirect("grants:staff_allocation_detail", alloc.reference)
     sites = selectors.sites_by_id()
     changes = [(cr, selectors.describe_change(cr, sites)) for cr in alloc.change_requests.all()]
-    return render(request, "allocations/staff/allocation_detail.html", {
+    return render(request, "allocations/grants/staff_allocation_detail.html", {
         "allocation": alloc, "form": form, "offered": offered, "changes": changes,
         "team": selectors.allocation_team(alloc)})
 
@@ -141,7 +141,7 @@ def change_request_list(request):
     sites = selectors.sites_by_id()
     rows = [(cr, selectors.describe_change(cr, sites), forms.ChangeDecisionForm(prefix=f"cr{cr.pk}"))
             for cr in selectors.change_requests_open()]
-    return render(request, "allocations/staff/change_request_list.html", {"rows": rows})
+    return render(request, "allocations/grants/change_request_list.html", {"rows": rows})
 
 
 @manager_required

@@ -37,7 +37,7 @@ def overview(request):
         "attempts": selectors.recent_attempts(),
         "handovers": selectors.open_handovers(),
     }
-    return render(request, "allocations/ops/overview.html", context)
+    return render(request, "allocations/provisioning/overview.html", context)
 
 
 @login_required
@@ -46,7 +46,7 @@ def site_detail(request, code):
     _require_operator(request.user)
     site = get_object_or_404(Site, code=code)
     context = {"drift": selectors.site_drift(site), "recorded": selectors.recorded_changes(site)}
-    return render(request, "allocations/ops/site_detail.html", context)
+    return render(request, "allocations/provisioning/site_detail.html", context)
 
 
 @login_required

@@ -38,7 +38,7 @@ def application_feedback(request, reference):
             messages.success(request, _("Your reply was sent to the committee."))
             return redirect("review:application_feedback", app.reference)
     decisions = Decision.objects.filter(application=app).order_by("decided_at")
-    return render(request, "allocations/lifecycle/application_feedback.html", {
+    return render(request, "allocations/review/application_feedback.html", {
         "application": app, "reviews": selectors.feedback_for_applicant(app), "decisions": decisions,
         "reply": getattr(app, "reply", None), "can_reply": can_reply, "form": form,
         "allocation": getattr(app, "allocation", None)})
@@ -52,7 +52,7 @@ def application_list(request):
     filters = form.cleaned_data if form.is_valid() else {}
     qs = selectors.application_overview(status=filters.get("status", ""), mode=filters.get("mode", ""),
                                         site=filters.get("site", ""), search=filters.get("q", ""))
-    return render(request, "allocations/staff/application_list.html", {
+    return render(request, "allocations/review/application_list.html", {
         "form": form, "page": page_of(request, qs), "querystring": querystring_without_page(request)})
 
 
@@ -74,7 +74,7 @@ def application_eligibility(request, reference):
                 return redirect("review:application_reviewers", app.reference)
             messages.success(request, _("%(ref)s was found not eligible and rejected.") % {"ref": app.reference})
             return redirect("review:application_list")
-    return render(request, "allocations/staff/application_eligibility.html", {
+    return render(request, "allocations/review/application_eligibility.html", {
         "application": app, "form": form, "content": selectors.application_content(app),
         "can_check": app.status == ApplicationStatus.SUBMITTED})
 
@@ -105,7 +105,7 @@ def application_reviewers(request, reference):
                     "name": reviewer.display_name, "kind": kind})
                 return redirect("review:application_reviewers", app.reference)
     assignments = list(app.assignments.select_related("reviewer").order_by("kind", "assigned_at"))
-    return render(request, "allocations/staff/application_reviewers.html", {
+    return render(request, "allocations/review/application_reviewers.html", {
         "application": app, "panels": panels, "assignments": assignments,
         "can_assign": app.status == ApplicationStatus.IN_REVIEW})
 
@@ -140,7 +140,7 @@ def application_decision(request, reference):
         if done:
             messages.success(request, message % {"ref": app.reference})
             return redirect("review:application_list")
-    return render(request, "allocations/staff/application_decision.html", {
+    return render(request, "allocations/review/application_decision.html", {
         "application": app, "ctx": ctx, "approve_form": approve_form, "reject_form": reject_form,
         "revise_form": revise_form, "can_decide": app.status == ApplicationStatus.AWAITING_DECISION,
         "can_reject_or_revise": app.status in selectors.OPEN_STATUSES})
@@ -151,7 +151,7 @@ def application_decision(request, reference):
 @manager_required
 def overdue_board(request):
     today = timezone.localdate()
-    return render(request, "allocations/staff/overdue.html", {
+    return render(request, "allocations/review/overdue.html", {
         "today": today, "applications": selectors.applications_due(today=today),
         "assignments": selectors.assignments_overdue(today=today)})
 
@@ -165,7 +165,7 @@ def assignment_list(request):
     overdue = {late.obj.pk: late for late in selectors.assignments_overdue(reviewer=request.user)}
     for a in page:
         a.late = overdue.get(a.pk)
-    return render(request, "allocations/staff/assignment_list.html", {
+    return render(request, "allocations/review/assignment_list.html", {
         "assignments": page, "page": page, "querystring": querystring_without_page(request)})
 
 
@@ -178,7 +178,7 @@ def assignment_detail(request, pk):
     if not can_read_assignment_content(a):
         if a.status == AssignmentStatus.ASSIGNED:
             context["declaration_form"] = forms.DeclarationForm()
-        return render(request, "allocations/staff/assignment_declare.html", context)
+        return render(request, "allocations/review/assignment_declare.html", context)
     rubric = (app.access_mode.rubric if app.access_mode else []) or []
     form = forms.ReviewForm(request.POST or None, rubric=rubric)
     if request.method == "POST" and a.status == AssignmentStatus.ACCEPTED and form.is_valid():
@@ -196,7 +196,7 @@ def assignment_detail(request, pk):
     context.update(selectors.application_content(app))
     context.update({"form": form, "review": getattr(a, "review", None)
                     if a.status == AssignmentStatus.SUBMITTED else None})
-    return render(request, "allocations/staff/assignment_review.html", context)
+    return render(request, "allocations/review/assignment_review.html", context)
 
 
 @reviewer_required
@@ -217,5 +217,5 @@ def assignment_declare(request, pk):
                                             "this review."))
                 return redirect("review:assignment_list")
             return redirect("review:assignment_detail", a.pk)
-    return render(request, "allocations/staff/assignment_declare.html", {
+    return render(request, "allocations/review/assignment_declare.html", {
         "assignment": a, "application": a.application, "declaration_form": form}, status=400)
