@@ -8,6 +8,7 @@ import os
 import subprocess
 import sys
 import threading
+import uuid
 from io import StringIO
 from pathlib import Path
 from unittest import mock
@@ -266,6 +267,45 @@ def test_postgres_refuses_update_and_delete(postgres):
     with pytest.raises(DatabaseError, match="append-only"), transaction.atomic():
         AuditEvent.objects.filter(seq=1).delete()
     assert AuditEvent.objects.count() == 3
+    assert verify_chain().ok
+
+
+@pytest.mark.postgres
+def test_postgres_a_role_that_does_not_own_the_table_cannot_remove_events_or_the_trigger(postgres):
+    """The portal's role in production (docs/deploy.md): it may append, but neither the trigger nor its
+    privileges let it change, delete or truncate events, nor switch the trigger off or drop it.
+    The trigger tests above run as the table's owner, who can do all of that."""
+    append_events(3)
+    role = f"aif_audit_portal_{uuid.uuid4().hex[:12]}"
+    with connection.cursor() as cursor:
+        # Created in the test's transaction: rolled back with it.
+        cursor.execute(f"CREATE ROLE {role} NOLOGIN")
+        # As docs/deploy.md grants it: the schema's tables and sequences, without TRUNCATE on the trail.
+        cursor.execute(f"GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO {role}")
+        cursor.execute(f"GRANT USAGE ON ALL SEQUENCES IN SCHEMA public TO {role}")
+        cursor.execute(f"SET ROLE {role}")
+    refused = [
+        ("UPDATE compliance_auditevent SET changes = '{}' WHERE seq = 2", r"append-only \(UPDATE refused\)"),
+        ("DELETE FROM compliance_auditevent WHERE seq = 3", r"append-only \(DELETE refused\)"),
+        ("TRUNCATE compliance_auditevent CASCADE", "permission denied"),
+        (f"ALTER TABLE compliance_auditevent DISABLE TRIGGER {TRIGGER}", "must be owner"),
+        ("ALTER TABLE compliance_auditevent DISABLE TRIGGER ALL", "must be owner"),
+        (f"DROP TRIGGER {TRIGGER} ON compliance_auditevent", "must be owner"),
+        ("DROP FUNCTION compliance_auditevent_immutable() CASCADE", "must be owner"),
+    ]
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT current_user")
+            assert cursor.fetchone()[0] == role
+        for sql, message in refused:
+            with pytest.raises(DatabaseError, match=message), transaction.atomic():
+                with connection.cursor() as cursor:
+                    cursor.execute(sql)
+        append_events(1)  # what the portal does, it still may
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute("RESET ROLE")
+    assert AuditEvent.objects.count() == 4
     assert verify_chain().ok
 
 
