@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -19,10 +20,18 @@ from .models import AuditChainHead, AuditEvent, AuditEventContext
 from .request_context import current_request
 
 # The vocabulary is re-exported: callers import the action with the function that records it.
-__all__ = ["GENESIS_HASH", "AuditAction", "ChainVerification", "action_label", "audit_record", "canonical_changes",
-           "compute_hash", "event_count", "events_for", "object_label", "verify_chain"]
+__all__ = ["GENESIS_HASH", "HEAD_LOGGER", "AuditAction", "ChainHead", "ChainVerification", "action_label",
+           "audit_record", "canonical_changes", "chain_head", "compute_hash", "event_count", "events_for",
+           "log_chain_head", "object_label", "verify_chain"]
 
 GENESIS_HASH = "0" * 64
+
+# The head is written to this logger on every beat tick (portal.tasks.log_audit_chain_head) and shipped
+# off the machine: the name and the message format are an interface for the operator's log store and
+# for `verify_audit_chain --expect-seq --expect-hash`; do not change them.
+HEAD_LOGGER = "portal.audit.head"
+HEAD_MESSAGE = "audit chain head seq=%d hash=%s"
+head_logger = logging.getLogger(HEAD_LOGGER)
 
 
 def _json_default(value: Any):
@@ -107,8 +116,39 @@ class ChainVerification:
     reason: str = ""
 
 
-def verify_chain(*, batch_size: int = 2000) -> ChainVerification:
-    """Walk the chain in order, recomputing every hash; stop at the first broken link."""
+@dataclass(frozen=True)
+class ChainHead:
+    seq: int
+    hash: str
+
+
+def chain_head() -> ChainHead:
+    """The head as the chain-head row holds it: the last event's number and hash."""
+    head = AuditChainHead.objects.filter(id=1).first()
+    if head is None:
+        return ChainHead(0, GENESIS_HASH)
+    return ChainHead(head.seq, head.head_hash)
+
+
+def log_chain_head() -> ChainHead:
+    """Write the head to the log, to be kept outside the database.
+
+    The chain proves that no event was changed or removed *before* the head, but someone who can
+    write to the tables can delete the newest events and rewind the head row, leaving a shorter chain
+    that verifies. A head remembered elsewhere (this log line in an external store, the head printed
+    in every issued PDF report) closes that gap: `verify_chain(expect=...)` requires it to be there."""
+    head = chain_head()
+    head_logger.info(HEAD_MESSAGE, head.seq, head.hash)
+    return head
+
+
+def verify_chain(*, expect: ChainHead | None = None, batch_size: int = 2000) -> ChainVerification:
+    """Walk the chain in order, recomputing every hash; stop at the first broken link.
+
+    With `expect`, a head remembered outside the database, the chain must also hold that event with
+    that hash: a chain that ends before it lost its newest events, even if what is left verifies."""
+    if expect is not None and expect.seq == 0 and expect.hash != GENESIS_HASH:
+        return ChainVerification(False, 0, GENESIS_HASH, 0, "the remembered head #0 must be the genesis hash")
     prev = GENESIS_HASH
     expected_seq = 1
     count = 0
@@ -127,12 +167,19 @@ def verify_chain(*, batch_size: int = 2000) -> ChainVerification:
                                   request_id=request_id, prev_hash=prev_hash)
         if recomputed != digest:
             return ChainVerification(False, count, prev, seq, "content does not match its hash")
+        if expect is not None and seq == expect.seq and digest != expect.hash:
+            return ChainVerification(False, count, prev, seq,
+                                     f"hash {digest} differs from the remembered head's {expect.hash}")
         prev = digest
         expected_seq += 1
         count += 1
     head = AuditChainHead.objects.filter(id=1).first()
     if head is not None and (head.seq != count or head.head_hash != prev):
         return ChainVerification(False, count, prev, count + 1, "events are missing after the last one")
+    if expect is not None and expect.seq > count:
+        return ChainVerification(False, count, prev, count + 1,
+                                 f"the chain ends at event #{count}, before the remembered head #{expect.seq}: "
+                                 "the newest events were removed")
     return ChainVerification(True, count, prev)
 
 

@@ -16,6 +16,9 @@ BEAT_SCHEDULE = {
     "slurm-pull-usage": {"task": "allocations.provisioning.tasks.slurm_pull_usage", "schedule": crontab(minute=20)},
     # E-mails whose message the broker lost (restart, outage at commit time) are queued again.
     "emails-send-pending": {"task": "portal.tasks.send_pending_emails", "schedule": crontab(minute="*/2")},
+    # The audit chain's head goes to the log (logger portal.audit.head), which the operator ships off the
+    # machine: a remembered head catches the newest events being deleted (verify_audit_chain --expect-seq).
+    "audit-chain-head": {"task": "portal.tasks.log_audit_chain_head", "schedule": crontab(minute="*/10")},
     # Reports left queued while the broker was down are queued again.
     "reports-requeue-stale": {"task": "compliance.tasks.requeue_stale_reports", "schedule": crontab(minute="*/10")},
     # Open allocations whose start date came: hourly, so an acknowledgement in the morning opens the

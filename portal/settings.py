@@ -299,8 +299,10 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
-    # WeasyPrint logs every page it lays out at INFO.
-    "loggers": {"weasyprint": {"level": "WARNING"}, "fontTools": {"level": "WARNING"}},
+    # WeasyPrint logs every page it lays out at INFO. The audit chain's head is logged at INFO whatever
+    # LOG_LEVEL says: it is shipped off the machine (portal.audit.log_chain_head, docs/deploy.md).
+    "loggers": {"weasyprint": {"level": "WARNING"}, "fontTools": {"level": "WARNING"},
+                "portal.audit.head": {"level": "INFO"}},
 }
 
 # Slurm provisioning. Each site chooses its backend in the admin; AIF_SLURM_BACKEND overrides every

@@ -2,6 +2,7 @@ from smtplib import SMTPException
 
 from celery import shared_task
 
+from .audit import log_chain_head
 from .emails import deliver, purge_sent, send_pending
 
 # Every task is named explicitly (the name its module path gave it before): the beat schedule
@@ -23,6 +24,12 @@ def send_pending_emails() -> int:
     queued = send_pending()
     purge_sent()
     return queued
+
+
+@shared_task(name="portal.tasks.log_audit_chain_head", soft_time_limit=50, time_limit=60)
+def log_audit_chain_head() -> int:
+    """Beat: write the audit chain's head to the log, to be shipped off the machine (portal.audit)."""
+    return log_chain_head().seq
 
 
 @shared_task(name="portal.tasks.ping")

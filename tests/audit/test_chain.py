@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import json
+import logging
 import os
 import subprocess
 import sys
 import threading
+import uuid
 from io import StringIO
 from pathlib import Path
 from unittest import mock
@@ -16,8 +18,10 @@ from django.conf import settings
 from django.core.management import load_command_class
 from django.db import DatabaseError, connection, transaction
 
-from portal.audit import GENESIS_HASH, AuditAction, audit_record, verify_chain
+from portal import tasks
+from portal.audit import GENESIS_HASH, HEAD_LOGGER, AuditAction, audit_record, verify_chain
 from portal.models import AuditChainHead, AuditEvent
+from portal.schedule import BEAT_SCHEDULE
 from tests.factories import UserFactory
 
 REPO = Path(__file__).resolve().parents[2]
@@ -31,7 +35,7 @@ def append_events(n: int, *, actor=None, prefix: str = "test") -> None:
                          changes={"i": i, "note": "ünïcödé €", "nested": {"a": [1, 2, 3]}})
 
 
-def run_verify_command() -> tuple[int, str, str]:
+def run_verify_command(*args: str) -> tuple[int, str, str]:
     """`manage.py verify_audit_chain` as the command line runs it (exit code included), in-process
     so it sees the test database. run_from_argv closes every connection at the end, which would
     end the test's transaction, so that one call is neutralised."""
@@ -40,7 +44,7 @@ def run_verify_command() -> tuple[int, str, str]:
     command.stdout._out, command.stderr._out = out, err  # OutputWrapper targets
     with mock.patch("django.core.management.base.connections.close_all"):
         try:
-            command.run_from_argv(["manage.py", "verify_audit_chain"])
+            command.run_from_argv(["manage.py", "verify_audit_chain", *args])
             code = 0
         except SystemExit as exc:
             code = exc.code
@@ -143,6 +147,85 @@ def test_deleting_an_event_in_the_middle_is_detected(raw_sql_allowed):
     assert result.count == 11
 
 
+# --- a head remembered outside the database ---------------------------------------------------------
+
+
+def remembered(seq: int) -> tuple[str, str]:
+    return "--expect-seq", str(seq), "--expect-hash", AuditEvent.objects.get(seq=seq).hash
+
+
+@pytest.mark.django_db
+def test_a_remembered_head_that_the_chain_holds_passes():
+    append_events(30)
+    code, out, err = run_verify_command(*remembered(30))
+    assert code == 0, err
+    assert "Remembered head #30 found" in out
+    assert "Audit chain OK: 30 events" in out
+    # An older head (an earlier log line, an older PDF report) is in the chain too.
+    code, out, err = run_verify_command(*remembered(12))
+    assert code == 0, err
+    assert "Remembered head #12 found" in out
+
+
+@pytest.mark.django_db
+def test_removing_the_newest_events_and_rewinding_the_head_is_caught_by_a_remembered_head(raw_sql_allowed):
+    """Deleting the newest events and rewinding the head row leaves a shorter chain that verifies on its
+    own; the head remembered before (from the log or a PDF report) is what shows that events are gone."""
+    append_events(30)
+    expect = remembered(30)
+    kept = AuditEvent.objects.get(seq=25)
+    with connection.cursor() as cursor:
+        cursor.execute("DELETE FROM compliance_auditevent WHERE seq > 25")
+        cursor.execute("UPDATE compliance_auditchainhead SET seq = %s, head_hash = %s WHERE id = 1",
+                       [kept.seq, kept.hash])
+    assert verify_chain().ok  # the gap the remembered head closes
+    code, out, err = run_verify_command(*expect)
+    assert code == 1
+    assert "BROKEN at event #26" in err
+    assert "the chain ends at event #25, before the remembered head #30" in err
+    assert "newest events were removed" in err
+    assert "OK" not in out
+
+
+@pytest.mark.django_db
+def test_a_remembered_head_with_an_unknown_hash_fails():
+    append_events(10)
+    code, out, err = run_verify_command("--expect-seq", "10", "--expect-hash", "ab" * 32)
+    assert code == 1
+    assert "BROKEN at event #10" in err
+    assert f"differs from the remembered head's {'ab' * 32}" in err
+    assert "9 events verified before it" in err
+    assert "OK" not in out
+
+
+@pytest.mark.django_db
+def test_the_remembered_head_needs_both_options_and_a_well_formed_hash():
+    append_events(2)
+    code, _out, err = run_verify_command("--expect-seq", "2")
+    assert code == 1 and "go together" in err
+    code, _out, err = run_verify_command("--expect-seq", "2", "--expect-hash", "not-a-hash")
+    assert code == 1 and "64 hexadecimal digits" in err
+    # The head logged before the first event (seq=0, the genesis hash) is accepted.
+    code, _out, err = run_verify_command("--expect-seq", "0", "--expect-hash", GENESIS_HASH)
+    assert code == 0, err
+
+
+@pytest.mark.django_db
+def test_the_beat_task_logs_the_head_and_is_scheduled(caplog):
+    append_events(7)
+    head = AuditChainHead.objects.get()
+    with caplog.at_level(logging.INFO, logger=HEAD_LOGGER):
+        assert tasks.log_audit_chain_head.apply().get() == 7
+    records = [r for r in caplog.records if r.name == HEAD_LOGGER]
+    assert [(r.levelno, r.getMessage()) for r in records] == [
+        (logging.INFO, f"audit chain head seq=7 hash={head.head_hash}")]
+    entry = BEAT_SCHEDULE["audit-chain-head"]
+    assert entry["task"] == tasks.log_audit_chain_head.name == "portal.tasks.log_audit_chain_head"
+    assert entry["schedule"].minute == set(range(0, 60, 10))
+    # LOG_LEVEL=WARNING must not silence the line the operator ships off the machine.
+    assert settings.LOGGING["loggers"][HEAD_LOGGER]["level"] == "INFO"
+
+
 @pytest.mark.django_db
 def test_changes_are_stored_exactly_as_hashed():
     event = audit_record(actor=None, action=AuditAction.ORGANISATION_UPDATED, target=("tests.thing", "1"),
@@ -184,6 +267,45 @@ def test_postgres_refuses_update_and_delete(postgres):
     with pytest.raises(DatabaseError, match="append-only"), transaction.atomic():
         AuditEvent.objects.filter(seq=1).delete()
     assert AuditEvent.objects.count() == 3
+    assert verify_chain().ok
+
+
+@pytest.mark.postgres
+def test_postgres_a_role_that_does_not_own_the_table_cannot_remove_events_or_the_trigger(postgres):
+    """The portal's role in production (docs/deploy.md): it may append, but neither the trigger nor its
+    privileges let it change, delete or truncate events, nor switch the trigger off or drop it.
+    The trigger tests above run as the table's owner, who can do all of that."""
+    append_events(3)
+    role = f"aif_audit_portal_{uuid.uuid4().hex[:12]}"
+    with connection.cursor() as cursor:
+        # Created in the test's transaction: rolled back with it.
+        cursor.execute(f"CREATE ROLE {role} NOLOGIN")
+        # As docs/deploy.md grants it: the schema's tables and sequences, without TRUNCATE on the trail.
+        cursor.execute(f"GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO {role}")
+        cursor.execute(f"GRANT USAGE ON ALL SEQUENCES IN SCHEMA public TO {role}")
+        cursor.execute(f"SET ROLE {role}")
+    refused = [
+        ("UPDATE compliance_auditevent SET changes = '{}' WHERE seq = 2", r"append-only \(UPDATE refused\)"),
+        ("DELETE FROM compliance_auditevent WHERE seq = 3", r"append-only \(DELETE refused\)"),
+        ("TRUNCATE compliance_auditevent CASCADE", "permission denied"),
+        (f"ALTER TABLE compliance_auditevent DISABLE TRIGGER {TRIGGER}", "must be owner"),
+        ("ALTER TABLE compliance_auditevent DISABLE TRIGGER ALL", "must be owner"),
+        (f"DROP TRIGGER {TRIGGER} ON compliance_auditevent", "must be owner"),
+        ("DROP FUNCTION compliance_auditevent_immutable() CASCADE", "must be owner"),
+    ]
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT current_user")
+            assert cursor.fetchone()[0] == role
+        for sql, message in refused:
+            with pytest.raises(DatabaseError, match=message), transaction.atomic():
+                with connection.cursor() as cursor:
+                    cursor.execute(sql)
+        append_events(1)  # what the portal does, it still may
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute("RESET ROLE")
+    assert AuditEvent.objects.count() == 4
     assert verify_chain().ok
 
 
