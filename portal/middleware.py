@@ -1,7 +1,10 @@
-"""Request context (request id, client address) for audit events written during a request."""
+"""Request context (request id, client address) for audit events written during a request.
+
+The address is portal.client_ip's: the one the sign-in and API rate limits count."""
 
 import uuid
 
+from .client_ip import client_ip
 from .request_context import bind_request, reset_request
 
 
@@ -12,7 +15,7 @@ class RequestContextMiddleware:
     def __call__(self, request):
         request_id = request.headers.get("X-Request-ID") or uuid.uuid4().hex
         request.request_id = request_id[:64]
-        token = bind_request(request_id=request.request_id, ip=request.META.get("REMOTE_ADDR"))
+        token = bind_request(request_id=request.request_id, ip=client_ip(request))
         try:
             response = self.get_response(request)
         finally:

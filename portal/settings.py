@@ -115,6 +115,14 @@ ACCOUNT_ADAPTER = "accounts.adapter.AccountAdapter"
 ACCOUNT_EMAIL_SUBJECT_PREFIX = "[AI Factory] "
 if env_bool("AIF_DISABLE_RATE_LIMITS", False):
     ACCOUNT_RATE_LIMITS = False
+# The client's address behind the reverse proxy, for allauth's rate limits, the API token failure
+# counts and the audit trail alike (portal.client_ip). With neither set, REMOTE_ADDR is the client:
+# behind a proxy that would be the proxy, and one client's failures would lock everyone out.
+# AIF_TRUSTED_PROXY_COUNT: how many proxies of ours append to X-Forwarded-For (the client is the
+# entry that many from the end; anything before it is the client's own, forgeable, text).
+# AIF_CLIENT_IP_HEADER: a header our proxy sets to the client's address (X-Real-IP); it wins over the count.
+ALLAUTH_TRUSTED_PROXY_COUNT = env_int("AIF_TRUSTED_PROXY_COUNT", 0)
+ALLAUTH_TRUSTED_CLIENT_IP_HEADER = env_str("AIF_CLIENT_IP_HEADER", "") or None
 MFA_SUPPORTED_TYPES = ["totp", "webauthn", "recovery_codes"]
 MFA_PASSKEY_LOGIN_ENABLED = False
 MFA_WEBAUTHN_ALLOW_INSECURE_ORIGIN = DEBUG
