@@ -9,7 +9,7 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.db.models import F, QuerySet
+from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -25,6 +25,7 @@ from allocations.grants.models import (
     ChangeStatus,
     SyncState,
 )
+from allocations.grants.sync import mark_needs_sync
 from allocations.grants.workflow import (
     ALLOCATION_WORKFLOW,
     CHANGE_REQUEST_WORKFLOW,
@@ -35,14 +36,9 @@ from allocations.grants.workflow import (
 from compliance.services import conditions_outstanding
 from portal.audit import AuditAction, audit_record
 from portal.emails import send_templated_email_on_commit
-from portal.tasking import enqueue_on_commit
 from portal.workflow import transition
 
 logger = logging.getLogger(__name__)
-
-# Named, not imported: the provisioning task module imports this one.
-PROVISION_TASK = "allocations.provisioning.tasks.provision_allocation"
-
 
 def slurm_account_for(reference: str) -> str:
     """AIF-2026-0042 -> aif_2026_0042 (lowercase letters, digits, underscores: safe for sacctmgr)."""
@@ -250,17 +246,6 @@ def _apply_change(alloc: Allocation, cr: ChangeRequest) -> None:
                 application_id=alloc.application_id, email=m["email"],
                 defaults={"full_name": m["full_name"], "cluster_username": m["cluster_username"],
                           "invited_at": timezone.now(), "confirmed_at": timezone.now()})
-
-
-def mark_needs_sync(allocation: Allocation) -> None:
-    """The clusters must follow a change of this allocation: a new desired version, provisioned after commit.
-
-    Call inside the deciding transaction, with the allocation row locked or freshly created. If the
-    broker is down the mark stays and the provisioning sweeper queues it again."""
-    Allocation.objects.filter(pk=allocation.pk).update(
-        desired_version=F("desired_version") + 1, sync_state=SyncState.NEEDS_SYNC)
-    allocation.refresh_from_db(fields=["desired_version", "sync_state"])
-    enqueue_on_commit(PROVISION_TASK, allocation.pk)
 
 
 def _sweep_due(due: QuerySet[Allocation], service, today: datetime.date, which: str) -> int:
