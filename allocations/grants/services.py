@@ -14,8 +14,10 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import Membership
-from allocations.applications.models import TeamMember
+from allocations.applications.models import Application, TeamMember
+from allocations.applications.services import team_member_invite, team_sites
 from allocations.catalogue.models import SiteCapacity, quarter_start
+from allocations.catalogue.usernames import check_cluster_username
 from allocations.grants.models import (
     Allocation,
     AllocationQuota,
@@ -39,6 +41,7 @@ from portal.emails import send_templated_email_on_commit
 from portal.workflow import transition
 
 logger = logging.getLogger(__name__)
+
 
 def slurm_account_for(reference: str) -> str:
     """AIF-2026-0042 -> aif_2026_0042 (lowercase letters, digits, underscores: safe for sacctmgr)."""
@@ -187,10 +190,17 @@ def _clean_change_payload(allocation: Allocation, kind: str, payload: dict[str, 
             raise ValidationError({"quotas": _("Ask for more GPU-hours or CPU core-hours on at least one site.")})
         return {"quotas": sites}
     members = []
-    for m in payload.get("members") or []:
+    sites = team_sites(allocation.application)
+    for index, m in enumerate(payload.get("members") or []):
         tm = TeamMember(full_name=str(m.get("full_name", "")).strip(), email=str(m.get("email", "")).strip().lower(),
                         cluster_username=str(m.get("cluster_username", "")).strip())
-        tm.full_clean(exclude=["application", "token_hash"], validate_unique=False)
+        try:
+            tm.full_clean(exclude=["application", "token_hash"], validate_unique=False)
+            check_cluster_username(tm.cluster_username, sites)
+        except ValidationError as exc:
+            # Named by position, as the API names a nested field ("members.0.cluster_username").
+            raise ValidationError({f"members.{index}.{field}": errors
+                                   for field, errors in exc.error_dict.items()}) from exc
         members.append({"full_name": tm.full_name, "email": tm.email, "cluster_username": tm.cluster_username})
     if not members:
         raise ValidationError({"members": _("Name at least one new member.")})
@@ -203,7 +213,7 @@ def change_request_decide(*, actor, change_request: ChangeRequest, approve: bool
 
     def decide(cr: ChangeRequest) -> list[str]:
         if approve:
-            _apply_change(Allocation.objects.select_for_update().get(pk=cr.allocation_id), cr)
+            _apply_change(Allocation.objects.select_for_update().get(pk=cr.allocation_id), cr, actor=actor)
         cr.decided_by = actor
         cr.decided_at = timezone.now()
         cr.decision_reason = reason.strip()
@@ -226,7 +236,7 @@ def change_request_withdraw(*, actor, change_request: ChangeRequest) -> ChangeRe
                       select_related=("allocation",), changes={"change_request_id": change_request.pk})
 
 
-def _apply_change(alloc: Allocation, cr: ChangeRequest) -> None:
+def _apply_change(alloc: Allocation, cr: ChangeRequest, *, actor) -> None:
     if cr.kind == ChangeKind.EXTENSION:
         alloc.end_date = datetime.date.fromisoformat(cr.payload["end_date"])
         alloc.save(update_fields=["end_date"])
@@ -241,11 +251,14 @@ def _apply_change(alloc: Allocation, cr: ChangeRequest) -> None:
             quota.cpu_core_hours += q["cpu_core_hours"]
             quota.save(update_fields=["gpu_hours", "cpu_core_hours"])
     else:
+        # Invited like any other member: they reach the clusters once they confirm by mail, and the
+        # naming rules are checked again (a site's rule may have changed since the request).
+        application = Application.objects.select_for_update().get(pk=alloc.application_id)
         for m in cr.payload["members"]:
-            TeamMember.objects.get_or_create(
-                application_id=alloc.application_id, email=m["email"],
-                defaults={"full_name": m["full_name"], "cluster_username": m["cluster_username"],
-                          "invited_at": timezone.now(), "confirmed_at": timezone.now()})
+            if application.team.filter(email=m["email"]).exists():
+                continue
+            team_member_invite(actor=actor, application=application, full_name=m["full_name"], email=m["email"],
+                               cluster_username=m["cluster_username"])
 
 
 def _sweep_due(due: QuerySet[Allocation], service, today: datetime.date, which: str) -> int:
