@@ -16,9 +16,14 @@ def with_any(pairs):
 
 
 def apply_validation_error(form, exc: ValidationError) -> None:
-    """Attach a service's ValidationError to a bound form, field by field when it names fields."""
+    """Attach a service's ValidationError to a bound form, field by field when it names fields.
+
+    A form whose fields are named otherwise than the service's says where each goes with a
+    ``field_for_service_error(name)`` method (None: above the form)."""
     if hasattr(exc, "error_dict"):
         for field, errors in exc.error_dict.items():
+            if hasattr(form, "field_for_service_error"):
+                field = form.field_for_service_error(field)
             target = field if field in form.fields else None
             for error in errors:
                 form.add_error(target, error)

@@ -21,10 +21,10 @@ from allocations.applications.models import (
     ApplicationStatus,
     AttachmentKind,
     EthicsIssue,
-    cluster_username_validator,
 )
 from allocations.applications.services import MODEL_FIELDS, PROJECT_FIELDS
 from allocations.catalogue.models import AccessMode, Site
+from allocations.catalogue.usernames import cluster_username_validator, reserved_username_validator
 from compliance.ai_act.engine import Question, QuestionType
 
 YES_NO = [(True, _("Yes")), (False, _("No"))]
@@ -227,8 +227,10 @@ class TeamMemberForm(forms.Form):
     full_name = forms.CharField(label=_("Full name"), max_length=150)
     email = forms.EmailField(label=_("E-mail address"))
     cluster_username = forms.CharField(
-        label=_("Cluster username"), max_length=32, validators=[cluster_username_validator],
-        help_text=_("1-32 characters: lowercase letters, digits, '-' and '_', starting with a letter or '_'."),
+        label=_("Cluster username"), max_length=32,
+        validators=[cluster_username_validator, reserved_username_validator],
+        help_text=_("1-32 characters: lowercase letters, digits, '-' and '_', starting with a letter or '_'. "
+                    "System names such as root or slurm are refused, and each site may have its own rule."),
         widget=forms.TextInput(attrs={"pattern": "[a-z_][a-z0-9_\\-]{0,31}", "autocapitalize": "none",
                                       "spellcheck": "false"}))
 

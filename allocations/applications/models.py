@@ -3,18 +3,14 @@
 import hashlib
 
 from django.conf import settings
-from django.core.validators import MinValueValidator, RegexValidator
+from django.core.validators import MinValueValidator
 from django.db import models
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Organisation, Sector
 from allocations.catalogue.models import AccessMode, Call, Site
-
-cluster_username_validator = RegexValidator(
-    r"^[a-z_][a-z0-9_-]{0,31}$",
-    _("Use 1-32 characters: lowercase letters, digits, '-' and '_', starting with a letter or '_'."),
-)
+from allocations.catalogue.usernames import cluster_username_validator, reserved_username_validator
 
 
 class ApplicationStatus(models.TextChoices):
@@ -177,7 +173,8 @@ class TeamMember(models.Model):
     application = models.ForeignKey(Application, on_delete=models.CASCADE, related_name="team")
     full_name = models.CharField(_("full name"), max_length=150)
     email = models.EmailField(_("e-mail address"))
-    cluster_username = models.CharField(_("cluster username"), max_length=32, validators=[cluster_username_validator])
+    cluster_username = models.CharField(_("cluster username"), max_length=32,
+                                        validators=[cluster_username_validator, reserved_username_validator])
     user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
                              related_name="team_memberships")
     token_hash = models.CharField(max_length=64, blank=True)

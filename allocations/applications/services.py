@@ -15,6 +15,7 @@ from typing import Any
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -37,6 +38,10 @@ from allocations.applications.models import (
 )
 from allocations.applications.workflow import APPLICATION_WORKFLOW, DECIDED
 from allocations.catalogue.models import Site, SiteCapacity, quarter_start
+from allocations.catalogue.usernames import check_cluster_username
+from allocations.grants.models import Allocation
+from allocations.grants.sync import mark_needs_sync
+from allocations.grants.workflow import TERMINAL
 from compliance.services import assessment_problems, ethics_review_open
 from portal.audit import AuditAction, audit_record
 from portal.emails import send_templated_email_on_commit
@@ -208,29 +213,50 @@ def application_set_ethics_issues(*, actor, application: Application, issues: di
 
 def team_member_add(*, actor, application: Application, full_name: str, email: str,
                     cluster_username: str) -> TeamMember:
-    email = email.strip().lower()
+    """The applicant adds a person to the team of an application they may still edit."""
     with transaction.atomic():
         app = _locked(application)
         _require_editable(actor, app)
-        member = TeamMember(application=app, full_name=full_name.strip(), email=email,
-                            cluster_username=cluster_username.strip())
-        member.full_clean(exclude=["application", "token_hash"], validate_unique=False)
-        if app.team.filter(email=email).exists():
-            raise ValidationError({"email": _("This person is already in the team.")})
-        if app.team.filter(cluster_username=member.cluster_username).exists():
-            raise ValidationError({"cluster_username": _("Another team member uses this cluster username.")})
-        token = secrets.token_urlsafe(24)
-        member.token_hash = TeamMember.hash_token(token)
-        member.invited_at = timezone.now()
-        member.user = User.objects.filter(email__iexact=email).first()
-        member.save()
-        audit_record(actor=actor, action=AuditAction.TEAM_MEMBER_ADDED, target=member,
-                     changes={"application_id": app.pk, "cluster_username": member.cluster_username})
-        send_templated_email_on_commit(
-            to=[email], template="allocations/email/team_invitation",
-            context={"name": member.full_name, "reference": app.reference, "title": app.title,
-                     "organisation": app.organisation.legal_name, "username": member.cluster_username,
-                     "confirm_url": settings.PORTAL_BASE_URL + reverse("applications:team_confirm", args=[token])})
+        return team_member_invite(actor=actor, application=app, full_name=full_name, email=email,
+                                  cluster_username=cluster_username)
+
+
+def team_sites(application: Application) -> list[Site]:
+    """The sites whose naming rule a team member's cluster username must follow: every site the
+    application asks for, and every site its allocation has a quota on."""
+    return list(Site.objects.filter(Q(pk__in=application.resources.values("site_id"))
+                                    | Q(quotas__allocation__application=application)).distinct())
+
+
+def team_member_invite(*, actor, application: Application, full_name: str, email: str,
+                       cluster_username: str) -> TeamMember:
+    """Add a person to the team and mail them the confirmation link; every path that adds a member
+    (the team step, the API, an approved change request) comes through here.
+
+    Call inside the caller's transaction, with the application locked and the caller's own rule checked.
+    The member stays unconfirmed, and out of every Slurm association, until they follow the link: the
+    token proves that the person behind the address agrees to be on the team."""
+    email = email.strip().lower()
+    member = TeamMember(application=application, full_name=full_name.strip(), email=email,
+                        cluster_username=cluster_username.strip())
+    member.full_clean(exclude=["application", "token_hash"], validate_unique=False)
+    check_cluster_username(member.cluster_username, team_sites(application))
+    if application.team.filter(email=email).exists():
+        raise ValidationError({"email": _("This person is already in the team.")})
+    if application.team.filter(cluster_username=member.cluster_username).exists():
+        raise ValidationError({"cluster_username": _("Another team member uses this cluster username.")})
+    token = secrets.token_urlsafe(24)
+    member.token_hash = TeamMember.hash_token(token)
+    member.invited_at = timezone.now()
+    member.user = User.objects.filter(email__iexact=email).first()
+    member.save()
+    audit_record(actor=actor, action=AuditAction.TEAM_MEMBER_ADDED, target=member,
+                 changes={"application_id": application.pk, "cluster_username": member.cluster_username})
+    send_templated_email_on_commit(
+        to=[email], template="allocations/email/team_invitation",
+        context={"name": member.full_name, "reference": application.reference, "title": application.title,
+                 "organisation": application.organisation.legal_name, "username": member.cluster_username,
+                 "confirm_url": settings.PORTAL_BASE_URL + reverse("applications:team_confirm", args=[token])})
     return member
 
 
@@ -259,6 +285,10 @@ def team_member_confirm(*, token: str, actor=None) -> TeamMember:
         audit_record(actor=actor if getattr(actor, "is_authenticated", False) else None,
                      action=AuditAction.TEAM_MEMBER_CONFIRMED, target=member,
                      changes={"application_id": member.application_id})
+        # A confirmed member is a user of the allocation's associations: the clusters must follow.
+        allocation = Allocation.objects.select_for_update().filter(application_id=member.application_id).first()
+        if allocation is not None and allocation.status not in TERMINAL:
+            mark_needs_sync(allocation)
     return member
 
 

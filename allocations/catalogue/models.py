@@ -1,10 +1,17 @@
 """Reference data editable by staff: sites, their capacity, access modes and calls."""
 
 import datetime
+import re
 
 from django.core.validators import RegexValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+
+from allocations.catalogue.usernames import (
+    DEFAULT_USERNAME_PATTERN,
+    reserved_usernames_validator,
+    username_pattern_validator,
+)
 
 slurm_name_validator = RegexValidator(
     r"^[a-z][a-z0-9_]{0,33}$", _("Lowercase letters, digits and underscores, starting with a letter."))
@@ -43,6 +50,15 @@ class Site(models.Model):
                                      default=SlurmBackendKind.RECORD)
     backend_options = models.JSONField(_("backend options"), default=dict, blank=True,
                                        help_text=_("Connection settings as JSON."))
+    username_pattern = models.CharField(
+        _("cluster username rule"), max_length=200, default=DEFAULT_USERNAME_PATTERN,
+        validators=[username_pattern_validator],
+        help_text=_("A regular expression every team member's cluster username must match in full, on top "
+                    "of the portal's own rule."))
+    reserved_usernames = models.JSONField(
+        _("reserved cluster usernames"), default=list, blank=True, validators=[reserved_usernames_validator],
+        help_text=_("Names this site keeps for itself, as a JSON list, on top of the system names the portal "
+                    "always refuses (root, slurm, ...)."))
     is_active = models.BooleanField(_("active"), default=True)
 
     class Meta:
@@ -52,6 +68,16 @@ class Site(models.Model):
 
     def __str__(self):
         return self.name
+
+    def username_refusal(self, username: str) -> str | None:
+        """Why this site refuses ``username`` as a cluster username (for the person), or None."""
+        if username in {str(name).strip().lower() for name in self.reserved_usernames or []}:
+            return _("“%(name)s” is reserved on %(site)s; choose another cluster username.") % {
+                "name": username, "site": self.name}
+        if not re.fullmatch(self.username_pattern or DEFAULT_USERNAME_PATTERN, username):
+            return _("“%(name)s” does not follow the naming rule of %(site)s (%(pattern)s).") % {
+                "name": username, "site": self.name, "pattern": self.username_pattern}
+        return None
 
 
 def quarter_start(day: datetime.date) -> datetime.date:

@@ -49,9 +49,11 @@ class TopUpForm(ChangeRequestForm):
 
 class AddMembersForm(ChangeRequestForm):
     ROWS = 3
+    ROW_FIELDS = {"full_name": "name", "email": "email", "cluster_username": "username"}
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
+        self._rows: list[int] = []  # the form row of each member of the payload
         names = []
         for i in range(1, self.ROWS + 1):
             self.fields[f"name_{i}"] = forms.CharField(label=_("Person %(n)s: full name") % {"n": i}, required=False)
@@ -62,14 +64,26 @@ class AddMembersForm(ChangeRequestForm):
             names += [f"name_{i}", f"email_{i}", f"username_{i}"]
         self.order_fields(names + ["justification"])
 
+    def field_for_service_error(self, name: str) -> str | None:
+        """The service names a person's field by position ("members.0.cluster_username"): the
+        message goes next to that person's row."""
+        if not name.startswith("members."):
+            return name
+        _members, index, field = name.split(".", 2)
+        if not index.isdigit() or int(index) >= len(self._rows):
+            return None
+        return f"{self.ROW_FIELDS.get(field, '')}_{self._rows[int(index)]}"
+
     def payload(self) -> dict:
         data = self.cleaned_data
+        self._rows = []
         members = []
         for i in range(1, self.ROWS + 1):
             row = {"full_name": data.get(f"name_{i}", ""), "email": data.get(f"email_{i}", ""),
                    "cluster_username": data.get(f"username_{i}", "")}
             if any(v for v in row.values()):
                 members.append(row)
+                self._rows.append(i)
         return {"members": members}
 
 

@@ -9,13 +9,15 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.db.models import F, QuerySet
+from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import Membership
-from allocations.applications.models import TeamMember
+from allocations.applications.models import Application, TeamMember
+from allocations.applications.services import team_member_invite, team_sites
 from allocations.catalogue.models import SiteCapacity, quarter_start
+from allocations.catalogue.usernames import check_cluster_username
 from allocations.grants.models import (
     Allocation,
     AllocationQuota,
@@ -25,6 +27,7 @@ from allocations.grants.models import (
     ChangeStatus,
     SyncState,
 )
+from allocations.grants.sync import mark_needs_sync
 from allocations.grants.workflow import (
     ALLOCATION_WORKFLOW,
     CHANGE_REQUEST_WORKFLOW,
@@ -35,13 +38,9 @@ from allocations.grants.workflow import (
 from compliance.services import conditions_outstanding
 from portal.audit import AuditAction, audit_record
 from portal.emails import send_templated_email_on_commit
-from portal.tasking import enqueue_on_commit
 from portal.workflow import transition
 
 logger = logging.getLogger(__name__)
-
-# Named, not imported: the provisioning task module imports this one.
-PROVISION_TASK = "allocations.provisioning.tasks.provision_allocation"
 
 
 def slurm_account_for(reference: str) -> str:
@@ -191,10 +190,17 @@ def _clean_change_payload(allocation: Allocation, kind: str, payload: dict[str, 
             raise ValidationError({"quotas": _("Ask for more GPU-hours or CPU core-hours on at least one site.")})
         return {"quotas": sites}
     members = []
-    for m in payload.get("members") or []:
+    sites = team_sites(allocation.application)
+    for index, m in enumerate(payload.get("members") or []):
         tm = TeamMember(full_name=str(m.get("full_name", "")).strip(), email=str(m.get("email", "")).strip().lower(),
                         cluster_username=str(m.get("cluster_username", "")).strip())
-        tm.full_clean(exclude=["application", "token_hash"], validate_unique=False)
+        try:
+            tm.full_clean(exclude=["application", "token_hash"], validate_unique=False)
+            check_cluster_username(tm.cluster_username, sites)
+        except ValidationError as exc:
+            # Named by position, as the API names a nested field ("members.0.cluster_username").
+            raise ValidationError({f"members.{index}.{field}": errors
+                                   for field, errors in exc.error_dict.items()}) from exc
         members.append({"full_name": tm.full_name, "email": tm.email, "cluster_username": tm.cluster_username})
     if not members:
         raise ValidationError({"members": _("Name at least one new member.")})
@@ -207,7 +213,7 @@ def change_request_decide(*, actor, change_request: ChangeRequest, approve: bool
 
     def decide(cr: ChangeRequest) -> list[str]:
         if approve:
-            _apply_change(Allocation.objects.select_for_update().get(pk=cr.allocation_id), cr)
+            _apply_change(Allocation.objects.select_for_update().get(pk=cr.allocation_id), cr, actor=actor)
         cr.decided_by = actor
         cr.decided_at = timezone.now()
         cr.decision_reason = reason.strip()
@@ -230,7 +236,7 @@ def change_request_withdraw(*, actor, change_request: ChangeRequest) -> ChangeRe
                       select_related=("allocation",), changes={"change_request_id": change_request.pk})
 
 
-def _apply_change(alloc: Allocation, cr: ChangeRequest) -> None:
+def _apply_change(alloc: Allocation, cr: ChangeRequest, *, actor) -> None:
     if cr.kind == ChangeKind.EXTENSION:
         alloc.end_date = datetime.date.fromisoformat(cr.payload["end_date"])
         alloc.save(update_fields=["end_date"])
@@ -245,22 +251,14 @@ def _apply_change(alloc: Allocation, cr: ChangeRequest) -> None:
             quota.cpu_core_hours += q["cpu_core_hours"]
             quota.save(update_fields=["gpu_hours", "cpu_core_hours"])
     else:
+        # Invited like any other member: they reach the clusters once they confirm by mail, and the
+        # naming rules are checked again (a site's rule may have changed since the request).
+        application = Application.objects.select_for_update().get(pk=alloc.application_id)
         for m in cr.payload["members"]:
-            TeamMember.objects.get_or_create(
-                application_id=alloc.application_id, email=m["email"],
-                defaults={"full_name": m["full_name"], "cluster_username": m["cluster_username"],
-                          "invited_at": timezone.now(), "confirmed_at": timezone.now()})
-
-
-def mark_needs_sync(allocation: Allocation) -> None:
-    """The clusters must follow a change of this allocation: a new desired version, provisioned after commit.
-
-    Call inside the deciding transaction, with the allocation row locked or freshly created. If the
-    broker is down the mark stays and the provisioning sweeper queues it again."""
-    Allocation.objects.filter(pk=allocation.pk).update(
-        desired_version=F("desired_version") + 1, sync_state=SyncState.NEEDS_SYNC)
-    allocation.refresh_from_db(fields=["desired_version", "sync_state"])
-    enqueue_on_commit(PROVISION_TASK, allocation.pk)
+            if application.team.filter(email=m["email"]).exists():
+                continue
+            team_member_invite(actor=actor, application=application, full_name=m["full_name"], email=m["email"],
+                               cluster_username=m["cluster_username"])
 
 
 def _sweep_due(due: QuerySet[Allocation], service, today: datetime.date, which: str) -> int:

@@ -25,7 +25,8 @@ from accounts.roles import Role, has_role
 from allocations.applications.models import TeamMember
 from allocations.catalogue.models import AccessMode, ProvisioningMode, Site, SlurmBackendKind
 from allocations.grants.models import Allocation, AllocationQuota, AllocationStatus, SyncState
-from allocations.grants.services import PROVISION_TASK, allocation_mark_synced, desired_users
+from allocations.grants.services import allocation_mark_synced, desired_users
+from allocations.grants.sync import PROVISION_TASK
 from allocations.grants.workflow import RUNNABLE
 from allocations.provisioning.models import HandoverTask, SyncAttempt, SyncAttemptKind, SyncOutcome, UsageSnapshot
 from allocations.provisioning.slurm.backends import get_backend, register_backend

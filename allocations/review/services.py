@@ -20,7 +20,8 @@ from allocations.applications.models import Application, ApplicationStatus
 from allocations.applications.services import application_end_date, application_transition
 from allocations.catalogue.models import quarter_start
 from allocations.grants.models import Allocation, AllocationQuota
-from allocations.grants.services import mark_needs_sync, reserve_capacity, slurm_account_for
+from allocations.grants.services import reserve_capacity, slurm_account_for
+from allocations.grants.sync import mark_needs_sync
 from allocations.review.models import (
     ApplicantReply,
     AssignmentStatus,

@@ -174,7 +174,7 @@ def test_add_members(queued, run_on_commit):
     with run_on_commit():
         grants_services.change_request_decide(actor=fr.manager(), change_request=cr, approve=True)
     assert TeamMember.objects.filter(application=alloc.application, cluster_username="bo").exists()
-    assert "bo" in grants_services.desired_users(alloc)
+    assert "bo" not in grants_services.desired_users(alloc)  # not before confirming by mail
     assert queued == [alloc.pk]
 
 

@@ -100,6 +100,23 @@ def test_usernames_refused(value):
         validate_username(value)
 
 
+@pytest.mark.parametrize("value", ["root", "slurm", "munge", "nobody", "www-data", "systemd-network", "_", "-_", "__"])
+def test_reserved_and_nameless_usernames_never_reach_slurm(value):
+    with pytest.raises(SlurmValueError):
+        validate_username(value)
+    with pytest.raises(SlurmValueError):
+        _account(users={"alice", value})
+    with pytest.raises(SlurmValueError):
+        AddUser("zellik", "proj_acme", value)
+
+
+def test_a_reserved_user_can_still_be_taken_out_of_a_portal_account():
+    # An association made before the names were refused must be removable by the plan.
+    assert RemoveUser("zellik", "proj_acme", "root").user == "root"
+    with pytest.raises(SlurmValueError):
+        RemoveUser("zellik", "proj_acme", "root;id")
+
+
 @pytest.mark.parametrize("value", ["normal", "aif_sme", "aif-industry"])
 def test_qos_accepted(value):
     assert validate_qos_name(value) == value

@@ -15,7 +15,13 @@ from dataclasses import dataclass
 
 from .desired import ROOT, ActualAccount, Desired, DesiredAccount, DesiredParent
 from .errors import SlurmValueError
-from .validation import validate_fields, validate_limits
+from .validation import (
+    validate_account_name,
+    validate_cluster_name,
+    validate_fields,
+    validate_limits,
+    validate_username,
+)
 
 __all__ = [
     "AccountField",
@@ -156,7 +162,10 @@ class RemoveUser:
     user: str
 
     def __post_init__(self) -> None:
-        validate_fields(self)
+        # Not validate_fields: a reserved name may be taken out of a portal account, never put in.
+        validate_cluster_name(self.cluster)
+        validate_account_name(self.account)
+        validate_username(self.user, allow_reserved=True)
 
     def describe(self) -> str:
         return f"{self.cluster}: remove user {self.user} from {self.account}"

@@ -16,7 +16,9 @@ from .errors import SlurmValueError
 
 __all__ = [
     "MAX_MINUTES",
+    "RESERVED_USERNAMES",
     "SlurmValueError",
+    "is_reserved_username",
     "sanitize_text",
     "validate_account_name",
     "validate_cluster_name",
@@ -31,7 +33,8 @@ __all__ = [
 
 ACCOUNT_RE = re.compile(r"[a-z][a-z0-9_]{0,33}")
 CLUSTER_RE = re.compile(r"[a-z][a-z0-9_-]{0,39}")
-USERNAME_RE = re.compile(r"[a-z_][a-z0-9_-]{0,31}")
+# At least one letter or digit: "_" or "-_" is no one's login.
+USERNAME_RE = re.compile(r"(?![_-]+\Z)[a-z_][a-z0-9_-]{0,31}")
 QOS_RE = re.compile(r"[a-z][a-z0-9_-]{0,39}")
 TRES_RE = re.compile(r"[a-z]+(?:/[a-z0-9_]+)?")
 # Free text (description, organization): no ; = ' " : , newline, no leading dash or blank.
@@ -41,6 +44,19 @@ TEXT_MAX = {"description": 200, "organization": 100}
 # Slurm stores TRES minutes as uint64 with INFINITE/NO_VAL at the top: stay far below.
 MAX_MINUTES = 10**12
 RESERVED_ACCOUNTS = frozenset({"root"})
+# System and service accounts of a cluster's nodes: a Slurm association for one of them would let a
+# project's jobs run as (or be charged to) the operating system or a daemon. The portal refuses them
+# when a team member is added; this list is the last check before sacctmgr, and the portal's own.
+RESERVED_USERNAMES = frozenset({
+    "root", "daemon", "bin", "sys", "sync", "games", "man", "lp", "mail", "news", "uucp", "proxy",
+    "www-data", "backup", "list", "irc", "gnats", "nobody", "messagebus", "sshd", "slurm", "munge", "mysql",
+    "postgres", "redis", "admin", "administrator", "operator",
+})
+RESERVED_USERNAME_PREFIXES = ("systemd-",)
+
+
+def is_reserved_username(name: str) -> bool:
+    return name in RESERVED_USERNAMES or name.startswith(RESERVED_USERNAME_PREFIXES)
 
 
 def _show(value: object) -> str:
@@ -77,8 +93,14 @@ def validate_cluster_name(value: object) -> str:
     return _check(CLUSTER_RE, value, "cluster name", "a-z first, then a-z 0-9 _ -, at most 40")
 
 
-def validate_username(value: object) -> str:
-    return _check(USERNAME_RE, value, "user name", "a-z or _ first, then a-z 0-9 _ -, at most 32")
+def validate_username(value: object, *, allow_reserved: bool = False) -> str:
+    """A user name of a team member. ``allow_reserved`` only for taking a user *out* of a portal
+    account, so that an association made before the reserved names were refused can be removed."""
+    name = _check(USERNAME_RE, value, "user name",
+                  "a-z or _ first, then a-z 0-9 _ -, at most 32, at least one letter or digit")
+    if not allow_reserved and is_reserved_username(name):
+        raise SlurmValueError(f"user name {name!r} is reserved for the system")
+    return name
 
 
 def validate_qos_name(value: object) -> str:
