@@ -54,11 +54,19 @@ class EthicsIssue(models.TextChoices):
     OTHER = "other", _("Other ethics issues")
 
 
+# Submitted at least once. A draft, or one withdrawn before submission, belongs to its organisation alone:
+# staff never see it. A draft back for revision was submitted, so staff still see it.
+EVER_SUBMITTED = models.Q(submitted_at__isnull=False)
+
+
 class ApplicationQuerySet(models.QuerySet):
     def for_organisations_of(self, user):
         if not user.is_authenticated:
             return self.none()
         return self.filter(organisation__memberships__user=user)
+
+    def ever_submitted(self):
+        return self.filter(EVER_SUBMITTED)
 
 
 class Application(models.Model):

@@ -357,7 +357,7 @@ def attachment_delete(request, app, pk):
 
 @application_view(methods=("GET",), fetch=selectors.application_for_viewer)
 def attachment_download(request, app, pk):
-    """Members of the organisation and staff with oversight; everyone else gets 404."""
+    """Members of the organisation, and staff with oversight once submitted; everyone else gets 404."""
     attachment = selectors.attachment_in(app, pk)
     path = services.attachment_path(attachment)
     if not path.is_file():

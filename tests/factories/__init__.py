@@ -40,6 +40,7 @@ from .applications import (
     draft,
     file_upload,
     fill,
+    mark_submitted,
     minimal_ai_act_answers,
     pdf_bytes,
     pdf_upload,
