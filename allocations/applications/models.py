@@ -232,6 +232,13 @@ class Attachment(models.Model):
     def __str__(self):
         return self.original_name
 
+    @property
+    def download_name(self) -> str:
+        """The uploaded name, ending in .pdf whatever it was: the content is a checked PDF, and a browser
+        must not save it as something it would open with another program."""
+        name = self.original_name
+        return name if name.lower().endswith(".pdf") else f"{name}.pdf"
+
 
 class ReferenceSequence(models.Model):
     """Per-year counter behind human-readable references such as AIF-2026-0042."""

@@ -362,7 +362,7 @@ def attachment_download(request, app, pk):
     path = services.attachment_path(attachment)
     if not path.is_file():
         raise Http404
-    return FileResponse(path.open("rb"), as_attachment=True, filename=attachment.original_name,
+    return FileResponse(path.open("rb"), as_attachment=True, filename=attachment.download_name,
                         content_type="application/pdf")
 
 

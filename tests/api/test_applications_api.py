@@ -223,7 +223,7 @@ def test_attachment_upload_download_remove(as_user, applicant, outsider, app):
     from django.core.files.uploadedfile import SimpleUploadedFile
 
     client = as_user(applicant)
-    pdf = b"%PDF-1.4\n1 0 obj << >> endobj\ntrailer << >>\n%%EOF\n"
+    pdf = f.pdf_bytes()
     response = client.post(url(app, "attachments/"), {"kind": "project_plan",
                                                       "file": SimpleUploadedFile("plan.pdf", pdf)}, format="multipart")
     assert response.status_code == 201, response.json()

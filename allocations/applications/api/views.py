@@ -282,7 +282,7 @@ class AttachmentDownloadApi(APIView):
         if not path.is_file():
             raise Http404
         return FileResponse(
-            path.open("rb"), as_attachment=True, filename=attachment.original_name, content_type="application/pdf"
+            path.open("rb"), as_attachment=True, filename=attachment.download_name, content_type="application/pdf"
         )
 
 
