@@ -19,7 +19,8 @@ def is_owner(user, organisation) -> bool:
     return membership is not None and membership.role == MembershipRole.OWNER
 
 
-# Staff roles that see every application (reviewers only see what they are assigned).
+# Staff roles that see every submitted application (never another organisation's draft; reviewers only
+# see what they are assigned).
 OVERSIGHT_ROLES = {Role.ALLOCATION_MANAGER, Role.ETHICS_OFFICER, Role.OPERATOR}
 
 

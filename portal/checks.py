@@ -43,6 +43,7 @@ def register_checks() -> None:
     register(check_staff_mfa, Tags.security, deploy=True)
     register(check_celery_eager, "portal", deploy=True)
     register(check_oidc, "portal")
+    register(check_upload_limits, "portal")
 
 
 # --- Slurm backends -----------------------------------------------------------------------------
@@ -216,3 +217,16 @@ def check_oidc(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
         f"Single sign-on is off: {missing} is empty while the other OpenID Connect setting is set.",
         hint="Set both OIDC_CLIENT_ID and OIDC_SERVER_URL to offer single sign-on, or neither.",
         id="portal.W004")]
+
+
+def check_upload_limits(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
+    # portal/uploads.py refuses a body over UPLOAD_MAX_BODY_BYTES before the file is looked at.
+    body, attachment = settings.UPLOAD_MAX_BODY_BYTES, settings.ATTACHMENT_MAX_BYTES
+    if body > attachment:
+        return []
+    return [Error(
+        f"UPLOAD_MAX_BODY_BYTES ({body}) is not above ATTACHMENT_MAX_BYTES ({attachment}): an upload of an "
+        "attachment within its limit would be refused with 413.",
+        hint="Leave UPLOAD_MAX_BODY_BYTES unset (ATTACHMENT_MAX_BYTES + 1 MiB) or set it above "
+             "ATTACHMENT_MAX_BYTES, with room for the form's other fields.",
+        id="portal.E010")]

@@ -51,6 +51,8 @@ MIDDLEWARE = [
     "portal.middleware.RequestContextMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
+    # Before anything reads the body (the CSRF middleware reads a form's fields): refuses it by its length.
+    "portal.uploads.RequestBodyLimitMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -173,9 +175,21 @@ STORAGES = {
 # Uploaded attachments live outside static files and are served only through permission checks.
 MEDIA_ROOT = Path(env_str("MEDIA_ROOT", str(VAR_DIR / "media")))
 PRIVATE_MEDIA_ROOT = Path(env_str("PRIVATE_MEDIA_ROOT", str(VAR_DIR / "private")))
-FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
-DATA_UPLOAD_MAX_MEMORY_SIZE = 26_214_400
 ATTACHMENT_MAX_BYTES = env_int("ATTACHMENT_MAX_BYTES", 20 * 1024 * 1024)
+# A request body over this is refused with 413 before any of it is read (portal/uploads.py): no temporary
+# file is written. The margin over ATTACHMENT_MAX_BYTES is for the form's other fields and the multipart
+# framing, so that a file a little over the limit gets the form's own message. See docs/deploy.md.
+UPLOAD_MAX_BODY_BYTES = env_int("UPLOAD_MAX_BODY_BYTES", ATTACHMENT_MAX_BYTES + 1024 * 1024)
+FILE_UPLOAD_HANDLERS = [
+    "portal.uploads.BodyLimitUploadHandler",
+    "django.core.files.uploadhandler.MemoryFileUploadHandler",
+    "django.core.files.uploadhandler.TemporaryFileUploadHandler",
+]
+# An uploaded file up to this size stays in memory while it is checked; a larger one (up to the limit
+# above) goes to a temporary file in FILE_UPLOAD_TEMP_DIR, removed at the end of the request.
+FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
+# Form fields and JSON bodies, files excluded: nothing the portal takes comes near it.
+DATA_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
 
 EMAIL_BACKEND = env_str("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 EMAIL_HOST = env_str("EMAIL_HOST", "localhost")

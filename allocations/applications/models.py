@@ -50,11 +50,19 @@ class EthicsIssue(models.TextChoices):
     OTHER = "other", _("Other ethics issues")
 
 
+# Submitted at least once. A draft, or one withdrawn before submission, belongs to its organisation alone:
+# staff never see it. A draft back for revision was submitted, so staff still see it.
+EVER_SUBMITTED = models.Q(submitted_at__isnull=False)
+
+
 class ApplicationQuerySet(models.QuerySet):
     def for_organisations_of(self, user):
         if not user.is_authenticated:
             return self.none()
         return self.filter(organisation__memberships__user=user)
+
+    def ever_submitted(self):
+        return self.filter(EVER_SUBMITTED)
 
 
 class Application(models.Model):
@@ -220,6 +228,13 @@ class Attachment(models.Model):
 
     def __str__(self):
         return self.original_name
+
+    @property
+    def download_name(self) -> str:
+        """The uploaded name, ending in .pdf whatever it was: the content is a checked PDF, and a browser
+        must not save it as something it would open with another program."""
+        name = self.original_name
+        return name if name.lower().endswith(".pdf") else f"{name}.pdf"
 
 
 class ReferenceSequence(models.Model):

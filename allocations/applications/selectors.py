@@ -1,7 +1,8 @@
 """Reads with permission scoping: an application a user may not see does not exist for them (404).
 
 Applicants see the applications of the organisations they belong to; staff with oversight (allocation
-managers, ethics officers, operators) may read every application. Reviewers get their own selectors
+managers, ethics officers, operators) may read every application that was submitted, never another
+organisation's draft (nor one withdrawn before it was submitted). Reviewers get their own selectors
 (assigned applications only) and never reach these."""
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from django.utils.translation import gettext as _
 from accounts.models import Membership, Organisation, User
 from accounts.permissions import has_oversight
 from allocations.applications import presentation
-from allocations.applications.models import Application, Attachment, RequestedResource, TeamMember
+from allocations.applications.models import EVER_SUBMITTED, Application, Attachment, RequestedResource, TeamMember
 from allocations.catalogue.models import AccessMode
 from portal.audit import events_for
 from portal.models import AuditEvent
@@ -39,7 +40,7 @@ def applications_visible_to(user) -> QuerySet[Application]:
     if not getattr(user, "is_authenticated", False):
         return Application.objects.none()
     if has_oversight(user):
-        return Application.objects.all()
+        return Application.objects.filter(Q(organisation_id__in=_member_org_ids(user)) | EVER_SUBMITTED)
     return applications_of_member(user)
 
 
@@ -85,7 +86,7 @@ def application_for_member(user, reference: str) -> Application:
 
 
 def application_for_viewer(user, reference: str) -> Application:
-    """For reading (detail page, attachment download): members, and staff with oversight."""
+    """For reading (detail page, attachment download): members, and staff with oversight once submitted."""
     return _get(applications_visible_to(user).select_related(*LIST_RELATED, "risk_assessment"), reference)
 
 
@@ -96,7 +97,7 @@ def _with_details(qs: QuerySet[Application]) -> QuerySet[Application]:
 
 
 def application_detail(user, reference: str) -> Application:
-    """Everything about one application, for members and staff with oversight."""
+    """Everything about one application, for members and (once submitted) staff with oversight."""
     return _get(_with_details(applications_visible_to(user)), reference)
 
 

@@ -19,6 +19,7 @@ from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from accounts.models import Membership, Organisation, User
 from accounts.permissions import is_member
@@ -36,6 +37,7 @@ from allocations.applications.models import (
     RequestedResource,
     TeamMember,
 )
+from allocations.applications.pdf import PdfProblem, pdf_problem
 from allocations.applications.workflow import APPLICATION_WORKFLOW, DECIDED
 from allocations.catalogue.models import Site, SiteCapacity, quarter_start
 from allocations.catalogue.usernames import check_cluster_username
@@ -292,18 +294,35 @@ def team_member_confirm(*, token: str, actor=None) -> TeamMember:
     return member
 
 
-PDF_MAGIC = b"%PDF-"
+PDF_REFUSALS = {
+    PdfProblem.NOT_PDF: gettext_lazy("Only PDF documents are accepted; this file is not a PDF."),
+    PdfProblem.UNREADABLE: gettext_lazy(
+        "This PDF cannot be read: it is damaged or incomplete. Save the document as PDF again and upload the "
+        "new file."),
+    PdfProblem.ENCRYPTED: gettext_lazy(
+        "Encrypted or password-protected PDF documents are not accepted: upload the document without a password."),
+    PdfProblem.ACTIVE_CONTENT: gettext_lazy(
+        "PDF documents that contain JavaScript or actions (run on opening, on an event or launching a program) "
+        "are not accepted: print the document to a new PDF and upload that."),
+    PdfProblem.EMBEDDED_FILES: gettext_lazy(
+        "PDF documents with embedded or attached files are not accepted: upload each document on its own."),
+}
 
 
-def attachment_add(*, actor, application: Application, kind: str, upload) -> Attachment:
-    """Store a PDF outside static files. Checked by content (magic bytes and a trailer), not by name."""
+def attachment_check(upload) -> None:
+    """Refuse a file over the size limit, or one that the PDF check (allocations.applications.pdf) refuses."""
     max_bytes = settings.ATTACHMENT_MAX_BYTES
     if upload.size > max_bytes:
         raise ValidationError({"file": _("The file is larger than %(mb)s MB.") % {"mb": max_bytes // (1024 * 1024)}})
-    head = upload.read(1024)
-    upload.seek(0)
-    if not head.startswith(PDF_MAGIC):
-        raise ValidationError({"file": _("Only PDF documents are accepted; this file is not a PDF.")})
+    problem = pdf_problem(upload)
+    if problem is not None:
+        raise ValidationError({"file": str(PDF_REFUSALS[problem])})
+
+
+def attachment_add(*, actor, application: Application, kind: str, upload) -> Attachment:
+    """Store a PDF outside static files, under a random name ending in .pdf whatever the uploaded name
+    (kept for display). Checked by content with a PDF parser, never by name or declared type."""
+    attachment_check(upload)
     digest = hashlib.sha256()
     stored_name = f"{uuid.uuid4().hex}.pdf"
     root = Path(settings.PRIVATE_MEDIA_ROOT) / "attachments"
@@ -313,12 +332,12 @@ def attachment_add(*, actor, application: Application, kind: str, upload) -> Att
         app = _locked(application)
         _require_editable(actor, app)
         size = 0
-        with open(path, "wb") as out:
-            for chunk in upload.chunks():
-                size += len(chunk)
-                digest.update(chunk)
-                out.write(chunk)
         try:
+            with open(path, "wb") as out:
+                for chunk in upload.chunks():
+                    size += len(chunk)
+                    digest.update(chunk)
+                    out.write(chunk)
             attachment = Attachment.objects.create(
                 application=app, kind=kind, original_name=Path(upload.name).name[:200], stored_name=stored_name,
                 size=size, sha256=digest.hexdigest(), uploaded_by=actor)

@@ -357,12 +357,12 @@ def attachment_delete(request, app, pk):
 
 @application_view(methods=("GET",), fetch=selectors.application_for_viewer)
 def attachment_download(request, app, pk):
-    """Members of the organisation and staff with oversight; everyone else gets 404."""
+    """Members of the organisation, and staff with oversight once submitted; everyone else gets 404."""
     attachment = selectors.attachment_in(app, pk)
     path = services.attachment_path(attachment)
     if not path.is_file():
         raise Http404
-    return FileResponse(path.open("rb"), as_attachment=True, filename=attachment.original_name,
+    return FileResponse(path.open("rb"), as_attachment=True, filename=attachment.download_name,
                         content_type="application/pdf")
 
 

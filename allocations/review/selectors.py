@@ -72,11 +72,12 @@ OPEN_ASSIGNMENT_STATUSES = (AssignmentStatus.ASSIGNED, AssignmentStatus.ACCEPTED
 
 
 def application_overview(*, status: str = "", mode: str = "", site: str = "", search: str = "") -> QuerySet:
-    """Every application except drafts (the committee never sees a draft), newest first.
+    """Every application except drafts (the committee never sees a draft, nor one withdrawn before it was
+    submitted), newest first.
 
     One query for the page rows (organisation and mode joined) and one for their requested sites."""
     qs = (
-        Application.objects.exclude(status=ApplicationStatus.DRAFT)
+        Application.objects.ever_submitted().exclude(status=ApplicationStatus.DRAFT)
         .select_related("organisation", "access_mode")
         .prefetch_related(Prefetch("resources", queryset=RequestedResource.objects.select_related("site")))
     )
@@ -96,7 +97,7 @@ def application_overview(*, status: str = "", mode: str = "", site: str = "", se
 
 def application_for_manager(reference: str) -> Application:
     app = (
-        Application.objects.exclude(status=ApplicationStatus.DRAFT)
+        Application.objects.ever_submitted().exclude(status=ApplicationStatus.DRAFT)
         .select_related("organisation", "access_mode", "call", "created_by")
         .filter(reference=reference)
         .first()

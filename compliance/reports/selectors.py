@@ -57,7 +57,8 @@ def applicant_application(user, reference: str) -> Application:
 
 
 def staff_application(reference: str) -> Application:
-    app = Application.objects.filter(reference=reference).select_related("organisation").first()
+    """Staff make dossiers of submitted applications only: a draft belongs to its organisation."""
+    app = Application.objects.ever_submitted().filter(reference=reference).select_related("organisation").first()
     if app is None:
         raise Http404
     return app

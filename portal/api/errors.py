@@ -11,6 +11,7 @@ workflow table does not allow from the current status) is a 409."""
 from __future__ import annotations
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import RequestDataTooBig
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404
 from django.utils.translation import gettext as _
@@ -26,6 +27,12 @@ class Conflict(exceptions.APIException):
     status_code = status.HTTP_409_CONFLICT
     default_code = "conflict"
     default_detail = "The request conflicts with the object's current state."
+
+
+class RequestTooLarge(exceptions.APIException):
+    status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
+    default_code = "request_too_large"
+    default_detail = "The request body is too large."
 
 
 class ServiceValidationError(exceptions.ValidationError):
@@ -90,6 +97,8 @@ def to_api_exception(exc: Exception) -> Exception:
         return exceptions.PermissionDenied(str(exc) or exceptions.PermissionDenied.default_detail)
     if isinstance(exc, Http404):
         return exceptions.NotFound()
+    if isinstance(exc, RequestDataTooBig):  # a body over DATA_UPLOAD_MAX_MEMORY_SIZE or UPLOAD_MAX_BODY_BYTES
+        return RequestTooLarge(str(exc) or RequestTooLarge.default_detail)
     return exc
 
 
@@ -122,7 +131,8 @@ def not_found(request, *args, **kwargs):
 class ErrorDetailSerializer(serializers.Serializer):
     code = serializers.CharField(help_text="Stable, machine-readable code, e.g. validation_error, not_found, "
                                            "permission_denied, mfa_required, insufficient_scope, "
-                                           "not_authenticated, authentication_failed, conflict, throttled.")
+                                           "not_authenticated, authentication_failed, conflict, throttled, "
+                                           "request_too_large.")
     message = serializers.CharField(help_text="A sentence for people, in the request's language.")
     fields = serializers.DictField(child=serializers.ListField(child=serializers.CharField()), required=False,
                                    help_text="Messages per input field; non_field_errors for the rest.")

@@ -108,6 +108,7 @@ def test_team_confirm_is_public_but_needs_a_valid_token(client):
 @pytest.mark.parametrize("name", sorted(OBJECT_URLS))
 def test_staff_with_oversight_read_but_never_act(client, target, staff_factory, name):
     app, urls = target
+    f.mark_submitted(app)  # a draft is its organisation's alone (tests/allocations/test_draft_visibility.py)
     before = state(app)
     client.force_login(staff_factory())
     expected_get = 200 if name in OVERSIGHT_READABLE else 404

@@ -451,6 +451,8 @@ def test_detail_timeline_hides_staff_names_from_applicants(member_client, member
 def test_detail_page_for_staff_with_oversight(client, app_draft):
     manager = AllocationManagerFactory()
     client.force_login(manager)
+    assert client.get(app_draft.get_absolute_url()).status_code == 404  # a draft is its organisation's alone
+    f.mark_submitted(app_draft)
     page = client.get(app_draft.get_absolute_url())
     assert page.status_code == 200
     assert "Continue editing" not in html(page)  # staff read; only members act

@@ -45,6 +45,9 @@ def test_list_filters_and_orders(as_user, applicant, app):
 def test_staff_with_oversight_read_every_application_but_cannot_edit(as_user, app, factory):
     staff = getattr(f, factory)(totp=True)
     client = as_user(staff)
+    assert client.get("/api/v1/applications/").json()["count"] == 0  # a draft is its organisation's alone
+    assert client.get(url(app)).status_code == 404
+    f.mark_submitted(app)
     assert client.get("/api/v1/applications/").json()["count"] == 1
     assert client.get(url(app)).status_code == 200
     assert client.patch(url(app, "project/"), {"abstract": "x"}, format="json").status_code == 404
@@ -220,7 +223,7 @@ def test_attachment_upload_download_remove(as_user, applicant, outsider, app):
     from django.core.files.uploadedfile import SimpleUploadedFile
 
     client = as_user(applicant)
-    pdf = b"%PDF-1.4\n1 0 obj << >> endobj\ntrailer << >>\n%%EOF\n"
+    pdf = f.pdf_bytes()
     response = client.post(url(app, "attachments/"), {"kind": "project_plan",
                                                       "file": SimpleUploadedFile("plan.pdf", pdf)}, format="multipart")
     assert response.status_code == 201, response.json()
@@ -230,7 +233,7 @@ def test_attachment_upload_download_remove(as_user, applicant, outsider, app):
     assert download.status_code == 200 and b"".join(download.streaming_content) == pdf
     assert as_user(outsider).get(url(app, f"attachments/{attachment_id}/")).status_code == 404
     officer = as_user(f.EthicsOfficerFactory(totp=True))
-    assert officer.get(url(app, f"attachments/{attachment_id}/")).status_code == 200
+    assert officer.get(url(app, f"attachments/{attachment_id}/")).status_code == 404  # a draft
     assert officer.delete(url(app, f"attachments/{attachment_id}/")).status_code == 404
     not_pdf = client.post(url(app, "attachments/"), {"kind": "other", "file": SimpleUploadedFile("x.pdf", b"MZ..")},
                           format="multipart")

@@ -6,6 +6,7 @@ one query for the token (with its user), the endpoint's own queries, and nothing
 import pytest
 from rest_framework.test import APIClient
 
+from allocations.applications.models import Application
 from allocations.grants.models import ChangeRequest
 from allocations.review.models import AssignmentStatus, ReviewAssignment
 from compliance.models import EthicsReview
@@ -42,6 +43,8 @@ def build_applications(user, n):
 
 def build_oversight_applications(user, n):
     build_applications(user, n)
+    for app in Application.objects.filter(organisation=org(user)):
+        f.mark_submitted(app)  # staff see no draft
     return client_for(f.EthicsOfficerFactory(totp=True)), "/api/v1/applications/"
 
 
@@ -73,8 +76,7 @@ def build_staff_applications(user, n):
     boss = f.manager()
     for i in range(n):
         app = f.draft(user, title=f"Project {i}")
-        app.status = "submitted"
-        app.save(update_fields=["status"])
+        f.mark_submitted(app)
     return client_for(boss), "/api/v1/staff/applications/"
 
 

@@ -68,7 +68,10 @@ def test_applicant_dossier_is_scoped_to_the_organisation(as_user, applicant, out
     assert other.post(f"/api/v1/applications/{app.reference}/dossier/", {}, format="json").status_code == 404
     assert other.get(f"/api/v1/reports/{report_id}/").status_code == 404
     assert other.get("/api/v1/reports/").json()["count"] == 0
-    # The staff dossier is another report, for staff only.
+    # The staff dossier is another report, for staff only, of submitted applications only.
+    assert as_user(boss).post(f"/api/v1/staff/applications/{app.reference}/dossier/", {},
+                              format="json").status_code == 404
+    f.mark_submitted(app)
     staff = as_user(boss).post(f"/api/v1/staff/applications/{app.reference}/dossier/", {}, format="json")
     assert staff.status_code == 202 and staff.json()["audience"] == "staff"
     assert mine.get(f"/api/v1/reports/{staff.json()['id']}/").status_code == 404

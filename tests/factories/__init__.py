@@ -33,17 +33,22 @@ from .accounts import (
 from .applications import (
     AI_ACT_RESEARCH,
     ETHICS_ALL_NO,
+    HOSTILE_PDFS,
     MODEL,
     PROJECT,
     application,
     complete,
     draft,
+    encrypted_pdf,
     file_upload,
     fill,
+    hostile_pdf,
+    mark_submitted,
     minimal_ai_act_answers,
     pdf_bytes,
     pdf_upload,
     submitted,
+    truncated_pdf,
 )
 from .catalogue import (
     ensure_capacity,

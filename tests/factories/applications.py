@@ -5,11 +5,14 @@ the tests about what happens after submission."""
 from __future__ import annotations
 
 import datetime
+import io
 import itertools
 from decimal import Decimal
 
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
+from pypdf import PdfWriter
+from pypdf.generic import ArrayObject, DictionaryObject, NameObject, NumberObject, TextStringObject
 
 from allocations.applications import services as applications_services
 from allocations.applications.models import (
@@ -34,12 +37,74 @@ ETHICS_ALL_NO = {code: {"answer": False, "text": ""} for code in EthicsIssue.val
 _pdf_counter = itertools.count(1)
 
 
+def _pdf(build=None, *, number: int = 0, padding: str = "", encrypt: bool = False) -> bytes:
+    """One blank page written by pypdf; `build(writer)` adds to it before writing."""
+    writer = PdfWriter()
+    writer.add_blank_page(width=595, height=842)
+    writer.add_metadata({"/Title": f"Test document {number or next(_pdf_counter)}", "/Subject": padding})
+    if build is not None:
+        build(writer)
+    if encrypt:
+        writer.encrypt(user_password="", owner_password="owner", algorithm="RC4-128")
+    out = io.BytesIO()
+    writer.write(out)
+    return out.getvalue()
+
+
 def pdf_bytes(size: int = 0) -> bytes:
-    """A tiny valid-looking PDF, padded to `size` bytes when asked."""
-    body = (b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\n% " + str(next(_pdf_counter)).encode() + b"\n")
-    trailer = b"trailer << /Root 1 0 R >>\n%%EOF\n"
-    pad = max(0, size - len(body) - len(trailer))
-    return body + b" " * pad + trailer
+    """A small valid PDF (a blank page), padded to exactly `size` bytes when asked (in its metadata)."""
+    number = next(_pdf_counter)  # every file differs (its hash too)
+    data, padding = _pdf(number=number), 0
+    for _ in range(5):  # a longer file can lengthen the cross-reference offsets by a digit: measure again
+        if len(data) == size or (padding == 0 and len(data) > size):
+            return data
+        padding = max(0, padding + size - len(data))
+        data = _pdf(number=number, padding="x" * padding)
+    raise AssertionError(f"no PDF of exactly {size} bytes")
+
+
+def _add_annotation(writer: PdfWriter, annotation: dict) -> None:
+    writer.add_annotation(page_number=0, annotation=DictionaryObject(
+        {NameObject("/Type"): NameObject("/Annot"), NameObject("/Rect"): ArrayObject(
+            [NumberObject(10), NumberObject(10), NumberObject(50), NumberObject(50)]),
+         **{NameObject(k): v for k, v in annotation.items()}}))
+
+
+def _javascript_action(script: str = "app.alert('hello');") -> DictionaryObject:
+    return DictionaryObject({NameObject("/S"): NameObject("/JavaScript"), NameObject("/JS"): TextStringObject(script)})
+
+
+# Files a reviewer must never be handed: each is a well-formed PDF that runs something or carries a file.
+HOSTILE_PDFS = {
+    "document-level JavaScript": lambda w: w._root_object.__setitem__(NameObject("/Names"), DictionaryObject(
+        {NameObject("/JavaScript"): DictionaryObject({NameObject("/Names"): ArrayObject(
+            [TextStringObject("greeting"), _javascript_action()])})})),
+    "OpenAction with JavaScript": lambda w: w._root_object.__setitem__(NameObject("/OpenAction"),
+                                                                         _javascript_action()),
+    "page additional action (/AA)": lambda w: w.pages[0].__setitem__(
+        NameObject("/AA"), DictionaryObject({NameObject("/O"): _javascript_action()})),
+    "link running JavaScript": lambda w: _add_annotation(w, {"/Subtype": NameObject("/Link"),
+                                                             "/A": _javascript_action()}),
+    "launch action": lambda w: w._root_object.__setitem__(NameObject("/OpenAction"), DictionaryObject(
+        {NameObject("/S"): NameObject("/Launch"), NameObject("/F"): TextStringObject("calc.exe")})),
+    "embedded file": lambda w: w.add_attachment("data.xlsm", b"PK\x03\x04 macros"),
+    "file attachment annotation": lambda w: _add_annotation(w, {
+        "/Subtype": NameObject("/FileAttachment"), "/FS": TextStringObject("payload.exe")}),
+}
+
+
+def hostile_pdf(kind: str) -> bytes:
+    return _pdf(HOSTILE_PDFS[kind])
+
+
+def encrypted_pdf() -> bytes:
+    return _pdf(encrypt=True)
+
+
+def truncated_pdf() -> bytes:
+    """A valid PDF cut short, as an interrupted download leaves it."""
+    data = pdf_bytes()
+    return data[:len(data) * 2 // 3]
 
 
 def pdf_upload(name: str = "plan.pdf", size: int = 0) -> SimpleUploadedFile:
@@ -115,6 +180,13 @@ def complete(actor, organisation=None, **kwargs) -> Application:
 def submitted(actor, organisation=None, **kwargs) -> Application:
     app = complete(actor, organisation, **kwargs)
     return applications_services.application_submit(actor=actor, application=app)
+
+
+def mark_submitted(app: Application) -> Application:
+    """Stamp a draft as submitted (status and time) without the submission checks."""
+    Application.objects.filter(pk=app.pk).update(status=ApplicationStatus.SUBMITTED, submitted_at=timezone.now())
+    app.refresh_from_db()
+    return app
 
 
 def application(*, status: str = ApplicationStatus.SUBMITTED, organisation=None, member=None,

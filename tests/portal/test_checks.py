@@ -226,6 +226,13 @@ def test_half_configured_single_sign_on_is_a_warning():
         assert checks.check_oidc() == []
 
 
+def test_a_body_limit_below_the_attachment_limit_is_an_error():
+    with override_settings(ATTACHMENT_MAX_BYTES=20 * 1024 * 1024, UPLOAD_MAX_BODY_BYTES=20 * 1024 * 1024):
+        assert ids(checks.check_upload_limits()) == ["portal.E010"]
+    with override_settings(ATTACHMENT_MAX_BYTES=20 * 1024 * 1024, UPLOAD_MAX_BODY_BYTES=21 * 1024 * 1024):
+        assert checks.check_upload_limits() == []
+
+
 # --- registration -------------------------------------------------------------------------------
 
 
@@ -236,7 +243,8 @@ def test_deployment_checks_are_registered_as_such():
     assert checks.check_celery_eager in everything and checks.check_celery_eager not in normal
     assert "security" in checks.check_staff_mfa.tags
     assert "database" in checks.check_site_backends.tags
-    for check in (checks.check_slurm_backend_setting, checks.check_portal_base_url, checks.check_oidc):
+    for check in (checks.check_slurm_backend_setting, checks.check_portal_base_url, checks.check_oidc,
+                  checks.check_upload_limits):
         assert check in normal
 
 

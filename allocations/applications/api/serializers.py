@@ -89,7 +89,8 @@ class AttachmentSerializer(serializers.ModelSerializer):
 
 class AttachmentUploadSerializer(serializers.Serializer):
     kind = serializers.ChoiceField(choices=AttachmentKind.choices)
-    file = serializers.FileField(help_text="A PDF (checked by content), at most ATTACHMENT_MAX_BYTES.")
+    file = serializers.FileField(help_text="A PDF, opened and checked (refused if damaged, encrypted, with JavaScript "
+                                           "or actions, or with embedded files), at most ATTACHMENT_MAX_BYTES.")
 
 
 class ApplicationDetailSerializer(ApplicationListSerializer):

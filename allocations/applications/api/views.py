@@ -44,7 +44,8 @@ class ApplicationListApi(ListAPIView):
     def get_queryset(self):
         return selectors.application_list(self.request.user)
 
-    @extend_schema(tags=APPS, summary="Applications of the caller's organisations (every one for staff with oversight)",
+    @extend_schema(tags=APPS,
+                   summary="Applications of the caller's organisations (every submitted one for staff with oversight)",
                    responses=responses({200: serializers.ApplicationListSerializer(many=True)}, *LIST_ERRORS))
     def get(self, request, *args, **kwargs):
         return super().get(request, *args, **kwargs)
@@ -271,7 +272,7 @@ class AttachmentUploadApi(APIView):
 class AttachmentDownloadApi(APIView):
     @extend_schema(
         tags=APPS,
-        summary="Download an attachment (members and staff with oversight)",
+        summary="Download an attachment (members; staff with oversight once submitted)",
         responses=responses({(200, "application/pdf"): OpenApiResponse(OpenApiTypes.BINARY)}, 404),
     )
     def get(self, request, reference, pk):
@@ -281,7 +282,7 @@ class AttachmentDownloadApi(APIView):
         if not path.is_file():
             raise Http404
         return FileResponse(
-            path.open("rb"), as_attachment=True, filename=attachment.original_name, content_type="application/pdf"
+            path.open("rb"), as_attachment=True, filename=attachment.download_name, content_type="application/pdf"
         )
 
 
