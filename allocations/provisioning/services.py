@@ -2,7 +2,7 @@
 
 `sync_allocation` (one allocation) and `reconcile_site` (a whole site) read what the cluster holds,
 plan the difference, apply it through the site's backend and read it back; every attempt is recorded.
-Decisions mark an allocation in their own transaction (`grants.services.mark_needs_sync`); the task is
+Decisions mark an allocation in their own transaction (`grants.sync.mark_needs_sync`); the task is
 queued on commit, and if the broker was down the periodic sweeper queues it again, so nothing is lost.
 Operators ask for a re-run or a full reconcile, and record hand-overs, through the `provisioning_*`
 services and `handover_done`: the HTML pages and the API call the same ones. Usage flows back through
