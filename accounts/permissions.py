@@ -14,6 +14,17 @@ def is_member(user, organisation) -> bool:
     return membership_of(user, organisation) is not None
 
 
+def is_member_of(user, organisation_id: int) -> bool:
+    """Whether the user belongs to the organisation; their organisations are read once per user object."""
+    if not getattr(user, "is_authenticated", False):
+        return False
+    cache = getattr(user, "_aif_member_orgs", None)
+    if cache is None:
+        cache = set(Membership.objects.filter(user=user).values_list("organisation_id", flat=True))
+        user._aif_member_orgs = cache
+    return organisation_id in cache
+
+
 def is_owner(user, organisation) -> bool:
     membership = membership_of(user, organisation)
     return membership is not None and membership.role == MembershipRole.OWNER

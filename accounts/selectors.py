@@ -8,6 +8,11 @@ from django.http import Http404
 from .models import ApiToken, Invitation, Membership, Organisation
 
 
+def member_organisation_ids(user):
+    """The ids of the user's organisations, as a subquery for `organisation_id__in`."""
+    return Membership.objects.filter(user=user).values("organisation_id")
+
+
 def organisations_for(user):
     return Organisation.objects.visible_to(user).order_by("legal_name")
 

@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 
 from accounts.models import Membership, Organisation, User
 from accounts.permissions import has_oversight
+from accounts.selectors import member_organisation_ids
 from allocations.applications import presentation
 from allocations.applications.models import EVER_SUBMITTED, Application, Attachment, RequestedResource, TeamMember
 from allocations.catalogue.models import AccessMode
@@ -25,22 +26,19 @@ from portal.models import AuditEvent
 LIST_RELATED = ("organisation", "access_mode", "call")
 
 
-def _member_org_ids(user):
-    return Membership.objects.filter(user=user).values("organisation_id")
-
 
 def applications_of_member(user) -> QuerySet[Application]:
     """Applications of the organisations the user belongs to (never widened by a staff role)."""
     if not getattr(user, "is_authenticated", False):
         return Application.objects.none()
-    return Application.objects.filter(organisation_id__in=_member_org_ids(user))
+    return Application.objects.filter(organisation_id__in=member_organisation_ids(user))
 
 
 def applications_visible_to(user) -> QuerySet[Application]:
     if not getattr(user, "is_authenticated", False):
         return Application.objects.none()
     if has_oversight(user):
-        return Application.objects.filter(Q(organisation_id__in=_member_org_ids(user)) | EVER_SUBMITTED)
+        return Application.objects.filter(Q(organisation_id__in=member_organisation_ids(user)) | EVER_SUBMITTED)
     return applications_of_member(user)
 
 
@@ -70,7 +68,7 @@ def list_filter_organisations(user) -> QuerySet[Organisation]:
     (thousands): the form then validates a chosen one by id but renders no menu of them."""
     if has_oversight(user):
         return Organisation.objects.all()
-    return Organisation.objects.filter(pk__in=_member_org_ids(user)).order_by("legal_name")
+    return Organisation.objects.filter(pk__in=member_organisation_ids(user)).order_by("legal_name")
 
 
 def _get(qs: QuerySet[Application], reference: str) -> Application:

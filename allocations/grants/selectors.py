@@ -12,7 +12,7 @@ from django.db.models.functions import RowNumber
 from django.http import Http404
 from django.utils.translation import gettext as _
 
-from accounts.models import Membership
+from accounts.selectors import member_organisation_ids
 from allocations.applications.models import TeamMember
 from allocations.catalogue.models import Site, SiteCapacity
 from allocations.grants.models import Allocation, AllocationQuota, ChangeKind, ChangeRequest, ChangeStatus
@@ -20,19 +20,15 @@ from allocations.provisioning.models import SyncAttempt, UsageSnapshot
 from compliance.models import EthicsCondition
 
 
-def _org_ids(user):
-    return Membership.objects.filter(user=user).values("organisation_id")
-
-
 def allocations_of_member(user) -> QuerySet[Allocation]:
-    return (Allocation.objects.filter(organisation_id__in=_org_ids(user))
+    return (Allocation.objects.filter(organisation_id__in=member_organisation_ids(user))
             .select_related("organisation", "application")
             .prefetch_related(Prefetch("quotas", queryset=AllocationQuota.objects.select_related("site")))
             .order_by("-start_date", "-pk"))
 
 
 def allocation_of_member(user, reference: str) -> Allocation:
-    alloc = (Allocation.objects.filter(organisation_id__in=_org_ids(user), reference=reference)
+    alloc = (Allocation.objects.filter(organisation_id__in=member_organisation_ids(user), reference=reference)
              .select_related("organisation", "application__access_mode")
              .prefetch_related(Prefetch("quotas", queryset=AllocationQuota.objects.select_related("site")),
                                Prefetch("change_requests", queryset=ChangeRequest.objects.order_by("-requested_at")))

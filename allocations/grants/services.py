@@ -14,6 +14,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import Membership
+from accounts.permissions import is_member_of
 from allocations.applications.models import Application, TeamMember
 from allocations.applications.services import team_member_invite, team_sites
 from allocations.catalogue.models import SiteCapacity, quarter_start
@@ -152,7 +153,7 @@ def desired_users(allocation: Allocation) -> list[str]:
 
 def change_request_submit(*, actor, allocation: Allocation, kind: str, payload: dict[str, Any],
                           justification: str) -> ChangeRequest:
-    if not Membership.objects.filter(user=actor, organisation_id=allocation.organisation_id).exists():
+    if not is_member_of(actor, allocation.organisation_id):
         raise PermissionDenied(_("Only members of the organisation can ask for changes."))
     if kind not in ChangeKind.values:
         raise ValidationError({"kind": _("Unknown kind of change.")})

@@ -3,8 +3,7 @@ what the clusters should hold in each allocation status."""
 
 from django.utils.translation import gettext_lazy as _
 
-from accounts.models import Membership
-from accounts.permissions import can_manage
+from accounts.permissions import can_manage, is_member_of
 from portal.audit import AuditAction
 from portal.workflow import Actor, Workflow, table
 
@@ -64,8 +63,7 @@ CHANGE_REQUEST_TRANSITIONS = table({
 
 def change_request_actors(user, change_request: ChangeRequest) -> set[Actor]:
     kinds = _manager(user, change_request)
-    if getattr(user, "is_authenticated", False) and Membership.objects.filter(
-            user=user, organisation_id=change_request.allocation.organisation_id).exists():
+    if is_member_of(user, change_request.allocation.organisation_id):
         kinds.add(Actor.APPLICANT)
     return kinds
 

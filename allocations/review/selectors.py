@@ -33,18 +33,6 @@ from portal.workdays import add_working_days, working_days_between
 REVIEWS_HIDDEN = {ApplicationStatus.SUBMITTED, ApplicationStatus.IN_REVIEW}
 
 
-def application_of_member(user, reference: str) -> Application:
-    app = (
-        Application.objects.filter(
-            organisation_id__in=Membership.objects.filter(user=user).values("organisation_id"), reference=reference
-        )
-        .select_related("organisation", "access_mode")
-        .first()
-    )
-    if app is None:
-        raise Http404
-    return app
-
 
 def feedback_for_applicant(application: Application) -> list[dict]:
     """The reviewers' comments for the applicant, without names: "Technical review 1", ..."""

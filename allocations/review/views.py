@@ -15,6 +15,7 @@ from django.views.decorators.http import require_POST
 
 from accounts.decorators import manager_required, reviewer_required
 from allocations.applications.models import ApplicationStatus
+from allocations.applications.selectors import application_for_member
 from allocations.review import forms, selectors, services
 from allocations.review.forms import ReplyForm
 from allocations.review.models import AssignmentStatus, Decision
@@ -26,7 +27,7 @@ from portal.paging import page_of, querystring_without_page
 
 @login_required
 def application_feedback(request, reference):
-    app = selectors.application_of_member(request.user, reference)
+    app = application_for_member(request.user, reference)
     can_reply = reply_window_open(app) and getattr(app, "reply", None) is None
     form = ReplyForm(request.POST or None)
     if request.method == "POST" and form.is_valid():

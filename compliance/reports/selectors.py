@@ -8,15 +8,11 @@ from __future__ import annotations
 from django.db.models import QuerySet
 from django.http import Http404
 
-from accounts.models import Membership
 from accounts.roles import Role, has_role
+from accounts.selectors import member_organisation_ids
 from allocations.applications.models import Application
 
 from ..models import Report, ReportAudience, ReportKind
-
-
-def _member_org_ids(user):
-    return Membership.objects.filter(user=user).values("organisation_id")
 
 
 def staff_reports_for(user) -> QuerySet[Report]:
@@ -37,7 +33,7 @@ def staff_report(user, pk: int) -> Report:
 
 def applicant_reports_for(user) -> QuerySet[Report]:
     return (Report.objects.filter(audience=ReportAudience.APPLICANT, kind=ReportKind.DOSSIER,
-                                  application__organisation_id__in=_member_org_ids(user))
+                                  application__organisation_id__in=member_organisation_ids(user))
             .select_related("requested_by", "application"))
 
 
@@ -49,7 +45,7 @@ def applicant_report(user, pk: int) -> Report:
 
 
 def applicant_application(user, reference: str) -> Application:
-    app = (Application.objects.filter(organisation_id__in=_member_org_ids(user), reference=reference)
+    app = (Application.objects.filter(organisation_id__in=member_organisation_ids(user), reference=reference)
            .select_related("organisation").first())
     if app is None:
         raise Http404

@@ -15,6 +15,7 @@ from accounts.api.staff import ManagerApi, ReviewerApi
 from accounts.models import User
 from allocations.applications.api import serializers as applications_serializers
 from allocations.applications.api.filters import ApplicationFilter
+from allocations.applications.selectors import application_for_member
 from allocations.grants.api.views import AllocationDetailSerializer, allocation_response
 from allocations.review import selectors, services
 from allocations.review.api import serializers
@@ -30,7 +31,7 @@ from portal.api.views import validated
 
 
 def feedback_response(user, reference: str, code: int = status.HTTP_200_OK) -> Response:
-    app = selectors.application_of_member(user, reference)
+    app = application_for_member(user, reference)
     reply = ApplicantReply.objects.filter(application=app).first()
     return Response(serializers.FeedbackSerializer({
         "reviews": selectors.feedback_for_applicant(app),
@@ -53,7 +54,7 @@ class ReplyApi(APIView):
         responses=responses({201: serializers.FeedbackSerializer}, 400, 404),
     )
     def post(self, request, reference):
-        app = selectors.application_of_member(request.user, reference)
+        app = application_for_member(request.user, reference)
         data = validated(serializers.ReplySerializer, request)
         applicant_reply(actor=request.user, application=app, text=data["text"])
         return feedback_response(request.user, reference, status.HTTP_201_CREATED)
