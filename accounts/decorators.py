@@ -26,3 +26,4 @@ def role_required(role: str):
 
 manager_required = role_required(Role.ALLOCATION_MANAGER)
 reviewer_required = role_required(Role.REVIEWER)
+operator_required = role_required(Role.OPERATOR)
