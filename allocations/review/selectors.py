@@ -16,8 +16,10 @@ from accounts.models import SENSITIVE_SECTORS, Membership, User
 from accounts.roles import ROLE_GROUPS, Role
 from allocations.applications.models import Application, ApplicationStatus, RequestedResource
 from allocations.review.models import (
+    ApplicantReply,
     AssignmentStatus,
     ConflictDeclaration,
+    Decision,
     Review,
     ReviewAssignment,
     ReviewerPool,
@@ -32,6 +34,22 @@ from portal.workdays import add_working_days, working_days_between
 # While the reviews are still being written the applicant sees none of them.
 REVIEWS_HIDDEN = {ApplicationStatus.SUBMITTED, ApplicationStatus.IN_REVIEW}
 
+
+
+def reply_window_open(application: Application) -> bool:
+    """The right to reply: the reviews are in, the decision is not, and the mode grants it."""
+    mode = application.access_mode
+    return (application.status == ApplicationStatus.AWAITING_DECISION and mode is not None
+            and bool((mode.review_path or {}).get("right_to_reply")))
+
+
+def application_feedback(application: Application) -> dict:
+    """What the applicant reads after the reviews, on the page and in the API alike: the anonymous
+    comments, the decisions, their reply, and whether they may still reply."""
+    reply = ApplicantReply.objects.filter(application=application).first()
+    return {"reviews": feedback_for_applicant(application),
+            "decisions": list(Decision.objects.filter(application=application).order_by("decided_at")),
+            "reply": reply, "can_reply": reply_window_open(application) and reply is None}
 
 
 def feedback_for_applicant(application: Application) -> list[dict]:

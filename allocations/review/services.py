@@ -31,7 +31,13 @@ from allocations.review.models import (
     ReviewAssignment,
     ReviewKind,
 )
-from allocations.review.selectors import applications_due, assignments_overdue, detect_conflicts, eligible_pools
+from allocations.review.selectors import (
+    applications_due,
+    assignments_overdue,
+    detect_conflicts,
+    eligible_pools,
+    reply_window_open,
+)
 from allocations.review.workflow import ASSIGNMENT_WORKFLOW
 from compliance.services import approval_blockers
 from portal.audit import AuditAction, audit_record
@@ -184,13 +190,6 @@ def review_submit(*, actor, assignment: ReviewAssignment, scores: dict[str, Any]
                                           "recommendation": recommendation},
                        then=follow_up)
         return written.get("review") or a.review
-
-
-def reply_window_open(application: Application) -> bool:
-    """The right to reply: the reviews are in, the decision is not, and the mode grants it."""
-    mode = application.access_mode
-    return (application.status == ApplicationStatus.AWAITING_DECISION and mode is not None
-            and bool((mode.review_path or {}).get("right_to_reply")))
 
 
 def applicant_reply(*, actor, application: Application, text: str) -> ApplicantReply:

@@ -18,9 +18,9 @@ from allocations.applications.models import ApplicationStatus
 from allocations.applications.selectors import application_for_member
 from allocations.review import forms, selectors, services
 from allocations.review.forms import ReplyForm
-from allocations.review.models import AssignmentStatus, Decision
+from allocations.review.models import AssignmentStatus
 from allocations.review.permissions import can_read_assignment_content
-from allocations.review.services import applicant_reply, reply_window_open
+from allocations.review.services import applicant_reply
 from portal.forms import apply_validation_error, run_service
 from portal.paging import page_of, querystring_without_page
 
@@ -28,7 +28,6 @@ from portal.paging import page_of, querystring_without_page
 @login_required
 def application_feedback(request, reference):
     app = application_for_member(request.user, reference)
-    can_reply = reply_window_open(app) and getattr(app, "reply", None) is None
     form = ReplyForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
@@ -38,10 +37,8 @@ def application_feedback(request, reference):
         else:
             messages.success(request, _("Your reply was sent to the committee."))
             return redirect("review:application_feedback", app.reference)
-    decisions = Decision.objects.filter(application=app).order_by("decided_at")
     return render(request, "allocations/review/application_feedback.html", {
-        "application": app, "reviews": selectors.feedback_for_applicant(app), "decisions": decisions,
-        "reply": getattr(app, "reply", None), "can_reply": can_reply, "form": form,
+        "application": app, **selectors.application_feedback(app), "form": form,
         "allocation": getattr(app, "allocation", None)})
 
 

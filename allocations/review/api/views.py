@@ -20,10 +20,10 @@ from allocations.grants.api.views import AllocationDetailSerializer, allocation_
 from allocations.review import selectors, services
 from allocations.review.api import serializers
 from allocations.review.api.filters import AssignmentFilter
-from allocations.review.models import ApplicantReply, Decision, ReviewAssignment
+from allocations.review.models import ReviewAssignment
 from allocations.review.permissions import can_read_assignment_content
 from allocations.review.selectors import assignments_for_manager
-from allocations.review.services import applicant_reply, reply_window_open
+from allocations.review.services import applicant_reply
 from compliance.services import approval_blockers
 from portal.api.errors import ServiceValidationError
 from portal.api.schema import APPS, COMMITTEE, LIST_ERRORS, REVIEWS, responses
@@ -32,11 +32,7 @@ from portal.api.views import validated
 
 def feedback_response(user, reference: str, code: int = status.HTTP_200_OK) -> Response:
     app = application_for_member(user, reference)
-    reply = ApplicantReply.objects.filter(application=app).first()
-    return Response(serializers.FeedbackSerializer({
-        "reviews": selectors.feedback_for_applicant(app),
-        "decisions": Decision.objects.filter(application=app).order_by("decided_at"),
-        "reply": reply, "can_reply": reply_window_open(app) and reply is None}).data, status=code)
+    return Response(serializers.FeedbackSerializer(selectors.application_feedback(app)).data, status=code)
 
 
 class FeedbackApi(APIView):
