@@ -1,6 +1,7 @@
 """Small helpers to read settings from the environment with typed defaults."""
 
 import os
+from urllib.parse import urlsplit
 
 TRUE_VALUES = {"1", "true", "yes", "on"}
 
@@ -26,3 +27,9 @@ def env_list(name: str, default: list[str] | None = None) -> list[str]:
     if value is None:
         return list(default or [])
     return [item.strip() for item in value.split(",") if item.strip()]
+
+
+def url_origin(url: str) -> str:
+    """The origin (scheme://host[:port]) of an http(s) URL; "" for anything else."""
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}" if parts.scheme in ("http", "https") and parts.netloc else ""

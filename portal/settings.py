@@ -7,10 +7,11 @@ backend that only records intended changes. Production sets the variables listed
 from pathlib import Path
 
 import dj_database_url
+from csp.constants import NONCE, NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
-from .env import env_bool, env_int, env_list, env_str
+from .env import env_bool, env_int, env_list, env_str, url_origin
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(env_str("AIF_VAR_DIR", str(BASE_DIR / "var")))
@@ -30,6 +31,7 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "django.contrib.humanize",
+    "csp",
     "allauth",
     "allauth.account",
     "allauth.mfa",
@@ -47,6 +49,10 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Ahead of everything that answers on its own (static files, the 413 page, redirects): every
+    # response gets Content-Security-Policy and Permissions-Policy.
+    "csp.middleware.CSPMiddleware",
+    "portal.middleware.PermissionsPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "portal.middleware.RequestContextMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -267,7 +273,6 @@ SPECTACULAR_SETTINGS = {
     # Swagger UI from the drf-spectacular-sidecar package: no CDN at run time.
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
-    "REDOC_DIST": "SIDECAR",
     "ENUM_NAME_OVERRIDES": {
         "ApplicationStatusEnum": "allocations.applications.models.ApplicationStatus",
         "AllocationStatusEnum": "allocations.grants.models.AllocationStatus",
@@ -309,6 +314,44 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 SESSION_COOKIE_HTTPONLY = True
+
+# Content-Security-Policy (django-csp 4; docs/deploy.md, "Security headers"). Scripts and styles come
+# from the portal's own static files only: no inline <script>, no on*= or style= attributes. A page
+# that cannot do without an inline script gives it nonce="{{ request.csp_nonce }}"; the nonce is
+# added to the header only on the responses that used it. data: images are the TOTP QR code (allauth).
+# form-action: every form posts to the portal, but the OIDC sign-in form is answered with a redirect
+# to the issuer, and browsers check each redirect after a form's submission against form-action: the
+# issuer's origin is allowed, and AIF_CSP_FORM_ACTION adds origins (comma-separated) for an issuer
+# that redirects on to another one before it shows a page.
+# (Not named CSP_*: django-csp takes such settings for its old format and refuses to start.)
+_form_action = [SELF]
+if SOCIALACCOUNT_PROVIDERS and url_origin(OIDC_SERVER_URL):
+    _form_action.append(url_origin(OIDC_SERVER_URL))
+_form_action += env_list("AIF_CSP_FORM_ACTION", [])
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF, NONCE],
+        "style-src": [SELF, NONCE],
+        "img-src": [SELF, "data:"],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "frame-ancestors": [NONE],
+        "form-action": _form_action,
+    },
+}
+# Permissions-Policy (portal.middleware.PermissionsPolicyMiddleware): the browser features the portal
+# never uses are refused to every page and frame; security keys (WebAuthn) and copying the recovery
+# codes stay allowed to the portal's own pages. Only features Chromium knows: an unknown one is a
+# console error on every page.
+PERMISSIONS_POLICY = {
+    "accelerometer": [], "autoplay": [], "browsing-topics": [],
+    "camera": [], "display-capture": [], "encrypted-media": [], "fullscreen": [], "geolocation": [],
+    "gyroscope": [], "hid": [], "idle-detection": [], "local-fonts": [], "magnetometer": [],
+    "microphone": [], "midi": [], "payment": [], "picture-in-picture": [], "screen-wake-lock": [],
+    "serial": [], "usb": [], "xr-spatial-tracking": [],
+    "clipboard-write": ["self"], "publickey-credentials-create": ["self"], "publickey-credentials-get": ["self"],
+}
 
 # Portal behaviour.
 AIF_REQUIRE_MFA_FOR_STAFF = env_bool("AIF_REQUIRE_MFA_FOR_STAFF", True)

@@ -6,9 +6,14 @@ developer laptop a missing service skips the test with a loud reason; in CI
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import socket
+import threading
+from contextlib import contextmanager
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from urllib.parse import urlparse
 
 import pytest
@@ -104,6 +109,84 @@ def redis_server() -> str:
     if problem:
         require_service("redis", problem)
     return url
+
+
+# --- settings and an OpenID Connect issuer -------------------------------------------------------
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture
+def settings_from_env(monkeypatch):
+    """settings_from_env(NAME=value, ...) -> portal/settings.py executed afresh with those environment
+    variables (restored after the test), as a dict; the loaded settings stay as they are."""
+
+    def execute(**env) -> dict:
+        for name, value in env.items():
+            monkeypatch.setenv(name, value)
+        path = REPO / "portal" / "settings.py"
+        namespace = {"__name__": "portal.settings_probe", "__package__": "portal", "__file__": str(path)}
+        exec(compile(path.read_text(), str(path), "exec"), namespace)  # noqa: S102 (the project's own file)
+        return namespace
+
+    return execute
+
+
+class _IssuerHandler(BaseHTTPRequestHandler):
+    """A fake OIDC issuer: its discovery document, and a sign-in page at its authorization endpoint
+    (or, with `server.next_hop` set, a redirect there, as an issuer that sends people on to their
+    home organisation does). Counts the requests."""
+
+    def do_GET(self):  # noqa: N802 (http.server API)
+        self.server.hits.append(self.path)
+        issuer = f"http://127.0.0.1:{self.server.server_port}/realms/aif"
+        path = self.path.partition("?")[0]
+        if path == "/realms/aif/.well-known/openid-configuration":
+            self._answer(200, "application/json", json.dumps({
+                "issuer": issuer,
+                "authorization_endpoint": f"{issuer}/protocol/openid-connect/auth",
+                "token_endpoint": f"{issuer}/protocol/openid-connect/token",
+                "userinfo_endpoint": f"{issuer}/protocol/openid-connect/userinfo",
+                "jwks_uri": f"{issuer}/protocol/openid-connect/certs",
+                "response_types_supported": ["code"],
+                "token_endpoint_auth_methods_supported": ["client_secret_post", "client_secret_basic"],
+            }))
+        elif path == "/realms/aif/protocol/openid-connect/auth" and self.server.next_hop:
+            self.send_response(302)
+            self.send_header("Location", self.server.next_hop)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+        elif path in ("/realms/aif/protocol/openid-connect/auth", "/sign-in"):
+            self._answer(200, "text/html", "<!DOCTYPE html><html lang='en'><head><title>Issuer sign-in</title>"
+                                           "</head><body><main><h1>Issuer sign-in</h1></main></body></html>")
+        else:
+            self.send_error(404)
+
+    def _answer(self, status: int, content_type: str, text: str) -> None:
+        body = text.encode()
+        self.send_response(status)
+        self.send_header("Content-Type", content_type)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args):
+        pass
+
+
+@contextmanager
+def local_oidc_issuer(next_hop: str = ""):
+    """(server, issuer URL) of a fake issuer on 127.0.0.1, for as long as the block runs."""
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _IssuerHandler)
+    server.hits = []
+    server.next_hop = next_hop
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield server, f"http://127.0.0.1:{server.server_port}/realms/aif"
+    finally:
+        server.shutdown()
+        server.server_close()
 
 
 # --- people and organisations --------------------------------------------------------------------

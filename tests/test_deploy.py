@@ -119,6 +119,8 @@ def test_gunicorn_with_the_production_settings(production_web):
     assert static.headers["Cache-Control"] == "max-age=315360000, public, immutable"
     assert static.headers["Content-Encoding"] == "gzip"
     assert static.headers["Content-Type"].startswith("text/css")
+    assert "default-src 'self'" in static.headers["Content-Security-Policy"]  # whitenoise answers after CSP
+    assert "camera=()" in static.headers["Permissions-Policy"]
 
     # Plain HTTP (no X-Forwarded-Proto from the proxy): redirect, no HSTS, no cookie.
     plain = requests.get(f"{base}/accounts/login/", headers={"Host": HOST}, timeout=10, allow_redirects=False)
@@ -133,6 +135,11 @@ def test_gunicorn_with_the_production_settings(production_web):
     assert page.headers["Strict-Transport-Security"] == "max-age=31536000; includeSubDomains; preload"
     assert page.headers["X-Content-Type-Options"] == "nosniff"
     assert page.headers["X-Frame-Options"] == "DENY"
+    directives = dict(part.split(" ", 1) for part in page.headers["Content-Security-Policy"].split("; "))
+    assert directives == {"default-src": "'self'", "script-src": "'self'", "style-src": "'self'",
+                          "img-src": "'self' data:", "object-src": "'none'", "base-uri": "'self'",
+                          "frame-ancestors": "'none'", "form-action": "'self'"}
+    assert "geolocation=()" in page.headers["Permissions-Policy"]
     csrf_cookie = next(cookie for cookie in page.cookies if cookie.name == "csrftoken")
     assert csrf_cookie.secure
 

@@ -1,10 +1,6 @@
 """Sign-up with mandatory e-mail verification, password reset, and OIDC single sign-on."""
 
-import json
 import re
-import threading
-from contextlib import contextmanager
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from unittest import mock
 from urllib.parse import parse_qs, urlparse
 
@@ -16,6 +12,7 @@ from django.test import override_settings
 from django.urls import reverse
 
 from accounts.models import User
+from tests.conftest import local_oidc_issuer
 
 pytestmark = pytest.mark.django_db
 
@@ -108,49 +105,6 @@ def test_login_page_has_no_sso_button_without_oidc_settings(client):
 
 
 # --- OIDC --------------------------------------------------------------------------------------------
-
-
-class _DiscoveryHandler(BaseHTTPRequestHandler):
-    """Serves /.well-known/openid-configuration for a fake issuer; counts the requests."""
-
-    hits: list[str]
-
-    def do_GET(self):  # noqa: N802 (http.server API)
-        self.server.hits.append(self.path)
-        if self.path != "/realms/aif/.well-known/openid-configuration":
-            self.send_error(404)
-            return
-        issuer = f"http://127.0.0.1:{self.server.server_port}/realms/aif"
-        body = json.dumps({
-            "issuer": issuer,
-            "authorization_endpoint": f"{issuer}/protocol/openid-connect/auth",
-            "token_endpoint": f"{issuer}/protocol/openid-connect/token",
-            "userinfo_endpoint": f"{issuer}/protocol/openid-connect/userinfo",
-            "jwks_uri": f"{issuer}/protocol/openid-connect/certs",
-            "response_types_supported": ["code"],
-            "token_endpoint_auth_methods_supported": ["client_secret_post", "client_secret_basic"],
-        }).encode()
-        self.send_response(200)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, *args):
-        pass
-
-
-@contextmanager
-def local_oidc_issuer():
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _DiscoveryHandler)
-    server.hits = []
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield server, f"http://127.0.0.1:{server.server_port}/realms/aif"
-    finally:
-        server.shutdown()
-        server.server_close()
 
 
 def oidc_providers(monkeypatch, server_url, provider_id="myaccessid"):
