@@ -178,7 +178,7 @@ def test_ethics_workspace(client, built, run_on_commit):
     body = client.get(reverse("compliance:ethics_workspace")).content.decode()
     assert "Submitted applications by AI Act risk class" in body
     assert "High-risk AI system" in body and "Health" in body and "Defence" in body
-    assert 'class="bar"' in body
+    assert 'class="bar"' in body and '<rect width="100" height="10">' in body  # the longest bar: no style=
     assert built["application"].reference in body  # recent ethics decision
     assert "Application dossier" in body  # reports generated
     queue = client.get(reverse("compliance:ethics_queue")).content.decode()
