@@ -1,7 +1,11 @@
 """Browser tests: pytest-playwright driving Debian's chromium against pytest-django's live_server.
 
 Every page a journey visits goes through `axe_check`, which fails on serious or critical
-accessibility violations (axe-core, bundled with axe-playwright-python)."""
+accessibility violations (axe-core, bundled with axe-playwright-python).
+
+Every page a test opens is also watched for Content-Security-Policy violations (the browser's
+`securitypolicyviolation` events, reported to the test as they happen, and its console errors about
+the policy or the Permissions-Policy header): a test that passed fails when any was reported."""
 
 from __future__ import annotations
 
@@ -46,10 +50,71 @@ def browser_context_args(browser_context_args):
     return {**browser_context_args, "locale": "en-GB", "viewport": {"width": 1280, "height": 900}}
 
 
+# Runs in every document before its own scripts: reports each violation to the test at once, so that
+# one on a page the test navigates away from is not lost.
+VIOLATION_LISTENER = """
+document.addEventListener("securitypolicyviolation", (event) => {
+  window.__aifReportViolation({
+    page: document.location.href, directive: event.effectiveDirective, blocked: event.blockedURI,
+    source: event.sourceFile, line: event.lineNumber, sample: event.sample, disposition: event.disposition,
+  });
+}, true);
+"""
+# What chromium writes to the console about a policy it refused to apply or something it blocked.
+POLICY_CONSOLE_MARKERS = ("Content Security Policy", "Content-Security-Policy", "Permissions-Policy",
+                          "Permissions policy")
+
+
+class PolicyWatch:
+    """The CSP violations and policy console errors of one browser page, across its navigations."""
+
+    def __init__(self, page):
+        self.page = page
+        self.reports: list[str] = []
+        page.expose_binding("__aifReportViolation", lambda source, report: self._violation(report))
+        page.add_init_script(VIOLATION_LISTENER)
+        page.on("console", self._console)
+
+    def _violation(self, report: dict) -> None:
+        where = f" in {report['source']}:{report['line']}" if report.get("source") else ""
+        sample = f" ({report['sample']!r})" if report.get("sample") else ""
+        self.reports.append(f"{report['page']}: {report['directive']} refused {report['blocked'] or 'inline'}"
+                            f"{where}{sample} [{report['disposition']}]")
+
+    def _console(self, message) -> None:
+        if message.type in ("error", "warning") and any(m in message.text for m in POLICY_CONSOLE_MARKERS):
+            self.reports.append(f"console {message.type} on {self.page.url}: {message.text}")
+
+    def check(self) -> None:
+        """Fail when anything was reported (after letting the page deliver what it still holds)."""
+        if not self.page.is_closed():
+            self.page.evaluate("() => new Promise((resolve) => setTimeout(resolve, 50))")
+        if self.reports:
+            pytest.fail("Content-Security-Policy or Permissions-Policy problems:\n" + "\n".join(self.reports),
+                        pytrace=False)
+
+
 @pytest.fixture
 def page(page):
     page.set_default_timeout(15_000)
+    page._aif_policy_watch = PolicyWatch(page)
     return page
+
+
+@pytest.fixture
+def policy_watch(page) -> PolicyWatch:
+    return page._aif_policy_watch
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_call(item):
+    """After a browser test's own body passed: fail it if its pages reported a policy problem."""
+    result = yield
+    page = item.funcargs.get("page") if hasattr(item, "funcargs") else None
+    watch = getattr(page, "_aif_policy_watch", None)
+    if watch is not None:
+        watch.check()
+    return result
 
 
 @cache
@@ -72,7 +137,9 @@ def axe_check(page, *, context: str = "") -> list[dict]:
 
     Returns every violation (minor and moderate included) for tests that want to look closer."""
     if not page.evaluate("() => typeof window.axe !== 'undefined'"):
-        page.add_script_tag(content=_axe_source())
+        # Evaluated by the browser's debugging protocol, which the page's script-src does not govern
+        # (an added <script> element would be refused, and reported, under the portal's policy).
+        page.evaluate(_axe_source())
     results = page.evaluate("async () => await axe.run()")
     violations = results["violations"]
     blocking = [v for v in violations if v.get("impact") in BLOCKING_IMPACTS]

@@ -29,3 +29,42 @@ def test_axe_check_fails_on_serious_violations(page):
 def test_axe_check_passes_a_clean_page(page):
     page.set_content(GOOD_PAGE)
     assert all(v["impact"] not in {"serious", "critical"} for v in axe_check(page))
+
+
+# --- the policy watch: a page served with a strict policy, through Playwright's routing -------------
+
+STRICT = "default-src 'self'; script-src 'self'; style-src 'self'; object-src 'none'"
+INLINE_PAGE = """<!DOCTYPE html><html lang="en"><head><title>inline</title></head><body>
+<p style="color: red">styled</p><script>document.title = "ran";</script></body></html>"""
+CLEAN_PAGE = """<!DOCTYPE html><html lang="en"><head><title>clean</title></head><body><p>plain</p></body></html>"""
+
+
+def serve(page, body: str, headers: dict[str, str]) -> None:
+    page.route("http://policy.test/**", lambda route: route.fulfill(
+        status=200, content_type="text/html", body=body, headers=headers))
+    page.goto("http://policy.test/")
+
+
+def test_policy_watch_fails_on_a_violation_even_after_navigating_away(page, policy_watch):
+    serve(page, INLINE_PAGE, {"Content-Security-Policy": STRICT})
+    assert page.title() == "inline"  # the inline script was refused
+    page.goto("about:blank")
+    with pytest.raises(pytest.fail.Exception) as excinfo:
+        policy_watch.check()
+    message = str(excinfo.value)
+    assert "script-src-elem refused inline" in message
+    assert "style-src-attr refused inline" in message
+    policy_watch.reports.clear()  # seen: the test itself passes
+
+
+def test_policy_watch_reports_an_unknown_permissions_policy_feature(page, policy_watch):
+    serve(page, CLEAN_PAGE, {"Permissions-Policy": "camera=(), no-such-feature=()"})
+    with pytest.raises(pytest.fail.Exception, match="no-such-feature"):
+        policy_watch.check()
+    policy_watch.reports.clear()
+
+
+def test_policy_watch_passes_a_clean_page(page, policy_watch):
+    serve(page, CLEAN_PAGE, {"Content-Security-Policy": STRICT, "Permissions-Policy": "camera=()"})
+    policy_watch.check()
+    assert policy_watch.reports == []

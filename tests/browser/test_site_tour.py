@@ -1,0 +1,102 @@
+"""Every page a person can reach by following the portal's links, for an applicant and for a member
+of staff with every role, plus the pages open to anyone: each one loads under the Content-Security-
+Policy and the Permissions-Policy with no violation (the browser fixture fails the test on any), and
+none answers with a server error. The language switcher, a form, still works under form-action."""
+
+from __future__ import annotations
+
+import re
+from collections import deque
+from urllib.parse import urldefrag, urljoin, urlsplit
+
+import pytest
+from playwright.sync_api import Error as PlaywrightError
+from playwright.sync_api import expect
+
+from accounts.roles import Role
+from allocations.applications.models import ApplicationStatus
+from portal.models import AuditChainHead
+from tests import factories as f
+from tests.browser.conftest import sign_in_as
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+# Not pages: signing out, files to download, the API and the admin (tested on their own).
+SKIP = re.compile(r"/accounts/logout/|/admin/|/api/|/i18n/|download|export|\.pdf$|\.csv$|/jsi18n/")
+LIMIT = 120
+
+
+def tour(page, live_server, start: list[str]) -> dict[str, int]:
+    """Breadth first through same-origin links; the status of each page opened."""
+    origin = live_server.url
+    queue, seen, statuses = deque(origin + path for path in start), set(), {}
+    while queue and len(statuses) < LIMIT:
+        url = queue.popleft()
+        if url in seen:
+            continue
+        seen.add(url)
+        try:
+            response = page.goto(url)
+        except PlaywrightError as error:  # a link that turns out to be a download
+            if "Download is starting" in str(error):
+                continue
+            raise
+        statuses[urlsplit(url).path + (f"?{urlsplit(url).query}" if urlsplit(url).query else "")] = response.status
+        for href in page.eval_on_selector_all("a[href]", "links => links.map(a => a.getAttribute('href'))"):
+            target = urldefrag(urljoin(url, href)).url
+            if target.startswith(origin + "/") and not SKIP.search(urlsplit(target).path) and target not in seen:
+                queue.append(target)
+    return statuses
+
+
+def assert_no_server_error(statuses: dict[str, int], at_least: int) -> None:
+    failing = {path: status for path, status in statuses.items() if status >= 500}
+    assert not failing, failing
+    assert len(statuses) >= at_least, sorted(statuses)
+
+
+def test_applicant_pages(page, live_server):
+    f.ensure_reference_data()
+    AuditChainHead.objects.get_or_create(id=1)
+    f.publish_capacity()
+    member = f.applicant()
+    organisation = f.org_of(member)
+    f.application(status=ApplicationStatus.DRAFT, member=member)
+    f.application(status=ApplicationStatus.SUBMITTED, member=member)
+    f.allocation(member=member)
+    sign_in_as(page, live_server, member)
+    statuses = tour(page, live_server, ["/dashboard/", "/accounts/email/", "/accounts/password/change/",
+                                        f"/organisations/{organisation.pk}/"])
+    assert_no_server_error(statuses, at_least=20)
+
+
+def test_staff_pages(page, live_server, monkeypatch):
+    monkeypatch.setattr("allocations.provisioning.tasks.provision_allocation.delay", lambda *a, **k: None)
+    f.ensure_reference_data()
+    AuditChainHead.objects.get_or_create(id=1)
+    f.set_capacity(gpu_hours=50_000)
+    boss = f.manager()
+    for role in (Role.ETHICS_OFFICER, Role.REVIEWER, Role.OPERATOR):
+        f.give_role(boss, role)
+    f.application(status=ApplicationStatus.SUBMITTED)
+    f.application(status=ApplicationStatus.IN_REVIEW)
+    f.allocation()
+    f.decisions(2, manager=boss)
+    sign_in_as(page, live_server, boss)
+    statuses = tour(page, live_server, ["/staff/", "/staff/provisioning/", "/dashboard/"])
+    assert_no_server_error(statuses, at_least=20)
+
+
+def test_public_pages_and_the_language_switcher(page, live_server):
+    statuses = tour(page, live_server, ["/", "/accounts/login/", "/accounts/signup/", "/accounts/password/reset/",
+                                        "/reports/verify/"])
+    assert_no_server_error(statuses, at_least=5)
+
+    page.goto(live_server.url + "/accounts/login/")
+    page.locator("#language-select").select_option("fr")
+    page.locator("form.lang button[type=submit]").click()
+    expect(page.locator("html")).to_have_attribute("lang", "fr")
+    expect(page).to_have_url(re.compile(r"/accounts/login/$"))
+    page.locator("#language-select").select_option("nl")
+    page.locator("form.lang button[type=submit]").click()
+    expect(page.locator("html")).to_have_attribute("lang", "nl")
