@@ -350,7 +350,7 @@ check_http_redirect() {
 }
 
 check_https() {
-  local status hsts cookie
+  local status hsts cookie csp
   status=$(http login "$WEB1_PORT" /accounts/login/ "${HTTPS[@]}")
   cat "$WORK/http/login.h"
   [[ $status == 200 ]] || fail "sign-in page answered $status" || return 1
@@ -360,7 +360,12 @@ check_https() {
   [[ $cookie == *Secure* ]] || fail "csrftoken cookie not Secure: $cookie" || return 1
   [[ $(header login X-Frame-Options) == DENY ]] || fail "X-Frame-Options missing" || return 1
   [[ $(header login X-Content-Type-Options) == nosniff ]] || fail "X-Content-Type-Options missing" || return 1
-  DETAIL="with X-Forwarded-Proto: https: 200, HSTS '$hsts', csrftoken Secure, X-Frame-Options DENY"
+  # docs/deploy.md, "Security headers": the issuer's origin is a form-action (single sign-on).
+  csp=$(header login Content-Security-Policy)
+  [[ $csp == *"script-src 'self'"* && $csp == *"frame-ancestors 'none'"* \
+     && $csp == *"form-action 'self' http://127.0.0.1:$OIDC_PORT"* ]] || fail "Content-Security-Policy: '$csp'" || return 1
+  [[ $(header login Permissions-Policy) == *"camera=()"* ]] || fail "Permissions-Policy missing" || return 1
+  DETAIL="with X-Forwarded-Proto: https: 200, HSTS '$hsts', csrftoken Secure, X-Frame-Options DENY, CSP form-action 'self' + issuer"
 }
 
 check_oidc() {
