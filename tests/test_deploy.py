@@ -86,7 +86,7 @@ def production_web(postgres, redis_server, tmp_path):
             try:
                 requests.get(f"{base}/healthz", headers={"Host": HOST}, timeout=2)
                 break
-            except requests.ConnectionError:
+            except (requests.ConnectionError, requests.Timeout):  # not up yet, or slow on a busy machine
                 if process.poll() is not None or time.monotonic() > deadline:
                     log.seek(0)
                     pytest.fail(f"gunicorn did not answer on {base}:\n{log.read()[-3000:]}")
