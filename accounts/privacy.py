@@ -19,6 +19,7 @@ from portal.audit import AuditAction, action_label, audit_record
 from portal.models import AuditEvent, AuditEventContext
 
 from .models import ApiToken, Invitation, Membership, User
+from .roles import is_superuser
 
 
 def pseudonym_email(user: User) -> str:
@@ -86,7 +87,7 @@ def user_erase(*, actor: User, user: User) -> User:
     from allauth.mfa.models import Authenticator
     from allauth.socialaccount.models import SocialAccount
 
-    if actor.pk != user.pk and not actor.is_superuser:
+    if actor.pk != user.pk and not is_superuser(actor):
         raise PermissionDenied(_("Only the person themself or an administrator can erase an account."))
     with transaction.atomic():
         user = User.objects.select_for_update().get(pk=user.pk)
