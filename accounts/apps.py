@@ -1,8 +1,6 @@
 from django.apps import AppConfig
 from django.utils.translation import gettext_lazy as _
 
-from portal.privacy import register_eraser
-
 
 class AccountsConfig(AppConfig):
     name = "accounts"
@@ -10,7 +8,6 @@ class AccountsConfig(AppConfig):
 
     def ready(self):
         # Imported here: privacy imports the models, which cannot load before the app registry is ready.
-        from .privacy import erase_api_tokens, erase_invitations
+        from . import privacy
 
-        register_eraser("invitations", erase_invitations)
-        register_eraser("api_tokens", erase_api_tokens)
+        privacy.register()

@@ -188,6 +188,9 @@ class TeamMember(models.Model):
     token_hash = models.CharField(max_length=64, blank=True)
     invited_at = models.DateTimeField(null=True, blank=True)
     confirmed_at = models.DateTimeField(null=True, blank=True)
+    # The person was erased (accounts.privacy): the row stays as part of the application, pseudonymised,
+    # and never reaches a Slurm association again.
+    erased_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     class Meta:
         ordering = ["full_name"]

@@ -252,8 +252,9 @@ def team_member_invite(*, actor, application: Application, full_name: str, email
     member.invited_at = timezone.now()
     member.user = User.objects.filter(email__iexact=email).first()
     member.save()
+    # The chain keeps ids only: a name, address or username written into it could never be erased.
     audit_record(actor=actor, action=AuditAction.TEAM_MEMBER_ADDED, target=member,
-                 changes={"application_id": application.pk, "cluster_username": member.cluster_username})
+                 changes={"application_id": application.pk})
     send_templated_email_on_commit(
         to=[email], template="allocations/email/team_invitation",
         context={"name": member.full_name, "reference": application.reference, "title": application.title,
@@ -267,7 +268,7 @@ def team_member_remove(*, actor, member: TeamMember) -> None:
         app = _locked(member.application)
         _require_editable(actor, app)
         audit_record(actor=actor, action=AuditAction.TEAM_MEMBER_REMOVED, target=member,
-                     changes={"application_id": app.pk, "cluster_username": member.cluster_username})
+                     changes={"application_id": app.pk})
         member.delete()
 
 
