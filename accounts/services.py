@@ -17,7 +17,7 @@ from portal.audit import AuditAction, audit_record
 from portal.emails import send_templated_email_on_commit
 
 from .models import ApiToken, ApiTokenScope, Invitation, Membership, MembershipRole, Organisation, User
-from .permissions import is_owner
+from .permissions import is_operator, is_owner
 from .vat import normalise_vat
 
 ORGANISATION_FIELDS = ["legal_name", "country", "org_type", "vat_number", "headcount", "annual_turnover",
@@ -62,6 +62,18 @@ def organisation_create(*, actor: User, data: dict[str, Any]) -> Organisation:
 def organisation_update(*, actor: User, organisation: Organisation, data: dict[str, Any]) -> Organisation:
     if not is_owner(actor, organisation):
         raise PermissionDenied(_("Only an owner of the organisation can change it."))
+    return _organisation_save(actor=actor, organisation=organisation, data=data)
+
+
+def organisation_update_by_operator(*, actor: User, organisation: Organisation, data: dict[str, Any]) -> Organisation:
+    """An operator corrects an organisation's details (the Django admin): the same checks, SME class and
+    audit event as an owner's change."""
+    if not is_operator(actor):
+        raise PermissionDenied(_("Only an operator can change another organisation's details."))
+    return _organisation_save(actor=actor, organisation=organisation, data=data)
+
+
+def _organisation_save(*, actor: User, organisation: Organisation, data: dict[str, Any]) -> Organisation:
     data = dict(data)
     if "vat_number" in data or "country" in data:
         try:
