@@ -24,7 +24,7 @@ from portal import privacy as privacy_registry
 from portal.audit import AuditAction, action_label, audit_record
 from portal.models import AuditEvent, AuditEventContext
 
-from .models import ApiToken, Invitation, Membership, User
+from .models import AddressedMail, ApiToken, Invitation, Membership, User
 
 
 def pseudonym_email(user: User) -> str:
@@ -114,6 +114,11 @@ def erase_invitations(user: User, original_email: str) -> int:
     return Invitation.objects.filter(email__iexact=original_email).update(email=pseudonym_email(user))
 
 
+def erase_addressed_mails(user: User, original_email: str) -> int:
+    """The keyed hash of the address, kept for the mail limits (accounts.services.addressed_mail_record)."""
+    return AddressedMail.objects.filter(address_hash=AddressedMail.hash_address(original_email)).delete()[0]
+
+
 def erase_api_tokens(user: User, original_email: str) -> int:
     return ApiToken.objects.filter(user=user).delete()[0]
 
@@ -156,6 +161,7 @@ def register() -> None:
         privacy_registry.register_exporter(name, func, covers=covers)
     erasers = [
         ("invitations", erase_invitations, ["accounts.Invitation"]),
+        ("mail_limits", erase_addressed_mails, ["accounts.AddressedMail"]),
         ("api_tokens", erase_api_tokens, ["accounts.ApiToken"]),
         # Confirmations and tokens go with their address and account (cascade).
         ("sign_in", erase_sign_in, ["account.EmailAddress", "account.EmailConfirmation", "mfa.Authenticator",
