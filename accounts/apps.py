@@ -7,7 +7,12 @@ class AccountsConfig(AppConfig):
     verbose_name = _("Accounts and organisations")
 
     def ready(self):
-        # Imported here: privacy imports the models, which cannot load before the app registry is ready.
-        from . import privacy
+        # Imported here: allauth's signals module imports its models, which cannot load before the app
+        # registry is ready.
+        from allauth.mfa.signals import authenticator_added
+
+        from . import privacy  # imported here: privacy imports the models
+        from .mfa import record_enrolment  # imported here: mfa imports allauth's models
 
         privacy.register()
+        authenticator_added.connect(record_enrolment, dispatch_uid="accounts.mfa.record_enrolment")

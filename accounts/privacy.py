@@ -25,6 +25,7 @@ from portal.audit import AuditAction, action_label, audit_record
 from portal.models import AuditEvent, AuditEventContext
 
 from .models import AddressedMail, ApiToken, Invitation, Membership, User
+from .roles import is_superuser
 
 
 def pseudonym_email(user: User) -> str:
@@ -177,7 +178,7 @@ def register() -> None:
 
 def user_erase(*, actor: User, user: User) -> User:
     """Pseudonymise a person everywhere. Idempotent."""
-    if actor.pk != user.pk and not actor.is_superuser:
+    if actor.pk != user.pk and not is_superuser(actor):
         raise PermissionDenied(_("Only the person themself or an administrator can erase an account."))
     with transaction.atomic():
         user = User.objects.select_for_update().get(pk=user.pk)

@@ -3,6 +3,8 @@
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from .mfa import mfa_satisfied
+
 
 class Role(models.TextChoices):
     REVIEWER = "reviewer", _("Reviewer")
@@ -56,8 +58,9 @@ class RoleSet(frozenset):
         return [role.label for role in Role if role in self]
 
 
-def roles_of(user) -> RoleSet:
-    """The staff roles a user holds, cached on the user object for the request."""
+def held_roles(user) -> RoleSet:
+    """The staff roles a user holds, whether or not this sign-in may exercise them (cached on the user
+    object). For who to notify and whom to ask for a second factor; never for a permission."""
     if not getattr(user, "is_authenticated", False):
         return RoleSet()
     cached = getattr(user, "_aif_roles", None)
@@ -72,10 +75,29 @@ def roles_of(user) -> RoleSet:
     return roles
 
 
+def roles_of(user) -> RoleSet:
+    """The staff roles this sign-in may exercise: the roles held, once a second factor was passed
+    (accounts.mfa.mfa_satisfied); none before. Every permission of the portal starts here."""
+    roles = held_roles(user)
+    if roles and not mfa_satisfied(user):
+        return RoleSet()
+    return roles
+
+
 def has_role(user, role: str) -> bool:
     return role in roles_of(user)
 
 
+def is_superuser(user) -> bool:
+    """An administrator, once a second factor was passed (as for the staff roles)."""
+    return bool(getattr(user, "is_superuser", False)) and mfa_satisfied(user)
+
+
 def is_staff_member(user) -> bool:
-    """Anyone with a staff role, or access to the Django admin."""
-    return bool(roles_of(user)) or bool(getattr(user, "is_staff", False))
+    """Anyone who holds a staff role or has access to the Django admin (second factor or not)."""
+    return bool(held_roles(user)) or bool(getattr(user, "is_staff", False))
+
+
+def staff_mfa_missing(user) -> bool:
+    """True when a staff member's sign-in has not passed a second factor (or they have none yet)."""
+    return is_staff_member(user) and not mfa_satisfied(user)

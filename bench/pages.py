@@ -94,6 +94,9 @@ def main() -> None:
     from django.test.utils import CaptureQueriesContext
 
     from accounts.models import User
+    from tests.factories import sessions
+
+    sessions.install()  # force_login records the second factor of a person who has one, as a sign-in does
 
     if not (Path(settings.STATIC_ROOT) / "staticfiles.json").exists():
         from django.core.management import call_command

@@ -4,9 +4,11 @@
 
 Staff accounts need a second factor to sign in. Rather than spend a TOTP code per virtual user (a code is
 accepted once), the sessions are seeded: django.test.Client.force_login writes an ordinary database
-session for each account (the accounts from bench/generate.py, which all hold a TOTP authenticator, so the
-staff MFA middleware lets them through). Each entry also lists objects the journey opens (the applicant's
-application references and organisation, the reviewer's assignment ids).
+session for each account (the accounts from bench/generate.py, which all hold a TOTP authenticator), and
+records in it the password and second-factor steps allauth records at a real sign-in (staff roles hold
+only in a session that passed the second factor: tests/factories/sessions.py). Each entry also lists
+objects the journey opens (the applicant's application references and organisation, the reviewer's
+assignment ids).
 """
 
 import json
@@ -26,6 +28,10 @@ def main() -> None:
     django.setup()
     from django.conf import settings
     from django.test import Client
+
+    from tests.factories import sessions
+
+    sessions.install()  # force_login records the second factor of a person who has one, as a sign-in does
 
     from accounts.models import Membership, User
     from allocations.applications.models import Application

@@ -15,6 +15,10 @@ import pytest
 from django.db import connection
 
 from tests import factories
+from tests.factories import sessions
+
+# force_login records the second factor of a person who has one, as allauth's sign-in does.
+sessions.install()
 
 REQUIRE_SERVICES = os.environ.get("AIF_REQUIRE_SERVICES", "").strip().lower() in {"1", "true", "yes", "on"}
 

@@ -117,6 +117,8 @@ class ApiTokenAuthentication(BaseAuthentication):
                 raise _throttled(failures_retry_after(ip) or wait)
             raise exceptions.AuthenticationFailed(_("Invalid, revoked or expired token."))
         api_token_touch(token=token)
+        # The token's user is bound to no session: accounts.mfa counts a second factor while its holder has
+        # one enrolled (asked only of staff, when a role is checked).
         return token.user, token
 
     def authenticate_header(self, request):

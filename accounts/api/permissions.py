@@ -7,9 +7,8 @@ from django.utils.translation import gettext_lazy as _
 from rest_framework import exceptions
 from rest_framework.permissions import SAFE_METHODS, BasePermission
 
-from accounts.mfa import staff_mfa_missing
 from accounts.models import ApiToken, ApiTokenScope
-from accounts.roles import Role, has_role
+from accounts.roles import Role, has_role, is_superuser, staff_mfa_missing
 
 MFA_MESSAGE = _("Staff work requires multi-factor authentication. Add an authenticator first.")
 
@@ -40,7 +39,8 @@ class StaffTokenMFA(BasePermission):
 
 
 class StaffMFA(BasePermission):
-    """For /api/v1/staff/: the middleware covers sessions; this covers every authentication."""
+    """For /api/v1/staff/: a staff member whose sign-in (or token) lacks the second factor gets a clear
+    403 instead of the role's bare refusal (without the factor they hold no role: accounts.roles)."""
 
     def has_permission(self, request, view):
         if settings.AIF_REQUIRE_MFA_FOR_STAFF and staff_mfa_missing(request.user):
@@ -71,7 +71,7 @@ class IsAuditReader(BasePermission):
     message = _("Only ethics officers and administrators read the audit trail.")
 
     def has_permission(self, request, view):
-        return has_role(request.user, Role.ETHICS_OFFICER) or bool(getattr(request.user, "is_superuser", False))
+        return has_role(request.user, Role.ETHICS_OFFICER) or is_superuser(request.user)
 
 
 # The defaults of every endpoint (settings.REST_FRAMEWORK); staff endpoints add StaffMFA and a role.

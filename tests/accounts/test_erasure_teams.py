@@ -103,7 +103,7 @@ def test_erasure_takes_a_confirmed_member_off_the_clusters_and_out_of_the_record
     version = allocation.desired_version
     assert USERNAME in grant_services.desired_users(allocation)
 
-    user_erase(actor=f.AdminFactory(), user=zora)
+    user_erase(actor=f.AdminFactory(totp=True), user=zora)
 
     allocation.refresh_from_db()
     assert allocation.sync_state == SyncState.NEEDS_SYNC and allocation.desired_version == version + 1

@@ -4,10 +4,11 @@ import time
 
 import pytest
 from allauth.mfa.totp.internal.auth import format_hotp_value, hotp_value
+from django.core.cache import cache
 from django.urls import reverse
 
-from accounts.mfa import staff_mfa_missing
-from tests.factories import STAFF_FACTORIES, TOTP_SECRET, UserFactory
+from accounts.roles import staff_mfa_missing
+from tests.factories import STAFF_FACTORIES, TOTP_SECRET, UserFactory, sign_in_without_second_factor
 
 pytestmark = pytest.mark.django_db
 
@@ -22,7 +23,7 @@ def current_totp_code(secret: str = TOTP_SECRET) -> str:
 @pytest.mark.parametrize("kind", sorted(STAFF_FACTORIES))
 @pytest.mark.parametrize("url", STAFF_URLS)
 def test_staff_without_authenticator_is_sent_to_the_mfa_page(client, kind, url):
-    staff = STAFF_FACTORIES[kind]()
+    staff = STAFF_FACTORIES[kind](totp=False)
     assert staff_mfa_missing(staff)
     client.force_login(staff)
     response = client.get(url)
@@ -49,7 +50,7 @@ def test_staff_with_totp_get_in(client, kind):
 
 
 def test_staff_api_prefix_answers_json_403_without_mfa(client):
-    client.force_login(STAFF_FACTORIES["reviewer"]())
+    client.force_login(STAFF_FACTORIES["reviewer"](totp=False))
     response = client.get("/api/v1/staff/anything")
     assert response.status_code == 403
     assert response.json()["error"]["code"] == "mfa_required"
@@ -90,5 +91,35 @@ def test_anonymous_is_sent_to_sign_in_for_staff_pages(client):
 
 def test_mfa_requirement_can_be_switched_off(client, settings):
     settings.AIF_REQUIRE_MFA_FOR_STAFF = False
-    client.force_login(STAFF_FACTORIES["reviewer"]())
+    client.force_login(STAFF_FACTORIES["reviewer"](totp=False))
+    assert client.get("/staff/").status_code == 200
+
+
+def test_a_sign_in_that_skipped_the_second_factor_confirms_it_before_staff_work(client):
+    cache.clear()  # allauth remembers used TOTP codes per authenticator id, which tests reuse
+    staff = STAFF_FACTORIES["allocation_manager"]()  # has an authenticator
+    sign_in_without_second_factor(client, staff)
+    dashboard = client.get(reverse("dashboard")).content.decode()
+    assert "Your staff roles are active only after a second factor in this sign-in." in dashboard
+    response = client.get("/staff/")
+    assert response.status_code == 302
+    assert response.url.startswith(reverse("mfa_reauthenticate"))
+    assert client.get("/api/v1/staff/applications/").json()["error"]["code"] == "mfa_required"
+    assert client.get(response.url).status_code == 200
+    confirmed = client.post(response.url, {"code": current_totp_code()})
+    assert confirmed.status_code == 302
+    assert client.get("/staff/").status_code == 200
+    assert "Your staff roles are active only" not in client.get(reverse("dashboard")).content.decode()
+
+
+@pytest.mark.django_db(transaction=True)  # allauth announces the new authenticator after its commit, in the request
+def test_enrolling_an_authenticator_counts_as_passing_it(client, password):
+    staff = STAFF_FACTORIES["ethics_officer"](totp=False)
+    client.force_login(staff)
+    assert client.get("/staff/").url == MFA_URL
+    assert client.post(reverse("account_reauthenticate"), {"password": password}).status_code == 302
+    form = client.get(reverse("mfa_activate_totp")).context["form"]
+    code = format_hotp_value(hotp_value(form.secret, int(time.time()) // 30))
+    activated = client.post(reverse("mfa_activate_totp"), {"code": code})
+    assert activated.status_code == 302
     assert client.get("/staff/").status_code == 200

@@ -102,7 +102,7 @@ def test_staff_url_for_role(client, world, role, view_name):
 
 @pytest.mark.parametrize("view_name", MANAGER_PAGES + REVIEWER_PAGES)
 def test_staff_without_mfa_is_sent_to_the_mfa_page(client, world, view_name):
-    person = fr.StaffUserFactory(roles=[Role.ALLOCATION_MANAGER, Role.REVIEWER])  # no authenticator
+    person = fr.StaffUserFactory(roles=[Role.ALLOCATION_MANAGER, Role.REVIEWER], totp=False)  # no authenticator
     client.force_login(person)
     response = _call(client, world, view_name)
     assert response.status_code == 302

@@ -282,7 +282,7 @@ def test_accepting_needs_the_right_person_and_a_valid_token(as_user, applicant, 
     ("post", "/api/v1/invitations/accept/", {"token": "whatever"}),
 ])
 def test_a_staff_token_without_a_second_factor_is_refused(as_user, method, path, body):
-    staff = f.AllocationManagerFactory()  # no authenticator
+    staff = f.AllocationManagerFactory(totp=False)  # no authenticator
     org = f.OrganisationFactory()
     membership = Membership.objects.create(user=staff, organisation=org, role="owner")
     invitation, _token = services.invitation_create(actor=staff, organisation=org, email="x@example.eu")

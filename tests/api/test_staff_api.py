@@ -38,7 +38,7 @@ def test_each_staff_list_needs_its_role(as_user, applicant, role, method, path):
 
 @pytest.mark.parametrize("role,method,path", STAFF_ROLE_ENDPOINTS)
 def test_staff_endpoints_need_a_second_factor_with_a_session_too(client, role, method, path):
-    client.force_login(f.STAFF_FACTORIES[role]())  # no authenticator
+    client.force_login(f.STAFF_FACTORIES[role](totp=False))  # no authenticator
     response = getattr(client, method)(path)
     assert response.status_code == 403
     assert response.json()["error"]["code"] == "mfa_required"
@@ -293,9 +293,9 @@ def test_allocation_status_changes_need_a_manager_with_a_second_factor(as_user, 
     for role in ("reviewer", "ethics_officer", "operator"):
         response = as_user(f.STAFF_FACTORIES[role](totp=True)).post(path, body, format="json")
         assert response.status_code == 403 and response.json()["error"]["code"] == "permission_denied", role
-    response = as_user(f.AllocationManagerFactory()).post(path, body, format="json")  # no authenticator
+    response = as_user(f.AllocationManagerFactory(totp=False)).post(path, body, format="json")  # no authenticator
     assert response.status_code == 403 and response.json()["error"]["code"] == "mfa_required"
-    client.force_login(f.AllocationManagerFactory())
+    client.force_login(f.AllocationManagerFactory(totp=False))
     assert client.post(path, body, content_type="application/json").json()["error"]["code"] == "mfa_required"
     assert as_user(f.manager()).post(f"/api/v1/staff/allocations/AIF-1999-0001/{action}/", body,
                                      format="json").status_code == 404

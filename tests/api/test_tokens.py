@@ -119,7 +119,7 @@ def test_malformed_headers_count_as_failures(api):
 
 
 def test_staff_token_needs_an_authenticator_everywhere():
-    officer = f.EthicsOfficerFactory()  # no TOTP
+    officer = f.EthicsOfficerFactory(totp=False)  # no TOTP
     client = APIClient()
     client.credentials(**f.auth(f.token(officer)))
     for path in ("/api/v1/applications/", "/api/v1/staff/audit-events/"):

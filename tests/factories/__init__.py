@@ -93,3 +93,4 @@ from .review import (
     reviewer,
     submit_review,
 )
+from .sessions import sign_in_without_second_factor

@@ -86,7 +86,7 @@ def test_only_operators_with_a_second_factor(method, path, allocation, handover,
     refused = [
         (f.applicant(), "permission_denied"),
         (f.AllocationManagerFactory(totp=True), "permission_denied"),
-        (f.OperatorFactory(), "mfa_required"),  # no authenticator
+        (f.OperatorFactory(totp=False), "mfa_required"),  # no authenticator
     ]
     with django_capture_on_commit_callbacks(execute=True):
         for user, code in refused:
