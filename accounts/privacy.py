@@ -25,7 +25,7 @@ from portal.audit import AuditAction, action_label, audit_record
 from portal.models import AuditEvent, AuditEventContext
 
 from .models import AddressedMail, ApiToken, Invitation, Membership, User
-from .roles import is_superuser
+from .roles import is_superuser, staff_mfa_missing
 
 
 def pseudonym_email(user: User) -> str:
@@ -102,9 +102,15 @@ def export_admin_actions(user: User) -> list[dict[str, Any]]:
 
 
 def user_export_data(*, user: User) -> dict[str, Any]:
+    """Everything the portal holds about the person. What they did as staff names other organisations'
+    applications: like the staff pages, it needs a sign-in that passed the second factor."""
+    staff_work = not staff_mfa_missing(user)
     data: dict[str, Any] = {"exported_at": timezone.now().isoformat()}
-    for name, exporter in privacy_registry.exporters():
+    for name, exporter in privacy_registry.exporters(staff=staff_work):
         data[name] = exporter(user)
+    if not staff_work:
+        data["staff_work_left_out"] = _("What you did as staff (reviews, decisions, reports, ...) is in the "
+                                        "export when you sign in with your second factor.")
     return data
 
 
@@ -156,10 +162,10 @@ def register() -> None:
         ("invitations_received", export_invitations_received, ["accounts.Invitation"]),
         ("invitations_sent", export_invitations_sent, ["accounts.Invitation"]),
         ("audit_events", export_audit_events, ["portal.AuditEvent", "portal.AuditEventContext"]),
-        ("admin_actions", export_admin_actions, ["admin.LogEntry"]),
     ]
     for name, func, covers in exporters:
         privacy_registry.register_exporter(name, func, covers=covers)
+    privacy_registry.register_exporter("admin_actions", export_admin_actions, covers=["admin.LogEntry"], staff=True)
     erasers = [
         ("invitations", erase_invitations, ["accounts.Invitation"]),
         ("mail_limits", erase_addressed_mails, ["accounts.AddressedMail"]),

@@ -58,11 +58,18 @@ def export_attachments_uploaded(user) -> list[dict[str, Any]]:
 
 
 def export_change_requests(user) -> list[dict[str, Any]]:
-    """The requests the person made or decided, and those that asked to add them to a team."""
+    """The requests the person made, and those that asked to add them to a team."""
     named = Q(kind=ChangeKind.ADD_MEMBERS, payload__icontains=user.email)
+    return _change_requests(user, Q(requested_by=user) | named)
+
+
+def export_change_requests_decided(user) -> list[dict[str, Any]]:
+    return _change_requests(user, Q(decided_by=user))
+
+
+def _change_requests(user, which: Q) -> list[dict[str, Any]]:
     rows = []
-    for cr in (ChangeRequest.objects.filter(Q(requested_by=user) | Q(decided_by=user) | named)
-               .select_related("allocation").order_by("pk")):
+    for cr in ChangeRequest.objects.filter(which).select_related("allocation").order_by("pk"):
         row = {"allocation": cr.allocation.reference, "kind": cr.kind, "kind_label": str(cr.get_kind_display()),
                "status": cr.status, "status_label": str(cr.get_status_display()),
                "requested_at": _when(cr.requested_at), "decided_at": _when(cr.decided_at)}
@@ -171,19 +178,24 @@ def _erase_change_requests(user, original_email: str, renamed: dict[int, str]) -
 
 def register() -> None:
     """Called from AllocationsConfig.ready()."""
-    exporters = [
+    applicant = [
         ("team_memberships", export_team_memberships, ["allocations.TeamMember"]),
         ("applications_created", export_applications_created, ["allocations.Application"]),
         ("attachments_uploaded", export_attachments_uploaded, ["allocations.Attachment"]),
         ("change_requests", export_change_requests, ["allocations.ChangeRequest"]),
+        ("replies_to_reviews", export_replies, ["allocations.ApplicantReply"]),
+    ]
+    staff = [
+        ("change_requests_decided", export_change_requests_decided, ["allocations.ChangeRequest"]),
         ("reviews", export_reviews, ["allocations.ReviewAssignment", "allocations.Review"]),
         ("conflict_declarations", export_conflict_declarations, ["allocations.ConflictDeclaration"]),
-        ("replies_to_reviews", export_replies, ["allocations.ApplicantReply"]),
         ("decisions", export_decisions, ["allocations.Decision"]),
         ("handovers_done", export_handovers_done, ["allocations.HandoverTask"]),
     ]
-    for name, func, covers in exporters:
+    for name, func, covers in applicant:
         privacy_registry.register_exporter(name, func, covers=covers)
+    for name, func, covers in staff:
+        privacy_registry.register_exporter(name, func, covers=covers, staff=True)
     privacy_registry.register_eraser(
         "team_members", erase_team_members,
         covers=["allocations.TeamMember", "allocations.ChangeRequest", "allocations.SyncAttempt",

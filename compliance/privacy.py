@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from compliance.models import EthicsCondition, EthicsReview, Report
+from compliance.models import EthicsCondition, EthicsReview, Report, ReportAudience
 from portal import privacy as privacy_registry
 
 
@@ -30,16 +30,29 @@ def export_ethics_conditions_acknowledged(user) -> list[dict[str, Any]]:
             .order_by("pk")]
 
 
-def export_reports_requested(user) -> list[dict[str, Any]]:
-    return [{"kind": r.kind, "kind_label": str(r.get_kind_display()), "audience": r.audience,
+def _reports(user, audience: str) -> list[dict[str, Any]]:
+    return [{"kind": r.kind, "kind_label": str(r.get_kind_display()),
              "application": r.application.reference if r.application else None, "status": r.status,
-             "created_at": _when(r.created_at), "sha256": r.sha256}
-            for r in Report.objects.filter(requested_by=user).select_related("application").order_by("pk")]
+             "status_label": str(r.get_status_display()), "created_at": _when(r.created_at), "sha256": r.sha256}
+            for r in Report.objects.filter(requested_by=user, audience=audience).select_related("application")
+            .order_by("pk")]
+
+
+def export_reports_requested(user) -> list[dict[str, Any]]:
+    """The dossiers the person asked for as an applicant."""
+    return _reports(user, ReportAudience.APPLICANT)
+
+
+def export_staff_reports_requested(user) -> list[dict[str, Any]]:
+    return _reports(user, ReportAudience.STAFF)
 
 
 def register() -> None:
     """Called from ComplianceConfig.ready()."""
-    privacy_registry.register_exporter("ethics_decisions", export_ethics_decisions, covers=["compliance.EthicsReview"])
+    privacy_registry.register_exporter("ethics_decisions", export_ethics_decisions, covers=["compliance.EthicsReview"],
+                                       staff=True)
     privacy_registry.register_exporter("ethics_conditions_acknowledged", export_ethics_conditions_acknowledged,
                                        covers=["compliance.EthicsCondition"])
     privacy_registry.register_exporter("reports_requested", export_reports_requested, covers=["compliance.Report"])
+    privacy_registry.register_exporter("staff_reports_requested", export_staff_reports_requested,
+                                       covers=["compliance.Report"], staff=True)

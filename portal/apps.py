@@ -12,6 +12,7 @@ class PortalConfig(AppConfig):
         # Imported here: emails imports the models, which cannot load before the app registry is ready.
         from .emails import erase_outbox, export_outbox
 
-        register_exporter("emails_received", export_outbox, covers=["portal.OutgoingEmail"])
+        # A staff member's mail names the applications they work on: staff data (portal.privacy).
+        register_exporter("emails_received", export_outbox, covers=["portal.OutgoingEmail"], staff=True)
         register_eraser("outgoing_emails", erase_outbox, covers=["portal.OutgoingEmail"])
         register_checks()

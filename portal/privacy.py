@@ -22,12 +22,19 @@ _exporters: dict[str, Exporter] = {}
 _erasers: dict[str, Eraser] = {}
 _exported_models: dict[str, set[str]] = {}
 _erased_models: dict[str, set[str]] = {}
+_staff_exporters: set[str] = set()
 
 
-def register_exporter(name: str, func: Exporter, *, covers: Iterable[str] = ()) -> None:
-    """`name` is the key of the export document; `covers` the models ("accounts.Invitation") it reads."""
+def register_exporter(name: str, func: Exporter, *, covers: Iterable[str] = (), staff: bool = False) -> None:
+    """`name` is the key of the export document; `covers` the models ("accounts.Invitation") it reads.
+    `staff`: what the person did in a staff role (reviews, decisions, ...), which names other
+    organisations' applications: exported only to a sign-in that may act in that role."""
     _exporters[name] = func
     _exported_models[name] = set(covers)
+    if staff:
+        _staff_exporters.add(name)
+    else:
+        _staff_exporters.discard(name)
 
 
 def register_eraser(name: str, func: Eraser, *, covers: Iterable[str] = ()) -> None:
@@ -36,8 +43,9 @@ def register_eraser(name: str, func: Eraser, *, covers: Iterable[str] = ()) -> N
     _erased_models[name] = set(covers)
 
 
-def exporters() -> list[tuple[str, Exporter]]:
-    return sorted(_exporters.items())
+def exporters(*, staff: bool = True) -> list[tuple[str, Exporter]]:
+    """Every exporter; without `staff`, those of the staff roles are left out."""
+    return sorted((name, func) for name, func in _exporters.items() if staff or name not in _staff_exporters)
 
 
 def erasers() -> list[tuple[str, Eraser]]:

@@ -68,8 +68,15 @@ def test_export_lists_the_teams_a_person_is_in_and_the_reviews_they_wrote(client
         "application": app.reference, "full_name": NAME, "email": EMAIL.lower(), "cluster_username": USERNAME,
         "invited_at": data["team_memberships"][0]["invited_at"], "confirmed_at": None}]
 
-    client.force_login(reviewer)
+    # What a reviewer wrote names another organisation's application: like the staff pages, it needs the
+    # second factor.
+    f.sign_in_without_second_factor(client, reviewer)
     data = json.loads(client.get(reverse("accounts:privacy_export")).content)
+    assert "reviews" not in data and reviewed.reference not in json.dumps(data)
+    assert "sign in with your second factor" in data["staff_work_left_out"]
+    client.force_login(reviewer)  # with the second factor, as allauth's sign-in records it
+    data = json.loads(client.get(reverse("accounts:privacy_export")).content)
+    assert "staff_work_left_out" not in data
     [row] = data["reviews"]
     assert row["application"] == reviewed.reference and row["status_label"] == "Review submitted"
     assert row["review"]["comments_for_committee"] == "Strong team, weak data plan."
