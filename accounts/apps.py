@@ -1,8 +1,6 @@
 from django.apps import AppConfig
 from django.utils.translation import gettext_lazy as _
 
-from portal.privacy import register_eraser
-
 
 class AccountsConfig(AppConfig):
     name = "accounts"
@@ -13,9 +11,8 @@ class AccountsConfig(AppConfig):
         # registry is ready.
         from allauth.mfa.signals import authenticator_added
 
+        from . import privacy  # imported here: privacy imports the models
         from .mfa import record_enrolment  # imported here: mfa imports allauth's models
-        from .privacy import erase_api_tokens, erase_invitations  # imported here: privacy imports the models
 
-        register_eraser("invitations", erase_invitations)
-        register_eraser("api_tokens", erase_api_tokens)
+        privacy.register()
         authenticator_added.connect(record_enrolment, dispatch_uid="accounts.mfa.record_enrolment")

@@ -1,4 +1,5 @@
 import hashlib
+import hmac
 from decimal import Decimal
 
 from django.conf import settings
@@ -11,6 +12,7 @@ from django.utils.translation import gettext_lazy as _
 
 from .countries import EU_COUNTRIES
 from .sme import SMEClass, sme_class
+from .validators import plain_name_validator
 
 
 class UserManager(BaseUserManager):
@@ -99,7 +101,7 @@ class OrganisationQuerySet(models.QuerySet):
 
 
 class Organisation(models.Model):
-    legal_name = models.CharField(_("legal name"), max_length=200)
+    legal_name = models.CharField(_("legal name"), max_length=200, validators=[plain_name_validator])
     country = models.CharField(_("country"), max_length=2, choices=EU_COUNTRIES)
     org_type = models.CharField(_("organisation type"), max_length=20, choices=OrganisationType.choices)
     vat_number = models.CharField(_("VAT or enterprise number"), max_length=20, unique=True)
@@ -205,6 +207,35 @@ class Invitation(models.Model):
     @property
     def is_open(self) -> bool:
         return self.accepted_at is None and self.revoked_at is None and self.expires_at > timezone.now()
+
+
+class AddressedMailKind(models.TextChoices):
+    INVITATION = "invitation", _("Invitation to an organisation")
+    TEAM_CONFIRMATION = "team_confirmation", _("Team confirmation")
+
+
+class AddressedMail(models.Model):
+    """A message the portal sent on an organisation's behalf to an address one of its members typed (an
+    invitation, a team confirmation): what the daily limit counts and the cool-down looks up
+    (accounts.services.addressed_mail_record). The address is kept as a keyed hash, and a row only as
+    long as a limit reads it."""
+
+    organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="+")
+    kind = models.CharField(max_length=20, choices=AddressedMailKind.choices)
+    # What the message is about ("accounts.organisation:12", "allocations.application:34"): the cool-down
+    # is per address and subject, so that a colleague can be invited and added to a team in the same hour.
+    about = models.CharField(max_length=100)
+    address_hash = models.CharField(max_length=64)
+    sent_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        indexes = [models.Index(fields=["organisation", "sent_at"], name="addressed_mail_org_idx"),
+                   models.Index(fields=["address_hash", "about", "sent_at"], name="addressed_mail_address_idx"),
+                   models.Index(fields=["sent_at"], name="addressed_mail_sent_idx")]
+
+    @staticmethod
+    def hash_address(email: str) -> str:
+        return hmac.new(settings.SECRET_KEY.encode(), email.strip().lower().encode(), hashlib.sha256).hexdigest()
 
 
 class ApiTokenScope(models.TextChoices):

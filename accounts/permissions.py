@@ -45,3 +45,7 @@ def can_manage(user) -> bool:
 
 def can_review_ethics(user) -> bool:
     return has_role(user, Role.ETHICS_OFFICER)
+
+
+def is_operator(user) -> bool:
+    return has_role(user, Role.OPERATOR)

@@ -10,14 +10,24 @@ from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 
 from portal.audit import AuditAction, audit_record
 from portal.emails import send_templated_email_on_commit
 
-from .models import ApiToken, ApiTokenScope, Invitation, Membership, MembershipRole, Organisation, User
-from .permissions import is_owner
+from .models import (
+    AddressedMail,
+    AddressedMailKind,
+    ApiToken,
+    ApiTokenScope,
+    Invitation,
+    Membership,
+    MembershipRole,
+    Organisation,
+    User,
+)
+from .permissions import is_operator, is_owner
 from .vat import normalise_vat
 
 ORGANISATION_FIELDS = ["legal_name", "country", "org_type", "vat_number", "headcount", "annual_turnover",
@@ -62,6 +72,18 @@ def organisation_create(*, actor: User, data: dict[str, Any]) -> Organisation:
 def organisation_update(*, actor: User, organisation: Organisation, data: dict[str, Any]) -> Organisation:
     if not is_owner(actor, organisation):
         raise PermissionDenied(_("Only an owner of the organisation can change it."))
+    return _organisation_save(actor=actor, organisation=organisation, data=data)
+
+
+def organisation_update_by_operator(*, actor: User, organisation: Organisation, data: dict[str, Any]) -> Organisation:
+    """An operator corrects an organisation's details (the Django admin): the same checks, SME class and
+    audit event as an owner's change."""
+    if not is_operator(actor):
+        raise PermissionDenied(_("Only an operator can change another organisation's details."))
+    return _organisation_save(actor=actor, organisation=organisation, data=data)
+
+
+def _organisation_save(*, actor: User, organisation: Organisation, data: dict[str, Any]) -> Organisation:
     data = dict(data)
     if "vat_number" in data or "country" in data:
         try:
@@ -85,6 +107,49 @@ def organisation_update(*, actor: User, organisation: Organisation, data: dict[s
     return org
 
 
+# ------------------------------------------------------------------------------------------ mail limits
+
+def addressed_mail_record(*, organisation_id: int, kind: str, about: str, email: str, enforce: bool = True) -> None:
+    """Count one message the portal is about to send on an organisation's behalf to an address one of its
+    members typed, or refuse it (ValidationError on "email"): the portal is nobody's mail relay.
+
+    - at most AIF_INVITE_MAILS_PER_DAY such messages per organisation in any 24 hours;
+    - none to the same address about the same thing (`about`: the organisation invited to, the
+      application whose team it is) within AIF_INVITE_MAIL_COOLDOWN_MINUTES, so that removing and adding
+      a person again does not send again.
+    Call in the transaction that sends the message: a refusal rolls the whole change back. `enforce=False`
+    records without refusing (a manager's approval adding the members a change request named)."""
+    # One organisation's messages are counted one at a time.
+    Organisation.objects.select_for_update().filter(pk=organisation_id).first()
+    now = timezone.now()
+    digest = AddressedMail.hash_address(email)
+    cooldown = timedelta(minutes=settings.AIF_INVITE_MAIL_COOLDOWN_MINUTES)
+    if enforce:
+        last = (AddressedMail.objects.filter(address_hash=digest, about=about, sent_at__gt=now - cooldown)
+                .order_by("-sent_at").first())
+        if last is not None:
+            raise ValidationError({"email": _(
+                "An e-mail went to this address less than %(minutes)s minutes ago. From %(time)s the portal can "
+                "send it another one.") % {"minutes": settings.AIF_INVITE_MAIL_COOLDOWN_MINUTES,
+                                         "time": _local_time(last.sent_at + cooldown)}})
+        window = AddressedMail.objects.filter(organisation_id=organisation_id, sent_at__gt=now - timedelta(days=1))
+        limit = settings.AIF_INVITE_MAILS_PER_DAY
+        if window.count() >= limit:
+            oldest = window.order_by("sent_at").values_list("sent_at", flat=True)[window.count() - limit]
+            raise ValidationError({"email": _(
+                "Your organisation had the portal send %(limit)s invitations and team confirmations in the last "
+                "24 hours, the most it sends for one organisation. From %(time)s it can send the next one.") % {
+                "limit": limit, "time": _local_time(oldest + timedelta(days=1))}})
+    AddressedMail.objects.create(organisation_id=organisation_id, kind=kind, about=about, address_hash=digest,
+                                 sent_at=now)
+    # Nothing older than the longer of the two windows is read again.
+    AddressedMail.objects.filter(sent_at__lt=now - max(cooldown, timedelta(days=1))).delete()
+
+
+def _local_time(moment) -> str:
+    return formats.date_format(timezone.localtime(moment), "SHORT_DATETIME_FORMAT")
+
+
 def invitation_create(*, actor: User, organisation: Organisation, email: str,
                       role: str = MembershipRole.MEMBER) -> tuple[Invitation, str]:
     """Invite someone by e-mail. Returns the invitation and the one-time token sent to them."""
@@ -97,6 +162,8 @@ def invitation_create(*, actor: User, organisation: Organisation, email: str,
         raise ValidationError({"email": _("This person is already a member of the organisation.")})
     token = secrets.token_urlsafe(32)
     with transaction.atomic():
+        addressed_mail_record(organisation_id=organisation.pk, kind=AddressedMailKind.INVITATION,
+                              about=f"accounts.organisation:{organisation.pk}", email=email)
         invitation = Invitation.objects.create(
             organisation=organisation, email=email, role=role, token_hash=Invitation.hash_token(token),
             invited_by=actor, expires_at=timezone.now() + timedelta(days=settings.AIF_INVITATION_DAYS),

@@ -1,25 +1,31 @@
 """Django admin for reference data and for looking at the review and allocation records.
 
-Statuses that follow a workflow are read-only here: transitions go through the services, which check
-the transition table, write the audit trail and mark the clusters for provisioning."""
+Reference data (sites, capacities, access modes, calls, reviewer pools, standing conflict declarations)
+is edited here, audited (portal.admin.AuditedAdmin). Everything that follows a workflow is read-only:
+transitions go through the services, which check the transition table, write the audit trail and mark
+the clusters for provisioning."""
 
 from django.contrib import admin
+from django.db.models import Count
+from django.utils.translation import gettext_lazy as _
 
 from allocations.catalogue.models import AccessMode, Call, Site, SiteCapacity
 from allocations.grants.models import Allocation, AllocationQuota, ChangeRequest
 from allocations.review.models import ConflictDeclaration, Decision, Review, ReviewAssignment, ReviewerPool
-from portal.admin import ReadOnlyAdmin
+from portal.admin import AuditedAdmin, ReadOnlyAdmin, ReadOnlyInline
 
 
 @admin.register(Site)
-class SiteAdmin(admin.ModelAdmin):
+class SiteAdmin(AuditedAdmin):
     list_display = ["name", "code", "slurm_cluster", "gpu_model", "provisioning_mode", "slurm_backend", "is_active"]
     list_filter = ["is_active", "provisioning_mode", "slurm_backend", "gpu_model"]
     search_fields = ["name", "code", "slurm_cluster"]
+    # Connection settings may hold a credential: the trail records that they changed.
+    audit_redacted_fields = ("backend_options",)
 
 
 @admin.register(SiteCapacity)
-class SiteCapacityAdmin(admin.ModelAdmin):
+class SiteCapacityAdmin(AuditedAdmin):
     list_display = ["site", "period_start", "gpu_hours", "committed_gpu_hours", "cpu_core_hours",
                     "committed_cpu_core_hours", "storage_tb", "committed_storage_tb"]
     list_filter = ["site", "period_start"]
@@ -30,14 +36,14 @@ class SiteCapacityAdmin(admin.ModelAdmin):
 
 
 @admin.register(AccessMode)
-class AccessModeAdmin(admin.ModelAdmin):
+class AccessModeAdmin(AuditedAdmin):
     list_display = ["name", "code", "max_gpu_hours", "sla_working_days", "requires_call", "is_active", "order"]
     list_filter = ["is_active", "requires_call"]
     search_fields = ["name", "code"]
 
 
 @admin.register(Call)
-class CallAdmin(admin.ModelAdmin):
+class CallAdmin(AuditedAdmin):
     list_display = ["title", "access_mode", "opens_at", "cutoff_at"]
     list_filter = ["access_mode"]
     list_select_related = ["access_mode"]
@@ -46,28 +52,28 @@ class CallAdmin(admin.ModelAdmin):
 
 
 @admin.register(ReviewerPool)
-class ReviewerPoolAdmin(admin.ModelAdmin):
+class ReviewerPoolAdmin(AuditedAdmin):
     list_display = ["name", "kind", "restricted_sectors", "member_count"]
     list_filter = ["kind"]
     search_fields = ["name", "members__email"]
     filter_horizontal = ["members"]
 
     def get_queryset(self, request):
-        from django.db.models import Count
-
         return super().get_queryset(request).annotate(_members=Count("members"))
 
-    @admin.display(description="members", ordering="_members")
+    @admin.display(description=_("members"), ordering="_members")
     def member_count(self, obj):
         return obj._members
 
 
 @admin.register(ConflictDeclaration)
-class ConflictDeclarationAdmin(admin.ModelAdmin):
+class ConflictDeclarationAdmin(AuditedAdmin):
     list_display = ["reviewer", "organisation", "declared_at"]
     list_select_related = ["reviewer", "organisation"]
     search_fields = ["reviewer__email", "organisation__legal_name"]
     raw_id_fields = ["reviewer", "organisation"]
+    # The reviewer's own words: the trail, which is never erased, records that they changed.
+    audit_redacted_fields = ("statement",)
 
 
 @admin.register(ReviewAssignment)
@@ -94,35 +100,22 @@ class DecisionAdmin(ReadOnlyAdmin):
     search_fields = ["application__reference"]
 
 
-class AllocationQuotaInline(admin.TabularInline):
+class AllocationQuotaInline(ReadOnlyInline):
     model = AllocationQuota
-    extra = 0
-    readonly_fields = ["site", "gpu_hours", "cpu_core_hours", "storage_tb"]
-    can_delete = False
-
-    def has_add_permission(self, request, obj=None):
-        return False
+    fields = ["site", "gpu_hours", "cpu_core_hours", "storage_tb"]
 
 
 @admin.register(Allocation)
-class AllocationAdmin(admin.ModelAdmin):
+class AllocationAdmin(ReadOnlyAdmin):
+    """The status and everything the clusters follow change through services only (allocation_suspend /
+    _resume / _revoke, change requests, provisioning)."""
+
     list_display = ["reference", "organisation", "status", "start_date", "end_date", "sync_state",
                     "desired_version", "synced_version"]
     list_filter = ["status", "sync_state"]
     list_select_related = ["organisation"]
     search_fields = ["reference", "slurm_account", "organisation__legal_name"]
     inlines = [AllocationQuotaInline]
-    # The status and everything the clusters follow change through services only
-    # (allocation_suspend / _resume / _revoke, change requests, provisioning).
-    readonly_fields = ["application", "organisation", "reference", "status", "status_reason", "start_date",
-                       "end_date", "slurm_account", "sync_state", "desired_version", "synced_version",
-                       "last_synced_at", "created_at"]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(ChangeRequest)

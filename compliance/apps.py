@@ -11,3 +11,7 @@ class ComplianceConfig(AppConfig):
 
     def ready(self):
         checks.register(check_rulesets, "compliance")
+        # Imported here: privacy imports the models, which cannot load before the app registry is ready.
+        from . import privacy
+
+        privacy.register()

@@ -1,7 +1,7 @@
 from django.apps import AppConfig
 
 from .checks import register_checks
-from .privacy import register_eraser
+from .privacy import register_eraser, register_exporter
 
 
 class PortalConfig(AppConfig):
@@ -10,7 +10,9 @@ class PortalConfig(AppConfig):
 
     def ready(self):
         # Imported here: emails imports the models, which cannot load before the app registry is ready.
-        from .emails import erase_outbox
+        from .emails import erase_outbox, export_outbox
 
-        register_eraser("outgoing_emails", erase_outbox)
+        # A staff member's mail names the applications they work on: staff data (portal.privacy).
+        register_exporter("emails_received", export_outbox, covers=["portal.OutgoingEmail"], staff=True)
+        register_eraser("outgoing_emails", erase_outbox, covers=["portal.OutgoingEmail"])
         register_checks()

@@ -66,6 +66,11 @@ class AuditAction(models.TextChoices):
     REPORT_FAILED = "report.failed", _("Report generation failed")
     REPORT_VERIFIED = "report.verified", _("Report verified")
 
+    # the Django admin: reference data and people edited by an operator or an administrator
+    ADMIN_ADDED = "admin.added", _("Added in the administration")
+    ADMIN_CHANGED = "admin.changed", _("Changed in the administration")
+    ADMIN_DELETED = "admin.deleted", _("Deleted in the administration")
+
 
 def action_label(action: str):
     """The sentence a person reads for a stored action (lazy: translated where it is rendered). A value

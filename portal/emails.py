@@ -94,6 +94,14 @@ def purge_sent(*, older_than_days: int | None = None) -> int:
     return OutgoingEmail.objects.filter(sent_at__lt=timezone.now() - timedelta(days=days)).delete()[0]
 
 
+def export_outbox(user) -> list[dict]:
+    """Export (accounts.privacy): the messages addressed to the person, by subject and time (a body still
+    waiting may hold a one-time link, which is not handed out again)."""
+    return [{"subject": e.subject, "created_at": e.created_at.isoformat(),
+             "sent_at": e.sent_at.isoformat() if e.sent_at else None}
+            for e in OutgoingEmail.objects.filter(recipients__icontains=user.email).order_by("created_at")]
+
+
 def erase_outbox(user, original_email: str) -> int:
     """Erasure (accounts.privacy): the messages addressed to the person or naming them (an invitation
     they sent, a notice about their application) are deleted, sent or not."""

@@ -357,6 +357,11 @@ PERMISSIONS_POLICY = {
 AIF_REQUIRE_MFA_FOR_STAFF = env_bool("AIF_REQUIRE_MFA_FOR_STAFF", True)
 AIF_DEMO_PASSWORD = env_str("AIF_DEMO_PASSWORD", "demo-portal-2026")
 AIF_INVITATION_DAYS = env_int("AIF_INVITATION_DAYS", 14)
+# Mails an organisation makes the portal send to an address someone typed (invitations, team
+# confirmations): at most this many in any 24 hours, and none to the same address for the same
+# organisation or application within the cool-down (accounts.services.addressed_mail_record).
+AIF_INVITE_MAILS_PER_DAY = env_int("AIF_INVITE_MAILS_PER_DAY", 50)
+AIF_INVITE_MAIL_COOLDOWN_MINUTES = env_int("AIF_INVITE_MAIL_COOLDOWN_MINUTES", 10)
 
 LOGGING = {
     "version": 1,

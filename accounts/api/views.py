@@ -208,7 +208,8 @@ class PersonalDataExportApi(APIView):
     @extend_schema(tags=["me"], summary="Everything the portal holds about the caller (the My data download)",
                    description="The same JSON document as the download on /me/privacy/: profile, e-mail addresses, "
                                "authenticators, API tokens (never their secrets), memberships, invitations, the "
-                               "caller's audit events, and what each part of the portal holds about them.",
+                               "caller's audit events, and what each part of the portal holds about them (team "
+                               "memberships, applications, change requests, reviews written, decisions, ...).",
                    responses=responses({200: OpenApiResponse(OpenApiTypes.OBJECT,
                                                              description="The export, one key per kind of data.")}))
     def get(self, request):

@@ -9,6 +9,7 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Organisation, Sector
+from accounts.validators import plain_name_validator
 from allocations.catalogue.models import AccessMode, Call, Site
 from allocations.catalogue.usernames import cluster_username_validator, reserved_username_validator
 
@@ -179,7 +180,7 @@ class RequestedResource(models.Model):
 
 class TeamMember(models.Model):
     application = models.ForeignKey(Application, on_delete=models.CASCADE, related_name="team")
-    full_name = models.CharField(_("full name"), max_length=150)
+    full_name = models.CharField(_("full name"), max_length=150, validators=[plain_name_validator])
     email = models.EmailField(_("e-mail address"))
     cluster_username = models.CharField(_("cluster username"), max_length=32,
                                         validators=[cluster_username_validator, reserved_username_validator])
@@ -188,6 +189,9 @@ class TeamMember(models.Model):
     token_hash = models.CharField(max_length=64, blank=True)
     invited_at = models.DateTimeField(null=True, blank=True)
     confirmed_at = models.DateTimeField(null=True, blank=True)
+    # The person was erased (accounts.privacy): the row stays as part of the application, pseudonymised,
+    # and never reaches a Slurm association again.
+    erased_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     class Meta:
         ordering = ["full_name"]

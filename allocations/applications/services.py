@@ -21,8 +21,9 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from accounts.models import Membership, Organisation, User
+from accounts.models import AddressedMailKind, Membership, Organisation, User
 from accounts.permissions import is_member
+from accounts.services import addressed_mail_record
 from accounts.sme import SMEClass
 from allocations.applications import permissions
 from allocations.applications.models import (
@@ -231,13 +232,16 @@ def team_sites(application: Application) -> list[Site]:
 
 
 def team_member_invite(*, actor, application: Application, full_name: str, email: str,
-                       cluster_username: str) -> TeamMember:
+                       cluster_username: str, limit_mails: bool = True) -> TeamMember:
     """Add a person to the team and mail them the confirmation link; every path that adds a member
     (the team step, the API, an approved change request) comes through here.
 
     Call inside the caller's transaction, with the application locked and the caller's own rule checked.
     The member stays unconfirmed, and out of every Slurm association, until they follow the link: the
-    token proves that the person behind the address agrees to be on the team."""
+    token proves that the person behind the address agrees to be on the team. The mail counts towards the
+    organisation's daily limit and the address's cool-down (accounts.services.addressed_mail_record);
+    `limit_mails=False` counts without refusing, for a manager who approves the members a change request
+    named."""
     email = email.strip().lower()
     member = TeamMember(application=application, full_name=full_name.strip(), email=email,
                         cluster_username=cluster_username.strip())
@@ -247,16 +251,20 @@ def team_member_invite(*, actor, application: Application, full_name: str, email
         raise ValidationError({"email": _("This person is already in the team.")})
     if application.team.filter(cluster_username=member.cluster_username).exists():
         raise ValidationError({"cluster_username": _("Another team member uses this cluster username.")})
+    addressed_mail_record(organisation_id=application.organisation_id, kind=AddressedMailKind.TEAM_CONFIRMATION,
+                          about=f"allocations.application:{application.pk}", email=email, enforce=limit_mails)
     token = secrets.token_urlsafe(24)
     member.token_hash = TeamMember.hash_token(token)
     member.invited_at = timezone.now()
     member.user = User.objects.filter(email__iexact=email).first()
     member.save()
+    # The chain keeps ids only: a name, address or username written into it could never be erased.
     audit_record(actor=actor, action=AuditAction.TEAM_MEMBER_ADDED, target=member,
-                 changes={"application_id": application.pk, "cluster_username": member.cluster_username})
+                 changes={"application_id": application.pk})
     send_templated_email_on_commit(
         to=[email], template="allocations/email/team_invitation",
-        context={"name": member.full_name, "reference": application.reference, "title": application.title,
+        # Names and the portal's own words only: the project's title, typed by the sender, stays out.
+        context={"name": member.full_name, "reference": application.reference,
                  "organisation": application.organisation.legal_name, "username": member.cluster_username,
                  "confirm_url": settings.PORTAL_BASE_URL + reverse("applications:team_confirm", args=[token])})
     return member
@@ -267,7 +275,7 @@ def team_member_remove(*, actor, member: TeamMember) -> None:
         app = _locked(member.application)
         _require_editable(actor, app)
         audit_record(actor=actor, action=AuditAction.TEAM_MEMBER_REMOVED, target=member,
-                     changes={"application_id": app.pk, "cluster_username": member.cluster_username})
+                     changes={"application_id": app.pk})
         member.delete()
 
 

@@ -144,8 +144,8 @@ def allocation_mark_synced(*, allocation_id: int, version: int) -> Allocation:
 
 
 def desired_users(allocation: Allocation) -> list[str]:
-    """Cluster usernames of the team members who confirmed."""
-    return sorted(TeamMember.objects.filter(application_id=allocation.application_id)
+    """Cluster usernames of the team members who confirmed (and were not erased since)."""
+    return sorted(TeamMember.objects.filter(application_id=allocation.application_id, erased_at=None)
                   .exclude(confirmed_at=None).values_list("cluster_username", flat=True))
 
 
@@ -165,8 +165,11 @@ def change_request_submit(*, actor, allocation: Allocation, kind: str, payload: 
     with transaction.atomic():
         cr = ChangeRequest.objects.create(allocation=allocation, kind=kind, payload=payload,
                                           justification=justification.strip(), requested_by=actor)
+        # New members are counted, not named: the chain keeps no name, address or username (the request's
+        # row does, and erasure pseudonymises it there).
+        audited = {"members": len(payload["members"])} if kind == ChangeKind.ADD_MEMBERS else payload
         audit_record(actor=actor, action=AuditAction.CHANGE_REQUEST_SUBMITTED, target=allocation,
-                     changes={"change_request_id": cr.pk, "kind": kind, "payload": payload})
+                     changes={"change_request_id": cr.pk, "kind": kind, "payload": audited})
     return cr
 
 
@@ -258,8 +261,9 @@ def _apply_change(alloc: Allocation, cr: ChangeRequest, *, actor) -> None:
         for m in cr.payload["members"]:
             if application.team.filter(email=m["email"]).exists():
                 continue
+            # The manager's approval is the check on these addresses: the mails are counted, not refused.
             team_member_invite(actor=actor, application=application, full_name=m["full_name"], email=m["email"],
-                               cluster_username=m["cluster_username"])
+                               cluster_username=m["cluster_username"], limit_mails=False)
 
 
 def _sweep_due(due: QuerySet[Allocation], service, today: datetime.date, which: str) -> int:

@@ -11,12 +11,14 @@ services and `handover_done`: the HTML pages and the API call the same ones. Usa
 from __future__ import annotations
 
 import logging
+import re
 import time
 from dataclasses import dataclass
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -28,7 +30,14 @@ from allocations.grants.models import Allocation, AllocationQuota, AllocationSta
 from allocations.grants.services import allocation_mark_synced, desired_users
 from allocations.grants.sync import PROVISION_TASK
 from allocations.grants.workflow import RUNNABLE
-from allocations.provisioning.models import HandoverTask, SyncAttempt, SyncAttemptKind, SyncOutcome, UsageSnapshot
+from allocations.provisioning.models import (
+    HandoverTask,
+    RecordedChange,
+    SyncAttempt,
+    SyncAttemptKind,
+    SyncOutcome,
+    UsageSnapshot,
+)
 from allocations.provisioning.slurm.backends import get_backend, register_backend
 from allocations.provisioning.slurm.backends.base import SlurmBackend
 from allocations.provisioning.slurm.desired import DesiredAccount, DesiredParent, QosSpec
@@ -232,6 +241,46 @@ def provisioning_reconcile_site(*, actor, site: Site) -> Site:
 INTERRUPTED_ATTEMPT_SECONDS = 20 * 60
 
 
+def _rename(value, pattern: re.Pattern, new: str):
+    if isinstance(value, str):
+        return pattern.sub(new, value)
+    if isinstance(value, list):
+        return [_rename(item, pattern, new) for item in value]
+    if isinstance(value, dict):
+        return {_rename(key, pattern, new): _rename(item, pattern, new) for key, item in value.items()}
+    return value
+
+
+def provisioning_records_rename_user(*, allocation: Allocation, old: str, new: str) -> int:
+    """Erasure (allocations.privacy): the cluster username of an erased person becomes its pseudonym in
+    what the portal recorded about the allocation's provisioning (commands, drift and errors of its
+    attempts and of the full reconciles that named its account, the record backend's changes,
+    hand-over tasks). Returns how many rows changed.
+
+    The clusters' own accounting keeps the name: erasure there is the site's procedure."""
+    # The whole name only: "ines" in "user=ines" or "Users=bob,ines", never inside "lines".
+    pattern = re.compile(rf"(?<![\w.-]){re.escape(old)}(?![\w.-])")
+    account = allocation.slurm_account
+    names_account = Q(commands__icontains=account) | Q(drift__icontains=account) | Q(error__icontains=account)
+    attempts = SyncAttempt.objects.filter(
+        Q(allocation=allocation) | (Q(allocation=None, site__quotas__allocation=allocation) & names_account)).distinct()
+    changed = 0
+    for attempt in attempts:
+        fields = {"commands": _rename(attempt.commands, pattern, new), "drift": _rename(attempt.drift, pattern, new),
+                  "error": _rename(attempt.error, pattern, new)}
+        if fields != {"commands": attempt.commands, "drift": attempt.drift, "error": attempt.error}:
+            SyncAttempt.objects.filter(pk=attempt.pk).update(**fields)
+            changed += 1
+    for model, rows, field in ((RecordedChange, RecordedChange.objects.filter(account=account), "change"),
+                               (HandoverTask, HandoverTask.objects.filter(allocation=allocation), "changes")):
+        for pk, value in rows.values_list("pk", field):
+            renamed = _rename(value, pattern, new)
+            if renamed != value:
+                model.objects.filter(pk=pk).update(**{field: renamed})
+                changed += 1
+    return changed
+
+
 def close_interrupted_attempts(*, older_than_seconds: int = INTERRUPTED_ATTEMPT_SECONDS) -> int:
     """Mark as errors the attempts whose worker died before recording an outcome (SIGKILL, OOM, machine
     lost): without this they stay "running" on /staff/provisioning/ for ever. The task itself is
@@ -262,7 +311,8 @@ def site_desired(site: Site) -> list:
               .select_related("allocation__application__access_mode", "site"))
     team: dict[int, list[str]] = {}
     for app_id, username in TeamMember.objects.exclude(confirmed_at=None).filter(
-            application__allocation__quotas__site=site).values_list("application_id", "cluster_username"):
+            erased_at=None, application__allocation__quotas__site=site).values_list("application_id",
+                                                                                    "cluster_username"):
         team.setdefault(app_id, []).append(username)
     desired: dict[str, object] = {}
     for quota in quotas:

@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterable, Mapping
 from .errors import SlurmValueError
 
 __all__ = [
+    "ERASED_USERNAME_PREFIX",
     "MAX_MINUTES",
     "RESERVED_USERNAMES",
     "SlurmValueError",
@@ -52,7 +53,10 @@ RESERVED_USERNAMES = frozenset({
     "www-data", "backup", "list", "irc", "gnats", "nobody", "messagebus", "sshd", "slurm", "munge", "mysql",
     "postgres", "redis", "admin", "administrator", "operator",
 })
-RESERVED_USERNAME_PREFIXES = ("systemd-",)
+# The pseudonym of an erased team member (allocations.privacy): a name nobody may take, which can still
+# be taken out of an account.
+ERASED_USERNAME_PREFIX = "erased-"
+RESERVED_USERNAME_PREFIXES = ("systemd-", ERASED_USERNAME_PREFIX)
 
 
 def is_reserved_username(name: str) -> bool:
