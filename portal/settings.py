@@ -165,6 +165,11 @@ if OIDC_CLIENT_ID and OIDC_SERVER_URL:
         "settings": _oidc_app_settings,
     })
 SOCIALACCOUNT_EMAIL_AUTHENTICATION_AUTO_CONNECT = True
+# A second factor passed at the identity provider: when AIF_TRUST_IDP_MFA is on and the ID token's acr
+# is one of AIF_IDP_MFA_ACR_VALUES (default: the REFEDS MFA profile), the single sign-on counts as the
+# portal's second factor (accounts.mfa.record_idp_mfa). Off by default: staff then enter the portal's own.
+AIF_TRUST_IDP_MFA = env_bool("AIF_TRUST_IDP_MFA", False)
+AIF_IDP_MFA_ACR_VALUES = env_list("AIF_IDP_MFA_ACR_VALUES", ["https://refeds.org/profile/mfa"])
 
 LANGUAGE_CODE = "en"
 LANGUAGES = [("en", _("English")), ("fr", _("French")), ("nl", _("Dutch"))]
