@@ -5,8 +5,14 @@ from django.contrib.sites.shortcuts import get_current_site
 
 from portal.emails import outbox_add
 
+ACCOUNT_STAGES = {"allauth.mfa.stages.AuthenticateStage": "accounts.stages.AuthenticateStage"}
+
 
 class AccountAdapter(DefaultAccountAdapter):
+    def get_login_stages(self) -> list[str]:
+        """allauth's stages, with the portal's second-factor stage (accounts.stages) in place of allauth's."""
+        return [ACCOUNT_STAGES.get(stage, stage) for stage in super().get_login_stages()]
+
     def send_mail(self, template_prefix, email, context):
         """Render now, store in the outbox and send from a Celery worker once the transaction commits.
 

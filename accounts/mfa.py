@@ -23,6 +23,8 @@ from django.conf import settings
 # Set on a user object by the middleware from the session: True or False. Absent on user objects no
 # session carries (API tokens, tasks).
 MFA_STATE_ATTRIBUTE = "_aif_mfa_verified"
+# The `type` of the session's authentication record when the identity provider's MFA counts.
+IDP_MFA_TYPE = "idp_acr"
 
 
 def has_mfa(user) -> bool:
@@ -61,3 +63,30 @@ def record_enrolment(sender, request, user, authenticator, **kwargs) -> None:
     if request is not None and getattr(request, "session", None) is not None and user.is_authenticated:
         record_authentication(request, user, "mfa", id=authenticator.pk, type=authenticator.type, enrolled=True)
         bind_mfa_state(user, True)
+
+
+def idp_mfa_acr(sociallogin) -> str | None:
+    """The acr of this single sign-on's ID token when the portal takes it as a second factor, else None.
+
+    Only the ID token counts (its signature was checked), never the userinfo answer; only when
+    AIF_TRUST_IDP_MFA is on and the acr is one of AIF_IDP_MFA_ACR_VALUES."""
+    if not settings.AIF_TRUST_IDP_MFA:
+        return None
+    id_token = (sociallogin.account.extra_data or {}).get("id_token") or {}
+    acr = id_token.get("acr")
+    if isinstance(acr, str) and acr in settings.AIF_IDP_MFA_ACR_VALUES:
+        return acr
+    return None
+
+
+def record_idp_mfa(request, user, sociallogin) -> bool:
+    """Record in the session that `user` passed a second factor at the identity provider, if trusted.
+
+    The record is allauth's ({"method": "mfa", "type": "idp_acr", "acr": ..., "provider": ...}), which
+    session_passed_mfa reads like any other second factor. Returns whether it was made."""
+    acr = idp_mfa_acr(sociallogin)
+    if acr is None:
+        return False
+    record_authentication(request, user, "mfa", type=IDP_MFA_TYPE, acr=acr, provider=sociallogin.account.provider)
+    bind_mfa_state(user, True)
+    return True

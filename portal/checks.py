@@ -43,6 +43,7 @@ def register_checks() -> None:
     register(check_staff_mfa, Tags.security, deploy=True)
     register(check_celery_eager, "portal", deploy=True)
     register(check_oidc, "portal")
+    register(check_idp_mfa, "portal")
     register(check_upload_limits, "portal")
 
 
@@ -217,6 +218,17 @@ def check_oidc(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
         f"Single sign-on is off: {missing} is empty while the other OpenID Connect setting is set.",
         hint="Set both OIDC_CLIENT_ID and OIDC_SERVER_URL to offer single sign-on, or neither.",
         id="portal.W004")]
+
+
+def check_idp_mfa(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
+    # accounts.mfa.idp_mfa_acr: with no acr value listed, trusting the provider's MFA never takes effect.
+    if not getattr(settings, "AIF_TRUST_IDP_MFA", False) or getattr(settings, "AIF_IDP_MFA_ACR_VALUES", []):
+        return []
+    return [Warning(
+        "AIF_TRUST_IDP_MFA is on but AIF_IDP_MFA_ACR_VALUES is empty: no single sign-on counts as a second factor.",
+        hint="Unset AIF_IDP_MFA_ACR_VALUES for the REFEDS MFA profile, list the acr values that attest MFA, "
+             "or turn AIF_TRUST_IDP_MFA off.",
+        id="portal.W005")]
 
 
 def check_upload_limits(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:

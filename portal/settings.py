@@ -140,25 +140,42 @@ SOCIALACCOUNT_EMAIL_AUTHENTICATION = False
 SOCIALACCOUNT_ADAPTER = "accounts.adapter.SocialAccountAdapter"
 
 # OpenID Connect single sign-on (EuroHPC users sign in through an OIDC proxy such as MyAccessID).
+# accounts.oidc adds to allauth's provider what a client must check (nonce, signature, userinfo subject).
 OIDC_PROVIDER_ID = env_str("OIDC_PROVIDER_ID", "myaccessid")
 OIDC_CLIENT_ID = env_str("OIDC_CLIENT_ID", "")
 OIDC_CLIENT_SECRET = env_str("OIDC_CLIENT_SECRET", "")
 OIDC_SERVER_URL = env_str("OIDC_SERVER_URL", "")
 OIDC_NAME = env_str("OIDC_NAME", "MyAccessID")
-SOCIALACCOUNT_PROVIDERS = {}
-if OIDC_CLIENT_ID and OIDC_SERVER_URL:
-    SOCIALACCOUNT_PROVIDERS["openid_connect"] = {
+# acr values sent with the authorization request (acr_values, comma-separated here): many providers
+# state in the ID token how the person signed in (acr) only when asked.
+OIDC_ACR_VALUES = env_list("OIDC_ACR_VALUES", [])
+# The provider class is set even without an app: allauth reads it once, when the URLs are built.
+SOCIALACCOUNT_PROVIDERS = {
+    "openid_connect": {
+        "provider_class": "accounts.oidc.provider.PortalOIDCProvider",
         "OAUTH_PKCE_ENABLED": True,
-        "APPS": [
-            {
-                "provider_id": OIDC_PROVIDER_ID,
-                "name": OIDC_NAME,
-                "client_id": OIDC_CLIENT_ID,
-                "secret": OIDC_CLIENT_SECRET,
-                "settings": {"server_url": OIDC_SERVER_URL},
-            }
-        ],
+        "APPS": [],
     }
+}
+if OIDC_CLIENT_ID and OIDC_SERVER_URL:
+    # email_authentication: a sign-in whose e-mail the provider marks verified (email_verified) signs
+    # in to, and is linked to, the portal account with that address; an unverified one never does.
+    _oidc_app_settings = {"server_url": OIDC_SERVER_URL, "email_authentication": True}
+    if OIDC_ACR_VALUES:
+        _oidc_app_settings["auth_params"] = {"acr_values": " ".join(OIDC_ACR_VALUES)}
+    SOCIALACCOUNT_PROVIDERS["openid_connect"]["APPS"].append({
+        "provider_id": OIDC_PROVIDER_ID,
+        "name": OIDC_NAME,
+        "client_id": OIDC_CLIENT_ID,
+        "secret": OIDC_CLIENT_SECRET,
+        "settings": _oidc_app_settings,
+    })
+SOCIALACCOUNT_EMAIL_AUTHENTICATION_AUTO_CONNECT = True
+# A second factor passed at the identity provider: when AIF_TRUST_IDP_MFA is on and the ID token's acr
+# is one of AIF_IDP_MFA_ACR_VALUES (default: the REFEDS MFA profile), the single sign-on counts as the
+# portal's second factor (accounts.mfa.record_idp_mfa). Off by default: staff then enter the portal's own.
+AIF_TRUST_IDP_MFA = env_bool("AIF_TRUST_IDP_MFA", False)
+AIF_IDP_MFA_ACR_VALUES = env_list("AIF_IDP_MFA_ACR_VALUES", ["https://refeds.org/profile/mfa"])
 
 LANGUAGE_CODE = "en"
 LANGUAGES = [("en", _("English")), ("fr", _("French")), ("nl", _("Dutch"))]

@@ -6,6 +6,7 @@ developer laptop a missing service skips the test with a loud reason; in CI
 
 from __future__ import annotations
 
+import importlib
 import json
 import os
 import shutil
@@ -19,6 +20,7 @@ from urllib.parse import urlparse
 import pytest
 from django.db import connection
 
+import portal.settings as portal_settings  # the module itself (re-executed by oidc_providers)
 from tests import factories
 from tests.factories import sessions
 
@@ -41,6 +43,8 @@ FIXTURE_MARKERS = {
     "redis_server": "redis",
     "page": "browser",
     "browser": "browser",
+    "openid_provider": "oidc",
+    "openid_provider_server": "oidc",
 }
 
 
@@ -191,6 +195,29 @@ def local_oidc_issuer(next_hop: str = ""):
     finally:
         server.shutdown()
         server.server_close()
+
+# --- single sign-on -------------------------------------------------------------------------------
+
+
+def oidc_providers(monkeypatch, server_url: str, *, provider_id: str = "myaccessid", client_id: str = "aif-portal",
+                   secret: str = "s3cret", acr_values: str = "") -> dict:
+    """SOCIALACCOUNT_PROVIDERS as portal/settings.py builds it from the OIDC_* variables.
+
+    The settings module is re-executed with the variables set (then restored), and the result is
+    what tests install with override_settings or the `settings` fixture."""
+    with monkeypatch.context() as patch:
+        patch.setenv("OIDC_CLIENT_ID", client_id)
+        patch.setenv("OIDC_CLIENT_SECRET", secret)
+        patch.setenv("OIDC_SERVER_URL", server_url)
+        patch.setenv("OIDC_PROVIDER_ID", provider_id)
+        patch.setenv("OIDC_NAME", "MyAccessID")
+        patch.setenv("OIDC_ACR_VALUES", acr_values)
+        try:
+            providers = importlib.reload(portal_settings).SOCIALACCOUNT_PROVIDERS
+        finally:
+            patch.undo()
+            importlib.reload(portal_settings)
+    return providers
 
 
 # --- people and organisations --------------------------------------------------------------------

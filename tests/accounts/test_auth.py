@@ -12,7 +12,7 @@ from django.test import override_settings
 from django.urls import reverse
 
 from accounts.models import User
-from tests.conftest import local_oidc_issuer
+from tests.conftest import local_oidc_issuer, oidc_providers
 
 pytestmark = pytest.mark.django_db
 
@@ -107,27 +107,6 @@ def test_login_page_has_no_sso_button_without_oidc_settings(client):
 # --- OIDC --------------------------------------------------------------------------------------------
 
 
-def oidc_providers(monkeypatch, server_url, provider_id="myaccessid"):
-    """SOCIALACCOUNT_PROVIDERS as portal/settings.py builds it from the OIDC_* variables.
-
-    The settings module is re-executed with the variables set (then restored), and the result is
-    what tests install with override_settings."""
-    import importlib
-
-    import portal.settings as portal_settings
-
-    with monkeypatch.context() as patch:
-        patch.setenv("OIDC_CLIENT_ID", "aif-portal")
-        patch.setenv("OIDC_CLIENT_SECRET", "s3cret")
-        patch.setenv("OIDC_SERVER_URL", server_url)
-        patch.setenv("OIDC_PROVIDER_ID", provider_id)
-        patch.setenv("OIDC_NAME", "MyAccessID")
-        try:
-            providers = importlib.reload(portal_settings).SOCIALACCOUNT_PROVIDERS
-        finally:
-            patch.undo()
-            importlib.reload(portal_settings)
-    return providers
 
 
 def test_settings_build_the_provider_from_oidc_environment(monkeypatch):
@@ -135,10 +114,22 @@ def test_settings_build_the_provider_from_oidc_environment(monkeypatch):
 
     providers = oidc_providers(monkeypatch, "https://proxy.myaccessid.example/")
     app = providers["openid_connect"]["APPS"][0]
-    assert app == {"provider_id": "myaccessid", "name": "MyAccessID", "client_id": "aif-portal",
-                   "secret": "s3cret", "settings": {"server_url": "https://proxy.myaccessid.example/"}}
+    # email_authentication: a verified address at the provider signs in to the portal account with it.
+    assert app == {"provider_id": "myaccessid", "name": "MyAccessID", "client_id": "aif-portal", "secret": "s3cret",
+                   "settings": {"server_url": "https://proxy.myaccessid.example/", "email_authentication": True}}
     assert providers["openid_connect"]["OAUTH_PKCE_ENABLED"] is True
-    assert portal_settings.SOCIALACCOUNT_PROVIDERS == {}  # restored: no OIDC in the test environment
+    assert providers["openid_connect"]["provider_class"] == "accounts.oidc.provider.PortalOIDCProvider"
+    # restored: no OIDC app in the test environment, the portal's provider class all the same
+    assert portal_settings.SOCIALACCOUNT_PROVIDERS == {"openid_connect": {
+        "provider_class": "accounts.oidc.provider.PortalOIDCProvider", "OAUTH_PKCE_ENABLED": True, "APPS": []}}
+
+
+def test_settings_ask_for_acr_values_when_told(monkeypatch):
+    providers = oidc_providers(monkeypatch, "https://proxy.myaccessid.example/",
+                               acr_values="https://refeds.org/profile/mfa,https://refeds.org/profile/sfa")
+    assert providers["openid_connect"]["APPS"][0]["settings"]["auth_params"] == {
+        "acr_values": "https://refeds.org/profile/mfa https://refeds.org/profile/sfa"}
+    assert "auth_params" not in oidc_providers(monkeypatch, "https://x.example/")["openid_connect"]["APPS"][0]["settings"]
 
 
 def test_oidc_login_link_is_on_the_sign_in_page(client, monkeypatch):
@@ -159,6 +150,7 @@ def _assert_redirect_to_discovered_endpoint(response, issuer_url):
     assert "openid" in query["scope"][0].split()
     assert query["code_challenge_method"] == ["S256"]  # PKCE
     assert query["state"][0]
+    assert len(query["nonce"][0]) >= 32  # sent by accounts.oidc, checked against the ID token
 
 
 def test_oidc_login_redirects_to_the_discovered_authorization_endpoint(client, monkeypatch):

@@ -226,6 +226,15 @@ def test_half_configured_single_sign_on_is_a_warning():
         assert checks.check_oidc() == []
 
 
+def test_trusting_the_provider_s_mfa_with_no_acr_value_is_a_warning():
+    with override_settings(AIF_TRUST_IDP_MFA=True, AIF_IDP_MFA_ACR_VALUES=[]):
+        assert ids(checks.check_idp_mfa()) == ["portal.W005"]
+    with override_settings(AIF_TRUST_IDP_MFA=True, AIF_IDP_MFA_ACR_VALUES=["https://refeds.org/profile/mfa"]):
+        assert checks.check_idp_mfa() == []
+    with override_settings(AIF_TRUST_IDP_MFA=False, AIF_IDP_MFA_ACR_VALUES=[]):
+        assert checks.check_idp_mfa() == []
+
+
 def test_a_body_limit_below_the_attachment_limit_is_an_error():
     with override_settings(ATTACHMENT_MAX_BYTES=20 * 1024 * 1024, UPLOAD_MAX_BODY_BYTES=20 * 1024 * 1024):
         assert ids(checks.check_upload_limits()) == ["portal.E010"]
@@ -244,7 +253,7 @@ def test_deployment_checks_are_registered_as_such():
     assert "security" in checks.check_staff_mfa.tags
     assert "database" in checks.check_site_backends.tags
     for check in (checks.check_slurm_backend_setting, checks.check_portal_base_url, checks.check_oidc,
-                  checks.check_upload_limits):
+                  checks.check_idp_mfa, checks.check_upload_limits):
         assert check in normal
 
 
