@@ -59,7 +59,8 @@ def stack(settings):
     result = bootstrap_site(site=Site.objects.get(code=Z))
     assert result.ok, result.errors
     made: list[str] = []
-    yield {"env": env, "accounts": made}
+    parents: list[str] = []
+    yield {"env": env, "accounts": made, "parents": parents}
     for account in made:
         run(env, "scancel", "-M", Z, "-A", account)
     run(env, "scancel", "-M", Z, "-n", "aif-blocker")
@@ -69,12 +70,15 @@ def stack(settings):
             run(env, "sacctmgr", "-i", "delete", "user", "where", "name=" + ",".join(sorted(set(users))),
                 f"account={account}")
         run(env, "sacctmgr", "-i", "delete", "account", "where", f"name={account}")
+    for parent in parents:  # refused while another account still has it as parent: that is fine
+        run(env, "sacctmgr", "-i", "delete", "account", "where", f"name={parent}")
 
 
 def granted(stack, user: str, *, gpu: int = 1, cpu: int = 10) -> tuple[Allocation, object]:
     """An approved, started and provisioned (active) allocation on zellik with ``user`` in its team."""
     allocation, manager, _applicant = approved_allocation(gpu=gpu, cpu=cpu, users=(user,), start=timezone.localdate())
     stack["accounts"].append(allocation.slurm_account)
+    stack["parents"].append(f"org_{allocation.organisation_id}")
     grants.allocation_start_if_due(allocation=allocation)
     assert sync_allocation(allocation_id=allocation.pk) == "synced"
     allocation.refresh_from_db()
