@@ -398,4 +398,7 @@ AIF_SLURM_BACKEND = env_str("AIF_SLURM_BACKEND", "")
 AIF_SLURM_CONF = env_str("AIF_SLURM_CONF", env_str("SLURM_CONF", ""))
 AIF_SLURMRESTD_URL = env_str("AIF_SLURMRESTD_URL", "")
 AIF_SLURM_JWT_KEY = env_str("AIF_SLURM_JWT_KEY", "")
+# Seconds a provisioning run waits for its cluster's lock (allocations.provisioning.locks) before it fails
+# and its task retries; below the provisioning task's soft time limit (240 s).
+AIF_SLURM_LOCK_WAIT_SECONDS = float(env_str("AIF_SLURM_LOCK_WAIT_SECONDS", "200"))
 AIF_COMPUTE_UTILISATION = float(env_str("AIF_COMPUTE_UTILISATION", "0.4"))

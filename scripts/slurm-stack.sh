@@ -16,7 +16,7 @@
 # Knobs: AIF_SLURM_DIR (state, default /tmp/aif-slurm), AIF_SLURM_DB_PORT (3307),
 #        AIF_SLURM_REST_PORT (6820), AIF_SLURM_DBD_PORT (6819), AIF_SLURM_CTLD_PORT (6817: cluster i
 #        uses CTLD_PORT+10*i and +1 for its slurmd), AIF_SLURM_CLUSTERS ("zellik charleroi"),
-#        AIF_SLURM_ENFORCE (associations,limits,qos), AIF_SLURM_OPERATOR (aifportal).
+#        AIF_SLURM_ENFORCE (associations,limits,qos,safe), AIF_SLURM_OPERATOR (aifportal).
 # A second, private stack (e.g. for a benchmark beside the shared one) only needs its own
 # AIF_SLURM_DIR and ports.
 set -Eeuo pipefail
@@ -27,7 +27,8 @@ DIR=${AIF_SLURM_DIR:-/tmp/aif-slurm}
 DB_PORT=${AIF_SLURM_DB_PORT:-3307}
 REST_PORT=${AIF_SLURM_REST_PORT:-6820}
 read -r -a CLUSTERS <<< "${AIF_SLURM_CLUSTERS:-zellik charleroi}"
-ENFORCE=${AIF_SLURM_ENFORCE:-associations,limits,qos}
+# safe: a job starts only if it can finish within what remains of its account's GrpTRESMins
+ENFORCE=${AIF_SLURM_ENFORCE:-associations,limits,qos,safe}
 OPERATOR=${AIF_SLURM_OPERATOR:-aifportal}
 REST_USER=slurmrest
 DBD_PORT=${AIF_SLURM_DBD_PORT:-6819}
@@ -83,6 +84,15 @@ wait_for() {
   local secs=$1 what=$2 end; end=$(( $(date +%s) + $1 )); shift 2
   until "$@" >/dev/null 2>&1; do
     [ "$(date +%s)" -lt "$end" ] || die "timeout after ${secs}s waiting for: $what"
+    sleep 0.25
+  done
+}
+
+# poll SECONDS CMD...: like wait_for, but returns 1 on timeout instead of failing
+poll() {
+  local end; end=$(( $(date +%s) + $1 )); shift
+  until "$@" >/dev/null 2>&1; do
+    [ "$(date +%s)" -lt "$end" ] || return 1
     sleep 0.25
   done
 }
@@ -320,12 +330,13 @@ start_cluster() {  # start_cluster NAME NODE
   fi
 }
 
-# node_ready CLUSTER: idle/mixed/allocated; a node left drained or down by an earlier run is resumed
+# node_ready CLUSTER: idle, or busy with jobs (mixed/allocated/completing); a node left drained or down
+# by an earlier run is resumed
 node_ready() {
   local conf st; conf=$(conf_of "$1")
   st=$(SLURM_CONF=$conf sinfo -h -o %T) || return 1
   case "$st" in
-    idle | mixed | allocated) return 0 ;;
+    idle | mixed | allocated | completing) return 0 ;;
     *drain* | down) SLURM_CONF=$conf scontrol update nodename="$(SLURM_CONF=$conf sinfo -h -o %N)" state=resume ;;
   esac
   return 1
@@ -348,8 +359,23 @@ start_rest() {
     --exec /usr/sbin/slurmrestd -- -a rest_auth/jwt "127.0.0.1:$REST_PORT"
 }
 
+# smoke_done CLUSTER JOBID: the smoke job completed, or it waits only because user jobs fill the node
+# (pending for Resources/Priority on a node that is up and busy): the controller schedules either way
+smoke_done() {
+  local state reason node
+  state=$(SLURM_CONF=$CLIENT_CONF sacct -M "$1" -n -X -P -j "$2" -o state) || return 1
+  [ "$state" = COMPLETED ] && return 0
+  [ "$state" = PENDING ] || return 1
+  reason=$(SLURM_CONF=$CLIENT_CONF squeue -M "$1" -h -j "$2" -o %r | grep -v '^CLUSTER') || return 1
+  node=$(SLURM_CONF=$(conf_of "$1") sinfo -h -o %T) || return 1
+  case "$reason:$node" in
+    Resources:mixed | Resources:allocated | Resources:completing | Priority:mixed | Priority:allocated) return 0 ;;
+  esac
+  return 1
+}
+
 smoke_jobs() {
-  local c jid ids=()
+  local c jid ids=() state
   for c in "${CLUSTERS[@]}"; do
     jid=$(SLURM_CONF=$CLIENT_CONF sbatch -M "$c" --parsable -A root -t 1 -J aif-smoke -o /dev/null \
       --wrap true 2>&1) || die "smoke job submission on $c: $jid"
@@ -358,9 +384,16 @@ smoke_jobs() {
   local n=0
   for c in "${CLUSTERS[@]}"; do
     jid=${ids[$n]}; n=$((n + 1))
-    wait_for 60 "smoke job $jid on $c COMPLETED" \
-      sh -c "SLURM_CONF=$CLIENT_CONF sacct -M $c -n -X -P -j $jid -o state | grep -qx COMPLETED"
-    log "smoke job $jid on $c COMPLETED"
+    # give an idle node the time to run it before a pending smoke job is read as "node busy"
+    poll 10 sh -c "SLURM_CONF=$CLIENT_CONF sacct -M $c -n -X -P -j $jid -o state | grep -qx COMPLETED" ||
+      wait_for 60 "smoke job $jid on $c COMPLETED (or pending behind user jobs)" smoke_done "$c" "$jid"
+    state=$(SLURM_CONF=$CLIENT_CONF sacct -M "$c" -n -X -P -j "$jid" -o state)
+    if [ "$state" = COMPLETED ]; then
+      log "smoke job $jid on $c COMPLETED"
+    else
+      SLURM_CONF=$CLIENT_CONF scancel -M "$c" "$jid" || true
+      log "smoke job $jid on $c pending behind user jobs (node busy): controller answers, job cancelled"
+    fi
   done
 }
 
@@ -413,7 +446,7 @@ cmd_status() {
   check "sacctmgr" sacct_ok
   for c in "${CLUSTERS[@]}"; do
     check "slurmctld[$c]" ctld_up "$c"
-    check "slurmd[$c]" sh -c "SLURM_CONF=$(conf_of "$c") sinfo -h -o %T | grep -Eq '^(idle|mixed|allocated)$'"
+    check "slurmd[$c]" sh -c "SLURM_CONF=$(conf_of "$c") sinfo -h -o %T | grep -Eq '^(idle|mixed|allocated|completing)$'"
   done
   check "slurmrestd 127.0.0.1:$REST_PORT" rest_ok
   return $rc

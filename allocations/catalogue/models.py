@@ -36,6 +36,14 @@ class SlurmBackendKind(models.TextChoices):
     HANDOVER = "handover", _("Hand-over to operators")
 
 
+class RunningJobsPolicy(models.TextChoices):
+    """What happens to the jobs still running when an allocation is revoked or expires (pending jobs are
+    always cancelled)."""
+
+    FINISH = "finish", _("Let running jobs finish")
+    CANCEL = "cancel", _("Cancel running jobs")
+
+
 class Site(models.Model):
     code = models.SlugField(_("code"), max_length=30, unique=True)
     name = models.CharField(_("name"), max_length=100)
@@ -59,6 +67,15 @@ class Site(models.Model):
         _("reserved cluster usernames"), default=list, blank=True, validators=[reserved_usernames_validator],
         help_text=_("Names this site keeps for itself, as a JSON list, on top of the system names the portal "
                     "always refuses (root, slurm, ...)."))
+    cpus_per_gpu = models.PositiveSmallIntegerField(
+        _("CPU cores per GPU"), null=True, blank=True,
+        help_text=_("For a grant of GPU-hours without CPU core-hours: the CPU core-hours it may use per GPU-hour "
+                    "(the cores that come with one GPU on this site's nodes). Empty: such a grant has no CPU "
+                    "limit."))
+    running_jobs_at_end = models.CharField(
+        _("running jobs at revocation or expiry"), max_length=10, choices=RunningJobsPolicy.choices,
+        default=RunningJobsPolicy.FINISH,
+        help_text=_("Pending jobs are always cancelled when an allocation is revoked or expires."))
     is_active = models.BooleanField(_("active"), default=True)
 
     class Meta:

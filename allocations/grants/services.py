@@ -33,8 +33,8 @@ from allocations.grants.workflow import (
     ALLOCATION_WORKFLOW,
     CHANGE_REQUEST_WORKFLOW,
     CHANGEABLE,
+    JOB_POLICY,
     NEEDS_REASON,
-    RUNNABLE,
 )
 from compliance.services import conditions_outstanding
 from portal.audit import AuditAction, audit_record
@@ -84,8 +84,9 @@ def allocation_transition(*, actor, allocation: Allocation, to: str, reason: str
         return ["status_reason"]
 
     def follow_up(alloc: Allocation, old: str) -> None:
-        # Whether jobs may run changes with these transitions: the clusters must follow.
-        if (old in RUNNABLE) != (to in RUNNABLE):
+        # What the clusters do with the account and its jobs changes with these transitions: they must follow
+        # (suspended -> expired too: the held jobs are cancelled).
+        if JOB_POLICY[old] != JOB_POLICY[to]:
             mark_needs_sync(alloc)
         recipients = list(Membership.objects.filter(organisation_id=alloc.organisation_id)
                           .values_list("user__email", flat=True))

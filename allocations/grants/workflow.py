@@ -28,9 +28,15 @@ ALLOCATION_TRANSITIONS = table({
     (A.SUSPENDED, A.REVOKED): M,
 })
 
-# Where jobs may run: every other status keeps the account but blocks submission (GrpSubmitJobs=0).
+# Where jobs may run: every other status keeps the account but blocks it (no job submitted, none started).
 RUNNABLE = frozenset({A.PROVISIONING, A.ACTIVE})
 TERMINAL = frozenset({A.EXPIRED, A.REVOKED})
+# What happens to the jobs already queued or running, by status (provisioning.services acts on it):
+# suspension holds pending jobs (released on resumption); revocation and expiry cancel pending jobs and,
+# per the site's policy, running ones; before the start there can be no job.
+JOBS_RUN, JOBS_HELD, JOBS_ENDED, NO_JOBS_YET = "run", "held", "ended", "none"
+JOB_POLICY = {A.APPROVED: NO_JOBS_YET, A.PROVISIONING: JOBS_RUN, A.ACTIVE: JOBS_RUN, A.SUSPENDED: JOBS_HELD,
+              A.EXPIRED: JOBS_ENDED, A.REVOKED: JOBS_ENDED}
 # Moves that need a reason, shown to the organisation and kept in the audit trail.
 NEEDS_REASON = frozenset({A.SUSPENDED, A.REVOKED})
 # The allocation can still be changed (extension, top-up, members) in these statuses.

@@ -30,6 +30,7 @@ class ComparedSetting(models.TextChoices):
     PARENT = "parent", _("Parent account")
     LIMITS = "limits", _("Quota (GrpTRESMins, minutes)")
     GRP_SUBMIT_JOBS = "grp_submit_jobs", _("GrpSubmitJobs (0: new jobs refused)")
+    GRP_JOBS = "grp_jobs", _("GrpJobs (0: no job starts)")
     QOS = "qos", _("QOS")
     DEFAULT_QOS = "default_qos", _("Default QOS")
     USERS = "users", _("Users")
@@ -82,6 +83,33 @@ class HandoverTask(models.Model):
 
     class Meta:
         ordering = ["-created_at"]
+
+
+class JobActionKind(models.TextChoices):
+    HOLD = "hold", _("Pending jobs held")
+    RELEASE = "release", _("Held jobs released")
+    CANCEL = "cancel", _("Jobs cancelled")
+
+
+class JobAction(models.Model):
+    """What the portal did to the jobs of an allocation's account on one site (suspension holds pending
+    jobs, resumption releases them, revocation and expiry cancel), with the job ids it touched.
+
+    ``intended``: the backend has no Slurm to act on and only recorded the intention (no job ids)."""
+
+    site = models.ForeignKey(Site, on_delete=models.CASCADE, related_name="job_actions")
+    allocation = models.ForeignKey(Allocation, on_delete=models.CASCADE, related_name="job_actions")
+    action = models.CharField(max_length=10, choices=JobActionKind.choices)
+    job_ids = models.JSONField(default=list, blank=True)
+    running_job_ids = models.JSONField(default=list, blank=True)
+    intended = models.BooleanField(default=False)
+    allocation_status = models.CharField(max_length=12)
+    commands = models.JSONField(default=list, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        indexes = [models.Index(fields=["allocation", "site", "-created_at"], name="job_action_alloc_site_idx")]
 
 
 class UsageSnapshot(models.Model):

@@ -1,7 +1,8 @@
 """The embedded default for deployments without Slurm: record the intended changes, apply nothing.
 
 The state the clusters *would* hold is kept as the newest snapshot per account in RecordedChange,
-so the same reconcile logic (read, plan, apply, read back) runs, and operators see every change."""
+so the same reconcile logic (read, plan, apply, read back) runs, and operators see every change.
+Job control (hold, release, cancel) is recorded as an intention too: there are no jobs to list."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from typing import Any
 from allocations.catalogue.models import Site
 
 from .models import RecordedChange
-from .slurm.backends.base import ApplyResult, CommandRecord, SlurmBackend
+from .slurm.backends.base import ApplyResult, CommandRecord, JobAction, JobControlResult, SlurmBackend
 from .slurm.desired import ROOT, ActualAccount, QosSpec
 from .slurm.plan import (
     AddAccount,
@@ -25,17 +26,19 @@ from .slurm.plan import (
     SetQos,
     plan_changes,
 )
+from .slurm.validation import validate_account_name, validate_cluster_name
 
 
 def _snapshot(actual: ActualAccount) -> dict[str, Any]:
     return {"parent": actual.parent, "limits": dict(actual.limits), "grp_submit_jobs": actual.grp_submit_jobs,
-            "users": sorted(actual.users), "qos": sorted(actual.qos), "default_qos": actual.default_qos}
+            "grp_jobs": actual.grp_jobs, "users": sorted(actual.users), "qos": sorted(actual.qos),
+            "default_qos": actual.default_qos}
 
 
 def _actual(cluster: str, name: str, snap: dict[str, Any]) -> ActualAccount:
     return ActualAccount(cluster=cluster, name=name, parent=snap["parent"], limits=dict(snap["limits"]),
                          grp_submit_jobs=snap["grp_submit_jobs"], users=frozenset(snap["users"]),
-                         qos=frozenset(snap["qos"]), default_qos=snap["default_qos"])
+                         qos=frozenset(snap["qos"]), default_qos=snap["default_qos"], grp_jobs=snap.get("grp_jobs"))
 
 
 class RecordBackend(SlurmBackend):
@@ -56,26 +59,26 @@ class RecordBackend(SlurmBackend):
     def read(self, cluster: str, names: set[str] | None = None) -> dict[str, ActualAccount]:
         latest: dict[str, dict[str, Any]] = {}
         for account, change in self._rows(cluster, names):
-            latest[account] = change["state"]
+            if "state" in change:  # job-control rows carry no state
+                latest[account] = change["state"]
         self._record(CommandRecord(kind="read", argv=("record", "read", cluster), returncode=0, stdout="",
                                    stderr="", duration_s=0.0))
         return {name: _actual(cluster, name, snap) for name, snap in latest.items() if snap is not None}
 
     def _apply(self, cluster: str, changes: Sequence[Change], result: ApplyResult) -> None:
-        site = Site.objects.filter(pk=self.site_id).first() if self.site_id else \
-            Site.objects.filter(slurm_cluster=cluster).first()
+        site = self._site(cluster)
         names = {getattr(c, "name", None) or getattr(c, "account", None) for c in changes}
         state = {name: _snapshot(a) for name, a in self.read(cluster, names).items()}
         touched: dict[str, list[str]] = {}
         for change in changes:
             name = getattr(change, "name", None) or change.account
-            snap = state.setdefault(name, {"parent": ROOT, "limits": {}, "grp_submit_jobs": None, "users": [],
-                                           "qos": [], "default_qos": None})
+            snap = state.setdefault(name, {"parent": ROOT, "limits": {}, "grp_submit_jobs": None, "grp_jobs": None,
+                                           "users": [], "qos": [], "default_qos": None})
             if isinstance(change, AddParent):
                 snap["parent"] = ROOT
             elif isinstance(change, AddAccount):
                 snap.update(parent=change.parent, limits=dict(change.limits),
-                            grp_submit_jobs=0 if change.blocked else None)
+                            grp_submit_jobs=0 if change.blocked else None, grp_jobs=0 if change.blocked else None)
                 if change.qos:
                     snap.update(qos=[change.qos], default_qos=change.qos)
             elif isinstance(change, SetParent):
@@ -83,7 +86,7 @@ class RecordBackend(SlurmBackend):
             elif isinstance(change, SetLimits):
                 snap["limits"] = {k: v for k, v in change.limits if v != -1}
             elif isinstance(change, SetBlocked):
-                snap["grp_submit_jobs"] = 0 if change.blocked else None
+                snap["grp_submit_jobs"] = snap["grp_jobs"] = 0 if change.blocked else None
             elif isinstance(change, SetQos):
                 snap.update(qos=[change.qos], default_qos=change.qos)
             elif isinstance(change, AddUser):
@@ -98,6 +101,32 @@ class RecordBackend(SlurmBackend):
 
     def usage(self, cluster: str, accounts: Iterable[str]) -> dict[str, dict[str, int]]:
         return {}
+
+    def check_qos(self, qos_specs: Sequence[QosSpec], *, fix: bool = True) -> list[str]:
+        return []  # QOS are the site's to create where there is no Slurm
+
+    def _site(self, cluster: str) -> Site | None:
+        if self.site_id:
+            return Site.objects.filter(pk=self.site_id).first()
+        return Site.objects.filter(slurm_cluster=cluster).first()
+
+    def _intend(self, cluster: str, account: str, action: JobAction, what: str) -> JobControlResult:
+        cluster, account = validate_cluster_name(cluster), validate_account_name(account)
+        RecordedChange.objects.create(site=self._site(cluster), account=account,
+                                      change={"jobs": action, "changes": [what]})
+        record = self._record(CommandRecord(kind="write", argv=("record", "jobs", action, cluster, account),
+                                            returncode=0, stdout=what, stderr="", duration_s=0.0))
+        return JobControlResult(cluster=cluster, account=account, action=action, commands=[record], intended=True)
+
+    def hold_pending(self, cluster: str, account: str) -> JobControlResult:
+        return self._intend(cluster, account, "hold", f"{cluster}: hold the pending jobs of {account}")
+
+    def release(self, cluster: str, account: str, job_ids: Iterable[str]) -> JobControlResult:
+        return self._intend(cluster, account, "release", f"{cluster}: release the held jobs of {account}")
+
+    def cancel(self, cluster: str, account: str, *, running: bool) -> JobControlResult:
+        which = "pending and running" if running else "pending"
+        return self._intend(cluster, account, "cancel", f"{cluster}: cancel the {which} jobs of {account}")
 
     def bootstrap(self, cluster: str, qos_specs: Sequence[QosSpec], parents=()) -> ApplyResult:
         items = list(parents)

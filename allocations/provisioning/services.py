@@ -6,7 +6,14 @@ Decisions mark an allocation in their own transaction (`grants.sync.mark_needs_s
 queued on commit, and if the broker was down the periodic sweeper queues it again, so nothing is lost.
 Operators ask for a re-run or a full reconcile, and record hand-overs, through the `provisioning_*`
 services and `handover_done`: the HTML pages and the API call the same ones. Usage flows back through
-`pull_usage`."""
+`pull_usage`.
+
+Every run on a cluster (one allocation or the whole site) holds the cluster's lock
+(`locks.cluster_lock`) from the read of the desired state to the read-back and the job control, so
+that two runs never interleave. A run also acts on the account's jobs, by the allocation's status
+(`grants.workflow.JOB_POLICY`): suspension holds the pending jobs, resumption releases them,
+revocation and expiry cancel the pending jobs and, by the site's policy, the running ones; each
+action is kept as a `JobAction` with the job ids, and in the audit trail."""
 
 from __future__ import annotations
 
@@ -25,13 +32,16 @@ from django.utils.translation import gettext as _
 from accounts.models import Membership
 from accounts.roles import Role, has_role
 from allocations.applications.models import TeamMember
-from allocations.catalogue.models import AccessMode, ProvisioningMode, Site, SlurmBackendKind
+from allocations.catalogue.models import AccessMode, ProvisioningMode, RunningJobsPolicy, Site, SlurmBackendKind
 from allocations.grants.models import Allocation, AllocationQuota, AllocationStatus, SyncState
 from allocations.grants.services import allocation_mark_synced, desired_users
 from allocations.grants.sync import PROVISION_TASK
-from allocations.grants.workflow import RUNNABLE
+from allocations.grants.workflow import JOB_POLICY, JOBS_ENDED, JOBS_HELD, JOBS_RUN, RUNNABLE
+from allocations.provisioning.locks import ClusterBusyError, cluster_lock
 from allocations.provisioning.models import (
     HandoverTask,
+    JobAction,
+    JobActionKind,
     RecordedChange,
     SyncAttempt,
     SyncAttemptKind,
@@ -39,7 +49,7 @@ from allocations.provisioning.models import (
     UsageSnapshot,
 )
 from allocations.provisioning.slurm.backends import get_backend, register_backend
-from allocations.provisioning.slurm.backends.base import SlurmBackend
+from allocations.provisioning.slurm.backends.base import CommandRecord, JobControlResult, SlurmBackend
 from allocations.provisioning.slurm.desired import DesiredAccount, DesiredParent, QosSpec
 from allocations.provisioning.slurm.errors import SlurmError, SlurmReconcileError
 from portal.audit import AuditAction, audit_record
@@ -83,17 +93,35 @@ def backend_for(site: Site) -> SlurmBackend:
     return get_backend(kind, **options)
 
 
+def quota_minutes(quota: AllocationQuota) -> tuple[int, int | None]:
+    """(GPU-minutes, CPU-minutes) of a quota as Slurm limits; CPU None = no CPU limit.
+
+    A limit the grant does not set is never written as zero: every job uses CPUs, so a CPU limit of 0
+    holds every job of a GPU-only grant. Such a grant gets the site's CPUs-per-GPU ratio in CPU-minutes
+    (the cores that come with its GPUs), or no CPU limit where the site sets no ratio. A GPU limit of 0
+    stays: it refuses GPU jobs and lets CPU jobs run, which is what a CPU-only grant means. A quota of
+    nothing at all gets 0 CPU-minutes: nothing runs."""
+    gpu = quota.gpu_hours * 60
+    if quota.cpu_core_hours:
+        return gpu, quota.cpu_core_hours * 60
+    if not gpu:
+        return 0, 0
+    ratio = quota.site.cpus_per_gpu
+    return gpu, (gpu * ratio if ratio else None)
+
+
 def desired_for(allocation: Allocation, quota: AllocationQuota, users: list[str]) -> list:
     site = quota.site
     mode = allocation.application.access_mode
     parent = parent_account(allocation.organisation_id)
+    gpu_minutes, cpu_minutes = quota_minutes(quota)
     return [
         DesiredParent(cluster=site.slurm_cluster, name=parent, description=f"organisation {allocation.organisation_id}",
                       organization=parent),
         DesiredAccount(
             cluster=site.slurm_cluster, name=allocation.slurm_account, parent=parent,
             description=f"allocation {allocation.slurm_account}", organization=parent,
-            gpu_minutes=quota.gpu_hours * 60, cpu_minutes=quota.cpu_core_hours * 60,
+            gpu_minutes=gpu_minutes, cpu_minutes=cpu_minutes,
             blocked=allocation.status not in RUNNABLE, users=frozenset(users), qos=(mode.slurm_qos or None)),
     ]
 
@@ -105,7 +133,8 @@ class SiteOutcome:
     error: str = ""
 
 
-def _finish(attempt: SyncAttempt, *, outcome: str, commands=None, error: str = "", drift=None, started: float) -> None:
+def _finish(attempt: SyncAttempt, *, outcome: str, commands: list[CommandRecord] | None = None, error: str = "",
+            drift=None, started: float) -> None:
     attempt.outcome = outcome
     attempt.finished_at = timezone.now()
     attempt.duration_ms = int((time.monotonic() - started) * 1000)
@@ -116,51 +145,144 @@ def _finish(attempt: SyncAttempt, *, outcome: str, commands=None, error: str = "
 
 
 def sync_allocation(*, allocation_id: int) -> str:
-    """Bring every site of one allocation to the desired state. Idempotent and safe to retry.
+    """Bring every site of one allocation to the desired state, and its jobs in line with its status.
+    Idempotent and safe to retry.
 
-    Raises on a failed site so that Celery retries with backoff; every attempt is recorded."""
-    allocation = (Allocation.objects.select_related("application__access_mode", "organisation")
-                  .filter(pk=allocation_id).first())
-    if allocation is None:
+    Each site is done under its cluster's lock, and the allocation (status, quotas, team, desired
+    version) is read inside it: a decision committed while this run waited is the one pushed. Raises on a
+    failed site so that Celery retries with backoff; every attempt is recorded."""
+    if not Allocation.objects.filter(pk=allocation_id).exists():
         return "missing"
-    version = allocation.desired_version
-    users = desired_users(allocation)
-    quotas = list(allocation.quotas.select_related("site"))
+    sites = list(Site.objects.filter(quotas__allocation_id=allocation_id).order_by("code").distinct())
     failures: list[str] = []
+    versions: list[int] = []
     handed_over = False
-    for quota in quotas:
-        site = quota.site
-        started = time.monotonic()
-        attempt = SyncAttempt.objects.create(site=site, allocation=allocation, kind=SyncAttemptKind.ALLOCATION)
-        desired = desired_for(allocation, quota, users)
+    for site in sites:
         if backend_kind(site) == "handover":
-            _handover(site, allocation, desired, version)
+            allocation, quota, users = _desired_inputs(allocation_id, site)
+            if quota is None:
+                continue
+            versions.append(allocation.desired_version)
+            started = time.monotonic()
+            attempt = SyncAttempt.objects.create(site=site, allocation=allocation, kind=SyncAttemptKind.ALLOCATION)
+            _handover(site, allocation, desired_for(allocation, quota, users), allocation.desired_version)
             _finish(attempt, outcome=SyncOutcome.HANDED_OVER, started=started)
             handed_over = True
             continue
-        backend = backend_for(site)
         try:
-            result = backend.reconcile(site.slurm_cluster, desired)
-        except SlurmReconcileError as exc:
-            _finish(attempt, outcome=SyncOutcome.ERROR, commands=exc.result.commands, error=str(exc),
-                    started=started)
+            with cluster_lock(site.slurm_cluster):
+                version = _sync_site(allocation_id, site, failures)
+        except ClusterBusyError as exc:  # nothing ran; the task retries
+            SyncAttempt.objects.create(site=site, allocation_id=allocation_id, kind=SyncAttemptKind.ALLOCATION,
+                                       outcome=SyncOutcome.ERROR, finished_at=timezone.now(), error=str(exc))
             failures.append(f"{site.code}: {exc}")
             continue
-        except SlurmError as exc:
-            _finish(attempt, outcome=SyncOutcome.ERROR, error=str(exc), started=started)
-            failures.append(f"{site.code}: {exc}")
-            continue
-        outcome = SyncOutcome.SUCCESS if result.planned else SyncOutcome.NOOP
-        _finish(attempt, outcome=outcome, commands=result.commands, started=started,
-                drift=[c.describe() for c in result.planned])
+        if version is not None:
+            versions.append(version)
+    # the lowest version pushed to every site is the one the clusters are known to hold
+    version = min(versions, default=None)
     if failures:
-        Allocation.objects.filter(pk=allocation.pk, desired_version=version).update(sync_state=SyncState.ERROR)
+        if version is not None:
+            Allocation.objects.filter(pk=allocation_id, desired_version=version).update(sync_state=SyncState.ERROR)
+        else:
+            Allocation.objects.filter(pk=allocation_id).update(sync_state=SyncState.ERROR)
         raise SlurmError("; ".join(failures))
+    if version is None:  # no quota on any site: nothing to hold, the allocation is what the clusters hold
+        version = Allocation.objects.values_list("desired_version", flat=True).get(pk=allocation_id)
     if handed_over:
-        Allocation.objects.filter(pk=allocation.pk, desired_version=version).update(sync_state=SyncState.HANDED_OVER)
+        Allocation.objects.filter(pk=allocation_id, desired_version=version).update(sync_state=SyncState.HANDED_OVER)
         return "handed_over"
-    allocation_mark_synced(allocation_id=allocation.pk, version=version)
+    allocation_mark_synced(allocation_id=allocation_id, version=version)
     return "synced"
+
+
+def _desired_inputs(allocation_id: int, site: Site) -> tuple[Allocation, AllocationQuota | None, list[str]]:
+    """The allocation, its quota on ``site`` and its confirmed users, read now."""
+    allocation = Allocation.objects.select_related("application__access_mode", "organisation").get(pk=allocation_id)
+    quota = allocation.quotas.select_related("site").filter(site=site).first()
+    return allocation, quota, desired_users(allocation)
+
+
+def _sync_site(allocation_id: int, site: Site, failures: list[str]) -> int | None:
+    """One site of one allocation, under the cluster's lock: desired state read here, reconcile, then the
+    jobs. Returns the desired version pushed (None when the allocation has no quota there any more)."""
+    allocation, quota, users = _desired_inputs(allocation_id, site)
+    if quota is None:
+        return None
+    started = time.monotonic()
+    attempt = SyncAttempt.objects.create(site=site, allocation=allocation, kind=SyncAttemptKind.ALLOCATION)
+    backend = backend_for(site)
+    with backend.recording() as journal:
+        try:
+            result = backend.reconcile(site.slurm_cluster, desired_for(allocation, quota, users))
+            acted = control_jobs(site=site, allocation=allocation, backend=backend)
+        except SlurmReconcileError as exc:
+            _finish(attempt, outcome=SyncOutcome.ERROR, commands=journal, error=str(exc), started=started,
+                    drift=[c.describe() for c in exc.result.planned])
+            failures.append(f"{site.code}: {exc}")
+            return allocation.desired_version
+        except SlurmError as exc:
+            _finish(attempt, outcome=SyncOutcome.ERROR, commands=journal, error=str(exc), started=started)
+            failures.append(f"{site.code}: {exc}")
+            return allocation.desired_version
+    changed = bool(result.planned) or (acted is not None and (acted.job_ids or acted.intended))
+    _finish(attempt, outcome=SyncOutcome.SUCCESS if changed else SyncOutcome.NOOP, commands=journal, started=started,
+            drift=[c.describe() for c in result.planned])
+    return allocation.desired_version
+
+
+# ---------------------------------------------------------------------------------------------- jobs
+
+def held_job_ids(*, site: Site, allocation: Allocation) -> list[str] | None:
+    """The jobs the portal held on ``site`` since it last released them; None when nothing is held."""
+    last_release = (JobAction.objects.filter(site=site, allocation=allocation, action=JobActionKind.RELEASE)
+                    .order_by("-pk").values_list("pk", flat=True).first())
+    holds = JobAction.objects.filter(site=site, allocation=allocation, action=JobActionKind.HOLD,
+                                     pk__gt=last_release or 0).values_list("job_ids", flat=True)
+    if not holds:
+        return None
+    return sorted({job_id for ids in holds for job_id in ids})
+
+
+def control_jobs(*, site: Site, allocation: Allocation, backend: SlurmBackend) -> JobControlResult | None:
+    """Act on the jobs already queued or running in the allocation's account on ``site``, by its status.
+
+    Runs after the reconcile that blocked or unblocked the account (GrpJobs=0 already stops any job from
+    starting, so a job listed here cannot start before it is held). Suspended: hold every pending job.
+    Runnable again: release the jobs the portal held. Revoked or expired: cancel the pending jobs, and
+    the running ones when the site's policy says so. What was done is recorded (JobAction and an audit
+    event) with the job ids; an empty step is not recorded, except a release (it closes the holds)."""
+    policy = JOB_POLICY[allocation.status]
+    cluster, account = site.slurm_cluster, allocation.slurm_account
+    if policy == JOBS_HELD:
+        result = backend.hold_pending(cluster, account)
+    elif policy == JOBS_ENDED:
+        result = backend.cancel(cluster, account, running=site.running_jobs_at_end == RunningJobsPolicy.CANCEL)
+    elif policy == JOBS_RUN:
+        held = held_job_ids(site=site, allocation=allocation)
+        if held is None:
+            return None
+        result = backend.release(cluster, account, held)
+    else:
+        return None
+    if result.job_ids or result.intended or result.action == JobActionKind.RELEASE:
+        _record_job_action(site, allocation, result)
+    return result
+
+
+def _record_job_action(site: Site, allocation: Allocation, result: JobControlResult) -> JobAction:
+    audit_action = (AuditAction.PROVISIONING_JOBS_HELD if result.action == JobActionKind.HOLD
+                    else AuditAction.PROVISIONING_JOBS_RELEASED if result.action == JobActionKind.RELEASE
+                    else AuditAction.PROVISIONING_JOBS_CANCELLED)
+    with transaction.atomic():
+        action = JobAction.objects.create(
+            site=site, allocation=allocation, action=result.action, job_ids=result.job_ids,
+            running_job_ids=result.running_ids, intended=result.intended, allocation_status=allocation.status,
+            commands=[c.to_dict() for c in result.commands])
+        audit_record(actor=None, action=audit_action, target=allocation,
+                     changes={"site": site.code, "job_ids": result.job_ids, "running_job_ids": result.running_ids,
+                              "intended": result.intended, "status": allocation.status})
+    return action
 
 
 def _handover(site: Site, allocation: Allocation, desired: list, version: int) -> HandoverTask:
@@ -323,36 +445,46 @@ def site_desired(site: Site) -> list:
 
 
 def reconcile_site(*, site: Site, dry_run: bool = False) -> SyncAttempt:
-    """Full reconcile of one site: one read; fixes drift unless dry_run; recorded as an attempt."""
+    """Full reconcile of one site, under the cluster's lock: the access-mode QOS (flags included) and every
+    account, read once; fixes drift unless dry_run; recorded as an attempt. The desired state is read
+    inside the lock, so a suspension committed while this run waited is not undone."""
     started = time.monotonic()
     attempt = SyncAttempt.objects.create(site=site, kind=SyncAttemptKind.FULL_RECONCILE)
     if backend_kind(site) == "handover":
         _finish(attempt, outcome=SyncOutcome.HANDED_OVER, started=started)
         return attempt
     backend = backend_for(site)
-    desired = site_desired(site)
-    try:
-        if dry_run:
-            with backend.recording() as journal:
-                drift = backend.drift(site.slurm_cluster, desired)
-            _finish(attempt, outcome=SyncOutcome.NOOP if not drift else SyncOutcome.RUNNING, commands=journal,
-                    drift=[c.describe() for c in drift], started=started)
-            if drift:
-                attempt.outcome = SyncOutcome.ERROR
-                attempt.error = f"dry run: {len(drift)} differences"
-                attempt.save(update_fields=["outcome", "error"])
+    with backend.recording() as journal:
+        try:
+            with cluster_lock(site.slurm_cluster):
+                desired = site_desired(site)
+                specs = access_mode_qos()
+                if dry_run:
+                    qos_drift = backend.check_qos(specs, fix=False)
+                    drift = [c.describe() for c in backend.drift(site.slurm_cluster, desired)]
+                else:
+                    qos_drift = backend.check_qos(specs, fix=True)
+                    result = backend.reconcile(site.slurm_cluster, desired)
+                    drift = [c.describe() for c in result.planned]
+        except SlurmReconcileError as exc:
+            _finish(attempt, outcome=SyncOutcome.ERROR, commands=journal, error=str(exc), started=started)
             return attempt
-        result = backend.reconcile(site.slurm_cluster, desired)
-    except SlurmReconcileError as exc:
-        _finish(attempt, outcome=SyncOutcome.ERROR, commands=exc.result.commands, error=str(exc), started=started)
+        except SlurmError as exc:
+            _finish(attempt, outcome=SyncOutcome.ERROR, commands=journal, error=str(exc), started=started)
+            return attempt
+    drift = qos_drift + drift
+    if dry_run:
+        _finish(attempt, outcome=SyncOutcome.ERROR if drift else SyncOutcome.NOOP, commands=journal, drift=drift,
+                error=f"dry run: {len(drift)} differences" if drift else "", started=started)
         return attempt
-    except SlurmError as exc:
-        _finish(attempt, outcome=SyncOutcome.ERROR, error=str(exc), started=started)
-        return attempt
-    drift = [c.describe() for c in result.planned]
-    _finish(attempt, outcome=SyncOutcome.DRIFT_FIXED if drift else SyncOutcome.NOOP, commands=result.commands,
+    _finish(attempt, outcome=SyncOutcome.DRIFT_FIXED if drift else SyncOutcome.NOOP, commands=journal,
             drift=drift, started=started)
     return attempt
+
+
+def access_mode_qos() -> list[QosSpec]:
+    """The QOS of every access mode that names one (QOS are global in slurmdbd)."""
+    return [qos_spec_for(mode) for mode in AccessMode.objects.exclude(slurm_qos="").order_by("code")]
 
 
 def qos_spec_for(mode: AccessMode) -> QosSpec:
@@ -372,10 +504,10 @@ def qos_spec_for(mode: AccessMode) -> QosSpec:
 
 
 def bootstrap_site(*, site: Site):
+    """The access-mode QOS (with the flags the portal requires, e.g. DenyOnLimit) and the organisations'
+    parent accounts of one site."""
     backend = backend_for(site)
-    specs = []
-    for mode in AccessMode.objects.exclude(slurm_qos=""):
-        specs.append(qos_spec_for(mode))
+    specs = access_mode_qos()
     parents = [DesiredParent(cluster=site.slurm_cluster, name=parent_account(org_id),
                              description=f"organisation {org_id}", organization=parent_account(org_id))
                for org_id in sorted(set(AllocationQuota.objects.filter(site=site)

@@ -17,7 +17,15 @@ from allocations.applications.models import ApplicationStatus
 from allocations.applications.workflow import APPLICATION_WORKFLOW
 from allocations.grants.models import AllocationStatus, ChangeKind, ChangeRequest
 from allocations.grants.services import change_request_submit
-from allocations.grants.workflow import ALLOCATION_WORKFLOW, CHANGE_REQUEST_WORKFLOW
+from allocations.grants.workflow import (
+    ALLOCATION_WORKFLOW,
+    CHANGE_REQUEST_WORKFLOW,
+    JOB_POLICY,
+    JOBS_ENDED,
+    JOBS_HELD,
+    JOBS_RUN,
+    RUNNABLE,
+)
 from allocations.review.models import ReviewAssignment, ReviewKind
 from allocations.review.workflow import ASSIGNMENT_WORKFLOW
 from compliance.models import Report, ReportKind
@@ -149,3 +157,11 @@ def test_tables_name_only_states_of_their_enum(name):
     for src, dst in wf.transitions:
         assert src in wf.states.values and dst in wf.states.values
         assert src not in wf.terminal, f"{wf.name}: a terminal state has a way out ({src} -> {dst})"
+
+
+def test_every_allocation_status_says_what_happens_to_the_jobs():
+    """provisioning.services.control_jobs acts on this table: a status missing from it would crash a run."""
+    assert set(JOB_POLICY) == set(AllocationStatus)
+    assert {s for s, policy in JOB_POLICY.items() if policy == JOBS_RUN} == RUNNABLE
+    assert JOB_POLICY[AllocationStatus.SUSPENDED] == JOBS_HELD
+    assert JOB_POLICY[AllocationStatus.EXPIRED] == JOB_POLICY[AllocationStatus.REVOKED] == JOBS_ENDED

@@ -18,6 +18,7 @@ from allocations.provisioning.slurm import (
     QosSpec,
     SlurmCommandError,
     SlurmReconcileError,
+    SlurmValueError,
     get_backend,
 )
 from allocations.provisioning.slurm.backends import _REGISTRY, available_backends, register_backend
@@ -79,13 +80,13 @@ def fake():
 
 
 def test_read_is_one_call_with_cluster_and_format(fake):
-    fake.respond = lambda argv: (0, "proj_a|||org_a|cpu=1,gres/gpu=2||normal|\nproj_a|bob|||||normal|\n", "")
+    fake.respond = lambda argv: (0, "proj_a|||org_a|cpu=1,gres/gpu=2||normal||\nproj_a|bob|||||normal||\n", "")
     backend = SacctmgrBackend(sacctmgr="/opt/slurm/bin/sacctmgr", slurm_conf="/etc/x/slurm.conf")
     with mock.patch.dict("os.environ", {}, clear=False):
         accounts = backend.read(Z)
     assert fake.calls == [
         ["/opt/slurm/bin/sacctmgr", "-n", "-P", "show", "assoc", "where", "cluster=zellik",
-         "format=account,user,partition,parentname,grptresmins,grpsubmit,qos,defaultqos"]
+         "format=account,user,partition,parentname,grptresmins,grpsubmit,qos,defaultqos,grpjobs"]
     ]  # fmt: skip
     assert accounts["proj_a"].users == {"bob"}
 
@@ -150,7 +151,7 @@ def test_operator_refused_load_falls_back_to_grouped_adds(fake):
         ["add", "account", "proj_a,proj_b", "cluster=zellik", "parent=org_a", "Description=P", "Organization=acme",
          "GrpTRESMins=cpu=2,gres/gpu=1"],
         ["add", "account", "proj_c", "cluster=zellik", "parent=org_a", "Description=Q", "Organization=acme",
-         "GrpTRESMins=cpu=2,gres/gpu=1", "GrpSubmitJobs=0", "QOS=aif_sme", "DefaultQOS=aif_sme"],
+         "GrpTRESMins=cpu=2,gres/gpu=1", "GrpSubmitJobs=0", "GrpJobs=0", "QOS=aif_sme", "DefaultQOS=aif_sme"],
         ["add", "user", "alice", "account=proj_a,proj_b", "cluster=zellik"],
         ["add", "user", "bob", "account=proj_c", "cluster=zellik"],
     ]  # fmt: skip
@@ -177,11 +178,11 @@ def test_apply_groups_identical_modifications(fake):
     assert writes[0] == ["account", "where", "name=proj_a", "cluster=zellik", "set", "parent=org_b"]  # moves first
     assert sorted(writes[1:]) == [
         ["account", "where", "name=proj_b", "cluster=zellik", "set", "GrpTRESMins=cpu=10,gres/gpu=1"],
-        ["account", "where", "name=proj_c,proj_d", "cluster=zellik", "set", "GrpSubmitJobs=0"],
-        ["account", "where", "name=proj_e", "cluster=zellik", "set", "GrpSubmitJobs=-1"],
+        ["account", "where", "name=proj_c,proj_d", "cluster=zellik", "set", "GrpSubmitJobs=0", "GrpJobs=0"],
+        ["account", "where", "name=proj_e", "cluster=zellik", "set", "GrpSubmitJobs=-1", "GrpJobs=-1"],
         ["account", "where", "name=proj_f", "cluster=zellik", "set", "QOS=aif_sme", "DefaultQOS=aif_sme"],
         ["account", "where", "name=proj_g", "cluster=zellik", "set", "GrpTRESMins=cpu=10,gres/gpu=1",
-         "GrpSubmitJobs=0"],
+         "GrpSubmitJobs=0", "GrpJobs=0"],
     ]  # fmt: skip
 
 
@@ -261,21 +262,48 @@ def test_usage_uses_sshare_and_filters(fake):
     assert usage == {"proj_a": {"gpu_minutes": 3, "cpu_minutes": 7}}
 
 
-def test_bootstrap_adds_missing_qos_and_updates_changed_ones(fake):
+QOS_BEFORE = "normal|Normal QOS default|||0|\naif_ind|industry|gres/gpu=8|1-00:00:00|0|NoReserve\n"
+QOS_AFTER = (QOS_BEFORE.replace("|NoReserve", "|DenyOnLimit,NoReserve")
+             + "aif_sme|sme|gres/gpu=2|02:00:00|10|DenyOnLimit\n")
+QOS_SPECS = [QosSpec("aif_sme", "SME", {"gres/gpu": 2}, 120, 10), QosSpec("aif_ind", "Industry", {"gres/gpu": 8}, 1440)]
+
+
+def qos_slurm(fake, *, writes_take_effect=True):
+    """show qos answers the table before any write, and after one the table the writes should give."""
+
     def respond(argv):
         if "qos" in argv and "show" in argv:
-            return 0, "normal|Normal QOS default|||0\naif_ind|industry|gres/gpu=8|1-00:00:00|0\n", ""
+            wrote = any("-i" in call for call in fake.calls)
+            return 0, QOS_AFTER if wrote and writes_take_effect else QOS_BEFORE, ""
         return 0, "", ""
 
     fake.respond = respond
-    specs = [QosSpec("aif_sme", "SME", {"gres/gpu": 2}, 120, 10), QosSpec("aif_ind", "Industry", {"gres/gpu": 8}, 1440)]
-    result = SacctmgrBackend().bootstrap(Z, specs)
-    assert result.ok
+
+
+def test_bootstrap_adds_missing_qos_and_updates_changed_ones(fake):
+    qos_slurm(fake)
+    result = SacctmgrBackend().bootstrap(Z, QOS_SPECS)
+    assert result.ok, result.errors
     assert [c[2:] for c in fake.writes()] == [
         ["add", "qos", "aif_sme"],
         ["modify", "qos", "where", "name=aif_sme", "set", "Description=SME", "Priority=10", "MaxWall=120",
-         "MaxTRESPerJob=gres/gpu=2"],
+         "MaxTRESPerJob=gres/gpu=2", "Flags+=DenyOnLimit"],
+        ["modify", "qos", "where", "name=aif_ind", "set", "Description=Industry", "Priority=0", "MaxWall=1440",
+         "MaxTRESPerJob=gres/gpu=8", "Flags+=DenyOnLimit"],
     ]  # fmt: skip
+    assert [c.kind for c in result.commands] == ["read", "write", "write", "write", "read"]  # read back
+
+
+def test_check_qos_reports_without_writing_and_a_write_that_does_not_hold_is_an_error(fake):
+    qos_slurm(fake)
+    found = SacctmgrBackend().check_qos(QOS_SPECS, fix=False)
+    # the description differs only in case (sacctmgr lower-cases it): not a difference
+    assert found == ["QOS aif_sme is missing", "QOS aif_ind: flag DenyOnLimit missing"]
+    assert fake.writes() == []
+    fake.calls.clear()
+    qos_slurm(fake, writes_take_effect=False)
+    result = SacctmgrBackend().bootstrap(Z, QOS_SPECS)
+    assert not result.ok and "QOS still differ after the write" in result.errors[0]
 
 
 # ------------------------------------------------------------------------------------------- reconcile template
@@ -491,6 +519,99 @@ def test_rest_usage_and_fallback_go_through_sacctmgr(fake, jwt_key):
     with backend.recording() as journal:
         assert backend.usage(Z, ["proj_a"]) == {"proj_a": {"gpu_minutes": 3, "cpu_minutes": 7}}
     assert journal[0].argv[0] == "/x/sshare"
+
+
+# ------------------------------------------------------------------------------------------- job control
+
+# squeue -M zellik -h -A proj_a -t ... -o '%i|%a|%u|%T|%r', as the stack prints it
+QUEUE = (
+    "21|proj_a|alice|PENDING|Resources\n"
+    "22|proj_a|alice|PENDING|JobHeldUser\n"
+    "23|proj_a|bob|PENDING|JobHeldAdmin\n"
+    "24|proj_a|bob|RUNNING|None\n"
+    "25|proj_a|bob|PENDING|AssocGrpGRESMinutes\n"
+)
+
+
+def queue(fake, text=QUEUE, *, command_reply=(0, "", "")):
+    def respond(argv):
+        if argv[0] == "squeue":
+            return 0, text, ""
+        return command_reply
+
+    fake.respond = respond
+
+
+def test_jobs_are_one_squeue_call_per_account_and_cluster(fake):
+    queue(fake)
+    jobs = SacctmgrBackend().jobs(Z, "proj_a")
+    assert fake.calls == [["squeue", "-M", "zellik", "-h", "-A", "proj_a", "-t",
+                           "PENDING,RUNNING,CONFIGURING,SUSPENDED,STOPPED,SIGNALING", "-o", "%i|%a|%u|%T|%r"]]
+    assert [j.job_id for j in jobs] == ["21", "22", "23", "24", "25"]
+
+
+def test_hold_takes_the_pending_jobs_nobody_holds(fake):
+    queue(fake)
+    result = SacctmgrBackend().hold_pending(Z, "proj_a")
+    # the owner's own hold (22) and an administrator's earlier hold (23) stay as they are; 24 runs
+    assert result.job_ids == ["21", "25"] and result.action == "hold" and not result.intended
+    assert fake.calls[-1] == ["scontrol", "-M", "zellik", "hold", "21,25"]
+    assert [c.kind for c in result.commands] == ["read", "write"]
+
+
+def test_release_only_the_portals_own_holds_still_held(fake):
+    queue(fake)
+    result = SacctmgrBackend().release(Z, "proj_a", ["23", "21", "99"])  # 21 is not held, 99 has ended
+    assert result.job_ids == ["23"]
+    assert fake.calls[-1] == ["scontrol", "-M", "zellik", "release", "23"]
+
+
+@pytest.mark.parametrize(("running", "expected"), [(False, ["21", "22", "23", "25"]),
+                                                   (True, ["21", "22", "23", "24", "25"])])
+def test_cancel_pending_and_by_policy_running(fake, running, expected):
+    queue(fake)
+    result = SacctmgrBackend().cancel(Z, "proj_a", running=running)
+    assert result.job_ids == expected and result.running_ids == (["24"] if running else [])
+    assert fake.calls[-1] == ["scancel", "-M", "zellik", *expected]
+
+
+def test_nothing_to_do_runs_only_the_listing(fake):
+    queue(fake, "24|proj_a|bob|RUNNING|None\n")
+    backend = SacctmgrBackend()
+    assert backend.hold_pending(Z, "proj_a").job_ids == []
+    assert backend.cancel(Z, "proj_a", running=False).job_ids == []
+    assert [c[0] for c in fake.calls] == ["squeue", "squeue"]
+
+
+def test_a_job_that_ended_meanwhile_is_not_an_error_anything_else_is(fake):
+    # what scontrol prints (rc=1) for a job that finished between squeue and the hold
+    gone = "Job has already finished for job 21\nslurm_suspend error: Job has already finished\n"
+    queue(fake, command_reply=(1, "", gone))
+    assert SacctmgrBackend().hold_pending(Z, "proj_a").job_ids == ["21", "25"]
+    denied = "Access/permission denied for job 21\nslurm_suspend error: Access/permission denied\n"
+    queue(fake, command_reply=(1, "", denied))
+    with pytest.raises(SlurmCommandError, match="permission denied"):
+        SacctmgrBackend().hold_pending(Z, "proj_a")
+
+
+def test_job_ids_and_accounts_are_validated_before_any_command(fake):
+    queue(fake, "21;rm -rf /|proj_a|alice|PENDING|Resources\n")
+    with pytest.raises(SlurmValueError, match="job id"):
+        SacctmgrBackend().hold_pending(Z, "proj_a")
+    assert [c[0] for c in fake.calls] == ["squeue"]
+    with pytest.raises(SlurmValueError):
+        SacctmgrBackend().cancel(Z, "proj_a,root", running=True)
+
+
+def test_rest_job_control_goes_through_the_command_line(fake, jwt_key):
+    """slurmrestd's job endpoints reach only its own cluster: squeue/scontrol -M reach every one."""
+    queue(fake)
+    session = FakeSession({})
+    backend = rest(session, jwt_key, sacctmgr={"squeue": "squeue", "scontrol": "scontrol"})
+    with backend.recording() as journal:
+        result = backend.hold_pending(Z, "proj_a")
+    assert result.job_ids == ["21", "25"] and session.requests == []
+    assert [c.argv[0] for c in journal] == ["squeue", "scontrol"]
 
 
 # ------------------------------------------------------------------------------------------- registry

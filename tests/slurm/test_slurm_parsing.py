@@ -10,14 +10,15 @@ from allocations.provisioning.slurm.plan import AddAccount, AddParent, AddUser
 
 # sacctmgr -n -P show assoc where cluster=zellik account=... format=<formats.ASSOC_FIELDS>
 SHOW_ASSOC = """\
-org_t1|||root|||normal|
-t1_a|||org_t1|cpu=6000,gres/gpu=700|0|aif_ind|aif_ind
-t1_a|u1|||||aif_ind|aif_ind
-t1_b|||org_t1|cpu=600,gres/gpu=60|0|aif_sme|aif_sme
-t1_b|u1|||||aif_sme|aif_sme
-p_three|||org_acme|||normal|
-p_three|u1|||||normal|
-p_three|u2|||||normal|
+org_t1|||root|||normal||
+t1_a|||org_t1|cpu=6000,gres/gpu=700|0|aif_ind|aif_ind|0
+t1_a|u1|||||aif_ind|aif_ind|
+t1_b|||org_t1|cpu=600,gres/gpu=60|0|aif_sme|aif_sme|0
+t1_b|u1|||||aif_sme|aif_sme|
+t1_g|||org_t1|gres/gpu=3|0|aif_sme|aif_sme|
+p_three|||org_acme|||normal||
+p_three|u1|||||normal||
+p_three|u2|||||normal||
 """
 
 # sshare -n -P -M zellik -a -A org_t1,p_three -o account,user,grptresraw (after a 31 s job, -c 2 --gres=gpu:2)
@@ -31,9 +32,9 @@ org_t1||cpu=0,mem=0,energy=0,node=0,billing=0,fs/disk=0,vmem=0,pages=0,gres/gpu=
 
 # sacctmgr -n -P show qos format=name,description,maxtres,maxwall,priority
 SHOW_QOS = """\
-normal|Normal QOS default|||0
-aif_sme|sme access|cpu=2,gres/gpu=2|01:30:00|10
-aif_ind|aif_ind|gres/gpu=2|1-02:03:00|0
+normal|Normal QOS default|||0|
+aif_sme|sme access|cpu=2,gres/gpu=2|01:30:00|10|DenyOnLimit,NoReserve
+aif_ind|aif_ind|gres/gpu=2|1-02:03:00|0|
 """
 
 # GET /slurmdb/v0.0.38/associations?cluster=charleroi (two of the associations, verbatim)
@@ -41,7 +42,7 @@ REST_ASSOCS = {
     "meta": {"plugin": {"type": "openapi/dbv0.0.38"}},
     "errors": [],
     "associations": [
-        {"account":"t2_a","cluster":"charleroi","default":{"qos":"aif_ind"},"flags":[],"max":{"jobs":{"per":{"count":None,"accruing":None,"submitted":0,"wall_clock":None},"active":None,"accruing":None,"total":None},"tres":{"total":[],"minutes":{"per":{"job":[]},"total":[]},"group":{"minutes":[{"type":"cpu","name":None,"id":1,"count":6000},{"type":"gres","name":"gpu","id":1001,"count":700}],"active":[]},"per":{"job":[],"node":[]}},"per":{"account":{"wall_clock":None}}},"is_default":0,"min":{"priority_threshold":None},"parent_account":"org_t2","partition":None,"priority":None,"qos":["aif_ind"],"shares_raw":1,"usage":None,"user":None},  # noqa: E501
+        {"account":"t2_a","cluster":"charleroi","default":{"qos":"aif_ind"},"flags":[],"max":{"jobs":{"per":{"count":0,"accruing":None,"submitted":0,"wall_clock":None},"active":None,"accruing":None,"total":None},"tres":{"total":[],"minutes":{"per":{"job":[]},"total":[]},"group":{"minutes":[{"type":"cpu","name":None,"id":1,"count":6000},{"type":"gres","name":"gpu","id":1001,"count":700}],"active":[]},"per":{"job":[],"node":[]}},"per":{"account":{"wall_clock":None}}},"is_default":0,"min":{"priority_threshold":None},"parent_account":"org_t2","partition":None,"priority":None,"qos":["aif_ind"],"shares_raw":1,"usage":None,"user":None},  # noqa: E501
         {"account":"t2_a","cluster":"charleroi","default":{"qos":"aif_ind"},"flags":[],"max":{"jobs":{"per":{"count":None,"accruing":None,"submitted":None,"wall_clock":None},"active":None,"accruing":None,"total":None},"tres":{"total":[],"minutes":{"per":{"job":[]},"total":[]},"group":{"minutes":[],"active":[]},"per":{"job":[],"node":[]}},"per":{"account":{"wall_clock":None}}},"is_default":0,"min":{"priority_threshold":None},"parent_account":None,"partition":None,"priority":None,"qos":["aif_ind"],"shares_raw":1,"usage":None,"user":"u1"},  # noqa: E501
         {"account":"t2_b","cluster":"charleroi","default":{"qos":None},"flags":[],"max":{"jobs":{"per":{"count":None,"accruing":None,"submitted":None,"wall_clock":None},"active":None,"accruing":None,"total":None},"tres":{"total":[],"minutes":{"per":{"job":[]},"total":[]},"group":{"minutes":[],"active":[]},"per":{"job":[],"node":[]}},"per":{"account":{"wall_clock":None}}},"is_default":0,"min":{"priority_threshold":None},"parent_account":"org_t2","partition":None,"priority":None,"qos":["normal"],"shares_raw":1,"usage":None,"user":None},  # noqa: E501
         {"account":"t2_b","cluster":"zellik","parent_account":"root","qos":[],"user":None},
@@ -51,27 +52,30 @@ REST_ASSOCS = {
 
 def test_parse_assoc():
     accounts = formats.parse_assoc(SHOW_ASSOC, "zellik")
-    assert set(accounts) == {"org_t1", "t1_a", "t1_b", "p_three"}
+    assert set(accounts) == {"org_t1", "t1_a", "t1_b", "t1_g", "p_three"}
     assert accounts["t1_a"] == ActualAccount(
         "zellik", "t1_a", "org_t1", {"cpu": 6000, "gres/gpu": 700}, 0, frozenset({"u1"}), frozenset({"aif_ind"}),
-        "aif_ind",
+        "aif_ind", 0,
     )  # fmt: skip
     assert accounts["org_t1"].limits == {}
-    assert accounts["org_t1"].grp_submit_jobs is None
+    assert accounts["org_t1"].grp_submit_jobs is None and accounts["org_t1"].grp_jobs is None
     assert accounts["org_t1"].default_qos is None
     assert accounts["p_three"].users == {"u1", "u2"}
     assert accounts["t1_b"].blocked and not accounts["p_three"].blocked
+    # submissions refused but GrpJobs unset: a queued job could still start, so not blocked
+    assert accounts["t1_g"].limits == {"gres/gpu": 3} and not accounts["t1_g"].blocked
 
 
 def test_parse_assoc_empty_and_partition_rows():
     assert formats.parse_assoc("", "zellik") == {}
-    rows = "proj|||root|cpu=1||normal|\nproj||gpu|root|cpu=9||normal|\nproj|bob|gpu||||normal|\n"
+    rows = "proj|||root|cpu=1||normal||\nproj||gpu|root|cpu=9||normal||\nproj|bob|gpu||||normal||\n"
     accounts = formats.parse_assoc(rows, "zellik")
     assert accounts["proj"].limits == {"cpu": 1}
     assert accounts["proj"].users == {"bob"}
 
 
-@pytest.mark.parametrize("bad", ["a|b|c\n", "proj|||root|cpu=x||normal|\n", "proj|||root|cpu||normal|\n"])
+@pytest.mark.parametrize("bad", ["a|b|c\n", "proj|||root|cpu=x||normal||\n", "proj|||root|cpu||normal||\n",
+                                 "proj|||root|||normal||x\n"])
 def test_parse_assoc_refuses_unknown_shapes(bad):
     with pytest.raises(SlurmParseError):
         formats.parse_assoc(bad, "zellik")
@@ -116,17 +120,30 @@ def test_parse_qos_and_match():
         "max_tres_per_job": {"cpu": 2, "gres/gpu": 2},
         "max_wall_minutes": 90,
         "priority": 10,
+        "flags": frozenset({"DenyOnLimit", "NoReserve"}),
     }
-    # sacctmgr lower-cases the description: still a match
+    # sacctmgr lower-cases the description: still a match; the site's own flag (NoReserve) is left alone
     assert formats.qos_matches(QosSpec("aif_sme", "SME access", {"cpu": 2, "gres/gpu": 2}, 90, 10), seen["aif_sme"])
     assert not formats.qos_matches(QosSpec("aif_sme", "SME access", {"gres/gpu": 2}, 90, 10), seen["aif_sme"])
     assert not formats.qos_matches(QosSpec("aif_new", "x"), seen.get("aif_new"))
+    # DenyOnLimit is required: a QOS without it differs, and the difference is readable
+    assert seen["aif_ind"]["flags"] == frozenset()
+    assert formats.qos_differences(QosSpec("aif_ind", "aif_ind", {"gres/gpu": 2}, 1563), seen["aif_ind"]) == [
+        "QOS aif_ind: flag DenyOnLimit missing"]
+    assert formats.qos_matches(QosSpec("aif_ind", "aif_ind", {"gres/gpu": 2}, 1563, flags=()), seen["aif_ind"])
 
 
 def test_qos_settings_clear_unwanted_tres():
     seen = formats.parse_qos(SHOW_QOS)["aif_sme"]
     args = formats.qos_settings(QosSpec("aif_sme", "SME access", {"gres/gpu": 4}, None, 5), seen)
     assert args == ["Description=SME access", "Priority=5", "MaxWall=-1", "MaxTRESPerJob=cpu=-1,gres/gpu=4"]
+
+
+def test_qos_settings_add_the_missing_flag_and_keep_the_sites_own():
+    seen = formats.parse_qos(SHOW_QOS)["aif_ind"]
+    args = formats.qos_settings(QosSpec("aif_ind", "aif_ind", {"gres/gpu": 2}, 1563), seen)
+    assert args[-1] == "Flags+=DenyOnLimit"  # += adds; = would drop the site's other flags
+    assert formats.qos_settings(QosSpec("aif_new", "new"), None)[-1] == "Flags+=DenyOnLimit"
 
 
 def test_render_load_file_only_adds_and_no_default_account():
@@ -145,7 +162,7 @@ def test_render_load_file_only_adds_and_no_default_account():
         "Account - 'proj_r':Description='Project R':Organization='acme':GrpTRESMins=cpu=2,gres/gpu=1\n"
         "Parent - 'org_a'\n"
         "Account - 'proj_a':Description='Project A':Organization='acme':GrpTRESMins=cpu=6000,gres/gpu=600"
-        ":GrpSubmitJobs=0:QOS='aif_sme':DefaultQOS='aif_sme'\n"
+        ":GrpSubmitJobs=0:GrpJobs=0:QOS='aif_sme':DefaultQOS='aif_sme'\n"
         "Parent - 'proj_a'\n"
         "User - 'alice'\n"
         "User - 'bob'\n"
@@ -159,9 +176,11 @@ def test_parse_rest_associations():
     assert set(accounts) == {"t2_a", "t2_b"}  # the zellik row is another cluster
     assert accounts["t2_a"] == ActualAccount(
         "charleroi", "t2_a", "org_t2", {"cpu": 6000, "gres/gpu": 700}, 0, frozenset({"u1"}), frozenset({"aif_ind"}),
-        "aif_ind",
+        "aif_ind", 0,
     )  # fmt: skip
+    assert accounts["t2_a"].blocked
     assert accounts["t2_b"].limits == {} and accounts["t2_b"].grp_submit_jobs is None
+    assert accounts["t2_b"].grp_jobs is None
     assert accounts["t2_b"].default_qos is None
 
 
@@ -177,10 +196,34 @@ def test_rest_account_assoc_always_carries_tres_minutes():
         "cluster": "zellik",
         "user": None,
         "max": {
-            "jobs": {"per": {"submitted": 0}},
+            "jobs": {"per": {"submitted": 0, "count": 0}},
             "tres": {"group": {"minutes": [{"type": "cpu", "count": 10}, {"type": "gres", "name": "gpu", "count": 2}]}},
         },
     }
     unblocked = formats.rest_account_assoc("zellik", "p", limits={"cpu": 1}, blocked=False, parent="o", qos="q")
-    assert unblocked["max"]["jobs"]["per"]["submitted"] == -1
+    assert unblocked["max"]["jobs"]["per"] == {"submitted": -1, "count": -1}
     assert unblocked["parent_account"] == "o" and unblocked["qos"] == ["q"] and unblocked["default"] == {"qos": "q"}
+
+
+def test_render_load_file_leaves_out_a_tres_the_grant_does_not_limit():
+    gpu_only = AddAccount("zellik", "proj_g", "root", "GPU only", "acme", 600, None, False, None)
+    assert formats.render_load_file("zellik", [gpu_only]).splitlines()[2] == (
+        "Account - 'proj_g':Description='GPU only':Organization='acme':GrpTRESMins=gres/gpu=600")
+
+
+# squeue -M zellik -h -A ... -t PENDING,RUNNING,... -o '%i|%a|%u|%T|%r' (one cluster: no CLUSTER line)
+SQUEUE = """\
+10|xexp_a|aiftest1|PENDING|JobHeldAdmin
+9|xexp_a|aiftest1|PENDING|Resources
+8|xexp_a|aiftest1|RUNNING|None
+"""
+
+
+def test_parse_squeue():
+    jobs = formats.parse_squeue(SQUEUE)
+    assert [(j.job_id, j.pending, j.running, j.reason) for j in jobs] == [
+        ("10", True, False, "JobHeldAdmin"), ("9", True, False, "Resources"), ("8", False, True, "None")]
+    assert formats.parse_squeue("CLUSTER: zellik\n" + SQUEUE) == jobs
+    assert formats.parse_squeue("") == []
+    with pytest.raises(SlurmParseError):
+        formats.parse_squeue("10|xexp_a|PENDING\n")

@@ -36,10 +36,13 @@ def parent(name="org_a", cluster=Z):
 
 
 def actual(
-    name="proj_a", cluster=Z, parent="org_a", limits=None, submit=None, users=("alice",), qos=("normal",), defqos=None
+    name="proj_a", cluster=Z, parent="org_a", limits=None, submit=None, users=("alice",), qos=("normal",), defqos=None,
+    jobs="same",
 ):
+    """``jobs`` is GrpJobs; by default the same as GrpSubmitJobs (``submit``), as the portal writes them."""
     limits = {"cpu": 6000, "gres/gpu": 600} if limits is None else limits
-    return ActualAccount(cluster, name, parent, limits, submit, frozenset(users), frozenset(qos), defqos)
+    grp_jobs = submit if jobs == "same" else jobs
+    return ActualAccount(cluster, name, parent, limits, submit, frozenset(users), frozenset(qos), defqos, grp_jobs)
 
 
 def state(*accounts: ActualAccount) -> dict[str, dict[str, ActualAccount]]:
@@ -183,6 +186,37 @@ def test_blocking(blocked, submit, expected):
     assert changes == ([] if expected is None else [expected])
 
 
+@pytest.mark.parametrize(
+    ("blocked", "submit", "jobs", "expected"),
+    [
+        # GrpSubmitJobs=0 alone let a queued job start after a suspension: blocked means GrpJobs=0 too
+        (True, 0, None, SetBlocked(Z, "proj_a", True)),
+        (True, None, 0, SetBlocked(Z, "proj_a", True)),
+        (True, 0, 0, None),
+        (False, None, 0, SetBlocked(Z, "proj_a", False)),
+        (False, None, 4, SetBlocked(Z, "proj_a", False)),
+    ],
+)
+def test_blocked_means_no_submission_and_no_start(blocked, submit, jobs, expected):
+    existing = state(actual("org_a", parent="root", limits={}, users=()), actual(submit=submit, jobs=jobs))
+    assert plan_changes([parent(), acct(blocked=blocked)], existing) == ([] if expected is None else [expected])
+    assert ActualAccount(Z, "p", "o", {}, 0, grp_jobs=0).blocked
+    assert not ActualAccount(Z, "p", "o", {}, 0, grp_jobs=None).blocked
+
+
+def test_a_tres_the_grant_does_not_limit_is_not_written_and_is_cleared():
+    """A GPU-only grant (no CPU minutes) must not become GrpTRESMins=cpu=0: every job would pend."""
+    gpu_only = acct(gpu=600, cpu=None)
+    assert gpu_only.limits == {"gres/gpu": 600}
+    added = plan_changes([parent(), gpu_only], {})[1]
+    assert isinstance(added, AddAccount) and added.limits == (("gres/gpu", 600),)
+    assert added.describe() == "zellik: add account proj_a under org_a (gpu 600 min, cpu no limit)"
+    existing = state(actual("org_a", parent="root", limits={}, users=()), actual(limits={"cpu": 0, "gres/gpu": 600}))
+    assert plan_changes([parent(), gpu_only], existing) == [SetLimits(Z, "proj_a", (("cpu", -1), ("gres/gpu", 600)))]
+    in_sync = state(actual("org_a", parent="root", limits={}, users=()), actual(limits={"gres/gpu": 600}))
+    assert plan_changes([parent(), gpu_only], in_sync) == []
+
+
 # ------------------------------------------------------------------------------------------- QOS
 
 
@@ -258,7 +292,7 @@ def simulate(current: dict[str, dict[str, ActualAccount]], changes: list[Change]
         elif isinstance(ch, AddAccount):
             accts[ch.name] = ActualAccount(
                 ch.cluster, ch.name, ch.parent, dict(ch.limits), 0 if ch.blocked else None, frozenset(),
-                frozenset({ch.qos or "normal"}), ch.qos,
+                frozenset({ch.qos or "normal"}), ch.qos, 0 if ch.blocked else None,
             )  # fmt: skip
         elif isinstance(ch, AddUser | RemoveUser):
             a = accts[ch.account]
@@ -270,7 +304,8 @@ def simulate(current: dict[str, dict[str, ActualAccount]], changes: list[Change]
             limits = {**accts[ch.name].limits, **dict(ch.limits)}
             accts[ch.name] = replace(accts[ch.name], limits={k: v for k, v in limits.items() if v != -1})
         elif isinstance(ch, SetBlocked):
-            accts[ch.name] = replace(accts[ch.name], grp_submit_jobs=0 if ch.blocked else None)
+            value = 0 if ch.blocked else None
+            accts[ch.name] = replace(accts[ch.name], grp_submit_jobs=value, grp_jobs=value)
         elif isinstance(ch, SetQos):
             accts[ch.name] = replace(accts[ch.name], qos=frozenset({ch.qos}), default_qos=ch.qos)
     return out
@@ -284,7 +319,7 @@ def random_actual(rng: random.Random, name: str, cluster: str) -> ActualAccount 
         cluster, name, rng.choice(["root", "org_a", "org_b"]), limits, rng.choice([None, 0, 3]),
         frozenset(rng.sample(["alice", "bob", "carol", "dave"], rng.randint(0, 3))),
         frozenset(rng.sample(["normal", "aif_sme", "aif_ind"], rng.randint(1, 2))),
-        rng.choice([None, "normal", "aif_sme"]),
+        rng.choice([None, "normal", "aif_sme"]), rng.choice([None, 0, 2]),
     )  # fmt: skip
 
 
@@ -306,7 +341,7 @@ def test_plan_converges_in_one_step_and_then_is_empty(seed):
             possible += [n for n in current.get(cluster, {}) if n.startswith("org_")]
             desired.append(
                 acct(
-                    name, cluster, rng.choice(possible), rng.choice([0, 10, 600]), rng.choice([0, 6000]),
+                    name, cluster, rng.choice(possible), rng.choice([0, 10, 600, None]), rng.choice([0, 6000, None]),
                     rng.random() < 0.5, rng.sample(["alice", "bob", "carol"], rng.randint(0, 3)),
                     rng.choice([None, "aif_sme", "aif_ind"]),
                 )
@@ -331,7 +366,7 @@ def test_compare_in_sync_has_every_setting_and_no_difference():
         actual("org_a", parent="root", limits={}, users=()), actual(qos=("aif_sme",), defqos="aif_sme")))
     assert [(f.account, f.field) for f in fields] == [
         ("org_a", "parent"), ("proj_a", "parent"), ("proj_a", "limits"), ("proj_a", "grp_submit_jobs"),
-        ("proj_a", "qos"), ("proj_a", "default_qos"), ("proj_a", "users"),
+        ("proj_a", "grp_jobs"), ("proj_a", "qos"), ("proj_a", "default_qos"), ("proj_a", "users"),
     ]
     assert not any(f.differs for f in fields)
 
@@ -357,8 +392,8 @@ def test_compare_marks_exactly_the_settings_the_planner_changes():
     )
     desired = [parent(), acct(blocked=True, qos="aif_sme", users=("alice",))]
     assert differing(desired, existing) == [
-        ("proj_a", "parent"), ("proj_a", "limits"), ("proj_a", "grp_submit_jobs"), ("proj_a", "qos"),
-        ("proj_a", "default_qos"), ("proj_a", "users"),
+        ("proj_a", "parent"), ("proj_a", "limits"), ("proj_a", "grp_submit_jobs"), ("proj_a", "grp_jobs"),
+        ("proj_a", "qos"), ("proj_a", "default_qos"), ("proj_a", "users"),
     ]
     kinds = {type(c) for c in plan_changes(desired, existing)}
     assert kinds == {SetParent, SetLimits, SetBlocked, SetQos, AddUser, RemoveUser}

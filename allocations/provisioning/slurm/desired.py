@@ -12,6 +12,7 @@ from .validation import (
     validate_fields,
     validate_limits,
     validate_minutes,
+    validate_qos_flag,
     validate_qos_name,
     validate_text,
     validate_username,
@@ -20,6 +21,14 @@ from .validation import (
 TRES_CPU = "cpu"
 TRES_GPU = "gres/gpu"
 ROOT = "root"
+# Every access-mode QOS carries these (see QosSpec).
+REQUIRED_QOS_FLAGS = frozenset({"DenyOnLimit"})
+
+
+def tres_limits(*, cpu_minutes: int | None, gpu_minutes: int | None) -> dict[str, int]:
+    """GrpTRESMins pairs of the TRES that have a limit (None: no limit)."""
+    pairs = ((TRES_CPU, cpu_minutes), (TRES_GPU, gpu_minutes))
+    return {tres: minutes for tres, minutes in pairs if minutes is not None}
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,8 +48,12 @@ class DesiredParent:
 class DesiredAccount:
     """One allocation on one cluster.
 
-    ``blocked`` means GrpSubmitJobs=0: not started yet, suspended, expired or revoked; the account
-    and its usage stay for accounting. ``qos=None`` leaves the association's QOS alone.
+    ``gpu_minutes`` / ``cpu_minutes`` are the GrpTRESMins quota; ``None`` means the grant sets no
+    limit on that TRES (nothing is written, and a limit found on the association is cleared): a
+    limit of 0 would hold every job that uses the TRES, and every job uses CPUs.
+    ``blocked`` means GrpSubmitJobs=0 and GrpJobs=0: no job is submitted and none starts (not
+    started yet, suspended, expired or revoked); the account and its usage stay for accounting.
+    ``qos=None`` leaves the association's QOS alone.
     """
 
     cluster: str
@@ -48,8 +61,8 @@ class DesiredAccount:
     parent: str
     description: str
     organization: str
-    gpu_minutes: int
-    cpu_minutes: int
+    gpu_minutes: int | None
+    cpu_minutes: int | None
     blocked: bool
     users: frozenset[str] = frozenset()
     qos: str | None = None
@@ -67,8 +80,8 @@ class DesiredAccount:
 
     @property
     def limits(self) -> dict[str, int]:
-        """GrpTRESMins as sacctmgr names the TRES."""
-        return {TRES_CPU: self.cpu_minutes, TRES_GPU: self.gpu_minutes}
+        """GrpTRESMins as sacctmgr names the TRES; a TRES the grant does not limit is absent."""
+        return tres_limits(cpu_minutes=self.cpu_minutes, gpu_minutes=self.gpu_minutes)
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,21 +96,28 @@ class ActualAccount:
     users: frozenset[str] = frozenset()
     qos: frozenset[str] = frozenset()
     default_qos: str | None = None
+    grp_jobs: int | None = None
 
     @property
     def blocked(self) -> bool:
-        return self.grp_submit_jobs == 0
+        """No job is submitted (GrpSubmitJobs=0) and none starts (GrpJobs=0)."""
+        return self.grp_submit_jobs == 0 and self.grp_jobs == 0
 
 
 @dataclass(frozen=True, slots=True)
 class QosSpec:
-    """A QOS per access mode with per-job limits (QOS are global in slurmdbd, not per cluster)."""
+    """A QOS per access mode with per-job limits (QOS are global in slurmdbd, not per cluster).
+
+    ``flags`` are the QOS flags the portal requires (others the site set are left alone):
+    ``DenyOnLimit`` makes Slurm refuse at submission a job that breaks a QOS or association limit
+    on its own, instead of leaving it pending for ever."""
 
     name: str
     description: str
     max_tres_per_job: Mapping[str, int] = field(default_factory=dict, hash=False)
     max_wall_minutes: int | None = None
     priority: int = 0
+    flags: frozenset[str] = REQUIRED_QOS_FLAGS
 
     def __post_init__(self) -> None:
         validate_qos_name(self.name)
@@ -106,6 +126,12 @@ class QosSpec:
         if self.max_wall_minutes is not None:
             validate_minutes(self.max_wall_minutes, "max_wall_minutes")
         validate_minutes(self.priority, "priority")
+        if isinstance(self.flags, str):
+            raise TypeError("flags must be a collection of QOS flags, not a string")
+        flags = frozenset(self.flags)
+        for flag in flags:
+            validate_qos_flag(flag)
+        object.__setattr__(self, "flags", flags)
 
 
 Desired = DesiredAccount | DesiredParent

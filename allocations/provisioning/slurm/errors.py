@@ -24,6 +24,10 @@ class SlurmCommandError(SlurmError):
     """A read command failed (non-zero exit, timeout, HTTP error, missing executable)."""
 
 
+class SlurmUnsupportedError(SlurmError):
+    """This backend cannot do that (e.g. job control in a backend that only reaches accounting)."""
+
+
 class SlurmReconcileError(SlurmError):
     """Apply failed or the read-back still differs from the desired state.
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
-from .desired import ROOT, ActualAccount, Desired, DesiredAccount, DesiredParent
+from .desired import ROOT, ActualAccount, Desired, DesiredAccount, DesiredParent, tres_limits
 from .errors import SlurmValueError
 from .validation import (
     validate_account_name,
@@ -55,15 +55,17 @@ class AddParent:
 
 @dataclass(frozen=True, slots=True)
 class AddAccount:
-    """A new account association, created with its limits, block and QOS in one go."""
+    """A new account association, created with its limits, block and QOS in one go.
+
+    A minutes value of None is a TRES the grant does not limit: it is not written."""
 
     cluster: str
     name: str
     parent: str
     description: str
     organization: str
-    gpu_minutes: int
-    cpu_minutes: int
+    gpu_minutes: int | None
+    cpu_minutes: int | None
     blocked: bool
     qos: str | None = None
 
@@ -72,13 +74,17 @@ class AddAccount:
 
     @property
     def limits(self) -> tuple[tuple[str, int], ...]:
-        return validate_limits({"cpu": self.cpu_minutes, "gres/gpu": self.gpu_minutes})
+        return validate_limits(tres_limits(cpu_minutes=self.cpu_minutes, gpu_minutes=self.gpu_minutes))
 
     def describe(self) -> str:
         state = " blocked" if self.blocked else ""
+
+        def shown(minutes: int | None) -> str:
+            return "no limit" if minutes is None else f"{minutes} min"
+
         return (
             f"{self.cluster}: add account {self.name} under {self.parent} "
-            f"(gpu {self.gpu_minutes} min, cpu {self.cpu_minutes} min{state})"
+            f"(gpu {shown(self.gpu_minutes)}, cpu {shown(self.cpu_minutes)}{state})"
         )
 
 
@@ -114,7 +120,7 @@ class SetLimits:
 
 @dataclass(frozen=True, slots=True)
 class SetBlocked:
-    """blocked=True: GrpSubmitJobs=0 (new jobs refused); False: clear GrpSubmitJobs."""
+    """blocked=True: GrpSubmitJobs=0 and GrpJobs=0 (no job submitted, none started); False: clear both."""
 
     cluster: str
     name: str
@@ -216,8 +222,8 @@ class AccountField:
     """One setting of one account as the planner compares it.
 
     Values are in the planner's terms, so that two representations of the same state never look
-    different: ``limits`` as sorted (TRES, minutes) pairs, ``grp_submit_jobs`` 0 (blocked) or None
-    (not set), ``users`` and ``qos`` as sorted tuples. When Slurm does not hold the account at all,
+    different: ``limits`` as sorted (TRES, minutes) pairs, ``grp_submit_jobs`` and ``grp_jobs`` 0
+    (blocked) or None (not set), ``users`` and ``qos`` as sorted tuples. When Slurm does not hold the account at all,
     ``present`` is false, ``actual`` None and every setting differs."""
 
     cluster: str
@@ -236,6 +242,7 @@ def _desired_settings(item: Desired) -> dict[str, object]:
         "parent": item.parent,
         "limits": tuple(sorted(item.limits.items())),
         "grp_submit_jobs": 0 if item.blocked else None,
+        "grp_jobs": 0 if item.blocked else None,
     }
     if item.qos is not None:  # None leaves the association's QOS alone: nothing to compare
         settings["qos"] = (item.qos,)
@@ -249,6 +256,7 @@ def _actual_settings(current: ActualAccount) -> dict[str, object]:
         "parent": current.parent,
         "limits": tuple(sorted(current.limits.items())),
         "grp_submit_jobs": current.grp_submit_jobs,
+        "grp_jobs": current.grp_jobs,
         "qos": tuple(sorted(current.qos)),
         "default_qos": current.default_qos,
         "users": tuple(sorted(current.users)),
@@ -319,7 +327,7 @@ def plan_changes(
             changes.append(SetParent(cluster, name, item.parent))
         if "limits" in differs:
             changes.append(SetLimits(cluster, name, tuple(wanted_limits(item, current).items())))
-        if "grp_submit_jobs" in differs:
+        if differs & {"grp_submit_jobs", "grp_jobs"}:
             changes.append(SetBlocked(cluster, name, item.blocked))
         if differs & {"qos", "default_qos"}:
             changes.append(SetQos(cluster, name, item.qos))

@@ -24,9 +24,11 @@ __all__ = [
     "validate_account_name",
     "validate_cluster_name",
     "validate_fields",
+    "validate_job_id",
     "validate_limits",
     "validate_minutes",
     "validate_parent_name",
+    "validate_qos_flag",
     "validate_qos_name",
     "validate_text",
     "validate_username",
@@ -111,6 +113,25 @@ def validate_qos_name(value: object) -> str:
     return _check(QOS_RE, value, "QOS name", "a-z first, then a-z 0-9 _ -, at most 40")
 
 
+# QOS flags the portal may require (sacctmgr's spelling); anything else is the site's business.
+QOS_FLAGS = frozenset({"DenyOnLimit", "NoDecay", "NoReserve", "OverPartQOS", "PartitionMaxNodes",
+                       "PartitionMinNodes", "PartitionTimeLimit", "RequiresReservation", "UsageFactorSafe"})
+
+
+def validate_qos_flag(value: object) -> str:
+    if value not in QOS_FLAGS:
+        raise SlurmValueError(f"QOS flag {_show(value)} is not one of {', '.join(sorted(QOS_FLAGS))}")
+    return value  # type: ignore[return-value]
+
+
+# squeue %i: a job, an array task (123_4) or a pending array's tasks (123_[1-9%2])
+JOB_ID_RE = re.compile(r"[0-9]{1,12}(?:_(?:[0-9]{1,9}|\[[0-9,%-]{1,100}\]))?")
+
+
+def validate_job_id(value: object) -> str:
+    return _check(JOB_ID_RE, value, "job id", "digits, optionally _task or _[range]")
+
+
 def validate_text(value: object, field: str = "description") -> str:
     max_len = TEXT_MAX.get(field, 200)
     if not isinstance(value, str):
@@ -157,8 +178,9 @@ FIELD_CHECKS: dict[str, Callable[[object], object]] = {
     "qos": validate_qos_name,
     "description": lambda value: validate_text(value, "description"),
     "organization": lambda value: validate_text(value, "organization"),
-    "gpu_minutes": lambda value: validate_minutes(value, "gpu_minutes"),
-    "cpu_minutes": lambda value: validate_minutes(value, "cpu_minutes"),
+    # None: the grant sets no limit on that TRES (nothing is written)
+    "gpu_minutes": lambda value: None if value is None else validate_minutes(value, "gpu_minutes"),
+    "cpu_minutes": lambda value: None if value is None else validate_minutes(value, "cpu_minutes"),
 }
 
 

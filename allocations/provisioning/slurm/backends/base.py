@@ -10,9 +10,9 @@ from dataclasses import asdict, dataclass, field
 from typing import Any, ClassVar, Literal
 
 from ..desired import ROOT, ActualAccount, Desired, DesiredAccount, QosSpec
-from ..errors import SlurmCommandError, SlurmError, SlurmReconcileError, SlurmValueError
+from ..errors import SlurmCommandError, SlurmError, SlurmReconcileError, SlurmUnsupportedError, SlurmValueError
 from ..plan import AccountField, Change, compare_fields, plan_changes
-from ..validation import validate_cluster_name
+from ..validation import validate_account_name, validate_cluster_name, validate_job_id
 
 CommandKind = Literal["read", "write"]
 
@@ -102,6 +102,52 @@ class ReconcileResult:
         }
 
 
+# Job states (squeue %T) as the job control sees them; anything else (completing, ended) is left alone.
+PENDING = "PENDING"
+RUNNING_STATES = frozenset({"RUNNING", "CONFIGURING", "SUSPENDED", "STOPPED", "SIGNALING"})
+# squeue reasons of a held job: by an administrator (the portal's holds) or by its owner
+HELD_BY_ADMIN = "JobHeldAdmin"
+HELD_BY_USER = "JobHeldUser"
+
+
+@dataclass(frozen=True)
+class Job:
+    """One job of an account as squeue shows it."""
+
+    job_id: str
+    account: str
+    user: str
+    state: str
+    reason: str = ""
+
+    @property
+    def pending(self) -> bool:
+        return self.state == PENDING
+
+    @property
+    def running(self) -> bool:
+        return self.state in RUNNING_STATES
+
+
+JobAction = Literal["hold", "release", "cancel"]
+
+
+@dataclass
+class JobControlResult:
+    """What one job-control step did to the jobs of one account.
+
+    ``job_ids`` are the jobs acted on (for ``cancel``, ``running_ids`` are those of them that were
+    running). ``intended`` is true when the backend only recorded the intention (no Slurm to act on)."""
+
+    cluster: str
+    account: str
+    action: JobAction
+    job_ids: list[str] = field(default_factory=list)
+    running_ids: list[str] = field(default_factory=list)
+    commands: list[CommandRecord] = field(default_factory=list)
+    intended: bool = False
+
+
 def scope_names(desired: Iterable[Desired]) -> set[str]:
     """Accounts a reconcile has to read: the desired ones and their parents."""
     names: set[str] = set()
@@ -143,11 +189,59 @@ class SlurmBackend(ABC):
     def bootstrap(self, cluster: str, qos_specs: Sequence[QosSpec], parents: Sequence[Desired] = ()) -> ApplyResult:
         """Create or update the access-mode QOS and the parent accounts (idempotent)."""
 
+    @abstractmethod
+    def check_qos(self, qos_specs: Sequence[QosSpec], *, fix: bool = True) -> list[str]:
+        """What differs between the access-mode QOS and what Slurm holds (read before any write, as
+        readable lines); with ``fix`` the differences are written and read back."""
+
     def _repair(
         self, cluster: str, desired: Sequence[Desired], names: set[str], differences: list[Change]
     ) -> list[Change]:
         """Hook for backends with a fallback; returns what still differs. Default: nothing."""
         return differences
+
+    # ----------------------------------------------------------------------------- job control
+    # Suspension, revocation and expiry act on the jobs already queued or running, not only on new
+    # submissions. A backend that reaches the controller implements the three primitives below; the
+    # others refuse with SlurmUnsupportedError (or, like the record backend, override the steps).
+
+    def jobs(self, cluster: str, account: str) -> list[Job]:
+        """The pending and running jobs of ``account`` on ``cluster`` (one call)."""
+        raise SlurmUnsupportedError(f"the {self.kind} backend cannot list jobs")
+
+    def _job_command(self, cluster: str, action: JobAction, job_ids: Sequence[str]) -> None:
+        """Hold, release or cancel these jobs (as few calls as possible); a job that ended meanwhile is
+        not an error."""
+        raise SlurmUnsupportedError(f"the {self.kind} backend cannot {action} jobs")
+
+    def _job_step(self, cluster: str, account: str, action: JobAction, pick) -> JobControlResult:
+        cluster = validate_cluster_name(cluster)
+        account = validate_account_name(account)
+        result = JobControlResult(cluster=cluster, account=account, action=action)
+        with self.recording() as journal:
+            chosen = [job for job in self.jobs(cluster, account) if pick(job)]
+            result.job_ids = [validate_job_id(job.job_id) for job in chosen]
+            result.running_ids = [job.job_id for job in chosen if job.running]
+            if chosen:
+                self._job_command(cluster, action, result.job_ids)
+        result.commands = journal
+        return result
+
+    def hold_pending(self, cluster: str, account: str) -> JobControlResult:
+        """Hold every pending job of the account that nobody holds yet (suspension). Held jobs keep
+        their place and show ``JobHeldAdmin``; their owners cannot release them."""
+        return self._job_step(cluster, account, "hold",
+                              lambda job: job.pending and job.reason not in (HELD_BY_ADMIN, HELD_BY_USER))
+
+    def release(self, cluster: str, account: str, job_ids: Iterable[str]) -> JobControlResult:
+        """Release those of ``job_ids`` (the portal's own holds) that are still held (resumption)."""
+        wanted = {validate_job_id(job_id) for job_id in job_ids}
+        return self._job_step(cluster, account, "release",
+                              lambda job: job.job_id in wanted and job.pending and job.reason == HELD_BY_ADMIN)
+
+    def cancel(self, cluster: str, account: str, *, running: bool) -> JobControlResult:
+        """Cancel the account's pending jobs, and its running ones when ``running`` (revocation, expiry)."""
+        return self._job_step(cluster, account, "cancel", lambda job: job.pending or (running and job.running))
 
     # ----------------------------------------------------------------------------- journal
     @contextmanager

@@ -13,16 +13,21 @@ from typing import Any
 from ..desired import TRES_CPU, TRES_GPU, ActualAccount, QosSpec
 from ..errors import SlurmParseError
 from ..plan import AddAccount, AddParent, AddUser, Change
+from .base import Job
 
 SLURM_VERSION = "22.05"
 
 # --------------------------------------------------------------------------------- sacctmgr / sshare
 
-ASSOC_FIELDS = ("account", "user", "partition", "parentname", "grptresmins", "grpsubmit", "qos", "defaultqos")
+ASSOC_FIELDS = ("account", "user", "partition", "parentname", "grptresmins", "grpsubmit", "qos", "defaultqos",
+                "grpjobs")
 ASSOC_FORMAT = "format=" + ",".join(ASSOC_FIELDS)
-QOS_FIELDS = ("name", "description", "maxtres", "maxwall", "priority")
+QOS_FIELDS = ("name", "description", "maxtres", "maxwall", "priority", "flags")
 QOS_FORMAT = "format=" + ",".join(QOS_FIELDS)
 SSHARE_FORMAT = "account,user,grptresraw"
+# squeue: job id, account, user, state (long), reason
+SQUEUE_FORMAT = "%i|%a|%u|%T|%r"
+SQUEUE_STATES = "PENDING,RUNNING,CONFIGURING,SUSPENDED,STOPPED,SIGNALING"
 
 # rc=1 with these messages means "already in the desired state"
 BENIGN_ADD = "Nothing new added"
@@ -31,6 +36,9 @@ BENIGN_MODIFY = "Nothing modified"
 DEFAULT_ACCOUNT_REFUSAL = "can not remove the default account"
 # `sacctmgr load` needs AdminLevel=Administrator; an Operator gets this message
 LOAD_REFUSAL = "does not have sufficient privileges to load"
+# scontrol hold/release and scancel of a job that ended or started in the meantime: nothing to do
+JOB_GONE = ("already completing or completed", "Job has already finished", "Invalid job id specified",
+            "Job is no longer pending execution", "Job/step already completing")
 
 
 # sacctmgr prints memory-like TRES with a unit suffix (GrpTRESMins=mem=5M); base unit is MB
@@ -71,7 +79,7 @@ def parse_assoc(text: str, cluster: str) -> dict[str, ActualAccount]:
     """Parse ``sacctmgr -n -P show assoc ... format=ASSOC_FIELDS`` into accounts with their users."""
     accounts: dict[str, dict[str, Any]] = {}
     users: dict[str, set[str]] = {}
-    for account, user, partition, parent, grptresmins, grpsubmit, qos, defqos in _split_rows(
+    for account, user, partition, parent, grptresmins, grpsubmit, qos, defqos, grpjobs in _split_rows(
         text, len(ASSOC_FIELDS), "show assoc"
     ):
         if user:
@@ -79,14 +87,11 @@ def parse_assoc(text: str, cluster: str) -> dict[str, ActualAccount]:
             continue
         if partition:  # partition-specific account associations are not ours
             continue
-        try:
-            submit = int(grpsubmit) if grpsubmit else None
-        except ValueError as exc:
-            raise SlurmParseError(f"bad GrpSubmit {grpsubmit!r} for {account}") from exc
         accounts[account] = {
             "parent": parent,
             "limits": parse_tres(grptresmins),
-            "grp_submit_jobs": submit,
+            "grp_submit_jobs": _count(grpsubmit, "GrpSubmit", account),
+            "grp_jobs": _count(grpjobs, "GrpJobs", account),
             "qos": frozenset(filter(None, qos.split(","))),
             "default_qos": defqos or None,
         }
@@ -94,6 +99,13 @@ def parse_assoc(text: str, cluster: str) -> dict[str, ActualAccount]:
         name: ActualAccount(cluster=cluster, name=name, users=frozenset(users.get(name, ())), **fields)
         for name, fields in accounts.items()
     }
+
+
+def _count(text: str, what: str, account: str) -> int | None:
+    try:
+        return int(text) if text else None
+    except ValueError as exc:
+        raise SlurmParseError(f"bad {what} {text!r} for {account}") from exc
 
 
 def parse_sshare(text: str) -> dict[str, dict[str, int]]:
@@ -117,6 +129,20 @@ def parse_sshare(text: str) -> dict[str, dict[str, int]]:
     return usage
 
 
+def parse_squeue(text: str) -> list[Job]:
+    """``squeue -M C -h -A acct -o SQUEUE_FORMAT``: one job per line (``CLUSTER:`` lines skipped)."""
+    jobs = []
+    for line in text.splitlines():
+        if not line.strip() or line.startswith("CLUSTER:"):
+            continue
+        cells = line.split("|")
+        if len(cells) != 5:
+            raise SlurmParseError(f"squeue: expected 5 fields in {line!r}")
+        job_id, account, user, state, reason = (c.strip() for c in cells)
+        jobs.append(Job(job_id=job_id, account=account, user=user, state=state, reason=reason))
+    return jobs
+
+
 def parse_duration_minutes(text: str) -> int | None:
     """``[D-]HH:MM:SS`` / ``MM:SS`` as printed for MaxWall -> whole minutes; empty -> None."""
     text = text.strip()
@@ -132,33 +158,55 @@ def parse_duration_minutes(text: str) -> int | None:
 
 def parse_qos(text: str) -> dict[str, dict[str, Any]]:
     out: dict[str, dict[str, Any]] = {}
-    for name, description, maxtrespj, maxwall, priority in _split_rows(text, len(QOS_FIELDS), "show qos"):
+    for name, description, maxtrespj, maxwall, priority, flags in _split_rows(text, len(QOS_FIELDS), "show qos"):
         out[name] = {
             "description": description,
             "max_tres_per_job": parse_tres(maxtrespj),
             "max_wall_minutes": parse_duration_minutes(maxwall),
             "priority": int(priority or 0),
+            "flags": frozenset(filter(None, flags.split(","))),
         }
     return out
 
 
+def qos_differences(spec: QosSpec, seen: Mapping[str, Any] | None) -> list[str]:
+    """What differs between the QOS the portal wants and the one Slurm holds, as readable lines.
+
+    Flags: the portal requires its own (``spec.flags``) and leaves any other flag the site set."""
+    if seen is None:
+        return [f"QOS {spec.name} is missing"]
+    found = []
+    if seen["max_tres_per_job"] != dict(spec.max_tres_per_job):
+        found.append(f"QOS {spec.name}: MaxTRESPerJob {format_tres(seen['max_tres_per_job']) or 'none'}, "
+                     f"wanted {format_tres(spec.max_tres_per_job) or 'none'}")
+    if seen["max_wall_minutes"] != spec.max_wall_minutes:
+        found.append(f"QOS {spec.name}: MaxWall {seen['max_wall_minutes']} min, wanted {spec.max_wall_minutes} min")
+    if seen["priority"] != spec.priority:
+        found.append(f"QOS {spec.name}: Priority {seen['priority']}, wanted {spec.priority}")
+    if seen["description"].lower() != spec.description.lower():
+        found.append(f"QOS {spec.name}: description {seen['description']!r}, wanted {spec.description.lower()!r}")
+    missing = sorted(spec.flags - seen.get("flags", frozenset()))
+    if missing:
+        found.append(f"QOS {spec.name}: flag {','.join(missing)} missing")
+    return found
+
+
 def qos_matches(spec: QosSpec, seen: Mapping[str, Any] | None) -> bool:
-    return seen is not None and (
-        seen["max_tres_per_job"] == dict(spec.max_tres_per_job)
-        and seen["max_wall_minutes"] == spec.max_wall_minutes
-        and seen["priority"] == spec.priority
-        and seen["description"].lower() == spec.description.lower()
-    )
+    return not qos_differences(spec, seen)
 
 
 def qos_settings(spec: QosSpec, seen: Mapping[str, Any] | None) -> list[str]:
-    """``set`` arguments for ``sacctmgr modify qos``; clears TRES limits no longer wanted."""
+    """``set`` arguments for ``sacctmgr modify qos``; clears TRES limits no longer wanted and adds the
+    required flags (``Flags+=``: the site's other flags stay)."""
     tres = {k: -1 for k in (seen or {}).get("max_tres_per_job", {})}
     tres.update(spec.max_tres_per_job)
     args = [f"Description={spec.description}", f"Priority={spec.priority}"]
     args.append(f"MaxWall={spec.max_wall_minutes if spec.max_wall_minutes is not None else -1}")
     if tres:
         args.append(f"MaxTRESPerJob={format_tres(sorted(tres.items()))}")
+    missing = sorted(spec.flags - (seen or {}).get("flags", frozenset()))
+    if missing:
+        args.append(f"Flags+={','.join(missing)}")
     return args
 
 
@@ -185,10 +233,12 @@ def render_load_file(cluster: str, changes: Sequence[Change]) -> str:
         elif isinstance(ch, AddAccount):
             line = (
                 f"Account - {_quote(ch.name)}:Description={_quote(ch.description)}"
-                f":Organization={_quote(ch.organization)}:GrpTRESMins={format_tres(ch.limits)}"
+                f":Organization={_quote(ch.organization)}"
             )
+            if ch.limits:
+                line += f":GrpTRESMins={format_tres(ch.limits)}"
             if ch.blocked:
-                line += ":GrpSubmitJobs=0"
+                line += ":GrpSubmitJobs=0:GrpJobs=0"
             if ch.qos:
                 line += f":QOS={_quote(ch.qos)}:DefaultQOS={_quote(ch.qos)}"
             by_parent.setdefault(ch.parent, []).append(line)
@@ -231,7 +281,7 @@ def _rest_tres_dict(items: Iterable[Mapping[str, Any]]) -> dict[str, int]:
 def parse_rest_associations(payload: Mapping[str, Any], cluster: str) -> dict[str, ActualAccount]:
     """GET /slurmdb/v0.0.38/associations?cluster=C -> accounts with their users.
 
-    22.05 quirk: GrpSubmitJobs is ``max.jobs.per.submitted`` (and GrpJobs ``max.jobs.per.count``).
+    22.05 quirk: GrpSubmitJobs is ``max.jobs.per.submitted`` and GrpJobs ``max.jobs.per.count``.
     """
     if payload.get("errors"):
         raise SlurmParseError(f"slurmrestd errors: {payload['errors']}")
@@ -247,11 +297,12 @@ def parse_rest_associations(payload: Mapping[str, Any], cluster: str) -> dict[st
         if assoc.get("partition"):
             continue
         limits = (((assoc.get("max") or {}).get("tres") or {}).get("group") or {}).get("minutes")
-        submit = (((assoc.get("max") or {}).get("jobs") or {}).get("per") or {}).get("submitted")
+        per = (((assoc.get("max") or {}).get("jobs") or {}).get("per") or {})
         accounts[name] = {
             "parent": assoc.get("parent_account") or "",
             "limits": _rest_tres_dict(limits or ()),
-            "grp_submit_jobs": submit,
+            "grp_submit_jobs": per.get("submitted"),
+            "grp_jobs": per.get("count"),
             "qos": frozenset(assoc.get("qos") or ()),
             "default_qos": (assoc.get("default") or {}).get("qos") or None,
         }
@@ -277,7 +328,7 @@ def rest_account_assoc(
         "cluster": cluster,
         "user": None,
         "max": {
-            "jobs": {"per": {"submitted": 0 if blocked else -1}},
+            "jobs": {"per": {"submitted": 0 if blocked else -1, "count": 0 if blocked else -1}},
             "tres": {"group": {"minutes": rest_tres_list(limits)}},
         },
     }

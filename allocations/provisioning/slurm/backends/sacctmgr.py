@@ -24,7 +24,7 @@ from ..plan import (
 )
 from ..validation import validate_account_name, validate_cluster_name, validate_parent_name
 from . import formats
-from .base import ApplyResult, CommandKind, CommandRecord, SlurmBackend
+from .base import ApplyResult, CommandKind, CommandRecord, Job, JobAction, SlurmBackend
 
 # Keeps each argv well under ARG_MAX and each slurmdbd query reasonable.
 NAMES_PER_CALL = 500
@@ -36,7 +36,7 @@ def _chunks(items: Sequence[str], size: int = NAMES_PER_CALL) -> Iterator[list[s
 
 
 class SacctmgrBackend(SlurmBackend):
-    """sacctmgr for accounts, sshare for usage.
+    """sacctmgr for accounts, sshare for usage, squeue/scontrol/scancel for the jobs of an account.
 
     ``command_prefix`` runs every command through e.g. ``("sudo", "-u", "slurmops", "--")``: the
     calling Linux user needs Slurm AdminLevel=Operator (or must be root/SlurmUser). Additions go
@@ -51,6 +51,9 @@ class SacctmgrBackend(SlurmBackend):
         *,
         sacctmgr: str = "sacctmgr",
         sshare: str = "sshare",
+        squeue: str = "squeue",
+        scontrol: str = "scontrol",
+        scancel: str = "scancel",
         slurm_conf: str | None = None,
         timeout: float = 120.0,
         command_prefix: Sequence[str] = (),
@@ -61,6 +64,9 @@ class SacctmgrBackend(SlurmBackend):
         super().__init__()
         self.sacctmgr = sacctmgr
         self.sshare = sshare
+        self.squeue = squeue
+        self.scontrol = scontrol
+        self.scancel = scancel
         self.slurm_conf = slurm_conf
         self.timeout = timeout
         self.command_prefix = tuple(command_prefix)
@@ -177,7 +183,7 @@ class SacctmgrBackend(SlurmBackend):
         result = ApplyResult(cluster=cluster)
         with self.recording() as journal:
             try:
-                self._bootstrap_qos(qos_specs)
+                self.check_qos(qos_specs)
                 if parents:
                     sub = self.reconcile(cluster, parents, raise_on_error=False)
                     result.changes.extend(sub.planned)
@@ -188,20 +194,50 @@ class SacctmgrBackend(SlurmBackend):
         result.commands = journal
         return result
 
-    def _bootstrap_qos(self, specs: Sequence[QosSpec]) -> None:
-        if not specs:
-            return
-        seen = formats.parse_qos(self._read_cmd(["-n", "-P", "show", "qos", formats.QOS_FORMAT]))
-        missing = sorted(s.name for s in specs if s.name not in seen)
+    def _read_qos(self) -> dict[str, dict]:
+        return formats.parse_qos(self._read_cmd(["-n", "-P", "show", "qos", formats.QOS_FORMAT]))
+
+    def check_qos(self, qos_specs: Sequence[QosSpec], *, fix: bool = True) -> list[str]:
+        if not qos_specs:
+            return []
+        seen = self._read_qos()
+        found = [line for spec in qos_specs for line in formats.qos_differences(spec, seen.get(spec.name))]
+        if not fix or not found:
+            return found
+        missing = sorted(s.name for s in qos_specs if s.name not in seen)
         if missing:
             self._write(["-i", "add", "qos", ",".join(missing)], benign=[formats.BENIGN_ADD])
-        for spec in specs:
+        for spec in qos_specs:
             current = seen.get(spec.name)
             if not formats.qos_matches(spec, current):
                 self._write(
                     ["-i", "modify", "qos", "where", f"name={spec.name}", "set", *formats.qos_settings(spec, current)],
                     benign=[formats.BENIGN_MODIFY],
                 )
+        after = self._read_qos()
+        left = [line for spec in qos_specs for line in formats.qos_differences(spec, after.get(spec.name))]
+        if left:
+            raise SlurmCommandError("QOS still differ after the write: " + "; ".join(left))
+        return found
+
+    # ----------------------------------------------------------------------------- jobs
+    def jobs(self, cluster: str, account: str) -> list[Job]:
+        cluster = validate_cluster_name(cluster)
+        account = validate_account_name(account)
+        out = self._read_cmd(["-M", cluster, "-h", "-A", account, "-t", formats.SQUEUE_STATES,
+                              "-o", formats.SQUEUE_FORMAT], exe=self.squeue)
+        # -A also matches nothing else, but a job moved to another account between calls is not ours
+        return [job for job in formats.parse_squeue(out) if job.account == account]
+
+    def _job_command(self, cluster: str, action: JobAction, job_ids: Sequence[str]) -> None:
+        for ids in _chunks(list(job_ids)):
+            if action == "cancel":
+                exe, args = self.scancel, ["-M", cluster, *ids]
+            else:  # hold / release; an Operator's hold is an administrator's hold (JobHeldAdmin)
+                exe, args = self.scontrol, ["-M", cluster, action, ",".join(ids)]
+            rec = self._run("write", args, exe=exe)
+            if not rec.ok and not _only_gone_jobs(rec):
+                raise SlurmCommandError(_failure(rec))
 
     # ----------------------------------------------------------------------------- apply
     def _apply(self, cluster: str, changes: Sequence[Change], result: ApplyResult) -> None:
@@ -216,7 +252,8 @@ class SacctmgrBackend(SlurmBackend):
             elif isinstance(ch, SetLimits):
                 settings[ch.name].append(f"GrpTRESMins={formats.format_tres(ch.limits)}")
             elif isinstance(ch, SetBlocked):
-                settings[ch.name].append(f"GrpSubmitJobs={0 if ch.blocked else -1}")
+                value = 0 if ch.blocked else -1
+                settings[ch.name] += [f"GrpSubmitJobs={value}", f"GrpJobs={value}"]
             elif isinstance(ch, SetQos):
                 settings[ch.name] += [f"QOS={ch.qos}", f"DefaultQOS={ch.qos}"]
         for parent, names in sorted(moves.items()):
@@ -260,8 +297,8 @@ class SacctmgrBackend(SlurmBackend):
             elif isinstance(ch, AddAccount):
                 key = (
                     "1", ch.parent, f"Description={ch.description}", f"Organization={ch.organization}",
-                    f"GrpTRESMins={formats.format_tres(ch.limits)}",
-                    *(["GrpSubmitJobs=0"] if ch.blocked else []),
+                    *([f"GrpTRESMins={formats.format_tres(ch.limits)}"] if ch.limits else []),
+                    *(["GrpSubmitJobs=0", "GrpJobs=0"] if ch.blocked else []),
                     *([f"QOS={ch.qos}", f"DefaultQOS={ch.qos}"] if ch.qos else []),
                 )  # fmt: skip
             else:
@@ -363,6 +400,12 @@ def _text(value: str | bytes | None) -> str:
     if value is None:
         return ""
     return value.decode(errors="replace") if isinstance(value, bytes) else value
+
+
+def _only_gone_jobs(rec: CommandRecord) -> bool:
+    """Every complaint is about a job that ended (or started) since squeue listed it."""
+    lines = [line for line in (rec.stdout + rec.stderr).splitlines() if line.strip()]
+    return bool(lines) and all(any(gone in line for gone in formats.JOB_GONE) for line in lines)
 
 
 def _failure(rec: CommandRecord) -> str:

@@ -7,7 +7,10 @@ Slurm 22.05.8 traps this backend works around (see docs/slurm.md):
 - an association update without ``max.tres.group.minutes`` crashes slurmrestd, so updates always
   carry the full limits (read first when the changes do not include them);
 - the association ``usage`` field is null and there is no QOS write endpoint: usage and QOS
-  definitions go through the sacctmgr backend.
+  definitions go through the sacctmgr backend;
+- slurmrestd's job endpoints (``/slurm/...``) reach only the cluster of its own slurm.conf, while
+  one slurmdbd serves several clusters: job control (hold, release, cancel) goes through the
+  command-line backend as well, which reaches every cluster with ``-M``.
 """
 
 from __future__ import annotations
@@ -38,7 +41,7 @@ from ..plan import (
 )
 from ..validation import validate_cluster_name, validate_parent_name
 from . import formats
-from .base import ApplyResult, CommandKind, CommandRecord, SlurmBackend
+from .base import ApplyResult, CommandKind, CommandRecord, Job, JobAction, SlurmBackend
 from .sacctmgr import SacctmgrBackend
 
 RECORD_LIMIT = 20_000  # characters of a response kept in a CommandRecord
@@ -160,6 +163,15 @@ class SlurmrestdBackend(SlurmBackend):
 
     def usage(self, cluster: str, accounts: Iterable[str]) -> dict[str, dict[str, int]]:
         return self._delegate(lambda: self.sacctmgr.usage(cluster, accounts))
+
+    def check_qos(self, qos_specs: Sequence[QosSpec], *, fix: bool = True) -> list[str]:
+        return self._delegate(lambda: self.sacctmgr.check_qos(qos_specs, fix=fix))
+
+    def jobs(self, cluster: str, account: str) -> list[Job]:
+        return self._delegate(lambda: self.sacctmgr.jobs(cluster, account))
+
+    def _job_command(self, cluster: str, action: JobAction, job_ids: Sequence[str]) -> None:
+        self._delegate(lambda: self.sacctmgr._job_command(cluster, action, job_ids))
 
     def bootstrap(self, cluster: str, qos_specs: Sequence[QosSpec], parents: Sequence[Desired] = ()) -> ApplyResult:
         cluster = validate_cluster_name(cluster)
