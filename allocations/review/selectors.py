@@ -9,12 +9,14 @@ from dataclasses import dataclass, field
 
 from django.db.models import Prefetch, Q, QuerySet
 from django.http import Http404
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from accounts.models import SENSITIVE_SECTORS, Membership, User
 from accounts.roles import ROLE_GROUPS, Role
 from allocations.applications.models import Application, ApplicationStatus, RequestedResource
+from allocations.applications.presentation import ethics_rows
+from allocations.applications.selectors import attachments_for_reader
 from allocations.review.models import (
     ApplicantReply,
     AssignmentStatus,
@@ -25,7 +27,9 @@ from allocations.review.models import (
     ReviewerPool,
     ReviewKind,
 )
+from compliance.ai_act import engine
 from compliance.models import EthicsReview, RiskAssessment
+from compliance.selectors import assessment_result
 from compliance.services import approval_blockers
 from portal.audit import AuditAction
 from portal.models import AuditEvent
@@ -270,13 +274,19 @@ def assignment_for_reviewer(reviewer: User, pk: int) -> ReviewAssignment:
     return a
 
 
-def application_content(application: Application) -> dict:
-    """What a reviewer reads once they declared no conflict."""
+def application_content(application: Application, *, viewer) -> dict:
+    """Everything a reviewer scores, on one page (and the manager's eligibility check): the resources per
+    site, the team, the AI Act assessment and its result in the reader's language, the answers on the
+    ethics issues, and the documents with whether `viewer` may open them (the attachment rule)."""
+    assessment = RiskAssessment.objects.filter(application=application).first()
+    language = engine.supported_language(translation.get_language())
     return {
         "resources": list(application.resources.select_related("site")),
         "team": list(application.team.all()),
-        "attachments": list(application.attachments.all()),
-        "assessment": RiskAssessment.objects.filter(application=application).first(),
+        "assessment": assessment,
+        "result": assessment_result(application, assessment, language),
+        "ethics_rows": ethics_rows(application),
+        **attachments_for_reader(viewer, application),
     }
 
 

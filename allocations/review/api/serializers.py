@@ -6,6 +6,8 @@ from allocations.applications.api.serializers import (
     MAX_BIGINT,
     MAX_INT,
     ApplicationDetailSerializer,
+    AttachmentSerializer,
+    EthicsAnswerSerializer,
     OrganisationRefSerializer,
     ResourceSerializer,
 )
@@ -88,6 +90,8 @@ class AssignmentContentSerializer(serializers.Serializer):
     resources = ResourceSerializer(many=True)
     team_size = serializers.IntegerField()
     ai_act_classification = serializers.ChoiceField(choices=RiskClass.choices, allow_blank=True, allow_null=True)
+    ethics_issues = serializers.DictField(child=EthicsAnswerSerializer(), help_text="Ethics issue -> the answer.")
+    attachments = AttachmentSerializer(many=True, help_text="The documents, each with its download URL.")
     rubric = RubricCriterionSerializer(many=True)
 
 
