@@ -314,6 +314,8 @@ SESSION_COOKIE_HTTPONLY = True
 AIF_REQUIRE_MFA_FOR_STAFF = env_bool("AIF_REQUIRE_MFA_FOR_STAFF", True)
 AIF_DEMO_PASSWORD = env_str("AIF_DEMO_PASSWORD", "demo-portal-2026")
 AIF_INVITATION_DAYS = env_int("AIF_INVITATION_DAYS", 14)
+# A reviewer with this many open assignments (not yet reviewed, on applications in review) is not offered more.
+AIF_REVIEWER_MAX_OPEN_ASSIGNMENTS = max(1, env_int("AIF_REVIEWER_MAX_OPEN_ASSIGNMENTS", 6))
 
 LOGGING = {
     "version": 1,

@@ -18,11 +18,12 @@ from allocations.applications.models import ApplicationStatus
 from allocations.applications.selectors import application_for_member, attachments_for_reader
 from allocations.review import forms, selectors, services
 from allocations.review.forms import ReplyForm
-from allocations.review.models import AssignmentStatus
+from allocations.review.models import AssignmentStatus, ReviewKind
 from allocations.review.permissions import can_read_assignment_content
 from allocations.review.services import applicant_reply
 from portal.forms import apply_validation_error, run_service
 from portal.paging import page_of, querystring_without_page
+from portal.vocabulary import choice_label
 
 
 @login_required
@@ -100,11 +101,12 @@ def application_reviewers(request, reference):
                 apply_validation_error(form, exc)
             else:
                 messages.success(request, _("%(name)s was asked for a %(kind)s review.") % {
-                    "name": reviewer.display_name, "kind": kind})
+                    "name": reviewer.display_name, "kind": str(choice_label(ReviewKind, kind)).lower()})
                 return redirect("review:application_reviewers", app.reference)
     assignments = list(app.assignments.select_related("reviewer").order_by("kind", "assigned_at"))
     return render(request, "allocations/review/application_reviewers.html", {
         "application": app, "panels": panels, "assignments": assignments,
+        "conflicts": selectors.declared_conflicts(app), "max_load": selectors.max_open_assignments(),
         "can_assign": app.status == ApplicationStatus.IN_REVIEW})
 
 

@@ -231,6 +231,25 @@ class AssignReviewerApi(ManagerApi):
         return manager_application_response(request, reference, status.HTTP_201_CREATED)
 
 
+class CandidatesApi(ManagerApi):
+    @extend_schema(
+        tags=COMMITTEE,
+        summary="The reviewers who could take one kind of review: pools, likely conflicts, open reviews",
+        description="The assignment panel of /staff/applications/{ref}/reviewers/: every member of the eligible "
+                    "pools, the assignable ones first (no likely conflict, a conflict declared on this application "
+                    "included; not assigned; fewer open reviews than the limit), the least loaded first. Not "
+                    "paginated: one entry per pool member.",
+        parameters=[serializers.CandidateQuerySerializer],
+        responses=responses({200: serializers.CandidateSerializer(many=True)}, 400, 404),
+    )
+    def get(self, request, reference):
+        app = selectors.application_for_manager(reference)
+        query = serializers.CandidateQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        candidates = selectors.reviewer_candidates(app, query.validated_data["kind"])
+        return Response(serializers.CandidateSerializer(candidates, many=True).data)
+
+
 class ApproveApi(ManagerApi):
     @extend_schema(
         tags=COMMITTEE,
