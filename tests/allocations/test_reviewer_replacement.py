@@ -122,7 +122,7 @@ def test_an_over_loaded_reviewer_is_shown_but_not_offered_nor_assigned(client, s
     page = reviewers_page(client, boss, app)
     assert offered(page) == [str(free.pk)]
     busy_row = candidate_row(page, busy)
-    assert "2 of 2" in busy_row and "full" in busy_row
+    assert "2 of 2" in busy_row and "limit reached" in busy_row
     assert f"{free.display_name} (0 open reviews)" in page
     with pytest.raises(ValidationError) as exc:
         services.reviewer_assign(actor=boss, application=app, reviewer=busy, kind="technical")
