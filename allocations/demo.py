@@ -1,17 +1,20 @@
-"""Demo data for allocations: site capacity, an open Large Scale call, and two applications of the
-demo organisation (a draft and a submitted one), written through the services. Idempotent."""
+"""Demo data for allocations: site capacity, an open Large Scale call, and three applications of the
+demo organisation (a draft, a submitted one, and one in review with a project plan in PDF, assigned to
+the demo reviewer and waiting for the ethics officer), written through the services. Idempotent."""
 
 from __future__ import annotations
 
 import datetime
 from decimal import Decimal
 
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 
 from allocations.applications import services as applications_services
-from allocations.applications.models import Application, EthicsIssue
+from allocations.applications.models import Application, AttachmentKind, EthicsIssue
 from allocations.catalogue.models import AccessMode, Call, Site, SiteCapacity, quarter_start
-from allocations.review.models import ReviewerPool
+from allocations.review import services as review_services
+from allocations.review.models import ReviewerPool, ReviewKind
 from compliance.services import assessment_save
 
 QUARTERS = 5  # the current quarter and the next four
@@ -20,6 +23,10 @@ CALL_TITLE = "Large Scale call: open cut-off"
 
 DRAFT_TITLE = "Demo: vision models for hospital logistics"
 SUBMITTED_TITLE = "Demo: bilingual (FR/NL) assistant for public-service letters"
+IN_REVIEW_TITLE = "Demo: speech recognition for Belgian call centres"
+PLAN_NAME = "project-plan.pdf"
+REVIEWER = "reviewer@demo.aifactory.eu"
+MANAGER = "manager@demo.aifactory.eu"
 
 
 def _quarters(count: int) -> list[datetime.date]:
@@ -92,6 +99,91 @@ def _submitted(applicant, colleague, organisation) -> Application:
     return applications_services.application_submit(actor=applicant, application=app)
 
 
+def pdf_document(title: str, lines: list[str]) -> bytes:
+    """A one-page PDF (Helvetica, ASCII text) written out by hand: small, valid, with nothing active in it,
+    so that it passes the attachment check (allocations.applications.pdf) like any uploaded plan."""
+
+    def text(value: str) -> bytes:
+        return value.replace("\\", "\\\\").replace("(", "\\(").replace(")", "\\)").encode("ascii")
+
+    content = b"BT /F1 18 Tf 72 770 Td (" + text(title) + b") Tj /F1 11 Tf 16 TL 0 -12 Td"
+    for line in lines:
+        content += b" (" + text(line) + b") '"
+    content += b" ET"
+    objects = [
+        b"<< /Type /Catalog /Pages 2 0 R >>",
+        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Resources << /Font << /F1 4 0 R >> >> "
+        b"/Contents 5 0 R >>",
+        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
+        b"<< /Length %d >>\nstream\n" % len(content) + content + b"\nendstream",
+    ]
+    out = bytearray(b"%PDF-1.4\n")
+    offsets = []
+    for number, body in enumerate(objects, start=1):
+        offsets.append(len(out))
+        out += b"%d 0 obj\n" % number + body + b"\nendobj\n"
+    xref = len(out)
+    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
+    for offset in offsets:
+        out += b"%010d 00000 n \n" % offset
+    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, xref)
+    return bytes(out)
+
+
+PROJECT_PLAN = pdf_document("Project plan: speech recognition for Belgian call centres", [
+    "Demo Vision Analytics BV - AI Factory Fast Lane application",
+    "",
+    "1. Objectives",
+    "Fine-tune an open speech recognition model on call-centre recordings in French, Dutch",
+    "and German, with the accents and dialects heard in Belgium.",
+    "",
+    "2. Work plan and resources",
+    "Month 1: data preparation and pseudonymisation (CPU). Month 2: fine-tuning on 8 GPUs.",
+    "Month 3: evaluation per language and dialect; publication of the weights.",
+    "",
+    "3. Data protection",
+    "Recordings are pseudonymised before they leave the customer; a DPIA is on file.",
+])
+
+
+def _in_review(applicant, colleague, organisation, manager, reviewer) -> Application:
+    """Submitted with a project plan, found eligible by the demo manager, assigned to the demo reviewer."""
+    app = applications_services.application_create(actor=applicant, organisation=organisation, title=IN_REVIEW_TITLE)
+    applications_services.application_update_step(actor=applicant, application=app, step="project", data={
+        "abstract": "Fine-tune an open-weights speech recognition model on pseudonymised call-centre recordings "
+                    "in French, Dutch and German, to transcribe calls with Belgian accents and dialects.",
+        "public_summary": "Speech recognition that understands the three national languages of Belgium.",
+        "sector": "other", "civilian_purpose": True, "dual_use": False, "rd_type": "open"})
+    mode = AccessMode.objects.get(code="fast_lane")
+    site = Site.objects.filter(is_active=True, offers_gpu_hours=True).order_by("name").first()
+    applications_services.application_save_resources(
+        actor=applicant, application=app,
+        data={"access_mode": mode, "call": None, "start_date": timezone.localdate() + datetime.timedelta(days=28),
+              "duration_months": 3},
+        rows=[{"site": site, "gpu_hours": 8_000, "cpu_core_hours": 40_000, "storage_tb": Decimal("3")}])
+    applications_services.application_update_step(actor=applicant, application=app, step="model", data={
+        "model_activity": "fine_tune", "model_family": "Encoder-decoder transformer (speech)",
+        "parameter_count": 1_550_000_000, "training_tokens": 900_000_000, "base_model_name": "Whisper large-v3",
+        "open_weights": True})
+    assessment_save(actor=applicant, application=app, answers={
+        "research_only": "yes", "prohibited_practices": ["none"], "intimate_imagery": "no"})
+    applications_services.team_member_add(actor=applicant, application=app, full_name=colleague.display_name,
+                                          email=colleague.email, cluster_username="milo")
+    applications_services.application_set_ethics_issues(actor=applicant, application=app, issues={
+        code: {"answer": code == EthicsIssue.PERSONAL_DATA,
+               "text": "Callers' voices are personal data: recordings are pseudonymised; a DPIA is on file."
+               if code == EthicsIssue.PERSONAL_DATA else ""}
+        for code in EthicsIssue.values})
+    applications_services.attachment_add(
+        actor=applicant, application=app, kind=AttachmentKind.PROJECT_PLAN,
+        upload=SimpleUploadedFile(PLAN_NAME, PROJECT_PLAN, content_type="application/pdf"))
+    app = applications_services.application_submit(actor=applicant, application=app)
+    app = review_services.application_check_eligibility(actor=manager, application=app, eligible=True)
+    review_services.reviewer_assign(actor=manager, application=app, reviewer=reviewer, kind=ReviewKind.TECHNICAL)
+    return app
+
+
 REVIEWERS = ["reviewer@demo.aifactory.eu", "reviewer2@demo.aifactory.eu"]
 POOLS = [  # name, kind, restricted sectors
     ("Technical reviewers", "technical", []),
@@ -125,6 +217,8 @@ def seed(*, users, organisation, stdout) -> None:
         made.append(_draft(applicant, organisation))
     if SUBMITTED_TITLE not in titles:
         made.append(_submitted(applicant, colleague, organisation))
+    if IN_REVIEW_TITLE not in titles and MANAGER in users and REVIEWER in users:
+        made.append(_in_review(applicant, colleague, organisation, users[MANAGER], users[REVIEWER]))
     stdout.write(f"Allocations: {pools} reviewer pools added, "
                  f"{created} site-quarter capacity rows added, call: {call.title if call else '-'}, "
                  f"demo applications added: {', '.join(a.reference for a in made) or 'none'}")

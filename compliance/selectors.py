@@ -1,3 +1,5 @@
+import datetime
+
 from django.db.models import Count
 from django.http import Http404
 from django.utils.translation import gettext_lazy as _
@@ -5,6 +7,8 @@ from django.utils.translation import gettext_lazy as _
 from accounts.models import Sector
 from allocations.applications.models import Application, ApplicationStatus
 
+from . import services
+from .ai_act import engine
 from .ai_act.risk import RiskClass, risk_class_label
 from .models import EthicsCondition, EthicsReview, EthicsStatus, RiskAssessment
 
@@ -32,6 +36,27 @@ def application_for_ethics(reference: str) -> Application:
     if app is None or not hasattr(app, "ethics_review"):
         raise Http404
     return app
+
+
+def assessment_result(application, assessment: RiskAssessment | None, language: str) -> dict | None:
+    """The saved answers' result in the reader's language (the stored result is kept as evaluated), with
+    the class's label and the obligations' dates written out: for the applicant's and the staff's pages."""
+    if assessment is None:
+        return None
+    try:
+        result, _missing = services.assessment_evaluate(
+            application=application, answers=dict(assessment.answers),
+            ruleset_version=assessment.ruleset_version or None, language=language)
+        result["ruleset_title"] = engine.load_ruleset(result["ruleset"]).title[language]
+    except (engine.RuleSetError, engine.AnswerError):
+        result = dict(assessment.result)  # a retired rule set: show the result as it was stored
+    if not result:
+        return None
+    result["classification_label"] = risk_class_label(result.get("classification", ""))
+    for obligation in result.get("obligations", []):
+        obligation["applies_from"] = engine.format_date(datetime.date.fromisoformat(obligation["applies_from"]),
+                                                        language)
+    return result
 
 
 # --- the ethics officer's workspace -------------------------------------------------------------------

@@ -12,9 +12,10 @@ from django.utils.translation import gettext as _
 
 from accounts.models import SENSITIVE_SECTORS
 from accounts.roles import Role, has_role
-from allocations.applications.models import Application, ApplicationStatus
+from allocations.applications.models import Application, ApplicationStatus, EthicsIssue
 from allocations.applications.permissions import can_edit_application, is_applicant_member
 from portal.audit import AuditAction, audit_record
+from portal.vocabulary import choice_label
 from portal.workflow import transition
 
 from .ai_act import engine
@@ -128,7 +129,8 @@ def ethics_triggers(application) -> list[dict[str, str]]:
     for code, entry in sorted((application.ethics_issues or {}).items()):
         if entry.get("answer"):
             triggers.append({"code": f"ethics_issue:{code}", "rule": "Horizon Europe ethics issues table",
-                             "text": _("Ethics issue declared: %(issue)s") % {"issue": code.replace("_", " ")}})
+                             "text": _("Ethics issue declared: %(issue)s")
+                             % {"issue": choice_label(EthicsIssue, code)}})
     return triggers
 
 

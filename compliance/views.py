@@ -6,6 +6,8 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 
 from accounts.roles import Role, has_role
+from allocations.applications.presentation import ethics_rows
+from allocations.applications.selectors import attachments_for_reader
 from portal.forms import apply_validation_error
 
 from . import selectors, services
@@ -72,7 +74,7 @@ def ethics_review(request, reference):
         "review": app.ethics_review,
         "conditions": app.ethics_review.conditions.all(),
         "form": form,
-        "ethics_yes": [(code.replace("_", " "), entry.get("text", "")) for code, entry in
-                       sorted((app.ethics_issues or {}).items()) if entry.get("answer")],
+        "ethics_yes": [(entry["label"], entry["text"]) for _code, entry in ethics_rows(app) if entry["answer"]],
+        **attachments_for_reader(request.user, app),
     }
     return render(request, "compliance/ethics_review.html", context)

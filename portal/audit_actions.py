@@ -34,6 +34,7 @@ class AuditAction(models.TextChoices):
     TEAM_MEMBER_CONFIRMED = "team_member.confirmed", _("Team member confirmed their participation")
     ATTACHMENT_ADDED = "attachment.added", _("Document attached")
     ATTACHMENT_REMOVED = "attachment.removed", _("Document removed")
+    ATTACHMENT_DOWNLOADED = "attachment.downloaded", _("Document downloaded by staff")
 
     # allocations: review
     REVIEW_ASSIGNED = "review.assigned", _("Reviewer assigned")

@@ -380,6 +380,9 @@ AIF_INVITATION_DAYS = env_int("AIF_INVITATION_DAYS", 14)
 AIF_INVITE_MAILS_PER_DAY = env_int("AIF_INVITE_MAILS_PER_DAY", 50)
 AIF_INVITE_MAIL_COOLDOWN_MINUTES = env_int("AIF_INVITE_MAIL_COOLDOWN_MINUTES", 10)
 
+# A reviewer with this many open assignments (not yet reviewed, on applications in review) is not offered more.
+AIF_REVIEWER_MAX_OPEN_ASSIGNMENTS = max(1, env_int("AIF_REVIEWER_MAX_OPEN_ASSIGNMENTS", 6))
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,

@@ -19,8 +19,9 @@ from accounts.permissions import has_oversight
 from accounts.selectors import member_organisation_ids
 from allocations.applications import presentation
 from allocations.applications.models import EVER_SUBMITTED, Application, Attachment, RequestedResource, TeamMember
+from allocations.applications.permissions import can_read_attachments
 from allocations.catalogue.models import AccessMode
-from portal.audit import events_for
+from portal.audit import AuditAction, events_for
 from portal.models import AuditEvent
 
 LIST_RELATED = ("organisation", "access_mode", "call")
@@ -83,9 +84,14 @@ def application_for_member(user, reference: str) -> Application:
     return _get(applications_of_member(user).select_related(*LIST_RELATED, "risk_assessment"), reference)
 
 
-def application_for_viewer(user, reference: str) -> Application:
-    """For reading (detail page, attachment download): members, and staff with oversight once submitted."""
-    return _get(applications_visible_to(user).select_related(*LIST_RELATED, "risk_assessment"), reference)
+def application_for_attachment_reader(user, reference: str) -> Application:
+    """For downloading its attachments: whoever `permissions.attachment_access` lets read them (members,
+    the allocation managers, ethics officers and assigned reviewers, each when the rule says); a 404 for
+    anyone else, so that no answer tells an outsider the application exists."""
+    app = Application.objects.select_related("organisation").filter(reference=reference).first()
+    if app is None or not can_read_attachments(user, app):
+        raise Http404
+    return app
 
 
 def _with_details(qs: QuerySet[Application]) -> QuerySet[Application]:
@@ -113,6 +119,13 @@ def team_member_in(application: Application, pk: int) -> TeamMember:
         raise Http404
     member.application = application
     return member
+
+
+def attachments_for_reader(user, application: Application) -> dict:
+    """The documents a page lists (name, kind, size), and whether `user` may open them: the download
+    rule of `permissions.attachment_access` decides, so that a page never links to a 404."""
+    return {"attachments": list(application.attachments.all()),
+            "can_read_attachments": can_read_attachments(user, application)}
 
 
 def attachment_in(application: Application, pk: int) -> Attachment:
@@ -155,17 +168,21 @@ def application_timeline(application: Application, *, viewer) -> list[TimelineEn
 
     Names are resolved at display time (the chain stores ids only, so an erased person stays erased).
     Applicants see the names of their organisation's members; other actors show as "AI Factory staff",
-    so that reviewers stay anonymous to the applicant. Staff with oversight see every name."""
+    so that reviewers stay anonymous to the applicant. Staff with oversight see every name, and the
+    downloads of the documents by staff, which the applicant does not see."""
+    sees_names = has_oversight(viewer)
     related = Q(object_type__in=["allocations.teammember", "allocations.attachment"],
                 changes__application_id=application.pk)
-    events = list((events_for(application) | AuditEvent.objects.filter(related)).order_by("seq"))
+    events = events_for(application) | AuditEvent.objects.filter(related)
+    if not sees_names:
+        events = events.exclude(action=AuditAction.ATTACHMENT_DOWNLOADED)
+    events = list(events.order_by("seq"))
     actor_ids = {e.actor_id for e in events if e.actor_id}
     people = {}
     if actor_ids:
         in_org = Membership.objects.filter(user=OuterRef("pk"), organisation_id=application.organisation_id)
         people = {u.pk: u for u in User.objects.filter(pk__in=actor_ids).only("pk", "full_name", "email")
                   .annotate(in_org=Exists(in_org))}
-    sees_names = has_oversight(viewer)
     entries = []
     for event in events:
         person = people.get(event.actor_id)

@@ -361,6 +361,25 @@ def attachment_path(attachment: Attachment) -> Path:
     return Path(settings.PRIVATE_MEDIA_ROOT) / "attachments" / attachment.stored_name
 
 
+def attachment_read(*, actor, attachment: Attachment) -> Path | None:
+    """The stored file of an attachment, for a reader `permissions.attachment_access` lets through
+    (anyone else: PermissionDenied). A download by anyone but the applicant's members is audited: who
+    (the actor), which file (its id and SHA-256), when (the event's time) and on what ground (the role).
+    None, and nothing recorded, when the file is missing from the disk."""
+    ground = permissions.attachment_access(actor, attachment.application)
+    if ground is None:
+        raise PermissionDenied(_("You may not read this application's documents."))
+    path = attachment_path(attachment)
+    if not path.is_file():
+        return None
+    if ground != permissions.MEMBER:
+        with transaction.atomic():
+            audit_record(actor=actor, action=AuditAction.ATTACHMENT_DOWNLOADED, target=attachment,
+                         changes={"application_id": attachment.application_id, "sha256": attachment.sha256,
+                                  "kind": attachment.kind, "as": str(ground)})
+    return path
+
+
 def attachment_remove(*, actor, attachment: Attachment) -> None:
     with transaction.atomic():
         app = _locked(attachment.application)

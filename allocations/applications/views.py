@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime
 from functools import wraps
 
 from django.contrib import messages
@@ -33,9 +32,10 @@ from allocations.applications.forms import (
     WithdrawForm,
 )
 from allocations.applications.models import ApplicationStatus
-from allocations.applications.permissions import is_applicant_member
+from allocations.applications.permissions import can_read_attachments, is_applicant_member
 from allocations.applications.presentation import STEP_BY_SLUG, STEPS
 from allocations.catalogue import selectors as catalogue_selectors
+from compliance import selectors as compliance_selectors
 from compliance import services as compliance_services
 from compliance.ai_act import engine, risk_class_label
 from portal.forms import apply_validation_error, run_with_message
@@ -168,10 +168,11 @@ def application_detail(request, app):
     context = {
         "application": app,
         "is_member": is_applicant_member(request.user, app),
+        "can_read_attachments": can_read_attachments(request.user, app),
         "resources": app.resources.all(),
         "assessment": assessment,
         "assessment_label": risk_class_label(assessment.classification) if assessment else "",
-        "result": _assessment_result(app, assessment, _language()),
+        "result": compliance_selectors.assessment_result(app, assessment, _language()),
         "expectation": presentation.expectation(app),
         "can_withdraw": presentation.can_withdraw(app),
         "allocation_url": presentation.allocation_url(app),
@@ -248,30 +249,10 @@ def step_ai_act(request, app):
                                             "%(n)s questions still need an answer.", missing) % {"n": missing})
         return _saved(request, app, "ai_act")
     visible = {q.id for q in engine.visible_questions(ruleset, form.current_answers())}
-    result = _assessment_result(app, assessment, language)
+    result = compliance_selectors.assessment_result(app, assessment, language)
     return _render_step(request, app, "ai_act", {
         "form": form, "items": form.items(visible), "ruleset_title": ruleset.title[language],
         "result": result, "answered": _answered(ruleset, saved, language)})
-
-
-def _assessment_result(app, assessment, language: str) -> dict | None:
-    """The saved answers' result in the reader's language (the stored result is kept as evaluated)."""
-    if assessment is None:
-        return None
-    try:
-        result, _missing = compliance_services.assessment_evaluate(
-            application=app, answers=dict(assessment.answers), ruleset_version=assessment.ruleset_version or None,
-            language=language)
-        result["ruleset_title"] = engine.load_ruleset(result["ruleset"]).title[language]
-    except (engine.RuleSetError, engine.AnswerError):
-        result = dict(assessment.result)  # a retired rule set: show the result as it was stored
-    if not result:
-        return None
-    result["classification_label"] = risk_class_label(result["classification"])
-    for obligation in result["obligations"]:
-        obligation["applies_from"] = engine.format_date(datetime.date.fromisoformat(obligation["applies_from"]),
-                                                        language)
-    return result
 
 
 def _answered(ruleset, answers: dict, language: str) -> list[dict]:
@@ -355,12 +336,13 @@ def attachment_delete(request, app, pk):
     return redirect(STEP_BY_SLUG["attachments"].url(app))
 
 
-@application_view(methods=("GET",), fetch=selectors.application_for_viewer)
+@application_view(methods=("GET",), fetch=selectors.application_for_attachment_reader)
 def attachment_download(request, app, pk):
-    """Members of the organisation, and staff with oversight once submitted; everyone else gets 404."""
+    """Whoever the attachment rule (applications.permissions.attachment_access) lets read; everyone else
+    gets 404. A download by staff is audited by the service."""
     attachment = selectors.attachment_in(app, pk)
-    path = services.attachment_path(attachment)
-    if not path.is_file():
+    path = services.attachment_read(actor=request.user, attachment=attachment)
+    if path is None:
         raise Http404
     return FileResponse(path.open("rb"), as_attachment=True, filename=attachment.download_name,
                         content_type="application/pdf")
@@ -379,7 +361,8 @@ def step_review(request, app):
         "grouped_problems": presentation.problems_by_step(app, problems),
         "resources": app.resources.all(), "assessment": assessment,
         "assessment_label": risk_class_label(assessment.classification) if assessment else "",
-        "end_date": services.application_end_date(app), "ethics_rows": presentation.ethics_rows(app)},
+        "end_date": services.application_end_date(app), "ethics_rows": presentation.ethics_rows(app),
+        "can_read_attachments": True},  # members only: fetched by application_detail_for_member
         problems=problems)
 
 

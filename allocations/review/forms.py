@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
 from allocations.applications.models import ApplicationStatus
 from allocations.catalogue.models import AccessMode, Site
@@ -40,13 +41,18 @@ class EligibilityForm(forms.Form):
 
 
 class AssignForm(forms.Form):
-    reviewer = forms.TypedChoiceField(label=_("Reviewer"), coerce=int)
+    """Offers the assignable candidates only: no likely conflict (a conflict declared on this application
+    included), not assigned already, and below the limit of open reviews. Any other id is left to the
+    service, whose error says why that person cannot be assigned."""
+
+    reviewer = forms.IntegerField(label=_("Reviewer"), min_value=1, widget=forms.Select)
 
     def __init__(self, *args, candidates=(), **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["reviewer"].choices = [("", _("Choose a reviewer"))] + [
-            (c.reviewer.pk, c.reviewer.display_name + (" — " + str(_("likely conflict")) if c.conflicts else ""))
-            for c in candidates if not c.assigned]
+        self.fields["reviewer"].widget.choices = [("", _("Choose a reviewer"))] + [
+            (c.reviewer.pk, ngettext("%(name)s (%(n)s open review)", "%(name)s (%(n)s open reviews)", c.load)
+             % {"name": c.reviewer.display_name, "n": c.load})
+            for c in candidates if c.assignable]
 
 
 class ApproveForm(forms.Form):

@@ -7,14 +7,17 @@ import datetime
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-from django.db.models import Prefetch, Q, QuerySet
+from django.conf import settings
+from django.db.models import Count, Prefetch, Q, QuerySet
 from django.http import Http404
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from accounts.models import SENSITIVE_SECTORS, Membership, User
 from accounts.roles import ROLE_GROUPS, Role
 from allocations.applications.models import Application, ApplicationStatus, RequestedResource
+from allocations.applications.presentation import ethics_rows
+from allocations.applications.selectors import attachments_for_reader
 from allocations.review.models import (
     ApplicantReply,
     AssignmentStatus,
@@ -25,7 +28,9 @@ from allocations.review.models import (
     ReviewerPool,
     ReviewKind,
 )
+from compliance.ai_act import engine
 from compliance.models import EthicsReview, RiskAssessment
+from compliance.selectors import assessment_result
 from compliance.services import approval_blockers
 from portal.audit import AuditAction
 from portal.models import AuditEvent
@@ -167,15 +172,43 @@ class Candidate:
     reviewer: User
     pools: list[str]
     conflicts: list[str]
-    assigned: bool
+    assigned: bool  # holds an assignment on this application that is neither cancelled nor conflicted
+    load: int = 0  # open assignments (to declare or to review) on applications in review
+    max_load: int = 0
+
+    @property
+    def overloaded(self) -> bool:
+        return self.load >= self.max_load
+
+    @property
+    def assignable(self) -> bool:
+        """Offered in the assignment form: no likely conflict, not assigned already, room for one more."""
+        return not (self.conflicts or self.assigned or self.overloaded)
+
+
+def max_open_assignments() -> int:
+    return settings.AIF_REVIEWER_MAX_OPEN_ASSIGNMENTS
+
+
+def reviewer_loads(reviewer_ids) -> dict[int, int]:
+    """Open assignments per reviewer: declared or not, not yet reviewed, on applications still in review.
+    A conflicted, cancelled or submitted assignment no longer counts."""
+    rows = (ReviewAssignment.objects
+            .filter(reviewer_id__in=list(reviewer_ids), status__in=OPEN_ASSIGNMENT_STATUSES,
+                    application__status=ApplicationStatus.IN_REVIEW)
+            .values("reviewer_id").annotate(n=Count("pk")).order_by())
+    return {row["reviewer_id"]: row["n"] for row in rows}
 
 
 def reviewer_candidates(application: Application, kind: str) -> list[Candidate]:
-    """Members of the pools eligible for this application and kind, with any likely conflict."""
+    """Members of the pools eligible for this application and kind, with any likely conflict (a conflict
+    declared on this application included) and their load; the assignable ones first, the least loaded
+    first among them."""
     pools = eligible_pools(application, kind)
     by_user: dict[int, Candidate] = {}
     assigned = set(
-        application.assignments.exclude(status=AssignmentStatus.CANCELLED).values_list("reviewer_id", flat=True)
+        application.assignments.exclude(status__in=[AssignmentStatus.CANCELLED, AssignmentStatus.CONFLICTED])
+        .values_list("reviewer_id", flat=True)
     )
     for pool in pools:
         for person in pool.members.filter(is_active=True, groups__name=ROLE_GROUPS[Role.REVIEWER]).order_by(
@@ -187,7 +220,17 @@ def reviewer_candidates(application: Application, kind: str) -> list[Candidate]:
                     person, [], detect_conflicts(person, application), person.pk in assigned
                 )
             cand.pools.append(pool.name)
-    return sorted(by_user.values(), key=lambda c: (bool(c.conflicts), c.reviewer.display_name.lower()))
+    loads, limit = reviewer_loads(by_user), max_open_assignments()
+    for cand in by_user.values():
+        cand.load, cand.max_load = loads.get(cand.reviewer.pk, 0), limit
+    return sorted(by_user.values(), key=lambda c: (not c.assignable, bool(c.conflicts), c.load,
+                                                   c.reviewer.display_name.lower()))
+
+
+def declared_conflicts(application: Application) -> list[ReviewAssignment]:
+    """Assignments whose reviewer declared a conflict of interest: the reviews to assign again."""
+    return list(application.assignments.filter(status=AssignmentStatus.CONFLICTED)
+                .select_related("reviewer").order_by("coi_declared_at", "pk"))
 
 
 def review_kinds_needed(application: Application) -> list[tuple[str, int, int]]:
@@ -270,13 +313,19 @@ def assignment_for_reviewer(reviewer: User, pk: int) -> ReviewAssignment:
     return a
 
 
-def application_content(application: Application) -> dict:
-    """What a reviewer reads once they declared no conflict."""
+def application_content(application: Application, *, viewer) -> dict:
+    """Everything a reviewer scores, on one page (and the manager's eligibility check): the resources per
+    site, the team, the AI Act assessment and its result in the reader's language, the answers on the
+    ethics issues, and the documents with whether `viewer` may open them (the attachment rule)."""
+    assessment = RiskAssessment.objects.filter(application=application).first()
+    language = engine.supported_language(translation.get_language())
     return {
         "resources": list(application.resources.select_related("site")),
         "team": list(application.team.all()),
-        "attachments": list(application.attachments.all()),
-        "assessment": RiskAssessment.objects.filter(application=application).first(),
+        "assessment": assessment,
+        "result": assessment_result(application, assessment, language),
+        "ethics_rows": ethics_rows(application),
+        **attachments_for_reader(viewer, application),
     }
 
 
@@ -325,6 +374,13 @@ def detect_conflicts(reviewer: User, application: Application) -> list[str]:
     if ConflictDeclaration.objects.filter(reviewer=reviewer, organisation=org).exists():
         reasons.append(
             _("%(name)s declared a conflict with %(org)s.") % {"name": reviewer.display_name, "org": org.legal_name}
+        )
+    declared = ReviewAssignment.objects.filter(application=application, reviewer=reviewer,
+                                               status=AssignmentStatus.CONFLICTED).first()
+    if declared is not None:
+        reasons.append(
+            _("%(name)s declared a conflict of interest with this application: %(reason)s")
+            % {"name": reviewer.display_name, "reason": declared.coi_statement or "—"}
         )
     member_emails = list(Membership.objects.filter(organisation=org).values_list("user__email", flat=True))
     domain = _domain(reviewer.email)

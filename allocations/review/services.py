@@ -36,7 +36,9 @@ from allocations.review.selectors import (
     assignments_overdue,
     detect_conflicts,
     eligible_pools,
+    max_open_assignments,
     reply_window_open,
+    reviewer_loads,
 )
 from allocations.review.workflow import ASSIGNMENT_WORKFLOW
 from compliance.services import approval_blockers
@@ -84,6 +86,13 @@ def reviewer_assign(*, actor, application: Application, reviewer: User, kind: st
         if ReviewAssignment.objects.filter(application=app, reviewer=reviewer).exclude(
                 status=AssignmentStatus.CANCELLED).exists():
             raise ValidationError({"reviewer": _("This reviewer is already assigned.")})
+        # The reviewer's row is locked so that two assignments at once cannot both take the last place.
+        User.objects.select_for_update().only("pk").get(pk=reviewer.pk)
+        load, limit = reviewer_loads([reviewer.pk]).get(reviewer.pk, 0), max_open_assignments()
+        if load >= limit:
+            raise ValidationError({"reviewer": _(
+                "%(name)s already has %(load)s open reviews; a reviewer takes at most %(limit)s at a time. "
+                "Choose another reviewer.") % {"name": reviewer.display_name, "load": load, "limit": limit}})
         due = app.decision_due or add_working_days(timezone.localdate(), app.access_mode.sla_working_days)
         assignment = ReviewAssignment.objects.create(application=app, reviewer=reviewer, kind=kind,
                                                      assigned_by=actor, due_date=due)

@@ -15,14 +15,15 @@ from django.views.decorators.http import require_POST
 
 from accounts.decorators import manager_required, reviewer_required
 from allocations.applications.models import ApplicationStatus
-from allocations.applications.selectors import application_for_member
+from allocations.applications.selectors import application_for_member, attachments_for_reader
 from allocations.review import forms, selectors, services
 from allocations.review.forms import ReplyForm
-from allocations.review.models import AssignmentStatus
+from allocations.review.models import AssignmentStatus, ReviewKind
 from allocations.review.permissions import can_read_assignment_content
 from allocations.review.services import applicant_reply
 from portal.forms import apply_validation_error, run_service
 from portal.paging import page_of, querystring_without_page
+from portal.vocabulary import choice_label
 
 
 @login_required
@@ -73,7 +74,7 @@ def application_eligibility(request, reference):
             messages.success(request, _("%(ref)s was found not eligible and rejected.") % {"ref": app.reference})
             return redirect("review:application_list")
     return render(request, "allocations/review/application_eligibility.html", {
-        "application": app, "form": form, "content": selectors.application_content(app),
+        "application": app, "form": form, "content": selectors.application_content(app, viewer=request.user),
         "can_check": app.status == ApplicationStatus.SUBMITTED})
 
 
@@ -100,11 +101,12 @@ def application_reviewers(request, reference):
                 apply_validation_error(form, exc)
             else:
                 messages.success(request, _("%(name)s was asked for a %(kind)s review.") % {
-                    "name": reviewer.display_name, "kind": kind})
+                    "name": reviewer.display_name, "kind": str(choice_label(ReviewKind, kind)).lower()})
                 return redirect("review:application_reviewers", app.reference)
     assignments = list(app.assignments.select_related("reviewer").order_by("kind", "assigned_at"))
     return render(request, "allocations/review/application_reviewers.html", {
         "application": app, "panels": panels, "assignments": assignments,
+        "conflicts": selectors.declared_conflicts(app), "max_load": selectors.max_open_assignments(),
         "can_assign": app.status == ApplicationStatus.IN_REVIEW})
 
 
@@ -139,7 +141,8 @@ def application_decision(request, reference):
             messages.success(request, message % {"ref": app.reference})
             return redirect("review:application_list")
     return render(request, "allocations/review/application_decision.html", {
-        "application": app, "ctx": ctx, "approve_form": approve_form, "reject_form": reject_form,
+        "application": app, "ctx": ctx, **attachments_for_reader(request.user, app),
+        "approve_form": approve_form, "reject_form": reject_form,
         "revise_form": revise_form, "can_decide": app.status == ApplicationStatus.AWAITING_DECISION,
         "can_reject_or_revise": app.status in selectors.OPEN_STATUSES})
 
@@ -191,9 +194,8 @@ def assignment_detail(request, pk):
             messages.success(request, _("Thank you: your review of %(ref)s was submitted.") % {
                 "ref": app.reference})
             return redirect("review:assignment_list")
-    context.update(selectors.application_content(app))
-    context.update({"form": form, "review": getattr(a, "review", None)
-                    if a.status == AssignmentStatus.SUBMITTED else None})
+    context.update({"content": selectors.application_content(app, viewer=request.user), "form": form,
+                    "review": getattr(a, "review", None) if a.status == AssignmentStatus.SUBMITTED else None})
     return render(request, "allocations/review/assignment_review.html", context)
 
 

@@ -3,6 +3,7 @@ from __future__ import annotations
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from allocations.applications.api.serializers import AttachmentSerializer, EthicsAnswerSerializer
 from compliance.ai_act import RiskClass
 from compliance.models import EthicsReview, EthicsStatus
 from portal.models import AuditEvent
@@ -28,6 +29,16 @@ class EthicsReviewSerializer(serializers.ModelSerializer):
 
     def get_conditions(self, review) -> list[str]:
         return [c.text for c in review.conditions.all()]
+
+
+class EthicsReviewDetailSerializer(EthicsReviewSerializer):
+    ethics_issues = serializers.DictField(source="application.ethics_issues", child=EthicsAnswerSerializer(),
+                                          read_only=True, help_text="Ethics issue -> the applicant's answer.")
+    attachments = AttachmentSerializer(source="application.attachments", many=True, read_only=True)
+
+    class Meta(EthicsReviewSerializer.Meta):
+        fields = EthicsReviewSerializer.Meta.fields + ["ethics_issues", "attachments"]
+        read_only_fields = fields
 
 
 class EthicsDecisionSerializer(serializers.Serializer):

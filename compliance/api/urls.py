@@ -4,6 +4,8 @@ from . import reports, views
 
 urlpatterns = [
     path("staff/ethics/reviews/", views.EthicsReviewListApi.as_view(), name="staff-ethics-reviews"),
+    path("staff/ethics/reviews/<api_ref:reference>/", views.EthicsReviewDetailApi.as_view(),
+         name="staff-ethics-review-detail"),
     path("staff/ethics/reviews/<api_ref:reference>/decision/", views.EthicsDecisionApi.as_view(),
          name="staff-ethics-decision"),
     path("staff/ethics/workspace/", views.EthicsWorkspaceApi.as_view(), name="staff-ethics-workspace"),

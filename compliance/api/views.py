@@ -13,6 +13,7 @@ from rest_framework.settings import api_settings
 from rest_framework.views import APIView
 
 from accounts.api.permissions import IsAuditReader, IsEthicsOfficer, StaffMFA
+from allocations.applications.api.serializers import attachment_context
 from compliance import selectors, services
 from compliance.models import EthicsCondition, EthicsReview, EthicsStatus
 from portal import audit
@@ -56,6 +57,19 @@ class EthicsReviewListApi(ListAPIView):
                    responses=responses({200: s.EthicsReviewSerializer(many=True)}, *LIST_ERRORS))
     def get(self, request, *args, **kwargs):
         return super().get(request, *args, **kwargs)
+
+
+class EthicsReviewDetailApi(APIView):
+    permission_classes = [*BASE, StaffMFA, IsEthicsOfficer]
+
+    @extend_schema(tags=ETHICS, summary="One ethics review, with the application's ethics answers and documents",
+                   description="As the ethics review page: each document's `download_url` is given while the "
+                               "officers may read it (the review pending, or decided by an officer), else null.",
+                   responses=responses({200: s.EthicsReviewDetailSerializer}, 404))
+    def get(self, request, reference):
+        app = selectors.application_for_ethics(reference)
+        review = ethics_reviews().prefetch_related("application__attachments").get(application=app)
+        return Response(s.EthicsReviewDetailSerializer(review, context=attachment_context(request, app)).data)
 
 
 class EthicsDecisionApi(APIView):

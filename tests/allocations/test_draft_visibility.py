@@ -48,9 +48,13 @@ def listed(client, api, app) -> dict[str, bool]:
     return {"list page": app.reference in page, "API list": app.reference in api_refs}
 
 
-@pytest.mark.parametrize("staff_factory", OVERSIGHT)
+# Once submitted, every role with oversight reads the application; its documents follow the attachment rule
+# (applications.permissions.attachment_access): the managers read them, an ethics officer only while the
+# ethics review is pending or decided by an officer (this one is cleared automatically), an operator never.
+@pytest.mark.parametrize(("staff_factory", "documents"), [(EthicsOfficerFactory, 404), (OperatorFactory, 404),
+                                                          (AllocationManagerFactory, 200)])
 def test_staff_with_oversight_get_404_for_a_draft_and_read_it_once_submitted(client, member, confidential,
-                                                                           staff_factory):
+                                                                           staff_factory, documents):
     app, attachment = confidential
     staff = staff_factory(totp=True)
     client.force_login(staff)
@@ -61,8 +65,9 @@ def test_staff_with_oversight_get_404_for_a_draft_and_read_it_once_submitted(cli
 
     services.application_submit(actor=member, application=app)
 
-    assert reads(client, api, app, attachment) == dict.fromkeys(
-        ["detail page", "attachment download", "API detail", "API attachment download"], 200)
+    assert reads(client, api, app, attachment) == {"detail page": 200, "API detail": 200,
+                                                   "attachment download": documents,
+                                                   "API attachment download": documents}
     assert listed(client, api, app) == {"list page": True, "API list": True}
 
 

@@ -5,8 +5,10 @@ the tests about what happens after submission."""
 from __future__ import annotations
 
 import datetime
+import hashlib
 import io
 import itertools
+import uuid
 from decimal import Decimal
 
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -18,6 +20,8 @@ from allocations.applications import services as applications_services
 from allocations.applications.models import (
     Application,
     ApplicationStatus,
+    Attachment,
+    AttachmentKind,
     EthicsIssue,
     RequestedResource,
     TeamMember,
@@ -33,6 +37,9 @@ from .catalogue import mode, site, start_soon
 # A complete, low-risk AI Act questionnaire (research only): classification "out_of_scope".
 AI_ACT_RESEARCH = {"research_only": "yes", "prohibited_practices": ["none"], "intimate_imagery": "no"}
 ETHICS_ALL_NO = {code: {"answer": False, "text": ""} for code in EthicsIssue.values}
+# Personal data declared: the application goes to the ethics officers (a DPIA to check) at submission.
+ETHICS_PERSONAL_DATA = {**ETHICS_ALL_NO,
+                        EthicsIssue.PERSONAL_DATA: {"answer": True, "text": "Voices are pseudonymised; DPIA attached."}}
 
 _pdf_counter = itertools.count(1)
 
@@ -113,6 +120,19 @@ def pdf_upload(name: str = "plan.pdf", size: int = 0) -> SimpleUploadedFile:
 
 def file_upload(name: str, content: bytes, content_type: str = "application/pdf") -> SimpleUploadedFile:
     return SimpleUploadedFile(name, content, content_type=content_type)
+
+
+def attach(app: Application, *, content: bytes | None = None, name: str = "project-plan.pdf",
+           kind: str = AttachmentKind.PROJECT_PLAN) -> Attachment:
+    """A PDF stored and attached directly, in any status (attachment_add accepts drafts only)."""
+    content = content if content is not None else pdf_bytes()
+    attachment = Attachment.objects.create(
+        application=app, kind=kind, original_name=name, stored_name=f"{uuid.uuid4().hex}.pdf", size=len(content),
+        sha256=hashlib.sha256(content).hexdigest())
+    path = applications_services.attachment_path(attachment)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(content)
+    return attachment
 
 
 def minimal_ai_act_answers(ruleset_version: str = engine.DEFAULT_RULESET) -> dict:

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from allocations.applications import services as applications_services
 from allocations.applications.models import Application, ApplicationStatus
 from allocations.review import services as review_services
 from allocations.review.models import ReviewerPool
 from compliance.models import EthicsCondition, EthicsReview, EthicsStatus
 
 from .accounts import ReviewerFactory, manager, sequence
-from .applications import application, submitted
+from .applications import ETHICS_PERSONAL_DATA, application, complete, file_upload, pdf_bytes, submitted
 
 
 def general_pool(kind: str = "technical") -> ReviewerPool:
@@ -33,6 +34,17 @@ def reviewer(*, kind: str = "technical", pool: ReviewerPool | None = None, email
 def in_review(actor, boss, organisation=None) -> Application:
     """Submitted through the services, then found eligible by `boss`."""
     app = submitted(actor, organisation)
+    return review_services.application_check_eligibility(actor=boss, application=app, eligible=True)
+
+
+def in_review_with_plan(actor, boss, organisation=None, *, plan: bytes | None = None,
+                        name: str = "project-plan.pdf", ethics: dict | None = None) -> Application:
+    """Through the services: a complete draft with a project plan uploaded (`plan`, by default a small
+    PDF), submitted with personal data declared (the ethics review is pending), found eligible by `boss`."""
+    app = complete(actor, organisation, ethics=ethics or ETHICS_PERSONAL_DATA)
+    applications_services.attachment_add(actor=actor, application=app, kind="project_plan",
+                                         upload=file_upload(name, plan if plan is not None else pdf_bytes()))
+    app = applications_services.application_submit(actor=actor, application=app)
     return review_services.application_check_eligibility(actor=boss, application=app, eligible=True)
 
 

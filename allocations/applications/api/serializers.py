@@ -6,6 +6,7 @@ services'. Output serializers read only what the selectors fetched (no query per
 from __future__ import annotations
 
 from django.core.exceptions import ObjectDoesNotExist
+from django.urls import reverse
 from rest_framework import serializers
 
 from accounts.models import Sector
@@ -19,6 +20,7 @@ from allocations.applications.models import (
     RequestedResource,
     TeamMember,
 )
+from allocations.applications.permissions import can_read_attachments
 from allocations.catalogue.models import AccessMode, Site
 from compliance.ai_act import RiskClass
 
@@ -81,10 +83,34 @@ class EthicsAnswerSerializer(serializers.Serializer):
 
 
 class AttachmentSerializer(serializers.ModelSerializer):
+    """One document. `download_url` is given when the caller may read it (the attachment rule,
+    `applications.permissions.attachment_access`, computed once by the view: context
+    `can_read_attachments`), else null."""
+
+    content_type = serializers.SerializerMethodField(help_text="Always application/pdf: attachments are checked "
+                                                               "PDF documents.")
+    download_url = serializers.SerializerMethodField(help_text="GET it for the file (audited when staff download "
+                                                               "it); null when the caller may not read it.")
+
     class Meta:
         model = Attachment
-        fields = ["id", "kind", "original_name", "size", "sha256", "uploaded_at"]
+        fields = ["id", "kind", "original_name", "size", "sha256", "content_type", "uploaded_at", "download_url"]
         read_only_fields = fields
+
+    def get_content_type(self, attachment) -> str:
+        return "application/pdf"
+
+    def get_download_url(self, attachment) -> str | None:
+        if not self.context.get("can_read_attachments"):
+            return None
+        url = reverse("application-attachment", args=[attachment.application.reference, attachment.pk])
+        request = self.context.get("request")
+        return request.build_absolute_uri(url) if request is not None else url
+
+
+def attachment_context(request, application) -> dict:
+    """What AttachmentSerializer needs to give download URLs: the request, and the attachment rule's answer."""
+    return {"request": request, "can_read_attachments": can_read_attachments(request.user, application)}
 
 
 class AttachmentUploadSerializer(serializers.Serializer):

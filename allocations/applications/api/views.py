@@ -27,9 +27,10 @@ from portal.api.schema import AI_ACT, APPS, LIST_ERRORS, responses
 from portal.api.views import combine, validated
 
 
-def application_detail_response(user, reference: str, code: int = status.HTTP_200_OK) -> Response:
-    app = selectors.application_detail(user, reference)
-    return Response(serializers.ApplicationDetailSerializer(app).data, status=code)
+def application_detail_response(request, reference: str, code: int = status.HTTP_200_OK) -> Response:
+    app = selectors.application_detail(request.user, reference)
+    context = serializers.attachment_context(request, app)
+    return Response(serializers.ApplicationDetailSerializer(app, context=context).data, status=code)
 
 
 # ------------------------------------------------------------------------------------ applications
@@ -59,7 +60,7 @@ class ApplicationCreateApi(APIView):
         data = validated(serializers.ApplicationCreateSerializer, request)
         org = organisation_for_member(request.user, data["organisation"])
         app = services.application_create(actor=request.user, organisation=org, title=data["title"])
-        return application_detail_response(request.user, app.reference, status.HTTP_201_CREATED)
+        return application_detail_response(request, app.reference, status.HTTP_201_CREATED)
 
 
 ApplicationsApi = combine("ApplicationsApi", ApplicationListApi, ApplicationCreateApi)
@@ -70,7 +71,7 @@ class ApplicationDetailApi(APIView):
         tags=APPS, summary="One application", responses=responses({200: serializers.ApplicationDetailSerializer}, 404)
     )
     def get(self, request, reference):
-        return application_detail_response(request.user, reference)
+        return application_detail_response(request, reference)
 
 
 class _StepApi(APIView):
@@ -81,7 +82,7 @@ class _StepApi(APIView):
         app = selectors.application_for_member(request.user, reference)
         data = validated(self.serializer, request)
         services.application_update_step(actor=request.user, application=app, step=self.step, data=data)
-        return application_detail_response(request.user, reference)
+        return application_detail_response(request, reference)
 
 
 STEP_RESPONSES = responses({200: serializers.ApplicationDetailSerializer}, 400, 404)
@@ -125,7 +126,7 @@ class ResourcesStepApi(APIView):
             services.application_update_step(actor=request.user, application=app, step="resources", data=fields)
         else:
             services.application_save_resources(actor=request.user, application=app, data=fields, rows=rows)
-        return application_detail_response(request.user, reference)
+        return application_detail_response(request, reference)
 
     @staticmethod
     def _call(call_id, app):
@@ -145,7 +146,7 @@ class EthicsIssuesApi(APIView):
         data = validated(serializers.EthicsIssuesSerializer, request)
         issues = {**(app.ethics_issues or {}), **{k: dict(v) for k, v in data.items()}}
         services.application_set_ethics_issues(actor=request.user, application=app, issues=issues)
-        return application_detail_response(request.user, reference)
+        return application_detail_response(request, reference)
 
 
 class TeamMemberAddApi(APIView):
@@ -221,7 +222,7 @@ class SubmitApi(APIView):
             for p in exc.problems:
                 fields.setdefault(f"{p.step}.{p.field}" if p.field else p.step, []).append(p.message)
             raise ServiceValidationError(fields, extra={"problems": problems}) from exc
-        return application_detail_response(request.user, reference)
+        return application_detail_response(request, reference)
 
 
 class WithdrawApi(APIView):
@@ -235,7 +236,7 @@ class WithdrawApi(APIView):
         app = selectors.application_for_member(request.user, reference)
         data = validated(serializers.WithdrawSerializer, request)
         services.application_withdraw(actor=request.user, application=app, reason=data["reason"])
-        return application_detail_response(request.user, reference)
+        return application_detail_response(request, reference)
 
 
 class ReopenApi(APIView):
@@ -248,7 +249,7 @@ class ReopenApi(APIView):
     def post(self, request, reference):
         app = selectors.application_for_member(request.user, reference)
         services.application_reopen(actor=request.user, application=app)
-        return application_detail_response(request.user, reference)
+        return application_detail_response(request, reference)
 
 
 class AttachmentUploadApi(APIView):
@@ -266,20 +267,23 @@ class AttachmentUploadApi(APIView):
         attachment = services.attachment_add(
             actor=request.user, application=app, kind=data["kind"], upload=data["file"]
         )
-        return Response(serializers.AttachmentSerializer(attachment).data, status=status.HTTP_201_CREATED)
+        context = serializers.attachment_context(request, app)
+        return Response(serializers.AttachmentSerializer(attachment, context=context).data,
+                        status=status.HTTP_201_CREATED)
 
 
 class AttachmentDownloadApi(APIView):
     @extend_schema(
         tags=APPS,
-        summary="Download an attachment (members; staff with oversight once submitted)",
+        summary="Download an attachment (members; the allocation managers, ethics officers and assigned "
+                "reviewers as the attachment rule allows; audited for staff)",
         responses=responses({(200, "application/pdf"): OpenApiResponse(OpenApiTypes.BINARY)}, 404),
     )
     def get(self, request, reference, pk):
-        app = selectors.application_for_viewer(request.user, reference)
+        app = selectors.application_for_attachment_reader(request.user, reference)
         attachment = selectors.attachment_in(app, pk)
-        path = services.attachment_path(attachment)
-        if not path.is_file():
+        path = services.attachment_read(actor=request.user, attachment=attachment)
+        if path is None:
             raise Http404
         return FileResponse(
             path.open("rb"), as_attachment=True, filename=attachment.download_name, content_type="application/pdf"

@@ -6,6 +6,8 @@ from allocations.applications.api.serializers import (
     MAX_BIGINT,
     MAX_INT,
     ApplicationDetailSerializer,
+    AttachmentSerializer,
+    EthicsAnswerSerializer,
     OrganisationRefSerializer,
     ResourceSerializer,
 )
@@ -88,6 +90,8 @@ class AssignmentContentSerializer(serializers.Serializer):
     resources = ResourceSerializer(many=True)
     team_size = serializers.IntegerField()
     ai_act_classification = serializers.ChoiceField(choices=RiskClass.choices, allow_blank=True, allow_null=True)
+    ethics_issues = serializers.DictField(child=EthicsAnswerSerializer(), help_text="Ethics issue -> the answer.")
+    attachments = AttachmentSerializer(many=True, help_text="The documents, each with its download URL.")
     rubric = RubricCriterionSerializer(many=True)
 
 
@@ -156,8 +160,11 @@ class ManagerAssignmentSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     reviewer = serializers.IntegerField(source="reviewer_id")
     kind = serializers.CharField()
-    status = serializers.CharField()
+    status = serializers.CharField(help_text="conflicted: the reviewer declared a conflict of interest; the "
+                                             "assignment is released and another reviewer can be assigned.")
     due_date = serializers.DateField(allow_null=True)
+    coi_declared_at = serializers.DateTimeField(allow_null=True)
+    coi_statement = serializers.CharField(allow_blank=True, help_text="The conflict the reviewer declared.")
     recommendation = serializers.CharField(allow_null=True)
     weighted_score = serializers.DecimalField(max_digits=6, decimal_places=3, allow_null=True)
 
@@ -181,6 +188,27 @@ class ManagerApplicationSerializer(ApplicationDetailSerializer):
 
     def get_approval_blockers(self, app) -> list[str]:
         return [str(b) for b in self.context.get("blockers", [])]
+
+
+class CandidateSerializer(serializers.Serializer):
+    """A member of an eligible pool (review.selectors.Candidate), for the assignment of a review."""
+
+    reviewer = serializers.IntegerField(source="reviewer.pk", help_text="The reviewer's user id.")
+    name = serializers.CharField(source="reviewer.display_name")
+    pools = serializers.ListField(child=serializers.CharField())
+    conflicts = serializers.ListField(child=serializers.CharField(),
+                                      help_text="Likely conflicts of interest, a conflict declared on this "
+                                                "application included.")
+    assigned = serializers.BooleanField(help_text="Holds an assignment on this application (not cancelled, "
+                                                  "not conflicted).")
+    open_assignments = serializers.IntegerField(source="load", help_text="Open reviews on applications in review.")
+    max_open_assignments = serializers.IntegerField(source="max_load")
+    overloaded = serializers.BooleanField()
+    assignable = serializers.BooleanField(help_text="No likely conflict, not assigned, below the limit.")
+
+
+class CandidateQuerySerializer(serializers.Serializer):
+    kind = serializers.ChoiceField(choices=ReviewKind.choices)
 
 
 # ------------------------------------------------------------------------------------ deadlines

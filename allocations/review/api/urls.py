@@ -22,6 +22,8 @@ urlpatterns = [
          name="staff-application-eligibility"),
     path("staff/applications/<api_ref:reference>/assignments/", views.AssignReviewerApi.as_view(),
          name="staff-application-assignments"),
+    path("staff/applications/<api_ref:reference>/candidates/", views.CandidatesApi.as_view(),
+         name="staff-application-candidates"),
     path("staff/applications/<api_ref:reference>/approve/", views.ApproveApi.as_view(),
          name="staff-application-approve"),
     path("staff/applications/<api_ref:reference>/reject/", views.RejectApi.as_view(),

@@ -78,11 +78,11 @@ class AssignmentListApi(ReviewerApi, ListAPIView):
         return super().get(request, *args, **kwargs)
 
 
-def assignment_response(a, code: int = status.HTTP_200_OK) -> Response:
+def assignment_response(request, a, code: int = status.HTTP_200_OK) -> Response:
     content = None
     if can_read_assignment_content(a):
         app = a.application
-        extra = selectors.application_content(app)
+        extra = selectors.application_content(app, viewer=request.user)
         assessment = extra["assessment"]
         content = {
             **{
@@ -103,6 +103,10 @@ def assignment_response(a, code: int = status.HTTP_200_OK) -> Response:
             "resources": applications_serializers.ResourceSerializer(extra["resources"], many=True).data,
             "team_size": len(extra["team"]),
             "ai_act_classification": assessment.classification if assessment else None,
+            "ethics_issues": app.ethics_issues or {},
+            "attachments": applications_serializers.AttachmentSerializer(
+                extra["attachments"], many=True,
+                context={"request": request, "can_read_attachments": extra["can_read_attachments"]}).data,
             "rubric": (app.access_mode.rubric if app.access_mode else []) or [],
         }
     return Response(serializers.AssignmentDetailSerializer(a, context={"content": content}).data, status=code)
@@ -115,7 +119,7 @@ class AssignmentDetailApi(ReviewerApi):
         responses=responses({200: serializers.AssignmentDetailSerializer}, 404),
     )
     def get(self, request, pk):
-        return assignment_response(selectors.assignment_for_reviewer(request.user, pk))
+        return assignment_response(request, selectors.assignment_for_reviewer(request.user, pk))
 
 
 def reviewer_action(request, pk: int, serializer_class, service, code: int = status.HTTP_200_OK) -> Response:
@@ -123,7 +127,7 @@ def reviewer_action(request, pk: int, serializer_class, service, code: int = sta
     service checks the workflow (409) and the content (400). The assignment is read again to answer."""
     a = selectors.assignment_for_reviewer(request.user, pk)
     service(actor=request.user, assignment=a, **validated(serializer_class, request))
-    return assignment_response(selectors.assignment_for_reviewer(request.user, pk), code)
+    return assignment_response(request, selectors.assignment_for_reviewer(request.user, pk), code)
 
 
 class DeclarationApi(ReviewerApi):
@@ -170,9 +174,10 @@ class ManagerApplicationListApi(ManagerApi, ListAPIView):
         return super().get(request, *args, **kwargs)
 
 
-def manager_application_response(reference: str, code: int = status.HTTP_200_OK) -> Response:
+def manager_application_response(request, reference: str, code: int = status.HTTP_200_OK) -> Response:
     app = selectors.application_for_manager(reference)
-    context = {"assignments": assignments_for_manager(app), "blockers": approval_blockers(app)}
+    context = {"assignments": assignments_for_manager(app), "blockers": approval_blockers(app),
+               **applications_serializers.attachment_context(request, app)}
     return Response(serializers.ManagerApplicationSerializer(app, context=context).data, status=code)
 
 
@@ -183,7 +188,7 @@ class ManagerApplicationDetailApi(ManagerApi):
         responses=responses({200: serializers.ManagerApplicationSerializer}, 404),
     )
     def get(self, request, reference):
-        return manager_application_response(reference)
+        return manager_application_response(request, reference)
 
 
 def committee_action(request, reference: str, serializer_class, service) -> Response:
@@ -191,7 +196,7 @@ def committee_action(request, reference: str, serializer_class, service) -> Resp
     checks the workflow table (409), the role and the content (400), and writes the audit event."""
     app = selectors.application_for_manager(reference)
     service(actor=request.user, application=app, **validated(serializer_class, request))
-    return manager_application_response(reference)
+    return manager_application_response(request, reference)
 
 
 def committee_schema(summary: str, serializer_class):
@@ -223,7 +228,26 @@ class AssignReviewerApi(ManagerApi):
         services.reviewer_assign(
             actor=request.user, application=app, reviewer=reviewer, kind=data["kind"]
         )
-        return manager_application_response(reference, status.HTTP_201_CREATED)
+        return manager_application_response(request, reference, status.HTTP_201_CREATED)
+
+
+class CandidatesApi(ManagerApi):
+    @extend_schema(
+        tags=COMMITTEE,
+        summary="The reviewers who could take one kind of review: pools, likely conflicts, open reviews",
+        description="The assignment panel of /staff/applications/{ref}/reviewers/: every member of the eligible "
+                    "pools, the assignable ones first (no likely conflict, a conflict declared on this application "
+                    "included; not assigned; fewer open reviews than the limit), the least loaded first. Not "
+                    "paginated: one entry per pool member.",
+        parameters=[serializers.CandidateQuerySerializer],
+        responses=responses({200: serializers.CandidateSerializer(many=True)}, 400, 404),
+    )
+    def get(self, request, reference):
+        app = selectors.application_for_manager(reference)
+        query = serializers.CandidateQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        candidates = selectors.reviewer_candidates(app, query.validated_data["kind"])
+        return Response(serializers.CandidateSerializer(candidates, many=True).data)
 
 
 class ApproveApi(ManagerApi):
