@@ -14,7 +14,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts import permissions as accounts_permissions
-from accounts.models import SENSITIVE_SECTORS, NotificationKind, User
+from accounts.models import SENSITIVE_SECTORS, Membership, NotificationKind, User
 from accounts.notifications import notify, notify_role
 from accounts.roles import ROLE_GROUPS, Role, has_role
 from allocations.applications import permissions as applications_permissions
@@ -41,9 +41,10 @@ from allocations.review.selectors import (
     reply_window_open,
 )
 from allocations.review.workflow import ASSIGNMENT_WORKFLOW
+from compliance.models import EthicsCondition
 from compliance.services import approval_blockers, notify_if_ready_for_decision
 from portal.audit import AuditAction, audit_record
-from portal.emails import send_templated_email_on_commit
+from portal.emails import portal_url, send_templated_email_on_commit
 from portal.vocabulary import choice_label
 from portal.workdays import add_working_days
 from portal.workflow import transition
@@ -295,11 +296,13 @@ def application_approve(
         Decision.objects.create(application=app, outcome=DecisionOutcome.APPROVED, reasons=reasons, decided_by=actor)
         # Keep the returned allocation's application current (the transition saves a fresh locked copy).
         quotas_audit = {str(k): {kk: str(vv) for kk, vv in v.items()} for k, v in cleaned.items()}
+        # The organisation gets the approval mail below rather than the plain status change.
         allocation.application = application_transition(
             actor=actor,
             application=app,
             to=ApplicationStatus.APPROVED,
             changes={"allocation": allocation.reference, "quotas": quotas_audit},
+            notify=False,
         )
         audit_record(
             actor=actor,
@@ -314,7 +317,22 @@ def application_approve(
         )
         # The account is created blocked; it opens when the start date comes and conditions are acknowledged.
         mark_needs_sync(allocation)
+        _mail_approval(app, allocation)
     return allocation
+
+
+def _mail_approval(app: Application, allocation: Allocation) -> None:
+    """What the organisation was granted, per site, from when, and what it must acknowledge first."""
+    recipients = list(Membership.objects.filter(organisation_id=app.organisation_id)
+                      .values_list("user__email", flat=True))
+    quotas = list(AllocationQuota.objects.filter(allocation=allocation).select_related("site").order_by("site__name"))
+    send_templated_email_on_commit(
+        to=recipients, template="allocations/email/application_approved",
+        context={"reference": app.reference, "title": app.title, "organisation": app.organisation.legal_name,
+                 "quotas": quotas, "start": allocation.start_date, "end": allocation.end_date,
+                 "conditions": [c.text for c in EthicsCondition.objects.filter(review__application=app,
+                                                                                acknowledged_at=None)],
+                 "url": portal_url(allocation.get_absolute_url())})
 
 
 def application_reject(*, actor, application: Application, reasons: str) -> Application:
@@ -378,7 +396,8 @@ def deadline_reminders_send(*, today: datetime.date | None = None) -> dict[str, 
             send_templated_email_on_commit(
                 to=managers,
                 template="allocations/email/deadline_reminder_manager",
-                context={"today": today, "applications": applications, "assignments": late_reviews},
+                context={"today": today, "applications": applications, "assignments": late_reviews,
+                         "url": portal_url(reverse("review:overdue"))},
             )
             sent["managers"] = 1
     by_reviewer = defaultdict(list)
@@ -389,7 +408,7 @@ def deadline_reminders_send(*, today: datetime.date | None = None) -> dict[str, 
             send_templated_email_on_commit(
                 to=[reviewer.email],
                 template="allocations/email/deadline_reminder_reviewer",
-                context={"today": today, "assignments": items},
+                context={"today": today, "assignments": items, "url": portal_url(reverse("review:assignment_list"))},
             )
             sent["reviewers"] += 1
     return sent
