@@ -5,8 +5,15 @@ from django.contrib.sites.shortcuts import get_current_site
 
 from portal.emails import outbox_add
 
+from .home import landing_url
+
 
 class AccountAdapter(DefaultAccountAdapter):
+    def get_login_redirect_url(self, request):
+        """Staff land on their home with the work waiting for them, applicants on their dashboard. A
+        `next` the sign-in form carried still wins (allauth checks it before asking the adapter)."""
+        return landing_url(request.user)
+
     def send_mail(self, template_prefix, email, context):
         """Render now, store in the outbox and send from a Celery worker once the transaction commits.
 

@@ -16,6 +16,7 @@ from django.views.decorators.http import require_POST
 from portal.forms import apply_validation_error, run_with_message
 from portal.paging import page_of
 
+from . import home as staff_work
 from . import notifications, privacy, selectors, services
 from .forms import (
     ApiTokenForm,
@@ -32,7 +33,7 @@ from .roles import is_staff_member, roles_of
 
 def home(request):
     if request.user.is_authenticated:
-        return redirect("dashboard")
+        return redirect(staff_work.landing_url(request.user))
     return render(request, "portal/home.html")
 
 
@@ -50,7 +51,8 @@ def staff_home(request):
     # StaffMFARequiredMiddleware only asks staff for a second factor; it does not keep others out.
     if not is_staff_member(request.user):
         raise PermissionDenied
-    return render(request, "portal/staff_home.html", {"roles": roles_of(request.user)})
+    return render(request, "portal/staff_home.html", {
+        "roles": roles_of(request.user), "sections": staff_work.sections_for(request.user)})
 
 
 @login_required

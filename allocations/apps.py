@@ -1,7 +1,17 @@
 from django.apps import AppConfig
 from django.utils.translation import gettext_lazy as _
 
+from accounts.home import register_work
+from accounts.roles import Role
+
 
 class AllocationsConfig(AppConfig):
     name = "allocations"
     verbose_name = _("Applications and allocations")
+
+    def ready(self):
+        # What each role's section of the staff home shows (accounts.home), in this order.
+        register_work(Role.REVIEWER, "allocations.review.selectors.reviewer_work")
+        register_work(Role.ALLOCATION_MANAGER, "allocations.review.selectors.manager_work")
+        register_work(Role.ALLOCATION_MANAGER, "allocations.grants.selectors.manager_work")
+        register_work(Role.OPERATOR, "allocations.provisioning.selectors.operator_work")
