@@ -369,8 +369,8 @@ class Notification(models.Model):
     kind = models.CharField(_("kind"), max_length=24, choices=NotificationKind.choices)
     params = models.JSONField(default=dict, blank=True)
     link = models.CharField(max_length=300, help_text=_("A path in the portal."))
-    created_at = models.DateTimeField(_("received"), auto_now_add=True)
-    read_at = models.DateTimeField(_("read"), null=True, blank=True)
+    created_at = models.DateTimeField(_("received on"), auto_now_add=True)
+    read_at = models.DateTimeField(_("read on"), null=True, blank=True)
     # Set when the notification was mailed on its own, or went into a digest (or needed no mail).
     mailed_at = models.DateTimeField(null=True, blank=True)
     digest = models.ForeignKey(NotificationDigest, null=True, blank=True, on_delete=models.SET_NULL,

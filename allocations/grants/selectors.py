@@ -14,6 +14,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import number_format
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 
 from accounts.home import ITEMS_SHOWN, WorkList, WorkTable, waiting_item
 from accounts.selectors import member_organisation_ids
@@ -229,6 +230,7 @@ def manager_work(user, today: datetime.date) -> list[WorkList | WorkTable]:
                                      today=today, link=f"{list_url}#cr-{cr.pk}")
                         for cr in requests[:ITEMS_SHOWN]]),
         WorkTable(key="capacity", label=_("GPU capacity per site"), link=reverse("grants:capacity"),
-                  headers=[_("Quarter"), _("Site"), _("Published GPU-hours"), _("Committed"), _("Free")],
+                  headers=[_("Quarter"), _("Site"), _("Published GPU-hours"), pgettext("capacity", "Committed"),
+                           pgettext("capacity", "Free")],
                   rows=rows),
     ]
