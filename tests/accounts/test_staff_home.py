@@ -262,7 +262,8 @@ def test_an_applicant_lands_on_the_dashboard_after_signing_in(client, password):
     assert response.status_code == 302 and response.url == reverse("dashboard")
 
 
-def test_a_reviewer_signing_in_with_the_second_factor_lands_on_the_home(client, password):
+def test_a_reviewer_signing_in_with_the_second_factor_lands_on_the_home(client, password,
+                                                                       fresh_totp_codes):
     person = f.reviewer()
     response = client.post(reverse("account_login"), {"login": person.email, "password": password})
     assert response.url == reverse("mfa_authenticate")

@@ -37,7 +37,8 @@ def staff_fixtures():
     f.publish_capacity()
 
 
-def test_manager_assigns_and_the_reviewer_finds_the_work_on_their_home(page, live_server, password):
+def test_manager_assigns_and_the_reviewer_finds_the_work_on_their_home(page, live_server, password,
+                                                                       fresh_totp_codes):
     staff_fixtures()
     boss = f.manager()
     person = f.reviewer()
