@@ -5,6 +5,8 @@ from django.contrib.sites.shortcuts import get_current_site
 
 from portal.emails import outbox_add
 
+from .home import landing_url
+
 ACCOUNT_STAGES = {"allauth.mfa.stages.AuthenticateStage": "accounts.stages.AuthenticateStage"}
 
 
@@ -12,6 +14,11 @@ class AccountAdapter(DefaultAccountAdapter):
     def get_login_stages(self) -> list[str]:
         """allauth's stages, with the portal's second-factor stage (accounts.stages) in place of allauth's."""
         return [ACCOUNT_STAGES.get(stage, stage) for stage in super().get_login_stages()]
+
+    def get_login_redirect_url(self, request):
+        """Staff land on their home with the work waiting for them, applicants on their dashboard. A
+        `next` the sign-in form carried still wins (allauth checks it before asking the adapter)."""
+        return landing_url(request.user)
 
     def send_mail(self, template_prefix, email, context):
         """Render now, store in the outbox and send from a Celery worker once the transaction commits.

@@ -1,6 +1,8 @@
 from django.apps import AppConfig
 from django.utils.translation import gettext_lazy as _
 
+from portal.privacy import register_eraser, register_exporter
+
 
 class AccountsConfig(AppConfig):
     name = "accounts"
@@ -16,3 +18,12 @@ class AccountsConfig(AppConfig):
 
         privacy.register()
         authenticator_added.connect(record_enrolment, dispatch_uid="accounts.mfa.record_enrolment")
+
+        # Imported here: notifications imports the models, which cannot load before the app registry is ready.
+        from .notifications import erase_notifications, export_notifications
+
+        register_eraser("notifications", erase_notifications,
+                        covers=["accounts.Notification", "accounts.NotificationPreference",
+                                "accounts.NotificationDigest"])
+        register_exporter("notifications", export_notifications,
+                          covers=["accounts.Notification", "accounts.NotificationPreference"])

@@ -1,7 +1,7 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from .models import MembershipRole, Organisation, Sector
+from .models import MembershipRole, NotificationDelivery, Organisation, Sector, portal_languages
 
 
 class OrganisationForm(forms.ModelForm):
@@ -74,3 +74,9 @@ class EraseAccountForm(forms.Form):
         if value.strip() != "ERASE":
             raise forms.ValidationError(_("Type ERASE in capital letters to confirm."))
         return value
+
+
+class NotificationPreferenceForm(forms.Form):
+    delivery = forms.ChoiceField(label=_("E-mails about your notifications"), choices=NotificationDelivery.choices,
+                                 widget=forms.RadioSelect)
+    language = forms.ChoiceField(label=_("Language of the e-mails"), choices=portal_languages)

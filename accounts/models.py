@@ -1,3 +1,5 @@
+import collections
+import datetime
 import hashlib
 import hmac
 from decimal import Decimal
@@ -8,7 +10,10 @@ from django.core.validators import MinValueValidator
 from django.db import models
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy as _
+
+from portal.vocabulary import choice_label, choices_class
 
 from .countries import EU_COUNTRIES
 from .sme import SMEClass, sme_class
@@ -291,3 +296,149 @@ class ApiToken(models.Model):
     @property
     def can_write(self) -> bool:
         return self.has_scope(ApiTokenScope.WRITE)
+
+
+# --- notifications ---------------------------------------------------------------------------------
+
+
+class NotificationKind(models.TextChoices):
+    """What a notification tells; the label is the mail's subject (with the application's reference)."""
+
+    REVIEWER_ASSIGNED = "reviewer_assigned", _("Review assigned to you")
+    ETHICS_QUEUED = "ethics_queued", _("Waiting for an ethics review")
+    REVIEW_SUBMITTED = "review_submitted", _("Review submitted")
+    CONFLICT_DECLARED = "conflict_declared", _("Conflict of interest declared")
+    READY_FOR_DECISION = "ready_for_decision", _("Ready for a decision")
+
+
+# The sentence of each kind, filled from the notification's params when it is read (so in the reader's
+# language). A kind with a due date has a second sentence for the rare case without one.
+NOTIFICATION_TEXTS = {
+    NotificationKind.REVIEWER_ASSIGNED: (
+        _("The access committee asks you to review %(reference)s (%(organisation)s), due %(due)s. Kind of "
+          "review: %(review_kind)s. Declare any conflict of interest before you read the application."),
+        _("The access committee asks you to review %(reference)s (%(organisation)s). Kind of review: "
+          "%(review_kind)s. Declare any conflict of interest before you read the application.")),
+    NotificationKind.ETHICS_QUEUED: (
+        _("%(reference)s (%(organisation)s) waits for an ethics review; the decision on the application is due "
+          "%(due)s."),
+        _("%(reference)s (%(organisation)s) waits for an ethics review.")),
+    NotificationKind.REVIEW_SUBMITTED: (
+        _("%(reviewer)s submitted their review of %(reference)s (%(organisation)s). Kind of review: "
+          "%(review_kind)s."),) * 2,
+    NotificationKind.CONFLICT_DECLARED: (
+        _("%(reviewer)s declared a conflict of interest on %(reference)s (%(organisation)s): \"%(statement)s\". "
+          "Another reviewer is needed."),) * 2,
+    NotificationKind.READY_FOR_DECISION: (
+        _("%(reference)s (%(organisation)s) has all its reviews and its ethics clearance: it is ready for a "
+          "decision, due %(due)s."),
+        _("%(reference)s (%(organisation)s) has all its reviews and its ethics clearance: it is ready for a "
+          "decision.")),
+}
+
+# Params stored as codes of an enum, labelled when read. Named by dotted path: the enums belong to the
+# domains built on accounts, which accounts does not import.
+NOTIFICATION_PARAM_ENUMS = {"review_kind": "allocations.review.models.ReviewKind"}
+
+
+class NotificationDelivery(models.TextChoices):
+    IMMEDIATE = "immediate", _("An e-mail for each notification, as it arrives")
+    DAILY_DIGEST = "daily_digest", _("One e-mail a day listing the new notifications")
+
+
+def portal_languages():
+    return settings.LANGUAGES
+
+
+def default_language():
+    return settings.LANGUAGE_CODE
+
+
+class NotificationPreference(models.Model):
+    """How a person wants to be mailed. Without a row: an e-mail for each notification, in English."""
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE,
+                                related_name="notification_preference")
+    delivery = models.CharField(_("e-mails about notifications"), max_length=12,
+                                choices=NotificationDelivery.choices, default=NotificationDelivery.IMMEDIATE)
+    language = models.CharField(_("language of the e-mails"), max_length=8, choices=portal_languages,
+                                default=default_language)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("notification preference")
+        verbose_name_plural = _("notification preferences")
+        constraints = [
+            models.CheckConstraint(condition=models.Q(delivery__in=NotificationDelivery.values),
+                                   name="notification_delivery_valid"),
+        ]
+
+    def __str__(self):
+        return f"{self.user_id}: {self.delivery}"
+
+
+class NotificationDigest(models.Model):
+    """One daily digest sent to one person: the unique (recipient, day) makes the digest task idempotent."""
+
+    recipient = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    day = models.DateField()
+    notifications = models.PositiveIntegerField(default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["recipient", "day"], name="notification_digest_daily")]
+
+    def __str__(self):
+        return f"{self.recipient_id} {self.day}"
+
+
+class Notification(models.Model):
+    """Work that arrived for a person: listed in the portal until read, and mailed at once or in the
+    day's digest. `params` holds what the sentence is built from (references, names, ISO dates, codes)."""
+
+    recipient = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications")
+    kind = models.CharField(_("kind"), max_length=24, choices=NotificationKind.choices)
+    params = models.JSONField(default=dict, blank=True)
+    link = models.CharField(max_length=300, help_text=_("A path in the portal."))
+    created_at = models.DateTimeField(_("received on"), auto_now_add=True)
+    read_at = models.DateTimeField(_("read on"), null=True, blank=True)
+    # Set when the notification was mailed on its own, or went into a digest (or needed no mail).
+    mailed_at = models.DateTimeField(null=True, blank=True)
+    digest = models.ForeignKey(NotificationDigest, null=True, blank=True, on_delete=models.SET_NULL,
+                               related_name="items")
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        verbose_name = _("notification")
+        verbose_name_plural = _("notifications")
+        constraints = [models.CheckConstraint(condition=models.Q(kind__in=NotificationKind.values),
+                                              name="notification_kind_valid")]
+        indexes = [
+            # The list of a person's notifications, newest first, and the header's unread count.
+            models.Index(fields=["recipient", "-created_at", "-id"], name="notification_recipient_idx"),
+            models.Index(fields=["recipient"], name="notification_unread_idx", condition=models.Q(read_at=None)),
+            # The digest task's pending notifications.
+            models.Index(fields=["recipient", "created_at"], name="notification_unmailed_idx",
+                         condition=models.Q(mailed_at=None)),
+        ]
+
+    def __str__(self):
+        return f"{self.recipient_id}: {self.kind}"
+
+    @property
+    def is_read(self) -> bool:
+        return self.read_at is not None
+
+    @property
+    def text(self) -> str:
+        """The sentence in the active language, with dates in its format and codes as labels."""
+        values = dict(self.params or {})
+        for key, path in NOTIFICATION_PARAM_ENUMS.items():
+            if key in values:
+                values[key] = choice_label(choices_class(path), values[key])
+        due = values.get("due")
+        if due:
+            values["due"] = date_format(datetime.date.fromisoformat(due), "DATE_FORMAT")
+        with_due, without_due = NOTIFICATION_TEXTS[self.kind]
+        template = with_due if due else without_due
+        return str(template) % collections.defaultdict(str, values)

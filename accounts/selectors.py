@@ -5,7 +5,8 @@ import hmac
 from django.db.models import OuterRef, Subquery
 from django.http import Http404
 
-from .models import ApiToken, Invitation, Membership, Organisation
+from .models import ApiToken, Invitation, Membership, Notification, NotificationPreference, Organisation, User
+from .roles import ROLE_GROUPS
 
 
 def member_organisation_ids(user):
@@ -80,3 +81,33 @@ def organisation_with_role(user, pk: int) -> Organisation:
     if org is None:
         raise Http404
     return org
+
+
+def users_with_role(role: str):
+    """The active, not erased people who hold a staff role (its group)."""
+    return (User.objects.filter(is_active=True, erased_at=None, groups__name=ROLE_GROUPS[role])
+            .distinct().order_by("pk"))
+
+
+# --- notifications ---------------------------------------------------------------------------------
+
+
+def notifications_of(user):
+    """A person's notifications, newest first."""
+    return Notification.objects.filter(recipient=user).order_by("-created_at", "-pk")
+
+
+def notification_of(user, pk: int) -> Notification:
+    """Someone else's notification does not exist for this person (404)."""
+    notification = Notification.objects.filter(recipient=user, pk=pk).first()
+    if notification is None:
+        raise Http404
+    return notification
+
+
+def unread_notification_count(user) -> int:
+    return Notification.objects.filter(recipient=user, read_at=None).count()
+
+
+def notification_preference_of(user) -> NotificationPreference | None:
+    return NotificationPreference.objects.filter(user=user).first()

@@ -6,22 +6,34 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
 from portal.forms import apply_validation_error, run_with_message
+from portal.paging import page_of
 
-from . import privacy, selectors, services
-from .forms import ApiTokenForm, EraseAccountForm, InvitationForm, MembershipRoleForm, OrganisationForm
-from .models import MembershipRole
+from . import home as staff_work
+from . import notifications, privacy, selectors, services
+from .forms import (
+    ApiTokenForm,
+    EraseAccountForm,
+    InvitationForm,
+    MembershipRoleForm,
+    NotificationPreferenceForm,
+    OrganisationForm,
+)
+from .models import MembershipRole, NotificationDelivery, default_language
 from .permissions import is_owner
 from .roles import is_staff_member, roles_of
 
 
 def home(request):
     if request.user.is_authenticated:
-        return redirect("dashboard")
+        return redirect(staff_work.landing_url(request.user))
     return render(request, "portal/home.html")
 
 
@@ -39,7 +51,8 @@ def staff_home(request):
     # StaffMFARequiredMiddleware only asks staff for a second factor; it does not keep others out.
     if not is_staff_member(request.user):
         raise PermissionDenied
-    return render(request, "portal/staff_home.html", {"roles": roles_of(request.user)})
+    return render(request, "portal/staff_home.html", {
+        "roles": roles_of(request.user), "sections": staff_work.sections_for(request.user)})
 
 
 @login_required
@@ -216,3 +229,65 @@ def api_token_revoke(request, pk):
     messages.success(request, _("Token %(name)s revoked: programs using it are refused from now on.") % {
         "name": token.name})
     return redirect("accounts:api_tokens")
+
+
+# --- the person's account and notifications ---------------------------------------------------------
+
+
+@login_required
+def account(request):
+    preference = selectors.notification_preference_of(request.user)
+    # Without a saved choice: mails as they come, in the language the person reads the portal in.
+    initial = ({"delivery": preference.delivery, "language": preference.language} if preference else
+               {"delivery": NotificationDelivery.IMMEDIATE, "language": get_language() or default_language()})
+    form = NotificationPreferenceForm(request.POST if request.method == "POST" else None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            notifications.notification_preference_set(actor=request.user, **form.cleaned_data)
+        except ValidationError as exc:
+            apply_validation_error(form, exc)
+        else:
+            messages.success(request, _("Your notification preference was saved."))
+            return redirect("accounts:account")
+    return render(request, "accounts/account.html", {"form": form, "roles": roles_of(request.user)})
+
+
+@login_required
+def notification_list(request):
+    page = page_of(request, selectors.notifications_of(request.user))
+    return render(request, "accounts/notification_list.html", {"page": page, "notifications": page})
+
+
+@login_required
+@require_POST
+def notification_open(request, pk):
+    """Mark the notification read and go to what it is about (a path the portal stored itself)."""
+    notification = selectors.notification_of(request.user, pk)
+    notifications.notification_mark_read(actor=request.user, notification=notification)
+    if url_has_allowed_host_and_scheme(notification.link, allowed_hosts=None) and notification.link.startswith("/"):
+        return redirect(notification.link)
+    return redirect("accounts:notifications")
+
+
+@login_required
+@require_POST
+def notification_read(request, pk):
+    notification = selectors.notification_of(request.user, pk)
+    notifications.notification_mark_read(actor=request.user, notification=notification)
+    return redirect(_back_to_list(request))
+
+
+@login_required
+@require_POST
+def notification_read_all(request):
+    count = notifications.notifications_mark_all_read(actor=request.user)
+    if count:
+        messages.success(request, _("Every notification is marked as read."))
+    return redirect(_back_to_list(request))
+
+
+def _back_to_list(request) -> str:
+    """The list page the person was on (its page number kept), never another site."""
+    page = request.POST.get("page", "")
+    url = reverse("accounts:notifications")
+    return f"{url}?page={page}" if page.isdigit() else url

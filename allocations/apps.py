@@ -1,6 +1,9 @@
 from django.apps import AppConfig
 from django.utils.translation import gettext_lazy as _
 
+from accounts.home import register_work
+from accounts.roles import Role
+
 
 class AllocationsConfig(AppConfig):
     name = "allocations"
@@ -11,3 +14,9 @@ class AllocationsConfig(AppConfig):
         from . import privacy
 
         privacy.register()
+
+        # What each role's section of the staff home shows (accounts.home), in this order.
+        register_work(Role.REVIEWER, "allocations.review.selectors.reviewer_work")
+        register_work(Role.ALLOCATION_MANAGER, "allocations.review.selectors.manager_work")
+        register_work(Role.ALLOCATION_MANAGER, "allocations.grants.selectors.manager_work")
+        register_work(Role.OPERATOR, "allocations.provisioning.selectors.operator_work")

@@ -2,6 +2,9 @@ from django.apps import AppConfig
 from django.core import checks
 from django.utils.translation import gettext_lazy as _
 
+from accounts.home import register_work
+from accounts.roles import Role
+
 from .ai_act.checks import check_rulesets
 
 
@@ -15,3 +18,5 @@ class ComplianceConfig(AppConfig):
         from . import privacy
 
         privacy.register()
+
+        register_work(Role.ETHICS_OFFICER, "compliance.selectors.ethics_work")

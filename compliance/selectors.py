@@ -1,9 +1,13 @@
 import datetime
 
-from django.db.models import Count
+from django.db.models import Count, F
 from django.http import Http404
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.text import Truncator
 from django.utils.translation import gettext_lazy as _
 
+from accounts.home import ITEMS_SHOWN, WorkList, due_item
 from accounts.models import Sector
 from allocations.applications.models import Application, ApplicationStatus
 
@@ -11,6 +15,9 @@ from . import services
 from .ai_act import engine
 from .ai_act.risk import RiskClass, risk_class_label
 from .models import EthicsCondition, EthicsReview, EthicsStatus, RiskAssessment
+
+# Applications that ended without a grant: their conditions no longer wait for anyone.
+CLOSED_WITHOUT_GRANT = [ApplicationStatus.REJECTED, ApplicationStatus.WITHDRAWN]
 
 
 def ethics_pending():
@@ -89,3 +96,34 @@ def counts_by_sector() -> list[dict]:
     labels = dict(Sector.choices) | {"": _("No sector")}
     keys = [k for k in [*Sector.values, ""] if counts.get(k)]
     return _with_share([{"key": k, "label": labels.get(k, k), "count": counts[k]} for k in keys])
+
+
+# --- the ethics officer's home --------------------------------------------------------------------
+
+
+def ethics_work(user, today: datetime.date) -> list[WorkList]:
+    """The ethics queue by the application's decision date (the review must clear before it), and the
+    conditions the applicants have not acknowledged yet, by the start they hold back (four queries)."""
+    queue = (EthicsReview.objects.filter(status=EthicsStatus.PENDING).select_related("application__organisation")
+             .order_by(F("application__decision_due").asc(nulls_last=True), "created_at", "pk"))
+    conditions = (EthicsCondition.objects.filter(acknowledged_at=None)
+                  .exclude(review__application__status__in=CLOSED_WITHOUT_GRANT)
+                  .select_related("review__application__organisation")
+                  .order_by(F("review__application__start_date").asc(nulls_last=True), "pk"))
+    return [
+        WorkList(key="queue", label=_("Ethics reviews to decide"), count=queue.count(),
+                 link=reverse("compliance:ethics_queue"), empty=_("The ethics queue is empty."),
+                 items=[due_item(title=f"{r.application.reference} · {r.application.organisation.legal_name}",
+                                 detail=r.application.title, due=r.application.decision_due, today=today,
+                                 since=timezone.localdate(r.created_at),
+                                 link=reverse("compliance:ethics_review", args=[r.application.reference]))
+                        for r in queue[:ITEMS_SHOWN]]),
+        WorkList(key="conditions", label=_("Conditions not yet acknowledged"), count=conditions.count(),
+                 link=reverse("compliance:ethics_workspace"), empty=_("Every condition is acknowledged."),
+                 items=[due_item(title=f"{c.review.application.reference} · "
+                                       f"{c.review.application.organisation.legal_name}",
+                                 detail=Truncator(c.text).chars(80), due=c.review.application.start_date,
+                                 today=today,
+                                 link=reverse("compliance:ethics_review", args=[c.review.application.reference]))
+                        for c in conditions[:ITEMS_SHOWN]]),
+    ]

@@ -7,10 +7,12 @@ from typing import Any
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from accounts.models import SENSITIVE_SECTORS
+from accounts.models import SENSITIVE_SECTORS, NotificationKind
+from accounts.notifications import notify_role
 from accounts.roles import Role, has_role
 from allocations.applications.models import Application, ApplicationStatus, EthicsIssue
 from allocations.applications.permissions import can_edit_application, is_applicant_member
@@ -21,7 +23,7 @@ from portal.workflow import transition
 from .ai_act import engine
 from .ai_act.compute import GPU_PEAK_FLOPS, ComputeEstimate, ComputeInputs, estimate_compute
 from .models import EthicsCondition, EthicsReview, EthicsStatus, RiskAssessment
-from .workflow import DECISIONS, ETHICS_WORKFLOW, NOT_WAITING
+from .workflow import CLEARED, DECISIONS, ETHICS_WORKFLOW, NOT_WAITING
 
 
 def compute_for_application(application) -> ComputeEstimate | None:
@@ -162,10 +164,13 @@ def ethics_review_open(*, application) -> EthicsReview:
             return review  # a human decision stands until the application is resubmitted
         if review.status != target:
             return transition(ETHICS_WORKFLOW, actor=None, obj=review, to=target, before_save=reset, action=action,
-                              audit_target=lambda row: application, changes={"triggers": codes})
+                              audit_target=lambda row: application, changes={"triggers": codes},
+                              then=(lambda row, old: _notify_ethics_officers(application)) if triggers else None)
         # The first opening, or a resubmission that stays where it was: the triggers are brought up to date.
         review.save(update_fields=reset(review))
         audit_record(actor=None, action=action, target=application, changes={"status": target, "triggers": codes})
+        if created and triggers:
+            _notify_ethics_officers(application)
     return review
 
 
@@ -201,8 +206,13 @@ def ethics_decide(*, actor, application, status: str, reasons: str = "",
             EthicsCondition.objects.create(review=row, text=text)
         return ["reasons", "decided_by", "decided_at"]
 
+    def follow_up(row: EthicsReview, old: str) -> None:
+        if status in CLEARED:
+            notify_if_ready_for_decision(actor=actor, application=row.application)
+
     return transition(ETHICS_WORKFLOW, actor=actor, obj=review, to=status, check=check, before_save=record,
-                      audit_target=lambda row: application, changes={"conditions": len(conditions)})
+                      audit_target=lambda row: application, changes={"conditions": len(conditions)},
+                      select_related=("application__organisation",), then=follow_up)
 
 
 def condition_acknowledge(*, actor, condition: EthicsCondition) -> EthicsCondition:
@@ -239,3 +249,28 @@ def approval_blockers(application) -> list[str]:
     elif review.status == EthicsStatus.REFUSED:
         blockers.append(_("The ethics review refused this application."))
     return blockers
+
+
+def ethics_cleared(application) -> bool:
+    return EthicsReview.objects.filter(application=application, status__in=CLEARED).exists()
+
+
+def _notification_params(application) -> dict[str, str]:
+    return {"reference": application.reference, "organisation": application.organisation.legal_name,
+            "due": application.decision_due.isoformat() if application.decision_due else ""}
+
+
+def notify_if_ready_for_decision(*, actor, application) -> None:
+    """Tell the allocation managers once an application has every review and its ethics clearance,
+    whichever came last (the last review in review.services, the ethics decision here). Inside the
+    caller's transaction; the actor is not told what they just did."""
+    if application.status == ApplicationStatus.AWAITING_DECISION and ethics_cleared(application):
+        notify_role(role=Role.ALLOCATION_MANAGER, kind=NotificationKind.READY_FOR_DECISION,
+                    params=_notification_params(application), exclude=actor,
+                    link=reverse("review:application_decision", args=[application.reference]))
+
+
+def _notify_ethics_officers(application) -> None:
+    notify_role(role=Role.ETHICS_OFFICER, kind=NotificationKind.ETHICS_QUEUED,
+                params=_notification_params(application),
+                link=reverse("compliance:ethics_review", args=[application.reference]))

@@ -25,6 +25,8 @@ ETHICS_TRANSITIONS = table({
 })
 
 DECISIONS = frozenset({S.CLEARED, S.CLEARED_WITH_CONDITIONS, S.REFUSED})
+# The outcomes after which the committee may decide (approval_blockers).
+CLEARED = frozenset({S.AUTO_CLEARED, S.CLEARED, S.CLEARED_WITH_CONDITIONS})
 NOT_WAITING = _("This application is not waiting for an ethics decision.")
 
 

@@ -20,6 +20,7 @@ class AuditAction(models.TextChoices):
     API_TOKEN_CREATED = "api_token.created", _("API token created")
     API_TOKEN_REVOKED = "api_token.revoked", _("API token revoked")
     USER_ERASED = "user.erased", _("Personal data erased")
+    NOTIFICATION_PREFERENCE_CHANGED = "notification_preference.changed", _("Notification e-mail preference changed")
 
     # allocations: the application and its draft steps
     APPLICATION_CREATED = "application.created", _("Application created")

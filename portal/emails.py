@@ -27,6 +27,11 @@ CLAIM_SECONDS = 120
 MAX_ATTEMPTS = 20
 
 
+def portal_url(path: str) -> str:
+    """A path of the portal as the link a mail carries: on the base URL the portal is served on."""
+    return settings.PORTAL_BASE_URL.rstrip("/") + path
+
+
 def render_email(template: str, context: dict) -> tuple[str, str]:
     context = {"portal_base_url": settings.PORTAL_BASE_URL, **context}
     subject = render_to_string(f"{template}_subject.txt", context).strip().replace("\n", " ")

@@ -28,6 +28,11 @@ BEAT_SCHEDULE = {
         "task": "allocations.grants.tasks.allocations_expire_due",
         "schedule": crontab(hour=0, minute=15),
     },
+    # Every morning, before the working day: one mail per person who chose the daily digest (idempotent).
+    "notifications-daily-digest": {
+        "task": "accounts.tasks.send_notification_digests",
+        "schedule": crontab(hour=7, minute=0),
+    },
     # Working-day mornings; the task itself counts working days (Belgian holidays excluded).
     "deadline-reminders": {
         "task": "allocations.review.tasks.deadline_reminders",

@@ -84,6 +84,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "portal.context_processors.portal",
                 "accounts.context_processors.roles",
+                "accounts.context_processors.notifications",
             ],
         },
     },

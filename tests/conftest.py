@@ -18,6 +18,7 @@ from pathlib import Path
 from urllib.parse import urlparse
 
 import pytest
+from django.core.cache import cache
 from django.db import connection
 
 import portal.settings as portal_settings  # the module itself (re-executed by oidc_providers)
@@ -316,6 +317,16 @@ def queued(monkeypatch):
 
 
 # --- test isolation -------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def fresh_totp_codes():
+    """allauth remembers each used TOTP code per user id, in the cache, so that a code works once; user
+    ids repeat between tests (rolled-back sequences): a test that signs in with a code starts and ends
+    with none remembered."""
+    cache.clear()
+    yield
+    cache.clear()
 
 
 @pytest.fixture(autouse=True)

@@ -10,11 +10,16 @@ from dataclasses import dataclass
 from django.db.models import F, Prefetch, Q, QuerySet, Window
 from django.db.models.functions import RowNumber
 from django.http import Http404
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.formats import number_format
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 
+from accounts.home import ITEMS_SHOWN, WorkList, WorkTable, waiting_item
 from accounts.selectors import member_organisation_ids
 from allocations.applications.models import TeamMember
-from allocations.catalogue.models import Site, SiteCapacity
+from allocations.catalogue.models import Site, SiteCapacity, quarter_start
 from allocations.grants.models import Allocation, AllocationQuota, ChangeKind, ChangeRequest, ChangeStatus
 from allocations.provisioning.models import SyncAttempt, UsageSnapshot
 from compliance.models import EthicsCondition
@@ -186,3 +191,46 @@ def change_request_of_allocation(allocation: Allocation, pk: int) -> ChangeReque
 
 def change_requests_for_manager() -> QuerySet[ChangeRequest]:
     return ChangeRequest.objects.select_related("allocation")
+
+
+# ------------------------------------------------------------------------------------ staff home
+
+# Quarters shown on the committee's home: the current one and the next.
+HOME_QUARTERS = 2
+
+
+def _quarter_label(period_start: datetime.date) -> str:
+    return f"{period_start:%Y}-Q{(period_start.month - 1) // 3 + 1}"
+
+
+def manager_work(user, today: datetime.date) -> list[WorkList | WorkTable]:
+    """The committee's allocations: change requests to decide (no deadline: how long each has waited) and
+    the capacity left per site in the current and the next quarter (three queries)."""
+    requests = change_requests_open()
+    list_url = reverse("grants:change_request_list")
+    first = quarter_start(today)
+    quarters = [first]
+    for _n in range(HOME_QUARTERS - 1):
+        quarters.append(quarter_start(quarters[-1] + datetime.timedelta(days=93)))
+    rows = []
+    for cap in (SiteCapacity.objects.filter(period_start__in=quarters).select_related("site")
+                .order_by("period_start", "site__name")):
+        free = cap.remaining_gpu_hours
+        percent = round(100 * cap.committed_gpu_hours / cap.gpu_hours) if cap.gpu_hours else 0
+        rows.append([_quarter_label(cap.period_start), cap.site.name,
+                     number_format(cap.gpu_hours, force_grouping=True),
+                     _("%(hours)s (%(percent)s%%)") % {
+                         "hours": number_format(cap.committed_gpu_hours, force_grouping=True), "percent": percent},
+                     number_format(free, force_grouping=True)])
+    return [
+        WorkList(key="changes", label=_("Change requests to decide"), count=requests.count(), link=list_url,
+                 empty=_("No change request waits for a decision."),
+                 items=[waiting_item(title=f"{cr.allocation.reference} · {cr.allocation.organisation.legal_name}",
+                                     detail=str(cr.get_kind_display()), since=timezone.localdate(cr.requested_at),
+                                     today=today, link=f"{list_url}#cr-{cr.pk}")
+                        for cr in requests[:ITEMS_SHOWN]]),
+        WorkTable(key="capacity", label=_("GPU capacity per site"), link=reverse("grants:capacity"),
+                  headers=[_("Quarter"), _("Site"), _("Published GPU-hours"), pgettext("capacity", "Committed"),
+                           pgettext("capacity", "Free")],
+                  rows=rows),
+    ]

@@ -38,7 +38,7 @@ from allocations.grants.workflow import (
 )
 from compliance.services import conditions_outstanding
 from portal.audit import AuditAction, audit_record
-from portal.emails import send_templated_email_on_commit
+from portal.emails import portal_url, send_templated_email_on_commit
 from portal.workflow import transition
 
 logger = logging.getLogger(__name__)
@@ -92,7 +92,8 @@ def allocation_transition(*, actor, allocation: Allocation, to: str, reason: str
                           .values_list("user__email", flat=True))
         send_templated_email_on_commit(
             to=recipients, template="allocations/email/allocation_status",
-            context={"reference": alloc.reference, "status": alloc.get_status_display(), "reason": reason})
+            context={"reference": alloc.reference, "status": alloc.get_status_display(), "reason": reason,
+                     "url": portal_url(alloc.get_absolute_url())})
 
     return transition(ALLOCATION_WORKFLOW, actor=actor, obj=allocation, to=to, check=check,
                       before_save=set_reason, changes={"reason": reason[:1000]}, then=follow_up)

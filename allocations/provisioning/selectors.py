@@ -4,16 +4,23 @@ Callers check the operator role first; nothing here writes."""
 
 from __future__ import annotations
 
+import datetime
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from django.db.models import Count, OuterRef, QuerySet, Subquery
+from django.db.models import Count, F, OuterRef, QuerySet, Subquery
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
+from accounts.home import ITEMS_SHOWN, WorkList, waiting_item
 from allocations.catalogue.models import Site
 from allocations.grants.models import Allocation, SyncState
 from allocations.provisioning.models import HandoverTask, RecordedChange, SyncAttempt, SyncAttemptKind, SyncOutcome
 from allocations.provisioning.services import backend_for, backend_kind, site_desired
 from allocations.provisioning.slurm.errors import SlurmError
+from portal.vocabulary import choice_label
 
 
 def sites_for_operators() -> QuerySet[Site]:
@@ -115,3 +122,72 @@ def recent_attempts() -> QuerySet[SyncAttempt]:
 
 def open_handovers() -> QuerySet[HandoverTask]:
     return HandoverTask.objects.filter(done_at=None).select_related("site", "allocation").order_by("created_at", "pk")
+
+
+# ------------------------------------------------------------------------------------ staff home
+
+# A sync attempt still running after this long lost its worker (the task's hard limit is ten minutes).
+STALE_ATTEMPT_MINUTES = 30
+
+
+def sync_errors() -> QuerySet[Allocation]:
+    """Allocations whose last provisioning failed, each with the time of its last failed attempt."""
+    last_error = (SyncAttempt.objects.filter(allocation=OuterRef("pk"), outcome=SyncOutcome.ERROR)
+                  .order_by("-started_at", "-pk").values("started_at")[:1])
+    return (Allocation.objects.filter(sync_state=SyncState.ERROR).select_related("organisation")
+            .annotate(last_error_at=Subquery(last_error)).order_by(F("last_error_at").asc(nulls_last=True), "pk"))
+
+
+def stale_attempts(*, now: datetime.datetime | None = None) -> QuerySet[SyncAttempt]:
+    now = now or timezone.now()
+    return (SyncAttempt.objects.filter(outcome=SyncOutcome.RUNNING,
+                                       started_at__lt=now - datetime.timedelta(minutes=STALE_ATTEMPT_MINUTES))
+            .defer("commands").select_related("site", "allocation").order_by("started_at", "pk"))
+
+
+def sites_with_drift() -> list[tuple[Site, SyncAttempt]]:
+    """Sites whose last full reconcile found the cluster differing from the portal (two queries)."""
+    sites = list(sites_for_operators())
+    attempts = SyncAttempt.objects.defer("commands").in_bulk([s.last_full_id for s in sites if s.last_full_id])
+    return [(s, attempts[s.last_full_id]) for s in sites if s.last_full_id and attempts[s.last_full_id].drift]
+
+
+def operator_work(user, today: datetime.date) -> list[WorkList]:
+    """Provisioning that needs an operator: failures, drift, hand-overs, stalled attempts (eight queries).
+
+    Nothing here has a deadline: each item shows how long it has waited."""
+    errors, handovers, stale = sync_errors(), open_handovers(), stale_attempts()
+    drift = sites_with_drift()
+    overview = reverse("provisioning:overview")
+
+    def since(moment) -> datetime.date | None:
+        return timezone.localdate(moment) if moment else None
+
+    return [
+        WorkList(key="errors", label=_("Provisioning failures"), count=errors.count(), link=overview,
+                 empty=_("No allocation failed to provision."),
+                 items=[waiting_item(title=f"{a.reference} · {a.organisation.legal_name}",
+                                     detail=str(a.get_sync_state_display()), since=since(a.last_error_at),
+                                     today=today, link=overview)
+                        for a in errors[:ITEMS_SHOWN]]),
+        WorkList(key="drift", label=_("Sites where the cluster differed"), count=len(drift), link=overview,
+                 empty=_("The last reconcile of every site found no difference."),
+                 items=[waiting_item(title=site.name, detail=ngettext(
+                     "%(n)s difference found by the last full reconcile",
+                     "%(n)s differences found by the last full reconcile", len(attempt.drift)) % {
+                     "n": len(attempt.drift)}, since=since(attempt.started_at), today=today,
+                     link=reverse("provisioning:site_detail", args=[site.code]))
+                     for site, attempt in drift[:ITEMS_SHOWN]]),
+        WorkList(key="handovers", label=_("Hand-over tasks to do"), count=handovers.count(), link=overview,
+                 empty=_("No hand-over task is open."),
+                 items=[waiting_item(title=f"{t.allocation.reference} · {t.site.name}", since=since(t.created_at),
+                                     today=today, link=f"{overview}#handover-{t.pk}")
+                        for t in handovers[:ITEMS_SHOWN]]),
+        WorkList(key="stale", label=_("Attempts that stopped answering"), count=stale.count(), link=overview,
+                 empty=_("No attempt is stuck."),
+                 items=[waiting_item(title=f"{a.allocation.reference} · {a.site.name}" if a.allocation
+                                     else a.site.name,
+                                     detail=str(choice_label(SyncAttemptKind, a.kind)),
+                                     since=since(a.started_at), today=today, link=overview)
+                        for a in stale[:ITEMS_SHOWN]]),
+    ]

@@ -53,7 +53,7 @@ from allocations.provisioning.slurm.backends.base import CommandRecord, JobContr
 from allocations.provisioning.slurm.desired import DesiredAccount, DesiredParent, QosSpec
 from allocations.provisioning.slurm.errors import SlurmError, SlurmReconcileError
 from portal.audit import AuditAction, audit_record
-from portal.emails import send_templated_email_on_commit
+from portal.emails import portal_url, send_templated_email_on_commit
 from portal.models import AuditEvent
 from portal.tasking import enqueue, enqueue_on_commit
 
@@ -583,6 +583,7 @@ def _notify_thresholds(quota: AllocationQuota, figures: dict[str, int]) -> None:
                 "site": quota.site.name,
                 "threshold": threshold,
                 "percent": round(percent, 1),
+                "url": portal_url(allocation.get_absolute_url()),
             },
         )
 

@@ -8,11 +8,13 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 
 from django.conf import settings
-from django.db.models import Count, Prefetch, Q, QuerySet
+from django.db.models import Count, F, Prefetch, Q, QuerySet
 from django.http import Http404
+from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
+from accounts.home import ITEMS_SHOWN, WorkList, due_item
 from accounts.models import SENSITIVE_SECTORS, Membership, User
 from accounts.roles import ROLE_GROUPS, Role
 from allocations.applications.models import Application, ApplicationStatus, RequestedResource
@@ -32,6 +34,7 @@ from compliance.ai_act import engine
 from compliance.models import EthicsReview, RiskAssessment
 from compliance.selectors import assessment_result
 from compliance.services import approval_blockers
+from compliance.workflow import CLEARED as ETHICS_CLEARED
 from portal.audit import AuditAction
 from portal.models import AuditEvent
 from portal.workdays import add_working_days, working_days_between
@@ -410,3 +413,98 @@ def eligible_pools(application: Application, kind: str):
     if application.sector in SENSITIVE_SECTORS:
         return [p for p in pools if application.sector in (p.restricted_sectors or [])]
     return [p for p in pools if not p.restricted_sectors]
+
+
+# ------------------------------------------------------------------------------------ staff home
+
+BY_DUE_DATE = (F("decision_due").asc(nulls_last=True), "pk")
+
+
+def _application_title(app: Application) -> str:
+    return f"{app.reference} · {app.organisation.legal_name}"
+
+
+def reviewer_work(user: User, today: datetime.date) -> list[WorkList]:
+    """A reviewer's home: conflict declarations to make, then reviews to write, overdue first (one query)."""
+    open_assignments = list(
+        ReviewAssignment.objects.filter(reviewer=user, status__in=OPEN_ASSIGNMENT_STATUSES,
+                                        application__status=ApplicationStatus.IN_REVIEW)
+        .select_related("application__organisation")
+        .order_by(F("due_date").asc(nulls_last=True), "pk"))
+    lists = []
+    for key, status, label, empty in (
+        ("declare", AssignmentStatus.ASSIGNED, _("Conflict declarations to make"),
+         _("No declaration waiting.")),
+        ("review", AssignmentStatus.ACCEPTED, _("Reviews to write"), _("No review waiting.")),
+    ):
+        rows = [a for a in open_assignments if a.status == status]
+        items = [due_item(title=_application_title(a.application), detail=str(a.get_kind_display()),
+                          link=reverse("review:assignment_detail", args=[a.pk]), due=a.due_date, today=today)
+                 for a in rows[:ITEMS_SHOWN]]
+        lists.append(WorkList(key=key, label=label, count=len(rows), items=items,
+                              link=reverse("review:assignment_list"), empty=empty))
+    return lists
+
+
+def conflicts_to_reassign() -> list[ReviewAssignment]:
+    """Declared conflicts on applications still in review whose kind of review is short of reviewers
+    (fewer assigned, reviewing or submitted than the mode's review path asks for): the committee must
+    find another reviewer. One per application and kind, earliest decision date first (two queries)."""
+    conflicted = list(
+        ReviewAssignment.objects.filter(status=AssignmentStatus.CONFLICTED,
+                                        application__status=ApplicationStatus.IN_REVIEW)
+        .select_related("application__organisation", "application__access_mode", "reviewer")
+        .order_by(F("application__decision_due").asc(nulls_last=True), "application_id", "pk"))
+    if not conflicted:
+        return []
+    active = defaultdict(int)
+    for application_id, kind in (ReviewAssignment.objects
+                                 .filter(application_id__in={a.application_id for a in conflicted},
+                                         status__in=[*OPEN_ASSIGNMENT_STATUSES, AssignmentStatus.SUBMITTED])
+                                 .values_list("application_id", "kind")):
+        active[application_id, kind] += 1
+    short, seen = [], set()
+    for a in conflicted:
+        path = (a.application.access_mode.review_path if a.application.access_mode else {}) or {}
+        key = (a.application_id, a.kind)
+        if key not in seen and active[key] < int(path.get(a.kind, 0)):
+            seen.add(key)
+            short.append(a)
+    return short
+
+
+def applications_ready_for_decision() -> QuerySet[Application]:
+    """Every review in (awaiting decision) and the ethics review cleared."""
+    return (Application.objects.filter(status=ApplicationStatus.AWAITING_DECISION,
+                                       ethics_review__status__in=ETHICS_CLEARED)
+            .select_related("organisation").order_by(*BY_DUE_DATE))
+
+
+def manager_work(user: User, today: datetime.date) -> list[WorkList]:
+    """The committee's applications: eligibility checks, decisions, conflicts to reassign (six queries)."""
+    eligibility = (Application.objects.filter(status=ApplicationStatus.SUBMITTED)
+                   .select_related("organisation").order_by(*BY_DUE_DATE))
+    ready = applications_ready_for_decision()
+    conflicts = conflicts_to_reassign()
+    list_url = reverse("review:application_list")
+    return [
+        WorkList(key="eligibility", label=_("Eligibility checks"), count=eligibility.count(),
+                 link=f"{list_url}?status={ApplicationStatus.SUBMITTED}", empty=_("No application to check."),
+                 items=[due_item(title=_application_title(app), detail=app.title, due=app.decision_due, today=today,
+                                 link=reverse("review:application_eligibility", args=[app.reference]))
+                        for app in eligibility[:ITEMS_SHOWN]]),
+        WorkList(key="decision", label=_("Ready for a decision"), count=ready.count(),
+                 link=f"{list_url}?status={ApplicationStatus.AWAITING_DECISION}",
+                 empty=_("No application waits for a decision."),
+                 items=[due_item(title=_application_title(app), detail=app.title, due=app.decision_due, today=today,
+                                 link=reverse("review:application_decision", args=[app.reference]))
+                        for app in ready[:ITEMS_SHOWN]]),
+        WorkList(key="conflicts", label=_("Declared conflicts: reviewers to replace"), count=len(conflicts),
+                 empty=_("No declared conflict waits for a new reviewer."),
+                 items=[due_item(title=_application_title(a.application),
+                                 detail=_("%(name)s, %(kind)s") % {"name": a.reviewer.display_name,
+                                                                  "kind": a.get_kind_display()},
+                                 due=a.application.decision_due, today=today,
+                                 link=reverse("review:application_reviewers", args=[a.application.reference]))
+                        for a in conflicts[:ITEMS_SHOWN]]),
+    ]

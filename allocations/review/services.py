@@ -9,11 +9,13 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts import permissions as accounts_permissions
-from accounts.models import SENSITIVE_SECTORS, User
+from accounts.models import SENSITIVE_SECTORS, Membership, NotificationKind, User
+from accounts.notifications import notify, notify_role
 from accounts.roles import ROLE_GROUPS, Role, has_role
 from allocations.applications import permissions as applications_permissions
 from allocations.applications.models import Application, ApplicationStatus
@@ -41,9 +43,10 @@ from allocations.review.selectors import (
     reviewer_loads,
 )
 from allocations.review.workflow import ASSIGNMENT_WORKFLOW
-from compliance.services import approval_blockers
+from compliance.models import EthicsCondition
+from compliance.services import approval_blockers, notify_if_ready_for_decision
 from portal.audit import AuditAction, audit_record
-from portal.emails import send_templated_email_on_commit
+from portal.emails import portal_url, send_templated_email_on_commit
 from portal.vocabulary import choice_label
 from portal.workdays import add_working_days
 from portal.workflow import transition
@@ -98,15 +101,26 @@ def reviewer_assign(*, actor, application: Application, reviewer: User, kind: st
                                                      assigned_by=actor, due_date=due)
         audit_record(actor=actor, action=AuditAction.REVIEW_ASSIGNED, target=app,
                      changes={"assignment_id": assignment.pk, "reviewer_id": reviewer.pk, "kind": kind})
-        send_templated_email_on_commit(
-            to=[reviewer.email], template="allocations/email/review_assigned",
-            context={"reference": app.reference, "kind": choice_label(ReviewKind, kind), "due": due})
+        notify(recipients=[reviewer], kind=NotificationKind.REVIEWER_ASSIGNED,
+               params={**_about(app), "review_kind": kind, "due": due.isoformat() if due else ""},
+               link=reverse("review:assignment_detail", args=[assignment.pk]))
     return assignment
+
+
+def _about(app: Application) -> dict[str, str]:
+    """What every notification about an application names."""
+    return {"reference": app.reference, "organisation": app.organisation.legal_name}
+
+
+def _tell_managers(*, actor, app: Application, kind: str, link_name: str, **params) -> None:
+    notify_role(role=Role.ALLOCATION_MANAGER, kind=kind, params={**_about(app), **params},
+                link=reverse(link_name, args=[app.reference]), exclude=actor)
 
 
 def reviewer_declare(*, actor, assignment: ReviewAssignment, has_conflict: bool,
                      statement: str = "") -> ReviewAssignment:
-    """The reviewer declares conflicts before seeing the application's content."""
+    """The reviewer declares conflicts before seeing the application's content; a declared conflict is
+    notified to the managers, who must find another reviewer."""
     statement = statement.strip()
 
     def check(a: ReviewAssignment) -> None:
@@ -118,11 +132,18 @@ def reviewer_declare(*, actor, assignment: ReviewAssignment, has_conflict: bool,
         a.coi_statement = statement
         return ["coi_declared_at", "coi_statement"]
 
+    def follow_up(a: ReviewAssignment, old: str) -> None:
+        if has_conflict:
+            _tell_managers(actor=actor, app=a.application, kind=NotificationKind.CONFLICT_DECLARED,
+                           link_name="review:application_reviewers", reviewer_id=a.reviewer_id,
+                           reviewer=a.reviewer.display_name, statement=statement[:500])
+
     return transition(ASSIGNMENT_WORKFLOW, actor=actor, obj=assignment,
                       to=AssignmentStatus.CONFLICTED if has_conflict else AssignmentStatus.ACCEPTED,
                       check=check, before_save=stamp, action=AuditAction.REVIEW_COI_DECLARED,
                       audit_target=lambda a: a.application,
-                      changes={"assignment_id": assignment.pk, "conflict": has_conflict})
+                      select_related=("application__organisation", "reviewer"),
+                      changes={"assignment_id": assignment.pk, "conflict": has_conflict}, then=follow_up)
 
 
 def reviewer_unassign(*, actor, assignment: ReviewAssignment, reason: str = "") -> ReviewAssignment:
@@ -188,13 +209,19 @@ def review_submit(*, actor, assignment: ReviewAssignment, scores: dict[str, Any]
         return []
 
     def follow_up(a: ReviewAssignment, old: str) -> None:
-        if review_path_complete(a.application):
-            application_transition(actor=None, application=a.application, to=ApplicationStatus.AWAITING_DECISION)
+        app = a.application
+        _tell_managers(actor=actor, app=app, kind=NotificationKind.REVIEW_SUBMITTED,
+                       link_name="review:application_decision", reviewer_id=a.reviewer_id,
+                       reviewer=a.reviewer.display_name, review_kind=a.kind)
+        if review_path_complete(app):
+            app = application_transition(actor=None, application=app, to=ApplicationStatus.AWAITING_DECISION)
+            notify_if_ready_for_decision(actor=actor, application=app)
 
     with transaction.atomic():
         a = transition(ASSIGNMENT_WORKFLOW, actor=actor, obj=assignment, to=AssignmentStatus.SUBMITTED,
                        check=check, before_save=write_review, action=AuditAction.REVIEW_SUBMITTED,
-                       audit_target=lambda a: a.application, select_related=("application__access_mode",),
+                       audit_target=lambda a: a.application,
+                       select_related=("application__access_mode", "application__organisation", "reviewer"),
                        changes=lambda a: {"assignment_id": a.pk, "weighted_score": str(written["weighted"]),
                                           "recommendation": recommendation},
                        then=follow_up)
@@ -278,11 +305,13 @@ def application_approve(
         Decision.objects.create(application=app, outcome=DecisionOutcome.APPROVED, reasons=reasons, decided_by=actor)
         # Keep the returned allocation's application current (the transition saves a fresh locked copy).
         quotas_audit = {str(k): {kk: str(vv) for kk, vv in v.items()} for k, v in cleaned.items()}
+        # The organisation gets the approval mail below rather than the plain status change.
         allocation.application = application_transition(
             actor=actor,
             application=app,
             to=ApplicationStatus.APPROVED,
             changes={"allocation": allocation.reference, "quotas": quotas_audit},
+            notify=False,
         )
         audit_record(
             actor=actor,
@@ -297,7 +326,22 @@ def application_approve(
         )
         # The account is created blocked; it opens when the start date comes and conditions are acknowledged.
         mark_needs_sync(allocation)
+        _mail_approval(app, allocation)
     return allocation
+
+
+def _mail_approval(app: Application, allocation: Allocation) -> None:
+    """What the organisation was granted, per site, from when, and what it must acknowledge first."""
+    recipients = list(Membership.objects.filter(organisation_id=app.organisation_id)
+                      .values_list("user__email", flat=True))
+    quotas = list(AllocationQuota.objects.filter(allocation=allocation).select_related("site").order_by("site__name"))
+    send_templated_email_on_commit(
+        to=recipients, template="allocations/email/application_approved",
+        context={"reference": app.reference, "title": app.title, "organisation": app.organisation.legal_name,
+                 "quotas": quotas, "start": allocation.start_date, "end": allocation.end_date,
+                 "conditions": [c.text for c in EthicsCondition.objects.filter(review__application=app,
+                                                                                acknowledged_at=None)],
+                 "url": portal_url(allocation.get_absolute_url())})
 
 
 def application_reject(*, actor, application: Application, reasons: str) -> Application:
@@ -361,7 +405,8 @@ def deadline_reminders_send(*, today: datetime.date | None = None) -> dict[str, 
             send_templated_email_on_commit(
                 to=managers,
                 template="allocations/email/deadline_reminder_manager",
-                context={"today": today, "applications": applications, "assignments": late_reviews},
+                context={"today": today, "applications": applications, "assignments": late_reviews,
+                         "url": portal_url(reverse("review:overdue"))},
             )
             sent["managers"] = 1
     by_reviewer = defaultdict(list)
@@ -372,7 +417,7 @@ def deadline_reminders_send(*, today: datetime.date | None = None) -> dict[str, 
             send_templated_email_on_commit(
                 to=[reviewer.email],
                 template="allocations/email/deadline_reminder_reviewer",
-                context={"today": today, "assignments": items},
+                context={"today": today, "assignments": items, "url": portal_url(reverse("review:assignment_list"))},
             )
             sent["reviewers"] += 1
     return sent

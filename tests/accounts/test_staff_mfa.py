@@ -40,7 +40,7 @@ def test_staff_with_totp_get_in(client, kind):
     client.force_login(staff)
     response = client.get("/staff/")
     assert response.status_code == 200
-    assert "Staff workspace" in response.content.decode()
+    assert "<h1>My work</h1>" in response.content.decode()
     admin = client.get("/admin/")
     if staff.is_staff:  # operators and administrators run the Django admin
         assert admin.status_code == 200

@@ -14,8 +14,9 @@ from tests import factories as f
 pytestmark = pytest.mark.django_db
 
 # Session, user, and the page: count + one page of rows (organisation, mode and call joined), the
-# access modes and organisations of the filter form, the roles of the user.
-LIST_QUERIES = 7
+# access modes and organisations of the filter form, the roles of the user, the header's unread
+# notifications.
+LIST_QUERIES = 8
 
 
 def make_applications(n, *, organisation, user):

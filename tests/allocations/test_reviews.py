@@ -4,6 +4,7 @@ and the right to reply: services and the pages that call them."""
 from __future__ import annotations
 
 import pytest
+from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.urls import reverse
 
@@ -113,7 +114,8 @@ def test_assign_page_assigns_and_mails_the_reviewer(client, mailoutbox, run_on_c
     assignment = ReviewAssignment.objects.get(application=app, reviewer=person)
     assert assignment.due_date is not None
     assert [m.to for m in mailoutbox] == [[person.email]]
-    assert app.reference in mailoutbox[0].subject and "technical" in mailoutbox[0].body
+    assert app.reference in mailoutbox[0].subject and "Kind of review: Technical." in mailoutbox[0].body
+    assert f"{settings.PORTAL_BASE_URL}/staff/reviews/{assignment.pk}/" in mailoutbox[0].body
 
 
 # --- restricted pools -----------------------------------------------------------------------------

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime
 
 import pytest
+from django.conf import settings
 from django.urls import reverse
 from django.utils import timezone
 
@@ -34,8 +35,9 @@ def _bulk_applications(count: int):
 
 
 # Session, user, groups (roles), filter choices (modes, sites), count, page rows, their requested sites (one
-# prefetch): the same at 10 and at 200 applications. The second factor is read from the session: no query.
-OVERVIEW_QUERIES = 8
+# prefetch), the header's unread notifications: the same at 10 and at 200 applications. The second factor is
+# read from the session: no query.
+OVERVIEW_QUERIES = 9
 
 
 @pytest.mark.parametrize("params", [{}, {"status": "submitted", "mode": "fast_lane", "site": "charleroi",
@@ -117,8 +119,12 @@ def test_overdue_assignments_and_reminders(mailoutbox, run_on_commit):
     assert sent == {"managers": 1, "reviewers": 1}
     to_manager = next(m for m in mailoutbox if boss.email in m.to)
     assert app.reference in to_manager.body and "overdue" in to_manager.body
+    assert to_manager.subject.startswith("[AI Factory] Deadlines: ")
+    assert f"{settings.PORTAL_BASE_URL}/staff/deadlines/" in to_manager.body
     to_reviewer = next(m for m in mailoutbox if m.to == [slow.email])
     assert app.reference in to_reviewer.body and "overdue" in to_reviewer.subject
+    assert to_reviewer.subject.startswith("[AI Factory] Reminder: ")
+    assert f"{settings.PORTAL_BASE_URL}/staff/reviews/" in to_reviewer.body
 
 
 def test_no_reminders_when_nothing_is_due(mailoutbox, run_on_commit):

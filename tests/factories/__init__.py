@@ -67,8 +67,13 @@ from .grants import (
     allocation,
     approved_allocation,
     bare_allocation,
+    change_request,
 )
 from .provisioning import (
+    full_reconcile,
+    handover,
+    stale_attempt,
+    sync_failure,
     usage_and_attempts,
 )
 from .reports import (
@@ -86,6 +91,7 @@ from .reports import (
 )
 from .review import (
     add_condition,
+    assignment,
     awaiting_decision,
     full_scores,
     general_pool,

@@ -11,7 +11,14 @@ from django.utils import timezone
 from allocations.applications.models import Application, ApplicationStatus, TeamMember
 from allocations.applications.services import next_application_reference
 from allocations.catalogue.models import AccessMode, Site
-from allocations.grants.models import Allocation, AllocationQuota, AllocationStatus, SyncState
+from allocations.grants.models import (
+    Allocation,
+    AllocationQuota,
+    AllocationStatus,
+    ChangeKind,
+    ChangeRequest,
+    SyncState,
+)
 from allocations.grants.services import slurm_account_for
 from allocations.review.services import application_approve
 from compliance.models import EthicsReview, EthicsStatus, RiskAssessment
@@ -84,3 +91,15 @@ def approved_allocation(*, gpu=100, cpu=1000, users=("alice",), start=None, site
     quotas = {Site.objects.get(code=code).pk: {"gpu_hours": gpu, "cpu_core_hours": cpu} for code in sites}
     allocation = application_approve(actor=manager, application=app, quotas=quotas)
     return allocation, manager, applicant
+
+
+def change_request(alloc: Allocation, *, kind: str = ChangeKind.EXTENSION, days_ago: int = 0) -> ChangeRequest:
+    """An open change request of the allocation's first member, asked `days_ago` days ago."""
+    requester = alloc.organisation.memberships.first().user
+    cr = ChangeRequest.objects.create(allocation=alloc, kind=kind, payload={"end_date": "2100-01-01"},
+                                      justification="More time for the experiments.", requested_by=requester)
+    if days_ago:
+        ChangeRequest.objects.filter(pk=cr.pk).update(
+            requested_at=timezone.now() - datetime.timedelta(days=days_ago))
+        cr.refresh_from_db()
+    return cr

@@ -5,7 +5,7 @@ from __future__ import annotations
 from allocations.applications import services as applications_services
 from allocations.applications.models import Application, ApplicationStatus
 from allocations.review import services as review_services
-from allocations.review.models import ReviewerPool
+from allocations.review.models import AssignmentStatus, ReviewAssignment, ReviewerPool
 from compliance.models import EthicsCondition, EthicsReview, EthicsStatus
 
 from .accounts import ReviewerFactory, manager, sequence
@@ -92,3 +92,11 @@ def add_condition(app: Application, text: str = "Delete the raw images after tra
     review.status = EthicsStatus.CLEARED_WITH_CONDITIONS
     review.save(update_fields=["status"])
     return EthicsCondition.objects.create(review=review, text=text)
+
+
+def assignment(app: Application, person=None, *, status: str = AssignmentStatus.ASSIGNED, due=None,
+               kind: str = "technical") -> ReviewAssignment:
+    """An assignment written directly in `status` (for the pages that list them), due on `due`."""
+    person = person or reviewer(kind=kind)
+    return ReviewAssignment.objects.create(application=app, reviewer=person, kind=kind, status=status,
+                                           assigned_by=manager(), due_date=due)

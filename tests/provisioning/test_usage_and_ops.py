@@ -1,6 +1,7 @@
 """Usage snapshots with 80 %/100 % e-mails, and the operator's provisioning pages."""
 
 import pytest
+from django.conf import settings
 from django.core import mail
 from django.urls import reverse
 
@@ -51,6 +52,7 @@ def test_usage_snapshots_and_threshold_mails_are_sent_once(metered, django_captu
     assert UsageSnapshot.objects.get(allocation=allocation).gpu_minutes == 4860
     expected = f"[AI Factory] {allocation.reference} has used 80% of its quota on Zellik"
     assert [m.subject for m in mail.outbox] == [expected]
+    assert f"{settings.PORTAL_BASE_URL}/allocations/{allocation.reference}/" in mail.outbox[0].body
     with django_capture_on_commit_callbacks(execute=True):
         pull_usage(site=site)
     assert len(mail.outbox) == 1, "the 80 % mail is sent once"
