@@ -41,6 +41,19 @@ DEFAULT_THRESHOLDS: Mapping[str, float] = {
 SECONDS_PER_HOUR = 3600
 DEFAULT_UTILISATION = 0.4
 
+#: The largest figure a declaration may hold. Past these a figure is a typing error, not a plan: the
+#: bounds keep every product below finite (1e300 GPU-hours times a peak in FLOP/s is infinity, which
+#: JSON cannot carry). They are wider than the fields of the application form and API, so that an
+#: application the portal stored always passes.
+UPPER_BOUNDS: Mapping[str, float] = {
+    "gpu_hours": 1e12,
+    "gpu_peak_flops": 1e18,
+    "parameters": 1e19,
+    "training_tokens": 1e19,
+    "base_model_flop": 1e40,
+    "prior_lineage_flop": 1e45,
+}
+
 
 @dataclass(frozen=True)
 class ComputeInputs:
@@ -97,6 +110,8 @@ def _require_non_negative(name: str, value: float) -> None:
         raise ValueError(f"{name} must be a number, got {value!r}")
     if math.isnan(value) or math.isinf(value) or value < 0:
         raise ValueError(f"{name} must be a finite number >= 0, got {value!r}")
+    if value > UPPER_BOUNDS[name]:
+        raise ValueError(f"{name} must be at most {UPPER_BOUNDS[name]:g}, got {value!r}")
 
 
 def hardware_flop(gpu_hours: float, gpu_peak_flops: float, utilisation: float) -> float:
