@@ -242,10 +242,14 @@ def step_ai_act(request, app):
     form = AIActForm(request.POST or None, questions=ruleset.questions, language=language, answers=saved)
     if _save_step(request, app, "ai_act", form, lambda: compliance_services.assessment_save(
             actor=request.user, application=app, answers=form.answers())):
+        saved_result = selectors.risk_assessment_of(app).result
         missing = len(engine.missing_answers(ruleset, engine.clean_answers(ruleset, form.answers())))
         if missing:
             messages.info(request, ngettext("%(n)s question still needs an answer.",
                                             "%(n)s questions still need an answer.", missing) % {"n": missing})
+        if saved_result.get("contradictions") or len(saved_result.get("missing_answers", ())) > missing:
+            messages.warning(request, _("The assessment cannot conclude yet: the result below says what is "
+                                        "missing or contradictory."))
         return _saved(request, app, "ai_act")
     visible = {q.id for q in engine.visible_questions(ruleset, form.current_answers())}
     result = _assessment_result(app, assessment, language)
@@ -265,10 +269,18 @@ def _assessment_result(app, assessment, language: str) -> dict | None:
         result["ruleset_title"] = engine.load_ruleset(result["ruleset"]).title[language]
     except (engine.RuleSetError, engine.AnswerError):
         result = dict(assessment.result)  # a retired rule set: show the result as it was stored
+    else:
+        if not result["complete"] and assessment.complete and app.status != ApplicationStatus.DRAFT:
+            # Answered before the questionnaire gained questions: never reclassify silently.
+            result = dict(assessment.result) | {"earlier_edition": True}
     if not result:
         return None
-    result["classification_label"] = risk_class_label(result["classification"])
-    for obligation in result["obligations"]:
+    # A result stored by an earlier edition may lack keys that the template reads.
+    result = {"ruleset": assessment.ruleset_version, "ruleset_title": "", "complete": assessment.complete,
+              "missing": [], "contradictions": [], "conclusions": [], "obligations": [], "compute": None,
+              "earlier_edition": False} | result
+    result["classification_label"] = risk_class_label(result.get("classification"))
+    for obligation in result.get("obligations", ()):
         obligation["applies_from"] = engine.format_date(datetime.date.fromisoformat(obligation["applies_from"]),
                                                         language)
     return result
