@@ -287,10 +287,12 @@ def test_to_dict_is_json_and_deterministic():
     assert data["ruleset"] == "2026-omnibus" and data["ruleset_sha256"] == ruleset.sha256
     assert data["classification"] == "gpai_systemic"
     assert set(data["flags"]) == {*engine.FLAG_NAMES, "needs_ethics_review"}
+    assert set(data["compute"]["warnings"][0]) == {"code", "message", "figure", "threshold", "basis"}
     assert set(data["conclusions"][0]) == {"code", "title", "article", "url", "rationale"}
     assert set(data["obligations"][0]) == {"code", "article", "text", "url", "applies_from"}
     assert data["compute"]["cumulative_flop"] == pytest.approx(1.02e25)
-    assert [w["code"] for w in data["compute"]["warnings"]] == ["gpai_threshold", "systemic_threshold"]
+    assert [w["code"] for w in data["compute"]["warnings"]] == [
+        "gpai_threshold", "systemic_threshold", "near_systemic_threshold"]
     assert classify(ruleset, answers).to_dict()["compute"] is None
 
 
@@ -462,10 +464,10 @@ def test_hardware_and_architecture_estimates():
 
 def test_larger_estimate_and_lineage_are_used():
     inputs = ComputeInputs(gpu_hours=1_000, gpu_peak_flops=GPU_PEAK_FLOPS["A100"], utilisation=0.3,
-                           parameters=10**9, training_tokens=10**13, prior_lineage_flop=5e22)
+                           parameters=10**9, training_tokens=10**13, prior_lineage_flop=8e22)
     estimate = estimate_compute(inputs)
     assert estimate.estimate_flop == estimate.architecture_flop == pytest.approx(6e22)
-    assert estimate.cumulative_flop == pytest.approx(1.1e23)
+    assert estimate.cumulative_flop == pytest.approx(1.4e23)
     assert [w.code for w in estimate.warnings] == ["gpai_threshold"]
 
 
@@ -474,7 +476,8 @@ def test_seventy_thousand_h100_hours_reach_1e23():
     below = estimate_compute(ComputeInputs(gpu_hours=70_000, gpu_peak_flops=GPU_PEAK_FLOPS["H100"]))
     above = estimate_compute(ComputeInputs(gpu_hours=71_000, gpu_peak_flops=GPU_PEAK_FLOPS["H100"]))
     assert below.cumulative_flop < 1e23 < above.cumulative_flop
-    assert [w.code for w in above.warnings] == ["gpai_threshold"]
+    assert [w.code for w in below.warnings] == ["near_gpai_threshold"]
+    assert [w.code for w in above.warnings] == ["gpai_threshold", "near_gpai_threshold"]
 
 
 @pytest.mark.parametrize(
@@ -489,9 +492,10 @@ def test_modifier_warning_edges(base: float, warned: bool):
 @pytest.mark.parametrize(
     ("parameters", "tokens", "prior", "codes"),
     [
-        (10**11, 16_500 * 10**9, 0.0, ["gpai_threshold"]),
-        (10**11, 15 * 10**12, 1e24, ["gpai_threshold"]),
-        (10**11, 17_000 * 10**9, 0.0, ["gpai_threshold", "systemic_threshold"]),
+        (10**11, 16_500 * 10**9, 0.0, ["gpai_threshold", "near_systemic_threshold"]),
+        (10**11, 15 * 10**12, 1e24, ["gpai_threshold", "near_systemic_threshold"]),
+        (10**11, 17_000 * 10**9, 0.0, ["gpai_threshold", "systemic_threshold", "near_systemic_threshold"]),
+        (10**11, 20_000 * 10**9, 0.0, ["gpai_threshold", "systemic_threshold"]),  # 1.2e25: clearly above
     ],
 )
 def test_systemic_warning_edges(parameters: int, tokens: int, prior: float, codes: list[str]):
@@ -527,3 +531,50 @@ def test_edge_scenarios_sit_exactly_on_the_thresholds():
     assert estimate_compute(flop(10**11, 15 * 10**12, prior=1e24)).cumulative_flop == 1e25
     fraction = estimate_compute(flop(8 * 10**9, 2 * 10**12, base=2.88e23)).base_model_fraction
     assert fraction == load_ruleset().thresholds["modifier_fraction"] == 1 / 3
+
+
+# --- near a threshold: within 10 % on either side, saying what the estimate rests on ---------------------
+
+
+@pytest.mark.parametrize(
+    ("inputs", "codes"),
+    [
+        # 9.2e22 and 1.08e23 FLOP: within 10 % of 1e23, below and above
+        (flop(10**9, 15_333 * 10**9), ["near_gpai_threshold"]),
+        (flop(10**9, 18 * 10**12), ["gpai_threshold", "near_gpai_threshold"]),
+        # 8.5e22 and 1.2e23 FLOP: more than 10 % away
+        (flop(10**9, 14_166 * 10**9), []),
+        (flop(10**9, 20 * 10**12), ["gpai_threshold"]),
+        # 9.3e24 and 1.05e25 FLOP
+        (flop(10**11, 15_500 * 10**9), ["gpai_threshold", "near_systemic_threshold"]),
+        (flop(10**11, 17_500 * 10**9), ["gpai_threshold", "systemic_threshold", "near_systemic_threshold"]),
+        # 31 % and 35 % of the base model's compute: near one third, on both sides
+        (flop(10**9, 10**12, base=6e21 / 0.31), ["near_modifier_threshold"]),
+        (flop(10**9, 10**12, base=6e21 / 0.35), ["modifier_threshold", "near_modifier_threshold"]),
+        (flop(10**9, 10**12, base=6e21 / 0.25), []),
+    ],
+)
+def test_near_threshold_warnings_on_both_sides(inputs: ComputeInputs, codes: list[str]):
+    assert [w.code for w in estimate_compute(inputs).warnings] == codes
+
+
+def test_a_near_threshold_warning_says_what_the_estimate_rests_on():
+    hardware = estimate_compute(ComputeInputs(gpu_hours=70_000, gpu_peak_flops=GPU_PEAK_FLOPS["H100"]))
+    (near,) = hardware.warnings
+    assert near.basis == "hardware" and near.threshold == 1e23 and near.figure == hardware.cumulative_flop
+    assert "estimate" in near.message and "GPU-hours" in near.message and "utilisation" in near.message
+    architecture = estimate_compute(flop(10**9, 15_333 * 10**9))
+    assert architecture.warnings[0].basis == "architecture"
+    assert "6 x parameters x training tokens" in architecture.warnings[0].message
+
+
+def test_warnings_never_claim_a_classification():
+    # A non-generative model above 1e23 FLOP: the warning states the figure; the conclusion explains.
+    ruleset = load_ruleset()
+    compute = ruleset.estimate(flop(10**9, 20 * 10**12))
+    result = classify(ruleset, answers_for(ruleset, LLM | {"model_modalities": ["other"]}), compute)
+    assert result.classification == RiskClass.MINIMAL
+    assert "gpai_criterion_not_met" in result.conclusion_codes
+    (warning,) = compute.warnings
+    assert "depends on what the model can generate" in warning.message
+    assert "is a general-purpose AI model" not in warning.message
