@@ -2,7 +2,7 @@ from django.apps import AppConfig
 from django.core import checks
 from django.utils.translation import gettext_lazy as _
 
-from .ai_act.checks import check_rulesets
+from .ai_act.checks import check_gpu_peaks, check_rulesets
 
 
 class ComplianceConfig(AppConfig):
@@ -11,3 +11,4 @@ class ComplianceConfig(AppConfig):
 
     def ready(self):
         checks.register(check_rulesets, "compliance")
+        checks.register(check_gpu_peaks, "compliance")

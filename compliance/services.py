@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from django.conf import settings
@@ -23,18 +24,33 @@ from .ai_act.compute import GPU_PEAK_FLOPS, ComputeEstimate, ComputeInputs, esti
 from .models import EthicsCondition, EthicsReview, EthicsStatus, RiskAssessment
 from .workflow import DECISIONS, ETHICS_WORKFLOW, NOT_WAITING
 
+logger = logging.getLogger(__name__)
+
+
+def _requested_gpus(application) -> tuple[list, list]:
+    """The application's GPU requests on sites whose GPU type has a peak figure, and on sites whose has none."""
+    resources = [r for r in application.resources.select_related("site") if r.gpu_hours]
+    known = [r for r in resources if r.site.gpu_model in GPU_PEAK_FLOPS]
+    return known, [r for r in resources if r.site.gpu_model not in GPU_PEAK_FLOPS]
+
 
 def compute_for_application(application) -> ComputeEstimate | None:
-    """Both estimates for the request, plus earlier allocations of the same model lineage."""
-    resources = list(application.resources.select_related("site"))
+    """Both estimates for the request, plus earlier allocations of the same model lineage.
+
+    GPU-hours on a site whose GPU type has no peak figure (compliance/ai_act/gpus.yaml) are left out of
+    the hardware estimate, never guessed: the assessment then lacks an input (``gpu_peak_unknown``),
+    and the operators are told in the log and by the system check compliance.E003."""
+    resources, unknown = _requested_gpus(application)
+    for r in unknown:
+        logger.error("Site %s declares GPU type %r, which has no peak figure in the AI Act hardware records; "
+                     "add it to compliance/ai_act/gpus.yaml", r.site.code, r.site.gpu_model)
     gpu_hours = sum(r.gpu_hours for r in resources)
     if not gpu_hours and not (application.parameter_count and application.training_tokens):
         return None
     # The hardware estimate sums per site, each with its own GPU's dense BF16 peak.
     utilisation = getattr(settings, "AIF_COMPUTE_UTILISATION", 0.4)
-    hardware = sum(r.gpu_hours * 3600 * GPU_PEAK_FLOPS.get(r.site.gpu_model, GPU_PEAK_FLOPS["H100"]) * utilisation
-                   for r in resources)
-    effective_peak = hardware / (gpu_hours * 3600 * utilisation) if gpu_hours else GPU_PEAK_FLOPS["H100"]
+    hardware = sum(r.gpu_hours * 3600 * GPU_PEAK_FLOPS[r.site.gpu_model] * utilisation for r in resources)
+    effective_peak = hardware / (gpu_hours * 3600 * utilisation) if gpu_hours else 0.0
     inputs = ComputeInputs(
         gpu_hours=float(gpu_hours), gpu_peak_flops=float(effective_peak), utilisation=utilisation,
         parameters=application.parameter_count or None, training_tokens=application.training_tokens or None,
@@ -62,12 +78,16 @@ def prior_lineage_flop(application) -> float:
 
 
 def facts_for_application(application) -> frozenset[str]:
-    """What the application's model step says about training, for the questionnaire's consistency checks."""
+    """What the application's other steps say, for the questionnaire's consistency checks: the AI work
+    declared on the model step, and GPU-hours requested on a site whose GPU type has no peak figure."""
+    facts = set()
     if application.model_activity in (ModelActivity.TRAIN, ModelActivity.FINE_TUNE):
-        return frozenset({"training_declared"})
-    if application.model_activity in (ModelActivity.INFERENCE, ModelActivity.OTHER):
-        return frozenset({"no_training_declared"})
-    return frozenset()
+        facts.add("training_declared")
+    elif application.model_activity in (ModelActivity.INFERENCE, ModelActivity.OTHER):
+        facts.add("no_training_declared")
+    if _requested_gpus(application)[1]:
+        facts.add("gpu_peak_unknown")
+    return frozenset(facts)
 
 
 def assessment_classify(*, application, answers: dict[str, Any], ruleset_version: str | None = None,

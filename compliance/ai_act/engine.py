@@ -97,6 +97,7 @@ _CLASS_FLAGS: Mapping[RiskClass, tuple[str, ...]] = {
 FACT_NAMES: tuple[str, ...] = (
     "training_declared",     # the project declares model training (training or fine-tuning, model size)
     "no_training_declared",  # the project declares inference or other work without training
+    "gpu_peak_unknown",      # GPU-hours requested on a GPU type without a peak figure (gpus.yaml)
 )
 
 COMPUTE_FIELDS: tuple[str, ...] = (

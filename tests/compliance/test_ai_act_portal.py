@@ -10,7 +10,11 @@ from django.urls import reverse
 
 from allocations.applications import services
 from allocations.applications.models import Application, ApplicationStatus
+from allocations.catalogue.models import Site
+from compliance.ai_act import checks
+from compliance.ai_act.compute import GPU_PEAK_FLOPS, GPU_PEAK_SOURCES
 from compliance.models import RiskAssessment
+from compliance.services import compute_for_application
 from tests import factories as f
 
 pytestmark = pytest.mark.django_db
@@ -101,3 +105,29 @@ def test_a_submitted_first_edition_assessment_is_shown_as_stored(client, member,
     assert "No conclusion yet" not in page
     assessment = RiskAssessment.objects.get(application=app)
     assert assessment.classification == "high_risk" and assessment.complete
+
+
+def test_a_site_gpu_without_a_peak_figure_is_never_guessed(member, organisation, capacity, caplog):
+    app = f.complete(member, organisation, ai_act=CONSISTENT)
+    Site.objects.filter(code="zellik").update(gpu_model="B200")  # a type the hardware records do not know
+    estimate = compute_for_application(Application.objects.get(pk=app.pk))
+    assert estimate.hardware_flop == 0  # its GPU-hours are left out, not counted at the H100's peak
+    assert estimate.estimate_flop == estimate.architecture_flop
+    assert any(p.startswith("The EU AI Act assessment needs: The peak performance of the GPU type of a requested "
+                            "site") for p in problems(app)), problems(app)
+    assert "B200" in caplog.text and "gpus.yaml" in caplog.text  # the operators are told
+
+
+def test_the_system_check_names_a_gpu_type_without_a_peak_figure(monkeypatch):
+    monkeypatch.setattr(checks, "GPU_PEAK_FLOPS", {"A100": 312e12, "H100": 989e12, "MI300X": 1307e12})
+    errors = checks.check_gpu_peaks()
+    assert [(e.id, e.msg) for e in errors] == [
+        ("compliance.E003", "GPU type 'H200' has no peak figure for the AI Act training-compute estimate.")]
+    monkeypatch.undo()
+    assert checks.check_gpu_peaks() == []
+
+
+def test_every_gpu_peak_comes_with_its_source():
+    assert set(GPU_PEAK_SOURCES) == set(GPU_PEAK_FLOPS)
+    for model, source in GPU_PEAK_SOURCES.items():
+        assert "data sheet" in source and "sparsity" in source, model  # dense figures, not the sparse ones
