@@ -234,7 +234,8 @@ def test_ai_act_result_with_obligations_and_compute(member_client, member, organ
                "union_link": ["placed_in_union"], "operator_role": ["provider"], "prohibited_practices": ["none"],
                "intimate_imagery": "no", "annex_i_product": "no", "annex_iii_areas": ["none"],
                "interacts_with_persons": "yes", "interaction_obvious": "no", "synthetic_content": ["text"],
-               "emotion_biometric_exposure": "no", "public_disclosure": ["none"], "open_source_system": "no",
+               "synthetic_content_legacy": "no", "emotion_biometric_exposure": "no", "public_disclosure": ["none"],
+               "open_source_system": "no",
                "trains_model": "yes", "model_modalities": ["other"], "modifies_gpai_model": "no",
                "open_weights": "yes", "open_weights_monetised": "no"}
     Application.objects.filter(pk=app.pk).update(status=ApplicationStatus.DRAFT)

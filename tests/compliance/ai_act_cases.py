@@ -30,6 +30,7 @@ BASE: dict[str, Any] = {
     "annex_iii_areas": ["none"],
     "interacts_with_persons": "no",
     "synthetic_content": ["none"],
+    "synthetic_content_legacy": "no",  # Omnibus only, asked when the system generates content
     "emotion_biometric_exposure": "no",
     "public_disclosure": ["none"],
     "open_source_system": "no",

@@ -29,7 +29,7 @@ from compliance.ai_act import (
     visible_questions,
 )
 
-from . import test_ai_act_annex_iii, test_ai_act_modifiers, test_ai_act_scope_roles
+from . import test_ai_act_annex_iii, test_ai_act_modifiers, test_ai_act_omnibus, test_ai_act_scope_roles
 from .ai_act_cases import (
     BOTH,
     CHATBOT,
@@ -213,7 +213,7 @@ SCENARIOS: list[Scenario] = [
 #: Every scenario module, so that together they reach every conclusion code.
 ALL_SCENARIOS: list[Scenario] = [
     *SCENARIOS, *test_ai_act_annex_iii.SCENARIOS, *test_ai_act_scope_roles.SCENARIOS,
-    *test_ai_act_modifiers.SCENARIOS,
+    *test_ai_act_modifiers.SCENARIOS, *test_ai_act_omnibus.SCENARIOS,
 ]
 
 

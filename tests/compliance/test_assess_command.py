@@ -64,7 +64,8 @@ def run_incomplete(tmp_path: Path, payload: Any, *args: str) -> tuple[dict[str, 
 
 
 def test_answers_with_compute(tmp_path: Path):
-    payload = {"answers": ANSWERS | {"intimate_imagery": "no"}, "compute": TRAINING | {"prior_lineage_flop": 0}}
+    omnibus = {"intimate_imagery": "no", "synthetic_content_legacy": "no"}  # questions the 2024 text lacks
+    payload = {"answers": ANSWERS | omnibus, "compute": TRAINING | {"prior_lineage_flop": 0}}
     result = run(tmp_path, payload)
     assert result["ruleset"] == "2026-omnibus"
     assert result["classification"] == "gpai"
