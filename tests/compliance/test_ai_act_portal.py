@@ -5,14 +5,17 @@ assessment made with earlier questions is never reclassified behind the applican
 from __future__ import annotations
 
 import pytest
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.urls import reverse
+from django.utils import translation
 
 from allocations.applications import services
 from allocations.applications.models import Application, ApplicationStatus
 from allocations.catalogue.models import Site
 from compliance.ai_act import checks
-from compliance.ai_act.compute import GPU_PEAK_FLOPS, GPU_PEAK_SOURCES
+from compliance.ai_act.compute import GPU_PEAK_FLOPS, GPU_PEAK_SOURCES, ComputeInputs, estimate_compute
+from compliance.ai_act.wording import compute_warning_text
 from compliance.models import RiskAssessment
 from compliance.services import compute_for_application
 from tests import factories as f
@@ -131,3 +134,30 @@ def test_every_gpu_peak_comes_with_its_source():
     assert set(GPU_PEAK_SOURCES) == set(GPU_PEAK_FLOPS)
     for model, source in GPU_PEAK_SOURCES.items():
         assert "data sheet" in source and "sparsity" in source, model  # dense figures, not the sparse ones
+
+
+@pytest.mark.parametrize(("language", "start"), [
+    ("fr", "La puissance de calcul d'entraînement cumulée estimée, 1.02e+25 FLOP, dépasse 1e+25 FLOP"),
+    ("nl", "De geschatte cumulatieve trainingsrekenkracht van 1.02e+25 FLOP ligt boven 1e+25 FLOP"),
+])
+def test_compute_warnings_are_worded_in_the_readers_language(language, start):
+    estimate = estimate_compute(ComputeInputs(gpu_hours=0, gpu_peak_flops=0, parameters=10**11,
+                                              training_tokens=17 * 10**12))
+    warnings = {w["code"]: w for w in estimate.to_dict()["warnings"]}
+    with translation.override(language):
+        assert compute_warning_text(warnings["systemic_threshold"]).startswith(start)
+        near = compute_warning_text(warnings["near_systemic_threshold"])
+    assert "10 %" in near and ("jetons" in near if language == "fr" else "trainingstokens" in near)
+
+
+def test_a_warning_stored_without_figures_keeps_its_message():
+    assert compute_warning_text({"code": "gpai_threshold", "message": "Stored wording."}) == "Stored wording."
+
+
+def test_the_step_page_in_dutch_names_the_incomplete_result(client, member, organisation, capacity):
+    app = f.complete(member, organisation, ai_act=DENIES_TRAINING)
+    client.force_login(member)
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "nl"
+    page = client.get(reverse("applications:step_ai_act", args=[app.reference])).content.decode()
+    assert "Nog geen conclusie: antwoorden ontbreken of spreken elkaar tegen" in page
+    assert "Tegenstrijdige antwoorden" in page and "Traint het project een model?" in page
