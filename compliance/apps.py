@@ -5,7 +5,7 @@ from django.utils.translation import gettext_lazy as _
 from accounts.home import register_work
 from accounts.roles import Role
 
-from .ai_act.checks import check_rulesets
+from .ai_act.checks import check_gpu_peaks, check_rulesets
 
 
 class ComplianceConfig(AppConfig):
@@ -14,6 +14,7 @@ class ComplianceConfig(AppConfig):
 
     def ready(self):
         checks.register(check_rulesets, "compliance")
+        checks.register(check_gpu_peaks, "compliance")
         # Imported here: privacy imports the models, which cannot load before the app registry is ready.
         from . import privacy
 

@@ -57,9 +57,17 @@ def assessment_result(application, assessment: RiskAssessment | None, language: 
         result["ruleset_title"] = engine.load_ruleset(result["ruleset"]).title[language]
     except (engine.RuleSetError, engine.AnswerError):
         result = dict(assessment.result)  # a retired rule set: show the result as it was stored
+    else:
+        if not result["complete"] and assessment.complete and application.status != ApplicationStatus.DRAFT:
+            # Answered before the questionnaire gained questions: never reclassify silently.
+            result = dict(assessment.result) | {"earlier_edition": True}
     if not result:
         return None
-    result["classification_label"] = risk_class_label(result.get("classification", ""))
+    # A result stored by an earlier edition may lack keys that the template reads.
+    result = {"ruleset": assessment.ruleset_version, "ruleset_title": "", "complete": assessment.complete,
+              "missing": [], "contradictions": [], "conclusions": [], "obligations": [], "compute": None,
+              "earlier_edition": False} | result
+    result["classification_label"] = risk_class_label(result.get("classification") or "")
     for obligation in result.get("obligations", []):
         obligation["applies_from"] = engine.format_date(datetime.date.fromisoformat(obligation["applies_from"]),
                                                         language)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from django.conf import settings
@@ -9,12 +10,13 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import get_language, ngettext
 from django.utils.translation import gettext as _
 
 from accounts.models import SENSITIVE_SECTORS, NotificationKind
 from accounts.notifications import notify_role
 from accounts.roles import Role, has_role
-from allocations.applications.models import Application, ApplicationStatus, EthicsIssue
+from allocations.applications.models import Application, ApplicationStatus, EthicsIssue, ModelActivity
 from allocations.applications.permissions import can_edit_application, is_applicant_member
 from portal.audit import AuditAction, audit_record
 from portal.vocabulary import choice_label
@@ -25,18 +27,33 @@ from .ai_act.compute import GPU_PEAK_FLOPS, ComputeEstimate, ComputeInputs, esti
 from .models import EthicsCondition, EthicsReview, EthicsStatus, RiskAssessment
 from .workflow import CLEARED, DECISIONS, ETHICS_WORKFLOW, NOT_WAITING
 
+logger = logging.getLogger(__name__)
+
+
+def _requested_gpus(application) -> tuple[list, list]:
+    """The application's GPU requests on sites whose GPU type has a peak figure, and on sites whose has none."""
+    resources = [r for r in application.resources.select_related("site") if r.gpu_hours]
+    known = [r for r in resources if r.site.gpu_model in GPU_PEAK_FLOPS]
+    return known, [r for r in resources if r.site.gpu_model not in GPU_PEAK_FLOPS]
+
 
 def compute_for_application(application) -> ComputeEstimate | None:
-    """Both estimates for the request, plus earlier allocations of the same model lineage."""
-    resources = list(application.resources.select_related("site"))
+    """Both estimates for the request, plus earlier allocations of the same model lineage.
+
+    GPU-hours on a site whose GPU type has no peak figure (compliance/ai_act/gpus.yaml) are left out of
+    the hardware estimate, never guessed: the assessment then lacks an input (``gpu_peak_unknown``),
+    and the operators are told in the log and by the system check compliance.E003."""
+    resources, unknown = _requested_gpus(application)
+    for r in unknown:
+        logger.error("Site %s declares GPU type %r, which has no peak figure in the AI Act hardware records; "
+                     "add it to compliance/ai_act/gpus.yaml", r.site.code, r.site.gpu_model)
     gpu_hours = sum(r.gpu_hours for r in resources)
     if not gpu_hours and not (application.parameter_count and application.training_tokens):
         return None
     # The hardware estimate sums per site, each with its own GPU's dense BF16 peak.
     utilisation = getattr(settings, "AIF_COMPUTE_UTILISATION", 0.4)
-    hardware = sum(r.gpu_hours * 3600 * GPU_PEAK_FLOPS.get(r.site.gpu_model, GPU_PEAK_FLOPS["H100"]) * utilisation
-                   for r in resources)
-    effective_peak = hardware / (gpu_hours * 3600 * utilisation) if gpu_hours else GPU_PEAK_FLOPS["H100"]
+    hardware = sum(r.gpu_hours * 3600 * GPU_PEAK_FLOPS[r.site.gpu_model] * utilisation for r in resources)
+    effective_peak = hardware / (gpu_hours * 3600 * utilisation) if gpu_hours else 0.0
     inputs = ComputeInputs(
         gpu_hours=float(gpu_hours), gpu_peak_flops=float(effective_peak), utilisation=utilisation,
         parameters=application.parameter_count or None, training_tokens=application.training_tokens or None,
@@ -63,26 +80,53 @@ def prior_lineage_flop(application) -> float:
     return total
 
 
+def facts_for_application(application) -> frozenset[str]:
+    """What the application's other steps say, for the questionnaire's consistency checks: the AI work
+    declared on the model step, and GPU-hours requested on a site whose GPU type has no peak figure."""
+    facts = set()
+    if application.model_activity in (ModelActivity.TRAIN, ModelActivity.FINE_TUNE):
+        facts.add("training_declared")
+    elif application.model_activity in (ModelActivity.INFERENCE, ModelActivity.OTHER):
+        facts.add("no_training_declared")
+    if _requested_gpus(application)[1]:
+        facts.add("gpu_peak_unknown")
+    return frozenset(facts)
+
+
+def assessment_classify(*, application, answers: dict[str, Any], ruleset_version: str | None = None,
+                        language: str = "en") -> engine.AssessmentResult:
+    """The result for these answers with the application's current compute figures and declared AI work.
+
+    Raises ``engine.AnswerError`` for answers that do not fit the rule set."""
+    ruleset = engine.load_ruleset(ruleset_version or engine.DEFAULT_RULESET)
+    return engine.classify(ruleset, answers, compute_for_application(application), language=language,
+                           facts=facts_for_application(application))
+
+
 def assessment_evaluate(*, application, answers: dict[str, Any], ruleset_version: str | None = None,
                         language: str = "en") -> tuple[dict[str, Any], list[str]]:
-    """Pure preview: the result for these answers and the ids of questions still unanswered."""
-    ruleset = engine.load_ruleset(ruleset_version or engine.DEFAULT_RULESET)
-    cleaned = engine.clean_answers(ruleset, answers)
-    result = engine.classify(ruleset, cleaned, compute_for_application(application), language=language)
-    return result.to_dict(), engine.missing_answers(ruleset, cleaned)
+    """Pure preview: the result for these answers and what is still missing (questions, then inputs)."""
+    result = assessment_classify(application=application, answers=answers, ruleset_version=ruleset_version,
+                                 language=language)
+    return result.to_dict(), list(result.missing_answers)
 
 
 def assessment_save(*, actor, application, answers: dict[str, Any]) -> RiskAssessment:
-    """Store the applicant's answers with the rule-set version, its file hash and the result."""
+    """Store the applicant's answers with the rule-set version, its file hash and the result.
+
+    Incomplete or contradictory answers are stored too (a draft is saved as it goes), but without a
+    classification and marked incomplete, so that submission refuses them."""
     if not can_edit_application(actor, application):
         raise PermissionDenied(_("Only members of the applying organisation can answer while it is a draft."))
     ruleset = engine.load_ruleset(engine.DEFAULT_RULESET)
     try:
         cleaned = engine.clean_answers(ruleset, answers)
     except engine.AnswerError as exc:
-        raise ValidationError(exc.errors if hasattr(exc, "errors") else str(exc)) from exc
-    missing = engine.missing_answers(ruleset, cleaned)
-    result = engine.classify(ruleset, cleaned, compute_for_application(application)).to_dict()
+        raise ValidationError(exc.errors) from exc
+    # Judged against the application as stored (its compute figures and declared AI work), not a caller's copy.
+    stored = Application.objects.get(pk=application.pk)
+    result = assessment_classify(application=stored, answers=cleaned, ruleset_version=ruleset.version)
+    data = result.to_dict()
     with transaction.atomic():
         assessment, _created = RiskAssessment.objects.select_for_update().get_or_create(
             application=application,
@@ -90,11 +134,11 @@ def assessment_save(*, actor, application, answers: dict[str, Any]) -> RiskAsses
         assessment.ruleset_version = ruleset.version
         assessment.ruleset_sha256 = ruleset.sha256
         assessment.answers = cleaned
-        assessment.result = result
-        assessment.classification = result["classification"] if not missing else ""
-        assessment.needs_ethics_review = bool(result["flags"].get("needs_ethics_review"))
-        assessment.prohibited = bool(result["flags"].get("prohibited"))
-        assessment.complete = not missing
+        assessment.result = data
+        assessment.classification = str(result.classification) if result.complete else ""
+        assessment.needs_ethics_review = bool(result.flags.get("needs_ethics_review"))
+        assessment.prohibited = bool(result.flags.get("prohibited"))
+        assessment.complete = result.complete
         assessment.save()
         audit_record(actor=actor, action=AuditAction.RISK_ASSESSMENT_SAVED, target=application, changes={
             "ruleset": ruleset.version, "ruleset_sha256": ruleset.sha256,
@@ -103,10 +147,28 @@ def assessment_save(*, actor, application, answers: dict[str, Any]) -> RiskAsses
 
 
 def assessment_problems(application) -> list[str]:
+    """What keeps the AI Act assessment from concluding, judged as at submission: the stored answers
+    against the current rule set, compute figures and declared AI work."""
     assessment = RiskAssessment.objects.filter(application=application).first()
-    if assessment is None or not assessment.complete:
+    if assessment is None:
         return [_("Complete the EU AI Act questionnaire.")]
-    return []
+    language = engine.supported_language(get_language())
+    try:
+        result = assessment_classify(application=application, answers=dict(assessment.answers), language=language)
+    except engine.AnswerError:
+        return [_("Answer the EU AI Act questionnaire again: some saved answers no longer fit its questions.")]
+    ruleset = engine.load_ruleset(result.ruleset)
+    questions = [m for m in result.missing if m.code in {q.id for q in ruleset.questions}]
+    inputs = [m for m in result.missing if m not in questions]
+    problems: list[str] = []
+    if questions:
+        problems.append(ngettext("%(n)s question of the EU AI Act questionnaire needs an answer.",
+                                 "%(n)s questions of the EU AI Act questionnaire need an answer.",
+                                 len(questions)) % {"n": len(questions)})
+    problems.extend(_("The EU AI Act assessment needs: %(input)s.") % {"input": m.text} for m in inputs)
+    problems.extend(_("Contradictory answers in the EU AI Act assessment: %(contradiction)s") % {
+        "contradiction": c.text} for c in result.contradictions)
+    return problems
 
 
 def ethics_triggers(application) -> list[dict[str, str]]:

@@ -243,10 +243,14 @@ def step_ai_act(request, app):
     form = AIActForm(request.POST or None, questions=ruleset.questions, language=language, answers=saved)
     if _save_step(request, app, "ai_act", form, lambda: compliance_services.assessment_save(
             actor=request.user, application=app, answers=form.answers())):
+        saved_result = selectors.risk_assessment_of(app).result
         missing = len(engine.missing_answers(ruleset, engine.clean_answers(ruleset, form.answers())))
         if missing:
             messages.info(request, ngettext("%(n)s question still needs an answer.",
                                             "%(n)s questions still need an answer.", missing) % {"n": missing})
+        if saved_result.get("contradictions") or len(saved_result.get("missing_answers", ())) > missing:
+            messages.warning(request, _("The assessment cannot conclude yet: the result below says what is "
+                                        "missing or contradictory."))
         return _saved(request, app, "ai_act")
     visible = {q.id for q in engine.visible_questions(ruleset, form.current_answers())}
     result = compliance_selectors.assessment_result(app, assessment, language)

@@ -2,8 +2,15 @@ from django import template
 from django.conf import settings
 
 from allocations.applications.selectors import applicant_dashboard_context
+from compliance.ai_act.wording import compute_warning_text
 
 register = template.Library()
+
+
+@register.filter
+def compute_warning(warning) -> str:
+    """A compute warning of an AI Act result, worded in the active language."""
+    return compute_warning_text(warning)
 
 
 @register.filter

@@ -1,7 +1,9 @@
-"""System check: every shipped AI Act rule set must load.
+"""System checks: every shipped AI Act rule set must load, and every GPU type a site may declare must
+have a peak figure for the training-compute estimate.
 
 A broken rule set would otherwise only surface when an applicant opens the questionnaire (or an
-ethics officer re-evaluates a stored assessment), so ``manage.py check`` and start-up catch it.
+ethics officer re-evaluates a stored assessment), and a GPU type without a peak figure when an
+assessment cannot conclude, so ``manage.py check`` and start-up catch both.
 Registered by ``compliance.apps.ComplianceConfig.ready()``.
 """
 
@@ -11,6 +13,7 @@ from typing import Any
 
 from django.core.checks import Error
 
+from .compute import GPU_DATA_FILE, GPU_PEAK_FLOPS
 from .engine import DEFAULT_RULESET, RULESET_DIR, RuleSetError, available_rulesets, load_ruleset
 
 
@@ -39,3 +42,20 @@ def check_rulesets(app_configs: Any = None, **kwargs: Any) -> list[Error]:
                 for message in exc.errors
             )
     return errors
+
+
+def check_gpu_peaks(app_configs: Any = None, **kwargs: Any) -> list[Error]:
+    # Django's app loading: the catalogue's models exist only once the apps are ready, which they are
+    # when checks run.
+    from allocations.catalogue.models import GpuModel
+
+    return [
+        Error(
+            f"GPU type {model!r} has no peak figure for the AI Act training-compute estimate.",
+            hint=f"Add its dense BF16 peak in FLOP/s, with its source, to {GPU_DATA_FILE}.",
+            obj=str(GPU_DATA_FILE),
+            id="compliance.E003",
+        )
+        for model in GpuModel.values
+        if model not in GPU_PEAK_FLOPS
+    ]

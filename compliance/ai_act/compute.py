@@ -1,7 +1,8 @@
 """Training-compute estimate for the AI Act GPAI thresholds.
 
 Pure functions only: the estimate is shown to applicants and reviewers next to a compute request
-and fed to the classifier, so it must be reproducible from the stored inputs alone.
+and fed to the classifier, so it must be reproducible from the stored inputs alone. The peak
+performance of each GPU type is data (gpus.yaml, with the source of each figure), read once.
 
 Two independent estimates are made and the larger one is kept, because applicants tend to
 under-state one of them (the hardware figure ignores restarts, the architecture figure ignores
@@ -21,15 +22,38 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from types import MappingProxyType
 from typing import Any
 
-#: Dense BF16 peaks in FLOP/s (not the 2:4-sparsity marketing figures).
-GPU_PEAK_FLOPS: Mapping[str, float] = {
-    "A100": 312e12,
-    "H100": 989e12,
-    "H200": 989e12,
-    "MI300X": 1307e12,
+import yaml
+
+#: The largest figure a declaration may hold. Past these a figure is a typing error, not a plan: the
+#: bounds keep every product below finite (1e300 GPU-hours times a peak in FLOP/s is infinity, which
+#: JSON cannot carry). They are wider than the fields of the application form and API, so that an
+#: application the portal stored always passes.
+UPPER_BOUNDS: Mapping[str, float] = {
+    "gpu_hours": 1e12,
+    "gpu_peak_flops": 1e18,
+    "parameters": 1e19,
+    "training_tokens": 1e19,
+    "base_model_flop": 1e40,
+    "prior_lineage_flop": 1e45,
 }
+
+#: Dense BF16 peaks in FLOP/s per GPU type, with the source of each figure: data, in gpus.yaml.
+GPU_DATA_FILE = Path(__file__).resolve().parent / "gpus.yaml"
+
+
+def _load_gpus() -> tuple[Mapping[str, float], Mapping[str, str]]:
+    raw = yaml.safe_load(GPU_DATA_FILE.read_text(encoding="utf-8"))["gpus"]
+    peaks = {model: float(entry["peak_flops"]) for model, entry in raw.items()}
+    sources = {model: str(entry["source"]) for model, entry in raw.items()}
+    for model, peak in peaks.items():
+        if not (0 < peak <= UPPER_BOUNDS["gpu_peak_flops"]):
+            raise ValueError(f"{GPU_DATA_FILE.name}: peak_flops of {model} must be in (0, 1e18], got {peak!r}")
+    return MappingProxyType(peaks), MappingProxyType(sources)
+
 
 #: Fallback thresholds, identical to the rule sets; the classifier passes the rule set's own.
 DEFAULT_THRESHOLDS: Mapping[str, float] = {
@@ -40,6 +64,8 @@ DEFAULT_THRESHOLDS: Mapping[str, float] = {
 
 SECONDS_PER_HOUR = 3600
 DEFAULT_UTILISATION = 0.4
+
+GPU_PEAK_FLOPS, GPU_PEAK_SOURCES = _load_gpus()
 
 
 @dataclass(frozen=True)
@@ -68,10 +94,25 @@ class ComputeInputs:
             raise ValueError(f"utilisation must be in (0, 1], got {self.utilisation!r}")
 
 
+#: How close to a threshold an estimate must be, on either side, to be flagged as uncertain.
+NEAR_MARGIN = 0.10
+
+
 @dataclass(frozen=True)
 class ComputeWarning:
+    """A threshold crossed or approached. Warnings state figures only: whether a threshold matters for
+    this project (a non-generative model above 1e23 FLOP, a fine-tuned base that is no general-purpose
+    model) is for the rule set's conclusions to say, so that a warning never contradicts them.
+
+    ``message`` is the English text (command line, JSON); pages and reports word it from the other
+    fields in the reader's language. ``basis`` says what the estimate rests on: ``hardware``
+    (GPU-hours, peak FLOP/s, utilisation) or ``architecture`` (6 x parameters x tokens)."""
+
     code: str
     message: str
+    figure: float | None = None
+    threshold: float | None = None
+    basis: str = ""
 
 
 @dataclass(frozen=True)
@@ -97,6 +138,8 @@ def _require_non_negative(name: str, value: float) -> None:
         raise ValueError(f"{name} must be a number, got {value!r}")
     if math.isnan(value) or math.isinf(value) or value < 0:
         raise ValueError(f"{name} must be a finite number >= 0, got {value!r}")
+    if value > UPPER_BOUNDS[name]:
+        raise ValueError(f"{name} must be at most {UPPER_BOUNDS[name]:g}, got {value!r}")
 
 
 def hardware_flop(gpu_hours: float, gpu_peak_flops: float, utilisation: float) -> float:
@@ -111,9 +154,11 @@ def architecture_flop(parameters: int, training_tokens: int) -> float:
 def estimate_compute(
     inputs: ComputeInputs, thresholds: Mapping[str, float] | None = None
 ) -> ComputeEstimate:
-    """Estimate training compute and warn on crossing the GPAI, modifier and systemic thresholds.
+    """Estimate training compute and warn on crossing, or coming near, the GPAI, modifier and
+    systemic thresholds.
 
-    Thresholds are strict (``>``), as in Art. 51(2) ("greater than").
+    Thresholds are strict (``>``), as in Art. 51(2) ("greater than"). Near means within
+    ``NEAR_MARGIN`` of the threshold on either side: the estimate is only as good as what it rests on.
     """
     limits = {**DEFAULT_THRESHOLDS, **(thresholds or {})}
     hardware = hardware_flop(inputs.gpu_hours, inputs.gpu_peak_flops, inputs.utilisation)
@@ -125,33 +170,7 @@ def estimate_compute(
     estimate = max(hardware, architecture or 0.0)
     cumulative = estimate + inputs.prior_lineage_flop
     fraction = estimate / inputs.base_model_flop if inputs.base_model_flop else None
-
-    warnings: list[ComputeWarning] = []
-    if cumulative > limits["gpai_flop"]:
-        warnings.append(
-            ComputeWarning(
-                "gpai_threshold",
-                f"Cumulative training compute {cumulative:.3g} FLOP exceeds {limits['gpai_flop']:.3g} FLOP, "
-                "the indicative criterion for a general-purpose AI model.",
-            )
-        )
-    if fraction is not None and fraction > limits["modifier_fraction"]:
-        warnings.append(
-            ComputeWarning(
-                "modifier_threshold",
-                f"This training uses {fraction:.1%} of the base model's compute (more than "
-                f"{limits['modifier_fraction']:.1%}): the modifier is presumed to become the provider.",
-            )
-        )
-    if cumulative > limits["systemic_flop"]:
-        warnings.append(
-            ComputeWarning(
-                "systemic_threshold",
-                f"Cumulative training compute {cumulative:.3g} FLOP exceeds {limits['systemic_flop']:.3g} "
-                "FLOP: systemic risk is presumed (Art. 51(2)); notify the Commission within two weeks "
-                "(Art. 52), before training ends.",
-            )
-        )
+    basis = "architecture" if architecture is not None and architecture >= hardware else "hardware"
     return ComputeEstimate(
         hardware_flop=hardware,
         architecture_flop=architecture,
@@ -159,5 +178,51 @@ def estimate_compute(
         cumulative_flop=cumulative,
         base_model_flop=inputs.base_model_flop,
         base_model_fraction=fraction,
-        warnings=tuple(warnings),
+        warnings=tuple(_warnings(cumulative, fraction, limits, basis)),
     )
+
+
+_BASIS_TEXT = {
+    "hardware": "GPU-hours, the GPU type's dense peak FLOP/s and an assumed utilisation",
+    "architecture": "6 x parameters x training tokens",
+}
+
+
+def _warnings(cumulative: float, fraction: float | None, limits: Mapping[str, float],
+              basis: str) -> list[ComputeWarning]:
+    warnings: list[ComputeWarning] = []
+    gpai, systemic, third = limits["gpai_flop"], limits["systemic_flop"], limits["modifier_fraction"]
+    if cumulative > gpai:
+        warnings.append(ComputeWarning(
+            "gpai_threshold",
+            f"Estimated cumulative training compute {cumulative:.3g} FLOP is above {gpai:.3g} FLOP, the compute "
+            "criterion of the Commission guidelines for general-purpose AI models; whether it applies also "
+            "depends on what the model can generate (see the conclusions).",
+            cumulative, gpai, basis))
+    if fraction is not None and fraction > third:
+        warnings.append(ComputeWarning(
+            "modifier_threshold",
+            f"This training uses {fraction:.1%} of the base model's declared compute, more than one third: a "
+            "downstream modifier of a general-purpose AI model is presumed to become its provider "
+            "(see the conclusions).",
+            fraction, third, basis))
+    if cumulative > systemic:
+        warnings.append(ComputeWarning(
+            "systemic_threshold",
+            f"Estimated cumulative training compute {cumulative:.3g} FLOP is above {systemic:.3g} FLOP: a "
+            "general-purpose AI model with that compute is presumed to have systemic risk (Art. 51(2)); its "
+            "provider notifies the Commission within two weeks (Art. 52), before training ends.",
+            cumulative, systemic, basis))
+    for code, figure, threshold in (("near_gpai_threshold", cumulative, gpai),
+                                    ("near_modifier_threshold", fraction, third),
+                                    ("near_systemic_threshold", cumulative, systemic)):
+        if figure is not None and abs(figure - threshold) <= NEAR_MARGIN * threshold:
+            shown = f"{figure:.1%} of the base model's compute" if code == "near_modifier_threshold" \
+                else f"{figure:.3g} FLOP"
+            limit = "one third" if code == "near_modifier_threshold" else f"{threshold:.3g} FLOP"
+            warnings.append(ComputeWarning(
+                code,
+                f"The estimate ({shown}) is within {NEAR_MARGIN:.0%} of {limit}. It is an estimate resting on "
+                f"{_BASIS_TEXT[basis]}: a different figure may put it on the other side.",
+                figure, threshold, basis))
+    return warnings

@@ -15,9 +15,15 @@ Condition language (a mapping with exactly one operator key)::
     {answer: q_id, includes_any: [...]}    # multi_choice
     {compute: cumulative_flop, gt: systemic_flop}   # gt/gte/lt/lte; number or threshold name
     {conclusion: rule_code}                # an earlier rule fired (obligations: any rule)
+    {fact: training_declared}              # a fact declared outside the questionnaire (FACT_NAMES)
 
 An unanswered (or hidden) question makes every ``answer`` atom false, so ``not`` is true.
 Compute atoms are false when no estimate (or the compared figure) is available.
+
+No conclusion is drawn from incomplete or contradictory answers: while a visible question is
+unanswered, a ``checks`` entry of kind ``missing`` holds (an input the path needs, such as the
+training compute) or one of kind ``contradiction`` holds, the result is ``incomplete``, with no
+conclusion and no obligation, and says what is missing or which answers contradict each other.
 """
 
 from __future__ import annotations
@@ -86,6 +92,14 @@ _CLASS_FLAGS: Mapping[RiskClass, tuple[str, ...]] = {
     RiskClass.GPAI: ("gpai",),
 }
 
+#: Facts that come with the answers from outside the questionnaire (the application's own steps, or
+#: the compute figures of an answers file), so that checks can compare them with the answers.
+FACT_NAMES: tuple[str, ...] = (
+    "training_declared",     # the project declares model training (training or fine-tuning, model size)
+    "no_training_declared",  # the project declares inference or other work without training
+    "gpu_peak_unknown",      # GPU-hours requested on a GPU type without a peak figure (gpus.yaml)
+)
+
 COMPUTE_FIELDS: tuple[str, ...] = (
     "hardware_flop",
     "architecture_flop",
@@ -115,7 +129,7 @@ _VERSION_RE = re.compile(r"^[0-9A-Za-z][0-9A-Za-z._-]*$")
 _MAX_ASSIGNMENTS = 20_000
 
 _TOP_KEYS = frozenset(
-    {"version", "title", "source", "dates", "thresholds", "questions", "rules", "obligations"}
+    {"version", "title", "source", "dates", "thresholds", "questions", "checks", "rules", "obligations"}
 )
 _QUESTION_KEYS = frozenset({"id", "type", "text", "help", "article", "url", "options", "show_if"})
 _OPTION_KEYS = frozenset({"value", "label", "exclusive"})
@@ -123,6 +137,12 @@ _RULE_KEYS = frozenset(
     {"code", "title", "rationale", "article", "url", "when", "classification", "flags"}
 )
 _OBLIGATION_KEYS = frozenset({"code", "text", "article", "url", "applies_from", "when"})
+_CHECK_KEYS = frozenset({"code", "kind", "text", "when"})
+
+
+class CheckKind(StrEnum):
+    MISSING = "missing"              # an input the path needs is not there
+    CONTRADICTION = "contradiction"  # two answers (or an answer and a declared fact) cannot both hold
 
 
 # --------------------------------------------------------------------------------------------
@@ -201,6 +221,14 @@ class Rule:
 
 
 @dataclass(frozen=True)
+class Check:
+    code: str
+    kind: CheckKind
+    text: Translations
+    when: Mapping[str, Any]
+
+
+@dataclass(frozen=True)
 class Obligation:
     code: str
     text: Translations
@@ -221,6 +249,7 @@ class RuleSet:
     obligations: tuple[Obligation, ...]
     dates: Mapping[str, date]
     thresholds: Mapping[str, float]
+    checks: tuple[Check, ...] = ()
     _by_id: Mapping[str, Question] = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -262,6 +291,14 @@ class ObligationResult:
 
 
 @dataclass(frozen=True)
+class Finding:
+    """Something that keeps the assessment from concluding: a missing answer or input, or a contradiction."""
+
+    code: str
+    text: str
+
+
+@dataclass(frozen=True)
 class AssessmentResult:
     ruleset: str
     ruleset_sha256: str
@@ -271,11 +308,15 @@ class AssessmentResult:
     conclusions: tuple[Conclusion, ...]
     obligations: tuple[ObligationResult, ...]
     compute: ComputeEstimate | None
+    #: Ids of the unanswered questions of the path, then codes of the missing inputs.
     missing_answers: tuple[str, ...]
+    #: The same, each with the question (or the input) in the result's language.
+    missing: tuple[Finding, ...] = ()
+    contradictions: tuple[Finding, ...] = ()
 
     @property
     def complete(self) -> bool:
-        return not self.missing_answers
+        return not self.missing_answers and not self.contradictions
 
     @property
     def conclusion_codes(self) -> tuple[str, ...]:
@@ -289,6 +330,8 @@ class AssessmentResult:
             "classification": str(self.classification),
             "complete": self.complete,
             "missing_answers": list(self.missing_answers),
+            "missing": [{"code": m.code, "text": m.text} for m in self.missing],
+            "contradictions": [{"code": c.code, "text": c.text} for c in self.contradictions],
             "flags": dict(self.flags),
             "conclusions": [
                 {
@@ -398,6 +441,10 @@ def _build(raw: Mapping[str, Any], sha256: str) -> RuleSet:
         )
         for r in raw["rules"]
     )
+    checks = tuple(
+        Check(code=c["code"], kind=CheckKind(c["kind"]), text=tr(c["text"]), when=_freeze(c["when"]))
+        for c in raw.get("checks") or ()
+    )
     obligations = tuple(
         Obligation(
             code=o["code"],
@@ -419,6 +466,7 @@ def _build(raw: Mapping[str, Any], sha256: str) -> RuleSet:
         obligations=obligations,
         dates=MappingProxyType(dates),
         thresholds=MappingProxyType(thresholds),
+        checks=checks,
     )
 
 
@@ -497,7 +545,9 @@ class _Validator:
         questions = self._list(raw.get("questions"), "questions")
         rules = self._list(raw.get("rules"), "rules")
         obligations = self._list(raw.get("obligations"), "obligations")
+        checks = self._list(raw.get("checks"), "checks")
         self._questions(questions)
+        self._checks(checks)
         rule_codes = self._rules(rules)
         self._obligations(obligations, rule_codes)
         return self.errors
@@ -646,6 +696,32 @@ class _Validator:
             values.append(value)
         return tuple(values)
 
+    # -- checks ----------------------------------------------------------------------------
+
+    def _checks(self, checks: list[Any]) -> None:
+        codes: set[str] = set()
+        for index, check in enumerate(checks):
+            where = f"checks[{index}]"
+            if not isinstance(check, Mapping):
+                self.error(where, "must be a mapping")
+                continue
+            code = check.get("code")
+            if isinstance(code, str):
+                where = f"check '{code}'"
+            self._keys(check, _CHECK_KEYS, where, required=("code", "kind", "text", "when"))
+            if check.get("kind") not in set(CheckKind):
+                self.error(where, f"kind must be one of {', '.join(CheckKind)}, got {check.get('kind')!r}")
+            self._translations(check.get("text"), f"{where}.text")
+            if "when" in check:
+                self._condition(check["when"], f"{where}.when", context="check")
+            if not isinstance(code, str) or not _ID_RE.match(code):
+                self.error(where, "code must be lower_snake_case")
+            elif code in codes or code in self.questions:
+                self.error(where, f"duplicate code '{code}' (check codes share the list of missing answers "
+                                  "with question ids)")
+            else:
+                codes.add(code)
+
     # -- rules and obligations -------------------------------------------------------------
 
     def _rules(self, rules: list[Any]) -> set[str]:
@@ -739,11 +815,11 @@ class _Validator:
         if not isinstance(cond, Mapping):
             self.error(where, f"a condition must be a mapping, got {cond!r}")
             return
-        heads = [key for key in ("all", "any", "not", "answer", "compute", "conclusion") if key in cond]
+        heads = [key for key in ("all", "any", "not", "answer", "compute", "conclusion", "fact") if key in cond]
         if len(heads) != 1:
             self.error(
                 where,
-                f"a condition needs exactly one of all/any/not/answer/compute/conclusion, got {sorted(cond)}",
+                f"a condition needs exactly one of all/any/not/answer/compute/conclusion/fact, got {sorted(cond)}",
             )
             return
         head = heads[0]
@@ -765,9 +841,19 @@ class _Validator:
                 self.error(where, "show_if can only depend on earlier answers, not on compute")
                 return
             self._compute_atom(cond, where)
+        elif head == "fact":
+            if context == "show_if":
+                self.error(where, "show_if can only depend on earlier answers, not on declared facts")
+                return
+            self._only(cond, {"fact"}, where)
+            if cond["fact"] not in FACT_NAMES:
+                self.error(where, f"unknown fact {cond['fact']!r} (known: {', '.join(FACT_NAMES)})")
         else:
             if context == "show_if":
                 self.error(where, "show_if can only depend on earlier answers, not on conclusions")
+                return
+            if context == "check":
+                self.error(where, "a check can only depend on answers, compute and facts, not on conclusions")
                 return
             self._only(cond, {"conclusion"}, where)
             code = cond["conclusion"]
@@ -902,6 +988,7 @@ class _Context:
     compute: ComputeEstimate | None
     fired: Collection[str]
     thresholds: Mapping[str, float]
+    facts: Collection[str] = frozenset()
 
 
 def _evaluate(cond: Mapping[str, Any], ctx: _Context) -> bool:
@@ -934,6 +1021,8 @@ def _evaluate(cond: Mapping[str, Any], ctx: _Context) -> bool:
         return _COMPARATORS[op](actual, bound)
     if "conclusion" in cond:
         return cond["conclusion"] in ctx.fired
+    if "fact" in cond:
+        return cond["fact"] in ctx.facts
     raise ValueError(f"invalid condition {cond!r}")  # validation makes this unreachable
 
 
@@ -1034,19 +1123,40 @@ def classify(
     compute: ComputeEstimate | None = None,
     *,
     language: str = "en",
+    facts: Collection[str] = (),
 ) -> AssessmentResult:
-    """Classify answers (and an optional compute estimate) under ``ruleset``. Pure: no I/O."""
+    """Classify answers (and an optional compute estimate) under ``ruleset``. Pure: no I/O.
+
+    ``facts`` are names from ``FACT_NAMES`` that the caller knows from outside the questionnaire.
+    The result is ``incomplete``, with no conclusion and no obligation, while a question of the
+    path is unanswered, an input it needs is missing, or answers contradict each other.
+    """
     if language not in LANGUAGES:
         raise ValueError(f"language must be one of {', '.join(LANGUAGES)}, got {language!r}")
+    unknown_facts = sorted(set(facts) - set(FACT_NAMES))
+    if unknown_facts:
+        raise ValueError(f"unknown facts {unknown_facts} (known: {', '.join(FACT_NAMES)})")
+    facts = frozenset(facts)
     cleaned = clean_answers(ruleset, answers)
-    missing = missing_answers(ruleset, cleaned)
+    missing = [
+        Finding(qid, ruleset.question(qid).text[language]) for qid in missing_answers(ruleset, cleaned)
+    ]
+    contradictions: list[Finding] = []
+    check_context = _Context(cleaned, compute, frozenset(), ruleset.thresholds, facts)
+    for check in ruleset.checks:
+        if _evaluate(check.when, check_context):
+            finding = Finding(check.code, check.text[language])
+            (missing if check.kind == CheckKind.MISSING else contradictions).append(finding)
+
     fired: dict[str, Rule] = {}
-    for rule in ruleset.rules:
-        # Rules see only earlier conclusions (validated), so one ordered pass is enough.
-        if _evaluate(rule.when, _Context(cleaned, compute, fired.keys(), ruleset.thresholds)):
-            fired[rule.code] = rule
-    context = _Context(cleaned, compute, frozenset(fired), ruleset.thresholds)
-    obligations = [o for o in ruleset.obligations if _evaluate(o.when, context)]
+    obligations: list[Obligation] = []
+    if not missing and not contradictions:
+        for rule in ruleset.rules:
+            # Rules see only earlier conclusions (validated), so one ordered pass is enough.
+            if _evaluate(rule.when, _Context(cleaned, compute, fired.keys(), ruleset.thresholds, facts)):
+                fired[rule.code] = rule
+        context = _Context(cleaned, compute, frozenset(fired), ruleset.thresholds, facts)
+        obligations = [o for o in ruleset.obligations if _evaluate(o.when, context)]
 
     classes = {rule.classification for rule in fired.values() if rule.classification}
     flags = {name: False for name in FLAG_NAMES}
@@ -1063,7 +1173,9 @@ def classify(
         ruleset=ruleset.version,
         ruleset_sha256=ruleset.sha256,
         language=language,
-        classification=_overall_classification(classes),
+        classification=(
+            RiskClass.INCOMPLETE if missing or contradictions else _overall_classification(classes)
+        ),
         flags=MappingProxyType(flags),
         conclusions=tuple(
             Conclusion(
@@ -1087,7 +1199,9 @@ def classify(
             for o in obligations
         ),
         compute=compute,
-        missing_answers=tuple(missing),
+        missing_answers=tuple(m.code for m in missing),
+        missing=tuple(missing),
+        contradictions=tuple(contradictions),
     )
 
 

@@ -16,6 +16,9 @@ class RiskClass(models.TextChoices):
     TRANSPARENCY = "transparency", _("Transparency obligations (Art. 50)")
     MINIMAL = "minimal", _("Minimal risk")
     OUT_OF_SCOPE = "out_of_scope", _("Outside the scope of the AI Act")
+    # Not a risk class: the engine draws no conclusion while a question its path needs is unanswered
+    # or two answers contradict each other.
+    INCOMPLETE = "incomplete", _("No conclusion yet: answers missing or contradictory")
 
 
 #: What a blank classification means to a reader: no assessment, or one with unanswered questions.

@@ -4,7 +4,15 @@ import json
 
 from django import template
 
+from compliance.ai_act.wording import compute_warning_text
+
 register = template.Library()
+
+
+@register.filter
+def compute_warning(warning) -> str:
+    """A compute warning of a stored result, worded in the active language."""
+    return compute_warning_text(warning)
 
 
 @register.filter

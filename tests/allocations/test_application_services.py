@@ -322,7 +322,8 @@ def test_missing_ai_act_assessment(member, organisation, capacity):
 def test_incomplete_ai_act_assessment(member, organisation, capacity):
     app = f.complete(member, organisation, ai_act={"research_only": "no"})
     assert not RiskAssessment.objects.get(application=app).complete
-    assert_refused(member, app, "Complete the EU AI Act questionnaire.")
+    # Unanswered: pre-market R&D, military use, prohibited practices, the Omnibus prohibition.
+    assert_refused(member, app, "4 questions of the EU AI Act questionnaire need an answer.")
 
 
 # --- 5. team, 6. ethics --------------------------------------------------------------------------------------

@@ -229,10 +229,15 @@ def test_ai_act_result_is_shown(member_client, app_draft):
 
 def test_ai_act_result_with_obligations_and_compute(member_client, member, organisation, capacity):
     app = f.complete(member, organisation, gpu_hours=40_000)
-    answers = {"research_only": "no", "pre_market_rnd": "no", "prohibited_practices": ["none"],
+    # The factory's project fine-tunes a vision model: a chatbot front end that generates text.
+    answers = {"research_only": "no", "pre_market_rnd": "no", "military_only": "no",
+               "union_link": ["placed_in_union"], "operator_role": ["provider"], "prohibited_practices": ["none"],
                "intimate_imagery": "no", "annex_i_product": "no", "annex_iii_areas": ["none"],
                "interacts_with_persons": "yes", "interaction_obvious": "no", "synthetic_content": ["text"],
-               "emotion_biometric_exposure": "no", "public_disclosure": ["none"], "trains_model": "no"}
+               "synthetic_content_legacy": "no", "emotion_biometric_exposure": "no", "public_disclosure": ["none"],
+               "open_source_system": "no",
+               "trains_model": "yes", "model_modalities": ["other"], "modifies_gpai_model": "no",
+               "open_weights": "yes", "open_weights_monetised": "no"}
     Application.objects.filter(pk=app.pk).update(status=ApplicationStatus.DRAFT)
     member_client.post(url("step_ai_act", app), answers)
     page = html(member_client.get(url("step_ai_act", app)))

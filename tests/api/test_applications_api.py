@@ -200,6 +200,21 @@ def test_answers_complete_the_assessment(as_user, applicant, app):
     assert result["classification"] == response.json()["classification"]
 
 
+def test_contradictory_answers_are_reported_by_name(as_user, applicant, app):
+    # The project declares inference only; the answers say it trains a model.
+    Application.objects.filter(pk=app.pk).update(model_activity="inference")
+    answers = f.minimal_ai_act_answers() | {"trains_model": "yes", "model_modalities": ["text"],
+                                            "modifies_gpai_model": "no", "open_weights": "no"}
+    response = as_user(applicant).put(url(app, "ai-act/answers/"), {"answers": answers}, format="json")
+    assert response.status_code == 200
+    body = response.json()
+    assert body["complete"] is False and body["classification"] == "incomplete"
+    assert body["conclusions"] == [] and body["obligations"] == []
+    assert [c["code"] for c in body["contradictions"]] == ["training_answer_contradicts_declaration"]
+    assert body["missing_answers"] == ["training_compute"]  # a draft without GPU-hours or model size
+    assert body["missing"][0]["text"].startswith("The training compute of the project")
+
+
 def test_invalid_answers_are_400_per_question(as_user, applicant, app):
     client = as_user(applicant)
     response = client.put(url(app, "ai-act/answers/"), {"answers": {"research_only": "perhaps", "nope": "yes"}},

@@ -128,7 +128,8 @@ def test_question_behind_an_unreachable_question_is_unreachable_too():
 
     errors = errors_after(mutate)
     unreachable = {e.split("'")[1] for e in errors if "can never be true" in e}
-    assert unreachable == {"trains_model", "model_modalities", "modifies_gpai_model", "open_weights"}
+    assert unreachable == {"trains_model", "model_modalities", "modifies_gpai_model", "base_model_compute_known",
+                           "base_model_systemic", "open_weights", "open_weights_monetised"}
 
 
 def test_negated_show_if_on_an_optional_question_is_reachable():
@@ -284,3 +285,37 @@ def test_system_check_reports_broken_rulesets(ruleset_dir: Path):
     errors = check_rulesets()
     assert {e.id for e in errors} == {"compliance.E001", "compliance.E002"}  # default missing + broken 2024
     assert any("annex_one_product" in e.msg for e in errors)
+
+
+# --- checks (missing inputs, contradictions) and declared facts --------------------------------------
+
+
+def test_check_with_unknown_kind_and_a_conclusion():
+    def mutate(raw: dict[str, Any]) -> None:
+        raw["checks"][0]["kind"] = "warning"
+        raw["checks"][1]["when"] = {"conclusion": "gpai_model"}
+
+    errors = errors_after(mutate)
+    assert_error(errors, "check 'training_compute'", "kind must be one of missing, contradiction", "'warning'")
+    assert_error(errors, "check 'base_model_compute'", "a check can only depend on answers, compute and facts")
+
+
+def test_check_code_must_not_reuse_a_question_id():
+    errors = errors_after(lambda raw: raw["checks"][0].update(code="trains_model"))
+    assert_error(errors, "check 'trains_model'", "duplicate code 'trains_model'")
+
+
+def test_unknown_fact_and_fact_in_show_if():
+    def mutate(raw: dict[str, Any]) -> None:
+        raw["checks"][2]["when"] = {"fact": "training_promised"}
+        question(raw, "open_weights")["show_if"] = {"fact": "training_declared"}
+
+    errors = errors_after(mutate)
+    assert_error(errors, "unknown fact 'training_promised'", "training_declared, no_training_declared")
+    assert_error(errors, "question 'open_weights'", "show_if can only depend on earlier answers, not on declared facts")
+
+
+def test_checks_are_optional_for_a_rule_set():
+    raw = fresh()
+    raw.pop("checks")
+    assert validate_ruleset(raw) == []

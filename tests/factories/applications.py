@@ -135,8 +135,13 @@ def attach(app: Application, *, content: bytes | None = None, name: str = "proje
     return attachment
 
 
+#: In scope: placed on the Union market by its provider (the walk below answers no / none elsewhere).
+IN_SCOPE_CHOICES = {"union_link": "placed_in_union", "operator_role": "provider"}
+
+
 def minimal_ai_act_answers(ruleset_version: str = engine.DEFAULT_RULESET) -> dict:
-    """A complete answer set found by walking the visible questions, answering no / none where offered."""
+    """A complete answer set found by walking the visible questions, answering no / none where offered
+    (an AI system in scope, placed on the Union market by its provider, with no duty beyond AI literacy)."""
     ruleset = engine.load_ruleset(ruleset_version)
     answers: dict = {}
     for _ in range(len(ruleset.questions) + 1):
@@ -145,7 +150,7 @@ def minimal_ai_act_answers(ruleset_version: str = engine.DEFAULT_RULESET) -> dic
             return answers
         question = ruleset.question(missing[0])
         values = question.option_values
-        preferred = next((v for v in ("no", "none") if v in values), values[0])
+        preferred = IN_SCOPE_CHOICES.get(question.id) or next((v for v in ("no", "none") if v in values), values[0])
         answers[question.id] = [preferred] if question.type == engine.QuestionType.MULTI_CHOICE else preferred
     raise AssertionError("the questionnaire did not converge")
 

@@ -30,12 +30,14 @@ from .accounts import (
 from .catalogue import ensure_capacity
 from .grants import approved_allocation
 
-# In scope, recruitment (AI Act Annex III, point 4): high risk.
+# In scope, recruitment (AI Act Annex III, point 4(a)), by its provider: high risk.
 HIGH_RISK_ANSWERS = {
-    "research_only": "no", "pre_market_rnd": "no", "prohibited_practices": ["none"], "intimate_imagery": "no",
-    "annex_i_product": "no", "annex_iii_areas": ["employment"], "derogation_conditions": ["none"],
-    "interacts_with_persons": "no", "synthetic_content": ["none"], "emotion_biometric_exposure": "no",
-    "public_disclosure": ["none"], "trains_model": "no",
+    "research_only": "no", "pre_market_rnd": "no", "military_only": "no", "union_link": ["placed_in_union"],
+    "operator_role": ["provider"], "prohibited_practices": ["none"], "intimate_imagery": "no",
+    "annex_i_product": "no", "annex_iii_areas": ["employment"], "annex_iii_4_employment": ["recruitment"],
+    "derogation_conditions": ["none"], "interacts_with_persons": "no", "synthetic_content": ["none"],
+    "emotion_biometric_exposure": "no", "public_disclosure": ["none"], "open_source_system": "no",
+    "trains_model": "no",
 }
 REVIEWER_NAME = "Rita Reviewerova"
 CONFLICTED_NAME = "Conrad Conflictson"
@@ -48,7 +50,8 @@ _refs = itertools.count(1)
 def store_assessment(app: Application, answers: dict | None = None, version: str = engine.DEFAULT_RULESET):
     ruleset = engine.load_ruleset(version)
     cleaned = engine.clean_answers(ruleset, answers or HIGH_RISK_ANSWERS)
-    result = engine.classify(ruleset, cleaned, compliance_services.compute_for_application(app)).to_dict()
+    result = engine.classify(ruleset, cleaned, compliance_services.compute_for_application(app),
+                             facts=compliance_services.facts_for_application(app)).to_dict()
     return RiskAssessment.objects.update_or_create(application=app, defaults={
         "ruleset_version": ruleset.version, "ruleset_sha256": ruleset.sha256, "answers": cleaned, "result": result,
         "classification": result["classification"], "needs_ethics_review": result["flags"]["needs_ethics_review"],

@@ -285,13 +285,24 @@ class AnswersSerializer(serializers.Serializer):
                   "Answers to questions hidden by earlier answers are dropped.")
 
 
+class FindingSerializer(serializers.Serializer):
+    code = serializers.CharField()
+    text = serializers.CharField()
+
+
 class AssessmentResultSerializer(serializers.Serializer):
     ruleset = serializers.CharField()
     ruleset_sha256 = serializers.CharField()
     language = serializers.CharField()
     classification = serializers.ChoiceField(choices=RiskClass.choices)
-    complete = serializers.BooleanField()
-    missing_answers = serializers.ListField(child=serializers.CharField())
+    complete = serializers.BooleanField(
+        help_text="False while a question of the path is unanswered, an input it needs is missing, or answers "
+                  "contradict each other; the classification is then 'incomplete', with no conclusion.")
+    missing_answers = serializers.ListField(
+        child=serializers.CharField(), help_text="Ids of the unanswered questions, then codes of missing inputs.")
+    missing = serializers.ListField(child=FindingSerializer(), help_text="The same, each with its text.")
+    contradictions = serializers.ListField(child=FindingSerializer(),
+                                           help_text="Answers that cannot all be true, by name.")
     flags = serializers.DictField(child=serializers.BooleanField())
     conclusions = serializers.ListField(child=serializers.DictField())
     obligations = serializers.ListField(child=serializers.DictField())

@@ -3,8 +3,14 @@
     python manage.py assess_ai_act --answers case.json [--ruleset 2024] [--language fr]
 
 The file holds ``{"answers": {...}, "compute": {...}}`` (compute optional) or a bare answers
-mapping. Compute keys: gpu_hours, gpu_model (one of GPU_PEAK_FLOPS) or gpu_peak_flops,
-utilisation, parameters, training_tokens, base_model_flop, prior_lineage_flop.
+mapping. Compute keys: gpu_hours with gpu_model (one of GPU_PEAK_FLOPS) or gpu_peak_flops,
+utilisation, parameters, training_tokens, base_model_flop, prior_lineage_flop. The architecture
+estimate alone (parameters and training_tokens, no GPU-hours) is enough. A model size, training
+tokens or a base model's compute declare training, which the answers must not deny.
+
+The result is printed as JSON in every case. The exit status is 0 for a conclusion and 3 for an
+incomplete result (unanswered questions, missing inputs or contradictory answers, listed on
+stderr); invalid input is an error (status 1) and prints nothing on stdout.
 """
 
 from __future__ import annotations
@@ -28,6 +34,9 @@ from compliance.ai_act import (
     classify,
     load_ruleset,
 )
+
+#: Exit status of an assessment that cannot conclude yet.
+INCOMPLETE_STATUS = 3
 
 _COMPUTE_KEYS = frozenset(
     {
@@ -65,11 +74,18 @@ class Command(BaseCommand):
         answers, compute_data = _read(Path(options["answers"]))
         compute = _compute(ruleset, compute_data) if compute_data is not None else None
         try:
-            result = classify(ruleset, answers, compute, language=options["language"])
+            result = classify(ruleset, answers, compute, language=options["language"],
+                              facts=_facts(compute_data or {}))
         except AnswerError as exc:
             details = "\n".join(f"  {qid}: {message}" for qid, message in exc.errors.items())
             raise CommandError(f"invalid answers for rule set {ruleset.version}:\n{details}") from exc
-        self.stdout.write(json.dumps(result.to_dict(), indent=2, ensure_ascii=False))
+        # allow_nan=False: the bounds on the inputs keep every figure finite, and JSON has no Infinity.
+        self.stdout.write(json.dumps(result.to_dict(), indent=2, ensure_ascii=False, allow_nan=False))
+        if not result.complete:
+            lines = [f"  missing {m.code}: {m.text}" for m in result.missing]
+            lines += [f"  contradiction {c.code}: {c.text}" for c in result.contradictions]
+            raise CommandError("no conclusion: the answers are incomplete or contradictory\n" + "\n".join(lines),
+                               returncode=INCOMPLETE_STATUS)
 
 
 def _read(path: Path) -> tuple[dict[str, Any], dict[str, Any] | None]:
@@ -96,6 +112,13 @@ def _read(path: Path) -> tuple[dict[str, Any], dict[str, Any] | None]:
     return answers, compute
 
 
+def _facts(data: dict[str, Any]) -> frozenset[str]:
+    """A model size with training tokens, or a base model's compute, declares training."""
+    if (data.get("parameters") and data.get("training_tokens")) or data.get("base_model_flop"):
+        return frozenset({"training_declared"})
+    return frozenset()
+
+
 def _compute(ruleset: RuleSet, data: dict[str, Any]) -> ComputeEstimate:
     unknown = sorted(set(data) - _COMPUTE_KEYS)
     if unknown:
@@ -108,8 +131,15 @@ def _compute(ruleset: RuleSet, data: dict[str, Any]) -> ComputeEstimate:
         if model not in GPU_PEAK_FLOPS:
             raise CommandError(f"unknown gpu_model {model!r} (known: {', '.join(GPU_PEAK_FLOPS)})")
         values["gpu_peak_flops"] = GPU_PEAK_FLOPS[model]
-    if "gpu_hours" not in values or "gpu_peak_flops" not in values:
-        raise CommandError("compute needs gpu_hours and a gpu_model (or gpu_peak_flops)")
+    if "gpu_hours" in values and "gpu_peak_flops" not in values:
+        raise CommandError("gpu_hours needs a gpu_model (or gpu_peak_flops)")
+    if "gpu_hours" not in values:
+        if values.get("parameters") is None or values.get("training_tokens") is None:
+            raise CommandError("compute needs gpu_hours with a gpu_model (or gpu_peak_flops), "
+                               "or parameters and training_tokens")
+        if "gpu_peak_flops" in values:
+            raise CommandError("a gpu_model (or gpu_peak_flops) needs gpu_hours")
+        values["gpu_hours"], values["gpu_peak_flops"] = 0.0, 0.0  # the architecture estimate alone
     try:
         return ruleset.estimate(ComputeInputs(**values))
     except (TypeError, ValueError) as exc:
