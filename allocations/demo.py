@@ -78,8 +78,7 @@ def _submitted(applicant, colleague, organisation) -> Application:
         rows=[{"site": site, "gpu_hours": 12_000, "cpu_core_hours": 50_000, "storage_tb": Decimal("5")}])
     applications_services.application_update_step(actor=applicant, application=app, step="model", data={
         "model_activity": "fine_tune", "model_family": "Transformer decoder", "parameter_count": 7_000_000_000,
-        "training_tokens": 2_000_000_000, "base_model_name": "Mistral-7B-v0.3", "base_model_flop": 8.4e22,
-        "open_weights": True})
+        "training_tokens": 2_000_000_000, "base_model_name": "Mistral-7B-v0.3", "base_model_flop": 8.4e22})
     assessment_save(actor=applicant, application=app, answers={
         "research_only": "yes", "prohibited_practices": ["none"], "intimate_imagery": "no"})
     applications_services.team_member_add(actor=applicant, application=app, full_name=colleague.display_name,

@@ -32,7 +32,6 @@ from allocations.applications.models import (
     AttachmentKind,
     EthicsIssue,
     ModelActivity,
-    RDType,
     ReferenceSequence,
     RequestedResource,
     TeamMember,
@@ -47,6 +46,7 @@ from allocations.grants.workflow import TERMINAL
 from compliance.services import assessment_problems, ethics_review_open
 from portal.audit import AuditAction, audit_record
 from portal.emails import send_templated_email_on_commit
+from portal.limits import MAX_INT
 from portal.vocabulary import choice_labels
 from portal.workdays import add_working_days
 from portal.workflow import transition
@@ -105,12 +105,19 @@ def _notify_status(app: Application, old: str) -> None:
                  "old_status": ApplicationStatus(old).label, "url": app.get_absolute_url()},
     )
 
+# The route to market and whether the weights are published openly are asked once, in the AI Act
+# questionnaire (questions route_to_market and open_weights); the columns of the same names keep what
+# earlier applications answered in steps 1 and 3.
 PROJECT_FIELDS = ["title", "abstract", "public_summary", "sector", "civilian_purpose", "dual_use",
-                  "dual_use_explanation", "rd_type", "route_to_market"]
+                  "dual_use_explanation", "rd_type"]
 RESOURCE_FIELDS = ["access_mode", "call", "start_date", "duration_months"]
 MODEL_FIELDS = ["model_activity", "model_family", "parameter_count", "training_tokens", "base_model_name",
-                "base_model_flop", "open_weights", "model_lineage"]
+                "base_model_flop", "model_lineage"]
 STEP_FIELDS = {"project": PROJECT_FIELDS, "resources": RESOURCE_FIELDS, "model": MODEL_FIELDS}
+
+
+# RequestedResource.storage_tb: 8 digits, 2 of them decimals.
+STORAGE_LIMIT = Decimal("1000000")
 
 
 def _jsonable(value: Any) -> Any:
@@ -174,6 +181,7 @@ def application_set_resources(*, actor, application: Application, rows: list[dic
         _require_editable(actor, app)
         wanted = {}
         for row in rows:
+            _check_amounts(row)
             if any(row.get(k) for k in ("gpu_hours", "cpu_core_hours", "storage_tb")):
                 wanted[row["site"].pk] = row
         RequestedResource.objects.filter(application=app).exclude(site_id__in=wanted).delete()
@@ -187,6 +195,19 @@ def application_set_resources(*, actor, application: Application, rows: list[dic
                                      "cpu_core_hours": r.get("cpu_core_hours") or 0,
                                      "storage_tb": str(r.get("storage_tb") or 0)} for sid, r in wanted.items()}})
     return app
+
+
+def _check_amounts(row: dict[str, Any]) -> None:
+    """Refuse an amount the column cannot hold (or a negative one) before anything is written."""
+    for name in ("gpu_hours", "cpu_core_hours"):
+        value = row.get(name) or 0
+        if not 0 <= value <= MAX_INT:
+            raise ValidationError({name: _("%(site)s: enter a whole number of hours from 0 to %(max)s.") % {
+                "site": row["site"].name, "max": f"{MAX_INT:,}"}})
+    storage = row.get("storage_tb") or 0
+    if not 0 <= storage < STORAGE_LIMIT:
+        raise ValidationError({"storage_tb": _("%(site)s: enter a storage from 0 to %(max)s TB.") % {
+            "site": row["site"].name, "max": f"{STORAGE_LIMIT - Decimal('0.01'):,}"}})
 
 
 def application_save_resources(*, actor, application: Application, data: dict[str, Any],
@@ -368,9 +389,13 @@ def attachment_remove(*, actor, attachment: Attachment) -> None:
 
 @dataclass(frozen=True)
 class Problem:
+    """One reason the application cannot be submitted yet: the step and field it belongs to, and the
+    site (its code) when the field is one of a site's requested amounts."""
+
     step: str
     message: str
     field: str = ""
+    site: str = ""
 
 
 def _end_date(start: datetime.date, months: int) -> datetime.date:
@@ -407,8 +432,6 @@ def validate_for_submission(application: Application) -> list[Problem]:
         add(Problem("project", _("Declare whether the results could have dual use."), "dual_use"))
     elif app.dual_use and not app.dual_use_explanation.strip():
         add(Problem("project", _("Explain the possible dual use."), "dual_use_explanation"))
-    if app.rd_type == RDType.PRODUCT and not app.route_to_market.strip():
-        add(Problem("project", _("Describe the intended route to market of the product R&D."), "route_to_market"))
     # 2. Resources
     mode = app.access_mode
     resources = list(app.resources.select_related("site"))
@@ -462,15 +485,16 @@ def validate_for_submission(application: Application) -> list[Problem]:
                 add(Problem("resources", _("The call %(call)s is not open.") % {"call": call.title}, "call"))
     for r in resources:
         site = r.site
-        for amount, offered, label in [(r.gpu_hours, site.offers_gpu_hours, _("GPU-hours")),
-                                       (r.cpu_core_hours, site.offers_cpu_hours, _("CPU core-hours")),
-                                       (r.storage_tb, site.offers_storage, _("storage"))]:
+        for field, amount, offered, label in [
+                ("gpu_hours", r.gpu_hours, site.offers_gpu_hours, _("GPU-hours")),
+                ("cpu_core_hours", r.cpu_core_hours, site.offers_cpu_hours, _("CPU core-hours")),
+                ("storage_tb", r.storage_tb, site.offers_storage, _("storage"))]:
             if amount and not offered:
                 add(Problem("resources", _("%(site)s does not offer %(kind)s.") % {"site": site.name, "kind": label},
-                            "resources"))
+                            field, site.code))
         if not site.is_active:
             add(Problem("resources", _("%(site)s does not take applications at the moment.") % {"site": site.name},
-                        "resources"))
+                        "resources", site.code))
     if app.start_date:
         problems.extend(_capacity_problems(app.start_date, resources))
     # 3. AI model
@@ -481,8 +505,6 @@ def validate_for_submission(application: Application) -> list[Problem]:
             add(Problem("model", _("Give the number of parameters of the model."), "parameter_count"))
         if not app.training_tokens:
             add(Problem("model", _("Give the number of training tokens."), "training_tokens"))
-        if app.open_weights is None:
-            add(Problem("model", _("Say whether the weights will be published."), "open_weights"))
         if app.model_activity == ModelActivity.FINE_TUNE and not app.base_model_name:
             add(Problem("model", _("Name the base model you fine-tune."), "base_model_name"))
     # AI Act assessment
@@ -498,9 +520,12 @@ def validate_for_submission(application: Application) -> list[Problem]:
             add(Problem("ethics", _("Answer the ethics question on %(issue)s.") % {"issue": label}, code))
         elif entry.get("answer") and not (entry.get("text") or "").strip():
             add(Problem("ethics", _("Describe how you handle %(issue)s (you answered yes).") % {"issue": label}, code))
-    # 6. Attachments
-    if (mode is not None and mode.requires_call
-            and not app.attachments.filter(kind=AttachmentKind.PROJECT_PLAN).exists()):
+    # 6. Attachments: which documents are needed depends on the access mode, so the step cannot be
+    # complete before one is chosen.
+    if mode is None:
+        add(Problem("attachments", _("Choose an access mode in step 2 first: it decides which documents you "
+                                     "must attach."), "attachments"))
+    elif mode.requires_call and not app.attachments.filter(kind=AttachmentKind.PROJECT_PLAN).exists():
         add(Problem("attachments", _("Attach the project plan (PDF)."), "attachments"))
     return problems
 
@@ -516,16 +541,17 @@ def _capacity_problems(start: datetime.date, resources) -> list[Problem]:
         if cap is None:
             problems.append(Problem("resources", _("%(site)s has no capacity published for the quarter starting "
                                                    "%(period)s.") % {"site": r.site.name, "period": period},
-                                    "start_date"))
+                                    "start_date", r.site.code))
             continue
         if r.gpu_hours > cap.remaining_gpu_hours:
             problems.append(Problem("resources", _("%(site)s has %(left)s GPU-hours left for that quarter; you "
                                                    "asked for %(n)s.") % {"site": r.site.name,
                                                                           "left": f"{cap.remaining_gpu_hours:,}",
-                                                                          "n": f"{r.gpu_hours:,}"}, "gpu_hours"))
+                                                                          "n": f"{r.gpu_hours:,}"}, "gpu_hours",
+                                    r.site.code))
         if r.cpu_core_hours > cap.remaining_cpu_core_hours:
             problems.append(Problem("resources", _("%(site)s has %(left)s CPU core-hours left for that quarter.") % {
-                "site": r.site.name, "left": f"{cap.remaining_cpu_core_hours:,}"}, "cpu_core_hours"))
+                "site": r.site.name, "left": f"{cap.remaining_cpu_core_hours:,}"}, "cpu_core_hours", r.site.code))
     return problems
 
 

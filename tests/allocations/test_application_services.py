@@ -13,6 +13,7 @@ from allocations.applications import services
 from allocations.applications.models import Application, ApplicationStatus
 from allocations.applications.services import application_transition
 from allocations.catalogue.models import AccessMode, SiteCapacity, quarter_start
+from compliance.ai_act import engine
 from compliance.models import RiskAssessment
 from compliance.services import assessment_save
 from portal.models import AuditEvent
@@ -53,7 +54,8 @@ def test_complete_application_has_no_problem_and_submits(member, organisation, c
 def test_blank_draft_lists_every_missing_part_by_step(member, organisation):
     app = f.draft(member, organisation)
     steps = {p.step for p in services.validate_for_submission(app)}
-    assert steps == {"project", "resources", "model", "ai_act", "team", "ethics"}
+    # Attachments too: which documents are needed depends on the access mode, not chosen yet.
+    assert steps == {"project", "resources", "model", "ai_act", "team", "ethics", "attachments"}
     with pytest.raises(ValidationError) as exc:
         services.application_submit(actor=member, application=app)
     assert len(exc.value.messages) == len(problems(app)) > 10
@@ -82,10 +84,17 @@ def test_dual_use_needs_an_explanation(member, organisation, capacity):
     assert_refused(member, app, "Explain the possible dual use.")
 
 
-def test_product_rd_needs_a_route_to_market(member, organisation, capacity):
+def test_route_to_market_and_open_weights_are_asked_once_in_the_ai_act_questionnaire(member, organisation, capacity):
+    """Steps 1 and 3 no longer ask them: the questionnaire does (route_to_market, open_weights)."""
     app = f.complete(member, organisation)
-    services.application_update_step(actor=member, application=app, step="project", data={"rd_type": "product"})
-    assert_refused(member, app, "Describe the intended route to market of the product R&D.")
+    services.application_update_step(actor=member, application=app, step="project",
+                                     data={"rd_type": "product", "route_to_market": "Sold to hospitals."})
+    services.application_update_step(actor=member, application=app, step="model", data={"open_weights": False})
+    app.refresh_from_db()
+    assert (app.rd_type, app.route_to_market, app.open_weights) == ("product", "", None)
+    assert problems(app) == []
+    ruleset = engine.load_ruleset(engine.DEFAULT_RULESET)
+    assert {"route_to_market", "open_weights"} <= {q.id for q in ruleset.questions}
 
 
 def test_a_draft_can_be_saved_with_unanswered_declarations(member, organisation):
@@ -305,7 +314,6 @@ def test_model_activity_required(member, organisation, capacity):
 @pytest.mark.parametrize("field, value, message", [
     ("parameter_count", None, "Give the number of parameters of the model."),
     ("training_tokens", None, "Give the number of training tokens."),
-    ("open_weights", None, "Say whether the weights will be published."),
     ("base_model_name", "", "Name the base model you fine-tune."),
 ])
 def test_training_details_required(member, organisation, capacity, field, value, message):

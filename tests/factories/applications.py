@@ -135,11 +135,11 @@ PROJECT = {
     "abstract": "We fine-tune a vision model to track hospital supplies.",
     "public_summary": "Better hospital logistics with computer vision.",
     "sector": "health", "civilian_purpose": True, "dual_use": False, "dual_use_explanation": "",
-    "rd_type": "open", "route_to_market": "",
+    "rd_type": "open",
 }
 MODEL = {"model_activity": "fine_tune", "model_family": "ViT", "parameter_count": 300_000_000,
          "training_tokens": 2_000_000_000, "base_model_name": "ViT-L/16", "base_model_flop": 1e21,
-         "open_weights": True, "model_lineage": ""}
+         "model_lineage": ""}
 
 
 def draft(actor, organisation=None, title: str = "Vision models for hospital logistics") -> Application:

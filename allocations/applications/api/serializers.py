@@ -21,9 +21,7 @@ from allocations.applications.models import (
 )
 from allocations.catalogue.models import AccessMode, Site
 from compliance.ai_act import RiskClass
-
-MAX_INT = 2_147_483_647
-MAX_BIGINT = 9_223_372_036_854_775_807
+from portal.limits import MAX_BIGINT, MAX_INT
 
 
 class OrganisationRefSerializer(serializers.Serializer):
@@ -141,6 +139,8 @@ class ApplicationCreateSerializer(serializers.Serializer):
     title = serializers.CharField(max_length=200)
 
 
+# The route to market and open weights are answered in the AI Act questionnaire (route_to_market,
+# open_weights); the step endpoints no longer take them, the detail still shows earlier answers.
 class ProjectStepSerializer(serializers.Serializer):
     title = serializers.CharField(max_length=200, required=False)
     abstract = serializers.CharField(allow_blank=True, max_length=20000, required=False)
@@ -150,7 +150,6 @@ class ProjectStepSerializer(serializers.Serializer):
     dual_use = serializers.BooleanField(allow_null=True, required=False)
     dual_use_explanation = serializers.CharField(allow_blank=True, max_length=5000, required=False)
     rd_type = serializers.ChoiceField(choices=RDType.choices, allow_blank=True, required=False)
-    route_to_market = serializers.CharField(allow_blank=True, max_length=5000, required=False)
 
 
 class ModelStepSerializer(serializers.Serializer):
@@ -160,7 +159,6 @@ class ModelStepSerializer(serializers.Serializer):
     training_tokens = serializers.IntegerField(min_value=0, max_value=MAX_BIGINT, allow_null=True, required=False)
     base_model_name = serializers.CharField(allow_blank=True, max_length=120, required=False)
     base_model_flop = serializers.FloatField(min_value=0, max_value=1e40, allow_null=True, required=False)
-    open_weights = serializers.BooleanField(allow_null=True, required=False)
     model_lineage = serializers.CharField(allow_blank=True, max_length=120, required=False)
 
 
@@ -220,6 +218,7 @@ class WithdrawSerializer(serializers.Serializer):
 class ProblemSerializer(serializers.Serializer):
     step = serializers.CharField()
     field = serializers.CharField()
+    site = serializers.CharField(help_text="The site's code when the field is one site's amount; blank otherwise.")
     message = serializers.CharField()
 
 
