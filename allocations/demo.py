@@ -9,6 +9,7 @@ from decimal import Decimal
 from django.utils import timezone
 
 from allocations.applications import services as applications_services
+from allocations.applications.declaration import DECLARATION_VERSION
 from allocations.applications.models import Application, EthicsIssue
 from allocations.catalogue.models import AccessMode, Call, Site, SiteCapacity, quarter_start
 from allocations.review.models import ReviewerPool
@@ -88,7 +89,8 @@ def _submitted(applicant, colleague, organisation) -> Application:
                "text": "Letters are pseudonymised before training; a DPIA is on file."
                if code == EthicsIssue.PERSONAL_DATA else ""}
         for code in EthicsIssue.values})
-    return applications_services.application_submit(actor=applicant, application=app)
+    return applications_services.application_submit(actor=applicant, application=app,
+                                                     declaration_version=DECLARATION_VERSION)
 
 
 REVIEWERS = ["reviewer@demo.aifactory.eu", "reviewer2@demo.aifactory.eu"]

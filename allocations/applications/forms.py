@@ -266,6 +266,19 @@ class AttachmentForm(forms.Form):
                            help_text=_("PDF only, at most 20 MB."))
 
 
+class SubmitForm(forms.Form):
+    """The declaration of honour that goes with a submission: the box, and the version of the text shown."""
+
+    declaration_version = forms.CharField(widget=forms.HiddenInput, required=False)
+    declaration = forms.BooleanField(
+        label=_("I make this declaration of honour."),
+        error_messages={"required": _("Tick the box to make the declaration of honour: an application cannot be "
+                                      "submitted without it.")})
+
+    def field_for_service_error(self, name: str) -> str:
+        return "declaration" if name == "declaration_version" else name
+
+
 class WithdrawForm(forms.Form):
     reason = forms.CharField(label=_("Reason (optional)"), required=False, max_length=500,
                              widget=forms.Textarea(attrs={"rows": 3}))

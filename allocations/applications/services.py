@@ -17,7 +17,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import Q
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -25,6 +25,7 @@ from accounts.models import Membership, Organisation, User
 from accounts.permissions import is_member
 from accounts.sme import SMEClass
 from allocations.applications import permissions
+from allocations.applications.declaration import DECLARATION_VERSION, declaration_text
 from allocations.applications.models import (
     Application,
     ApplicationStatus,
@@ -34,6 +35,7 @@ from allocations.applications.models import (
     ModelActivity,
     ReferenceSequence,
     RequestedResource,
+    SubmissionDeclaration,
     TeamMember,
 )
 from allocations.applications.pdf import PdfProblem, pdf_problem
@@ -564,14 +566,19 @@ class SubmissionIncomplete(ValidationError):
         self.problems = problems
 
 
-def application_submit(*, actor, application: Application) -> Application:
-    """Validate everything at once; submit, set the decision deadline and open the ethics track."""
+def application_submit(*, actor, application: Application, declaration_version: str | None) -> Application:
+    """Validate everything at once; record the declaration of honour; submit, set the decision deadline
+    and open the ethics track.
+
+    `declaration_version` is the version of the declaration the person confirmed (declaration.py): none,
+    or an older one, refuses the submission and changes nothing."""
     with transaction.atomic():
         app = _locked(application)
         _require_editable(actor, app)
         problems = validate_for_submission(app)
         if problems:
             raise SubmissionIncomplete(problems)
+        _declare(actor=actor, application=app, version=declaration_version)
 
         def stamp(obj: Application) -> list[str]:
             obj.submitted_at = timezone.now()
@@ -582,6 +589,24 @@ def application_submit(*, actor, application: Application) -> Application:
                                      before_save=stamp)
         ethics_review_open(application=app)
     return app
+
+
+def _declare(*, actor, application: Application, version: str | None) -> SubmissionDeclaration:
+    """Store the declaration of honour with the submission and audit it; call inside its transaction."""
+    if not version:
+        raise ValidationError({"declaration_version": _(
+            "Confirm the declaration of honour: an application cannot be submitted without it.")})
+    if version != DECLARATION_VERSION:
+        raise ValidationError({"declaration_version": _(
+            "The declaration of honour has changed since it was shown to you: read it again and confirm it.")})
+    text = declaration_text(application, version)
+    declaration = SubmissionDeclaration.objects.create(
+        application=application, declared_by=actor, declared_at=timezone.now(), version=version,
+        language=translation.get_language() or settings.LANGUAGE_CODE, text=text)
+    audit_record(actor=actor, action=AuditAction.APPLICATION_DECLARATION_MADE, target=application,
+                 changes={"declaration_id": declaration.pk, "version": version, "language": declaration.language,
+                          "sha256": hashlib.sha256(text.encode()).hexdigest()})
+    return declaration
 
 
 def submission_deadline(app: Application) -> datetime.date | None:

@@ -19,6 +19,7 @@ from django.views.decorators.http import require_http_methods
 from accounts.permissions import has_oversight
 from accounts.selectors import organisations_for
 from allocations.applications import presentation, selectors, services
+from allocations.applications.declaration import DECLARATION_VERSION, declaration_statements
 from allocations.applications.forms import (
     AIActForm,
     AIModelForm,
@@ -29,6 +30,7 @@ from allocations.applications.forms import (
     ProjectForm,
     ResourcesForm,
     SiteResourceForm,
+    SubmitForm,
     TeamMemberForm,
     WithdrawForm,
 )
@@ -198,6 +200,7 @@ def application_detail(request, app):
         "allocation_url": presentation.allocation_url(app),
         "end_date": services.application_end_date(app),
         "ethics_rows": presentation.ethics_rows(app),
+        "declaration": selectors.latest_declaration(app),
         "timeline": [{"entry": e, "text": presentation.action_text(e.action, e.changes)}
                      for e in selectors.application_timeline(app, viewer=request.user)],
     }
@@ -398,9 +401,14 @@ def attachment_download(request, app, pk):
 def step_review(request, app):
     if request.method == "POST":  # the Submit button posts to application_submit; nothing to save here
         return redirect(STEP_BY_SLUG["review"].url(app))
+    return _render_review(request, app, SubmitForm(initial={"declaration_version": DECLARATION_VERSION}))
+
+
+def _render_review(request, app, form):
     assessment = selectors.risk_assessment_of(app)
     problems = services.validate_for_submission(app)
     return _render_step(request, app, "review", {
+        "form": form, "declaration": declaration_statements(app) if app.is_editable else [],
         "grouped_problems": presentation.problems_by_step(app, problems),
         "resources": app.resources.all(), "assessment": assessment,
         "assessment_label": risk_class_label(assessment.classification) if assessment else "",
@@ -408,16 +416,23 @@ def step_review(request, app):
         problems=problems)
 
 
-@application_view(methods=("POST",))
+@application_view(methods=("POST",), fetch=selectors.application_detail_for_member)
 def application_submit(request, app):
+    form = SubmitForm(request.POST)
+    if not form.is_valid():
+        return _render_review(request, app, form)
     try:
-        app = services.application_submit(actor=request.user, application=app)
-    except ValidationError as exc:
+        app = services.application_submit(actor=request.user, application=app,
+                                          declaration_version=form.cleaned_data["declaration_version"])
+    except services.SubmissionIncomplete as exc:
         messages.error(request, ngettext(
             "The application cannot be submitted yet: %(n)s thing needs your attention (listed below).",
             "The application cannot be submitted yet: %(n)s things need your attention (listed below).",
             len(exc.messages)) % {"n": len(exc.messages)})
         return redirect(STEP_BY_SLUG["review"].url(app))
+    except ValidationError as exc:
+        apply_validation_error(form, exc)
+        return _render_review(request, app, form)
     messages.success(request, _("Application %(reference)s was submitted. We will keep you informed by e-mail.")
                      % {"reference": app.reference})
     return redirect(app.get_absolute_url())

@@ -8,6 +8,7 @@ from django.core import mail
 from django.urls import reverse
 
 from allocations.applications import services
+from allocations.applications.declaration import DECLARATION_VERSION
 from allocations.applications.models import TeamMember
 from tests import factories as f
 from tests.factories import MembershipFactory, OwnerMembershipFactory
@@ -60,7 +61,8 @@ def test_submission_notifies_every_member(member_client, member, organisation, c
     services.team_member_add(actor=member, application=app, full_name="Ines", email="ines@example.eu",
                              cluster_username="ines")
     with django_capture_on_commit_callbacks(execute=True):
-        response = member_client.post(reverse("applications:application_submit", args=[app.reference]))
+        response = member_client.post(reverse("applications:application_submit", args=[app.reference]),
+                                      {"declaration": "on", "declaration_version": DECLARATION_VERSION})
     assert response.status_code == 302
     assert len(mail.outbox) == 1
     message = mail.outbox[0]

@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from accounts.models import OrganisationType
 from allocations.applications import services
+from allocations.applications.declaration import DECLARATION_VERSION
 from allocations.applications.models import Application, ApplicationStatus
 from allocations.applications.services import application_transition
 from allocations.catalogue.models import AccessMode, SiteCapacity, quarter_start
@@ -33,7 +34,7 @@ def assert_refused(actor, app, message):
     assert message in problems(app), problems(app)
     events = AuditEvent.objects.count()
     with pytest.raises(ValidationError) as exc:
-        services.application_submit(actor=actor, application=app)
+        services.application_submit(actor=actor, application=app, declaration_version=DECLARATION_VERSION)
     assert message in exc.value.messages
     app.refresh_from_db()
     assert app.status == ApplicationStatus.DRAFT
@@ -44,7 +45,7 @@ def assert_refused(actor, app, message):
 def test_complete_application_has_no_problem_and_submits(member, organisation, capacity):
     app = f.complete(member, organisation)
     assert problems(app) == []
-    app = services.application_submit(actor=member, application=app)
+    app = services.application_submit(actor=member, application=app, declaration_version=DECLARATION_VERSION)
     assert app.status == ApplicationStatus.SUBMITTED
     assert app.submitted_at is not None
     assert app.decision_due > timezone.localdate()
@@ -57,7 +58,7 @@ def test_blank_draft_lists_every_missing_part_by_step(member, organisation):
     # Attachments too: which documents are needed depends on the access mode, not chosen yet.
     assert steps == {"project", "resources", "model", "ai_act", "team", "ethics", "attachments"}
     with pytest.raises(ValidationError) as exc:
-        services.application_submit(actor=member, application=app)
+        services.application_submit(actor=member, application=app, declaration_version=DECLARATION_VERSION)
     assert len(exc.value.messages) == len(problems(app)) > 10
 
 
@@ -159,7 +160,7 @@ def test_large_scale_complete_submits(member, organisation, capacity):
     app = f.complete(member, organisation, access_mode="large_scale", gpu_hours=120_000, call=call, duration=6,
                      attachment=True)
     assert problems(app) == []
-    app = services.application_submit(actor=member, application=app)
+    app = services.application_submit(actor=member, application=app, declaration_version=DECLARATION_VERSION)
     # Large Scale decisions are due 10 working days after the call's cut-off, not after submission.
     assert app.decision_due > timezone.localdate(call.cutoff_at)
 
@@ -450,7 +451,7 @@ def test_submitted_application_is_read_only(member, organisation, capacity):
                                          cluster_username="late"),
         lambda: services.team_member_remove(actor=member, member=app.team.get()),
         lambda: services.attachment_add(actor=member, application=app, kind="other", upload=f.pdf_upload()),
-        lambda: services.application_submit(actor=member, application=app),
+        lambda: services.application_submit(actor=member, application=app, declaration_version=DECLARATION_VERSION),
     ]
     for attempt in attempts:
         with pytest.raises(ValidationError, match=read_only):
@@ -471,7 +472,8 @@ def test_revision_reopens_the_draft(member, organisation, capacity):
     app = services.application_reopen(actor=member, application=app)
     assert app.status == ApplicationStatus.DRAFT
     services.application_update_step(actor=member, application=app, step="project", data={"title": "New"})
-    assert services.application_submit(actor=member, application=app).status == ApplicationStatus.SUBMITTED
+    submitted = services.application_submit(actor=member, application=app, declaration_version=DECLARATION_VERSION)
+    assert submitted.status == ApplicationStatus.SUBMITTED
 
 
 def test_reopen_only_after_a_revision_request(member, organisation, capacity):

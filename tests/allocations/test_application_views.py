@@ -9,6 +9,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from allocations.applications import services
+from allocations.applications.declaration import DECLARATION_VERSION
 from allocations.applications.models import Application, ApplicationStatus, RequestedResource, TeamMember
 from allocations.applications.services import application_transition
 from compliance.models import RiskAssessment
@@ -39,7 +40,7 @@ PROJECT_POST = {
     "sector": "health", "civilian_purpose": "True", "dual_use": "False", "dual_use_explanation": "",
     "rd_type": "open",
 }
-
+DECLARE = {"declaration": "on", "declaration_version": DECLARATION_VERSION}
 
 
 # --- starting ------------------------------------------------------------------------------------------------
@@ -365,7 +366,7 @@ def test_review_lists_every_problem_grouped_by_step(member_client, app_draft):
 
 def test_submit_incomplete_is_refused_with_every_problem(member_client, app_draft):
     before = snapshot(app_draft)
-    response = member_client.post(url("application_submit", app_draft), follow=True)
+    response = member_client.post(url("application_submit", app_draft), DECLARE, follow=True)
     page = html(response)
     assert "The application cannot be submitted yet" in page
     assert "Give the abstract." in page and "Add at least one team member" in page
@@ -375,7 +376,7 @@ def test_submit_incomplete_is_refused_with_every_problem(member_client, app_draf
 def test_submit_and_then_read_only(member_client, app_complete):
     page = html(member_client.get(url("step_review", app_complete)))
     assert "Everything is complete" in page
-    response = member_client.post(url("application_submit", app_complete))
+    response = member_client.post(url("application_submit", app_complete), DECLARE)
     assert response.status_code == 302 and response.url == app_complete.get_absolute_url()
     app = Application.objects.get(pk=app_complete.pk)
     assert app.status == ApplicationStatus.SUBMITTED

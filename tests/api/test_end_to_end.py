@@ -42,7 +42,10 @@ def sme_submits(client, vat_number) -> str:
                          format="json"), 201)
     ref = app["reference"]
     base = f"/api/v1/applications/{ref}"
-    problems = client.post(f"{base}/submit/").json()["error"]["problems"]
+    declaration = ok(client.get(f"{base}/declaration/"))
+    assert "Quantum Leaf BV" in declaration["text"]
+    declare = {"declaration_version": declaration["version"]}
+    problems = client.post(f"{base}/submit/", declare, format="json").json()["error"]["problems"]
     assert len(problems) > 10  # an empty draft: every step reports
     ok(client.patch(f"{base}/project/", {
         "abstract": "Vision transformer for defect detection on a production line.",
@@ -65,7 +68,7 @@ def sme_submits(client, vat_number) -> str:
     ok(client.patch(f"{base}/ethics-issues/", {code: {"answer": False} for code in EthicsIssue.values},
                     format="json"))
     assert ok(client.get(f"{base}/problems/")) == []
-    submitted = ok(client.post(f"{base}/submit/"))
+    submitted = ok(client.post(f"{base}/submit/", declare, format="json"))
     assert submitted["status"] == "submitted" and submitted["decision_due"]
     return ref
 

@@ -15,6 +15,7 @@ from pypdf import PdfWriter
 from pypdf.generic import ArrayObject, DictionaryObject, NameObject, NumberObject, TextStringObject
 
 from allocations.applications import services as applications_services
+from allocations.applications.declaration import DECLARATION_VERSION
 from allocations.applications.models import (
     Application,
     ApplicationStatus,
@@ -179,7 +180,8 @@ def complete(actor, organisation=None, **kwargs) -> Application:
 
 def submitted(actor, organisation=None, **kwargs) -> Application:
     app = complete(actor, organisation, **kwargs)
-    return applications_services.application_submit(actor=actor, application=app)
+    return applications_services.application_submit(actor=actor, application=app,
+                                                    declaration_version=DECLARATION_VERSION)
 
 
 def mark_submitted(app: Application) -> Application:

@@ -211,6 +211,22 @@ class TeamConfirmationSerializer(serializers.Serializer):
     confirmed_at = serializers.DateTimeField()
 
 
+class SubmitSerializer(serializers.Serializer):
+    declaration_version = serializers.CharField(
+        max_length=20, help_text="The version of the declaration of honour the person submitting makes (GET "
+                                 "…/declaration/ gives the current one and its text). Without it, or with an older "
+                                 "version, the submission is refused (400) and nothing changes.")
+
+
+class DeclarationSerializer(serializers.Serializer):
+    """The declaration of honour a submission carries, in the language of the request."""
+
+    version = serializers.CharField()
+    language = serializers.CharField()
+    text = serializers.CharField()
+    statements = serializers.ListField(child=serializers.CharField())
+
+
 class WithdrawSerializer(serializers.Serializer):
     reason = serializers.CharField(allow_blank=True, max_length=500, required=False, default="")
 
