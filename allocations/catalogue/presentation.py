@@ -70,3 +70,11 @@ def mode_facts(mode: AccessMode) -> dict[str, str]:
         "how": _("to a call, before its cut-off") if mode.requires_call else _("at any time"),
         "who": ", ".join(who),
     }
+
+
+def eligible_types(modes) -> list[str]:
+    """The kinds of organisation at least one mode admits, in the enum's order."""
+    codes: set[str] = set()
+    for mode in modes:
+        codes.update(mode.eligible_org_types or OrganisationType.values)
+    return [str(label) for label in choice_labels(OrganisationType, codes)]
