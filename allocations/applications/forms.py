@@ -271,7 +271,7 @@ class SubmitForm(forms.Form):
 
     declaration_version = forms.CharField(widget=forms.HiddenInput, required=False)
     declaration = forms.BooleanField(
-        label=_("I make this declaration of honour."),
+        label=_("I make this declaration of honour"),
         error_messages={"required": _("Tick the box to make the declaration of honour: an application cannot be "
                                       "submitted without it.")})
 

@@ -114,8 +114,8 @@ def _render_step(request, app, slug: str, context: dict, problems=None, *, saved
         if "continue" in request.POST and context["next_step"]:
             context["summary_next"] = context["next_step"]
     elif any(f.errors for f in forms):
-        context.update(summary=presentation.error_summary(forms),
-                       summary_title=_("Nothing was saved: please correct the following"))
+        context.update(summary=presentation.error_summary(forms), summary_title=context.get(
+            "refused_title") or _("Nothing was saved: please correct the following"))
     elif app.is_editable:
         context["todo"] = presentation.problem_links(step_problems, forms)
     return render(request, f"allocations/step_{slug}.html", context)
@@ -409,6 +409,7 @@ def _render_review(request, app, form):
     problems = services.validate_for_submission(app)
     return _render_step(request, app, "review", {
         "form": form, "declaration": declaration_statements(app) if app.is_editable else [],
+        "refused_title": _("The application was not submitted: please correct the following"),
         "grouped_problems": presentation.problems_by_step(app, problems),
         "resources": app.resources.all(), "assessment": assessment,
         "assessment_label": risk_class_label(assessment.classification) if assessment else "",

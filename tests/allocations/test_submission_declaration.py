@@ -108,8 +108,8 @@ def test_submitting_without_ticking_the_declaration_changes_nothing(member_clien
                                   {"declaration_version": DECLARATION_VERSION})
     assert response.status_code == 200
     page = response.content.decode()
-    assert 'data-error-summary' in page
-    assert '<a href="#id_declaration">I make this declaration of honour.: Tick the box' in page
+    assert 'data-error-summary' in page and "The application was not submitted: please correct the following" in page
+    assert '<a href="#id_declaration">I make this declaration of honour: Tick the box' in page
     assert '<ul class="errorlist" id="id_declaration_error">' in page
     assert 'aria-describedby="id_declaration_error"' in page
     assert state(app_complete) == before
