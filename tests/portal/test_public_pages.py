@@ -54,7 +54,7 @@ def test_each_notice_has_its_own_title(client):
 def mode_row(page, name):
     row = re.search(rf'<tr><th scope="row">{name}</th>(.*?)</tr>', page, re.S)
     assert row, f"no row for {name}"
-    return re.findall(r"<td>(.*?)</td>", row.group(1))
+    return re.findall(r"<td data-label=\"[^\"]*\">(.*?)</td>", row.group(1))
 
 
 def test_the_home_page_shows_the_access_modes_from_their_data(client):
