@@ -20,6 +20,13 @@ class AccountAdapter(DefaultAccountAdapter):
         `next` the sign-in form carried still wins (allauth checks it before asking the adapter)."""
         return landing_url(request.user)
 
+    def save_user(self, request, user, form, commit=True):
+        """The name asked at sign-up (accounts.forms.SignupForm) is saved with the new user, in one write."""
+        name = (form.cleaned_data.get("full_name") or "").strip()
+        if name:  # a form without the field (single sign-on) keeps the name the identity provider gave
+            user.full_name = name
+        return super().save_user(request, user, form, commit=commit)
+
     def send_mail(self, template_prefix, email, context):
         """Render now, store in the outbox and send from a Celery worker once the transaction commits.
 

@@ -4,6 +4,20 @@ from django.utils.translation import gettext_lazy as _
 from .models import MembershipRole, NotificationDelivery, Organisation, Sector, portal_languages
 
 
+class SignupForm(forms.Form):
+    """What sign-up asks besides the e-mail address and password (allauth's ACCOUNT_SIGNUP_FORM_CLASS): the
+    person's name, shown instead of their address wherever people are listed. AccountAdapter.save_user stores it."""
+
+    full_name = forms.CharField(label=_("Full name"), max_length=150,
+                                help_text=_("As your colleagues and the AI Factory's staff will see it."),
+                                widget=forms.TextInput(attrs={"autocomplete": "name"}))
+
+    field_order = ["full_name", "email", "password1", "password2"]
+
+    def signup(self, request, user) -> None:
+        """allauth calls this after saving the user; the name is already stored by the adapter."""
+
+
 class OrganisationForm(forms.ModelForm):
     sectors = forms.MultipleChoiceField(
         label=_("Sectors"), choices=Sector.choices, required=False, widget=forms.CheckboxSelectMultiple

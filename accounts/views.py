@@ -31,12 +31,6 @@ from .permissions import is_owner
 from .roles import is_staff_member, roles_of
 
 
-def home(request):
-    if request.user.is_authenticated:
-        return redirect(staff_work.landing_url(request.user))
-    return render(request, "portal/home.html")
-
-
 @login_required
 def dashboard(request):
     context = {

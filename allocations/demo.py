@@ -11,6 +11,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 
 from allocations.applications import services as applications_services
+from allocations.applications.declaration import DECLARATION_VERSION
 from allocations.applications.models import Application, AttachmentKind, EthicsIssue
 from allocations.catalogue.models import AccessMode, Call, Site, SiteCapacity, quarter_start
 from allocations.review import services as review_services
@@ -85,8 +86,7 @@ def _submitted(applicant, colleague, organisation) -> Application:
         rows=[{"site": site, "gpu_hours": 12_000, "cpu_core_hours": 50_000, "storage_tb": Decimal("5")}])
     applications_services.application_update_step(actor=applicant, application=app, step="model", data={
         "model_activity": "fine_tune", "model_family": "Transformer decoder", "parameter_count": 7_000_000_000,
-        "training_tokens": 2_000_000_000, "base_model_name": "Mistral-7B-v0.3", "base_model_flop": 8.4e22,
-        "open_weights": True})
+        "training_tokens": 2_000_000_000, "base_model_name": "Mistral-7B-v0.3", "base_model_flop": 8.4e22})
     assessment_save(actor=applicant, application=app, answers={
         "research_only": "yes", "prohibited_practices": ["none"], "intimate_imagery": "no"})
     applications_services.team_member_add(actor=applicant, application=app, full_name=colleague.display_name,
@@ -96,7 +96,8 @@ def _submitted(applicant, colleague, organisation) -> Application:
                "text": "Letters are pseudonymised before training; a DPIA is on file."
                if code == EthicsIssue.PERSONAL_DATA else ""}
         for code in EthicsIssue.values})
-    return applications_services.application_submit(actor=applicant, application=app)
+    return applications_services.application_submit(actor=applicant, application=app,
+                                                     declaration_version=DECLARATION_VERSION)
 
 
 def pdf_document(title: str, lines: list[str]) -> bytes:

@@ -9,6 +9,7 @@ from allocations.applications.models import (  # noqa: F401
     Attachment,
     ReferenceSequence,
     RequestedResource,
+    SubmissionDeclaration,
     TeamMember,
 )
 from allocations.catalogue.models import AccessMode, Call, Site, SiteCapacity  # noqa: F401

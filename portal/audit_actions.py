@@ -30,6 +30,7 @@ class AuditAction(models.TextChoices):
     APPLICATION_ETHICS_ISSUES_SAVED = "application.ethics_issues_saved", _("Ethics issues saved")
     APPLICATION_STATUS_CHANGED = "application.status_changed", _("Application status changed")
     APPLICATION_REPLY_SUBMITTED = "application.reply_submitted", _("Reply to the reviews sent")
+    APPLICATION_DECLARATION_MADE = "application.declaration_made", _("Declaration of honour made")
     TEAM_MEMBER_ADDED = "team_member.added", _("Team member added")
     TEAM_MEMBER_REMOVED = "team_member.removed", _("Team member removed")
     TEAM_MEMBER_CONFIRMED = "team_member.confirmed", _("Team member confirmed their participation")

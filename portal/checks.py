@@ -30,6 +30,8 @@ from django.core.checks import CheckMessage, Error, Tags, Warning, register
 from django.db import DatabaseError
 from django.http.request import split_domain_port, validate_host
 
+from portal.operator import placeholders
+
 # Values of allocations.catalogue.models.SlurmBackendKind and ProvisioningMode that the checks act on.
 SACCTMGR = "sacctmgr"
 SLURMRESTD = "slurmrestd"
@@ -45,6 +47,7 @@ def register_checks() -> None:
     register(check_oidc, "portal")
     register(check_idp_mfa, "portal")
     register(check_upload_limits, "portal")
+    register(check_public_details, "portal", deploy=True)
 
 
 # --- Slurm backends -----------------------------------------------------------------------------
@@ -242,3 +245,16 @@ def check_upload_limits(app_configs: Any = None, **kwargs: Any) -> list[CheckMes
         hint="Leave UPLOAD_MAX_BODY_BYTES unset (ATTACHMENT_MAX_BYTES + 1 MiB) or set it above "
              "ATTACHMENT_MAX_BYTES, with room for the form's other fields.",
         id="portal.E010")]
+
+
+def check_public_details(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
+    # The home page, the footer and the legal notices name the operator and the addresses to write to.
+    left = placeholders()
+    if settings.DEBUG or not left:
+        return []
+    return [Warning(
+        f"The public pages (contact, legal notice, privacy notice, accessibility statement) show placeholder "
+        f"details: {', '.join(left)}.",
+        hint="Set the operator's name and the contact, privacy and accessibility addresses, and the date of the "
+             "last accessibility check (YYYY-MM-DD); see README.md, Configuration.",
+        id="portal.W005")]

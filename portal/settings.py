@@ -115,6 +115,7 @@ LOGIN_URL = "account_login"
 # django-allauth: e-mail is the login, verification is mandatory.
 ACCOUNT_LOGIN_METHODS = {"email"}
 ACCOUNT_SIGNUP_FIELDS = ["email*", "password1*", "password2*"]
+ACCOUNT_SIGNUP_FORM_CLASS = "accounts.forms.SignupForm"  # adds the person's full name
 ACCOUNT_USER_MODEL_USERNAME_FIELD = None
 ACCOUNT_EMAIL_VERIFICATION = "mandatory"
 ACCOUNT_UNIQUE_EMAIL = True
@@ -226,6 +227,23 @@ DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "AI Factory portal <noreply@a
 EMAIL_OUTBOX_RETENTION_DAYS = env_int("EMAIL_OUTBOX_RETENTION_DAYS", 30)
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 PORTAL_BASE_URL = env_str("PORTAL_BASE_URL", "http://127.0.0.1:8000")
+
+# Who runs the service and how to reach them: the home page, the footer and the public notices
+# (contact, legal notice, privacy notice, accessibility statement) show these. The defaults are
+# placeholders for a developer laptop; `check --deploy` warns while they are left (portal.W005).
+AIF_OPERATOR_NAME = env_str("AIF_OPERATOR_NAME", "AI Factory hosting entity")
+AIF_OPERATOR_ADDRESS = env_str("AIF_OPERATOR_ADDRESS", "")
+AIF_OPERATOR_ENTERPRISE_NUMBER = env_str("AIF_OPERATOR_ENTERPRISE_NUMBER", "")
+AIF_OPERATOR_WEBSITE = env_str("AIF_OPERATOR_WEBSITE", "")
+AIF_CONTACT_EMAIL = env_str("AIF_CONTACT_EMAIL", "contact@aifactory.example")
+AIF_PRIVACY_EMAIL = env_str("AIF_PRIVACY_EMAIL", "privacy@aifactory.example")
+AIF_ACCESSIBILITY_EMAIL = env_str("AIF_ACCESSIBILITY_EMAIL", "accessibility@aifactory.example")
+# The accessibility statement (Directive 2016/2102): the day of its last check against WCAG 2.1 AA
+# (YYYY-MM-DD), and where a person may complain when the answer to a reported barrier does not satisfy.
+AIF_ACCESSIBILITY_CHECKED = env_str("AIF_ACCESSIBILITY_CHECKED", "2026-12-04")
+AIF_ACCESSIBILITY_COMPLAINTS_URL = env_str("AIF_ACCESSIBILITY_COMPLAINTS_URL", "https://www.federaalombudsman.be/")
+AIF_DATA_PROTECTION_AUTHORITY_URL = env_str("AIF_DATA_PROTECTION_AUTHORITY_URL",
+                                            "https://www.dataprotectionauthority.be/")
 
 # Cache: memory of each process unless CACHE_URL names a Redis database. Production sets it, so that
 # every web process on every machine shares allauth's rate limits and the API token failure counts.

@@ -4,7 +4,8 @@ from django.views.i18n import JavaScriptCatalog
 
 # The root URLconf composes every app (Django resolves all URLs from this one module): it is the one
 # place in the core that imports an app built on it.
-from accounts.views import dashboard, home, staff_home
+from accounts.views import dashboard, staff_home
+from allocations.catalogue.views import home  # the front door presents the access modes
 
 from . import views
 
@@ -16,6 +17,10 @@ urlpatterns = [
     path("dashboard/", dashboard, name="dashboard"),
     path("staff/", staff_home, name="staff_home"),
     path("healthz", views.healthz, name="healthz"),
+    path("contact/", views.contact, name="contact"),
+    path("legal-notice/", views.legal_notice, name="legal_notice"),
+    path("privacy-notice/", views.privacy_notice, name="privacy_notice"),
+    path("accessibility/", views.accessibility_statement, name="accessibility_statement"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("jsi18n/", JavaScriptCatalog.as_view(), name="javascript-catalog"),
     path("accounts/", include("allauth.urls")),

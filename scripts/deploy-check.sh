@@ -219,6 +219,8 @@ export EMAIL_BACKEND=django.core.mail.backends.smtp.EmailBackend EMAIL_HOST=127.
 export EMAIL_USE_TLS=0
 export PORTAL_BASE_URL=$ORIGIN
 export AIF_TRUSTED_PROXY_COUNT=1
+export AIF_OPERATOR_NAME="Example Supercomputing Centre" AIF_CONTACT_EMAIL=contact@$HOST
+export AIF_PRIVACY_EMAIL=dpo@$HOST AIF_ACCESSIBILITY_EMAIL=accessibility@$HOST
 export AIF_VAR_DIR=$WORK/var PRIVATE_MEDIA_ROOT=$WORK/private
 export OIDC_CLIENT_ID=aif-portal OIDC_CLIENT_SECRET=deploy-check-secret
 export OIDC_SERVER_URL=http://127.0.0.1:$OIDC_PORT/realms/aif

@@ -11,9 +11,9 @@ from typing import Any
 from django import forms
 from django.contrib.humanize.templatetags.humanize import intcomma
 from django.core.validators import MinValueValidator
-from django.template.defaultfilters import floatformat
 from django.utils import timezone
 from django.utils.formats import date_format
+from django.utils.functional import lazy
 from django.utils.translation import gettext_lazy as _
 
 from allocations.applications.models import (
@@ -24,8 +24,10 @@ from allocations.applications.models import (
 )
 from allocations.applications.services import MODEL_FIELDS, PROJECT_FIELDS
 from allocations.catalogue.models import AccessMode, Site
+from allocations.catalogue.presentation import mode_summary
 from allocations.catalogue.usernames import cluster_username_validator, reserved_username_validator
 from compliance.ai_act.engine import Question, QuestionType
+from portal.limits import MAX_BIGINT, MAX_INT
 
 YES_NO = [(True, _("Yes")), (False, _("No"))]
 
@@ -96,19 +98,18 @@ class ProjectForm(StepModelForm):
         labels = {
             "title": _("Project title"), "abstract": _("Abstract"), "public_summary": _("Public summary"),
             "sector": _("Sector"), "dual_use_explanation": _("Explain the possible dual use"),
-            "rd_type": _("Type of R&D"), "route_to_market": _("Intended route to market"),
+            "rd_type": _("Type of R&D"),
         }
         help_texts = {
             "abstract": _("What you will do with the compute, for the reviewers."),
             "dual_use_explanation": _("Needed when you answer yes to the dual-use question."),
-            "route_to_market": _("Needed for product R&D: how the result will reach customers."),
+            "rd_type": _("Product R&D: the AI Act questionnaire (step 4) asks for the intended route to market."),
         }
         widgets = {
             "abstract": forms.Textarea(attrs={"rows": 6}),
             "public_summary": forms.Textarea(attrs={"rows": 3}),
             "dual_use_explanation": forms.Textarea(attrs={"rows": 3, "data-show-when": "dual_use=True"}),
             "rd_type": forms.RadioSelect,
-            "route_to_market": forms.Textarea(attrs={"rows": 3, "data-show-when": "rd_type=product"}),
         }
 
     def __init__(self, *args, **kwargs):
@@ -127,25 +128,6 @@ class CallChoiceField(forms.ModelChoiceField):
         return _("%(title)s (%(mode)s, cut-off %(cutoff)s)") % {
             "title": obj.title, "mode": obj.access_mode.name,
             "cutoff": date_format(timezone.localtime(obj.cutoff_at), "DATETIME_FORMAT")}
-
-
-def mode_summary(mode: AccessMode) -> str:
-    """Caps, durations and decision time of a mode, in one sentence."""
-    parts = []
-    if mode.min_gpu_hours is not None:
-        parts.append(_("more than %(n)s GPU-hours") % {"n": intcomma(mode.min_gpu_hours)})
-    if mode.max_gpu_hours is not None:
-        parts.append(_("up to %(n)s GPU-hours") % {"n": intcomma(mode.max_gpu_hours)})
-    if mode.max_cpu_core_hours is not None:
-        parts.append(_("up to %(n)s CPU core-hours") % {"n": intcomma(mode.max_cpu_core_hours)})
-    if mode.max_storage_tb is not None:
-        parts.append(_("up to %(n)s TB of storage") % {"n": floatformat(mode.max_storage_tb, -2)})
-    durations = ", ".join(str(d) for d in mode.allowed_durations or [])
-    parts.append(_("%(durations)s months") % {"durations": durations})
-    parts.append(_("decision within %(n)s working days") % {"n": mode.sla_working_days})
-    if mode.requires_call:
-        parts.append(_("through a call with a cut-off"))
-    return "; ".join(str(p) for p in parts)
 
 
 class ResourcesForm(StepModelForm):
@@ -174,11 +156,20 @@ class ResourcesForm(StepModelForm):
             "Each access mode allows some durations only: they are listed with the mode above.")
 
 
+def _at_most(limit: int) -> dict[str, Any]:
+    """The message for a number above what its column holds, the limit written in the reader's language
+    (formatted when shown: Django formats the messages it overrides with its own parameters)."""
+    message = _("Enter at most %(max)s: a larger amount cannot be recorded.")
+    return {"max_value": lazy(lambda: str(message) % {"max": intcomma(limit)}, str)()}
+
+
 class SiteResourceForm(forms.Form):
     """The request on one site; inputs only for what the site offers."""
 
-    gpu_hours = forms.IntegerField(label=_("GPU-hours"), required=False, min_value=0)
-    cpu_core_hours = forms.IntegerField(label=_("CPU core-hours"), required=False, min_value=0)
+    gpu_hours = forms.IntegerField(label=_("GPU-hours"), required=False, min_value=0, max_value=MAX_INT,
+                                   error_messages=_at_most(MAX_INT))
+    cpu_core_hours = forms.IntegerField(label=_("CPU core-hours"), required=False, min_value=0, max_value=MAX_INT,
+                                        error_messages=_at_most(MAX_INT))
     storage_tb = forms.DecimalField(label=_("Storage (TB)"), required=False, min_value=0, max_digits=8,
                                     decimal_places=2)
 
@@ -198,10 +189,11 @@ class SiteResourceForm(forms.Form):
 
 
 class AIModelForm(StepModelForm):
-    open_weights = yes_no_field(_("Will the weights be published openly?"))
-    parameter_count = forms.IntegerField(label=_("Parameters"), required=False, min_value=1,
+    parameter_count = forms.IntegerField(label=_("Parameters"), required=False, min_value=1, max_value=MAX_BIGINT,
+                                         error_messages=_at_most(MAX_BIGINT),
                                          help_text=_("For example 7000000000 for a 7B model."))
-    training_tokens = forms.IntegerField(label=_("Training tokens"), required=False, min_value=1)
+    training_tokens = forms.IntegerField(label=_("Training tokens"), required=False, min_value=1,
+                                         max_value=MAX_BIGINT, error_messages=_at_most(MAX_BIGINT))
     base_model_flop = forms.FloatField(
         label=_("Base model's reported training compute (FLOP)"), required=False,
         validators=[MinValueValidator(0)],
@@ -256,6 +248,13 @@ class EthicsIssuesForm(forms.Form):
         return [{"code": code, "label": label, "answer": self[code], "text": self[f"{code}_text"]}
                 for code, label in EthicsIssue.choices]
 
+    def field_for_problem(self, problem) -> str:
+        """A problem of an issue answered yes is about its text (how it is handled); else about the answer."""
+        if problem.field not in EthicsIssue.values:
+            return problem.field
+        answers = self.cleaned_data if hasattr(self, "cleaned_data") else self.initial
+        return f"{problem.field}_text" if answers.get(problem.field) else problem.field
+
     def issues(self) -> dict[str, dict]:
         return {code: {"answer": self.cleaned_data.get(code), "text": self.cleaned_data.get(f"{code}_text", "")}
                 for code in EthicsIssue.values}
@@ -265,6 +264,19 @@ class AttachmentForm(forms.Form):
     kind = forms.ChoiceField(label=_("Kind of document"), choices=AttachmentKind.choices)
     file = forms.FileField(label=_("PDF file"), widget=forms.ClearableFileInput(attrs={"accept": "application/pdf"}),
                            help_text=_("PDF only, at most 20 MB."))
+
+
+class SubmitForm(forms.Form):
+    """The declaration of honour that goes with a submission: the box, and the version of the text shown."""
+
+    declaration_version = forms.CharField(widget=forms.HiddenInput, required=False)
+    declaration = forms.BooleanField(
+        label=_("I make this declaration of honour"),
+        error_messages={"required": _("Tick the box to make the declaration of honour: an application cannot be "
+                                      "submitted without it.")})
+
+    def field_for_service_error(self, name: str) -> str:
+        return "declaration" if name == "declaration_version" else name
 
 
 class WithdrawForm(forms.Form):

@@ -241,6 +241,26 @@ class Attachment(models.Model):
         return name if name.lower().endswith(".pdf") else f"{name}.pdf"
 
 
+class SubmissionDeclaration(models.Model):
+    """The declaration of honour made with one submission: who made it, when, and the words they agreed
+    to (the version, and the text as they read it, in their language). Each submission adds one."""
+
+    application = models.ForeignKey(Application, on_delete=models.CASCADE, related_name="declarations")
+    declared_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    declared_at = models.DateTimeField(_("declared at"))
+    version = models.CharField(_("version of the text"), max_length=20)
+    language = models.CharField(_("language"), max_length=10)
+    text = models.TextField(_("text"))
+
+    class Meta:
+        ordering = ["-declared_at", "-pk"]
+        verbose_name = _("declaration of honour")
+        verbose_name_plural = _("declarations of honour")
+
+    def __str__(self):
+        return f"{self.application.reference} {self.version} {self.declared_at:%Y-%m-%d %H:%M}"
+
+
 class ReferenceSequence(models.Model):
     """Per-year counter behind human-readable references such as AIF-2026-0042."""
 

@@ -40,6 +40,94 @@ STEPS: tuple[Step, ...] = (
 STEP_BY_SLUG = {step.slug: step for step in STEPS}
 
 
+# --------------------------------------------------------------------------------- problems at their fields
+
+
+def field_anchor(bound_field) -> str:
+    """The id a link to the field points at: the first option of a group of radio buttons or check
+    boxes (their wrapper cannot take focus), else the input itself."""
+    if bound_field.widget_type in ("radioselect", "checkboxselectmultiple"):
+        return f"{bound_field.auto_id}_0"
+    return bound_field.id_for_label or bound_field.auto_id
+
+
+def _label(form, bound_field) -> str:
+    site = getattr(form, "site", None)
+    if site is not None:  # two sites, two GPU-hours fields: the site says which one
+        return _("%(site)s, %(field)s") % {"site": site.name, "field": bound_field.label}
+    return str(bound_field.label)
+
+
+def _has_value(form, name: str) -> bool:
+    value = form.cleaned_data.get(name) if hasattr(form, "cleaned_data") else form[name].value()
+    return value not in (None, "", 0)
+
+
+def problem_target(problem, forms) -> tuple[object, str] | tuple[None, None]:
+    """The form and field a submission problem belongs to, or (None, None) for a problem of the whole step.
+
+    A problem of one site's amount goes to that site's form; a problem of a total (a mode's cap) to the
+    first site that asks for that resource."""
+    candidates = []
+    for form in forms:
+        name = problem.field
+        hook = getattr(form, "field_for_problem", None)
+        if hook is not None:
+            name = hook(problem)
+        if name not in form.fields:
+            continue
+        site = getattr(form, "site", None)
+        if problem.site and site is not None and site.code != problem.site:
+            continue
+        candidates.append((form, name))
+    if not candidates:
+        return None, None
+    for form, name in candidates:
+        if getattr(form, "site", None) is None or problem.site or _has_value(form, name):
+            return form, name
+    return candidates[0]
+
+
+def attach_problems(problems, forms) -> list[str]:
+    """Show each problem of a saved step at its field (as the field's error); returns the messages that
+    belong to the whole step."""
+    general = []
+    # Every target first: adding an error takes the field out of the form's cleaned data, which the
+    # choice of the site for a total reads.
+    for problem, (form, name) in [(p, problem_target(p, forms)) for p in problems]:
+        if form is None:
+            general.append(problem.message)
+        else:
+            form.add_error(name, problem.message)
+    return general
+
+
+def problem_links(problems, forms) -> list[dict[str, str]]:
+    """The problems of a step as links to their fields, without marking the fields (a page just opened)."""
+    items = []
+    for problem in problems:
+        form, name = problem_target(problem, forms)
+        if form is None:
+            items.append({"text": problem.message, "href": ""})
+        else:
+            bound = form[name]
+            text = _("%(label)s: %(message)s") % {"label": _label(form, bound), "message": problem.message}
+            items.append({"text": text, "href": f"#{field_anchor(bound)}"})
+    return items
+
+
+def error_summary(forms, general=()) -> list[dict[str, str]]:
+    """Every error of the forms, each a link to its field, after the step's own messages (GOV.UK's error summary)."""
+    items = [{"text": str(message), "href": ""} for message in general]
+    for form in forms:
+        items.extend({"text": str(e), "href": ""} for e in form.non_field_errors())
+        for bound in form.visible_fields():
+            for e in bound.errors:
+                items.append({"text": _("%(label)s: %(message)s") % {"label": _label(form, bound), "message": e},
+                              "href": f"#{field_anchor(bound)}"})
+    return items
+
+
 def step_navigation(application: Application, current: str, problems) -> list[dict]:
     """The step list: a step is complete when submission validation finds nothing wrong in it."""
     open_steps = {p.step for p in problems}

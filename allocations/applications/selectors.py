@@ -18,7 +18,14 @@ from accounts.models import Membership, Organisation, User
 from accounts.permissions import has_oversight
 from accounts.selectors import member_organisation_ids
 from allocations.applications import presentation
-from allocations.applications.models import EVER_SUBMITTED, Application, Attachment, RequestedResource, TeamMember
+from allocations.applications.models import (
+    EVER_SUBMITTED,
+    Application,
+    Attachment,
+    RequestedResource,
+    SubmissionDeclaration,
+    TeamMember,
+)
 from allocations.applications.permissions import can_read_attachments
 from allocations.catalogue.models import AccessMode
 from portal.audit import AuditAction, events_for
@@ -107,6 +114,11 @@ def application_detail(user, reference: str) -> Application:
 
 def application_detail_for_member(user, reference: str) -> Application:
     return _get(_with_details(applications_of_member(user)), reference)
+
+
+def latest_declaration(application: Application) -> SubmissionDeclaration | None:
+    """The declaration of honour of the latest submission, with who made it."""
+    return application.declarations.select_related("declared_by").first()
 
 
 def application_resources(application: Application):

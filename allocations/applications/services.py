@@ -17,7 +17,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import Q
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -26,6 +26,7 @@ from accounts.permissions import is_member
 from accounts.services import addressed_mail_record
 from accounts.sme import SMEClass
 from allocations.applications import permissions
+from allocations.applications.declaration import DECLARATION_VERSION, declaration_text
 from allocations.applications.models import (
     Application,
     ApplicationStatus,
@@ -33,9 +34,9 @@ from allocations.applications.models import (
     AttachmentKind,
     EthicsIssue,
     ModelActivity,
-    RDType,
     ReferenceSequence,
     RequestedResource,
+    SubmissionDeclaration,
     TeamMember,
 )
 from allocations.applications.pdf import PdfProblem, pdf_problem
@@ -48,6 +49,7 @@ from allocations.grants.workflow import TERMINAL
 from compliance.services import assessment_problems, ethics_review_open
 from portal.audit import AuditAction, audit_record
 from portal.emails import send_templated_email_on_commit
+from portal.limits import MAX_INT
 from portal.vocabulary import choice_labels
 from portal.workdays import add_working_days
 from portal.workflow import transition
@@ -106,12 +108,19 @@ def _notify_status(app: Application, old: str) -> None:
                  "old_status": ApplicationStatus(old).label, "url": app.get_absolute_url()},
     )
 
+# The route to market and whether the weights are published openly are asked once, in the AI Act
+# questionnaire (questions route_to_market and open_weights); the columns of the same names keep what
+# earlier applications answered in steps 1 and 3.
 PROJECT_FIELDS = ["title", "abstract", "public_summary", "sector", "civilian_purpose", "dual_use",
-                  "dual_use_explanation", "rd_type", "route_to_market"]
+                  "dual_use_explanation", "rd_type"]
 RESOURCE_FIELDS = ["access_mode", "call", "start_date", "duration_months"]
 MODEL_FIELDS = ["model_activity", "model_family", "parameter_count", "training_tokens", "base_model_name",
-                "base_model_flop", "open_weights", "model_lineage"]
+                "base_model_flop", "model_lineage"]
 STEP_FIELDS = {"project": PROJECT_FIELDS, "resources": RESOURCE_FIELDS, "model": MODEL_FIELDS}
+
+
+# RequestedResource.storage_tb: 8 digits, 2 of them decimals.
+STORAGE_LIMIT = Decimal("1000000")
 
 
 def _jsonable(value: Any) -> Any:
@@ -175,6 +184,7 @@ def application_set_resources(*, actor, application: Application, rows: list[dic
         _require_editable(actor, app)
         wanted = {}
         for row in rows:
+            _check_amounts(row)
             if any(row.get(k) for k in ("gpu_hours", "cpu_core_hours", "storage_tb")):
                 wanted[row["site"].pk] = row
         RequestedResource.objects.filter(application=app).exclude(site_id__in=wanted).delete()
@@ -188,6 +198,19 @@ def application_set_resources(*, actor, application: Application, rows: list[dic
                                      "cpu_core_hours": r.get("cpu_core_hours") or 0,
                                      "storage_tb": str(r.get("storage_tb") or 0)} for sid, r in wanted.items()}})
     return app
+
+
+def _check_amounts(row: dict[str, Any]) -> None:
+    """Refuse an amount the column cannot hold (or a negative one) before anything is written."""
+    for name in ("gpu_hours", "cpu_core_hours"):
+        value = row.get(name) or 0
+        if not 0 <= value <= MAX_INT:
+            raise ValidationError({name: _("%(site)s: enter a whole number of hours from 0 to %(max)s.") % {
+                "site": row["site"].name, "max": f"{MAX_INT:,}"}})
+    storage = row.get("storage_tb") or 0
+    if not 0 <= storage < STORAGE_LIMIT:
+        raise ValidationError({"storage_tb": _("%(site)s: enter a storage from 0 to %(max)s TB.") % {
+            "site": row["site"].name, "max": f"{STORAGE_LIMIT - Decimal('0.01'):,}"}})
 
 
 def application_save_resources(*, actor, application: Application, data: dict[str, Any],
@@ -395,9 +418,13 @@ def attachment_remove(*, actor, attachment: Attachment) -> None:
 
 @dataclass(frozen=True)
 class Problem:
+    """One reason the application cannot be submitted yet: the step and field it belongs to, and the
+    site (its code) when the field is one of a site's requested amounts."""
+
     step: str
     message: str
     field: str = ""
+    site: str = ""
 
 
 def _end_date(start: datetime.date, months: int) -> datetime.date:
@@ -434,8 +461,6 @@ def validate_for_submission(application: Application) -> list[Problem]:
         add(Problem("project", _("Declare whether the results could have dual use."), "dual_use"))
     elif app.dual_use and not app.dual_use_explanation.strip():
         add(Problem("project", _("Explain the possible dual use."), "dual_use_explanation"))
-    if app.rd_type == RDType.PRODUCT and not app.route_to_market.strip():
-        add(Problem("project", _("Describe the intended route to market of the product R&D."), "route_to_market"))
     # 2. Resources
     mode = app.access_mode
     resources = list(app.resources.select_related("site"))
@@ -489,15 +514,16 @@ def validate_for_submission(application: Application) -> list[Problem]:
                 add(Problem("resources", _("The call %(call)s is not open.") % {"call": call.title}, "call"))
     for r in resources:
         site = r.site
-        for amount, offered, label in [(r.gpu_hours, site.offers_gpu_hours, _("GPU-hours")),
-                                       (r.cpu_core_hours, site.offers_cpu_hours, _("CPU core-hours")),
-                                       (r.storage_tb, site.offers_storage, _("storage"))]:
+        for field, amount, offered, label in [
+                ("gpu_hours", r.gpu_hours, site.offers_gpu_hours, _("GPU-hours")),
+                ("cpu_core_hours", r.cpu_core_hours, site.offers_cpu_hours, _("CPU core-hours")),
+                ("storage_tb", r.storage_tb, site.offers_storage, _("storage"))]:
             if amount and not offered:
                 add(Problem("resources", _("%(site)s does not offer %(kind)s.") % {"site": site.name, "kind": label},
-                            "resources"))
+                            field, site.code))
         if not site.is_active:
             add(Problem("resources", _("%(site)s does not take applications at the moment.") % {"site": site.name},
-                        "resources"))
+                        "resources", site.code))
     if app.start_date:
         problems.extend(_capacity_problems(app.start_date, resources))
     # 3. AI model
@@ -508,8 +534,6 @@ def validate_for_submission(application: Application) -> list[Problem]:
             add(Problem("model", _("Give the number of parameters of the model."), "parameter_count"))
         if not app.training_tokens:
             add(Problem("model", _("Give the number of training tokens."), "training_tokens"))
-        if app.open_weights is None:
-            add(Problem("model", _("Say whether the weights will be published."), "open_weights"))
         if app.model_activity == ModelActivity.FINE_TUNE and not app.base_model_name:
             add(Problem("model", _("Name the base model you fine-tune."), "base_model_name"))
     # AI Act assessment
@@ -525,9 +549,12 @@ def validate_for_submission(application: Application) -> list[Problem]:
             add(Problem("ethics", _("Answer the ethics question on %(issue)s.") % {"issue": label}, code))
         elif entry.get("answer") and not (entry.get("text") or "").strip():
             add(Problem("ethics", _("Describe how you handle %(issue)s (you answered yes).") % {"issue": label}, code))
-    # 6. Attachments
-    if (mode is not None and mode.requires_call
-            and not app.attachments.filter(kind=AttachmentKind.PROJECT_PLAN).exists()):
+    # 6. Attachments: which documents are needed depends on the access mode, so the step cannot be
+    # complete before one is chosen.
+    if mode is None:
+        add(Problem("attachments", _("Choose an access mode in step 2 first: it decides which documents you "
+                                     "must attach."), "attachments"))
+    elif mode.requires_call and not app.attachments.filter(kind=AttachmentKind.PROJECT_PLAN).exists():
         add(Problem("attachments", _("Attach the project plan (PDF)."), "attachments"))
     return problems
 
@@ -543,16 +570,17 @@ def _capacity_problems(start: datetime.date, resources) -> list[Problem]:
         if cap is None:
             problems.append(Problem("resources", _("%(site)s has no capacity published for the quarter starting "
                                                    "%(period)s.") % {"site": r.site.name, "period": period},
-                                    "start_date"))
+                                    "start_date", r.site.code))
             continue
         if r.gpu_hours > cap.remaining_gpu_hours:
             problems.append(Problem("resources", _("%(site)s has %(left)s GPU-hours left for that quarter; you "
                                                    "asked for %(n)s.") % {"site": r.site.name,
                                                                           "left": f"{cap.remaining_gpu_hours:,}",
-                                                                          "n": f"{r.gpu_hours:,}"}, "gpu_hours"))
+                                                                          "n": f"{r.gpu_hours:,}"}, "gpu_hours",
+                                    r.site.code))
         if r.cpu_core_hours > cap.remaining_cpu_core_hours:
             problems.append(Problem("resources", _("%(site)s has %(left)s CPU core-hours left for that quarter.") % {
-                "site": r.site.name, "left": f"{cap.remaining_cpu_core_hours:,}"}, "cpu_core_hours"))
+                "site": r.site.name, "left": f"{cap.remaining_cpu_core_hours:,}"}, "cpu_core_hours", r.site.code))
     return problems
 
 
@@ -565,14 +593,19 @@ class SubmissionIncomplete(ValidationError):
         self.problems = problems
 
 
-def application_submit(*, actor, application: Application) -> Application:
-    """Validate everything at once; submit, set the decision deadline and open the ethics track."""
+def application_submit(*, actor, application: Application, declaration_version: str | None) -> Application:
+    """Validate everything at once; record the declaration of honour; submit, set the decision deadline
+    and open the ethics track.
+
+    `declaration_version` is the version of the declaration the person confirmed (declaration.py): none,
+    or an older one, refuses the submission and changes nothing."""
     with transaction.atomic():
         app = _locked(application)
         _require_editable(actor, app)
         problems = validate_for_submission(app)
         if problems:
             raise SubmissionIncomplete(problems)
+        _declare(actor=actor, application=app, version=declaration_version)
 
         def stamp(obj: Application) -> list[str]:
             obj.submitted_at = timezone.now()
@@ -583,6 +616,24 @@ def application_submit(*, actor, application: Application) -> Application:
                                      before_save=stamp)
         ethics_review_open(application=app)
     return app
+
+
+def _declare(*, actor, application: Application, version: str | None) -> SubmissionDeclaration:
+    """Store the declaration of honour with the submission and audit it; call inside its transaction."""
+    if not version:
+        raise ValidationError({"declaration_version": _(
+            "Confirm the declaration of honour: an application cannot be submitted without it.")})
+    if version != DECLARATION_VERSION:
+        raise ValidationError({"declaration_version": _(
+            "The declaration of honour has changed since it was shown to you: read it again and confirm it.")})
+    text = declaration_text(application, version)
+    declaration = SubmissionDeclaration.objects.create(
+        application=application, declared_by=actor, declared_at=timezone.now(), version=version,
+        language=translation.get_language() or settings.LANGUAGE_CODE, text=text)
+    audit_record(actor=actor, action=AuditAction.APPLICATION_DECLARATION_MADE, target=application,
+                 changes={"declaration_id": declaration.pk, "version": version, "language": declaration.language,
+                          "sha256": hashlib.sha256(text.encode()).hexdigest()})
+    return declaration
 
 
 def submission_deadline(app: Application) -> datetime.date | None:

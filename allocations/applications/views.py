@@ -18,6 +18,7 @@ from django.views.decorators.http import require_http_methods
 from accounts.permissions import has_oversight
 from accounts.selectors import organisations_for
 from allocations.applications import presentation, selectors, services
+from allocations.applications.declaration import DECLARATION_VERSION, declaration_statements
 from allocations.applications.forms import (
     AIActForm,
     AIModelForm,
@@ -28,6 +29,7 @@ from allocations.applications.forms import (
     ProjectForm,
     ResourcesForm,
     SiteResourceForm,
+    SubmitForm,
     TeamMemberForm,
     WithdrawForm,
 )
@@ -81,21 +83,41 @@ def application_step(slug: str, fetch=selectors.application_for_member):
     return application_view(fetch=fetch, step=slug)
 
 
-def _render_step(request, app, slug: str, context: dict, problems=None):
+def _render_step(request, app, slug: str, context: dict, problems=None, *, saved: bool = False):
+    """Render a step; after a save (`saved`), say "Saved." and move on only when the step has no problem.
+
+    A refused save (forms with errors) shows the errors in a summary at the top, each linking to its
+    field: nothing was saved. A save that leaves problems in the step shows them the same way, at their
+    fields: it was saved, with problems to fix. A page just opened lists the step's problems at the top,
+    without marking the fields."""
     if problems is None:
         problems = services.validate_for_submission(app)
+    step_problems = [p for p in problems if p.step == slug]
+    if saved and not step_problems:
+        return _saved(request, app, slug)
     step = STEP_BY_SLUG[slug]
     index = STEPS.index(step)
     context = {
         "application": app, "step": step, "editable": app.is_editable,
         "steps": presentation.step_navigation(app, slug, problems),
-        "step_problems": [p.message for p in problems if p.step == slug],
         "previous_step": STEPS[index - 1] if index else None,
         "next_step": STEPS[index + 1] if index + 1 < len(STEPS) else None,
         "problems": problems, **context,
     }
-    context.setdefault("error_forms", [context["form"]] if "form" in context else [])
-    context["has_errors"] = any(f.errors for f in context["error_forms"])
+    forms = context.setdefault("error_forms", [context["form"]] if "form" in context else [])
+    if saved:
+        general = presentation.attach_problems(step_problems, forms)
+        context.update(summary=presentation.error_summary(forms, general), summary_title=ngettext(
+            "Saved, with %(n)s problem to fix before you can submit",
+            "Saved, with %(n)s problems to fix before you can submit", len(step_problems)) % {
+                "n": len(step_problems)})
+        if "continue" in request.POST and context["next_step"]:
+            context["summary_next"] = context["next_step"]
+    elif any(f.errors for f in forms):
+        context.update(summary=presentation.error_summary(forms), summary_title=context.get(
+            "refused_title") or _("Nothing was saved: please correct the following"))
+    elif app.is_editable:
+        context["todo"] = presentation.problem_links(step_problems, forms)
     return render(request, f"allocations/step_{slug}.html", context)
 
 
@@ -104,7 +126,7 @@ def _errors(*forms) -> dict:
 
 
 def _saved(request, app, slug: str):
-    """After a save: stay on the step, or go on to the next one ("Save and continue")."""
+    """After a save with nothing left to fix in the step: stay on it, or go on ("Save and continue")."""
     messages.success(request, _("Saved. Your draft is kept; you can come back to it at any time."))
     step = STEP_BY_SLUG[slug]
     if "continue" in request.POST:
@@ -113,16 +135,17 @@ def _saved(request, app, slug: str):
     return redirect(step.url(app))
 
 
-def _save_step(request, app, slug: str, form, save) -> bool:
-    """Run a service for a valid form; put its ValidationError on the form. True when saved."""
-    if request.method != "POST" or not form.is_valid():
-        return False
+def _save_step(request, forms, save):
+    """Run a service when every form is valid; put its ValidationError on the first form.
+
+    Returns the saved application, or None (not a POST, or nothing saved)."""
+    if request.method != "POST" or not all([f.is_valid() for f in forms]):
+        return None
     try:
-        save()
+        return save()
     except ValidationError as exc:
-        apply_validation_error(form, exc)
-        return False
-    return True
+        apply_validation_error(forms[0], exc)
+        return None
 
 
 # --------------------------------------------------------------------------------- list and create
@@ -178,6 +201,7 @@ def application_detail(request, app):
         "allocation_url": presentation.allocation_url(app),
         "end_date": services.application_end_date(app),
         "ethics_rows": presentation.ethics_rows(app),
+        "declaration": selectors.latest_declaration(app),
         "timeline": [{"entry": e, "text": presentation.action_text(e.action, e.changes)}
                      for e in selectors.application_timeline(app, viewer=request.user)],
     }
@@ -190,10 +214,9 @@ def application_detail(request, app):
 @application_step("project")
 def step_project(request, app):
     form = ProjectForm(request.POST or None, instance=app)
-    if _save_step(request, app, "project", form, lambda: services.application_update_step(
-            actor=request.user, application=app, step="project", data=form.cleaned_data)):
-        return _saved(request, app, "project")
-    return _render_step(request, app, "project", {"form": form})
+    saved = _save_step(request, [form], lambda: services.application_update_step(
+        actor=request.user, application=app, step="project", data=form.cleaned_data))
+    return _render_step(request, saved or app, "project", {"form": form}, saved=saved is not None)
 
 
 @application_step("resources")
@@ -204,15 +227,14 @@ def step_resources(request, app):
     current = {r.site_id: r for r in selectors.application_resources(app)}
     site_forms = [SiteResourceForm(data, site=site, initial=_resource_initial(current.get(site.pk)))
                   for site in catalogue_selectors.active_sites()]
-    if all([f.is_valid() for f in site_forms]) and _save_step(
-            request, app, "resources", form, lambda: services.application_save_resources(
-                actor=request.user, application=app, data=form.cleaned_data, rows=[f.row() for f in site_forms])):
-        return _saved(request, app, "resources")
-    capacities = catalogue_selectors.capacities_for(app.start_date)
+    saved = _save_step(request, [form, *site_forms], lambda: services.application_save_resources(
+        actor=request.user, application=app, data=form.cleaned_data, rows=[f.row() for f in site_forms]))
+    shown = saved or app
+    capacities = catalogue_selectors.capacities_for(shown.start_date)
     sites = [{"form": f, "capacity": capacities.get(f.site.pk)} for f in site_forms]
-    return _render_step(request, app, "resources", {"form": form, "sites": sites,
-                                                    "resources": list(current.values()),
-                                                    "error_forms": [form, *site_forms]})
+    return _render_step(request, shown, "resources", {
+        "form": form, "sites": sites, "resources": selectors.application_resources(shown),
+        "error_forms": [form, *site_forms]}, saved=saved is not None)
 
 
 def _resource_initial(resource) -> dict:
@@ -225,10 +247,9 @@ def _resource_initial(resource) -> dict:
 @application_step("model")
 def step_model(request, app):
     form = AIModelForm(request.POST or None, instance=app)
-    if _save_step(request, app, "model", form, lambda: services.application_update_step(
-            actor=request.user, application=app, step="model", data=form.cleaned_data)):
-        return _saved(request, app, "model")
-    return _render_step(request, app, "model", {"form": form})
+    saved = _save_step(request, [form], lambda: services.application_update_step(
+        actor=request.user, application=app, step="model", data=form.cleaned_data))
+    return _render_step(request, saved or app, "model", {"form": form}, saved=saved is not None)
 
 
 # --------------------------------------------------------------------------------- step 4: AI Act
@@ -238,25 +259,32 @@ def step_model(request, app):
 def step_ai_act(request, app):
     ruleset = engine.load_ruleset(engine.DEFAULT_RULESET)
     language = _language()
-    assessment = selectors.risk_assessment_of(app)
-    saved = dict(assessment.answers) if assessment else {}
-    form = AIActForm(request.POST or None, questions=ruleset.questions, language=language, answers=saved)
-    if _save_step(request, app, "ai_act", form, lambda: compliance_services.assessment_save(
-            actor=request.user, application=app, answers=form.answers())):
-        saved_result = selectors.risk_assessment_of(app).result
-        missing = len(engine.missing_answers(ruleset, engine.clean_answers(ruleset, form.answers())))
-        if missing:
-            messages.info(request, ngettext("%(n)s question still needs an answer.",
-                                            "%(n)s questions still need an answer.", missing) % {"n": missing})
-        if saved_result.get("contradictions") or len(saved_result.get("missing_answers", ())) > missing:
+    form = AIActForm(request.POST or None, questions=ruleset.questions, language=language,
+                     answers=_saved_answers(app))
+
+    def save():
+        compliance_services.assessment_save(actor=request.user, application=app, answers=form.answers())
+        # Each visible question still without an answer is a problem at that question.
+        for question_id in engine.missing_answers(ruleset, engine.clean_answers(ruleset, form.answers())):
+            form.add_error(question_id, _("Answer this question."))
+        if selectors.risk_assessment_of(app).result.get("contradictions"):
             messages.warning(request, _("The assessment cannot conclude yet: the result below says what is "
                                         "missing or contradictory."))
-        return _saved(request, app, "ai_act")
+        return app
+
+    saved = _save_step(request, [form], save)
+    assessment = selectors.risk_assessment_of(app)
     visible = {q.id for q in engine.visible_questions(ruleset, form.current_answers())}
-    result = compliance_selectors.assessment_result(app, assessment, language)
     return _render_step(request, app, "ai_act", {
         "form": form, "items": form.items(visible), "ruleset_title": ruleset.title[language],
-        "result": result, "answered": _answered(ruleset, saved, language)})
+        "result": compliance_selectors.assessment_result(app, assessment, language),
+        "answered": _answered(ruleset, dict(assessment.answers) if assessment else {}, language)},
+        saved=saved is not None)
+
+
+def _saved_answers(app) -> dict:
+    assessment = selectors.risk_assessment_of(app)
+    return dict(assessment.answers) if assessment else {}
 
 
 def _answered(ruleset, answers: dict, language: str) -> list[dict]:
@@ -279,7 +307,7 @@ def _answered(ruleset, answers: dict, language: str) -> list[dict]:
 @application_step("team")
 def step_team(request, app):
     form = TeamMemberForm(request.POST or None)
-    if _save_step(request, app, "team", form, lambda: services.team_member_add(
+    if _save_step(request, [form], lambda: services.team_member_add(
             actor=request.user, application=app, **form.cleaned_data)):
         messages.success(request, _("%(name)s was added; we sent them an e-mail to confirm.") % {
             "name": form.cleaned_data["full_name"]})
@@ -313,10 +341,9 @@ def team_confirm(request, token):
 @application_step("ethics")
 def step_ethics(request, app):
     form = EthicsIssuesForm(request.POST or None, issues=app.ethics_issues)
-    if _save_step(request, app, "ethics", form, lambda: services.application_set_ethics_issues(
-            actor=request.user, application=app, issues=form.issues())):
-        return _saved(request, app, "ethics")
-    return _render_step(request, app, "ethics", {"form": form})
+    saved = _save_step(request, [form], lambda: services.application_set_ethics_issues(
+        actor=request.user, application=app, issues=form.issues()))
+    return _render_step(request, saved or app, "ethics", {"form": form}, saved=saved is not None)
 
 
 # --------------------------------------------------------------------------------- step 7: attachments
@@ -325,7 +352,7 @@ def step_ethics(request, app):
 @application_step("attachments")
 def step_attachments(request, app):
     form = AttachmentForm(request.POST or None, request.FILES or None)
-    if _save_step(request, app, "attachments", form, lambda: services.attachment_add(
+    if _save_step(request, [form], lambda: services.attachment_add(
             actor=request.user, application=app, kind=form.cleaned_data["kind"], upload=form.cleaned_data["file"])):
         messages.success(request, _("%(name)s was attached.") % {"name": form.cleaned_data["file"].name})
         return redirect(STEP_BY_SLUG["attachments"].url(app))
@@ -359,9 +386,15 @@ def attachment_download(request, app, pk):
 def step_review(request, app):
     if request.method == "POST":  # the Submit button posts to application_submit; nothing to save here
         return redirect(STEP_BY_SLUG["review"].url(app))
+    return _render_review(request, app, SubmitForm(initial={"declaration_version": DECLARATION_VERSION}))
+
+
+def _render_review(request, app, form):
     assessment = selectors.risk_assessment_of(app)
     problems = services.validate_for_submission(app)
     return _render_step(request, app, "review", {
+        "form": form, "declaration": declaration_statements(app) if app.is_editable else [],
+        "refused_title": _("The application was not submitted: please correct the following"),
         "grouped_problems": presentation.problems_by_step(app, problems),
         "resources": app.resources.all(), "assessment": assessment,
         "assessment_label": risk_class_label(assessment.classification) if assessment else "",
@@ -370,16 +403,23 @@ def step_review(request, app):
         problems=problems)
 
 
-@application_view(methods=("POST",))
+@application_view(methods=("POST",), fetch=selectors.application_detail_for_member)
 def application_submit(request, app):
+    form = SubmitForm(request.POST)
+    if not form.is_valid():
+        return _render_review(request, app, form)
     try:
-        app = services.application_submit(actor=request.user, application=app)
-    except ValidationError as exc:
+        app = services.application_submit(actor=request.user, application=app,
+                                          declaration_version=form.cleaned_data["declaration_version"])
+    except services.SubmissionIncomplete as exc:
         messages.error(request, ngettext(
             "The application cannot be submitted yet: %(n)s thing needs your attention (listed below).",
             "The application cannot be submitted yet: %(n)s things need your attention (listed below).",
             len(exc.messages)) % {"n": len(exc.messages)})
         return redirect(STEP_BY_SLUG["review"].url(app))
+    except ValidationError as exc:
+        apply_validation_error(form, exc)
+        return _render_review(request, app, form)
     messages.success(request, _("Application %(reference)s was submitted. We will keep you informed by e-mail.")
                      % {"reference": app.reference})
     return redirect(app.get_absolute_url())

@@ -525,6 +525,7 @@ def submit_client(args) -> int:
     from django.core.exceptions import ValidationError
     from django.db import InterfaceError, OperationalError, close_old_connections, connection
 
+    from allocations.applications.declaration import DECLARATION_VERSION
     from allocations.applications.models import Application
     from allocations.applications.services import application_submit
 
@@ -540,7 +541,7 @@ def submit_client(args) -> int:
                 if retried and app.status == "submitted":
                     stats["already_submitted_on_retry"] += 1
                     break
-                application_submit(actor=app.created_by, application=app)
+                application_submit(actor=app.created_by, application=app, declaration_version=DECLARATION_VERSION)
                 stats["submitted"] += 1
                 break
             except (OperationalError, InterfaceError):

@@ -18,8 +18,9 @@ def _portal_host():
 
 def test_verification_mail_names_the_site(client, run_on_commit):
     with run_on_commit():
-        response = client.post(reverse("account_signup"), {"email": "site.name@example.eu", "password1": PASSWORD,
-                                                           "password2": PASSWORD}, HTTP_HOST="portal.example.eu")
+        response = client.post(reverse("account_signup"), {"full_name": "Site Name", "email": "site.name@example.eu",
+                                                           "password1": PASSWORD, "password2": PASSWORD},
+                               HTTP_HOST="portal.example.eu")
     assert response.status_code == 302
     body = mail.outbox[0].body
     assert "Hello from portal.example.eu!" in body, body

@@ -24,7 +24,8 @@ NEW_PASSWORD = "Fresh-signup-pass-2026"
 def sign_up(client, run_on_commit, email="new.applicant@example.eu"):
     with run_on_commit():
         return client.post(reverse("account_signup"),
-                           {"email": email, "password1": NEW_PASSWORD, "password2": NEW_PASSWORD})
+                           {"full_name": "Ines Founder", "email": email, "password1": NEW_PASSWORD,
+                            "password2": NEW_PASSWORD})
 
 
 def signed_in(client) -> bool:
@@ -71,7 +72,8 @@ def test_sign_up_sends_a_verification_mail_and_blocks_login_until_verified(clien
 def test_sign_up_refuses_a_weak_password(client, run_on_commit):
     with run_on_commit():
         response = client.post(reverse("account_signup"),
-                               {"email": "weak@example.eu", "password1": "password", "password2": "password"})
+                               {"full_name": "Weak Password", "email": "weak@example.eu", "password1": "password",
+                                "password2": "password"})
     assert response.status_code == 200
     assert not User.objects.filter(email="weak@example.eu").exists()
     assert mail.outbox == []

@@ -10,7 +10,7 @@ from tests.factories import EthicsOfficerFactory
 def test_anonymous_visitors_have_no_role():
     request = RequestFactory().get("/")
     request.user = AnonymousUser()
-    assert roles(request) == {"portal_roles": frozenset()}
+    assert roles(request) == {"portal_roles": frozenset(), "portal_staff_needs_mfa": False}
 
 
 @pytest.mark.django_db

@@ -11,6 +11,7 @@ from django.utils.formats import date_format
 
 from accounts.models import Membership
 from allocations.applications import services
+from allocations.applications.declaration import DECLARATION_VERSION
 from allocations.applications.models import ApplicationStatus, TeamMember
 from allocations.grants import services as grants_services
 from allocations.review import services as review_services
@@ -66,7 +67,8 @@ def test_submission_notifies_every_member(member_client, member, organisation, c
     services.team_member_add(actor=member, application=app, full_name="Ines", email="ines@example.eu",
                              cluster_username="ines")
     with django_capture_on_commit_callbacks(execute=True):
-        response = member_client.post(reverse("applications:application_submit", args=[app.reference]))
+        response = member_client.post(reverse("applications:application_submit", args=[app.reference]),
+                                      {"declaration": "on", "declaration_version": DECLARATION_VERSION})
     assert response.status_code == 302
     assert len(mail.outbox) == 1
     message = mail.outbox[0]

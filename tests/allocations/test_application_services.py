@@ -10,9 +10,11 @@ from django.utils import timezone
 
 from accounts.models import OrganisationType
 from allocations.applications import services
+from allocations.applications.declaration import DECLARATION_VERSION
 from allocations.applications.models import Application, ApplicationStatus
 from allocations.applications.services import application_transition
 from allocations.catalogue.models import AccessMode, SiteCapacity, quarter_start
+from compliance.ai_act import engine
 from compliance.models import RiskAssessment
 from compliance.services import assessment_save
 from portal.models import AuditEvent
@@ -32,7 +34,7 @@ def assert_refused(actor, app, message):
     assert message in problems(app), problems(app)
     events = AuditEvent.objects.count()
     with pytest.raises(ValidationError) as exc:
-        services.application_submit(actor=actor, application=app)
+        services.application_submit(actor=actor, application=app, declaration_version=DECLARATION_VERSION)
     assert message in exc.value.messages
     app.refresh_from_db()
     assert app.status == ApplicationStatus.DRAFT
@@ -43,7 +45,7 @@ def assert_refused(actor, app, message):
 def test_complete_application_has_no_problem_and_submits(member, organisation, capacity):
     app = f.complete(member, organisation)
     assert problems(app) == []
-    app = services.application_submit(actor=member, application=app)
+    app = services.application_submit(actor=member, application=app, declaration_version=DECLARATION_VERSION)
     assert app.status == ApplicationStatus.SUBMITTED
     assert app.submitted_at is not None
     assert app.decision_due > timezone.localdate()
@@ -53,9 +55,10 @@ def test_complete_application_has_no_problem_and_submits(member, organisation, c
 def test_blank_draft_lists_every_missing_part_by_step(member, organisation):
     app = f.draft(member, organisation)
     steps = {p.step for p in services.validate_for_submission(app)}
-    assert steps == {"project", "resources", "model", "ai_act", "team", "ethics"}
+    # Attachments too: which documents are needed depends on the access mode, not chosen yet.
+    assert steps == {"project", "resources", "model", "ai_act", "team", "ethics", "attachments"}
     with pytest.raises(ValidationError) as exc:
-        services.application_submit(actor=member, application=app)
+        services.application_submit(actor=member, application=app, declaration_version=DECLARATION_VERSION)
     assert len(exc.value.messages) == len(problems(app)) > 10
 
 
@@ -82,10 +85,17 @@ def test_dual_use_needs_an_explanation(member, organisation, capacity):
     assert_refused(member, app, "Explain the possible dual use.")
 
 
-def test_product_rd_needs_a_route_to_market(member, organisation, capacity):
+def test_route_to_market_and_open_weights_are_asked_once_in_the_ai_act_questionnaire(member, organisation, capacity):
+    """Steps 1 and 3 no longer ask them: the questionnaire does (route_to_market, open_weights)."""
     app = f.complete(member, organisation)
-    services.application_update_step(actor=member, application=app, step="project", data={"rd_type": "product"})
-    assert_refused(member, app, "Describe the intended route to market of the product R&D.")
+    services.application_update_step(actor=member, application=app, step="project",
+                                     data={"rd_type": "product", "route_to_market": "Sold to hospitals."})
+    services.application_update_step(actor=member, application=app, step="model", data={"open_weights": False})
+    app.refresh_from_db()
+    assert (app.rd_type, app.route_to_market, app.open_weights) == ("product", "", None)
+    assert problems(app) == []
+    ruleset = engine.load_ruleset(engine.DEFAULT_RULESET)
+    assert {"route_to_market", "open_weights"} <= {q.id for q in ruleset.questions}
 
 
 def test_a_draft_can_be_saved_with_unanswered_declarations(member, organisation):
@@ -150,7 +160,7 @@ def test_large_scale_complete_submits(member, organisation, capacity):
     app = f.complete(member, organisation, access_mode="large_scale", gpu_hours=120_000, call=call, duration=6,
                      attachment=True)
     assert problems(app) == []
-    app = services.application_submit(actor=member, application=app)
+    app = services.application_submit(actor=member, application=app, declaration_version=DECLARATION_VERSION)
     # Large Scale decisions are due 10 working days after the call's cut-off, not after submission.
     assert app.decision_due > timezone.localdate(call.cutoff_at)
 
@@ -305,7 +315,6 @@ def test_model_activity_required(member, organisation, capacity):
 @pytest.mark.parametrize("field, value, message", [
     ("parameter_count", None, "Give the number of parameters of the model."),
     ("training_tokens", None, "Give the number of training tokens."),
-    ("open_weights", None, "Say whether the weights will be published."),
     ("base_model_name", "", "Name the base model you fine-tune."),
 ])
 def test_training_details_required(member, organisation, capacity, field, value, message):
@@ -443,7 +452,7 @@ def test_submitted_application_is_read_only(member, organisation, capacity):
                                          cluster_username="late"),
         lambda: services.team_member_remove(actor=member, member=app.team.get()),
         lambda: services.attachment_add(actor=member, application=app, kind="other", upload=f.pdf_upload()),
-        lambda: services.application_submit(actor=member, application=app),
+        lambda: services.application_submit(actor=member, application=app, declaration_version=DECLARATION_VERSION),
     ]
     for attempt in attempts:
         with pytest.raises(ValidationError, match=read_only):
@@ -464,7 +473,8 @@ def test_revision_reopens_the_draft(member, organisation, capacity):
     app = services.application_reopen(actor=member, application=app)
     assert app.status == ApplicationStatus.DRAFT
     services.application_update_step(actor=member, application=app, step="project", data={"title": "New"})
-    assert services.application_submit(actor=member, application=app).status == ApplicationStatus.SUBMITTED
+    submitted = services.application_submit(actor=member, application=app, declaration_version=DECLARATION_VERSION)
+    assert submitted.status == ApplicationStatus.SUBMITTED
 
 
 def test_reopen_only_after_a_revision_request(member, organisation, capacity):

@@ -9,6 +9,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from allocations.applications import services
+from allocations.applications.declaration import DECLARATION_VERSION
 from allocations.applications.models import Application, ApplicationStatus, RequestedResource, TeamMember
 from allocations.applications.services import application_transition
 from compliance.models import RiskAssessment
@@ -37,8 +38,9 @@ def snapshot(app):
 PROJECT_POST = {
     "title": "Vision for hospitals", "abstract": "Fine-tuning a vision model.", "public_summary": "Vision.",
     "sector": "health", "civilian_purpose": "True", "dual_use": "False", "dual_use_explanation": "",
-    "rd_type": "open", "route_to_market": "",
+    "rd_type": "open",
 }
+DECLARE = {"declaration": "on", "declaration_version": DECLARATION_VERSION}
 
 
 # --- starting ------------------------------------------------------------------------------------------------
@@ -98,9 +100,15 @@ def test_project_step_saves_and_keeps_the_draft(member_client, app_draft):
 
 def test_partial_project_step_is_kept(member_client, app_draft):
     response = member_client.post(url("step_project", app_draft), {"title": app_draft.title, "abstract": "Draft"})
-    assert response.status_code == 302
     app = Application.objects.get(pk=app_draft.pk)
     assert app.abstract == "Draft" and app.civilian_purpose is None
+    # Kept, and said so honestly: what is still missing shows at its field, not under a green "Saved.".
+    page = html(response)
+    assert response.status_code == 200
+    assert "Saved, with 5 problems to fix before you can submit" in page
+    assert "Saved. Your draft is kept" not in page
+    assert '<a href="#id_public_summary">Public summary: Give the public summary.</a>' in page
+    assert '<ul class="errorlist" id="id_public_summary_error"><li>Give the public summary.</li></ul>' in page
 
 
 def test_save_and_continue_goes_to_the_next_step(member_client, app_draft):
@@ -176,10 +184,12 @@ def test_resources_over_the_cap_saves_but_shows_the_problem(member_client, app_d
 def test_model_step(member_client, app_draft):
     data = {"model_activity": "fine_tune", "model_family": "Llama", "parameter_count": "7000000000",
             "training_tokens": "1000000000", "base_model_name": "Llama-3-8B", "base_model_flop": "1.2e24",
-            "open_weights": "False", "model_lineage": "hospital-vision"}
+            "model_lineage": "hospital-vision"}
     assert member_client.post(url("step_model", app_draft), data).status_code == 302
     app = Application.objects.get(pk=app_draft.pk)
-    assert (app.parameter_count, app.base_model_flop, app.open_weights) == (7_000_000_000, 1.2e24, False)
+    assert (app.parameter_count, app.base_model_flop) == (7_000_000_000, 1.2e24)
+    page = html(member_client.get(url("step_model", app_draft)))
+    assert "Saved. Your draft is kept" in page and "open_weights" not in page
 
 
 def test_model_step_bad_input_changes_nothing(member_client, app_draft):
@@ -205,9 +215,12 @@ def test_ai_act_conditional_question_appears_after_saving(member_client, app_dra
     assert is_visible(page, "research_only") and not is_visible(page, "pre_market_rnd")
     assert "https://eur-lex.europa.eu/eli/reg/2024/1689/oj#art_2" in page
     response = member_client.post(url("step_ai_act", app_draft), {"research_only": "no"})
-    assert response.status_code == 302
-    page = html(member_client.get(response.url))
+    assert response.status_code == 200  # saved, with the questions that now apply still to answer
+    page = html(response)
+    assert "Saved, with 1 problem to fix before you can submit" in page
     assert is_visible(page, "pre_market_rnd")
+    assert '<ul class="errorlist" id="id_pre_market_rnd_error"><li>Answer this question.</li></ul>' in page
+    assert 'href="#id_pre_market_rnd_0"' in page
     assert not RiskAssessment.objects.get(application=app_draft).complete
     assert "Result of the assessment" in page
 
@@ -333,10 +346,14 @@ def ethics_post(**overrides):
 def test_ethics_step(member_client, app_draft):
     response = member_client.post(url("step_ethics", app_draft), ethics_post(
         personal_data="True", personal_data_text="DPIA done", animals="True"))
-    assert response.status_code == 302
+    assert response.status_code == 200  # saved, with the text of a yes still missing
     app = Application.objects.get(pk=app_draft.pk)
     assert app.ethics_issues["personal_data"] == {"answer": True, "text": "DPIA done"}
     assert app.ethics_issues["misuse"] == {"answer": False, "text": ""}
+    page = html(response)
+    assert ('<a href="#id_animals_text">How you handle it: Animals: Describe how you handle Animals '
+            '(you answered yes).</a>') in page
+    assert '<ul class="errorlist" id="id_animals_text_error">' in page
     page = html(member_client.get(url("step_ethics", app_draft)))
     assert "Describe how you handle Animals (you answered yes)." in page
     assert '<th scope="row" id="issue-personal_data">Personal data</th>' in page
@@ -354,7 +371,7 @@ def test_review_lists_every_problem_grouped_by_step(member_client, app_draft):
 
 def test_submit_incomplete_is_refused_with_every_problem(member_client, app_draft):
     before = snapshot(app_draft)
-    response = member_client.post(url("application_submit", app_draft), follow=True)
+    response = member_client.post(url("application_submit", app_draft), DECLARE, follow=True)
     page = html(response)
     assert "The application cannot be submitted yet" in page
     assert "Give the abstract." in page and "Add at least one team member" in page
@@ -364,7 +381,7 @@ def test_submit_incomplete_is_refused_with_every_problem(member_client, app_draf
 def test_submit_and_then_read_only(member_client, app_complete):
     page = html(member_client.get(url("step_review", app_complete)))
     assert "Everything is complete" in page
-    response = member_client.post(url("application_submit", app_complete))
+    response = member_client.post(url("application_submit", app_complete), DECLARE)
     assert response.status_code == 302 and response.url == app_complete.get_absolute_url()
     app = Application.objects.get(pk=app_complete.pk)
     assert app.status == ApplicationStatus.SUBMITTED

@@ -9,6 +9,7 @@ from rest_framework.test import APIClient
 
 from accounts.roles import Role
 from allocations.applications import services
+from allocations.applications.declaration import DECLARATION_VERSION
 from tests import factories as f
 from tests.factories import AllocationManagerFactory, EthicsOfficerFactory, OperatorFactory
 
@@ -63,7 +64,7 @@ def test_staff_with_oversight_get_404_for_a_draft_and_read_it_once_submitted(cli
         ["detail page", "attachment download", "API detail", "API attachment download"], 404)
     assert listed(client, api, app) == {"list page": False, "API list": False}
 
-    services.application_submit(actor=member, application=app)
+    services.application_submit(actor=member, application=app, declaration_version=DECLARATION_VERSION)
 
     assert reads(client, api, app, attachment) == {"detail page": 200, "API detail": 200,
                                                    "attachment download": documents,

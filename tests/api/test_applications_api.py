@@ -5,6 +5,7 @@ import datetime
 import pytest
 from django.utils import timezone
 
+from allocations.applications.declaration import DECLARATION_VERSION
 from allocations.applications.models import Application, ApplicationStatus, TeamMember
 from compliance.models import RiskAssessment
 from tests import factories as f
@@ -129,7 +130,8 @@ def test_team_add_and_remove(as_user, applicant, app, run_on_commit):
 
 
 def test_submit_returns_every_problem(as_user, applicant, app):
-    response = as_user(applicant).post(url(app, "submit/"))
+    response = as_user(applicant).post(url(app, "submit/"), {"declaration_version": DECLARATION_VERSION},
+                                       format="json")
     assert response.status_code == 400
     error = response.json()["error"]
     steps = {p["step"] for p in error["problems"]}
@@ -143,7 +145,7 @@ def test_submit_then_read_only_then_withdraw(as_user, applicant, capacity):
     app = f.complete(applicant)
     client = as_user(applicant)
     assert client.get(url(app, "problems/")).json() == []
-    response = client.post(url(app, "submit/"))
+    response = client.post(url(app, "submit/"), {"declaration_version": DECLARATION_VERSION}, format="json")
     assert response.status_code == 200 and response.json()["status"] == "submitted"
     assert response.json()["ethics_review_status"] == "auto_cleared"
     locked = client.patch(url(app, "project/"), {"abstract": "late"}, format="json")

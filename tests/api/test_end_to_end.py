@@ -42,13 +42,15 @@ def sme_submits(client, vat_number) -> str:
                          format="json"), 201)
     ref = app["reference"]
     base = f"/api/v1/applications/{ref}"
-    problems = client.post(f"{base}/submit/").json()["error"]["problems"]
+    declaration = ok(client.get(f"{base}/declaration/"))
+    assert "Quantum Leaf BV" in declaration["text"]
+    declare = {"declaration_version": declaration["version"]}
+    problems = client.post(f"{base}/submit/", declare, format="json").json()["error"]["problems"]
     assert len(problems) > 10  # an empty draft: every step reports
     ok(client.patch(f"{base}/project/", {
         "abstract": "Vision transformer for defect detection on a production line.",
         "public_summary": "Fewer defects in Belgian factories.", "sector": "manufacturing",
-        "civilian_purpose": True, "dual_use": False, "rd_type": "product",
-        "route_to_market": "Licensed to manufacturers."}, format="json"))
+        "civilian_purpose": True, "dual_use": False, "rd_type": "product"}, format="json"))
     start = (timezone.localdate() + datetime.timedelta(days=10)).isoformat()
     ok(client.patch(f"{base}/resources/", {
         "access_mode": "fast_lane", "start_date": start, "duration_months": 3,
@@ -56,7 +58,7 @@ def sme_submits(client, vat_number) -> str:
         format="json"))
     ok(client.patch(f"{base}/model/", {
         "model_activity": "fine_tune", "model_family": "ViT", "parameter_count": 300_000_000,
-        "training_tokens": 1_000_000_000, "base_model_name": "ViT-B/16", "open_weights": False}, format="json"))
+        "training_tokens": 1_000_000_000, "base_model_name": "ViT-B/16"}, format="json"))
     answers, questionnaire = answer_questionnaire(client, ref)
     assert questionnaire["missing"] == [] and answers
     result = ok(client.get(f"{base}/ai-act/result/"))
@@ -66,7 +68,7 @@ def sme_submits(client, vat_number) -> str:
     ok(client.patch(f"{base}/ethics-issues/", {code: {"answer": False} for code in EthicsIssue.values},
                     format="json"))
     assert ok(client.get(f"{base}/problems/")) == []
-    submitted = ok(client.post(f"{base}/submit/"))
+    submitted = ok(client.post(f"{base}/submit/", declare, format="json"))
     assert submitted["status"] == "submitted" and submitted["decision_due"]
     return ref
 

@@ -3,6 +3,7 @@
 import pytest
 from rest_framework.test import APIClient
 
+from allocations.applications.declaration import DECLARATION_VERSION
 from allocations.applications.models import ApplicationStatus
 from allocations.grants.models import AllocationStatus, ChangeStatus
 from allocations.grants.services import change_request_submit
@@ -204,7 +205,7 @@ def test_ethics_queue_and_decision(as_user, applicant, capacity):
 
     application_set_ethics_issues(actor=applicant, application=app,
                                   issues={**f.ETHICS_ALL_NO, "personal_data": {"answer": True, "text": "DPIA"}})
-    application_submit(actor=applicant, application=app)
+    application_submit(actor=applicant, application=app, declaration_version=DECLARATION_VERSION)
     officer = f.EthicsOfficerFactory(totp=True)
     client = as_user(officer)
     rows = client.get("/api/v1/staff/ethics/reviews/?status=pending").json()["results"]

@@ -80,7 +80,6 @@ def test_blank_draft_to_submission(page, live_server, settings, tmp_path):
     page.get_by_label("Parameters").fill("600000000")
     page.get_by_label("Training tokens").fill("50000000")
     page.get_by_label("Base model", exact=True).fill("whisper-medium")
-    page.locator("fieldset", has_text="weights be published openly").get_by_label("Yes").check()
     save_and_continue(page)
 
     # 4. AI Act: a conditional question appears as soon as the answer that opens it is chosen.
@@ -96,7 +95,8 @@ def test_blank_draft_to_submission(page, live_server, settings, tmp_path):
     axe_check(page, context="AI Act questionnaire with a conditional question shown")
     # Saved with research_only = no: the server shows the newly applicable questions too.
     page.get_by_role("button", name="Save answers").click()
-    expect(page.locator(".messages")).to_contain_text("still need")
+    expect(page.get_by_role("alert")).to_contain_text("Saved, with 1 problem to fix")
+    expect(pre_market).to_contain_text("Answer this question.")
     expect(pre_market).to_be_visible()
     assert not RiskAssessment.objects.get(application=app).complete
     # Research only after all: the conditional questions go away again.
@@ -155,6 +155,7 @@ def test_blank_draft_to_submission(page, live_server, settings, tmp_path):
                  "6. Ethics issues", "7. Attachments"):
         expect(page.locator('nav[aria-label="Application steps"] li', has_text=step)).to_contain_text("(complete)")
     axe_check(page, context="review and submit")
+    page.get_by_label("I make this declaration of honour").check()
     page.get_by_role("button", name="Submit the application").click()
     expect(page.get_by_role("heading", level=1)).to_contain_text(app.reference)
     expect(page.locator(".messages")).to_contain_text("was submitted")

@@ -28,6 +28,7 @@ def test_sign_up_verify_register_organisation(page, live_server):
     expect(page).to_have_url(re.compile(r"/accounts/signup/$"))
     axe_check(page, context="sign-up form")
 
+    page.get_by_label("Full name").fill("Ines Founder")
     page.get_by_label("Email").fill(EMAIL)
     page.locator("input[name=password1]").fill(PASSWORD)
     page.locator("input[name=password2]").fill(PASSWORD)

@@ -17,6 +17,7 @@ from pypdf import PdfWriter
 from pypdf.generic import ArrayObject, DictionaryObject, NameObject, NumberObject, TextStringObject
 
 from allocations.applications import services as applications_services
+from allocations.applications.declaration import DECLARATION_VERSION
 from allocations.applications.models import (
     Application,
     ApplicationStatus,
@@ -160,11 +161,11 @@ PROJECT = {
     "abstract": "We fine-tune a vision model to track hospital supplies.",
     "public_summary": "Better hospital logistics with computer vision.",
     "sector": "health", "civilian_purpose": True, "dual_use": False, "dual_use_explanation": "",
-    "rd_type": "open", "route_to_market": "",
+    "rd_type": "open",
 }
 MODEL = {"model_activity": "fine_tune", "model_family": "ViT", "parameter_count": 300_000_000,
          "training_tokens": 2_000_000_000, "base_model_name": "ViT-L/16", "base_model_flop": 1e21,
-         "open_weights": True, "model_lineage": ""}
+         "model_lineage": ""}
 
 
 def draft(actor, organisation=None, title: str = "Vision models for hospital logistics") -> Application:
@@ -204,7 +205,8 @@ def complete(actor, organisation=None, **kwargs) -> Application:
 
 def submitted(actor, organisation=None, **kwargs) -> Application:
     app = complete(actor, organisation, **kwargs)
-    return applications_services.application_submit(actor=actor, application=app)
+    return applications_services.application_submit(actor=actor, application=app,
+                                                    declaration_version=DECLARATION_VERSION)
 
 
 def mark_submitted(app: Application) -> Application:

@@ -286,7 +286,9 @@ def pages(db):
     _, token = services.invitation_create(actor=owner, organisation=org, email="guest@example.eu")
     staff = STAFF_FACTORIES["admin"](totp=True)
     anonymous = [reverse("home"), reverse("account_login"), reverse("account_signup"),
-                 reverse("account_reset_password"), reverse("account_email_verification_sent")]
+                 reverse("account_reset_password"), reverse("account_email_verification_sent"),
+                 reverse("contact"), reverse("privacy_notice"), reverse("accessibility_statement"),
+                 reverse("legal_notice")]
     signed_in = [reverse("dashboard"), reverse("accounts:organisation_list"),
                  reverse("accounts:organisation_create"), org.get_absolute_url(),
                  reverse("accounts:organisation_edit", args=[org.pk]), reverse("accounts:privacy"),

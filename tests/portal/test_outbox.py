@@ -11,6 +11,7 @@ from django.db import transaction
 from django.utils import timezone
 from kombu.exceptions import OperationalError
 
+from allocations.applications.declaration import DECLARATION_VERSION
 from allocations.applications.models import ApplicationStatus
 from allocations.applications.services import application_submit
 from portal import emails, tasks
@@ -80,7 +81,7 @@ def test_a_submission_commits_while_the_broker_is_down_and_its_mail_waits(broker
     user = MembershipFactory(organisation=organisation).user
     app = complete(user, organisation)
     with django_capture_on_commit_callbacks(execute=True):
-        application_submit(actor=user, application=app)
+        application_submit(actor=user, application=app, declaration_version=DECLARATION_VERSION)
     app.refresh_from_db()
     assert app.status == ApplicationStatus.SUBMITTED
     waiting = OutgoingEmail.objects.filter(sent_at=None)

@@ -21,6 +21,10 @@ PRODUCTION_ENV = {
     "SECURE_HSTS_SECONDS": "31536000",
     "SECURE_HSTS_INCLUDE_SUBDOMAINS": "1",
     "SECURE_HSTS_PRELOAD": "1",
+    "AIF_OPERATOR_NAME": "Example Supercomputing Centre",
+    "AIF_CONTACT_EMAIL": "contact@portal.aifactory.example",
+    "AIF_PRIVACY_EMAIL": "dpo@portal.aifactory.example",
+    "AIF_ACCESSIBILITY_EMAIL": "accessibility@portal.aifactory.example",
 }
 
 
@@ -50,6 +54,7 @@ def test_check_deploy_is_clean_with_production_variables(production_check):
         ({"SECURE_HSTS_SECONDS": "0"}, "security.W004"),
         ({"SESSION_COOKIE_SECURE": "0"}, "security.W012"),
         ({"SECRET_KEY": None}, "security.W009"),  # the built-in development key is refused
+        ({"AIF_OPERATOR_NAME": None}, "portal.W005"),  # the public pages would name a placeholder
     ],
 )
 def test_check_deploy_flags_a_missing_production_variable(override, warning):

@@ -23,9 +23,7 @@ from allocations.applications.models import (
 from allocations.applications.permissions import can_read_attachments
 from allocations.catalogue.models import AccessMode, Site
 from compliance.ai_act import RiskClass
-
-MAX_INT = 2_147_483_647
-MAX_BIGINT = 9_223_372_036_854_775_807
+from portal.limits import MAX_BIGINT, MAX_INT
 
 
 class OrganisationRefSerializer(serializers.Serializer):
@@ -167,6 +165,8 @@ class ApplicationCreateSerializer(serializers.Serializer):
     title = serializers.CharField(max_length=200)
 
 
+# The route to market and open weights are answered in the AI Act questionnaire (route_to_market,
+# open_weights); the step endpoints no longer take them, the detail still shows earlier answers.
 class ProjectStepSerializer(serializers.Serializer):
     title = serializers.CharField(max_length=200, required=False)
     abstract = serializers.CharField(allow_blank=True, max_length=20000, required=False)
@@ -176,7 +176,6 @@ class ProjectStepSerializer(serializers.Serializer):
     dual_use = serializers.BooleanField(allow_null=True, required=False)
     dual_use_explanation = serializers.CharField(allow_blank=True, max_length=5000, required=False)
     rd_type = serializers.ChoiceField(choices=RDType.choices, allow_blank=True, required=False)
-    route_to_market = serializers.CharField(allow_blank=True, max_length=5000, required=False)
 
 
 class ModelStepSerializer(serializers.Serializer):
@@ -186,7 +185,6 @@ class ModelStepSerializer(serializers.Serializer):
     training_tokens = serializers.IntegerField(min_value=0, max_value=MAX_BIGINT, allow_null=True, required=False)
     base_model_name = serializers.CharField(allow_blank=True, max_length=120, required=False)
     base_model_flop = serializers.FloatField(min_value=0, max_value=1e40, allow_null=True, required=False)
-    open_weights = serializers.BooleanField(allow_null=True, required=False)
     model_lineage = serializers.CharField(allow_blank=True, max_length=120, required=False)
 
 
@@ -239,6 +237,22 @@ class TeamConfirmationSerializer(serializers.Serializer):
     confirmed_at = serializers.DateTimeField()
 
 
+class SubmitSerializer(serializers.Serializer):
+    declaration_version = serializers.CharField(
+        max_length=20, help_text="The version of the declaration of honour the person submitting makes (GET "
+                                 "…/declaration/ gives the current one and its text). Without it, or with an older "
+                                 "version, the submission is refused (400) and nothing changes.")
+
+
+class DeclarationSerializer(serializers.Serializer):
+    """The declaration of honour a submission carries, in the language of the request."""
+
+    version = serializers.CharField()
+    language = serializers.CharField()
+    text = serializers.CharField()
+    statements = serializers.ListField(child=serializers.CharField())
+
+
 class WithdrawSerializer(serializers.Serializer):
     reason = serializers.CharField(allow_blank=True, max_length=500, required=False, default="")
 
@@ -246,6 +260,7 @@ class WithdrawSerializer(serializers.Serializer):
 class ProblemSerializer(serializers.Serializer):
     step = serializers.CharField()
     field = serializers.CharField()
+    site = serializers.CharField(help_text="The site's code when the field is one site's amount; blank otherwise.")
     message = serializers.CharField()
 
 

@@ -23,6 +23,8 @@ urlpatterns = [
          name="application-attachment"),
     path("applications/<api_ref:reference>/problems/", views.SubmissionCheckApi.as_view(),
          name="application-problems"),
+    path("applications/<api_ref:reference>/declaration/", views.DeclarationApi.as_view(),
+         name="application-declaration"),
     path("applications/<api_ref:reference>/submit/", views.SubmitApi.as_view(), name="application-submit"),
     path("applications/<api_ref:reference>/withdraw/", views.WithdrawApi.as_view(), name="application-withdraw"),
     path("applications/<api_ref:reference>/reopen/", views.ReopenApi.as_view(), name="application-reopen"),

@@ -18,6 +18,7 @@ from accounts.selectors import organisation_for_member
 from allocations.applications import selectors, services
 from allocations.applications.api import serializers
 from allocations.applications.api.filters import ApplicationFilter
+from allocations.applications.declaration import DECLARATION_VERSION, declaration_statements, declaration_text
 from allocations.applications.models import Application
 from allocations.catalogue import selectors as catalogue_selectors
 from compliance import services as compliance_services
@@ -204,18 +205,38 @@ class SubmissionCheckApi(APIView):
         return Response(serializers.ProblemSerializer(services.validate_for_submission(app), many=True).data)
 
 
+class DeclarationApi(APIView):
+    @extend_schema(
+        tags=APPS,
+        summary="The declaration of honour a submission of this application makes (current version and text)",
+        description="In the language of the request (Accept-Language). Submit with its `version` as "
+                    "`declaration_version`.",
+        responses=responses({200: serializers.DeclarationSerializer}, 404),
+    )
+    def get(self, request, reference):
+        app = selectors.application_for_member(request.user, reference)
+        return Response(serializers.DeclarationSerializer({
+            "version": DECLARATION_VERSION, "language": translation.get_language(),
+            "text": declaration_text(app), "statements": declaration_statements(app)}).data)
+
+
 class SubmitApi(APIView):
     @extend_schema(
         tags=APPS,
-        summary="Submit a draft",
-        description="On 400 the error lists every problem in `fields` and, with step and field, in `problems`.",
-        request=None,
+        summary="Submit a draft, with the declaration of honour",
+        description="The body names the version of the declaration of honour made (`declaration_version`, from "
+                    "…/declaration/); it is stored with the submission (who, when, the text) and audited. "
+                    "On 400 the error lists every problem in `fields` and, with step and field, in `problems`; "
+                    "a missing or outdated declaration is a 400 on `declaration_version`. Nothing changes on a 400.",
+        request=serializers.SubmitSerializer,
         responses=responses({200: serializers.ApplicationDetailSerializer}, 400, 404, 409),
     )
     def post(self, request, reference):
         app = selectors.application_for_member(request.user, reference)
+        data = validated(serializers.SubmitSerializer, request)
         try:
-            services.application_submit(actor=request.user, application=app)
+            services.application_submit(actor=request.user, application=app,
+                                        declaration_version=data["declaration_version"])
         except services.SubmissionIncomplete as exc:
             problems = serializers.ProblemSerializer(exc.problems, many=True).data
             fields: dict[str, list[str]] = {}
