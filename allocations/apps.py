@@ -1,15 +1,17 @@
 from django.apps import AppConfig
 from django.utils.translation import gettext_lazy as _
 
-from accounts.home import register_work
-from accounts.roles import Role
-
 
 class AllocationsConfig(AppConfig):
     name = "allocations"
     verbose_name = _("Applications and allocations")
 
     def ready(self):
+        # Imported here: accounts.roles reads allauth's models (the second factor), which cannot load before
+        # the app registry is ready.
+        from accounts.home import register_work
+        from accounts.roles import Role
+
         # Imported here: privacy imports the models, which cannot load before the app registry is ready.
         from . import privacy
 

@@ -2,9 +2,6 @@ from django.apps import AppConfig
 from django.core import checks
 from django.utils.translation import gettext_lazy as _
 
-from accounts.home import register_work
-from accounts.roles import Role
-
 from .ai_act.checks import check_gpu_peaks, check_rulesets
 
 
@@ -13,6 +10,11 @@ class ComplianceConfig(AppConfig):
     verbose_name = _("Compliance and audit")
 
     def ready(self):
+        # Imported here: accounts.roles reads allauth's models (the second factor), which cannot load before
+        # the app registry is ready.
+        from accounts.home import register_work
+        from accounts.roles import Role
+
         checks.register(check_rulesets, "compliance")
         checks.register(check_gpu_peaks, "compliance")
         # Imported here: privacy imports the models, which cannot load before the app registry is ready.

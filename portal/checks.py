@@ -257,4 +257,4 @@ def check_public_details(app_configs: Any = None, **kwargs: Any) -> list[CheckMe
         f"details: {', '.join(left)}.",
         hint="Set the operator's name and the contact, privacy and accessibility addresses, and the date of the "
              "last accessibility check (YYYY-MM-DD); see README.md, Configuration.",
-        id="portal.W005")]
+        id="portal.W006")]

@@ -131,7 +131,7 @@ def test_the_privacy_notice_links_my_data_for_someone_signed_in(member_client):
 def test_the_public_pages_name_no_placeholder_in_production():
     with override_settings(DEBUG=False):
         warnings = check_public_details()
-    assert [w.id for w in warnings] == ["portal.W005"] and isinstance(warnings[0], Warning)
+    assert [w.id for w in warnings] == ["portal.W006"] and isinstance(warnings[0], Warning)
     assert "AIF_OPERATOR_NAME" in warnings[0].msg and "AIF_CONTACT_EMAIL" in warnings[0].msg
     with override_settings(DEBUG=False, AIF_OPERATOR_NAME="Example Supercomputing Centre",
                            AIF_CONTACT_EMAIL="a@hpc.example", AIF_PRIVACY_EMAIL="b@hpc.example",

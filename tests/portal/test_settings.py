@@ -54,7 +54,7 @@ def test_check_deploy_is_clean_with_production_variables(production_check):
         ({"SECURE_HSTS_SECONDS": "0"}, "security.W004"),
         ({"SESSION_COOKIE_SECURE": "0"}, "security.W012"),
         ({"SECRET_KEY": None}, "security.W009"),  # the built-in development key is refused
-        ({"AIF_OPERATOR_NAME": None}, "portal.W005"),  # the public pages would name a placeholder
+        ({"AIF_OPERATOR_NAME": None}, "portal.W006"),  # the public pages would name a placeholder
     ],
 )
 def test_check_deploy_flags_a_missing_production_variable(override, warning):
