@@ -25,5 +25,7 @@ class AccountsConfig(AppConfig):
         register_eraser("notifications", erase_notifications,
                         covers=["accounts.Notification", "accounts.NotificationPreference",
                                 "accounts.NotificationDigest"])
+        # Notifications hand staff work: they name other organisations' applications.
         register_exporter("notifications", export_notifications,
-                          covers=["accounts.Notification", "accounts.NotificationPreference"])
+                          covers=["accounts.Notification", "accounts.NotificationPreference",
+                                  "accounts.NotificationDigest"], staff=True)

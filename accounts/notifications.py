@@ -167,6 +167,8 @@ def export_notifications(user: User) -> dict[str, Any]:
     preference = NotificationPreference.objects.filter(user=user).first()
     return {
         "preference": {"delivery": preference.delivery, "language": preference.language} if preference else None,
+        "digests_sent": [{"day": d.day.isoformat(), "notifications": d.notifications}
+                         for d in NotificationDigest.objects.filter(recipient=user).order_by("day")],
         "notifications": [
             {"kind": n.kind, "text": n.text, "link": n.link, "created_at": n.created_at.isoformat(),
              "read_at": n.read_at.isoformat() if n.read_at else None}

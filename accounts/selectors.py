@@ -6,7 +6,7 @@ from django.db.models import OuterRef, Subquery
 from django.http import Http404
 
 from .models import ApiToken, Invitation, Membership, Notification, NotificationPreference, Organisation, User
-from .roles import ROLE_GROUPS
+from .roles import ROLE_GROUPS, staff_mfa_missing
 
 
 def member_organisation_ids(user):
@@ -92,21 +92,29 @@ def users_with_role(role: str):
 # --- notifications ---------------------------------------------------------------------------------
 
 
+def _readable_notifications(user):
+    """A person's notifications. They hand staff work and name other organisations' applications: a staff
+    member whose sign-in has not passed the second factor reads none of them (accounts.roles)."""
+    if staff_mfa_missing(user):
+        return Notification.objects.none()
+    return Notification.objects.filter(recipient=user)
+
+
 def notifications_of(user):
     """A person's notifications, newest first."""
-    return Notification.objects.filter(recipient=user).order_by("-created_at", "-pk")
+    return _readable_notifications(user).order_by("-created_at", "-pk")
 
 
 def notification_of(user, pk: int) -> Notification:
     """Someone else's notification does not exist for this person (404)."""
-    notification = Notification.objects.filter(recipient=user, pk=pk).first()
+    notification = _readable_notifications(user).filter(pk=pk).first()
     if notification is None:
         raise Http404
     return notification
 
 
 def unread_notification_count(user) -> int:
-    return Notification.objects.filter(recipient=user, read_at=None).count()
+    return _readable_notifications(user).filter(read_at=None).count()
 
 
 def notification_preference_of(user) -> NotificationPreference | None:

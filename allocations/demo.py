@@ -179,7 +179,8 @@ def _in_review(applicant, colleague, organisation, manager, reviewer) -> Applica
     applications_services.attachment_add(
         actor=applicant, application=app, kind=AttachmentKind.PROJECT_PLAN,
         upload=SimpleUploadedFile(PLAN_NAME, PROJECT_PLAN, content_type="application/pdf"))
-    app = applications_services.application_submit(actor=applicant, application=app)
+    app = applications_services.application_submit(actor=applicant, application=app,
+                                                    declaration_version=DECLARATION_VERSION)
     app = review_services.application_check_eligibility(actor=manager, application=app, eligible=True)
     review_services.reviewer_assign(actor=manager, application=app, reviewer=reviewer, kind=ReviewKind.TECHNICAL)
     return app

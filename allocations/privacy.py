@@ -16,7 +16,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from accounts.privacy import pseudonym_email, pseudonym_name
-from allocations.applications.models import Application, Attachment, TeamMember
+from allocations.applications.models import Application, Attachment, SubmissionDeclaration, TeamMember
 from allocations.grants.models import Allocation, ChangeKind, ChangeRequest
 from allocations.grants.sync import mark_needs_sync
 from allocations.grants.workflow import TERMINAL
@@ -120,6 +120,13 @@ def export_replies(user) -> list[dict[str, Any]]:
             for r in ApplicantReply.objects.filter(author=user).select_related("application").order_by("pk")]
 
 
+def export_declarations(user) -> list[dict[str, Any]]:
+    return [{"application": d.application.reference, "declared_at": _when(d.declared_at), "version": d.version,
+             "language": d.language, "text": d.text}
+            for d in SubmissionDeclaration.objects.filter(declared_by=user).select_related("application")
+            .order_by("pk")]
+
+
 def export_decisions(user) -> list[dict[str, Any]]:
     return [{"application": d.application.reference, "outcome": d.outcome,
              "outcome_label": str(d.get_outcome_display()), "reasons": d.reasons,
@@ -184,6 +191,7 @@ def register() -> None:
         ("attachments_uploaded", export_attachments_uploaded, ["allocations.Attachment"]),
         ("change_requests", export_change_requests, ["allocations.ChangeRequest"]),
         ("replies_to_reviews", export_replies, ["allocations.ApplicantReply"]),
+        ("declarations_of_honour", export_declarations, ["allocations.SubmissionDeclaration"]),
     ]
     staff = [
         ("change_requests_decided", export_change_requests_decided, ["allocations.ChangeRequest"]),

@@ -15,7 +15,7 @@ import pytest
 from django.contrib import admin
 from django.urls import URLPattern, URLResolver, get_resolver
 
-from accounts.models import ApiToken, Membership
+from accounts.models import ApiToken, Membership, Notification
 from accounts.services import api_token_create, invitation_create
 from allocations.applications.models import Attachment
 from allocations.applications.services import attachment_path
@@ -79,11 +79,13 @@ class World:
         team_member = self.application.team.first() or self.application.team.create(
             full_name="Tess Teammate", email="tess@example.org")
         condition = self.allocation.application.ethics_review.conditions.get()
+        notification = Notification.objects.filter(recipient=dossier["manager"]).first()
         self.by_segment = {
             "organisations": self.organisation.pk, "attachments": self.attachment.pk, "team": team_member.pk,
             "reviews": self._assignment_pk(), "change-requests": change.pk, "changes": change.pk,
             "conditions": condition.pk, "reports": report.pk, "handovers": handover.pk, "tokens": token.pk,
             "members": Membership.objects.get(user=self.applicant).pk, "invitations": invitation.pk,
+            "notifications": notification.pk,
         }
         # What only this organisation's data contains.
         self.markers = [self.application.reference, self.application.title, self.organisation.legal_name,

@@ -17,6 +17,8 @@ from portal.privacy import FREE_TEXT, IDENTIFYING, LINK, field_kind, personal_fi
 
 # Flagged by the rule, but about no person: neither exported nor erased.
 NOT_PERSONAL = {
+    ("allocations.SubmissionDeclaration", "text"): "the portal's text of the declaration as the person read it, "
+                                                   "not words the person wrote",
     ("auth.Permission", "name"): "a permission's name, set by the code",
     ("auth.Permission", "codename"): "a permission's code, set by the code",
     ("auth.Group", "name"): "a staff role's name (accounts.roles)",
