@@ -9,8 +9,8 @@ class AllocationsConfig(AppConfig):
     def ready(self):
         # Imported here: accounts.roles reads allauth's models (the second factor), which cannot load before
         # the app registry is ready.
-        from accounts.home import register_work
-        from accounts.roles import Role
+        from accounts.home import register_work  # imported here: see above
+        from accounts.roles import Role  # imported here: roles imports allauth's models
 
         # Imported here: privacy imports the models, which cannot load before the app registry is ready.
         from . import privacy

@@ -12,8 +12,8 @@ class ComplianceConfig(AppConfig):
     def ready(self):
         # Imported here: accounts.roles reads allauth's models (the second factor), which cannot load before
         # the app registry is ready.
-        from accounts.home import register_work
-        from accounts.roles import Role
+        from accounts.home import register_work  # imported here: see above
+        from accounts.roles import Role  # imported here: roles imports allauth's models
 
         checks.register(check_rulesets, "compliance")
         checks.register(check_gpu_peaks, "compliance")

@@ -361,7 +361,7 @@ SESSION_COOKIE_HTTPONLY = True
 # that redirects on to another one before it shows a page.
 # (Not named CSP_*: django-csp takes such settings for its old format and refuses to start.)
 _form_action = [SELF]
-if SOCIALACCOUNT_PROVIDERS and url_origin(OIDC_SERVER_URL):
+if SOCIALACCOUNT_PROVIDERS["openid_connect"]["APPS"] and url_origin(OIDC_SERVER_URL):
     _form_action.append(url_origin(OIDC_SERVER_URL))
 _form_action += env_list("AIF_CSP_FORM_ACTION", [])
 CONTENT_SECURITY_POLICY = {

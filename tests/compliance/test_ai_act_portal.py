@@ -11,6 +11,7 @@ from django.urls import reverse
 from django.utils import translation
 
 from allocations.applications import services
+from allocations.applications.declaration import DECLARATION_VERSION
 from allocations.applications.models import Application, ApplicationStatus
 from allocations.catalogue.models import Site
 from compliance.ai_act import checks
@@ -53,7 +54,8 @@ def test_consistent_answers_conclude_and_can_be_submitted(member, organisation, 
     app = f.complete(member, organisation, ai_act=CONSISTENT)
     assessment = RiskAssessment.objects.get(application=app)
     assert assessment.complete and assessment.classification == "minimal"
-    assert services.application_submit(actor=member, application=app).status == ApplicationStatus.SUBMITTED
+    submitted = services.application_submit(actor=member, application=app, declaration_version=DECLARATION_VERSION)
+    assert submitted.status == ApplicationStatus.SUBMITTED
 
 
 def test_denying_the_declared_training_stores_no_classification_and_is_refused(member, organisation, capacity):
@@ -64,7 +66,7 @@ def test_denying_the_declared_training_stores_no_classification_and_is_refused(m
     assert [c["code"] for c in assessment.result["contradictions"]] == ["training_answer_contradicts_declaration"]
     assert any(p.startswith(TRAINING_CONTRADICTION) for p in problems(app)), problems(app)
     with pytest.raises(ValidationError):
-        services.application_submit(actor=member, application=app)
+        services.application_submit(actor=member, application=app, declaration_version=DECLARATION_VERSION)
     assert Application.objects.get(pk=app.pk).status == ApplicationStatus.DRAFT
 
 
@@ -75,7 +77,7 @@ def test_a_later_change_of_the_model_step_is_caught_at_submission(member, organi
     assert RiskAssessment.objects.get(application=app).complete  # as saved, before the change
     assert any(p.startswith(TRAINING_CONTRADICTION) for p in problems(app)), problems(app)
     with pytest.raises(ValidationError):
-        services.application_submit(actor=member, application=app)
+        services.application_submit(actor=member, application=app, declaration_version=DECLARATION_VERSION)
 
 
 def test_training_without_any_compute_figure_is_missing_an_input(member, organisation, capacity):
@@ -93,7 +95,7 @@ def test_the_step_page_says_what_is_missing_and_what_contradicts(member_client, 
     response = member_client.post(reverse("applications:step_ai_act", args=[app.reference]),
                                   {"research_only": "no"}, follow=True)
     page = response.content.decode()
-    assert "Still missing" in page
+    assert "Answer this question." in page  # each question the path still needs, at its field
     assert "Will the AI system be placed on the market, put into service or used exclusively for military" in page
     assert "Conclusions" not in page
 

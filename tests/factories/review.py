@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from allocations.applications import services as applications_services
+from allocations.applications.declaration import DECLARATION_VERSION
 from allocations.applications.models import Application, ApplicationStatus
 from allocations.review import services as review_services
 from allocations.review.models import AssignmentStatus, ReviewAssignment, ReviewerPool
@@ -44,7 +45,8 @@ def in_review_with_plan(actor, boss, organisation=None, *, plan: bytes | None = 
     app = complete(actor, organisation, ethics=ethics or ETHICS_PERSONAL_DATA)
     applications_services.attachment_add(actor=actor, application=app, kind="project_plan",
                                          upload=file_upload(name, plan if plan is not None else pdf_bytes()))
-    app = applications_services.application_submit(actor=actor, application=app)
+    app = applications_services.application_submit(actor=actor, application=app,
+                                                     declaration_version=DECLARATION_VERSION)
     return review_services.application_check_eligibility(actor=boss, application=app, eligible=True)
 
 
