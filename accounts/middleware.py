@@ -11,9 +11,11 @@ from urllib.parse import urlencode
 
 from django.conf import settings
 from django.contrib import messages
+from django.contrib.auth.middleware import get_user
 from django.http import JsonResponse
 from django.shortcuts import redirect
 from django.urls import reverse
+from django.utils.functional import SimpleLazyObject
 from django.utils.translation import gettext as _
 
 from .mfa import bind_mfa_state, has_mfa, session_passed_mfa
@@ -23,18 +25,25 @@ from .roles import staff_mfa_missing
 STAFF_PREFIXES = ("/admin/", "/staff/", "/api/v1/staff/")
 
 
+def _user_with_mfa_state(request):
+    user = get_user(request)
+    if user.is_authenticated:
+        bind_mfa_state(user, session_passed_mfa(request, user))
+    return user
+
+
 class StaffMFARequiredMiddleware:
     def __init__(self, get_response):
         self.get_response = get_response
 
     def __call__(self, request):
-        user = request.user
-        if user.is_authenticated:
-            bind_mfa_state(user, session_passed_mfa(request, user))
+        # As lazy as AuthenticationMiddleware's: the session is read when something asks for the user.
+        request.user = SimpleLazyObject(lambda: _user_with_mfa_state(request))
         path = request.path_info
-        if settings.AIF_REQUIRE_MFA_FOR_STAFF and path.startswith(STAFF_PREFIXES) \
-                and user.is_authenticated and staff_mfa_missing(user):
-            return self._ask_for_second_factor(request, user, path)
+        if settings.AIF_REQUIRE_MFA_FOR_STAFF and path.startswith(STAFF_PREFIXES):
+            user = request.user
+            if user.is_authenticated and staff_mfa_missing(user):
+                return self._ask_for_second_factor(request, user, path)
         return self.get_response(request)
 
     @staticmethod

@@ -70,7 +70,7 @@ def test_when_trusted_mfa_at_the_provider_is_the_second_factor(client, openid_pr
     response = client.get(sign_in_at_provider(client, sub, acr=MFA))
 
     assert response.status_code == 302
-    assert response.url == reverse("dashboard")  # no code asked
+    assert response.url == reverse("staff_home")  # no code asked: staff land on their work
     assert signed_in_user_id(client) == str(staff.pk)
     assert records_without_ids(client) == [SSO_RECORD, IDP_MFA_RECORD]
     assert client.get("/staff/").status_code == 200
