@@ -59,8 +59,14 @@ def layout(html: str) -> Document:
     return HTML(string=html, base_url=base, url_fetcher=url_fetcher()).render()
 
 
+# PDF/UA-1: a tagged PDF (headings, tables, lists and paragraphs in the structure tree, the reading
+# order of the HTML), the document's title shown instead of its file name, and the language of the
+# report (from <html lang>) declared, as EN 301 549 asks of documents a public service issues.
+PDF_VARIANT = "pdf/ua-1"
+
+
 def write_pdf(document: Document) -> bytes:
-    return document.write_pdf()
+    return document.write_pdf(pdf_variant=PDF_VARIANT)
 
 
 def html_to_pdf(html: str) -> bytes:

@@ -1,11 +1,13 @@
 """Report tests: reports are written to a per-test private directory; the project catalogues
 (locale/*/LC_MESSAGES/django.po) are compiled once so that fr and nl reports really are translated."""
 
+import io
 import shutil
 import subprocess
 from pathlib import Path
 
 import pytest
+from pypdf import PdfReader
 
 from tests.conftest import require_service
 
@@ -43,3 +45,24 @@ def pdftotext(path_or_bytes, *, layout: bool = False) -> str:
         data = Path(path_or_bytes).read_bytes()
     text = subprocess.run(args, input=data, capture_output=True, check=True).stdout.decode("utf-8")
     return text if layout else " ".join(text.split())
+
+
+def pdfinfo(data: bytes) -> dict[str, str]:
+    """poppler's pdfinfo fields ("Tagged", "Title", "PDF version"...) of a PDF given as bytes."""
+    result = subprocess.run(["pdfinfo", "-"], input=bytes(data), capture_output=True, check=True)
+    fields = {}
+    for line in result.stdout.decode("utf-8").splitlines():
+        key, _, value = line.partition(":")
+        fields[key.strip()] = value.strip()
+    return fields
+
+
+def assert_accessible_pdf(data: bytes, *, title: str, language: str) -> None:
+    """A tagged PDF (PDF/UA-1) that shows its title and declares its language."""
+    info = pdfinfo(data)
+    assert info["Tagged"] == "yes", info
+    assert info["Title"] == title
+    root = PdfReader(io.BytesIO(bytes(data))).trailer["/Root"]
+    assert root["/Lang"] == language
+    assert bool(root["/ViewerPreferences"]["/DisplayDocTitle"])
+    assert "/StructTreeRoot" in root

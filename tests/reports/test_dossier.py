@@ -9,7 +9,7 @@ from compliance.models import Report, ReportAudience, ReportStatus
 from compliance.reports import services
 from portal.audit import events_for, verify_chain
 from tests import factories as builders
-from tests.reports.conftest import pdftotext
+from tests.reports.conftest import assert_accessible_pdf, pdftotext
 
 pytestmark = pytest.mark.django_db
 
@@ -107,6 +107,8 @@ def test_dossier_in_the_requesters_language(dossier, run_on_commit, language, he
     text = pdftotext(pdf_bytes(report))
     for heading in headings:
         assert heading in text, heading
+    assert_accessible_pdf(pdf_bytes(report), title=PdfReader(io.BytesIO(pdf_bytes(report))).metadata.title,
+                          language=language)
     # The AI Act wording comes from the same rule-set file, in the report's language.
     assert ("Le système ou modèle d'IA" if language == "fr" else "Wordt het AI-systeem") in text
 
@@ -117,6 +119,7 @@ def test_pdf_metadata_and_bookmarks(dossier, run_on_commit):
     reader = PdfReader(io.BytesIO(pdf_bytes(report)))
     meta = reader.metadata
     assert meta.title == f"Application dossier {dossier['application'].reference}"
+    assert_accessible_pdf(pdf_bytes(report), title=meta.title, language="en")
     assert meta.author.startswith("AI Factory portal")
     assert meta.subject == "Complete dossier of one application, for staff."
     assert meta.creation_date is not None

@@ -17,7 +17,7 @@ from compliance.reports import data, services
 from portal.audit import verify_chain
 from tests import factories as builders
 from tests.factories import AllocationManagerFactory, EthicsOfficerFactory
-from tests.reports.conftest import pdftotext
+from tests.reports.conftest import assert_accessible_pdf, pdftotext
 
 pytestmark = pytest.mark.django_db
 
@@ -124,6 +124,7 @@ def test_period_pdf(mixed_period, run_on_commit):
     assert "Page 1 of" in text
     reader = PdfReader(io.BytesIO(pdf))
     assert reader.metadata.title.startswith("Period report")
+    assert_accessible_pdf(pdf, title=reader.metadata.title, language="en")
     assert [o.title for o in reader.outline[1]][:3] == ["Summary", "Totals by risk class", "Totals by sector"]
     # Repeated table headers: every page of the decisions table starts with its header row.
     assert report.csv_sha256 and services.report_file(report.csv_file_name).is_file()
