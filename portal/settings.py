@@ -183,7 +183,9 @@ AIF_IDP_MFA_ACR_VALUES = env_list("AIF_IDP_MFA_ACR_VALUES", ["https://refeds.org
 
 LANGUAGE_CODE = "en"
 LANGUAGES = [("en", _("English")), ("fr", _("French")), ("nl", _("Dutch"))]
-LOCALE_PATHS = [BASE_DIR / "locale"]
+# locale_overrides/ holds hand-kept wording for the installed apps (allauth's Dutch in the formal "u"); makemessages
+# writes to the first entry only.
+LOCALE_PATHS = [BASE_DIR / "locale", BASE_DIR / "locale_overrides"]
 TIME_ZONE = "Europe/Brussels"
 USE_I18N = True
 USE_TZ = True

@@ -299,6 +299,24 @@ def pages(db):
             + [("staff", staff, reverse("staff_home"))])
 
 
+#: The portal addresses people in Dutch with the formal "u"; "je", "jij", "jouw" (informal) must not appear in
+#: the visible text of any page, including allauth's (whose catalogue locale_overrides/ rewords).
+INFORMAL_DUTCH = re.compile(r"\b(je|jij|jou|jouw|jullie|jezelf)\b", re.IGNORECASE)
+
+
+def visible_text(html: str) -> str:
+    """The text a reader sees: no scripts, styles, tags or attributes; entities decoded."""
+    import html as html_module  # the module, not this function's parameter
+
+    html = re.sub(r"<(script|style)\b.*?</\1>", " ", html, flags=re.S | re.I)
+    return html_module.unescape(re.sub(r"<[^>]+>", " ", html))
+
+
+def assert_formal_dutch(html: str, where) -> None:
+    found = sorted({m.group(0) for m in INFORMAL_DUTCH.finditer(visible_text(html))})
+    assert not found, (where, found)
+
+
 @pytest.mark.parametrize("lang", LANGUAGES)
 @pytest.mark.parametrize("how", ["cookie", "accept-language"])
 def test_every_page_renders_in_french_and_dutch(client, pages, lang, how):
@@ -320,6 +338,8 @@ def test_every_page_renders_in_french_and_dutch(client, pages, lang, how):
         assert response.headers.get("Content-Language") == lang, (who, url)
         if skip_text:  # with a catalogue, the shared layout really is translated
             assert skip_text in html, (who, url, skip_text)
+        if lang == "nl":
+            assert_formal_dutch(html, (who, url))
 
 
 def _parameterless_routes() -> list[str]:
@@ -359,5 +379,26 @@ def test_every_parameterless_page_renders_in_french_and_dutch(client, db, lang):
             assert response.status_code < 500, (who, url, response.status_code)
             if response.status_code == 200 and response["Content-Type"].startswith("text/html"):
                 assert f'<html lang="{lang}">' in response.content.decode(), (who, url)
+                if lang == "nl":
+                    assert_formal_dutch(response.content.decode(), (who, url))
                 rendered += 1
     assert rendered >= 5
+
+
+def test_allauth_pages_and_mails_address_people_formally_in_dutch(client, db, mailoutbox,
+                                                                  django_capture_on_commit_callbacks):
+    """allauth's own pages (sign-in, sign-up, password reset) and its reset mail read "u", not "je"."""
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "nl"
+    for name in ("account_login", "account_signup", "account_reset_password"):
+        html = client.get(reverse(name)).content.decode()
+        assert_formal_dutch(html, name)
+    login = visible_text(client.get(reverse("account_login")).content.decode())
+    assert "Hebt u al een account" in visible_text(client.get(reverse("account_signup")).content.decode()) or \
+        "Als u nog geen account hebt" in login
+    UserFactory(email="lid@example.eu")
+    with django_capture_on_commit_callbacks(execute=True):  # the mail leaves through the outbox, on commit
+        client.post(reverse("account_reset_password"), {"email": "lid@example.eu"})
+    assert mailoutbox, "the reset mail was sent"
+    body = mailoutbox[-1].body
+    assert_formal_dutch(body, "password reset mail")
+    assert "uw wachtwoord" in body
