@@ -5,9 +5,10 @@ from __future__ import annotations
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 YES_NO = [("no", _("No")), ("yes", _("Yes"))]
-ANY = _("Any")
+ANY = pgettext_lazy("list filter", "Any")
 
 
 def with_any(pairs):

@@ -15,6 +15,7 @@ from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.functional import lazy
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from allocations.applications.models import (
     Application,
@@ -288,13 +289,13 @@ class ListFilterForm(forms.Form):
     q = forms.CharField(label=_("Reference or title"), required=False, max_length=100)
     status = forms.ChoiceField(label=_("Status"), required=False)
     access_mode = forms.ModelChoiceField(label=_("Access mode"), queryset=AccessMode.objects.none(),
-                                         required=False, empty_label=_("Any"))
+                                         required=False, empty_label=pgettext_lazy("list filter", "Any"))
     organisation = forms.ModelChoiceField(label=_("Organisation"), queryset=None, required=False,
-                                          empty_label=_("Any"))
+                                          empty_label=pgettext_lazy("list filter", "Any"))
 
     def __init__(self, *args, modes, organisations, oversight: bool = False, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["status"].choices = [("", _("Any"))] + list(ApplicationStatus.choices)
+        self.fields["status"].choices = [("", pgettext_lazy("list filter", "Any"))] + list(ApplicationStatus.choices)
         self.fields["access_mode"].queryset = modes
         self.fields["organisation"].queryset = organisations
         if oversight:

@@ -4,18 +4,19 @@ from django.conf import settings
 from django.db import models
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from allocations.applications.models import Application
 from allocations.catalogue.models import Site
 
 
 class AllocationStatus(models.TextChoices):
-    APPROVED = "approved", _("Approved")
+    APPROVED = "approved", pgettext_lazy("allocation status", "Approved")
     PROVISIONING = "provisioning", _("Provisioning")
-    ACTIVE = "active", _("Active")
-    SUSPENDED = "suspended", _("Suspended")
-    EXPIRED = "expired", _("Expired")
-    REVOKED = "revoked", _("Revoked")
+    ACTIVE = "active", pgettext_lazy("allocation status", "Active")
+    SUSPENDED = "suspended", pgettext_lazy("allocation status", "Suspended")
+    EXPIRED = "expired", pgettext_lazy("allocation status", "Expired")
+    REVOKED = "revoked", pgettext_lazy("allocation status", "Revoked")
 
 
 class SyncState(models.TextChoices):
