@@ -109,6 +109,9 @@ def test_dossier_in_the_requesters_language(dossier, run_on_commit, language, he
         assert heading in text, heading
     assert_accessible_pdf(pdf_bytes(report), title=PdfReader(io.BytesIO(pdf_bytes(report))).metadata.title,
                           language=language)
+    # Citations of the AI Act are written as the language version of the Regulation writes them.
+    assert ("article 6, paragraphe 2, annexe III, point 4 a)" if language == "fr"
+            else "artikel 6, lid 2, bijlage III, punt 4 a)") in text
     # The AI Act wording comes from the same rule-set file, in the report's language.
     assert ("Le système ou modèle d'IA" if language == "fr" else "Wordt het AI-systeem") in text
 
