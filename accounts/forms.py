@@ -40,6 +40,9 @@ class OrganisationForm(forms.ModelForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["headcount"].widget.attrs["min"] = 0
+        # The browser may fill the organisation's name and country (WCAG 1.3.5, identify input purpose).
+        self.fields["legal_name"].widget.attrs["autocomplete"] = "organization"
+        self.fields["country"].widget.attrs["autocomplete"] = "country"
         for name in ("annual_turnover", "balance_sheet_total"):
             self.fields[name].widget.attrs["min"] = 0
 

@@ -193,7 +193,7 @@ def privacy_erase(request):
         logout(request)
         messages.success(request, _("Your personal data was erased and you were signed out."))
         return redirect("home")
-    return render(request, "accounts/privacy.html", {"erase_form": form})
+    return render(request, "accounts/privacy.html", {"erase_form": form, "erasing": True})
 
 
 @login_required

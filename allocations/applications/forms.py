@@ -23,7 +23,7 @@ from allocations.applications.models import (
     AttachmentKind,
     EthicsIssue,
 )
-from allocations.applications.services import MODEL_FIELDS, PROJECT_FIELDS
+from allocations.applications.services import MODEL_FIELDS, NEEDED_TO_SUBMIT, PROJECT_FIELDS
 from allocations.catalogue.models import AccessMode, Site
 from allocations.catalogue.presentation import mode_summary
 from allocations.catalogue.usernames import cluster_username_validator, reserved_username_validator
@@ -55,6 +55,12 @@ def display_value(field: forms.Field, value: Any) -> str:
     return str(value)
 
 
+def mark_needed_to_submit(form: forms.Form) -> None:
+    """Flag the fields an application needs before submission (the templates mark them with a star)."""
+    for name, field in form.fields.items():
+        field.needed_to_submit = name in NEEDED_TO_SUBMIT
+
+
 class StepModelForm(forms.ModelForm):
     """A ModelForm that never writes: the cleaned data goes to a service.
 
@@ -63,6 +69,7 @@ class StepModelForm(forms.ModelForm):
     def __init__(self, *args, instance: Application, **kwargs):
         self.application = instance
         super().__init__(*args, instance=copy.copy(instance), **kwargs)
+        mark_needed_to_submit(self)
 
     def readonly_items(self) -> list[tuple[str, str]]:
         """The saved values, for the read-only view of a submitted application."""

@@ -443,15 +443,22 @@ def application_end_date(application: Application) -> datetime.date | None:
     return None
 
 
+#: The fields every application needs before it can be submitted (drafts keep anything); the step forms mark
+#: them. Others are needed depending on the answers (a dual-use explanation, the base model of a fine-tune).
+PROJECT_FIELDS_TO_SUBMIT = (("title", _("project title")), ("abstract", _("abstract")),
+                            ("public_summary", _("public summary")), ("sector", _("sector")),
+                            ("rd_type", _("type of R&D")))
+NEEDED_TO_SUBMIT = frozenset({name for name, _label in PROJECT_FIELDS_TO_SUBMIT} | {
+    "civilian_purpose", "dual_use", "access_mode", "start_date", "duration_months", "model_activity"})
+
+
 def validate_for_submission(application: Application) -> list[Problem]:
     """Every reason the application cannot be submitted yet, grouped by step. Empty: ready."""
     app = application
     problems: list[Problem] = []
     add = problems.append
     # 1. Project
-    for field, label in [("title", _("project title")), ("abstract", _("abstract")),
-                         ("public_summary", _("public summary")), ("sector", _("sector")),
-                         ("rd_type", _("type of R&D"))]:
+    for field, label in PROJECT_FIELDS_TO_SUBMIT:
         if not getattr(app, field):
             add(Problem("project", _("Give the %(field)s.") % {"field": label}, field))
     if app.civilian_purpose is None:
