@@ -402,3 +402,24 @@ def test_allauth_pages_and_mails_address_people_formally_in_dutch(client, db, ma
     body = mailoutbox[-1].body
     assert_formal_dutch(body, "password reset mail")
     assert "uw wachtwoord" in body
+
+
+def test_allauth_pages_speak_in_sentence_case_in_english(client, db):
+    """allauth titles its pages and buttons in Title Case ("Sign In", "Forgot Password?"); the portal writes
+    sentence case, and locale_overrides/en says so for every such string."""
+    overrides = parse_po((REPO / "locale_overrides" / "en" / "LC_MESSAGES" / "django.po").read_text(encoding="utf-8"))
+    title_case = {entry.msgid for entry in overrides if entry.msgid and entry.msgstr.get(0) != entry.msgid}
+    assert {"Sign In", "Forgot Password?", "Change Password"} <= title_case
+    owner = UserFactory()
+    pages = [(None, name) for name in ("account_login", "account_signup", "account_reset_password")]
+    pages += [(owner, name) for name in ("account_email", "account_change_password", "mfa_index")]
+    for person, name in pages:
+        client.logout()
+        if person is not None:
+            client.force_login(person)
+        text = visible_text(client.get(reverse(name)).content.decode())
+        found = sorted(phrase for phrase in title_case if re.search(rf"(?<![\w-]){re.escape(phrase)}(?![\w-])", text))
+        assert not found, (name, found)
+    client.logout()
+    login = visible_text(client.get(reverse("account_login")).content.decode())
+    assert "Sign in" in login and "Forgot your password?" in login
