@@ -36,6 +36,13 @@ def template_names(response) -> list[str]:
     return [template.name for template in response.templates]
 
 
+def assert_sent_to_confirm_the_address(client, response) -> None:
+    """Not signed in: sent to the page that says a mail went to the address to confirm it."""
+    assert response.status_code == 302
+    assert response.url == reverse("account_email_verification_sent")
+    assert signed_in_user_id(client) is None
+
+
 def assert_refused(client, response, users_before: int) -> None:
     assert response.status_code == 401
     assert ERROR_PAGE in template_names(response)
@@ -115,15 +122,13 @@ def test_an_unverified_email_does_not_take_over_an_account(client, openid_provid
         response = client.get(callback)
 
     # The intruder sees what any sign-up sees; the owner gets allauth's "account already exists" mail.
-    assert response.status_code == 302
-    assert response.url == reverse("account_email_verification_sent")
-    assert signed_in_user_id(client) is None
+    assert_sent_to_confirm_the_address(client, response)
     assert not SocialAccount.objects.exists()
     assert User.objects.filter(email__iexact="owner@example.eu").count() == 1
     person.refresh_from_db()
     assert person.check_password(password)
     assert [(message.to, message.subject) for message in mail.outbox] == [
-        (["owner@example.eu"], "[AI Factory] Account Already Exists")]
+        (["owner@example.eu"], "[AI Factory] Account already exists")]
 
 
 def test_a_new_person_with_an_unverified_email_must_confirm_it_first(client, openid_provider, run_on_commit):
@@ -133,9 +138,7 @@ def test_a_new_person_with_an_unverified_email_must_confirm_it_first(client, ope
     with run_on_commit():
         response = client.get(callback)
 
-    assert response.status_code == 302
-    assert response.url == reverse("account_email_verification_sent")
-    assert signed_in_user_id(client) is None
+    assert_sent_to_confirm_the_address(client, response)
     assert not EmailAddress.objects.get(email="new.person@example.eu").verified
     assert [message.to for message in mail.outbox] == [["new.person@example.eu"]]
 
@@ -152,9 +155,7 @@ def test_a_verified_email_locks_out_an_unconfirmed_sign_up_with_it(client, openi
     with run_on_commit():
         response = client.get(callback)
 
-    assert response.status_code == 302
-    assert response.url == reverse("account_email_verification_sent")
-    assert signed_in_user_id(client) is None
+    assert_sent_to_confirm_the_address(client, response)
     squatter.refresh_from_db()
     assert not squatter.has_usable_password()
     assert SocialAccount.objects.get(uid="victim-3").user == squatter
