@@ -78,3 +78,18 @@ def test_slurmrestd_url_key_and_user_come_from_settings(settings, tmp_path):
     Site.objects.bulk_create([site])
     backend = backend_for(Site.objects.get(code="rest"))
     assert backend.base_url == "http://127.0.0.1:6820" and backend.user == "aifportal"
+
+
+def test_a_directory_site_with_incomplete_or_clear_text_settings_is_warned(settings):
+    site = Site.objects.create(code="dir", name="Dir", slurm_cluster="dir", identity_backend="directory")
+    settings.AIF_DIRECTORY_URL = ""
+    messages = check_site_backend_options(databases=["default"])
+    assert {m.id for m in messages} == {"allocations.W001"} and all(m.obj == site for m in messages)
+    settings.AIF_DIRECTORY_URL = "ldap://directory.example.org"
+    settings.AIF_DIRECTORY_BIND_DN = "cn=portal,dc=example,dc=org"
+    settings.AIF_DIRECTORY_BIND_PASSWORD = "secret"
+    settings.AIF_DIRECTORY_USERS_DN = "ou=people,dc=example,dc=org"
+    settings.AIF_DIRECTORY_GROUPS_DN = "ou=groups,dc=example,dc=org"
+    assert ["in clear" in m.msg for m in check_site_backend_options(databases=["default"])] == [True]
+    settings.AIF_DIRECTORY_URL = "ldaps://directory.example.org"
+    assert check_site_backend_options(databases=["default"]) == []

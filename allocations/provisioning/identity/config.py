@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
 from django.conf import settings
 
 from allocations.provisioning.identity.ldap import DirectoryConfig
@@ -22,6 +24,12 @@ def directory_config_problems() -> list[str]:
         problems.append("the uid range (private groups) and the project gid range overlap")
     if settings.AIF_DIRECTORY_LOCK_POLICY not in LOCK_POLICIES:
         problems.append(f"AIF_DIRECTORY_LOCK_POLICY must be one of {', '.join(LOCK_POLICIES)}")
+    url = urlsplit(settings.AIF_DIRECTORY_URL or "")
+    if url.scheme not in ("", "ldap", "ldaps"):
+        problems.append("AIF_DIRECTORY_URL must start with ldap:// or ldaps://")
+    elif url.scheme == "ldap" and url.hostname not in ("127.0.0.1", "localhost", "::1"):
+        problems.append("AIF_DIRECTORY_URL is ldap:// to another host: the bind password would cross the network "
+                        "in clear; use ldaps://")
     if "{uid}" not in settings.AIF_DIRECTORY_HOME_PATTERN:
         problems.append("AIF_DIRECTORY_HOME_PATTERN must contain {uid}")
     return problems

@@ -127,9 +127,8 @@ def _bind(directory: Directory, *, site: Site, member: TeamMember, allow_create:
         if not allow_create or not (subject or emails):
             return None
         uid = directory.free_uid(_wanted_uids(member, user))
-        entry = directory.create_account(uid=uid, full_name=user.get_full_name() if hasattr(user, "get_full_name")
-                                         else "", mail=(emails or [user.email])[0], subject=subject,
-                                         keys=_keys(user))
+        entry = directory.create_account(uid=uid, full_name=user.full_name, mail=(emails or [user.email])[0],
+                                         subject=subject, keys=_keys(user))
         how, created = (BoundBy.OIDC_SUBJECT if subject else BoundBy.VERIFIED_EMAIL), True
     if not USERNAME_RE.fullmatch(entry.uid) or is_reserved_username(entry.uid):
         raise DirectoryError(f"the directory entry {entry.dn} has the login {entry.uid!r}, which the portal "
