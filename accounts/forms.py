@@ -59,6 +59,14 @@ class MembershipRoleForm(forms.Form):
     role = forms.ChoiceField(label=_("Role"), choices=MembershipRole.choices)
 
 
+class SshKeyForm(forms.Form):
+    key = forms.CharField(
+        label=_("Public key"), max_length=9000, strip=True,
+        widget=forms.Textarea(attrs={"rows": 3, "spellcheck": "false", "autocomplete": "off"}),
+        help_text=_("One line starting with ssh-ed25519, ssh-rsa or ecdsa-sha2-…, as in the file ending in .pub "
+                    "(for example ~/.ssh/id_ed25519.pub). Never paste a private key."))
+
+
 class ApiTokenForm(forms.Form):
     ACCESS = [("read", _("Read only")), ("read_write", _("Read and write"))]
     EXPIRY = [("", _("Never")), ("30", _("In 30 days")), ("90", _("In 90 days")), ("365", _("In a year"))]

@@ -442,3 +442,28 @@ class Notification(models.Model):
         with_due, without_due = NOTIFICATION_TEXTS[self.kind]
         template = with_due if due else without_due
         return str(template) % collections.defaultdict(str, values)
+
+
+class SshPublicKey(models.Model):
+    """A public key the person uploaded for the clusters (accounts.sshkeys checks it); the directory
+    entries the portal binds to the person carry these keys."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="ssh_keys")
+    key_type = models.CharField(_("type"), max_length=40)
+    body = models.TextField()
+    comment = models.CharField(_("comment"), max_length=100, blank=True)
+    fingerprint = models.CharField(_("fingerprint"), max_length=60)
+    added_at = models.DateTimeField(_("added"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["added_at", "pk"]
+        verbose_name = _("SSH public key")
+        verbose_name_plural = _("SSH public keys")
+        constraints = [models.UniqueConstraint(fields=["user", "fingerprint"], name="ssh_key_unique_per_user")]
+
+    def __str__(self):
+        return f"{self.key_type} {self.fingerprint}"
+
+    @property
+    def line(self) -> str:
+        return f"{self.key_type} {self.body} {self.comment}".strip()

@@ -24,7 +24,7 @@ from portal import privacy as privacy_registry
 from portal.audit import AuditAction, action_label, audit_record
 from portal.models import AuditEvent, AuditEventContext
 
-from .models import AddressedMail, ApiToken, Invitation, Membership, User
+from .models import AddressedMail, ApiToken, Invitation, Membership, SshPublicKey, User
 from .roles import is_superuser, staff_mfa_missing
 
 
@@ -66,6 +66,11 @@ def export_api_tokens(user: User) -> list[dict[str, Any]]:
     return [{"name": t.name, "prefix": t.prefix, "scopes": t.scopes, "created_at": _when(t.created_at),
              "last_used_at": _when(t.last_used_at), "revoked_at": _when(t.revoked_at)}
             for t in ApiToken.objects.filter(user=user)]
+
+
+def export_ssh_keys(user: User) -> list[dict[str, Any]]:
+    return [{"type": k.key_type, "key": k.line, "comment": k.comment, "fingerprint": k.fingerprint,
+             "added_at": _when(k.added_at)} for k in SshPublicKey.objects.filter(user=user)]
 
 
 def export_memberships(user: User) -> list[dict[str, Any]]:
@@ -130,6 +135,10 @@ def erase_api_tokens(user: User, original_email: str) -> int:
     return ApiToken.objects.filter(user=user).delete()[0]
 
 
+def erase_ssh_keys(user: User, original_email: str) -> int:
+    return SshPublicKey.objects.filter(user=user).delete()[0]
+
+
 def erase_sign_in(user: User, original_email: str) -> int:
     """The addresses, second factors and linked single-sign-on accounts (with their tokens) go entirely."""
     return sum(model.objects.filter(user=user).delete()[0] for model in (EmailAddress, Authenticator, SocialAccount))
@@ -158,6 +167,7 @@ def register() -> None:
         ("authenticators", export_authenticators, ["mfa.Authenticator"]),
         ("social_accounts", export_social_accounts, ["socialaccount.SocialAccount"]),
         ("api_tokens", export_api_tokens, ["accounts.ApiToken"]),
+        ("ssh_keys", export_ssh_keys, ["accounts.SshPublicKey"]),
         ("memberships", export_memberships, ["accounts.Membership"]),
         ("invitations_received", export_invitations_received, ["accounts.Invitation"]),
         ("invitations_sent", export_invitations_sent, ["accounts.Invitation"]),
@@ -170,6 +180,7 @@ def register() -> None:
         ("invitations", erase_invitations, ["accounts.Invitation"]),
         ("mail_limits", erase_addressed_mails, ["accounts.AddressedMail"]),
         ("api_tokens", erase_api_tokens, ["accounts.ApiToken"]),
+        ("ssh_keys", erase_ssh_keys, ["accounts.SshPublicKey"]),
         # Confirmations and tokens go with their address and account (cascade).
         ("sign_in", erase_sign_in, ["account.EmailAddress", "account.EmailConfirmation", "mfa.Authenticator",
                                     "socialaccount.SocialAccount", "socialaccount.SocialToken"]),

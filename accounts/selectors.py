@@ -5,7 +5,16 @@ import hmac
 from django.db.models import OuterRef, Subquery
 from django.http import Http404
 
-from .models import ApiToken, Invitation, Membership, Notification, NotificationPreference, Organisation, User
+from .models import (
+    ApiToken,
+    Invitation,
+    Membership,
+    Notification,
+    NotificationPreference,
+    Organisation,
+    SshPublicKey,
+    User,
+)
 from .roles import ROLE_GROUPS, staff_mfa_missing
 
 
@@ -46,6 +55,17 @@ def invitation_in_organisation(organisation, pk: int) -> Invitation:
     if invitation is None:
         raise Http404
     return invitation
+
+
+def ssh_keys_of(user):
+    return SshPublicKey.objects.filter(user=user).order_by("added_at", "pk")
+
+
+def ssh_key_of(user, pk: int) -> SshPublicKey:
+    key = SshPublicKey.objects.filter(user=user, pk=pk).first()
+    if key is None:
+        raise Http404
+    return key
 
 
 def api_tokens_of(user):

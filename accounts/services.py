@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 
 from portal.audit import AuditAction, audit_record
 from portal.emails import send_templated_email_on_commit
+from portal.tasking import enqueue_on_commit
 
 from .models import (
     AddressedMail,
@@ -25,9 +26,11 @@ from .models import (
     Membership,
     MembershipRole,
     Organisation,
+    SshPublicKey,
     User,
 )
 from .permissions import is_operator, is_owner
+from .sshkeys import MAX_KEYS_PER_PERSON, parse_public_key
 from .vat import normalise_vat
 
 ORGANISATION_FIELDS = ["legal_name", "country", "org_type", "vat_number", "headcount", "annual_turnover",
@@ -325,3 +328,43 @@ def api_token_touch(*, token: ApiToken) -> None:
         return
     ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
     token.last_used_at = now
+
+
+# ------------------------------------------------------------------------------------ SSH public keys
+
+# Queued by name (portal.tasking): accounts imports no domain; the directory sites take the keys on.
+PUSH_KEYS_TASK = "allocations.provisioning.identity.tasks.directory_push_keys_task"
+
+
+def ssh_key_add(*, actor: User, text: str) -> SshPublicKey:
+    """The person adds a public key for the clusters; a refused key is a ValidationError on ``key`` and
+    nothing is stored. The directory entries bound to the person get it on commit."""
+    if not getattr(actor, "is_authenticated", False) or actor.erased_at:
+        raise PermissionDenied(_("Sign in to manage your SSH keys."))
+    try:
+        parsed = parse_public_key(text)
+    except ValidationError as exc:
+        raise ValidationError({"key": exc.messages}) from exc
+    with transaction.atomic():
+        User.objects.select_for_update().filter(pk=actor.pk).first()
+        if SshPublicKey.objects.filter(user=actor, fingerprint=parsed.fingerprint).exists():
+            raise ValidationError({"key": _("You already added this key.")})
+        if SshPublicKey.objects.filter(user=actor).count() >= MAX_KEYS_PER_PERSON:
+            raise ValidationError({"key": _("You have %(count)s keys, the most a person may keep: remove one "
+                                            "first.") % {"count": MAX_KEYS_PER_PERSON}})
+        key = SshPublicKey.objects.create(user=actor, key_type=parsed.key_type, body=parsed.body,
+                                          comment=parsed.comment, fingerprint=parsed.fingerprint)
+        audit_record(actor=actor, action=AuditAction.SSH_KEY_ADDED, target=key,
+                     changes={"fingerprint": key.fingerprint, "type": key.key_type})
+        enqueue_on_commit(PUSH_KEYS_TASK, actor.pk)
+    return key
+
+
+def ssh_key_remove(*, actor: User, key: SshPublicKey) -> None:
+    if key.user_id != getattr(actor, "pk", None):
+        raise PermissionDenied(_("This key is not yours."))
+    with transaction.atomic():
+        audit_record(actor=actor, action=AuditAction.SSH_KEY_REMOVED, target=key,
+                     changes={"fingerprint": key.fingerprint})
+        key.delete()
+        enqueue_on_commit(PUSH_KEYS_TASK, actor.pk)

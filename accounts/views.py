@@ -25,6 +25,7 @@ from .forms import (
     MembershipRoleForm,
     NotificationPreferenceForm,
     OrganisationForm,
+    SshKeyForm,
 )
 from .models import MembershipRole, NotificationDelivery, default_language
 from .permissions import is_owner
@@ -223,6 +224,31 @@ def api_token_revoke(request, pk):
     messages.success(request, _("Token %(name)s revoked: programs using it are refused from now on.") % {
         "name": token.name})
     return redirect("accounts:api_tokens")
+
+
+@login_required
+def ssh_keys(request):
+    """The person's SSH public keys, pushed to their accounts on the sites that keep users in a directory."""
+    form = SshKeyForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            key = services.ssh_key_add(actor=request.user, text=form.cleaned_data["key"])
+        except ValidationError as exc:
+            apply_validation_error(form, exc)
+        else:
+            messages.success(request, _("Key %(fingerprint)s added.") % {"fingerprint": key.fingerprint})
+            return redirect("accounts:ssh_keys")
+    return render(request, "accounts/ssh_keys.html", {"form": form, "keys": selectors.ssh_keys_of(request.user)},
+                  status=400 if form.is_bound and form.errors else 200)
+
+
+@login_required
+@require_POST
+def ssh_key_remove(request, pk):
+    key = selectors.ssh_key_of(request.user, pk)
+    services.ssh_key_remove(actor=request.user, key=key)
+    messages.success(request, _("Key %(fingerprint)s removed.") % {"fingerprint": key.fingerprint})
+    return redirect("accounts:ssh_keys")
 
 
 # --- the person's account and notifications ---------------------------------------------------------

@@ -11,17 +11,28 @@ from django.utils.translation import gettext_lazy as _
 
 from allocations.catalogue.models import AccessMode, Call, Site, SiteCapacity
 from allocations.grants.models import Allocation, AllocationQuota, ChangeRequest
+from allocations.provisioning.identity.models import DirectoryAccount
 from allocations.review.models import ConflictDeclaration, Decision, Review, ReviewAssignment, ReviewerPool
 from portal.admin import AuditedAdmin, ReadOnlyAdmin, ReadOnlyInline
 
 
 @admin.register(Site)
 class SiteAdmin(AuditedAdmin):
-    list_display = ["name", "code", "slurm_cluster", "gpu_model", "provisioning_mode", "slurm_backend", "is_active"]
-    list_filter = ["is_active", "provisioning_mode", "slurm_backend", "gpu_model"]
+    list_display = ["name", "code", "slurm_cluster", "gpu_model", "provisioning_mode", "slurm_backend",
+                    "identity_backend", "is_active"]
+    list_filter = ["is_active", "provisioning_mode", "slurm_backend", "identity_backend", "gpu_model"]
     search_fields = ["name", "code", "slurm_cluster"]
     # Connection settings may hold a credential: the trail records that they changed.
     audit_redacted_fields = ("backend_options",)
+
+
+@admin.register(DirectoryAccount)
+class DirectoryAccountAdmin(ReadOnlyAdmin):
+    """Which person holds which directory account on which site: read-only (the provisioning run binds)."""
+
+    list_display = ["uid", "site", "uid_number", "bound_by", "created_by_portal", "bound_at", "locked_at"]
+    list_filter = ["site", "bound_by", "created_by_portal"]
+    search_fields = ["uid"]
 
 
 @admin.register(SiteCapacity)

@@ -1,5 +1,8 @@
 from django.apps import AppConfig
+from django.core import checks
 from django.utils.translation import gettext_lazy as _
+
+from .checks import check_site_backend_options
 
 
 class AllocationsConfig(AppConfig):
@@ -16,6 +19,8 @@ class AllocationsConfig(AppConfig):
         from . import privacy
 
         privacy.register()
+
+        checks.register(check_site_backend_options, "slurm", checks.Tags.database)
 
         # What each role's section of the staff home shows (accounts.home), in this order.
         register_work(Role.REVIEWER, "allocations.review.selectors.reviewer_work")

@@ -20,11 +20,13 @@ from allocations.applications.models import Application, Attachment, SubmissionD
 from allocations.grants.models import Allocation, ChangeKind, ChangeRequest
 from allocations.grants.sync import mark_needs_sync
 from allocations.grants.workflow import TERMINAL
+from allocations.provisioning.identity.models import DirectoryAccount
 from allocations.provisioning.models import HandoverTask
 from allocations.provisioning.services import provisioning_records_rename_user
 from allocations.provisioning.slurm.validation import ERASED_USERNAME_PREFIX
 from allocations.review.models import ApplicantReply, ConflictDeclaration, Decision, ReviewAssignment
 from portal import privacy as privacy_registry
+from portal.tasking import enqueue_on_commit
 
 
 def _when(value) -> str | None:
@@ -43,6 +45,14 @@ def export_team_memberships(user) -> list[dict[str, Any]]:
              "cluster_username": m.cluster_username, "invited_at": _when(m.invited_at),
              "confirmed_at": _when(m.confirmed_at)}
             for m in TeamMember.objects.filter(_mine(user)).select_related("application").order_by("pk")]
+
+
+def export_directory_accounts(user) -> list[dict[str, Any]]:
+    """The accounts on the sites' directories bound to the person, and how the portal knows they are theirs."""
+    return [{"site": a.site.code, "login": a.uid, "uid_number": a.uid_number, "entry": a.dn,
+             "bound_by": a.bound_by, "bound_by_label": str(a.get_bound_by_display()),
+             "created_by_portal": a.created_by_portal, "bound_at": _when(a.bound_at), "locked_at": _when(a.locked_at)}
+            for a in DirectoryAccount.objects.filter(user=user).select_related("site").order_by("pk")]
 
 
 def export_applications_created(user) -> list[dict[str, Any]]:
@@ -168,6 +178,19 @@ def erase_team_members(user, original_email: str) -> int:
     return len(members) + _erase_change_requests(user, original_email, renamed)
 
 
+# Queued by name (portal.tasking): the tasks module imports the identity services.
+LOCK_PERSON_TASK = "allocations.provisioning.identity.tasks.directory_lock_person_task"
+
+
+def erase_directory_accounts(user, original_email: str) -> int:
+    """The person's directory accounts are locked by the site policy (login shell, keys) once the erasure
+    commits; the binding stays, as the site's own record of who held the login."""
+    count = DirectoryAccount.objects.filter(user=user).count()
+    if count:
+        enqueue_on_commit(LOCK_PERSON_TASK, user.pk)
+    return count
+
+
 def _erase_change_requests(user, original_email: str, renamed: dict[int, str]) -> int:
     changed = 0
     for cr in (ChangeRequest.objects.select_for_update(of=("self",)).select_related("allocation")
@@ -187,6 +210,7 @@ def register() -> None:
     """Called from AllocationsConfig.ready()."""
     applicant = [
         ("team_memberships", export_team_memberships, ["allocations.TeamMember"]),
+        ("directory_accounts", export_directory_accounts, ["allocations.DirectoryAccount"]),
         ("applications_created", export_applications_created, ["allocations.Application"]),
         ("attachments_uploaded", export_attachments_uploaded, ["allocations.Attachment"]),
         ("change_requests", export_change_requests, ["allocations.ChangeRequest"]),
@@ -208,3 +232,5 @@ def register() -> None:
         "team_members", erase_team_members,
         covers=["allocations.TeamMember", "allocations.ChangeRequest", "allocations.SyncAttempt",
                 "allocations.RecordedChange", "allocations.HandoverTask"])
+    privacy_registry.register_eraser("directory_accounts", erase_directory_accounts,
+                                     covers=["allocations.DirectoryAccount"])

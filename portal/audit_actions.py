@@ -58,6 +58,12 @@ class AuditAction(models.TextChoices):
     PROVISIONING_JOBS_RELEASED = "provisioning.jobs_released", _("Held jobs released on the cluster")
     PROVISIONING_JOBS_CANCELLED = "provisioning.jobs_cancelled", _("Jobs cancelled on the cluster")
     USAGE_THRESHOLD_REACHED = "usage.threshold_reached", _("Usage threshold reached")
+    SSH_KEY_ADDED = "ssh_key.added", _("SSH public key added")
+    SSH_KEY_REMOVED = "ssh_key.removed", _("SSH public key removed")
+    DIRECTORY_ACCOUNT_BOUND = "directory.account_bound", _("Cluster account bound to the person")
+    DIRECTORY_ACCOUNT_LOCKED = "directory.account_locked", _("Cluster account locked")
+    DIRECTORY_ACCOUNT_UNLOCKED = "directory.account_unlocked", _("Cluster account unlocked")
+    DIRECTORY_GROUP_CHANGED = "directory.group_changed", _("Project group members changed in the directory")
 
     # compliance: AI Act assessment and ethics review
     RISK_ASSESSMENT_SAVED = "risk_assessment.saved", _("AI Act questionnaire saved")

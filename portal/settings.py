@@ -428,3 +428,35 @@ AIF_SLURM_JWT_KEY = env_str("AIF_SLURM_JWT_KEY", "")
 # and its task retries; below the provisioning task's soft time limit (240 s).
 AIF_SLURM_LOCK_WAIT_SECONDS = float(env_str("AIF_SLURM_LOCK_WAIT_SECONDS", "200"))
 AIF_COMPUTE_UTILISATION = float(env_str("AIF_COMPUTE_UTILISATION", "0.4"))
+# The sacctmgr and squeue executables and the command prefix (e.g. ["ssh", "slurm-head"]) of the
+# sacctmgr backend, and the JWT user of slurmrestd: settings only. A site's backend_options (database)
+# carry harmless options only (allocations.provisioning.identity.options).
+AIF_SLURM_COMMAND_PREFIX = env_str("AIF_SLURM_COMMAND_PREFIX", "").split()
+AIF_SLURMRESTD_USER = env_str("AIF_SLURMRESTD_USER", "")
+
+# Cluster identities (docs/identity.md). A site whose identity backend is "directory" has its team
+# members' POSIX accounts looked up, and created where AIF_DIRECTORY_CREATE_ACCOUNTS allows, in this
+# LDAP directory; the connection and the password come from the environment, never from the database.
+AIF_DIRECTORY_URL = env_str("AIF_DIRECTORY_URL", "")
+AIF_DIRECTORY_BIND_DN = env_str("AIF_DIRECTORY_BIND_DN", "")
+AIF_DIRECTORY_BIND_PASSWORD = env_str("AIF_DIRECTORY_BIND_PASSWORD", "")
+AIF_DIRECTORY_USERS_DN = env_str("AIF_DIRECTORY_USERS_DN", "")
+AIF_DIRECTORY_GROUPS_DN = env_str("AIF_DIRECTORY_GROUPS_DN", "")
+AIF_DIRECTORY_UID_MIN = env_int("AIF_DIRECTORY_UID_MIN", 200000)
+AIF_DIRECTORY_UID_MAX = env_int("AIF_DIRECTORY_UID_MAX", 299999)
+AIF_DIRECTORY_GID_MIN = env_int("AIF_DIRECTORY_GID_MIN", 300000)
+AIF_DIRECTORY_GID_MAX = env_int("AIF_DIRECTORY_GID_MAX", 399999)
+AIF_DIRECTORY_LOGIN_SHELL = env_str("AIF_DIRECTORY_LOGIN_SHELL", "/bin/bash")
+AIF_DIRECTORY_HOME_PATTERN = env_str("AIF_DIRECTORY_HOME_PATTERN", "/home/{uid}")
+AIF_DIRECTORY_CREATE_ACCOUNTS = env_bool("AIF_DIRECTORY_CREATE_ACCOUNTS", False)
+# The attribute holding the person's OpenID Connect subject (the "sub" of the sign-in identity).
+AIF_DIRECTORY_SUBJECT_ATTRIBUTE = env_str("AIF_DIRECTORY_SUBJECT_ATTRIBUTE", "employeeNumber")
+# What happens to an account whose allocations all ended, or whose person was erased: "nologin" (login
+# shell set to AIF_DIRECTORY_LOCKED_SHELL and SSH keys removed) or "none" (the site locks by hand).
+AIF_DIRECTORY_LOCK_POLICY = env_str("AIF_DIRECTORY_LOCK_POLICY", "nologin")
+AIF_DIRECTORY_LOCKED_SHELL = env_str("AIF_DIRECTORY_LOCKED_SHELL", "/usr/sbin/nologin")
+AIF_DIRECTORY_TIMEOUT = env_int("AIF_DIRECTORY_TIMEOUT", 10)
+# How a "confirmed-username" site checks that a username exists: "getent" (getent passwd on this host
+# or behind AIF_USERNAME_CHECK_PREFIX, e.g. "ssh slurm-head"), "directory", or "none".
+AIF_USERNAME_CHECK = env_str("AIF_USERNAME_CHECK", "none")
+AIF_USERNAME_CHECK_PREFIX = env_str("AIF_USERNAME_CHECK_PREFIX", "").split()

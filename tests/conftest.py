@@ -12,11 +12,13 @@ import os
 import shutil
 import socket
 import threading
+import uuid
 from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import urlparse
 
+import ldap3
 import pytest
 from django.core.cache import cache
 from django.db import connection
@@ -46,6 +48,7 @@ FIXTURE_MARKERS = {
     "browser": "browser",
     "openid_provider": "oidc",
     "openid_provider_server": "oidc",
+    "ldap_directory": "ldap",
 }
 
 
@@ -118,6 +121,59 @@ def redis_server() -> str:
     if problem:
         require_service("redis", problem)
     return url
+
+
+# --- an LDAP directory ----------------------------------------------------------------------------
+
+
+def _ldap_env() -> dict[str, str]:
+    """The AIF_DIRECTORY_* variables: from the environment, else from scripts/ldap-stack.sh's env file."""
+    path = Path(os.environ.get("AIF_LDAP_DIR", "/tmp/aif-ldap")) / "env.sh"
+    env: dict[str, str] = {}
+    if path.exists():
+        for line in path.read_text().splitlines():
+            if line.startswith("export ") and "=" in line:
+                key, _, value = line[len("export "):].partition("=")
+                env[key.strip()] = value.strip()
+    env.update({k: v for k, v in os.environ.items() if k.startswith("AIF_DIRECTORY_")})
+    return env
+
+
+@pytest.fixture
+def ldap_directory(settings):
+    """A real slapd (scripts/ldap-stack.sh start) with two organisational units of this test's own under
+    its people and groups, set as the AIF_DIRECTORY_* settings (creation allowed); removed afterwards."""
+    env = _ldap_env()
+    if not env.get("AIF_DIRECTORY_URL"):
+        require_service("ldap", "no AIF_DIRECTORY_URL and no /tmp/aif-ldap/env.sh; start it with: "
+                                "bash scripts/ldap-stack.sh start")
+    try:
+        conn = ldap3.Connection(ldap3.Server(env["AIF_DIRECTORY_URL"], connect_timeout=3),
+                                user=env["AIF_DIRECTORY_BIND_DN"], password=env["AIF_DIRECTORY_BIND_PASSWORD"],
+                                auto_bind=ldap3.AUTO_BIND_NO_TLS, raise_exceptions=True, receive_timeout=5)
+    except Exception as exc:  # noqa: BLE001 - any failure means "not available"
+        require_service("ldap", f"slapd at {env['AIF_DIRECTORY_URL']} does not answer a bind ({exc}); "
+                                "start it with: bash scripts/ldap-stack.sh start")
+    unit = f"t{uuid.uuid4().hex[:10]}"
+    users_dn, groups_dn = (f"ou={unit},{env[name]}" for name in ("AIF_DIRECTORY_USERS_DN", "AIF_DIRECTORY_GROUPS_DN"))
+    for dn in (users_dn, groups_dn):
+        conn.add(dn, attributes={"objectClass": ["organizationalUnit"], "ou": unit})
+    settings.AIF_DIRECTORY_URL = env["AIF_DIRECTORY_URL"]
+    settings.AIF_DIRECTORY_BIND_DN = env["AIF_DIRECTORY_BIND_DN"]
+    settings.AIF_DIRECTORY_BIND_PASSWORD = env["AIF_DIRECTORY_BIND_PASSWORD"]
+    settings.AIF_DIRECTORY_USERS_DN = users_dn
+    settings.AIF_DIRECTORY_GROUPS_DN = groups_dn
+    settings.AIF_DIRECTORY_CREATE_ACCOUNTS = True
+    settings.AIF_DIRECTORY_LOCK_POLICY = "nologin"
+    try:
+        yield conn
+    finally:
+        for dn in (users_dn, groups_dn):
+            conn.search(dn, "(objectClass=*)", search_scope=ldap3.LEVEL, attributes=[])
+            for entry in list(conn.entries):
+                conn.delete(entry.entry_dn)
+            conn.delete(dn)
+        conn.unbind()
 
 
 # --- settings and an OpenID Connect issuer -------------------------------------------------------

@@ -310,6 +310,8 @@ def team_member_confirm(*, token: str, actor=None) -> TeamMember:
             raise ValidationError(_("This confirmation link is not valid."))
         if member.confirmed_at:
             return member
+        # The person confirms the username as theirs: on the sites where it must exist, it must exist now.
+        check_cluster_username(member.cluster_username, team_sites(member.application))
         member.confirmed_at = timezone.now()
         if actor is not None and getattr(actor, "is_authenticated", False) and \
                 actor.email.lower() == member.email.lower():

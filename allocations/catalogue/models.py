@@ -7,6 +7,7 @@ from django.core.validators import RegexValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from allocations.catalogue.backend_options import backend_options_validator
 from allocations.catalogue.usernames import (
     DEFAULT_USERNAME_PATTERN,
     reserved_usernames_validator,
@@ -44,6 +45,13 @@ class RunningJobsPolicy(models.TextChoices):
     CANCEL = "cancel", _("Cancel running jobs")
 
 
+class IdentityBackend(models.TextChoices):
+    """Where a site's team members get their POSIX identity (docs/identity.md)."""
+
+    CONFIRMED_USERNAME = "confirmed_username", _("Username the person confirms (must exist on the site)")
+    DIRECTORY = "directory", _("LDAP directory (looked up or created, bound to the sign-in identity)")
+
+
 class Site(models.Model):
     code = models.SlugField(_("code"), max_length=30, unique=True)
     name = models.CharField(_("name"), max_length=100)
@@ -56,8 +64,14 @@ class Site(models.Model):
                                          default=ProvisioningMode.DIRECT)
     slurm_backend = models.CharField(_("Slurm backend"), max_length=12, choices=SlurmBackendKind.choices,
                                      default=SlurmBackendKind.RECORD)
-    backend_options = models.JSONField(_("backend options"), default=dict, blank=True,
-                                       help_text=_("Connection settings as JSON."))
+    backend_options = models.JSONField(
+        _("backend options"), default=dict, blank=True, validators=[backend_options_validator],
+        help_text=_("Harmless tuning as JSON (timeout, use_load, fallback_to_sacctmgr, token_lifespan). Executables, "
+                    "command prefixes, environment, URLs and keys come from the settings only."))
+    identity_backend = models.CharField(
+        _("identity backend"), max_length=20, choices=IdentityBackend.choices,
+        default=IdentityBackend.CONFIRMED_USERNAME,
+        help_text=_("How team members get their account on this site's clusters."))
     username_pattern = models.CharField(
         _("cluster username rule"), max_length=200, default=DEFAULT_USERNAME_PATTERN,
         validators=[username_pattern_validator],

@@ -15,6 +15,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
 from django.utils.translation import gettext_lazy as _
 
+from allocations.provisioning.identity.existence import UsernameCheckError, username_exists
 from allocations.provisioning.slurm.validation import is_reserved_username
 
 # A POSIX login of 2-32 characters that is more than punctuation: what a site accepts unless its
@@ -56,7 +57,27 @@ def check_cluster_username(username: str, sites: Iterable, field: str = "cluster
             validator(username)
         except ValidationError as exc:
             errors.extend(exc.messages)
+    sites = list(sites)
     if not errors:
         errors = [m for m in (site.username_refusal(username) for site in sites) if m]
+    if not errors:
+        errors = _existence_refusals(username, sites)
     if errors:
         raise ValidationError({field: errors})
+
+
+def _existence_refusals(username: str, sites: list) -> list:
+    """On the sites whose members confirm a username (not the directory sites, where the portal binds the
+    account itself), the username must exist: checked as the settings say (identity.existence)."""
+    checked = [site for site in sites if site.identity_backend == "confirmed_username"]
+    if not checked:
+        return []
+    try:
+        exists = username_exists(username)
+    except UsernameCheckError:
+        return [_("The clusters could not be asked whether “%(name)s” exists; try again in a few minutes.")
+                % {"name": username}]
+    if exists is False:
+        return [_("“%(name)s” is not an account on %(site)s: give the username the site gave you.")
+                % {"name": username, "site": ", ".join(site.name for site in checked)}]
+    return []

@@ -32,11 +32,18 @@ from django.utils.translation import gettext as _
 from accounts.models import Membership
 from accounts.roles import Role, has_role
 from allocations.applications.models import TeamMember
+from allocations.catalogue.backend_options import HARMLESS_OPTIONS, backend_options_problems
 from allocations.catalogue.models import AccessMode, ProvisioningMode, RunningJobsPolicy, Site, SlurmBackendKind
 from allocations.grants.models import Allocation, AllocationQuota, AllocationStatus, SyncState
 from allocations.grants.services import allocation_mark_synced, desired_users
 from allocations.grants.sync import PROVISION_TASK
 from allocations.grants.workflow import JOB_POLICY, JOBS_ENDED, JOBS_HELD, JOBS_RUN, RUNNABLE
+from allocations.provisioning.identity.services import (
+    directory_prepare,
+    directory_users,
+    is_directory_site,
+    site_directory_team,
+)
 from allocations.provisioning.locks import ClusterBusyError, cluster_lock
 from allocations.provisioning.models import (
     HandoverTask,
@@ -78,19 +85,35 @@ def backend_kind(site: Site) -> str:
 
 
 def backend_for(site: Site) -> SlurmBackend:
+    """The site's backend. What it runs and where its credentials go (slurm.conf, command prefix, URL, JWT
+    key and user) come from the settings; the site's ``backend_options`` add harmless tuning only, and an
+    option outside that list is ignored here and reported by the check allocations.E001."""
     kind = backend_kind(site)
-    options = dict(site.backend_options or {})
+    options = {key: value for key, value in (site.backend_options or {}).items()
+               if key in HARMLESS_OPTIONS and not backend_options_problems({key: value})}
     if kind == SlurmBackendKind.RECORD:
         options = {"site_id": site.pk}
-    elif kind == SlurmBackendKind.SACCTMGR and getattr(settings, "AIF_SLURM_CONF", ""):
-        options.setdefault("slurm_conf", settings.AIF_SLURM_CONF)
+    elif kind == SlurmBackendKind.SACCTMGR:
+        options.pop("fallback_to_sacctmgr", None)
+        options.pop("token_lifespan", None)
+        options.update(_sacctmgr_settings())
     elif kind == SlurmBackendKind.SLURMRESTD:
-        for key, setting in (("base_url", "AIF_SLURMRESTD_URL"), ("jwt_key_file", "AIF_SLURM_JWT_KEY")):
+        options.pop("use_load", None)
+        for key, setting in (("base_url", "AIF_SLURMRESTD_URL"), ("jwt_key_file", "AIF_SLURM_JWT_KEY"),
+                             ("user", "AIF_SLURMRESTD_USER")):
             if getattr(settings, setting, ""):
-                options.setdefault(key, getattr(settings, setting))
-        if getattr(settings, "AIF_SLURM_CONF", ""):
-            options.setdefault("sacctmgr", {"slurm_conf": settings.AIF_SLURM_CONF})
+                options[key] = getattr(settings, setting)
+        options["sacctmgr"] = _sacctmgr_settings()
     return get_backend(kind, **options)
+
+
+def _sacctmgr_settings() -> dict:
+    options: dict = {}
+    if getattr(settings, "AIF_SLURM_CONF", ""):
+        options["slurm_conf"] = settings.AIF_SLURM_CONF
+    if getattr(settings, "AIF_SLURM_COMMAND_PREFIX", None):
+        options["command_prefix"] = list(settings.AIF_SLURM_COMMAND_PREFIX)
+    return options
 
 
 def quota_minutes(quota: AllocationQuota) -> tuple[int, int | None]:
@@ -200,17 +223,28 @@ def _desired_inputs(allocation_id: int, site: Site) -> tuple[Allocation, Allocat
     """The allocation, its quota on ``site`` and its confirmed users, read now."""
     allocation = Allocation.objects.select_related("application__access_mode", "organisation").get(pk=allocation_id)
     quota = allocation.quotas.select_related("site").filter(site=site).first()
-    return allocation, quota, desired_users(allocation)
+    users = desired_users(allocation)
+    if is_directory_site(site):  # the logins of the accounts bound in the site's directory
+        users = directory_users(site=site, allocation=allocation)
+    return allocation, quota, users
 
 
 def _sync_site(allocation_id: int, site: Site, failures: list[str]) -> int | None:
     """One site of one allocation, under the cluster's lock: desired state read here, reconcile, then the
-    jobs. Returns the desired version pushed (None when the allocation has no quota there any more)."""
+    jobs. Returns the desired version pushed (None when the allocation has no quota there any more).
+
+    On a directory site the accounts and the project group come first (`identity.directory_prepare`), so
+    that every user of the association exists before the association does."""
+    directory_error = directory_prepare(allocation_id=allocation_id, site=site)
     allocation, quota, users = _desired_inputs(allocation_id, site)
     if quota is None:
         return None
     started = time.monotonic()
     attempt = SyncAttempt.objects.create(site=site, allocation=allocation, kind=SyncAttemptKind.ALLOCATION)
+    if directory_error:
+        _finish(attempt, outcome=SyncOutcome.ERROR, error=directory_error, started=started)
+        failures.append(f"{site.code}: {directory_error}")
+        return allocation.desired_version
     backend = backend_for(site)
     with backend.recording() as journal:
         try:
@@ -436,6 +470,8 @@ def site_desired(site: Site) -> list:
             erased_at=None, application__allocation__quotas__site=site).values_list("application_id",
                                                                                     "cluster_username"):
         team.setdefault(app_id, []).append(username)
+    if is_directory_site(site):  # the logins of the accounts bound in the site's directory
+        team = site_directory_team(site)
     desired: dict[str, object] = {}
     for quota in quotas:
         alloc = quota.allocation

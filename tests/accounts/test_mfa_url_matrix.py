@@ -16,7 +16,7 @@ from django.contrib import admin
 from django.urls import URLPattern, URLResolver, get_resolver
 
 from accounts.models import ApiToken, Membership, Notification
-from accounts.services import api_token_create, invitation_create
+from accounts.services import api_token_create, invitation_create, ssh_key_add
 from allocations.applications.models import Attachment
 from allocations.applications.services import attachment_path
 from allocations.grants.services import change_request_submit
@@ -70,6 +70,7 @@ class World:
         invitation, _secret = invitation_create(actor=self.applicant, organisation=self.organisation,
                                                 email="newcomer@example.org")
         token, _secret = api_token_create(actor=self.applicant, name="laptop", scopes=["read"])
+        ssh_key = ssh_key_add(actor=self.applicant, text=f.ssh_key_line("applicant@laptop"))
         later = self.allocation.end_date.replace(year=self.allocation.end_date.year + 1).isoformat()
         change = change_request_submit(actor=self.applicant, allocation=self.allocation, kind="extension",
                                        payload={"end_date": later}, justification="More epochs")
@@ -84,6 +85,7 @@ class World:
             "organisations": self.organisation.pk, "attachments": self.attachment.pk, "team": team_member.pk,
             "reviews": self._assignment_pk(), "change-requests": change.pk, "changes": change.pk,
             "conditions": condition.pk, "reports": report.pk, "handovers": handover.pk, "tokens": token.pk,
+            "ssh-keys": ssh_key.pk,
             "members": Membership.objects.get(user=self.applicant).pk, "invitations": invitation.pk,
             "notifications": notification.pk,
         }

@@ -69,6 +69,7 @@ from .grants import (
     bare_allocation,
     change_request,
 )
+from .identity import confirmed_member, ssh_key_line
 from .provisioning import (
     full_reconcile,
     handover,

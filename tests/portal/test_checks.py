@@ -130,16 +130,21 @@ def test_site_rows_are_only_checked_with_a_database(empty_path):
 
 @pytest.mark.django_db
 @override_settings(AIF_SLURM_BACKEND="", AIF_SLURM_CONF="", AIF_SLURMRESTD_URL="", AIF_SLURM_JWT_KEY="")
-def test_site_with_its_own_sacctmgr_options_passes(slurm_conf, sacctmgr_on_path):
-    _site(slurm_backend=SlurmBackendKind.SACCTMGR, backend_options={"slurm_conf": slurm_conf})
-    assert checks.check_site_backends(databases=["default"]) == []
+def test_site_options_cannot_stand_in_for_the_settings(slurm_conf, sacctmgr_on_path):
+    site = Site(code="checked", name="Checked", slurm_cluster="checked", slurm_backend=SlurmBackendKind.SACCTMGR,
+                backend_options={"slurm_conf": slurm_conf})
+    Site.objects.bulk_create([site])  # a row written before the field refused such options
+    assert ids(checks.check_site_backends(databases=["default"])) == ["portal.W001"]
+    with override_settings(AIF_SLURM_CONF=slurm_conf):
+        assert checks.check_site_backends(databases=["default"]) == []
 
 
 @pytest.mark.django_db
 @override_settings(AIF_SLURM_BACKEND="", AIF_SLURMRESTD_URL="", AIF_SLURM_JWT_KEY="")
 def test_slurmrestd_site_without_key_is_an_error():
-    _site(slurm_backend=SlurmBackendKind.SLURMRESTD, backend_options={"base_url": "https://slurm.example:6820"})
-    assert ids(checks.check_site_backends(databases=["default"])) == ["portal.E004"]
+    _site(slurm_backend=SlurmBackendKind.SLURMRESTD)
+    with override_settings(AIF_SLURMRESTD_URL="https://slurm.example:6820"):
+        assert ids(checks.check_site_backends(databases=["default"])) == ["portal.E004"]
 
 
 @pytest.mark.django_db
