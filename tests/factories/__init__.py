@@ -69,6 +69,7 @@ from .grants import (
     bare_allocation,
     change_request,
 )
+from .outcomes import ended_allocation, final_report, output
 from .provisioning import (
     full_reconcile,
     handover,
