@@ -321,11 +321,12 @@ def output_record(*, actor, allocation: Allocation, kind: str, title: str, link:
         except ValidationError as exc:
             errors["doi"] = exc.messages[0]
     link = (link or "").strip()
-    if not link and kind == OutputKind.PUBLICATION and "doi" not in errors:
-        link = doi_url(doi)
-    if not link:
+    if not link and kind == OutputKind.PUBLICATION:
+        # The DOI's address; with a wrong DOI only the DOI is to correct.
+        link = "" if "doi" in errors else doi_url(doi)
+    elif not link:
         errors["link"] = _("Give the address where the output can be found (https://...).")
-    else:
+    if link:
         try:
             https_validator(link)
             if len(link) > 500:

@@ -56,7 +56,7 @@ def outputs(request, reference):
         "allocation": alloc, "form": form, "outputs": selectors.outputs_of(alloc),
         "acknowledgement": selectors.acknowledgement_sentence(alloc),
         "started": not alloc.is_approved and alloc.start_date <= timezone.localdate(),
-        "report": selectors.final_report_of(alloc)})
+        "asks_report": services.final_report_due_date(alloc) is not None})
 
 
 @login_required
