@@ -227,7 +227,7 @@ def final_report_submit(*, actor, report: FinalReport, texts: ReportTexts,
         _require_filer(actor, row)
         if row.allocation.end_date > today and row.allocation.status != AllocationStatus.REVOKED:
             raise ValidationError(_("The final report can be submitted from the allocation's end date, %(date)s.")
-                                  % {"date": date_format(row.allocation.end_date, "DATE_FORMAT")})
+                                  % {"date": date_format(row.allocation.end_date, "j F Y")})
         changed = _apply_texts(row, texts)
         errors = _missing(row)
         if errors:
@@ -454,7 +454,7 @@ def submission_allowed(*, actor, application, today: datetime.date | None = None
                 .first())
     if override is None:
         listed = ", ".join(_("%(reference)s (due %(date)s)") % {
-            "reference": o.reference, "date": date_format(o.due_date, "DATE_FORMAT")} for o in overdue)
+            "reference": o.reference, "date": date_format(o.due_date, "j F Y")} for o in overdue)
         raise ValidationError(_(
             "Your organisation cannot submit a new application while a final report is overdue: %(reports)s. "
             "File the report from the allocation's page, or ask the access committee for an exception.")

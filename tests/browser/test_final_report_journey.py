@@ -68,7 +68,8 @@ def test_applicant_files_a_final_report_with_two_outputs_and_a_manager_accepts_i
     page.get_by_label("Lessons learned").fill("Profile the data loader before asking for more GPUs.")
     page.get_by_label("How the compute was used").fill("Three fine-tuning runs on 32 GPUs; 70 % of the quota.")
     page.get_by_role("button", name="Submit the final report").click()
-    expect(page.locator("#id_ai_act_still_holds_error")).to_contain_text("Say whether the AI Act assessment still holds.")
+    expect(page.locator("#id_ai_act_still_holds_error")).to_contain_text(
+        "Say whether the AI Act assessment still holds.")
     page.get_by_label("Yes, it still holds").check()
     _shot(page, shots, "final-report-form")
     page.get_by_role("button", name="Submit the final report").click()
