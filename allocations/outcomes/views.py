@@ -101,6 +101,7 @@ def _staff_page(request, report, *, review_form, override_form):
     return render(request, "allocations/outcomes/staff_final_report.html", {
         "report": report, "allocation": report.allocation, "outputs": selectors.outputs_of(report.allocation),
         "review_form": review_form, "override_form": override_form, "overdue": report.is_overdue_on(today),
+        "blocks": bool(getattr(report.allocation.application.access_mode, "final_report_blocks_submission", False)),
         "overrides": selectors.overrides_of(report.allocation.organisation_id)})
 
 

@@ -9,6 +9,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.home import sections_for
+from allocations.applications.declaration import DECLARATION_VERSION
 from allocations.outcomes.models import FinalReport, FinalReportStatus, Output
 from allocations.outcomes.selectors import manager_work
 from tests import factories as f
@@ -112,3 +113,17 @@ def test_staff_home_lists_overdue_and_submitted_reports_in_four_queries(django_a
     assert to_review.count == 1 and waiting.allocation.reference in to_review.items[0].title
     labels = [part.label for section in sections_for(manager, today=today) for part in section.parts]
     assert "Final reports overdue" in labels and "Final reports to review" in labels
+
+
+def test_the_submit_page_names_the_overdue_report(client, capacity):
+    old = f.ended_allocation(ended_days_ago=45)
+    member = f.applicant(old.organisation)
+    app = f.complete(member, old.organisation)
+    _signed_in(client, member)
+    page = client.post(reverse("applications:application_submit", args=[app.reference]),
+                       {"declaration_version": DECLARATION_VERSION, "declaration": "on"})
+    assert page.status_code == 200
+    assert "cannot submit a new application while a final report is overdue" in page.text
+    assert old.reference in page.text
+    app.refresh_from_db()
+    assert app.status == "draft"
