@@ -8,7 +8,6 @@ from django.db import models
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
-from allocations.catalogue.models import FinalReportSection  # noqa: F401 - the sections belong to the mode
 from allocations.grants.models import Allocation
 
 
