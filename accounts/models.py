@@ -309,6 +309,11 @@ class NotificationKind(models.TextChoices):
     REVIEW_SUBMITTED = "review_submitted", _("Review submitted")
     CONFLICT_DECLARED = "conflict_declared", _("Conflict of interest declared")
     READY_FOR_DECISION = "ready_for_decision", _("Ready for a decision")
+    FINAL_REPORT_DUE_SOON = "final_report_due_soon", _("Final report due soon")
+    FINAL_REPORT_DUE_TODAY = "final_report_due_today", _("Final report due today")
+    FINAL_REPORT_SUBMITTED = "final_report_submitted", _("Final report submitted")
+    FINAL_REPORT_MORE_ASKED = "final_report_more_asked", _("More asked on a final report")
+    FINAL_REPORT_ACCEPTED = "final_report_accepted", _("Final report accepted")
 
 
 # The sentence of each kind, filled from the notification's params when it is read (so in the reader's
@@ -334,6 +339,18 @@ NOTIFICATION_TEXTS = {
           "decision, due %(due)s."),
         _("%(reference)s (%(organisation)s) has all its reviews and its ethics clearance: it is ready for a "
           "decision.")),
+    NotificationKind.FINAL_REPORT_DUE_SOON: (
+        _("The final report of %(reference)s (%(organisation)s) is due %(due)s."),) * 2,
+    NotificationKind.FINAL_REPORT_DUE_TODAY: (
+        _("The final report of %(reference)s (%(organisation)s) is due today, %(due)s. An overdue report may "
+          "block the organisation's new applications."),) * 2,
+    NotificationKind.FINAL_REPORT_SUBMITTED: (
+        _("%(organisation)s submitted the final report of %(reference)s: it waits for your review."),) * 2,
+    NotificationKind.FINAL_REPORT_MORE_ASKED: (
+        _("The allocation managers ask for more in the final report of %(reference)s (%(organisation)s), "
+          "due %(due)s: \"%(comment)s\""),) * 2,
+    NotificationKind.FINAL_REPORT_ACCEPTED: (
+        _("The allocation managers accepted the final report of %(reference)s (%(organisation)s)."),) * 2,
 }
 
 # Params stored as codes of an enum, labelled when read. Named by dotted path: the enums belong to the

@@ -26,4 +26,5 @@ class AllocationsConfig(AppConfig):
         register_work(Role.REVIEWER, "allocations.review.selectors.reviewer_work")
         register_work(Role.ALLOCATION_MANAGER, "allocations.review.selectors.manager_work")
         register_work(Role.ALLOCATION_MANAGER, "allocations.grants.selectors.manager_work")
+        register_work(Role.ALLOCATION_MANAGER, "allocations.outcomes.selectors.manager_work")
         register_work(Role.OPERATOR, "allocations.provisioning.selectors.operator_work")

@@ -1,6 +1,7 @@
 """Demo data for allocations: site capacity, an open Large Scale call, and three applications of the
 demo organisation (a draft, a submitted one, and one in review with a project plan in PDF, assigned to
-the demo reviewer and waiting for the ethics officer), written through the services. Idempotent."""
+the demo reviewer and waiting for the ethics officer), written through the services; and an allocation
+that ended ten days ago, whose final report is due in twenty days, with one output recorded. Idempotent."""
 
 from __future__ import annotations
 
@@ -13,7 +14,12 @@ from django.utils import timezone
 from allocations.applications import services as applications_services
 from allocations.applications.declaration import DECLARATION_VERSION
 from allocations.applications.models import Application, AttachmentKind, EthicsIssue
+from allocations.applications.services import next_application_reference
 from allocations.catalogue.models import AccessMode, Call, Site, SiteCapacity, quarter_start
+from allocations.grants.models import Allocation, AllocationQuota, AllocationStatus, SyncState
+from allocations.grants.services import slurm_account_for
+from allocations.outcomes import services as outcomes_services
+from allocations.outcomes.models import OutputKind
 from allocations.review import services as review_services
 from allocations.review.models import ReviewerPool, ReviewKind
 from compliance.services import assessment_save
@@ -25,6 +31,8 @@ CALL_TITLE = "Large Scale call: open cut-off"
 DRAFT_TITLE = "Demo: vision models for hospital logistics"
 SUBMITTED_TITLE = "Demo: bilingual (FR/NL) assistant for public-service letters"
 IN_REVIEW_TITLE = "Demo: speech recognition for Belgian call centres"
+ENDED_TITLE = "Demo: Dutch speech model for customer service (ended)"
+ENDED_DAYS_AGO = 10
 PLAN_NAME = "project-plan.pdf"
 REVIEWER = "reviewer@demo.aifactory.eu"
 MANAGER = "manager@demo.aifactory.eu"
@@ -195,6 +203,30 @@ POOLS = [  # name, kind, restricted sectors
 ]
 
 
+def _ended(applicant, organisation) -> Application:
+    """A Fast Lane allocation that ran for three months and ended ten days ago: its final report is open
+    (due 30 days after the end) and a released model is recorded. The grant is written directly, as the
+    review of a past call would have left it; the report and the output go through their services."""
+    end = timezone.localdate() - datetime.timedelta(days=ENDED_DAYS_AGO)
+    start = end - datetime.timedelta(days=90)
+    app = Application.objects.create(
+        reference=next_application_reference(), organisation=organisation, created_by=applicant,
+        status="approved", title=ENDED_TITLE, access_mode=AccessMode.objects.get(code="fast_lane"),
+        abstract="Fine-tune an open speech model on Dutch customer-service calls.", sector="public_services",
+        start_date=start, duration_months=3, submitted_at=timezone.now(), decided_at=timezone.now())
+    alloc = Allocation.objects.create(
+        application=app, organisation=organisation, reference=app.reference, status=AllocationStatus.EXPIRED,
+        start_date=start, end_date=end, slurm_account=slurm_account_for(app.reference),
+        sync_state=SyncState.IN_SYNC, desired_version=1, synced_version=1)
+    site = Site.objects.filter(is_active=True, offers_gpu_hours=True).order_by("name").first()
+    AllocationQuota.objects.create(allocation=alloc, site=site, gpu_hours=8_000, cpu_core_hours=40_000)
+    outcomes_services.final_report_open(allocation=alloc)
+    outcomes_services.output_record(actor=applicant, allocation=alloc, kind=OutputKind.MODEL,
+                                    title="whisper-nl-customer-service",
+                                    link="https://huggingface.co/demo-vision/whisper-nl-customer-service")
+    return app
+
+
 def seed_pools(users) -> int:
     """Reviewer pools with the demo reviewers, so a manager can assign reviews right away."""
     reviewers = [users[email] for email in REVIEWERS if email in users]
@@ -221,6 +253,8 @@ def seed(*, users, organisation, stdout) -> None:
         made.append(_submitted(applicant, colleague, organisation))
     if IN_REVIEW_TITLE not in titles and MANAGER in users and REVIEWER in users:
         made.append(_in_review(applicant, colleague, organisation, users[MANAGER], users[REVIEWER]))
+    if ENDED_TITLE not in titles:
+        made.append(_ended(applicant, organisation))
     stdout.write(f"Allocations: {pools} reviewer pools added, "
                  f"{created} site-quarter capacity rows added, call: {call.title if call else '-'}, "
                  f"demo applications added: {', '.join(a.reference for a in made) or 'none'}")

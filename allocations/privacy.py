@@ -20,6 +20,7 @@ from allocations.applications.models import Application, Attachment, SubmissionD
 from allocations.grants.models import Allocation, ChangeKind, ChangeRequest
 from allocations.grants.sync import mark_needs_sync
 from allocations.grants.workflow import TERMINAL
+from allocations.outcomes import privacy as outcomes_privacy
 from allocations.provisioning.identity.models import DirectoryAccount
 from allocations.provisioning.models import HandoverTask
 from allocations.provisioning.services import provisioning_records_rename_user
@@ -216,6 +217,8 @@ def register() -> None:
         ("change_requests", export_change_requests, ["allocations.ChangeRequest"]),
         ("replies_to_reviews", export_replies, ["allocations.ApplicantReply"]),
         ("declarations_of_honour", export_declarations, ["allocations.SubmissionDeclaration"]),
+        ("final_reports_submitted", outcomes_privacy.export_final_reports_submitted, ["allocations.FinalReport"]),
+        ("outputs_recorded", outcomes_privacy.export_outputs_recorded, ["allocations.Output"]),
     ]
     staff = [
         ("change_requests_decided", export_change_requests_decided, ["allocations.ChangeRequest"]),
@@ -223,6 +226,9 @@ def register() -> None:
         ("conflict_declarations", export_conflict_declarations, ["allocations.ConflictDeclaration"]),
         ("decisions", export_decisions, ["allocations.Decision"]),
         ("handovers_done", export_handovers_done, ["allocations.HandoverTask"]),
+        ("final_reports_reviewed", outcomes_privacy.export_final_reports_reviewed, ["allocations.FinalReport"]),
+        ("submission_exceptions_granted", outcomes_privacy.export_submission_overrides_granted,
+         ["allocations.SubmissionOverride"]),
     ]
     for name, func, covers in applicant:
         privacy_registry.register_exporter(name, func, covers=covers)

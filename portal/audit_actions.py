@@ -65,6 +65,15 @@ class AuditAction(models.TextChoices):
     DIRECTORY_ACCOUNT_UNLOCKED = "directory.account_unlocked", _("Cluster account unlocked")
     DIRECTORY_GROUP_CHANGED = "directory.group_changed", _("Project group members changed in the directory")
 
+    # allocations: what an allocation leaves behind (final report, outputs) and the submission block
+    FINAL_REPORT_SAVED = "final_report.saved", _("Final report saved")
+    FINAL_REPORT_STATUS_CHANGED = "final_report.status_changed", _("Final report status changed")
+    OUTPUT_RECORDED = "output.recorded", _("Output recorded")
+    OUTPUT_REMOVED = "output.removed", _("Output removed")
+    SUBMISSION_OVERRIDE_GRANTED = "submission_override.granted", _(
+        "Submission allowed despite an overdue final report")
+    SUBMISSION_OVERRIDE_USED = "submission_override.used", _("Submission made under an override")
+
     # compliance: AI Act assessment and ethics review
     RISK_ASSESSMENT_SAVED = "risk_assessment.saved", _("AI Act questionnaire saved")
     ETHICS_REVIEW_OPENED = "ethics_review.opened", _("Sent to the ethics officers for review")

@@ -33,6 +33,12 @@ BEAT_SCHEDULE = {
         "task": "accounts.tasks.send_notification_digests",
         "schedule": crontab(hour=7, minute=0),
     },
+    # Every morning, before the digest: open the final reports owed and remind the organisations
+    # AIF_FINAL_REPORT_REMINDER_DAYS before each due date and on it (each reminder once).
+    "final-report-reminders": {
+        "task": "allocations.outcomes.tasks.final_report_reminders",
+        "schedule": crontab(hour=6, minute=30),
+    },
     # Working-day mornings; the task itself counts working days (Belgian holidays excluded).
     "deadline-reminders": {
         "task": "allocations.review.tasks.deadline_reminders",

@@ -403,6 +403,11 @@ AIF_INVITATION_DAYS = env_int("AIF_INVITATION_DAYS", 14)
 AIF_INVITE_MAILS_PER_DAY = env_int("AIF_INVITE_MAILS_PER_DAY", 50)
 AIF_INVITE_MAIL_COOLDOWN_MINUTES = env_int("AIF_INVITE_MAIL_COOLDOWN_MINUTES", 10)
 
+# Final reports (allocations.outcomes): the reminder this many days before the due date (another on it),
+# and the days an organisation gets when the managers ask for more.
+AIF_FINAL_REPORT_REMINDER_DAYS = max(1, env_int("AIF_FINAL_REPORT_REMINDER_DAYS", 14))
+AIF_FINAL_REPORT_RESUBMIT_DAYS = max(1, env_int("AIF_FINAL_REPORT_RESUBMIT_DAYS", 14))
+
 # A reviewer with this many open assignments (not yet reviewed, on applications in review) is not offered more.
 AIF_REVIEWER_MAX_OPEN_ASSIGNMENTS = max(1, env_int("AIF_REVIEWER_MAX_OPEN_ASSIGNMENTS", 6))
 

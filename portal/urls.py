@@ -28,6 +28,7 @@ urlpatterns = [
     path("", include("allocations.applications.urls")),
     path("", include("allocations.review.urls")),
     path("", include("allocations.grants.urls")),
+    path("", include("allocations.outcomes.urls")),
     path("", include("allocations.provisioning.urls")),
     path("", include("compliance.urls")),
     path("admin/", admin.site.urls),

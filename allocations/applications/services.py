@@ -46,6 +46,7 @@ from allocations.catalogue.usernames import check_cluster_username
 from allocations.grants.models import Allocation
 from allocations.grants.sync import mark_needs_sync
 from allocations.grants.workflow import TERMINAL
+from allocations.outcomes.services import submission_allowed
 from compliance.services import assessment_problems, ethics_review_open
 from portal.audit import AuditAction, audit_record
 from portal.emails import send_templated_email_on_commit
@@ -614,6 +615,9 @@ def application_submit(*, actor, application: Application, declaration_version: 
         problems = validate_for_submission(app)
         if problems:
             raise SubmissionIncomplete(problems)
+        # An overdue final report may hold the organisation back (allocations.outcomes; a manager's
+        # exception is used up here). Refused: nothing was written.
+        submission_allowed(actor=actor, application=app)
         _declare(actor=actor, application=app, version=declaration_version)
 
         def stamp(obj: Application) -> list[str]:

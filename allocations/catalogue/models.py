@@ -3,6 +3,7 @@
 import datetime
 import re
 
+from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
@@ -154,6 +155,25 @@ class SiteCapacity(models.Model):
         return self.cpu_core_hours - self.committed_cpu_core_hours
 
 
+class FinalReportSection(models.TextChoices):
+    """The parts of a final report an access mode may ask for (AccessMode.final_report_sections)."""
+
+    RESULTS = "results", _("Results")
+    LESSONS = "lessons", _("Lessons learned")
+    COMPUTE_USE = "compute_use", _("How the compute was used")
+    AI_ACT = "ai_act", _("Whether the AI Act assessment still holds")
+
+
+def all_final_report_sections() -> list[str]:
+    return list(FinalReportSection.values)
+
+
+def final_report_sections_validator(value) -> None:
+    if not isinstance(value, list) or any(v not in FinalReportSection.values for v in value):
+        raise ValidationError(_("A JSON list of sections among: %(sections)s.") % {
+            "sections": ", ".join(FinalReportSection.values)})
+
+
 class AccessMode(models.Model):
     """An access mode with its caps, durations, eligibility and review path (all data)."""
 
@@ -179,6 +199,18 @@ class AccessMode(models.Model):
                               help_text=_("Criteria: [{\"code\", \"label\", \"weight\", \"scale\": 5}]"))
     slurm_qos = models.CharField(_("Slurm QOS"), max_length=34, blank=True, validators=[slurm_name_validator])
     qos_limits = models.JSONField(_("QOS per-job limits"), default=dict, blank=True)
+    final_report_days = models.PositiveSmallIntegerField(
+        _("final report due (days after the end)"), null=True, blank=True,
+        help_text=_("Days after the allocation's end date by which the organisation files its final report. "
+                    "0 or empty: no final report."))
+    final_report_blocks_submission = models.BooleanField(
+        _("an overdue final report blocks new applications"), default=False,
+        help_text=_("While a final report of this mode is overdue, its organisation cannot submit a new "
+                    "application (an allocation manager may grant an override)."))
+    final_report_sections = models.JSONField(
+        _("final report sections"), default=all_final_report_sections, blank=True,
+        validators=[final_report_sections_validator],
+        help_text=_("What the final report asks, as a JSON list among: results, lessons, compute_use, ai_act."))
     is_active = models.BooleanField(_("active"), default=True)
     order = models.PositiveSmallIntegerField(default=0)
 
@@ -189,6 +221,10 @@ class AccessMode(models.Model):
 
     def __str__(self):
         return self.name
+
+    @property
+    def asks_final_report(self) -> bool:
+        return bool(self.final_report_days)
 
 
 class Call(models.Model):

@@ -19,6 +19,8 @@ from allocations.grants.forms import CHANGE_FORMS
 from allocations.grants.models import AllocationStatus, ChangeKind
 from allocations.grants.services import change_request_submit
 from allocations.grants.workflow import ALLOCATION_WORKFLOW
+from allocations.outcomes.selectors import final_report_of
+from allocations.outcomes.services import final_report_due_date
 from compliance.services import condition_acknowledge
 from portal.forms import apply_validation_error, run_service
 from portal.paging import page_of, querystring_without_page
@@ -43,7 +45,8 @@ def allocation_detail(request, reference):
     return render(request, "allocations/grants/allocation_detail.html", {
         "allocation": alloc, "quotas": quotas, "team": selectors.allocation_team(alloc),
         "conditions": selectors.allocation_conditions(alloc), "change_requests": alloc.change_requests.all(),
-        "change_kinds": ChangeKind.choices})
+        "change_kinds": ChangeKind.choices, "final_report": final_report_of(alloc),
+        "final_report_due": final_report_due_date(alloc)})
 
 
 @login_required

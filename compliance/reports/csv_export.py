@@ -33,7 +33,7 @@ def period_csv(data: PeriodData, *, language: str = "en") -> bytes:
             _("Outcome"), _("Decided by"), _("Risk class"), _("AI Act classification code"), _("Ethics outcome"),
             _("Conditions"), _("Conditions acknowledged"), _("Reviewers"), _("Decision due"), _("SLA"),
             _("Sites"), _("Allocation"), _("Allocation status"), _("Provisioning"), _("Last provisioning attempt"),
-            _("Last attempt at"))])
+            _("Last attempt at"), _("Final report"), _("Outputs"))])
         for row in data.rows:
             writer.writerow([neutralise(v) for v in (
                 row.reference, row.title, row.organisation, row.sector_label, row.access_mode_label,
@@ -41,5 +41,6 @@ def period_csv(data: PeriodData, *, language: str = "en") -> bytes:
                 row.ethics_label, row.conditions_total, row.conditions_acknowledged, "; ".join(row.reviewers),
                 row.decision_due.isoformat() if row.decision_due else "", row.sla_label, "; ".join(row.sites),
                 row.allocation_reference, row.allocation_status_label, row.sync_state_label,
-                row.last_sync_outcome_label, row.last_sync_at.isoformat() if row.last_sync_at else "")])
+                row.last_sync_outcome_label, row.last_sync_at.isoformat() if row.last_sync_at else "",
+                row.final_report_label, row.outputs if row.allocation_reference else "")])
     return buffer.getvalue().encode("utf-8-sig")

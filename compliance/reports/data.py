@@ -11,7 +11,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db.models import Exists, OuterRef, Prefetch, QuerySet, Subquery
+from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet, Subquery
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -19,6 +19,7 @@ from accounts.models import Membership, Sector
 from allocations.applications.models import Application, ApplicationStatus, RequestedResource
 from allocations.catalogue.models import AccessMode, Site
 from allocations.grants.models import Allocation, AllocationQuota
+from allocations.outcomes.models import OPEN_STATUSES, FinalReport, FinalReportStatus, Output, OutputKind
 from allocations.provisioning.models import SyncAttempt, SyncOutcome, UsageSnapshot
 from allocations.review.models import AssignmentStatus, ConflictDeclaration, Decision, DecisionOutcome, ReviewAssignment
 from portal.audit import ChainVerification, action_label, events_for, verify_chain
@@ -104,6 +105,9 @@ class DecisionRow:
     last_sync_outcome: str
     last_sync_outcome_label: Any
     last_sync_at: datetime.datetime | None
+    final_report: str = ""  # FinalReportStatus, "" when none is owed (yet)
+    final_report_label: Any = ""
+    outputs: int = 0
 
 
 @dataclass
@@ -131,10 +135,20 @@ class PeriodData:
     sla_none: int
     chain: ChainVerification
     generated_at: datetime.datetime = field(default_factory=timezone.now)
+    # Final reports due in the period (received: submitted at least once; overdue: still owed after the
+    # due date), and the outputs recorded in the period by kind.
+    reports_due: int = 0
+    reports_received: int = 0
+    reports_overdue: int = 0
+    outputs_by_kind: list[Total] = field(default_factory=list)
 
     @property
     def count(self) -> int:
         return len(self.rows)
+
+    @property
+    def outputs_total(self) -> int:
+        return sum(t.count for t in self.outputs_by_kind)
 
 
 def period_decisions(filters: PeriodFilters) -> QuerySet[Decision]:
@@ -150,11 +164,16 @@ def period_decisions(filters: PeriodFilters) -> QuerySet[Decision]:
         qs = qs.filter(application__sector=filters.sector)
     last_attempt = (SyncAttempt.objects.filter(allocation_id=OuterRef("application__allocation__id"))
                     .order_by("-started_at", "-pk"))
+    report = FinalReport.objects.filter(allocation_id=OuterRef("application__allocation__id"))
+    outputs = (Output.objects.filter(allocation_id=OuterRef("application__allocation__id"))
+               .values("allocation_id").annotate(n=Count("pk")).values("n"))
     return (qs.select_related("decided_by", "application__organisation", "application__access_mode",
                               "application__risk_assessment", "application__ethics_review",
                               "application__allocation")
             .annotate(last_sync_outcome=Subquery(last_attempt.values("outcome")[:1]),
-                      last_sync_at=Subquery(last_attempt.values("started_at")[:1]))
+                      last_sync_at=Subquery(last_attempt.values("started_at")[:1]),
+                      final_report_status=Subquery(report.values("status")[:1]),
+                      output_count=Subquery(outputs[:1]))
             .prefetch_related(
                 Prefetch("application__resources", queryset=RequestedResource.objects.select_related("site")),
                 Prefetch("application__assignments",
@@ -204,12 +223,45 @@ def _decision_row(decision: Decision) -> DecisionRow:
         last_sync_outcome=last_outcome,
         last_sync_outcome_label=SyncOutcome(last_outcome).label if last_outcome else "",
         last_sync_at=decision.last_sync_at if allocation else None,
+        final_report=(decision.final_report_status or "") if allocation else "",
+        final_report_label=(FinalReportStatus(decision.final_report_status).label
+                            if allocation and decision.final_report_status else ""),
+        outputs=(decision.output_count or 0) if allocation else 0,
     )
 
 
 def _totals(counter: Counter, labels: dict[str, Any], order: list[str], gpu: Counter | None = None) -> list[Total]:
     keys = [k for k in order if k in counter] + sorted(k for k in counter if k not in order)
     return [Total(key=k, label=labels.get(k, k), count=counter[k], gpu_hours=(gpu or Counter())[k]) for k in keys]
+
+
+def _scoped(qs: QuerySet, filters: PeriodFilters, application: str) -> QuerySet:
+    """The period report's filters (site, mode, sector) on rows reached through `application`."""
+    if filters.site:
+        qs = qs.filter(Exists(RequestedResource.objects.filter(application_id=OuterRef(f"{application}_id"),
+                                                               site__code=filters.site)))
+    if filters.access_mode:
+        qs = qs.filter(**{f"{application}__access_mode__code": filters.access_mode})
+    if filters.sector:
+        qs = qs.filter(**{f"{application}__sector": filters.sector})
+    return qs
+
+
+def period_outcomes(filters: PeriodFilters, today: datetime.date | None = None) -> dict[str, Any]:
+    """Final reports due in the period (received, overdue) and outputs recorded in it, by kind: two queries."""
+    today = today or timezone.localdate()
+    reports = _scoped(FinalReport.objects.filter(due_date__gte=filters.date_from, due_date__lte=filters.date_to),
+                      filters, "allocation__application")
+    counts = reports.aggregate(due=Count("pk"), received=Count("pk", filter=Q(submitted_at__isnull=False)),
+                               overdue=Count("pk", filter=Q(status__in=OPEN_STATUSES, due_date__lt=today)))
+    start, end = _day_bounds(filters.date_from, filters.date_to)
+    outputs = _scoped(Output.objects.filter(recorded_at__gte=start, recorded_at__lt=end), filters,
+                      "allocation__application")
+    by_kind = Counter(dict(outputs.values_list("kind").annotate(n=Count("pk")).order_by()))
+    return {"reports_due": counts["due"], "reports_received": counts["received"],
+            "reports_overdue": counts["overdue"],
+            "outputs_by_kind": [Total(key=k, label=OutputKind(k).label, count=by_kind[k])
+                                for k in OutputKind.values if by_kind[k]]}
 
 
 def period_data(filters: PeriodFilters, *, chain: ChainVerification | None = None) -> PeriodData:
@@ -252,6 +304,7 @@ def period_data(filters: PeriodFilters, *, chain: ChainVerification | None = Non
         sla_met=sum(1 for r in rows if r.sla == "met"), sla_missed=sum(1 for r in rows if r.sla == "missed"),
         sla_none=sum(1 for r in rows if not r.sla),
         chain=chain if chain is not None else verify_chain(),
+        **period_outcomes(filters),
     )
 
 
@@ -338,6 +391,8 @@ class DossierData:
     events: list[EventLine]
     chain: ChainVerification
     generated_at: datetime.datetime = field(default_factory=timezone.now)
+    final_report: FinalReport | None = None
+    outputs: list[Output] = field(default_factory=list)
 
     @property
     def staff(self) -> bool:
@@ -402,7 +457,7 @@ def localised_assessment(assessment, language: str) -> AssessmentView:
 def dossier_application(application_id: int) -> Application:
     return (Application.objects.filter(pk=application_id)
             .select_related("organisation", "access_mode", "call", "created_by", "risk_assessment",
-                            "ethics_review__decided_by", "allocation")
+                            "ethics_review__decided_by", "allocation", "allocation__final_report")
             .prefetch_related(
                 Prefetch("resources", queryset=RequestedResource.objects.select_related("site")),
                 Prefetch("ethics_review__conditions",
@@ -414,6 +469,7 @@ def dossier_application(application_id: int) -> Application:
                          .order_by("site__name")),
                 Prefetch("allocation__sync_attempts", queryset=SyncAttempt.objects.select_related("site")
                          .order_by("started_at", "pk")),
+                Prefetch("allocation__outputs", queryset=Output.objects.order_by("recorded_at", "pk")),
             )
             .get())
 
@@ -507,4 +563,6 @@ def dossier_data(application_id: int, *, audience: str, language: str = "en",
         attempts=list(allocation.sync_attempts.all()) if allocation else [],
         events=_event_lines(app, allocation, staff=staff),
         chain=chain if chain is not None else verify_chain(),
+        final_report=getattr(allocation, "final_report", None) if allocation else None,
+        outputs=list(allocation.outputs.all()) if allocation else [],
     )

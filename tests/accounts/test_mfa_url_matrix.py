@@ -37,7 +37,8 @@ def not_walked(route: str) -> bool:
 
 PLACEHOLDER = re.compile(r"<(?:(?P<converter>[^>:]+):)?(?P<name>[^>]+)>")
 ALLOCATION_ROUTES = ("allocations/", "staff/allocations/", "api/v1/allocations/", "api/v1/staff/allocations/",
-                     "staff/provisioning/allocations/", "api/v1/staff/provisioning/allocations/")
+                     "staff/provisioning/allocations/", "api/v1/staff/provisioning/allocations/",
+                     "staff/final-reports/")
 
 
 def routed_patterns(resolver=None, prefix: str = "", namespace: str = ""):
@@ -81,13 +82,15 @@ class World:
             full_name="Tess Teammate", email="tess@example.org")
         condition = self.allocation.application.ethics_review.conditions.get()
         notification = Notification.objects.filter(recipient=dossier["manager"]).first()
+        f.final_report(self.allocation, status="submitted")
+        output = f.output(self.allocation, kind="publication", recorded_by=self.applicant)
         self.by_segment = {
             "organisations": self.organisation.pk, "attachments": self.attachment.pk, "team": team_member.pk,
             "reviews": self._assignment_pk(), "change-requests": change.pk, "changes": change.pk,
             "conditions": condition.pk, "reports": report.pk, "handovers": handover.pk, "tokens": token.pk,
             "ssh-keys": ssh_key.pk,
             "members": Membership.objects.get(user=self.applicant).pk, "invitations": invitation.pk,
-            "notifications": notification.pk,
+            "notifications": notification.pk, "outputs": output.pk,
         }
         # What only this organisation's data contains.
         self.markers = [self.application.reference, self.application.title, self.organisation.legal_name,

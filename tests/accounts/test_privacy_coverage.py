@@ -62,6 +62,12 @@ KEPT_AT_ERASURE = {
     ("allocations.ConflictDeclaration", "statement"): "the record that conflicts of interest were checked",
     ("compliance.EthicsReview", "reasons"): "the ethics decision",
     ("compliance.EthicsCondition", "text"): "a condition of the ethics decision",
+    ("allocations.FinalReport", "results"): "the organisation's final report: the record the grant is closed on",
+    ("allocations.FinalReport", "lessons"): "as above",
+    ("allocations.FinalReport", "compute_use"): "as above",
+    ("allocations.FinalReport", "ai_act_explanation"): "as above",
+    ("allocations.FinalReport", "review_comment"): "the managers' review of the final report: a decision",
+    ("allocations.SubmissionOverride", "reason"): "a manager's reason for an exception to the submission block",
 }
 
 # Not in the export: secrets, or records about an allocation rather than a person.

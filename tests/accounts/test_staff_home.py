@@ -149,7 +149,8 @@ def test_the_manager_sees_checks_decisions_conflicts_changes_and_capacity(client
     change = f.change_request(alloc, days_ago=10)
     [section] = sections_for(boss)
     assert section.label == Role.ALLOCATION_MANAGER.label
-    eligibility, decision, conflicts, changes, capacity = section.parts
+    eligibility, decision, conflicts, changes, capacity, reports_overdue, reports_to_review = section.parts
+    assert reports_overdue.count == reports_to_review.count == 0  # tests/outcomes cover these lists
     assert [i.title.split(" · ")[0] for i in eligibility.items] == [eligible_late.reference,
                                                                      eligible_soon.reference]
     assert eligibility.items[0].overdue and not eligibility.items[1].overdue
@@ -292,6 +293,8 @@ def grow(kind: str, n: int) -> None:
             f.application(status=ApplicationStatus.AWAITING_DECISION)
             f.assignment(f.application(status=ApplicationStatus.IN_REVIEW), status=AssignmentStatus.CONFLICTED)
             f.change_request(f.allocation())
+            f.final_report(due=LONG_AGO)
+            f.final_report(status="submitted")
         elif kind == "ethics":
             f.add_condition(f.application(ethics=EthicsStatus.PENDING, decision_due=SOON))
         elif kind == "operator":
@@ -304,11 +307,12 @@ def grow(kind: str, n: int) -> None:
 # Session, user, roles, the header's unread count (the second factor is read from the session), then each
 # role's reads: reviewer 1, ethics
 # officer 4 (queue and conditions: count and rows), manager 5 (eligibility and decisions: count and rows;
-# conflicts: one, or two when there are some) + 2 (change requests: count and rows) + 1 (capacity),
+# conflicts: one, or two when there are some) + 2 (change requests: count and rows) + 1 (capacity) + 4 (final
+# reports overdue and to review: count and rows),
 # operator 8 (failures, hand-overs, stuck attempts: count and rows; drift: sites and their last reconciles).
 @pytest.mark.parametrize("kind, factory, expected", [
     ("reviewer", f.reviewer, 4 + 1), ("ethics", f.EthicsOfficerFactory, 4 + 4),
-    ("manager", f.manager, 4 + 5 + 1 + 2 + 1), ("operator", f.OperatorFactory, 4 + 8)])
+    ("manager", f.manager, 4 + 5 + 1 + 2 + 1 + 4), ("operator", f.OperatorFactory, 4 + 8)])
 def test_the_home_costs_the_same_queries_whatever_the_work(client, kind, factory, expected):
     person = factory(totp=True)
     client.force_login(person)

@@ -1,5 +1,6 @@
 """The allocations part of `manage.py seed_demo`."""
 
+import datetime
 from io import StringIO
 
 import pytest
@@ -23,10 +24,15 @@ def test_seed_demo_adds_capacity_a_call_and_applications_once():
     assert Call.objects.filter(access_mode__code="large_scale", opens_at__lte=now, cutoff_at__gt=now).count() == 1
     statuses = dict(Application.objects.values_list("title", "status"))
     assert statuses == {demo.DRAFT_TITLE: ApplicationStatus.DRAFT, demo.SUBMITTED_TITLE: ApplicationStatus.SUBMITTED,
-                        demo.IN_REVIEW_TITLE: ApplicationStatus.IN_REVIEW}
+                        demo.IN_REVIEW_TITLE: ApplicationStatus.IN_REVIEW,
+                        demo.ENDED_TITLE: ApplicationStatus.APPROVED}
     submitted = Application.objects.get(title=demo.SUBMITTED_TITLE)
     assert submitted.decision_due and submitted.team.get().cluster_username == "milo"
     assert "demo applications added: none" in out.getvalue()
+    ended = Application.objects.get(title=demo.ENDED_TITLE).allocation
+    assert ended.is_ended and ended.final_report.status == "due"
+    assert ended.final_report.due_date == ended.end_date + datetime.timedelta(days=30)
+    assert ended.outputs.count() == 1
 
 
 def test_seed_demo_puts_the_demo_reviewers_in_pools_a_manager_can_assign_from():

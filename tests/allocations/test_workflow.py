@@ -26,6 +26,7 @@ from allocations.grants.workflow import (
     JOBS_RUN,
     RUNNABLE,
 )
+from allocations.outcomes.workflow import FINAL_REPORT_WORKFLOW
 from allocations.review.models import ReviewAssignment, ReviewKind
 from allocations.review.workflow import ASSIGNMENT_WORKFLOW
 from compliance.models import Report, ReportKind
@@ -61,6 +62,10 @@ def _report(status: str, member):
                                  params={"date_from": "2026-01-01", "date_to": "2026-03-31"})
 
 
+def _final_report(status: str, member):
+    return fr.final_report(fr.ended_allocation(member=member), status=status)
+
+
 @dataclass(frozen=True)
 class Case:
     workflow: Workflow
@@ -74,6 +79,7 @@ CASES = {
     "review_assignment": Case(ASSIGNMENT_WORKFLOW, _assignment),
     "ethics_review": Case(ETHICS_WORKFLOW, _ethics_review),
     "report": Case(REPORT_WORKFLOW, _report),
+    "final_report": Case(FINAL_REPORT_WORKFLOW, _final_report),
 }
 
 

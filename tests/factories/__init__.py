@@ -70,6 +70,7 @@ from .grants import (
     change_request,
 )
 from .identity import confirmed_member, ssh_key_line
+from .outcomes import ended_allocation, final_report, output
 from .provisioning import (
     full_reconcile,
     handover,

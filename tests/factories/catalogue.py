@@ -18,6 +18,8 @@ def ensure_reference_data() -> None:
         from django.apps import apps
 
         importlib.import_module("allocations.migrations.0002_reference_data").load(apps, None)
+        importlib.import_module("allocations.migrations.0010_access_mode_final_report").set_final_report_rules(
+            apps, None)
 
 
 def site(code: str = "zellik") -> Site:

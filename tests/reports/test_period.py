@@ -23,7 +23,7 @@ pytestmark = pytest.mark.django_db
 
 TODAY = timezone.localdate()
 # decisions + resources + reviewer assignments + ethics conditions + quotas + the chain (events, head).
-PERIOD_QUERIES = 7
+PERIOD_QUERIES = 9  # with the final reports due and the outputs recorded in the period
 
 
 def today_filters(**kwargs) -> data.PeriodFilters:
