@@ -4,3 +4,4 @@ they are imported here so that the worker and beat register them."""
 from allocations.grants import tasks as grants_tasks  # noqa: F401
 from allocations.provisioning import tasks as provisioning_tasks  # noqa: F401
 from allocations.review import tasks as review_tasks  # noqa: F401
+from allocations.terms import tasks as terms_tasks  # noqa: F401

@@ -58,6 +58,8 @@ class AuditAction(models.TextChoices):
     PROVISIONING_JOBS_RELEASED = "provisioning.jobs_released", _("Held jobs released on the cluster")
     PROVISIONING_JOBS_CANCELLED = "provisioning.jobs_cancelled", _("Jobs cancelled on the cluster")
     USAGE_THRESHOLD_REACHED = "usage.threshold_reached", _("Usage threshold reached")
+    TERMS_PUBLISHED = "terms.published", _("Terms of use version published")
+    TERMS_ACCEPTED = "terms.accepted", _("Terms of use accepted")
 
     # compliance: AI Act assessment and ethics review
     RISK_ASSESSMENT_SAVED = "risk_assessment.saved", _("AI Act questionnaire saved")

@@ -19,6 +19,7 @@ from allocations.grants.forms import CHANGE_FORMS
 from allocations.grants.models import AllocationStatus, ChangeKind
 from allocations.grants.services import change_request_submit
 from allocations.grants.workflow import ALLOCATION_WORKFLOW
+from allocations.terms import selectors as terms_selectors
 from compliance.services import condition_acknowledge
 from portal.forms import apply_validation_error, run_service
 from portal.paging import page_of, querystring_without_page
@@ -43,7 +44,8 @@ def allocation_detail(request, reference):
     return render(request, "allocations/grants/allocation_detail.html", {
         "allocation": alloc, "quotas": quotas, "team": selectors.allocation_team(alloc),
         "conditions": selectors.allocation_conditions(alloc), "change_requests": alloc.change_requests.all(),
-        "change_kinds": ChangeKind.choices})
+        "change_kinds": ChangeKind.choices, "terms_rows": terms_selectors.allocation_terms(alloc),
+        "my_pending_terms": terms_selectors.pending_for(request.user)})
 
 
 @login_required

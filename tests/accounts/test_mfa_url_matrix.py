@@ -85,7 +85,7 @@ class World:
             "reviews": self._assignment_pk(), "change-requests": change.pk, "changes": change.pk,
             "conditions": condition.pk, "reports": report.pk, "handovers": handover.pk, "tokens": token.pk,
             "members": Membership.objects.get(user=self.applicant).pk, "invitations": invitation.pk,
-            "notifications": notification.pk,
+            "notifications": notification.pk, "terms": f.terms_version().pk,
         }
         # What only this organisation's data contains.
         self.markers = [self.application.reference, self.application.title, self.organisation.legal_name,
