@@ -147,8 +147,8 @@ class MemberTerms:
 
 
 def allocation_terms(allocation: Allocation, today: datetime.date | None = None) -> list[MemberTerms]:
-    """Per confirmed team member of an allocation: the versions in force they have not accepted, and the
-    sites whose association they are out of today. Four queries."""
+    """The confirmed team members of an allocation who have not accepted a version in force, each with those
+    versions and the sites whose association they are out of today. Four queries."""
     today = _today(today)
     sites = list(Site.objects.filter(quotas__allocation=allocation).order_by("name"))
     members = list(TeamMember.objects.filter(application_id=allocation.application_id, erased_at=None)
@@ -163,6 +163,8 @@ def allocation_terms(allocation: Allocation, today: datetime.date | None = None)
             return is_cleared(in_force.get(scope), accepted.get((member.user_id, scope)), today)
         missing = [version for scope, version in in_force.items()
                    if accepted.get((member.user_id, scope), 0) < version.number]
+        if not missing:
+            continue
         held = [site for site in sites if not (cleared(None) and cleared(site.pk))]
         rows.append(MemberTerms(member=member, missing=missing, held_out_sites=held))
     return rows

@@ -51,4 +51,4 @@ def publish(request):
         if run_service(form, lambda: services.terms_publish(actor=request.user, **data)):
             messages.success(request, _("The new version was published."))
             return redirect("terms:overview")
-    return render(request, "allocations/terms/publish.html", {"form": form})
+    return render(request, "allocations/terms/publish.html", {"form": form, "error_forms": [form]})
