@@ -163,3 +163,12 @@ def test_the_operator_pages_are_for_operators(client):
     assert client.post("/staff/terms/publish/", {}).status_code == 403
     client.force_login(f.UserFactory())
     assert client.get("/staff/terms/").status_code == 403
+
+
+def test_the_provisioning_site_page_counts_who_is_held_out_and_links_the_list(client):
+    _allocation, accounts, _applicant = granted(users=("alice", "bob"))
+    f.accept_terms(accounts["alice"], f.terms_version())
+    client.force_login(f.OperatorFactory())
+    page = client.get("/staff/provisioning/sites/zellik/").content.decode()
+    assert "1 team member has not accepted the terms of use in force (1 held out of the associations)." in page
+    assert 'href="/staff/terms/#site-zellik"' in page
