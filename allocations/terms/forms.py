@@ -9,7 +9,7 @@ from allocations.catalogue.models import Site
 
 
 class TermsPublishForm(forms.Form):
-    site = forms.ModelChoiceField(label=_("Terms of"), queryset=Site.objects.none(), required=False,
+    site = forms.ModelChoiceField(label=_("Terms of use of"), queryset=Site.objects.none(), required=False,
                                   empty_label=_("The platform (every team member)"))
     effective_date = forms.DateField(label=_("Effective date"), required=False,
                                      widget=forms.DateInput(attrs={"type": "date"}),
