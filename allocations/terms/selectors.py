@@ -83,9 +83,8 @@ def _teams_of(user):
 
 def sites_of(user) -> list[Site]:
     """The sites of the allocations (not ended) whose team the person confirmed."""
-    return list(Site.objects.filter(
-        quotas__allocation__application__team__in=_teams_of(user),
-    ).exclude(quotas__allocation__status__in=TERMINAL).distinct().order_by("name"))
+    allocations = Allocation.objects.filter(application__team__in=_teams_of(user)).exclude(status__in=TERMINAL)
+    return list(Site.objects.filter(quotas__allocation__in=allocations).distinct().order_by("name"))
 
 
 @dataclass(frozen=True)

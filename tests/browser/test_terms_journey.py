@@ -67,7 +67,8 @@ def test_a_team_member_accepts_the_platform_and_site_terms(page, live_server, se
     axe_check(page, context="terms to accept")
     shoot(page, "terms-pending")
     platform.get_by_role("button", name="I accept Platform acceptable use v1").click()
-    expect(page.get_by_role("status").filter(has_text="You accepted Platform terms of use (version 1).")).to_be_visible()
+    accepted = "You accepted Platform terms of use (version 1)."
+    expect(page.get_by_role("status").filter(has_text=accepted)).to_be_visible()
     assert site_team(zellik)[allocation.application_id] == ["ines"], "the site's own terms are not in force yet"
 
     site_rules = page.get_by_role("region", name="Zellik site rules v1")

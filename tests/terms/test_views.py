@@ -172,3 +172,11 @@ def test_the_provisioning_site_page_counts_who_is_held_out_and_links_the_list(cl
     page = client.get("/staff/provisioning/sites/zellik/").content.decode()
     assert "1 team member has not accepted the terms of use in force (1 held out of the associations)." in page
     assert 'href="/staff/terms/#site-zellik"' in page
+
+
+def test_an_ended_allocation_elsewhere_on_the_site_does_not_hide_the_persons_terms(client):
+    _allocation, accounts, _applicant = granted(users=("alice",))
+    f.allocation(status="expired")  # another organisation's allocation on the same site, ended
+    site_terms = f.terms_version(site=f.site("zellik"))
+    client.force_login(accounts["alice"])
+    assert site_terms.title_en in client.get("/terms/").content.decode()
