@@ -58,6 +58,12 @@ def test_a_team_member_accepts_the_platform_and_site_terms(page, live_server, se
     expect(pending).to_contain_text("you are out of the clusters' accounts until you accept")
     expect(pending).to_contain_text("Zellik site rules v1")
     axe_check(page, context="dashboard with terms to accept")
+    shoot(page, "terms-dashboard")
+    page.goto(live_server.url + allocation.get_absolute_url())
+    expect(page.get_by_role("region", name="Terms of use")).to_contain_text("Out of the accounts on")
+    axe_check(page, context="allocation with terms to accept")
+    shoot(page, "terms-allocation")
+    page.goto(live_server.url + "/dashboard/")
     pending.get_by_role("link", name="Read and accept the terms").click()
 
     expect(page).to_have_url(re.compile(r"/terms/$"))

@@ -1,11 +1,13 @@
 """Terms of use gate a person's place in the association, on the real Slurm stack: a confirmed team member
 who has not accepted is absent from the account's users in sacctmgr, present once they accept, taken out
-when a new version's grace period ends, and put back when they accept it."""
+when a new version's grace period ends, and put back when they accept it. The seconds each step took are
+printed (run with -s)."""
 
 from __future__ import annotations
 
 import datetime
 import subprocess
+import time
 import uuid
 
 import pytest
@@ -72,9 +74,11 @@ def test_acceptance_gates_the_association_and_a_new_version_takes_late_people_ou
     assert allocation.status == AllocationStatus.ACTIVE
     assert users_in(env, allocation.slurm_account) == {early}, "not accepted: not in the association"
 
+    started = time.monotonic()
     with django_capture_on_commit_callbacks(execute=True):
         terms.terms_accept(actor=people[late], version=v1)
     assert users_in(env, allocation.slurm_account) == {early, late}, "accepting provisions on commit"
+    print(f"acceptance to association: {time.monotonic() - started:.2f} s")
 
     # A second version came into force 31 days ago with 30 days of grace: the grace period is over.
     TermsVersion.objects.filter(pk=v1.pk).update(effective_date=today - datetime.timedelta(days=60),
@@ -82,9 +86,11 @@ def test_acceptance_gates_the_association_and_a_new_version_takes_late_people_ou
     v2 = f.terms_version(effective=today - datetime.timedelta(days=31), grace_days=30)
     TermsVersion.objects.filter(pk=v2.pk).update(resynced_on=v2.effective_date)
     f.accept_terms(people[early], v2)
+    started = time.monotonic()
     with django_capture_on_commit_callbacks(execute=True):
         assert terms.terms_resync_due() == 1
     assert users_in(env, allocation.slurm_account) == {early}, "grace over: the late person is taken out"
+    print(f"grace end to removal: {time.monotonic() - started:.2f} s")
 
     with django_capture_on_commit_callbacks(execute=True):
         terms.terms_accept(actor=people[late], version=TermsVersion.objects.get(pk=v2.pk))
