@@ -51,7 +51,9 @@ def terms_publish(*, actor, site: Site | None, title_en: str, text_en: str, effe
             field = f"text_{language}" if texts[f"title_{language}"] else f"title_{language}"
             errors[field] = _("Give both the title and the text in this language, or neither.")
     today = timezone.localdate()
-    if effective_date is None or effective_date < today:
+    if effective_date is None:
+        errors["effective_date"] = _("Give the effective date.")
+    elif effective_date < today:
         errors["effective_date"] = _("The effective date cannot be in the past.")
     if grace_days is None or not 0 <= grace_days <= MAX_GRACE_DAYS:
         errors["grace_days"] = _("Give a grace period from 0 to %(max)s days.") % {"max": MAX_GRACE_DAYS}

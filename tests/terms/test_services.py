@@ -71,6 +71,8 @@ def test_bad_input_is_refused_next_to_its_field_and_publishes_nothing(overrides,
     with pytest.raises(ValidationError) as exc:
         publish(f.OperatorFactory(), **overrides)
     assert field in exc.value.message_dict
+    if overrides.get("effective_date", 0) is None:
+        assert exc.value.message_dict[field] == ["Give the effective date."]
     assert not TermsVersion.objects.exists()
     assert not AuditEvent.objects.filter(action=AuditAction.TERMS_PUBLISHED).exists()
 
