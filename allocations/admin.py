@@ -13,6 +13,7 @@ from allocations.catalogue.models import AccessMode, Call, Site, SiteCapacity
 from allocations.grants.models import Allocation, AllocationQuota, ChangeRequest
 from allocations.provisioning.identity.models import DirectoryAccount
 from allocations.review.models import ConflictDeclaration, Decision, Review, ReviewAssignment, ReviewerPool
+from allocations.terms.models import TermsAcceptance, TermsVersion
 from portal.admin import AuditedAdmin, ReadOnlyAdmin, ReadOnlyInline
 
 
@@ -135,3 +136,21 @@ class ChangeRequestAdmin(ReadOnlyAdmin):
     list_filter = ["status", "kind"]
     list_select_related = ["allocation", "requested_by", "decided_by"]
     search_fields = ["allocation__reference"]
+
+
+@admin.register(TermsVersion)
+class TermsVersionAdmin(ReadOnlyAdmin):
+    """A published version is never edited: operators publish the next one on /staff/terms/publish/
+    (allocations.terms.services.terms_publish, audited)."""
+
+    list_display = ["__str__", "site", "number", "effective_date", "grace_days", "published_at", "published_by"]
+    list_filter = ["site"]
+    list_select_related = ["site", "published_by"]
+
+
+@admin.register(TermsAcceptance)
+class TermsAcceptanceAdmin(ReadOnlyAdmin):
+    list_display = ["version", "user", "accepted_at", "language"]
+    list_filter = ["version__site"]
+    list_select_related = ["version__site", "user"]
+    search_fields = ["user__email"]

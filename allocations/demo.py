@@ -1,7 +1,9 @@
 """Demo data for allocations: site capacity, an open Large Scale call, and three applications of the
 demo organisation (a draft, a submitted one, and one in review with a project plan in PDF, assigned to
-the demo reviewer and waiting for the ethics officer), written through the services; and an allocation
-that ended ten days ago, whose final report is due in twenty days, with one output recorded. Idempotent."""
+the demo reviewer and waiting for the ethics officer), written through the services; an allocation
+that ended ten days ago, whose final report is due in twenty days, with one output recorded; and an active
+allocation whose team holds the demo applicant, who has still to accept the demo terms of use
+(allocations.terms.demo). Idempotent."""
 
 from __future__ import annotations
 
@@ -13,7 +15,7 @@ from django.utils import timezone
 
 from allocations.applications import services as applications_services
 from allocations.applications.declaration import DECLARATION_VERSION
-from allocations.applications.models import Application, AttachmentKind, EthicsIssue
+from allocations.applications.models import Application, AttachmentKind, EthicsIssue, TeamMember
 from allocations.applications.services import next_application_reference
 from allocations.catalogue.models import AccessMode, Call, Site, SiteCapacity, quarter_start
 from allocations.grants.models import Allocation, AllocationQuota, AllocationStatus, SyncState
@@ -22,6 +24,7 @@ from allocations.outcomes import services as outcomes_services
 from allocations.outcomes.models import OutputKind
 from allocations.review import services as review_services
 from allocations.review.models import ReviewerPool, ReviewKind
+from allocations.terms.demo import seed_terms
 from compliance.services import assessment_save
 
 QUARTERS = 5  # the current quarter and the next four
@@ -33,9 +36,12 @@ SUBMITTED_TITLE = "Demo: bilingual (FR/NL) assistant for public-service letters"
 IN_REVIEW_TITLE = "Demo: speech recognition for Belgian call centres"
 ENDED_TITLE = "Demo: Dutch speech model for customer service (ended)"
 ENDED_DAYS_AGO = 10
+ACTIVE_TITLE = "Demo: handwriting recognition for municipal archives (active)"
+ACTIVE_USERNAME = "demovision"
 PLAN_NAME = "project-plan.pdf"
 REVIEWER = "reviewer@demo.aifactory.eu"
 MANAGER = "manager@demo.aifactory.eu"
+OPERATOR = "operator@demo.aifactory.eu"
 
 
 def _quarters(count: int) -> list[datetime.date]:
@@ -227,6 +233,29 @@ def _ended(applicant, organisation) -> Application:
     return app
 
 
+def _active(applicant, organisation) -> Application:
+    """An active Fast Lane allocation on Zellik with the demo applicant confirmed on its team. The grant is
+    written directly, as a past decision left it, and marked for provisioning: the run leaves the applicant
+    out of the association until they accept the terms of use."""
+    start = timezone.localdate() - datetime.timedelta(days=14)
+    app = Application.objects.create(
+        reference=next_application_reference(), organisation=organisation, created_by=applicant,
+        status="approved", title=ACTIVE_TITLE, access_mode=AccessMode.objects.get(code="fast_lane"),
+        abstract="Train a handwriting recognition model on digitised municipal registers in French and Dutch.",
+        sector="public_services", start_date=start, duration_months=3, submitted_at=timezone.now(),
+        decided_at=timezone.now())
+    alloc = Allocation.objects.create(
+        application=app, organisation=organisation, reference=app.reference, status=AllocationStatus.ACTIVE,
+        start_date=start, end_date=start + datetime.timedelta(days=91), slurm_account=slurm_account_for(app.reference),
+        sync_state=SyncState.NEEDS_SYNC, desired_version=1, synced_version=0)
+    site = Site.objects.filter(code="zellik").first() or Site.objects.filter(is_active=True).order_by("name").first()
+    AllocationQuota.objects.create(allocation=alloc, site=site, gpu_hours=6_000, cpu_core_hours=30_000)
+    TeamMember.objects.create(application=app, full_name=applicant.display_name, email=applicant.email,
+                              cluster_username=ACTIVE_USERNAME, user=applicant, invited_at=timezone.now(),
+                              confirmed_at=timezone.now())
+    return app
+
+
 def seed_pools(users) -> int:
     """Reviewer pools with the demo reviewers, so a manager can assign reviews right away."""
     reviewers = [users[email] for email in REVIEWERS if email in users]
@@ -255,6 +284,10 @@ def seed(*, users, organisation, stdout) -> None:
         made.append(_in_review(applicant, colleague, organisation, users[MANAGER], users[REVIEWER]))
     if ENDED_TITLE not in titles:
         made.append(_ended(applicant, organisation))
+    if ACTIVE_TITLE not in titles:
+        made.append(_active(applicant, organisation))
+    terms = seed_terms(operator=users.get(OPERATOR))
     stdout.write(f"Allocations: {pools} reviewer pools added, "
                  f"{created} site-quarter capacity rows added, call: {call.title if call else '-'}, "
-                 f"demo applications added: {', '.join(a.reference for a in made) or 'none'}")
+                 f"demo applications added: {', '.join(a.reference for a in made) or 'none'}, "
+                 f"terms of use versions published: {terms}")

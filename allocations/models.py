@@ -25,3 +25,4 @@ from allocations.review.models import (  # noqa: F401
     ReviewAssignment,
     ReviewerPool,
 )
+from allocations.terms.models import TermsAcceptance, TermsVersion  # noqa: F401

@@ -6,7 +6,9 @@ that asked to add them, and, through the username, in the provisioning records o
 keeps each row, because it is part of the record a decision rests on, and replaces the person's details
 with a pseudonym; a member who had reached the clusters is taken out of the Slurm associations by the
 next provisioning run. Applications, reviews, decisions and replies keep their text (the evidence of the
-decision); their author is the pseudonymised user row."""
+decision); their author is the pseudonymised user row. Acceptances of the terms of use are kept too (which
+version, when, in which language): the evidence that the person agreed to the conditions under which they
+used the clusters; they hold no name or address, and point at the pseudonymised user row."""
 
 from __future__ import annotations
 
@@ -26,6 +28,7 @@ from allocations.provisioning.models import HandoverTask
 from allocations.provisioning.services import provisioning_records_rename_user
 from allocations.provisioning.slurm.validation import ERASED_USERNAME_PREFIX
 from allocations.review.models import ApplicantReply, ConflictDeclaration, Decision, ReviewAssignment
+from allocations.terms.models import TermsAcceptance, TermsVersion
 from portal import privacy as privacy_registry
 from portal.tasking import enqueue_on_commit
 
@@ -207,6 +210,19 @@ def _erase_change_requests(user, original_email: str, renamed: dict[int, str]) -
     return changed
 
 
+def export_terms_accepted(user) -> list[dict[str, Any]]:
+    """Every version of the terms of use the person accepted, when and in which language."""
+    return [{"terms": "platform" if a.version.site_id is None else a.version.site.code, "version": a.version.number,
+             "title": a.version.title_en, "accepted_at": _when(a.accepted_at), "language": a.language}
+            for a in TermsAcceptance.objects.filter(user=user).select_related("version__site").order_by("pk")]
+
+
+def export_terms_published(user) -> list[dict[str, Any]]:
+    return [{"terms": "platform" if v.site_id is None else v.site.code, "version": v.number,
+             "published_at": _when(v.published_at)}
+            for v in TermsVersion.objects.filter(published_by=user).select_related("site").order_by("pk")]
+
+
 def register() -> None:
     """Called from AllocationsConfig.ready()."""
     applicant = [
@@ -219,6 +235,7 @@ def register() -> None:
         ("declarations_of_honour", export_declarations, ["allocations.SubmissionDeclaration"]),
         ("final_reports_submitted", outcomes_privacy.export_final_reports_submitted, ["allocations.FinalReport"]),
         ("outputs_recorded", outcomes_privacy.export_outputs_recorded, ["allocations.Output"]),
+        ("terms_accepted", export_terms_accepted, ["allocations.TermsAcceptance"]),
     ]
     staff = [
         ("change_requests_decided", export_change_requests_decided, ["allocations.ChangeRequest"]),
@@ -229,6 +246,7 @@ def register() -> None:
         ("final_reports_reviewed", outcomes_privacy.export_final_reports_reviewed, ["allocations.FinalReport"]),
         ("submission_exceptions_granted", outcomes_privacy.export_submission_overrides_granted,
          ["allocations.SubmissionOverride"]),
+        ("terms_published", export_terms_published, ["allocations.TermsVersion"]),
     ]
     for name, func, covers in applicant:
         privacy_registry.register_exporter(name, func, covers=covers)

@@ -6,3 +6,4 @@ from allocations.outcomes import tasks as outcomes_tasks  # noqa: F401
 from allocations.provisioning import tasks as provisioning_tasks  # noqa: F401
 from allocations.provisioning.identity import tasks as identity_tasks  # noqa: F401
 from allocations.review import tasks as review_tasks  # noqa: F401
+from allocations.terms import tasks as terms_tasks  # noqa: F401

@@ -73,6 +73,8 @@ class AuditAction(models.TextChoices):
     SUBMISSION_OVERRIDE_GRANTED = "submission_override.granted", _(
         "Submission allowed despite an overdue final report")
     SUBMISSION_OVERRIDE_USED = "submission_override.used", _("Submission made under an override")
+    TERMS_PUBLISHED = "terms.published", _("Terms of use version published")
+    TERMS_ACCEPTED = "terms.accepted", _("Terms of use accepted")
 
     # compliance: AI Act assessment and ethics review
     RISK_ASSESSMENT_SAVED = "risk_assessment.saved", _("AI Act questionnaire saved")

@@ -24,6 +24,9 @@ BEAT_SCHEDULE = {
     # Open allocations whose start date came: hourly, so an acknowledgement in the morning opens the
     # account within the hour.
     "allocations-start-due": {"task": "allocations.grants.tasks.allocations_start_due", "schedule": crontab(minute=5)},
+    # Terms of use: a version that came into force or whose grace period ended takes the people who have not
+    # accepted it out of the associations (idempotent; hourly, so a version effective today acts within the hour).
+    "terms-resync-due": {"task": "allocations.terms.tasks.terms_resync_due", "schedule": crontab(minute=10)},
     "allocations-expire-due": {
         "task": "allocations.grants.tasks.allocations_expire_due",
         "schedule": crontab(hour=0, minute=15),

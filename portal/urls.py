@@ -30,6 +30,7 @@ urlpatterns = [
     path("", include("allocations.grants.urls")),
     path("", include("allocations.outcomes.urls")),
     path("", include("allocations.provisioning.urls")),
+    path("", include("allocations.terms.urls")),
     path("", include("compliance.urls")),
     path("admin/", admin.site.urls),
     path("api/v1/", include("portal.api_urls")),

@@ -21,6 +21,7 @@ from allocations.grants.services import change_request_submit
 from allocations.grants.workflow import ALLOCATION_WORKFLOW
 from allocations.outcomes.selectors import final_report_of
 from allocations.outcomes.services import final_report_due_date
+from allocations.terms import selectors as terms_selectors
 from compliance.services import condition_acknowledge
 from portal.forms import apply_validation_error, run_service
 from portal.paging import page_of, querystring_without_page
@@ -46,7 +47,8 @@ def allocation_detail(request, reference):
         "allocation": alloc, "quotas": quotas, "team": selectors.allocation_team(alloc),
         "conditions": selectors.allocation_conditions(alloc), "change_requests": alloc.change_requests.all(),
         "change_kinds": ChangeKind.choices, "final_report": final_report_of(alloc),
-        "final_report_due": final_report_due_date(alloc)})
+        "final_report_due": final_report_due_date(alloc), "terms_rows": terms_selectors.allocation_terms(alloc),
+        "my_pending_terms": terms_selectors.pending_for(request.user)})
 
 
 @login_required

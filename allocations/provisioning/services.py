@@ -35,15 +35,10 @@ from allocations.applications.models import TeamMember
 from allocations.catalogue.backend_options import HARMLESS_OPTIONS, backend_options_problems
 from allocations.catalogue.models import AccessMode, ProvisioningMode, RunningJobsPolicy, Site, SlurmBackendKind
 from allocations.grants.models import Allocation, AllocationQuota, AllocationStatus, SyncState
-from allocations.grants.services import allocation_mark_synced, desired_users
+from allocations.grants.services import allocation_mark_synced
 from allocations.grants.sync import PROVISION_TASK
 from allocations.grants.workflow import JOB_POLICY, JOBS_ENDED, JOBS_HELD, JOBS_RUN, RUNNABLE
-from allocations.provisioning.identity.services import (
-    directory_prepare,
-    directory_users,
-    is_directory_site,
-    site_directory_team,
-)
+from allocations.provisioning.identity.services import directory_logins, directory_prepare, is_directory_site
 from allocations.provisioning.locks import ClusterBusyError, cluster_lock
 from allocations.provisioning.models import (
     HandoverTask,
@@ -59,6 +54,7 @@ from allocations.provisioning.slurm.backends import get_backend, register_backen
 from allocations.provisioning.slurm.backends.base import CommandRecord, JobControlResult, SlurmBackend
 from allocations.provisioning.slurm.desired import DesiredAccount, DesiredParent, QosSpec
 from allocations.provisioning.slurm.errors import SlurmError, SlurmReconcileError
+from allocations.terms.selectors import cleared_user_ids
 from portal.audit import AuditAction, audit_record
 from portal.emails import portal_url, send_templated_email_on_commit
 from portal.models import AuditEvent
@@ -219,13 +215,38 @@ def sync_allocation(*, allocation_id: int) -> str:
     return "synced"
 
 
+def site_team(site: Site, application_id: int | None = None) -> dict[int, list[str]]:
+    """Application id -> the cluster usernames ``site``'s associations should hold, sorted: the team members
+    who confirmed (and were not erased since) and are cleared for the platform's and the site's terms of use
+    (terms.selectors.cleared_user_ids); on a directory site, by the login of their account bound in the site's
+    directory (identity.directory_logins), a member not bound yet being left out. The one place the desired users
+    are chosen: a sync of one
+    allocation, a full reconcile, its dry run and the operator's pages all read it."""
+    members = TeamMember.objects.exclude(confirmed_at=None).filter(erased_at=None,
+                                                                   application__allocation__quotas__site=site)
+    if application_id is not None:
+        members = members.filter(application_id=application_id)
+    rows = list(members.values_list("application_id", "cluster_username", "user_id"))
+    people = {user_id for _app, _name, user_id in rows if user_id is not None}
+    cleared = cleared_user_ids(site, people)
+    logins = directory_logins(site, people) if is_directory_site(site) else None
+    team: dict[int, list[str]] = {}
+    for app_id, username, user_id in rows:
+        if cleared is not None and user_id not in cleared:
+            continue
+        if logins is not None:  # a directory site: the login of the person's bound account, once it exists
+            username = logins.get(user_id)
+            if username is None:
+                continue
+        team.setdefault(app_id, []).append(username)
+    return {app_id: sorted(set(names)) for app_id, names in team.items()}
+
+
 def _desired_inputs(allocation_id: int, site: Site) -> tuple[Allocation, AllocationQuota | None, list[str]]:
-    """The allocation, its quota on ``site`` and its confirmed users, read now."""
+    """The allocation, its quota on ``site`` and the users its association there should hold, read now."""
     allocation = Allocation.objects.select_related("application__access_mode", "organisation").get(pk=allocation_id)
     quota = allocation.quotas.select_related("site").filter(site=site).first()
-    users = desired_users(allocation)
-    if is_directory_site(site):  # the logins of the accounts bound in the site's directory
-        users = directory_users(site=site, allocation=allocation)
+    users = site_team(site, allocation.application_id).get(allocation.application_id, []) if quota else []
     return allocation, quota, users
 
 
@@ -465,17 +486,11 @@ def site_desired(site: Site) -> list:
     """The whole desired state of one site: every allocation with a quota there."""
     quotas = (AllocationQuota.objects.filter(site=site)
               .select_related("allocation__application__access_mode", "site"))
-    team: dict[int, list[str]] = {}
-    for app_id, username in TeamMember.objects.exclude(confirmed_at=None).filter(
-            erased_at=None, application__allocation__quotas__site=site).values_list("application_id",
-                                                                                    "cluster_username"):
-        team.setdefault(app_id, []).append(username)
-    if is_directory_site(site):  # the logins of the accounts bound in the site's directory
-        team = site_directory_team(site)
+    team = site_team(site)
     desired: dict[str, object] = {}
     for quota in quotas:
         alloc = quota.allocation
-        for item in desired_for(alloc, quota, sorted(team.get(alloc.application_id, []))):
+        for item in desired_for(alloc, quota, team.get(alloc.application_id, [])):
             desired[item.name] = item
     return list(desired.values())
 

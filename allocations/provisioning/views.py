@@ -12,6 +12,7 @@ from allocations.catalogue.models import Site
 from allocations.grants.models import Allocation
 from allocations.provisioning import selectors, services
 from allocations.provisioning.models import HandoverTask
+from allocations.terms import selectors as terms_selectors
 from portal.forms import run_with_message
 
 
@@ -36,7 +37,10 @@ def overview(request):
 def site_detail(request, code):
     """Desired vs actual for one site: one read of the cluster, compared by the planner."""
     site = get_object_or_404(Site, code=code)
-    context = {"drift": selectors.site_drift(site), "recorded": selectors.recorded_changes(site)}
+    not_accepted = terms_selectors.site_not_accepted(site)
+    context = {"drift": selectors.site_drift(site), "recorded": selectors.recorded_changes(site),
+               "terms_not_accepted": len(not_accepted),
+               "terms_held_out": sum(1 for row in not_accepted if row.held_out)}
     return render(request, "allocations/provisioning/site_detail.html", context)
 
 

@@ -2,6 +2,7 @@ from django import template
 from django.conf import settings
 
 from allocations.applications.selectors import applicant_dashboard_context
+from allocations.terms.selectors import pending_for
 from compliance.ai_act.wording import compute_warning_text
 
 register = template.Library()
@@ -36,3 +37,11 @@ def applicant_dashboard(context):
     user = getattr(request, "user", None)
     data = applicant_dashboard_context(user) if user is not None and user.is_authenticated else {}
     return {"request": request, **data}
+
+
+@register.inclusion_tag("allocations/terms/_dashboard_pending.html", takes_context=True)
+def terms_pending(context):
+    """The dashboard's list of terms of use the person has still to accept, with the deadlines."""
+    request = context.get("request")
+    user = getattr(request, "user", None)
+    return {"terms_pending": pending_for(user) if user is not None and user.is_authenticated else []}

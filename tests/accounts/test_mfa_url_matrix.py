@@ -90,7 +90,7 @@ class World:
             "conditions": condition.pk, "reports": report.pk, "handovers": handover.pk, "tokens": token.pk,
             "ssh-keys": ssh_key.pk,
             "members": Membership.objects.get(user=self.applicant).pk, "invitations": invitation.pk,
-            "notifications": notification.pk, "outputs": output.pk,
+            "notifications": notification.pk, "outputs": output.pk, "terms": f.terms_version().pk,
         }
         # What only this organisation's data contains.
         self.markers = [self.application.reference, self.application.title, self.organisation.legal_name,

@@ -39,6 +39,9 @@ NOT_PERSONAL = {
     ("allocations.Application", "base_model_name"): "the name of an AI model",
     ("allocations.Attachment", "stored_name"): "a random name the portal gives the file",
     ("admin.LogEntry", "object_id"): "a primary key, as text",
+    ("allocations.TermsVersion", "text_en"): "terms of use the operator publishes for everyone: reference data",
+    ("allocations.TermsVersion", "text_fr"): "as above",
+    ("allocations.TermsVersion", "text_nl"): "as above",
 }
 
 # Kept by the erasure on purpose: the evidence the law asks the portal to keep, whose author is the

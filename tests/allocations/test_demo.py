@@ -7,9 +7,15 @@ import pytest
 from django.core.management import call_command
 from django.utils import timezone
 
+from accounts.models import User
 from allocations import demo
 from allocations.applications.models import Application, ApplicationStatus
 from allocations.catalogue.models import Call, Site, SiteCapacity
+from allocations.grants.models import Allocation
+from allocations.provisioning.services import site_team
+from allocations.terms.models import TermsVersion
+from allocations.terms.selectors import pending_for
+from allocations.terms.services import terms_accept
 
 pytestmark = pytest.mark.django_db
 
@@ -25,7 +31,8 @@ def test_seed_demo_adds_capacity_a_call_and_applications_once():
     statuses = dict(Application.objects.values_list("title", "status"))
     assert statuses == {demo.DRAFT_TITLE: ApplicationStatus.DRAFT, demo.SUBMITTED_TITLE: ApplicationStatus.SUBMITTED,
                         demo.IN_REVIEW_TITLE: ApplicationStatus.IN_REVIEW,
-                        demo.ENDED_TITLE: ApplicationStatus.APPROVED}
+                        demo.ENDED_TITLE: ApplicationStatus.APPROVED,
+                        demo.ACTIVE_TITLE: ApplicationStatus.APPROVED}
     submitted = Application.objects.get(title=demo.SUBMITTED_TITLE)
     assert submitted.decision_due and submitted.team.get().cluster_username == "milo"
     assert "demo applications added: none" in out.getvalue()
@@ -33,6 +40,21 @@ def test_seed_demo_adds_capacity_a_call_and_applications_once():
     assert ended.is_ended and ended.final_report.status == "due"
     assert ended.final_report.due_date == ended.end_date + datetime.timedelta(days=30)
     assert ended.outputs.count() == 1
+
+
+def test_the_demo_applicant_has_terms_of_use_to_accept_and_is_out_of_the_association_until_then():
+    call_command("seed_demo", stdout=StringIO())
+    call_command("seed_demo", stdout=StringIO())
+    assert TermsVersion.objects.count() == 2
+    applicant = User.objects.get(email="applicant@demo-vision.example")
+    pending = pending_for(applicant)
+    assert [(p.version.site_id is None, p.held_out) for p in pending] == [(True, True), (False, False)]
+    allocation = Allocation.objects.get(application__title=demo.ACTIVE_TITLE)
+    zellik = Site.objects.get(code="zellik")
+    assert site_team(zellik).get(allocation.application_id, []) == []
+    for item in pending:
+        terms_accept(actor=applicant, version=item.version)
+    assert site_team(zellik)[allocation.application_id] == [demo.ACTIVE_USERNAME]
 
 
 def test_seed_demo_puts_the_demo_reviewers_in_pools_a_manager_can_assign_from():

@@ -105,3 +105,4 @@ from .review import (
     submit_review,
 )
 from .sessions import sign_in_without_second_factor
+from .terms import accept_terms, member_account, terms_version

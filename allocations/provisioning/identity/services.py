@@ -6,8 +6,9 @@ sign-on subject, else by a verified e-mail address), creates it where the settin
 binding (`DirectoryAccount`), gives it the person's SSH public keys, makes the project's posixGroup hold
 exactly the confirmed team, and locks the accounts of people none of whose allocations on the site runs
 any more (or who were erased). Only then does the run read the desired state, whose users for that site
-are the bound accounts' logins (`directory_users`): the account exists before its Slurm association, so
-slurmctld resolves its uid when the association arrives (docs/identity.md, "What the site configures").
+are the bound accounts' logins (`directory_logins`, read by `provisioning.services.site_team`): the
+account exists before its Slurm association, so slurmctld resolves its uid when the association arrives
+(docs/identity.md, "What the site configures").
 
 A directory fault fails the site's run like a Slurm fault: the attempt records the error and the task
 retries; nothing reaches Slurm for that site in between."""
@@ -37,7 +38,7 @@ from portal.audit import AuditAction, audit_record
 logger = logging.getLogger(__name__)
 
 __all__ = ["DirectoryError", "directory_lock_person", "directory_prepare", "directory_push_keys",
-           "directory_users", "is_directory_site", "site_directory_team"]
+           "directory_logins", "is_directory_site"]
 
 
 def is_directory_site(site: Site) -> bool:
@@ -58,22 +59,11 @@ def _confirmed_members(application_id: int):
                                      user__erased_at=None).exclude(confirmed_at=None)
 
 
-def directory_users(*, site: Site, allocation: Allocation) -> list[str]:
-    """The logins the Slurm association of ``allocation`` holds on a directory site: the bound accounts of
-    the confirmed team (a member not bound yet is left out until their account exists)."""
-    users = _confirmed_members(allocation.application_id).values("user_id")
-    return sorted(DirectoryAccount.objects.filter(site=site, user_id__in=users).values_list("uid", flat=True))
-
-
-def site_directory_team(site: Site) -> dict[int, list[str]]:
-    """{application id: bound logins of its confirmed team} for every allocation with a quota on ``site``."""
-    rows = (TeamMember.objects.filter(erased_at=None, user__erased_at=None, user__directory_accounts__site=site,
-                                      application__allocation__quotas__site=site)
-            .exclude(confirmed_at=None).values_list("application_id", "user__directory_accounts__uid").distinct())
-    team: dict[int, list[str]] = {}
-    for app_id, uid in rows:
-        team.setdefault(app_id, []).append(uid)
-    return team
+def directory_logins(site: Site, user_ids: set[int]) -> dict[int, str]:
+    """{person id: login of their account bound in ``site``'s directory} for those of ``user_ids`` who have one
+    and were not erased."""
+    return dict(DirectoryAccount.objects.filter(site=site, user_id__in=user_ids, user__erased_at=None)
+                .values_list("user_id", "uid"))
 
 
 def _subject(user: User) -> str:
