@@ -207,4 +207,4 @@ def register() -> None:
     privacy_registry.register_eraser(
         "team_members", erase_team_members,
         covers=["allocations.TeamMember", "allocations.ChangeRequest", "allocations.SyncAttempt",
-                "allocations.RecordedChange", "allocations.HandoverTask"])
+                "allocations.RecordedChange", "allocations.HandoverTask", "allocations.SiteReadback"])

@@ -10,7 +10,7 @@ from allocations.grants import services
 from allocations.grants.models import SyncState
 from allocations.provisioning.models import HandoverTask, RecordedChange, SyncAttempt, UsageSnapshot
 from allocations.provisioning.record import RecordBackend
-from allocations.provisioning.services import pull_usage, sync_allocation
+from allocations.provisioning.services import pull_usage, read_site_state, sync_allocation
 from allocations.provisioning.slurm.backends import register_backend
 from portal.models import AuditEvent
 from tests.factories import OperatorFactory, ReviewerFactory, approved_allocation
@@ -88,6 +88,7 @@ def test_operator_pages_require_the_operator_role(client, settings, django_captu
     settings.AIF_SLURM_BACKEND = ""
     allocation, _manager, _ = approved_allocation()
     sync_allocation(allocation_id=allocation.pk)
+    read_site_state(site=Site.objects.get(code="zellik"))
     client.force_login(ReviewerFactory(totp=True))
     assert client.get(reverse("provisioning:overview")).status_code == 403
     assert client.get(reverse("provisioning:site_detail", args=["zellik"])).status_code == 403
@@ -109,6 +110,7 @@ def test_site_page_shows_the_planners_comparison_without_representation_mismatch
     settings.AIF_SLURM_BACKEND = ""
     allocation, _manager, _ = approved_allocation()
     sync_allocation(allocation_id=allocation.pk)
+    read_site_state(site=Site.objects.get(code="zellik"))
     client.force_login(OperatorFactory(totp=True))
     body = client.get(reverse("provisioning:site_detail", args=["zellik"])).content.decode()
     assert f"org_{allocation.organisation_id}" in body and allocation.slurm_account in body
@@ -123,6 +125,7 @@ def test_site_page_highlights_only_the_settings_that_differ(client, settings):
     change = RecordedChange.objects.filter(account=allocation.slurm_account).latest("recorded_at", "pk")
     change.change["state"]["users"] = ["alice", "mallory"]  # someone changed the cluster by hand
     change.save()
+    read_site_state(site=Site.objects.get(code="zellik"))
     client.force_login(OperatorFactory(totp=True))
     body = client.get(reverse("provisioning:site_detail", args=["zellik"])).content.decode()
     assert body.count('class="differs"') == 1
