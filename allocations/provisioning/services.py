@@ -687,9 +687,7 @@ def _notify_thresholds(quota: AllocationQuota, figures: dict[str, int]) -> None:
             target=allocation,
             changes={"site": quota.site.code, "threshold": threshold, "percent": round(percent, 1)},
         )
-        recipients = list(
-            Membership.objects.filter(organisation_id=allocation.organisation_id).values_list("user__email", flat=True)
-        )
+        recipients = threshold_recipients(allocation)
         send_templated_email_on_commit(
             to=recipients,
             template="allocations/email/usage_threshold",
@@ -701,6 +699,16 @@ def _notify_thresholds(quota: AllocationQuota, figures: dict[str, int]) -> None:
                 "url": portal_url(allocation.get_absolute_url()),
             },
         )
+
+
+def threshold_recipients(allocation: Allocation) -> list[str]:
+    """Who hears that a quota is running out: the organisation's members, and the people who run jobs on
+    the account (its confirmed team members, at the address of their portal account when they have one)."""
+    members = Membership.objects.filter(organisation_id=allocation.organisation_id).values_list("user__email",
+                                                                                               flat=True)
+    team = (TeamMember.objects.filter(application_id=allocation.application_id, erased_at=None)
+            .exclude(confirmed_at=None).values_list("user__email", "email"))
+    return sorted({*members, *(account_email or email for account_email, email in team)} - {""})
 
 
 def usage_series(allocation):
