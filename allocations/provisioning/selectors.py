@@ -140,8 +140,32 @@ def recorded_changes(site: Site) -> QuerySet[RecordedChange]:
     return RecordedChange.objects.filter(site=site)[:30]
 
 
-def recent_errors() -> QuerySet[SyncAttempt]:
-    return SyncAttempt.objects.filter(outcome=SyncOutcome.ERROR).select_related("site", "allocation")[:20]
+@dataclass
+class ErrorGroup:
+    """Failed attempts of one allocation (or one site's full reconcile) in a row: the retries of one
+    provisioning, shown once with the newest error in full."""
+
+    latest: SyncAttempt
+    tries: int
+    first_at: datetime.datetime
+
+
+def recent_errors(*, scanned: int = 200, shown: int = 20) -> list[ErrorGroup]:
+    """The newest failed attempts, grouped by allocation, site and kind (one query): a task retried
+    twelve times is one row that says so, not twelve."""
+    groups: dict[tuple, ErrorGroup] = {}
+    for attempt in (SyncAttempt.objects.filter(outcome=SyncOutcome.ERROR).select_related("site", "allocation")
+                    .defer("commands", "drift")[:scanned]):
+        key = (attempt.site_id, attempt.allocation_id, attempt.kind)
+        group = groups.get(key)
+        if group is None:
+            if len(groups) == shown:
+                continue
+            groups[key] = ErrorGroup(latest=attempt, tries=1, first_at=attempt.started_at)
+        else:
+            group.tries += 1
+            group.first_at = attempt.started_at
+    return list(groups.values())
 
 
 def recent_attempts() -> QuerySet[SyncAttempt]:

@@ -18,6 +18,7 @@ from allocations.provisioning.models import (
     ReadbackStatus,
     RecordedChange,
     SiteReadback,
+    SyncAttempt,
     SyncOutcome,
 )
 from allocations.provisioning.record import RecordBackend
@@ -270,3 +271,20 @@ def test_job_actions_are_shown_with_their_job_ids_in_constant_queries(operator_c
     assert "41, 42 (running: 42)" in body
     _job_actions(allocation, 8)
     assert queries(overview)[0] == few and queries(site_page)[0] == few_site
+
+
+def test_retries_of_one_provisioning_are_one_error_row_with_the_full_cause(operator_client, settings):
+    settings.AIF_SLURM_BACKEND = ""
+    allocation, _manager, _ = approved_allocation()
+    other, _manager, _ = approved_allocation()
+    site = Site.objects.get(code="zellik")
+    cause = "sacctmgr: error: slurmdbd: Connection refused " + "x" * 300 + " (the end of the cause)"
+    for _ in range(12):
+        SyncAttempt.objects.create(site=site, allocation=allocation, outcome=SyncOutcome.ERROR, error=cause)
+    SyncAttempt.objects.create(site=site, allocation=other, outcome=SyncOutcome.ERROR, error="timeout")
+    groups = selectors.recent_errors()
+    assert [(g.latest.allocation_id, g.tries) for g in groups] == [(other.pk, 1), (allocation.pk, 12)]
+    body = operator_client.get(reverse("provisioning:overview")).content.decode()
+    assert "12 tries since" in body and "(the end of the cause)" in body
+    errors_table = body.split("Recent errors")[1].split("Last attempts")[0]
+    assert errors_table.count(f"<td>{allocation.reference}</td>") == 1  # one row, not twelve
