@@ -154,8 +154,9 @@ class SiteReadback(models.Model):
     """The last read of one site's Slurm, compared with the desired state by the planner.
 
     Written by a task (``services.read_site_state``): the operator's site page renders this row and never
-    calls Slurm itself (the audit trail says who asked for a read). ``rows`` holds the planner's comparison (account, setting, desired, actual,
-    differs, present), ``changes`` what a reconcile would have changed at ``read_at``."""
+    calls Slurm itself (the audit trail says who asked for a read). ``rows`` holds the planner's
+    comparison (account, setting, desired, actual, differs; actual None: the account is missing),
+    ``changes`` what a reconcile would have changed at ``read_at``."""
 
     site = models.OneToOneField(Site, on_delete=models.CASCADE, related_name="readback")
     status = models.CharField(max_length=10, choices=ReadbackStatus.choices, default=ReadbackStatus.QUEUED)

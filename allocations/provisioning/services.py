@@ -60,8 +60,8 @@ from allocations.provisioning.slurm.handover import fields_to_confirm, handover_
 from portal.audit import AuditAction, audit_record
 from portal.emails import portal_url, send_templated_email_on_commit
 from portal.models import AuditEvent
-from portal.vocabulary import choice_label
 from portal.tasking import enqueue, enqueue_on_commit
+from portal.vocabulary import choice_label
 
 logger = logging.getLogger(__name__)
 
