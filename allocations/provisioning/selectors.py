@@ -35,7 +35,8 @@ def sites_for_operators() -> QuerySet[Site]:
     """Every site, with the id of its last full reconcile (one query, whatever the number of attempts)."""
     last_full = (SyncAttempt.objects.filter(site=OuterRef("pk"), kind=SyncAttemptKind.FULL_RECONCILE)
                  .order_by("-started_at", "-pk").values("pk")[:1])
-    return Site.objects.annotate(last_full_id=Subquery(last_full)).order_by("name", "pk")
+    return (Site.objects.annotate(last_full_id=Subquery(last_full)).select_related("readback")
+            .order_by("name", "pk"))
 
 
 @dataclass
@@ -44,6 +45,14 @@ class SiteSync:
     backend: str
     states: dict[str, int]
     last_full: SyncAttempt | None
+
+    @property
+    def readback(self) -> SiteReadback | None:
+        """The last stored read of the site (what its page shows), or None."""
+        try:
+            return self.site.readback
+        except SiteReadback.DoesNotExist:
+            return None
 
     @property
     def counts(self) -> dict[str, int]:

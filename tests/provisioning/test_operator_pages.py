@@ -288,3 +288,23 @@ def test_retries_of_one_provisioning_are_one_error_row_with_the_full_cause(opera
     assert "12 tries since" in body and "(the end of the cause)" in body
     errors_table = body.split("Recent errors")[1].split("Last attempts")[0]
     assert errors_table.count(f"<td>{allocation.reference}</td>") == 1  # one row, not twelve
+
+
+def test_the_overview_says_what_the_site_page_says(operator_client, settings):
+    settings.AIF_SLURM_BACKEND = ""
+    allocation, _manager, _ = approved_allocation()
+    sync_allocation(allocation_id=allocation.pk)
+    zellik = Site.objects.get(code="zellik")
+    read_site_state(site=zellik)
+    sites_table = operator_client.get(reverse("provisioning:overview")).content.decode().split("</table>")[0]
+    assert ">in sync</a>" in sites_table
+    RecordedChange.objects.filter(account=allocation.slurm_account).delete()  # the account vanished
+    read_site_state(site=zellik)
+    with CaptureQueriesContext(connection) as ctx:
+        body = operator_client.get(reverse("provisioning:overview")).content.decode()
+    changes = len(SiteReadback.objects.get(site=zellik).changes)
+    assert f">{changes} differences</a>" in body.split("</table>")[0]
+    site_page = operator_client.get(reverse("provisioning:site_detail", args=["zellik"])).content.decode()
+    assert f"A reconcile would make {changes} changes" in site_page
+    assert not any("allocations_sitereadback" in q["sql"] and "WHERE" in q["sql"].split("FROM")[1][:80]
+                   for q in ctx.captured_queries)  # read with the sites, not once per site
