@@ -255,6 +255,6 @@ def register() -> None:
     privacy_registry.register_eraser(
         "team_members", erase_team_members,
         covers=["allocations.TeamMember", "allocations.ChangeRequest", "allocations.SyncAttempt",
-                "allocations.RecordedChange", "allocations.HandoverTask"])
+                "allocations.RecordedChange", "allocations.HandoverTask", "allocations.SiteReadback"])
     privacy_registry.register_eraser("directory_accounts", erase_directory_accounts,
                                      covers=["allocations.DirectoryAccount"])

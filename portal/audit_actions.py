@@ -54,6 +54,7 @@ class AuditAction(models.TextChoices):
     PROVISIONING_HANDOVER_DONE = "provisioning.handover_done", _("Manual provisioning step done by an operator")
     PROVISIONING_RERUN_REQUESTED = "provisioning.rerun_requested", _("Provisioning run again by an operator")
     PROVISIONING_RECONCILE_REQUESTED = "provisioning.reconcile_requested", _("Full reconcile of a site requested")
+    PROVISIONING_READBACK_REQUESTED = "provisioning.readback_requested", _("Read of a site's Slurm requested")
     PROVISIONING_JOBS_HELD = "provisioning.jobs_held", _("Queued jobs held on the cluster")
     PROVISIONING_JOBS_RELEASED = "provisioning.jobs_released", _("Held jobs released on the cluster")
     PROVISIONING_JOBS_CANCELLED = "provisioning.jobs_cancelled", _("Jobs cancelled on the cluster")

@@ -3,10 +3,11 @@
 from celery.schedules import crontab
 
 BEAT_SCHEDULE = {
-    # Provisioning: re-queue allocations still marked needs_sync; full reconcile reports drift.
+    # Provisioning: re-queue allocations still marked needs_sync (a lost worker's task is run again within
+    # 3 minutes: this interval plus the sweeper's 60 s grace); full reconcile reports drift.
     "slurm-sweep-unsynced": {
         "task": "allocations.provisioning.tasks.slurm_sweep_unsynced",
-        "schedule": crontab(minute="*/5"),
+        "schedule": crontab(minute="*/2"),
     },
     "slurm-reconcile-all": {
         "task": "allocations.provisioning.tasks.slurm_reconcile_all",

@@ -267,7 +267,10 @@ CELERY_BROKER_TRANSPORT_OPTIONS = (
     {"data_folder_in": str(_BROKER_DIR), "data_folder_out": str(_BROKER_DIR),
      "control_folder": str(_BROKER_DIR / "control"), "processed_folder": str(_BROKER_DIR / "processed")}
     if CELERY_BROKER_URL.startswith("filesystem")
-    else {"visibility_timeout": 3600}
+    # Above the longest retry countdown (300 s) plus the longest hard time limit (900 s), so that kombu
+    # never delivers a running or waiting task twice; a lost worker's task comes back after 25 minutes at
+    # most (the provisioning sweeper re-queues it within 3). docs/reliability.md, drill 2.
+    else {"visibility_timeout": 1500}
 )
 CELERY_RESULT_BACKEND = env_str("CELERY_RESULT_BACKEND", "") or None
 CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", False)

@@ -91,6 +91,10 @@ class Site(models.Model):
         _("running jobs at revocation or expiry"), max_length=10, choices=RunningJobsPolicy.choices,
         default=RunningJobsPolicy.FINISH,
         help_text=_("Pending jobs are always cancelled when an allocation is revoked or expires."))
+    handover_email = models.EmailField(
+        _("hand-over e-mail"), blank=True,
+        help_text=_("For a site provisioned by hand: where each hand-over task is mailed (the remote operators). "
+                    "Empty: the portal's operators get it."))
     is_active = models.BooleanField(_("active"), default=True)
 
     class Meta:

@@ -68,6 +68,46 @@ def latest_usage(allocation: Allocation) -> dict[int, UsageSnapshot]:
     return latest
 
 
+@dataclass
+class QuotaUsage:
+    """What one site reported as used of one quota. Sshare reports whole TRES-minutes: hours and
+    percentages are computed from the minutes (never from rounded hours), and a percentage is rounded
+    down, so 50 of 60 GPU-minutes is 83 %, not 100 %."""
+
+    quota: AllocationQuota
+    snapshot: UsageSnapshot | None
+
+    @staticmethod
+    def _percent(minutes: int, hours: int) -> int | None:
+        return 100 * minutes // (hours * 60) if hours else None
+
+    @property
+    def reported(self) -> bool:
+        return self.snapshot is not None
+
+    @property
+    def gpu_hours_used(self) -> float | None:
+        return self.snapshot.gpu_minutes / 60 if self.snapshot else None
+
+    @property
+    def cpu_core_hours_used(self) -> float | None:
+        return self.snapshot.cpu_minutes / 60 if self.snapshot else None
+
+    @property
+    def gpu_percent(self) -> int | None:
+        return self._percent(self.snapshot.gpu_minutes, self.quota.gpu_hours) if self.snapshot else None
+
+    @property
+    def cpu_percent(self) -> int | None:
+        return self._percent(self.snapshot.cpu_minutes, self.quota.cpu_core_hours) if self.snapshot else None
+
+
+def quota_usage(allocation: Allocation) -> list[QuotaUsage]:
+    """Each quota of the allocation with the newest usage its site reported (two queries)."""
+    usage = latest_usage(allocation)
+    return [QuotaUsage(quota=q, snapshot=usage.get(q.site_id)) for q in allocation.quotas.select_related("site")]
+
+
 # ----------------------------------------------------------------------------------------- capacity
 
 @dataclass

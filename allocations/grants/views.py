@@ -36,13 +36,7 @@ def allocation_list(request):
 @login_required
 def allocation_detail(request, reference):
     alloc = selectors.allocation_of_member(request.user, reference)
-    usage = selectors.latest_usage(alloc)
-    quotas = []
-    for q in alloc.quotas.all():
-        snap = usage.get(q.site_id)
-        used = round(snap.gpu_minutes / 60) if snap else None
-        quotas.append({"quota": q, "gpu_used": used,
-                       "gpu_percent": round(100 * used / q.gpu_hours) if used is not None and q.gpu_hours else None})
+    quotas = selectors.quota_usage(alloc)
     return render(request, "allocations/grants/allocation_detail.html", {
         "allocation": alloc, "quotas": quotas, "team": selectors.allocation_team(alloc),
         "conditions": selectors.allocation_conditions(alloc), "change_requests": alloc.change_requests.all(),

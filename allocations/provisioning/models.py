@@ -15,6 +15,7 @@ class SyncOutcome(models.TextChoices):
     DRIFT_FIXED = "drift_fixed", _("Drift found and fixed")
     ERROR = "error", _("Error")
     HANDED_OVER = "handed_over", _("Handed over")
+    DRY_RUN = "dry_run", _("Dry run: differences found, nothing changed")
 
 
 class SyncAttemptKind(models.TextChoices):
@@ -71,18 +72,37 @@ class RecordedChange(models.Model):
 
 
 class HandoverTask(models.Model):
+    """What the remote operators of a hand-over site must apply by hand for one desired version.
+
+    At most one task per allocation and site is open: a newer desired version supersedes the open task
+    (``superseded_by``), so an operator never applies or closes an outdated one."""
+
     site = models.ForeignKey(Site, on_delete=models.CASCADE, related_name="handover_tasks")
     allocation = models.ForeignKey(Allocation, on_delete=models.CASCADE, related_name="handover_tasks")
     changes = models.JSONField()
+    # The sacctmgr command lines the remote operators run, rendered from the plan against what the last
+    # task done put there, and the settings they confirm afterwards (account, setting, value).
+    commands = models.JSONField(default=list, blank=True)
+    fields = models.JSONField(default=list, blank=True)
     desired_version = models.PositiveIntegerField()
     created_at = models.DateTimeField(auto_now_add=True)
     done_at = models.DateTimeField(null=True, blank=True)
     done_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
                                 related_name="+")
     note = models.TextField(blank=True)
+    superseded_at = models.DateTimeField(null=True, blank=True)
+    superseded_by = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
 
     class Meta:
         ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["allocation", "site"], condition=models.Q(done_at=None, superseded_at=None),
+                                    name="handover_one_open_per_site"),
+        ]
+
+    @property
+    def is_open(self) -> bool:
+        return self.done_at is None and self.superseded_at is None
 
 
 class JobActionKind(models.TextChoices):
@@ -122,3 +142,28 @@ class UsageSnapshot(models.Model):
     class Meta:
         ordering = ["-taken_at"]
         indexes = [models.Index(fields=["allocation", "site", "-taken_at"], name="usage_alloc_site_idx")]
+
+
+class ReadbackStatus(models.TextChoices):
+    QUEUED = "queued", _("Read requested, waiting for a worker")
+    DONE = "done", _("Read")
+    ERROR = "error", _("The read failed")
+
+
+class SiteReadback(models.Model):
+    """The last read of one site's Slurm, compared with the desired state by the planner.
+
+    Written by a task (``services.read_site_state``): the operator's site page renders this row and never
+    calls Slurm itself (the audit trail says who asked for a read). ``rows`` holds the planner's
+    comparison (account, setting, desired, actual, differs; actual None: the account is missing),
+    ``changes`` what a reconcile would have changed at ``read_at``."""
+
+    site = models.OneToOneField(Site, on_delete=models.CASCADE, related_name="readback")
+    status = models.CharField(max_length=10, choices=ReadbackStatus.choices, default=ReadbackStatus.QUEUED)
+    requested_at = models.DateTimeField(null=True, blank=True)
+    read_at = models.DateTimeField(null=True, blank=True)
+    duration_ms = models.PositiveIntegerField(null=True, blank=True)
+    rows = models.JSONField(default=list, blank=True)
+    changes = models.JSONField(default=list, blank=True)
+    error = models.TextField(blank=True)
+    error_at = models.DateTimeField(null=True, blank=True)

@@ -17,9 +17,17 @@ from django.utils.translation import ngettext
 from accounts.home import ITEMS_SHOWN, WorkList, waiting_item
 from allocations.catalogue.models import Site
 from allocations.grants.models import Allocation, SyncState
-from allocations.provisioning.models import HandoverTask, RecordedChange, SyncAttempt, SyncAttemptKind, SyncOutcome
-from allocations.provisioning.services import backend_for, backend_kind, site_desired
-from allocations.provisioning.slurm.errors import SlurmError
+from allocations.provisioning.models import (
+    HandoverTask,
+    JobAction,
+    ReadbackStatus,
+    RecordedChange,
+    SiteReadback,
+    SyncAttempt,
+    SyncAttemptKind,
+    SyncOutcome,
+)
+from allocations.provisioning.services import backend_kind
 from portal.vocabulary import choice_label
 
 
@@ -27,7 +35,8 @@ def sites_for_operators() -> QuerySet[Site]:
     """Every site, with the id of its last full reconcile (one query, whatever the number of attempts)."""
     last_full = (SyncAttempt.objects.filter(site=OuterRef("pk"), kind=SyncAttemptKind.FULL_RECONCILE)
                  .order_by("-started_at", "-pk").values("pk")[:1])
-    return Site.objects.annotate(last_full_id=Subquery(last_full)).order_by("name", "pk")
+    return (Site.objects.annotate(last_full_id=Subquery(last_full)).select_related("readback")
+            .order_by("name", "pk"))
 
 
 @dataclass
@@ -36,6 +45,14 @@ class SiteSync:
     backend: str
     states: dict[str, int]
     last_full: SyncAttempt | None
+
+    @property
+    def readback(self) -> SiteReadback | None:
+        """The last stored read of the site (what its page shows), or None."""
+        try:
+            return self.site.readback
+        except SiteReadback.DoesNotExist:
+            return None
 
     @property
     def counts(self) -> dict[str, int]:
@@ -70,18 +87,30 @@ class DriftRow:
 
 @dataclass
 class SiteDrift:
+    """Desired against actual for one site, from the last stored read (``SiteReadback``)."""
+
     site: Site
     backend: str
     readable: bool  # False for hand-over sites: the portal cannot read them
     error: str = ""
-    changes: list[str] = field(default_factory=list)  # what a reconcile would change
+    changes: list[str] = field(default_factory=list)  # what a reconcile would have changed at read_at
     rows: list[DriftRow] = field(default_factory=list)
+    read_at: datetime.datetime | None = None
+    duration_ms: int | None = None
+    status: str = ""
+    requested_at: datetime.datetime | None = None
+    error_at: datetime.datetime | None = None
 
     @property
     def in_sync(self) -> bool | None:
-        if not self.readable or self.error:
+        if not self.readable or self.read_at is None:
             return None
         return not self.changes
+
+    @property
+    def waiting(self) -> bool:
+        """A read was asked for and no worker stored it yet."""
+        return self.status == ReadbackStatus.QUEUED
 
 
 def as_text(value) -> str:
@@ -93,27 +122,59 @@ def as_text(value) -> str:
 
 
 def site_drift(site: Site) -> SiteDrift:
-    """Desired against actual for one site: one read of the cluster, compared by the planner itself
-    (the same desired state, read and comparison as a full reconcile)."""
+    """Desired against actual for one site as the last read stored it (one query, no call to Slurm: the
+    read runs as a task, ``services.read_site_state``, so a hung slurmdbd never holds a web request)."""
     kind = backend_kind(site)
     if kind == "handover":
         return SiteDrift(site=site, backend=kind, readable=False)
-    try:
-        changes, fields = backend_for(site).compare(site.slurm_cluster, site_desired(site))
-    except SlurmError as exc:
-        return SiteDrift(site=site, backend=kind, readable=True, error=str(exc))
-    rows = [DriftRow(account=f.account, field=f.field, desired=as_text(f.desired),
-                     actual=as_text(f.actual) if f.present else None, differs=f.differs)
-            for f in fields]
-    return SiteDrift(site=site, backend=kind, readable=True, changes=[c.describe() for c in changes], rows=rows)
+    readback = SiteReadback.objects.filter(site=site).first()
+    if readback is None:
+        return SiteDrift(site=site, backend=kind, readable=True)
+    rows = [DriftRow(account=r["account"], field=r["field"], desired=r["desired"], actual=r["actual"],
+                     differs=r["differs"]) for r in readback.rows]
+    return SiteDrift(site=site, backend=kind, readable=True, error=readback.error, changes=list(readback.changes),
+                     rows=rows, read_at=readback.read_at, duration_ms=readback.duration_ms, status=readback.status,
+                     requested_at=readback.requested_at, error_at=readback.error_at)
+
+
+def job_actions(*, site: Site | None = None, limit: int = 30) -> QuerySet[JobAction]:
+    """The portal's latest actions on jobs (holds, releases, cancellations), newest first."""
+    rows = JobAction.objects.select_related("site", "allocation").defer("commands")
+    if site is not None:
+        rows = rows.filter(site=site)
+    return rows[:limit]
 
 
 def recorded_changes(site: Site) -> QuerySet[RecordedChange]:
     return RecordedChange.objects.filter(site=site)[:30]
 
 
-def recent_errors() -> QuerySet[SyncAttempt]:
-    return SyncAttempt.objects.filter(outcome=SyncOutcome.ERROR).select_related("site", "allocation")[:20]
+@dataclass
+class ErrorGroup:
+    """Failed attempts of one allocation (or one site's full reconcile) in a row: the retries of one
+    provisioning, shown once with the newest error in full."""
+
+    latest: SyncAttempt
+    tries: int
+    first_at: datetime.datetime
+
+
+def recent_errors(*, scanned: int = 200, shown: int = 20) -> list[ErrorGroup]:
+    """The newest failed attempts, grouped by allocation, site and kind (one query): a task retried
+    twelve times is one row that says so, not twelve."""
+    groups: dict[tuple, ErrorGroup] = {}
+    for attempt in (SyncAttempt.objects.filter(outcome=SyncOutcome.ERROR).select_related("site", "allocation")
+                    .defer("commands", "drift")[:scanned]):
+        key = (attempt.site_id, attempt.allocation_id, attempt.kind)
+        group = groups.get(key)
+        if group is None:
+            if len(groups) == shown:
+                continue
+            groups[key] = ErrorGroup(latest=attempt, tries=1, first_at=attempt.started_at)
+        else:
+            group.tries += 1
+            group.first_at = attempt.started_at
+    return list(groups.values())
 
 
 def recent_attempts() -> QuerySet[SyncAttempt]:
@@ -121,7 +182,9 @@ def recent_attempts() -> QuerySet[SyncAttempt]:
 
 
 def open_handovers() -> QuerySet[HandoverTask]:
-    return HandoverTask.objects.filter(done_at=None).select_related("site", "allocation").order_by("created_at", "pk")
+    """Tasks to apply: neither done nor replaced by a newer desired version."""
+    return (HandoverTask.objects.filter(done_at=None, superseded_at=None).select_related("site", "allocation")
+            .order_by("created_at", "pk"))
 
 
 # ------------------------------------------------------------------------------------ staff home

@@ -26,11 +26,12 @@ from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import Q
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from accounts.models import Membership
-from accounts.roles import Role, has_role
+from accounts.models import Membership, User
+from accounts.roles import ROLE_GROUPS, Role, has_role
 from allocations.applications.models import TeamMember
 from allocations.catalogue.backend_options import HARMLESS_OPTIONS, backend_options_problems
 from allocations.catalogue.models import AccessMode, ProvisioningMode, RunningJobsPolicy, Site, SlurmBackendKind
@@ -41,10 +42,13 @@ from allocations.grants.workflow import JOB_POLICY, JOBS_ENDED, JOBS_HELD, JOBS_
 from allocations.provisioning.identity.services import directory_logins, directory_prepare, is_directory_site
 from allocations.provisioning.locks import ClusterBusyError, cluster_lock
 from allocations.provisioning.models import (
+    ComparedSetting,
     HandoverTask,
     JobAction,
     JobActionKind,
+    ReadbackStatus,
     RecordedChange,
+    SiteReadback,
     SyncAttempt,
     SyncAttemptKind,
     SyncOutcome,
@@ -54,11 +58,13 @@ from allocations.provisioning.slurm.backends import get_backend, register_backen
 from allocations.provisioning.slurm.backends.base import CommandRecord, JobControlResult, SlurmBackend
 from allocations.provisioning.slurm.desired import DesiredAccount, DesiredParent, QosSpec
 from allocations.provisioning.slurm.errors import SlurmError, SlurmReconcileError
+from allocations.provisioning.slurm.handover import fields_to_confirm, handover_plan, sacctmgr_lines
 from allocations.terms.selectors import cleared_user_ids
 from portal.audit import AuditAction, audit_record
 from portal.emails import portal_url, send_templated_email_on_commit
 from portal.models import AuditEvent
 from portal.tasking import enqueue, enqueue_on_commit
+from portal.vocabulary import choice_label
 
 logger = logging.getLogger(__name__)
 
@@ -341,11 +347,56 @@ def _record_job_action(site: Site, allocation: Allocation, result: JobControlRes
 
 
 def _handover(site: Site, allocation: Allocation, desired: list, version: int) -> HandoverTask:
+    """The hand-over task of ``version`` on ``site``: created once, superseding the open task of an older
+    version (one open task per allocation and site, a database constraint), and mailed to the remote
+    operators. A retry, or a version older than a task already there, creates nothing."""
     changes = [{"kind": type(d).__name__, **{k: (sorted(v) if isinstance(v, frozenset) else v)
                                             for k, v in _fields(d).items()}} for d in desired]
-    task, created = HandoverTask.objects.get_or_create(
-        site=site, allocation=allocation, desired_version=version, defaults={"changes": changes})
+    with transaction.atomic():
+        # Serialises the hand-overs of one allocation: two runs never both find no task and insert one.
+        Allocation.objects.select_for_update().filter(pk=allocation.pk).first()
+        tasks = HandoverTask.objects.filter(site=site, allocation=allocation)
+        newest = tasks.filter(desired_version__gte=version).order_by("-desired_version", "-pk").first()
+        if newest is not None:
+            return newest
+        previous = tasks.exclude(done_at=None).order_by("-desired_version", "-pk").first()
+        plan = handover_plan(desired, previous.changes if previous else ())
+        fields = [{"account": account, "field": name, "value": _as_text(value)}
+                  for account, name, value in fields_to_confirm(desired)]
+        now = timezone.now()
+        older = list(tasks.select_for_update().filter(done_at=None, superseded_at=None))
+        tasks.filter(pk__in=[t.pk for t in older]).update(superseded_at=now)
+        task = HandoverTask.objects.create(site=site, allocation=allocation, desired_version=version, changes=changes,
+                                           commands=sacctmgr_lines(plan), fields=fields)
+        tasks.filter(pk__in=[t.pk for t in older]).update(superseded_by=task)
+        _mail_handover(task, superseded=older)
     return task
+
+
+def _as_text(value) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, tuple):
+        return ", ".join(f"{item[0]}={item[1]}" if isinstance(item, tuple) else str(item) for item in value)
+    return str(value)
+
+
+def handover_recipients(site: Site) -> list[str]:
+    """The site's hand-over address; without one, the portal's operators."""
+    if site.handover_email:
+        return [site.handover_email]
+    return sorted(set(User.objects.filter(is_active=True, groups__name=ROLE_GROUPS[Role.OPERATOR])
+                      .values_list("email", flat=True)))
+
+
+def _mail_handover(task: HandoverTask, *, superseded: list[HandoverTask]) -> None:
+    send_templated_email_on_commit(
+        to=handover_recipients(task.site), template="allocations/email/handover_task",
+        context={"reference": task.allocation.reference, "site": task.site.name, "version": task.desired_version,
+                 "commands": task.commands, "fields": [dict(f, label=choice_label(ComparedSetting, f["field"]))
+                                                      for f in task.fields],
+                 "superseded": [t.desired_version for t in superseded],
+                 "url": portal_url(reverse("provisioning:overview")) + f"#handover-{task.pk}"})
 
 
 def _fields(obj) -> dict:
@@ -363,19 +414,28 @@ def is_direct(site: Site) -> bool:
 
 
 def handover_done(*, actor, task: HandoverTask, note: str = "") -> HandoverTask:
-    """An operator provisioned a remote site by hand and records it. Recording it twice changes nothing."""
+    """An operator provisioned a remote site by hand and records it. Recording it twice changes nothing.
+
+    A superseded task is refused (its newer task is the one to apply). Once no task of the allocation is
+    open on any site, the version of this task is marked synced: the allocation goes active when that is
+    its current desired version; when a newer version is still to be pushed, it stays marked and the
+    sweeper queues it, which opens the next task."""
     _require_operator(actor)
     with transaction.atomic():
         task = HandoverTask.objects.select_for_update(of=("self",)).select_related("site", "allocation").get(pk=task.pk)
         if task.done_at:
             return task
+        if task.superseded_at:
+            raise ValidationError(_("This hand-over task (version %(old)s) was replaced by a newer one: apply the "
+                                    "open task of %(reference)s on %(site)s instead.") % {
+                "old": task.desired_version, "reference": task.allocation.reference, "site": task.site.name})
         task.done_at = timezone.now()
         task.done_by = actor
         task.note = note
         task.save(update_fields=["done_at", "done_by", "note"])
         audit_record(actor=actor, action=AuditAction.PROVISIONING_HANDOVER_DONE, target=task.allocation,
                      changes={"site": task.site.code, "desired_version": task.desired_version})
-    open_elsewhere = HandoverTask.objects.filter(allocation=task.allocation, done_at=None).exists()
+    open_elsewhere = HandoverTask.objects.filter(allocation=task.allocation, done_at=None, superseded_at=None).exists()
     if not open_elsewhere:
         allocation_mark_synced(allocation_id=task.allocation_id, version=task.desired_version)
     return task
@@ -432,7 +492,7 @@ def provisioning_records_rename_user(*, allocation: Allocation, old: str, new: s
     """Erasure (allocations.privacy): the cluster username of an erased person becomes its pseudonym in
     what the portal recorded about the allocation's provisioning (commands, drift and errors of its
     attempts and of the full reconciles that named its account, the record backend's changes,
-    hand-over tasks). Returns how many rows changed.
+    hand-over tasks, the last read of its sites). Returns how many rows changed.
 
     The clusters' own accounting keeps the name: erasure there is the site's procedure."""
     # The whole name only: "ines" in "user=ines" or "Users=bob,ines", never inside "lines".
@@ -448,8 +508,12 @@ def provisioning_records_rename_user(*, allocation: Allocation, old: str, new: s
         if fields != {"commands": attempt.commands, "drift": attempt.drift, "error": attempt.error}:
             SyncAttempt.objects.filter(pk=attempt.pk).update(**fields)
             changed += 1
+    handovers = HandoverTask.objects.filter(allocation=allocation)
+    readbacks = SiteReadback.objects.filter(site__quotas__allocation=allocation).distinct()
     for model, rows, field in ((RecordedChange, RecordedChange.objects.filter(account=account), "change"),
-                               (HandoverTask, HandoverTask.objects.filter(allocation=allocation), "changes")):
+                               (HandoverTask, handovers, "changes"), (HandoverTask, handovers, "commands"),
+                               (HandoverTask, handovers, "fields"), (SiteReadback, readbacks, "rows"),
+                               (SiteReadback, readbacks, "error")):
         for pk, value in rows.values_list("pk", field):
             renamed = _rename(value, pattern, new)
             if renamed != value:
@@ -525,12 +589,63 @@ def reconcile_site(*, site: Site, dry_run: bool = False) -> SyncAttempt:
             return attempt
     drift = qos_drift + drift
     if dry_run:
-        _finish(attempt, outcome=SyncOutcome.ERROR if drift else SyncOutcome.NOOP, commands=journal, drift=drift,
-                error=f"dry run: {len(drift)} differences" if drift else "", started=started)
+        _finish(attempt, outcome=SyncOutcome.DRY_RUN if drift else SyncOutcome.NOOP, commands=journal, drift=drift,
+                started=started)
         return attempt
     _finish(attempt, outcome=SyncOutcome.DRIFT_FIXED if drift else SyncOutcome.NOOP, commands=journal,
             drift=drift, started=started)
     return attempt
+
+
+# Queued by name, as RECONCILE_SITE_TASK.
+READ_SITE_TASK = "allocations.provisioning.tasks.slurm_read_site"
+
+
+def provisioning_refresh_site(*, actor, site: Site) -> SiteReadback:
+    """Queue a read of one site's Slurm for the operator's site page (which never reads Slurm itself).
+
+    The page keeps showing the previous read, with its time, until the task stores the new one."""
+    _require_operator(actor)
+    if not site.is_active:
+        raise ValidationError(_("%(site)s is not active: it is not read.") % {"site": site.name})
+    if site.provisioning_mode == ProvisioningMode.HANDOVER:
+        raise ValidationError(_("%(site)s is provisioned by hand (hand-over): the portal does not read it.")
+                              % {"site": site.name})
+    with transaction.atomic():
+        readback, _created = SiteReadback.objects.select_for_update().get_or_create(site=site)
+        readback.status = ReadbackStatus.QUEUED
+        readback.requested_at = timezone.now()
+        readback.save(update_fields=["status", "requested_at"])
+        audit_record(actor=actor, action=AuditAction.PROVISIONING_READBACK_REQUESTED, target=site,
+                     changes={"cluster": site.slurm_cluster})
+        enqueue_on_commit(READ_SITE_TASK, site.pk)
+    return readback
+
+
+def read_site_state(*, site: Site) -> SiteReadback:
+    """Read one site's Slurm under the cluster's lock, compare it with the whole desired state through the
+    planner (as a full reconcile would) and store the result with its time. Writes nothing to Slurm.
+
+    A failed read keeps the previous result and records the error with its cause and time."""
+    readback, _created = SiteReadback.objects.get_or_create(site=site)
+    if backend_kind(site) == "handover":
+        return readback
+    started = time.monotonic()
+    try:
+        with cluster_lock(site.slurm_cluster):
+            changes, fields = backend_for(site).compare(site.slurm_cluster, site_desired(site))
+    except SlurmError as exc:
+        SiteReadback.objects.filter(pk=readback.pk).update(status=ReadbackStatus.ERROR, error=str(exc)[:5000],
+                                                           error_at=timezone.now())
+        readback.refresh_from_db()
+        return readback
+    rows = [{"account": f.account, "field": f.field, "desired": _as_text(f.desired),
+             "actual": _as_text(f.actual) if f.present else None, "differs": f.differs} for f in fields]
+    SiteReadback.objects.filter(pk=readback.pk).update(
+        status=ReadbackStatus.DONE, read_at=timezone.now(), duration_ms=int((time.monotonic() - started) * 1000),
+        rows=rows, changes=[c.describe() for c in changes], error="", error_at=None)
+    readback.refresh_from_db()
+    return readback
 
 
 def access_mode_qos() -> list[QosSpec]:
@@ -623,9 +738,7 @@ def _notify_thresholds(quota: AllocationQuota, figures: dict[str, int]) -> None:
             target=allocation,
             changes={"site": quota.site.code, "threshold": threshold, "percent": round(percent, 1)},
         )
-        recipients = list(
-            Membership.objects.filter(organisation_id=allocation.organisation_id).values_list("user__email", flat=True)
-        )
+        recipients = threshold_recipients(allocation)
         send_templated_email_on_commit(
             to=recipients,
             template="allocations/email/usage_threshold",
@@ -637,6 +750,16 @@ def _notify_thresholds(quota: AllocationQuota, figures: dict[str, int]) -> None:
                 "url": portal_url(allocation.get_absolute_url()),
             },
         )
+
+
+def threshold_recipients(allocation: Allocation) -> list[str]:
+    """Who hears that a quota is running out: the organisation's members, and the people who run jobs on
+    the account (its confirmed team members, at the address of their portal account when they have one)."""
+    members = Membership.objects.filter(organisation_id=allocation.organisation_id).values_list("user__email",
+                                                                                               flat=True)
+    team = (TeamMember.objects.filter(application_id=allocation.application_id, erased_at=None)
+            .exclude(confirmed_at=None).values_list("user__email", "email"))
+    return sorted({*members, *(account_email or email for account_email, email in team)} - {""})
 
 
 def usage_series(allocation):

@@ -4,7 +4,7 @@ from celery import shared_task
 
 from allocations.catalogue.models import Site
 
-from .services import pull_usage, reconcile_site, sweep_unsynced, sync_allocation
+from .services import backend_kind, pull_usage, read_site_state, reconcile_site, sweep_unsynced, sync_allocation
 
 
 @shared_task(bind=True, acks_late=True, autoretry_for=(Exception,), retry_backoff=2, retry_backoff_max=300,
@@ -21,8 +21,14 @@ def slurm_sweep_unsynced() -> int:
 
 @shared_task(acks_late=True, time_limit=900, soft_time_limit=840)
 def slurm_reconcile_all() -> dict:
-    """Periodic full reconcile per site: detects and fixes drift, recorded as attempts."""
-    return {site.code: reconcile_site(site=site).outcome for site in Site.objects.filter(is_active=True)}
+    """Periodic full reconcile per site: detects and fixes drift, recorded as attempts; then the read the
+    operator's site page shows."""
+    outcomes = {}
+    for site in Site.objects.filter(is_active=True):
+        outcomes[site.code] = reconcile_site(site=site).outcome
+        if backend_kind(site) != "handover":
+            read_site_state(site=site)
+    return outcomes
 
 
 @shared_task(acks_late=True, time_limit=600, soft_time_limit=540)
@@ -35,3 +41,9 @@ def slurm_pull_usage() -> dict:
              time_limit=900, soft_time_limit=840)
 def slurm_reconcile_site(self, site_id: int) -> str:
     return reconcile_site(site=Site.objects.get(pk=site_id)).outcome
+
+
+@shared_task(acks_late=True, soft_time_limit=240, time_limit=300)
+def slurm_read_site(site_id: int) -> str:
+    """Read one site's Slurm for the operator's site page (asked for with "Refresh now")."""
+    return read_site_state(site=Site.objects.get(pk=site_id)).status

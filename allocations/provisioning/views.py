@@ -29,19 +29,30 @@ def overview(request):
         "errors": selectors.recent_errors(),
         "attempts": selectors.recent_attempts(),
         "handovers": selectors.open_handovers(),
+        "job_actions": selectors.job_actions(limit=15),
     }
     return render(request, "allocations/provisioning/overview.html", context)
 
 
 @operator_required
 def site_detail(request, code):
-    """Desired vs actual for one site: one read of the cluster, compared by the planner."""
+    """Desired vs actual for one site, from the last read a task stored (no call to Slurm here)."""
     site = get_object_or_404(Site, code=code)
     not_accepted = terms_selectors.site_not_accepted(site)
     context = {"drift": selectors.site_drift(site), "recorded": selectors.recorded_changes(site),
-               "terms_not_accepted": len(not_accepted),
+               "terms_not_accepted": len(not_accepted), "job_actions": selectors.job_actions(site=site),
                "terms_held_out": sum(1 for row in not_accepted if row.held_out)}
     return render(request, "allocations/provisioning/site_detail.html", context)
+
+
+@operator_required
+@require_POST
+def refresh_site(request, code):
+    """Queue a read of the site's Slurm; the page shows it once a worker stored it."""
+    site = get_object_or_404(Site, code=code)
+    run_with_message(request, lambda: services.provisioning_refresh_site(actor=request.user, site=site),
+                     _("A read of %(site)s was queued: reload this page in a moment.") % {"site": site.name})
+    return redirect("provisioning:site_detail", code=site.code)
 
 
 @operator_required

@@ -13,10 +13,11 @@ from django.urls import reverse
 from accounts.privacy import user_erase
 from allocations.applications import services as application_services
 from allocations.applications.models import ApplicationStatus, TeamMember
+from allocations.catalogue.models import ProvisioningMode, Site
 from allocations.grants import services as grant_services
-from allocations.grants.models import ChangeKind, ChangeRequest, SyncState
-from allocations.provisioning.models import RecordedChange, SyncAttempt
-from allocations.provisioning.services import sync_allocation
+from allocations.grants.models import AllocationQuota, ChangeKind, ChangeRequest, SyncState
+from allocations.provisioning.models import HandoverTask, RecordedChange, SiteReadback, SyncAttempt
+from allocations.provisioning.services import read_site_state, sync_allocation
 from portal.audit import verify_chain
 from portal.models import AuditEvent
 from tests import factories as f
@@ -160,3 +161,23 @@ def test_team_and_change_request_events_name_nobody(applicant, granted):
     text = json.dumps([e.changes for e in events]).lower()
     assert "zora" not in text and "zimmerwald" not in text
     assert events.get(action="change_request.submitted").changes["payload"] == {"members": 1}
+
+
+def test_erasure_reaches_the_stored_read_of_a_site_and_the_hand_over_lines(zora, granted, settings):
+    allocation, _manager, _applicant = granted
+    zellik = Site.objects.get(code="zellik")
+    read_site_state(site=zellik)
+    assert USERNAME in json.dumps(SiteReadback.objects.get(site=zellik).rows)
+    settings.AIF_SLURM_BACKEND = ""
+    charleroi = Site.objects.get(code="charleroi")
+    Site.objects.filter(pk=charleroi.pk).update(provisioning_mode=ProvisioningMode.HANDOVER)
+    AllocationQuota.objects.create(allocation=allocation, site=charleroi, gpu_hours=1)
+    sync_allocation(allocation_id=allocation.pk)
+    task = HandoverTask.objects.get(allocation=allocation)
+    assert any(USERNAME in line for line in task.commands) and any(USERNAME in r["value"] for r in task.fields)
+
+    user_erase(actor=f.AdminFactory(totp=True), user=zora)
+
+    assert USERNAME not in _dump()
+    task.refresh_from_db()
+    assert any("add user erased-" in line for line in task.commands)

@@ -33,6 +33,7 @@ NOT_PERSONAL = {
     ("allocations.Site", "name"): "reference data",
     ("allocations.Site", "username_pattern"): "a site's naming rule",
     ("allocations.Site", "reserved_usernames"): "system names a site keeps for itself",
+    ("allocations.Site", "handover_email"): "a site's functional mailbox for hand-over tasks",
     ("allocations.AccessMode", "name"): "reference data",
     ("allocations.AccessMode", "description"): "reference data",
     ("allocations.ReviewerPool", "name"): "reference data",
@@ -83,6 +84,8 @@ NOT_EXPORTED = {
                                                  "author (the manager's audit events are exported)",
     ("allocations.SyncAttempt", "error"): "written by the portal and the clusters about an allocation; a "
                                           "username in it is pseudonymised at erasure",
+    ("allocations.SiteReadback", "error"): "written by the portal and the cluster about a site; a username in "
+                                           "it is pseudonymised at erasure",
 }
 
 ALLOW_LISTS = {"not personal": NOT_PERSONAL, "kept at erasure": KEPT_AT_ERASURE, "not exported": NOT_EXPORTED}

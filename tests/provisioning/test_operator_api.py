@@ -7,7 +7,7 @@ from rest_framework.test import APIClient
 from allocations.catalogue.models import ProvisioningMode, Site
 from allocations.grants.models import SyncState
 from allocations.provisioning.models import HandoverTask, RecordedChange, SyncAttempt, SyncAttemptKind, SyncOutcome
-from allocations.provisioning.services import reconcile_site, sync_allocation
+from allocations.provisioning.services import read_site_state, reconcile_site, sync_allocation
 from portal.models import AuditEvent
 from tests import factories as f
 from tests.factories import approved_allocation
@@ -121,7 +121,11 @@ def test_sites_list_counts_allocations_per_sync_state_and_the_last_full_reconcil
 
 def test_drift_rows_come_from_the_planner(operator, allocation):
     sync_allocation(allocation_id=allocation.pk)
+    zellik = Site.objects.get(code="zellik")
+    assert operator.get(f"{BASE}/sites/zellik/drift/").json()["read_at"] is None  # never read yet
+    read_site_state(site=zellik)
     body = operator.get(f"{BASE}/sites/zellik/drift/").json()
+    assert body["read_at"] is not None
     assert body["in_sync"] is True and body["changes"] == [] and body["error"] == ""
     assert not any(row["differs"] for row in body["rows"])
     blocked = next(r for r in body["rows"] if r["account"] == f"org_{allocation.organisation_id}")
@@ -129,6 +133,7 @@ def test_drift_rows_come_from_the_planner(operator, allocation):
                        "desired": "root", "actual": "root", "differs": False}
 
     RecordedChange.objects.filter(account=allocation.slurm_account).delete()  # the account vanished from Slurm
+    read_site_state(site=zellik)
     body = operator.get(f"{BASE}/sites/zellik/drift/").json()
     assert body["in_sync"] is False
     lost = [r for r in body["rows"] if r["account"] == allocation.slurm_account]

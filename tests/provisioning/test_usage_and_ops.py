@@ -10,7 +10,7 @@ from allocations.grants import services
 from allocations.grants.models import SyncState
 from allocations.provisioning.models import HandoverTask, RecordedChange, SyncAttempt, UsageSnapshot
 from allocations.provisioning.record import RecordBackend
-from allocations.provisioning.services import pull_usage, sync_allocation
+from allocations.provisioning.services import pull_usage, read_site_state, sync_allocation
 from allocations.provisioning.slurm.backends import register_backend
 from portal.models import AuditEvent
 from tests.factories import OperatorFactory, ReviewerFactory, approved_allocation
@@ -88,6 +88,7 @@ def test_operator_pages_require_the_operator_role(client, settings, django_captu
     settings.AIF_SLURM_BACKEND = ""
     allocation, _manager, _ = approved_allocation()
     sync_allocation(allocation_id=allocation.pk)
+    read_site_state(site=Site.objects.get(code="zellik"))
     client.force_login(ReviewerFactory(totp=True))
     assert client.get(reverse("provisioning:overview")).status_code == 403
     assert client.get(reverse("provisioning:site_detail", args=["zellik"])).status_code == 403
@@ -109,6 +110,7 @@ def test_site_page_shows_the_planners_comparison_without_representation_mismatch
     settings.AIF_SLURM_BACKEND = ""
     allocation, _manager, _ = approved_allocation()
     sync_allocation(allocation_id=allocation.pk)
+    read_site_state(site=Site.objects.get(code="zellik"))
     client.force_login(OperatorFactory(totp=True))
     body = client.get(reverse("provisioning:site_detail", args=["zellik"])).content.decode()
     assert f"org_{allocation.organisation_id}" in body and allocation.slurm_account in body
@@ -123,6 +125,7 @@ def test_site_page_highlights_only_the_settings_that_differ(client, settings):
     change = RecordedChange.objects.filter(account=allocation.slurm_account).latest("recorded_at", "pk")
     change.change["state"]["users"] = ["alice", "mallory"]  # someone changed the cluster by hand
     change.save()
+    read_site_state(site=Site.objects.get(code="zellik"))
     client.force_login(OperatorFactory(totp=True))
     body = client.get(reverse("provisioning:site_detail", args=["zellik"])).content.decode()
     assert body.count('class="differs"') == 1
@@ -140,3 +143,27 @@ def test_refused_reruns_are_messages_and_change_nothing(client, settings):
     page = client.post(reverse("provisioning:rerun_site", args=["charleroi"]), follow=True)
     assert "nothing to reconcile" in page.content.decode()
     assert not AuditEvent.objects.filter(action__startswith="provisioning.").exists()
+
+
+def test_threshold_mails_reach_the_team_that_runs_the_jobs(metered, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        allocation, _manager, applicant = approved_allocation(gpu=1, cpu=0, users=("alice", "bob"))
+        services.allocation_start_if_due(allocation=allocation)
+    metered[allocation.slurm_account] = {"gpu_minutes": 50, "cpu_minutes": 100}
+    mail.outbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        pull_usage(site=Site.objects.get(code="zellik"))
+    [message] = mail.outbox
+    assert sorted(message.to) == sorted([applicant.email, "alice@example.org", "bob@example.org"])
+    assert "83.3%" in message.body  # 50 of 60 GPU-minutes
+
+
+def test_usage_is_shown_from_minutes_for_gpus_and_cpus(client, settings):
+    settings.AIF_SLURM_BACKEND = ""
+    allocation, _manager, applicant = approved_allocation(gpu=1, cpu=10)
+    UsageSnapshot.objects.create(allocation=allocation, site=Site.objects.get(code="zellik"), gpu_minutes=50,
+                                 cpu_minutes=90)
+    client.force_login(applicant)
+    body = client.get(reverse("grants:allocation_detail", args=[allocation.reference])).content.decode()
+    assert "0.8 (83%)" in body  # 50 of 60 GPU-minutes: not "1 (100%)"
+    assert "1.5 (15%)" in body  # 90 of 600 CPU-minutes

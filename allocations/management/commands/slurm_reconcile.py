@@ -28,7 +28,7 @@ class Command(BaseCommand):
                               f"{reads} reads, {writes} writes, {len(attempt.drift)} differences")
             for line in attempt.drift:
                 self.stdout.write(f"  {line}")
-            if attempt.outcome == SyncOutcome.ERROR and not (dry_run and attempt.drift):
+            if attempt.outcome == SyncOutcome.ERROR:
                 failed = True
                 self.stderr.write(f"  error: {attempt.error}")
         if failed:

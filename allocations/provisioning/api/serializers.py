@@ -57,9 +57,13 @@ class SiteDriftSerializer(serializers.Serializer):
     site = serializers.CharField(source="site.code")
     backend = serializers.ChoiceField(choices=SlurmBackendKind.choices)
     readable = serializers.BooleanField(help_text="False for a hand-over site: the portal does not read it.")
-    in_sync = serializers.BooleanField(allow_null=True, help_text="Null when the site could not be read.")
-    error = serializers.CharField(allow_blank=True, help_text="Why the site could not be read.")
-    changes = serializers.ListField(child=serializers.CharField(), help_text="What a reconcile would change.")
+    in_sync = serializers.BooleanField(allow_null=True, help_text="Null when the site was never read.")
+    read_at = serializers.DateTimeField(allow_null=True, help_text="When the rows below were read from Slurm "
+                                        "(a task: POST .../sites/<code>/refresh/ on the HTML page asks for one).")
+    error = serializers.CharField(allow_blank=True, help_text="Why the last read failed (the rows are older).")
+    error_at = serializers.DateTimeField(allow_null=True)
+    changes = serializers.ListField(child=serializers.CharField(), help_text="What a reconcile would have changed "
+                                    "at read_at.")
     rows = DriftRowSerializer(many=True, help_text="Every setting the planner compares, per desired account.")
 
 
@@ -70,6 +74,10 @@ class HandoverTaskSerializer(serializers.Serializer):
     desired_version = serializers.IntegerField()
     created_at = serializers.DateTimeField()
     changes = serializers.ListField(child=serializers.DictField(), help_text="The desired accounts to set up.")
+    commands = serializers.ListField(child=serializers.CharField(), help_text="The sacctmgr lines to run, "
+                                     "from what the last task done put there.")
+    fields = serializers.ListField(child=serializers.DictField(), help_text="The settings to confirm afterwards: "
+                                   "account, field, value.")
     done_at = serializers.DateTimeField(allow_null=True)
     note = serializers.CharField(allow_blank=True)
 
