@@ -20,10 +20,12 @@ from allocations.applications.models import Application, ApplicationStatus, Requ
 from allocations.catalogue.models import AccessMode, Site
 from allocations.grants.models import Allocation, AllocationQuota
 from allocations.provisioning.models import SyncAttempt, SyncOutcome, UsageSnapshot
+from allocations.review.presentation import score_rows
 from allocations.review.models import AssignmentStatus, ConflictDeclaration, Decision, DecisionOutcome, ReviewAssignment
 from portal.audit import ChainVerification, action_label, events_for, verify_chain
 
 from ..ai_act import engine
+from .events import change_lines
 from ..ai_act.risk import NOT_ASSESSED, RiskClass, risk_class_label
 from ..models import EthicsCondition, ReportAudience
 
@@ -304,6 +306,11 @@ class EventLine:
     changes: dict[str, Any] | None
     hash: str
 
+    @property
+    def details(self) -> list[str]:
+        """The changes in words, one line per field ("Status: In review → Awaiting decision")."""
+        return change_lines(self.action, self.changes)
+
 
 @dataclass
 class ReviewLine:
@@ -314,6 +321,7 @@ class ReviewLine:
     coi_declared_at: datetime.datetime | None
     coi_statement: str
     scores: dict[str, Any]
+    score_rows: list[tuple[str, Any, int]]  # (criterion's label, score, scale), in the rubric's order
     weighted_score: Any
     recommendation_label: Any
     comments_for_committee: str
@@ -422,6 +430,7 @@ def _review_lines(app: Application, *, staff: bool) -> list[ReviewLine]:
     if not staff and app.status in REVIEWS_HIDDEN_FROM_APPLICANT:
         return []
     lines, counters = [], Counter()
+    rubric = (app.access_mode.rubric if app.access_mode else None) or []
     for a in app.assignments.all():
         review = getattr(a, "review", None)
         if not staff and review is None:
@@ -433,6 +442,7 @@ def _review_lines(app: Application, *, staff: bool) -> list[ReviewLine]:
             kind_label=kind, status_label=a.get_status_display() if staff else "",
             coi_declared_at=a.coi_declared_at if staff else None, coi_statement=a.coi_statement if staff else "",
             scores=dict(review.scores) if review and staff else {},
+            score_rows=score_rows(rubric, review.scores) if review and staff else [],
             weighted_score=review.weighted_score if review and staff else None,
             recommendation_label=review.get_recommendation_display() if review and staff else "",
             comments_for_committee=review.comments_for_committee if review and staff else "",
