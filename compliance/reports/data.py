@@ -20,14 +20,14 @@ from allocations.applications.models import Application, ApplicationStatus, Requ
 from allocations.catalogue.models import AccessMode, Site
 from allocations.grants.models import Allocation, AllocationQuota
 from allocations.provisioning.models import SyncAttempt, SyncOutcome, UsageSnapshot
-from allocations.review.presentation import score_rows
 from allocations.review.models import AssignmentStatus, ConflictDeclaration, Decision, DecisionOutcome, ReviewAssignment
+from allocations.review.presentation import score_rows
 from portal.audit import ChainVerification, action_label, events_for, verify_chain
 
 from ..ai_act import engine
-from .events import change_lines
 from ..ai_act.risk import NOT_ASSESSED, RiskClass, risk_class_label
 from ..models import EthicsCondition, ReportAudience
+from .events import change_lines
 
 # Totals by risk class: strongest first (the enum's order), then "not assessed".
 RISK_LABELS: dict[str, Any] = dict(RiskClass.choices) | {"": NOT_ASSESSED}

@@ -11,8 +11,8 @@ from decimal import Decimal, InvalidOperation
 from django.core.exceptions import FieldDoesNotExist
 from django.db import models
 from django.utils import timezone
-from django.utils.formats import date_format, number_format
 from django.utils.dateparse import parse_date, parse_datetime
+from django.utils.formats import date_format, number_format
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -86,9 +86,10 @@ def _field_label(key: str) -> str:
     if key.endswith("_id"):
         return _("Number of the %(thing)s") % {"thing": key.removesuffix("_id").replace("_", " ")}
     try:
-        return str(Application._meta.get_field(key).verbose_name).capitalize()
-    except FieldDoesNotExist:  # a key of another object: its own name, in words
-        return key.replace("_", " ").capitalize()
+        name = getattr(Application._meta.get_field(key), "verbose_name", None)
+    except FieldDoesNotExist:  # a key of another object
+        name = None
+    return str(name).capitalize() if name else key.replace("_", " ").capitalize()
 
 
 def _trigger(code: str) -> str:
