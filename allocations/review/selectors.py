@@ -20,7 +20,6 @@ from accounts.roles import ROLE_GROUPS, Role
 from allocations.applications.models import Application, ApplicationStatus, RequestedResource
 from allocations.applications.presentation import ethics_rows
 from allocations.applications.selectors import attachments_for_reader
-from allocations.review.presentation import score_rows
 from allocations.review.models import (
     ApplicantReply,
     AssignmentStatus,
@@ -31,6 +30,7 @@ from allocations.review.models import (
     ReviewerPool,
     ReviewKind,
 )
+from allocations.review.presentation import score_rows
 from compliance.ai_act import engine
 from compliance.models import EthicsReview, RiskAssessment
 from compliance.selectors import assessment_result
