@@ -11,8 +11,9 @@ URL, a form value or a CSS class is not counted. The rule for a hit:
   English word in a sentence, so it is a hit only where it *is* a value: the whole text of an element or of a
   PDF or CSV cell (after a "Name: " prefix), or one item of a comma-separated list there made at least half
   of the same enum's codes and labels ("open to: sme, startup, Research organisation" holds two; "data,
-  technical and legal review" holds none). A PDF wraps a label over lines of a narrow cell, so there a word
-  that is also a word of some label ("submitted" of "Review submitted") is not counted as a value;
+  technical and legal review" holds none). A PDF wraps labels and sentences over the lines of its cells
+  ("Review" above "submitted", "... solely for" above "scientific"), so a word alone on a line of a PDF cannot
+  be told from a printed value: in PDFs only the codes of the first kind count;
 - a code equal to its label (``Approved``) is what a person should read, never a hit.
 
 Numbers and dates are held to the same standard: a count of five digits or more without a thousands
@@ -53,14 +54,13 @@ def _enums() -> list[type[models.Choices]]:
 
 
 @functools.cache
-def vocabulary() -> tuple[dict[str, str], dict[str, str], dict[str, set[str]], set[str]]:
+def vocabulary() -> tuple[dict[str, str], dict[str, str], dict[str, set[str]]]:
     """({code: enum} of codes that are never words, {code: enum} of codes that are words only in a sentence,
-    {enum: its codes and labels}, every word of every label)."""
-    tokens, values, words, label_words = {}, {}, {}, set()
+    {enum: its codes and labels})."""
+    tokens, values, words = {}, {}, {}
     for enum in _enums():
         where = f"{enum.__module__}.{enum.__name__}"
         words[where] = {str(m.value) for m in enum} | {str(m.label) for m in enum}
-        label_words |= {w for m in enum for w in re.findall(r"\w+", str(m.label))}
         for member in enum:
             code, label = str(member.value), str(member.label)
             if code == label:
@@ -69,7 +69,7 @@ def vocabulary() -> tuple[dict[str, str], dict[str, str], dict[str, set[str]], s
                 tokens[code] = where
             else:
                 values[code] = where
-    return tokens, values, words, label_words
+    return tokens, values, words
 
 
 class _Visible(HTMLParser):
@@ -131,7 +131,7 @@ PYTHON_REPR = re.compile(r"\{'[^']*': |\['[^']*', '")
 
 def raw_values(content_type: str, text: str, language: str = "en") -> list[str]:
     """Every internal code, bare number, US-ordered date or Python repr a person would read."""
-    tokens, values, words, label_words = vocabulary()
+    tokens, values, words = vocabulary()
     pdf = content_type.startswith("application/pdf")
     hits = []
     for piece in visible_pieces(content_type, text):
@@ -140,8 +140,8 @@ def raw_values(content_type: str, text: str, language: str = "en") -> list[str]:
                 hits.append(f"{word!r} ({tokens[word]}) in {piece[:90]!r}")
         items = [item.strip(" ()[]") for item in re.split(r"\s*[,;]\s*", piece.rsplit(": ", 1)[-1])]
         for item in items:
-            if pdf and item in label_words:
-                continue  # a label wrapped in a narrow cell: "Review" above "submitted"
+            if pdf:
+                break  # words wrap inside a PDF's cells and paragraphs: see the rule above
             if item in values and sum(it in words[values[item]] for it in items) * 2 >= len(items):
                 hits.append(f"{item!r} ({values[item]}) in {piece[:90]!r}")
         checks = [(US_DATE, "month before day"), (BARE_NUMBER, "number without separators"),
@@ -174,6 +174,9 @@ def test_the_scanner_finds_what_it_must_and_nothing_else():
         "month before day '10/12/2026'",
     ]
     assert raw_values("text/html", "<p>10/12/2026</p>", "fr") == []
+    pdf = "Classification     high_risk\nsolely for\nscientific\n"
+    assert [h.split(" in ")[0] for h in raw_values("application/pdf", pdf)] == [
+        "'high_risk' (compliance.ai_act.risk.RiskClass)"]
     assert raw_values("text/csv", "status,label\nin_review,x\n") == [
         "'in_review' (allocations.applications.models.ApplicationStatus) in 'in_review'"]
 
