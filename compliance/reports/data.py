@@ -413,6 +413,7 @@ def dossier_application(application_id: int) -> Application:
                             "ethics_review__decided_by", "allocation")
             .prefetch_related(
                 Prefetch("resources", queryset=RequestedResource.objects.select_related("site")),
+                "team", "attachments",
                 Prefetch("ethics_review__conditions",
                          queryset=EthicsCondition.objects.select_related("acknowledged_by").order_by("pk")),
                 Prefetch("assignments", queryset=ReviewAssignment.objects.exclude(status=AssignmentStatus.CANCELLED)
