@@ -8,6 +8,7 @@ the scanner of tests/portal/test_readable_pages.py: no raw code, ungrouped numbe
 
 from __future__ import annotations
 
+import os
 import re
 import subprocess
 from pathlib import Path
@@ -45,6 +46,17 @@ class Reader:
         axe_check(self.page, context=context)
         if hits := raw_values("text/html", self.page.content()):
             self.hits[f"{context} ({self.page.url})"] = hits
+
+
+def shoot(page, name: str) -> None:
+    """Screenshots at desk and phone width for a person to look at (AIF_SCREENSHOT_DIR, when set)."""
+    if not (folder := os.environ.get("AIF_SCREENSHOT_DIR")):
+        return
+    Path(folder).mkdir(parents=True, exist_ok=True)
+    for width in (1280, 390):
+        page.set_viewport_size({"width": width, "height": 900})
+        page.screenshot(path=str(Path(folder) / f"{name}-{width}.png"), full_page=True)
+    page.set_viewport_size({"width": 1280, "height": 900})
 
 
 def download(page, link_name: str) -> bytes:
@@ -119,6 +131,7 @@ def test_each_role_finds_reads_acts_and_hands_over(page, live_server):
     expect(levels).to_contain_text("4: Very good")
     expect(levels).to_contain_text("a small number of shortcomings")
     reader.read("review form")
+    shoot(page, "review-form")
     for code, value in {"feasibility": 4, "resources": 5, "team": 4}.items():
         page.locator(f"input[name=score_{code}][value='{value}']").check()
     page.get_by_label("Approve", exact=True).check()
@@ -128,6 +141,7 @@ def test_each_role_finds_reads_acts_and_hands_over(page, live_server):
     page.get_by_role("link", name=app.reference).first.click()
     expect(page.get_by_text("88 / 100")).to_be_visible()
     reader.read("submitted review")
+    shoot(page, "review-submitted")
     assert f"[AI Factory] Review submitted: {app.reference}" in mails_to(boss)
 
     # 3. The ethics officer: the queue on their home, the plan, the decision with a condition.
@@ -148,6 +162,7 @@ def test_each_role_finds_reads_acts_and_hands_over(page, live_server):
     expect(unread(page, 2)).to_be_visible()
     section(page, "Ready for a decision").get_by_role("link", name=re.compile(app.reference)).click()
     reader.read("decision page")
+    shoot(page, "decision")
     assert download(page, "project-plan.pdf") == PROJECT_PLAN
     expect(page.get_by_text("88 / 100")).to_be_visible()
     page.get_by_label("Reasons (recorded with the decision)").fill("Sound plan, fair request.")
@@ -158,6 +173,11 @@ def test_each_role_finds_reads_acts_and_hands_over(page, live_server):
         expect(summary.locator("tr", has_text=resource.site.name)).to_contain_text(f"{resource.gpu_hours:,}")
     expect(summary).to_contain_text(CONDITION)
     reader.read("approval confirmation")
+    shoot(page, "approval-confirmation")
+    page.set_viewport_size({"width": 390, "height": 900})
+    overflow = page.evaluate("() => document.documentElement.scrollWidth - window.innerWidth")
+    assert overflow <= 0, f"the confirmation scrolls sideways by {overflow}px at 390px"
+    page.set_viewport_size({"width": 1280, "height": 900})
     assert not Allocation.objects.filter(application=app).exists()
     page.get_by_role("button", name="Confirm the approval").click()
     expect(page.locator(".messages")).to_contain_text("approved")
@@ -193,6 +213,8 @@ def test_each_role_finds_reads_acts_and_hands_over(page, live_server):
     expect(page.get_by_role("link", name="Download the PDF")).to_be_visible(timeout=20_000)
     reader.read("dossier")
     dossier = download(page, "Download the PDF")
+    if folder := os.environ.get("AIF_SCREENSHOT_DIR"):
+        Path(folder, "dossier.pdf").write_bytes(dossier)
     assert dossier.startswith(b"%PDF-")
     text = subprocess.run(["pdftotext", "-layout", "-", "-"], input=dossier, capture_output=True,
                           check=True).stdout.decode()
