@@ -75,6 +75,11 @@ FIELD_LABELS = {
     "cpu_core_hours": gettext_lazy("CPU core-hours"), "storage_tb": gettext_lazy("Storage (TB)"),
     "reference": gettext_lazy("Reference"), "start_date": gettext_lazy("Start date"),
     "end_date": gettext_lazy("End date"), "members": gettext_lazy("Members"),
+    "assignment_id": gettext_lazy("Review assignment number"), "reviewer_id": gettext_lazy("Reviewer's user number"),
+    "application_id": gettext_lazy("Application number"), "condition_id": gettext_lazy("Condition number"),
+    "change_request_id": gettext_lazy("Change request number"),
+    "organisation_id": gettext_lazy("Organisation number"), "user_id": gettext_lazy("User number"),
+    "declaration_id": gettext_lazy("Declaration number"),
 }
 TRIGGERS = {"dual_use": gettext_lazy("Dual use declared"),
             "not_civilian": gettext_lazy("Not an exclusively civilian purpose")}

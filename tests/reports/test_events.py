@@ -23,7 +23,7 @@ def test_a_status_move_reads_old_to_new_with_labels():
 def test_codes_ids_numbers_dates_and_booleans_read_as_words():
     lines = change_lines(AuditAction.REVIEW_SUBMITTED, {"assignment_id": 12, "recommendation": "approve",
                                                          "weighted_score": "86.667", "kind": "technical"})
-    assert lines == ["Number of the assignment: 12", "Kind: Technical", "Recommendation: Approve",
+    assert lines == ["Review assignment number: 12", "Kind: Technical", "Recommendation: Approve",
                      "Weighted score: 86.7"]
     assert change_lines(AuditAction.ALLOCATION_CREATED, {"start_date": "2026-10-20", "slurm_account": "aif_x"}) == [
         "Slurm account: aif_x", "Start date: 2026-10-20"]
