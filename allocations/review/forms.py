@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from django import forms
+from django.utils.formats import number_format
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from allocations.applications.models import ApplicationStatus
 from allocations.catalogue.models import AccessMode, Site
+from allocations.review.presentation import criterion_label, levels
 from portal.forms import apply_validation_error, with_any
 
 
@@ -64,20 +66,24 @@ class ApproveForm(forms.Form):
     def __init__(self, *args, resources=(), **kwargs):
         super().__init__(*args, **kwargs)
         self.site_rows = []
+        self.sites = {}
         for r in resources:
             names = (f"gpu_{r.site_id}", f"cpu_{r.site_id}", f"storage_{r.site_id}")
+            above = _("More than requested: a quota may be lowered, never raised.")
             self.fields[names[0]] = forms.IntegerField(
-                label=_("GPU-hours on %(site)s") % {"site": r.site.name}, min_value=0, initial=r.gpu_hours,
-                help_text=_("Requested: %(n)s") % {"n": r.gpu_hours}, widget=forms.NumberInput(
-                    attrs={"max": r.gpu_hours}))
+                label=_("GPU-hours on %(site)s") % {"site": r.site.name}, min_value=0, max_value=r.gpu_hours,
+                initial=r.gpu_hours, help_text=_("Requested: %(n)s") % {"n": number_format(r.gpu_hours)},
+                error_messages={"max_value": above})
             self.fields[names[1]] = forms.IntegerField(
                 label=_("CPU core-hours on %(site)s") % {"site": r.site.name}, min_value=0,
-                initial=r.cpu_core_hours, help_text=_("Requested: %(n)s") % {"n": r.cpu_core_hours},
-                widget=forms.NumberInput(attrs={"max": r.cpu_core_hours}))
+                max_value=r.cpu_core_hours, initial=r.cpu_core_hours, error_messages={"max_value": above},
+                help_text=_("Requested: %(n)s") % {"n": number_format(r.cpu_core_hours)})
             self.fields[names[2]] = forms.DecimalField(
                 label=_("Storage (TB) on %(site)s") % {"site": r.site.name}, min_value=0, decimal_places=2,
-                initial=r.storage_tb, help_text=_("Requested: %(n)s") % {"n": r.storage_tb},
-                widget=forms.NumberInput(attrs={"max": r.storage_tb, "step": "0.01"}))
+                max_value=r.storage_tb, initial=r.storage_tb, error_messages={"max_value": above},
+                help_text=_("Requested: %(n)s") % {"n": number_format(r.storage_tb)},
+                widget=forms.NumberInput(attrs={"step": "0.01"}))
+            self.sites[r.site_id] = r.site
             self.site_rows.append((r.site_id, names))
         # Reasons last, after the quota fields.
         self.order_fields([n for _site, names in self.site_rows for n in names] + ["reasons"])
@@ -86,6 +92,11 @@ class ApproveForm(forms.Form):
         data = self.cleaned_data
         return {site_id: {"gpu_hours": data.get(names[0]) or 0, "cpu_core_hours": data.get(names[1]) or 0,
                           "storage_tb": data.get(names[2]) or 0} for site_id, names in self.site_rows}
+
+    def summary(self) -> list[dict]:
+        """The quotas per site as the confirmation shows them, sites with nothing granted left out."""
+        return [{"site": self.sites[site_id], **q} for site_id, q in self.quotas().items()
+                if q["gpu_hours"] or q["cpu_core_hours"] or q["storage_tb"]]
 
 
 class RejectForm(forms.Form):
@@ -127,8 +138,8 @@ class ReviewForm(forms.Form):
             scale = int(criterion.get("scale", 5))
             name = f"score_{criterion['code']}"
             self.fields[name] = forms.ChoiceField(
-                label=criterion.get("label", criterion["code"]), widget=forms.RadioSelect, required=False,
-                choices=[(str(i), str(i)) for i in range(1, scale + 1)],
+                label=criterion_label(criterion), widget=forms.RadioSelect, required=False,
+                choices=[(str(lv["value"]), f"{lv['value']}: {lv['name']}") for lv in levels(scale)],
                 help_text=_("1 (poor) to %(scale)s (excellent); weight %(weight)s") % {
                     "scale": scale, "weight": criterion.get("weight", 1)})
             self.criteria.append((criterion["code"], name))

@@ -30,6 +30,7 @@ from allocations.review.models import (
     ReviewerPool,
     ReviewKind,
 )
+from allocations.review.presentation import score_rows
 from compliance.ai_act import engine
 from compliance.models import EthicsReview, RiskAssessment
 from compliance.selectors import assessment_result
@@ -146,14 +147,7 @@ def decision_context(application: Application) -> DecisionContext:
     for a in assignments:
         review = getattr(a, "review", None) if a.status == AssignmentStatus.SUBMITTED else None
         a.review_obj = review
-        a.score_rows = (
-            [
-                (rubric.get(code, {}).get("label", code), value, rubric.get(code, {}).get("scale", 5))
-                for code, value in review.scores.items()
-            ]
-            if review
-            else []
-        )
+        a.score_rows = score_rows(list(rubric.values()), review.scores) if review else []
     assessment = RiskAssessment.objects.filter(application=application).first()
     ethics = EthicsReview.objects.filter(application=application).prefetch_related("conditions").first()
     return DecisionContext(

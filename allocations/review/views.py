@@ -16,7 +16,8 @@ from django.views.decorators.http import require_POST
 from accounts.decorators import manager_required, reviewer_required
 from allocations.applications.models import ApplicationStatus
 from allocations.applications.selectors import application_for_member, attachments_for_reader
-from allocations.review import forms, selectors, services
+from allocations.applications.services import application_end_date
+from allocations.review import forms, presentation, selectors, services
 from allocations.review.forms import ReplyForm
 from allocations.review.models import AssignmentStatus, ReviewKind
 from allocations.review.permissions import can_read_assignment_content
@@ -121,6 +122,11 @@ def application_decision(request, reference):
         action = request.POST.get("action")
         if action == "approve":
             approve_form = forms.ApproveForm(request.POST, resources=ctx.resources, prefix="approve")
+            if approve_form.is_valid() and "confirm" not in request.POST and approve_form.summary():
+                # Nothing is recorded before the manager has read what the decision grants.
+                return render(request, "allocations/review/application_approve_confirm.html", {
+                    "application": app, "ctx": ctx, "form": approve_form, "quotas": approve_form.summary(),
+                    "end_date": application_end_date(app)})
             done = approve_form.is_valid() and run_service(approve_form, lambda: services.application_approve(
                 actor=request.user, application=app, quotas=approve_form.quotas(),
                 reasons=approve_form.cleaned_data["reasons"]))
@@ -144,6 +150,8 @@ def application_decision(request, reference):
         "application": app, "ctx": ctx, **attachments_for_reader(request.user, app),
         "approve_form": approve_form, "reject_form": reject_form,
         "revise_form": revise_form, "can_decide": app.status == ApplicationStatus.AWAITING_DECISION,
+        "score_levels": presentation.levels(presentation.rubric_scale(app.access_mode.rubric if app.access_mode
+                                                                      else [])),
         "can_reject_or_revise": app.status in selectors.OPEN_STATUSES})
 
 
@@ -194,8 +202,10 @@ def assignment_detail(request, pk):
             messages.success(request, _("Thank you: your review of %(ref)s was submitted.") % {
                 "ref": app.reference})
             return redirect("review:assignment_list")
+    review = getattr(a, "review", None) if a.status == AssignmentStatus.SUBMITTED else None
     context.update({"content": selectors.application_content(app, viewer=request.user), "form": form,
-                    "review": getattr(a, "review", None) if a.status == AssignmentStatus.SUBMITTED else None})
+                    "review": review, "score_levels": presentation.levels(presentation.rubric_scale(rubric)),
+                    "review_scores": presentation.score_rows(rubric, review.scores) if review else []})
     return render(request, "allocations/review/assignment_review.html", context)
 
 

@@ -4,6 +4,7 @@ from django.conf import settings
 from allocations.applications.selectors import applicant_dashboard_context
 from allocations.terms.selectors import pending_for
 from compliance.ai_act.wording import compute_warning_text
+from portal.numbers import scientific
 
 register = template.Library()
 
@@ -24,10 +25,8 @@ def absolute_url(path: str) -> str:
 
 @register.filter
 def flop(value) -> str:
-    """1.2345e24 -> '1.23e+24 FLOP'; empty when unknown."""
-    if value in (None, ""):
-        return "—"
-    return f"{float(value):.3g} FLOP"
+    """2.9e21 -> '2.9 × 10²¹ FLOP'; a dash when unknown."""
+    return scientific(value, "FLOP")
 
 
 @register.inclusion_tag("allocations/_dashboard_applications.html", takes_context=True)

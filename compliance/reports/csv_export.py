@@ -30,14 +30,14 @@ def period_csv(data: PeriodData, *, language: str = "en") -> bytes:
     with translation.override(language):
         writer.writerow([neutralise(h) for h in (
             _("Reference"), _("Title"), _("Organisation"), _("Sector"), _("Access mode"), _("Decided on"),
-            _("Outcome"), _("Decided by"), _("Risk class"), _("AI Act classification code"), _("Ethics outcome"),
+            _("Outcome"), _("Decided by"), _("Risk class"), _("Ethics outcome"),
             _("Conditions"), _("Conditions acknowledged"), _("Reviewers"), _("Decision due"), _("SLA"),
             _("Sites"), _("Allocation"), _("Allocation status"), _("Provisioning"), _("Last provisioning attempt"),
             _("Last attempt at"), _("Final report"), _("Outputs"))])
         for row in data.rows:
             writer.writerow([neutralise(v) for v in (
                 row.reference, row.title, row.organisation, row.sector_label, row.access_mode_label,
-                row.decided_on.isoformat(), row.outcome_label, row.decided_by, row.risk_label, row.risk_class,
+                row.decided_on.isoformat(), row.outcome_label, row.decided_by, row.risk_label,
                 row.ethics_label, row.conditions_total, row.conditions_acknowledged, "; ".join(row.reviewers),
                 row.decision_due.isoformat() if row.decision_due else "", row.sla_label, "; ".join(row.sites),
                 row.allocation_reference, row.allocation_status_label, row.sync_state_label,

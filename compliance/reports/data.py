@@ -22,11 +22,13 @@ from allocations.grants.models import Allocation, AllocationQuota
 from allocations.outcomes.models import OPEN_STATUSES, FinalReport, FinalReportStatus, Output, OutputKind
 from allocations.provisioning.models import SyncAttempt, SyncOutcome, UsageSnapshot
 from allocations.review.models import AssignmentStatus, ConflictDeclaration, Decision, DecisionOutcome, ReviewAssignment
+from allocations.review.presentation import score_rows
 from portal.audit import ChainVerification, action_label, events_for, verify_chain
 
 from ..ai_act import engine
 from ..ai_act.risk import NOT_ASSESSED, RiskClass, risk_class_label
 from ..models import EthicsCondition, ReportAudience
+from .events import change_lines
 
 # Totals by risk class: strongest first (the enum's order), then "not assessed".
 RISK_LABELS: dict[str, Any] = dict(RiskClass.choices) | {"": NOT_ASSESSED}
@@ -357,6 +359,11 @@ class EventLine:
     changes: dict[str, Any] | None
     hash: str
 
+    @property
+    def details(self) -> list[str]:
+        """The changes in words, one line per field ("Status: In review → Awaiting decision")."""
+        return change_lines(self.action, self.changes)
+
 
 @dataclass
 class ReviewLine:
@@ -367,6 +374,7 @@ class ReviewLine:
     coi_declared_at: datetime.datetime | None
     coi_statement: str
     scores: dict[str, Any]
+    score_rows: list[tuple[str, Any, int]]  # (criterion's label, score, scale), in the rubric's order
     weighted_score: Any
     recommendation_label: Any
     comments_for_committee: str
@@ -460,6 +468,7 @@ def dossier_application(application_id: int) -> Application:
                             "ethics_review__decided_by", "allocation", "allocation__final_report")
             .prefetch_related(
                 Prefetch("resources", queryset=RequestedResource.objects.select_related("site")),
+                "team", "attachments",
                 Prefetch("ethics_review__conditions",
                          queryset=EthicsCondition.objects.select_related("acknowledged_by").order_by("pk")),
                 Prefetch("assignments", queryset=ReviewAssignment.objects.exclude(status=AssignmentStatus.CANCELLED)
@@ -478,6 +487,7 @@ def _review_lines(app: Application, *, staff: bool) -> list[ReviewLine]:
     if not staff and app.status in REVIEWS_HIDDEN_FROM_APPLICANT:
         return []
     lines, counters = [], Counter()
+    rubric = (app.access_mode.rubric if app.access_mode else None) or []
     for a in app.assignments.all():
         review = getattr(a, "review", None)
         if not staff and review is None:
@@ -489,6 +499,7 @@ def _review_lines(app: Application, *, staff: bool) -> list[ReviewLine]:
             kind_label=kind, status_label=a.get_status_display() if staff else "",
             coi_declared_at=a.coi_declared_at if staff else None, coi_statement=a.coi_statement if staff else "",
             scores=dict(review.scores) if review and staff else {},
+            score_rows=score_rows(rubric, review.scores) if review and staff else [],
             weighted_score=review.weighted_score if review and staff else None,
             recommendation_label=review.get_recommendation_display() if review and staff else "",
             comments_for_committee=review.comments_for_committee if review and staff else "",

@@ -1,10 +1,9 @@
 """Small formatting helpers for the report templates (PDF and pages)."""
 
-import json
-
 from django import template
 
 from compliance.ai_act.wording import compute_warning_text
+from portal.numbers import scientific
 
 register = template.Library()
 
@@ -13,20 +12,6 @@ register = template.Library()
 def compute_warning(warning) -> str:
     """A compute warning of a stored result, worded in the active language."""
     return compute_warning_text(warning)
-
-
-@register.filter
-def audit_changes(changes, limit: int = 240) -> str:
-    """An audit event's changes as one short line: key=value; key=value."""
-    if not changes:
-        return ""
-    parts = []
-    for key, value in sorted(changes.items()):
-        if isinstance(value, dict | list):
-            value = json.dumps(value, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
-        parts.append(f"{key}={value}")
-    text = "; ".join(parts)
-    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 @register.filter
@@ -40,9 +25,5 @@ def percent_of(part, whole) -> int:
 
 @register.filter
 def flop(value) -> str:
-    if value in (None, ""):
-        return "—"
-    try:
-        return f"{float(value):.3g} FLOP"
-    except (TypeError, ValueError):
-        return str(value)
+    """2.9e21 -> '2.9 × 10²¹ FLOP'; a dash when unknown."""
+    return scientific(value, "FLOP")

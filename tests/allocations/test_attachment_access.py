@@ -242,7 +242,7 @@ def test_reviewer_page_shows_everything_scored_with_the_documents(client, member
     assert str(filesizeformat(len(PLAN))) in page
     # The whole application on one page: abstract, resources per site, AI Act class, ethics answers, rubric.
     assert f.PROJECT["abstract"] in page
-    assert "Zellik" in page and "10000" in page
+    assert "Zellik" in page and "10,000" in page
     assert app.risk_assessment.classification == "out_of_scope" and "Outside the scope of the AI Act" in page
     assert "Personal data: Yes: Voices are pseudonymised; DPIA attached." in page
     assert "Submit the review" in page

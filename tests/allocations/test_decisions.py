@@ -3,10 +3,13 @@ with nothing written; rejection and revision need reasons."""
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from django.core import mail
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.urls import reverse
+from django.utils import formats
 
 from allocations.applications.models import ApplicationStatus
 from allocations.catalogue.models import SiteCapacity
@@ -194,11 +197,25 @@ def test_approve_reject_and_revise_through_the_page(client, run_on_commit):
     too_much = {"action": "approve", f"approve-gpu_{site_id}": 2000, f"approve-cpu_{site_id}": 500,
                 f"approve-storage_{site_id}": "2"}
     response = client.post(url, too_much)
-    assert response.status_code == 200 and "never higher" in response.content.decode()
+    # The error sits next to the field it concerns, and nothing is written.
+    page = response.content.decode()
+    assert response.status_code == 200
+    assert re.search(rf'id="id_approve-gpu_{site_id}_error"[^>]*>\s*<li>More than requested: a quota may be '
+                     r"lowered, never raised\.</li>", page)
     assert client.post(url, {"action": "reject", "reject-reasons": ""}).status_code == 200
     app.refresh_from_db()
     assert app.status == ApplicationStatus.AWAITING_DECISION
+    # A valid approval first shows what it grants; nothing is recorded before the confirmation.
+    lowered = {**too_much, f"approve-gpu_{site_id}": 800, f"approve-cpu_{site_id}": 400,
+               "approve-reasons": "Sound plan."}
+    response = client.post(url, lowered)
+    page = response.content.decode()
+    assert response.status_code == 200 and "Confirm the approval of" in page
+    assert "<td>Zellik</td><td class=\"num\">800</td><td class=\"num\">400</td><td class=\"num\">2</td>" in page
+    assert formats.date_format(app.start_date, "DATE_FORMAT") in page and "Sound plan." in page
+    assert f'<input type="hidden" name="approve-cpu_{site_id}" value="400"' in page
+    assert not Allocation.objects.filter(application=app).exists()
     with run_on_commit():
-        response = client.post(url, {**too_much, f"approve-gpu_{site_id}": 800})
+        response = client.post(url, {**lowered, "confirm": "1"})
     assert response.status_code == 302
     assert Allocation.objects.get(application=app).quotas.get().gpu_hours == 800

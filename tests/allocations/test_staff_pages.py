@@ -143,7 +143,7 @@ def test_capacity_page_shows_granted_versus_capacity(client):
     client.force_login(fr.manager())
     page = client.get(reverse("grants:capacity"), {"year": TODAY.year}).content.decode()
     quarter = f"{TODAY.year}-Q{(TODAY.month - 1) // 3 + 1}"
-    assert quarter in page and "2000 / 8000" in page and "25%" in page
+    assert quarter in page and "2,000 / 8,000" in page and "25%" in page
 
 
 def test_allocation_list_filters(client):

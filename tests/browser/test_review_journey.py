@@ -1,5 +1,5 @@
 """A reviewer signs in with a TOTP code, declares no conflict and scores; a manager approves with
-quotas; the applicant sees the allocation. Every page passes axe."""
+quotas, reads the summary and confirms; the applicant sees the allocation. Every page passes axe."""
 
 from __future__ import annotations
 
@@ -88,6 +88,9 @@ def test_review_decide_and_see_the_allocation(page, live_server, monkeypatch):
     axe_check(page, context="decision page")
     page.get_by_label("GPU-hours on Zellik").fill("1500")
     page.locator("form:has(input[name=action][value=approve]) button[type=submit]").click()
+    expect(page.get_by_role("cell", name="1,500", exact=True)).to_be_visible()  # the summary asks first
+    axe_check(page, context="approval confirmation")
+    page.get_by_role("button", name="Confirm the approval").click()
     expect(page.get_by_text("approved: the allocation was created")).to_be_visible()
     axe_check(page, context="overview after approval")
     alloc = Allocation.objects.get(application=app)
@@ -103,7 +106,7 @@ def test_review_decide_and_see_the_allocation(page, live_server, monkeypatch):
     axe_check(page, context="my allocations")
     page.get_by_role("link", name=alloc.reference).click()
     expect(page.get_by_text(alloc.slurm_account)).to_be_visible()
-    expect(page.get_by_role("cell", name="1500", exact=True)).to_be_visible()
+    expect(page.get_by_role("cell", name="1,500", exact=True)).to_be_visible()
     axe_check(page, context="allocation")
     page.get_by_role("link", name="reviews and decision").click()
     expect(page.get_by_text("Well justified request.")).to_be_visible()

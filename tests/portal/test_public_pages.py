@@ -117,7 +117,7 @@ def test_the_notices_show_the_operators_details(client):
     assert 'href="mailto:dpo@hpc.example"' in privacy
     accessibility = html(client.get(reverse("accessibility_statement")))
     assert "partially compliant with the Web Content Accessibility Guidelines (WCAG) 2.1, level AA" in accessibility
-    assert "The portal was last checked on Nov. 30, 2026." in accessibility
+    assert "The portal was last checked on 30 November 2026." in accessibility
     assert 'href="mailto:a11y@hpc.example?subject=Accessibility%20barrier%20on%20the%20AI%20Factory%20portal"' \
         in accessibility
     assert "Directive (EU) 2016/2102" in accessibility

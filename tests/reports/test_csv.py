@@ -48,7 +48,8 @@ def test_period_csv_neutralises_injected_cells(run_on_commit):
     for cell in (c for r in body for c in r):
         assert not cell.startswith(csv_export.FORMULA_PREFIXES), cell
     assert row[header.index("SLA")] == "missed"
-    assert row[header.index("AI Act classification code")] == "high_risk"
+    assert row[header.index("Risk class")] == "High-risk AI system"
+    assert "high_risk" not in content.decode("utf-8-sig")  # labels, never the codes
 
 
 def test_csv_is_stored_with_the_report(run_on_commit):

@@ -34,6 +34,7 @@ def dossier(db):
 
 def test_staff_dossier_prints_the_whole_record(dossier, run_on_commit):
     app = dossier["application"]
+    plan = builders.attach(app)
     report = generate(run_on_commit, actor=dossier["officer"], application=app, audience=ReportAudience.STAFF)
     text = pdftotext(pdf_bytes(report))
     assessment = app.risk_assessment
@@ -46,9 +47,9 @@ def test_staff_dossier_prints_the_whole_record(dossier, run_on_commit):
     # AI Act: rule set and its file hash, classification, conclusions with articles, obligations with dates.
     assert "2026-omnibus" in text
     assert assessment.ruleset_sha256 in text
-    assert "High-risk AI system high_risk" in text
+    assert "High-risk AI system" in text and "high_risk" not in text
     assert "Art. 6(2), Annex III" in text
-    assert "Art. 49(1)" in text and "Dec. 2, 2027" in text
+    assert "Art. 49(1)" in text and "2 December 2027" in text
     assert "Hardware estimate" in text and "FLOP" in text
     # Ethics: decision, condition and its acknowledgement by the applicant.
     assert "Cleared with conditions" in text
@@ -56,7 +57,7 @@ def test_staff_dossier_prints_the_whole_record(dossier, run_on_commit):
     assert "Ada Applicant" in text
     # Staff-only content: reviewer, scores, committee comments, conflict declarations.
     assert builders.REVIEWER_NAME in text
-    assert "feasibility: 4" in text
+    assert "Technical feasibility and readiness: 4 / 5" in text and "weighted: 84 / 100" in text
     assert "COMMITTEE-ONLY" in text
     assert builders.CONFLICTED_NAME in text and "Former adviser" in text
     # Decision, allocation and quotas, provisioning attempts, usage.
@@ -68,6 +69,13 @@ def test_staff_dossier_prints_the_whole_record(dossier, run_on_commit):
     # Audit events are printed with their AuditAction label, never the stored code.
     assert "Ethics review decided" in text and "Allocation created" in text
     assert "ethics_review.decided" not in text and "allocation.created" not in text
+    # Their changes in words: field names, labels, old → new; never the stored JSON.
+    assert "Status: Awaiting decision → Approved" in text
+    assert "Recommendation: Approve" in text and "Kind: Technical" in text
+    assert '{"' not in text and "awaiting_decision" not in text
+    # The team and the documents: name, kind, size, SHA-256.
+    assert "Team and documents" in text and "project-plan.pdf" in text and "Project plan" in text
+    assert plan.sha256[:24] in text.replace("\n", "").replace(" ", "")
     chain = verify_chain()
     assert f"Audit chain verified: VALID ({chain.count - 1} events" in text
     # The head printed is the chain as it stood while rendering: just before the report.generated event.
