@@ -29,6 +29,7 @@ urlpatterns = [
     path("", include("allocations.review.urls")),
     path("", include("allocations.grants.urls")),
     path("", include("allocations.provisioning.urls")),
+    path("", include("allocations.aid.urls")),
     path("", include("compliance.urls")),
     path("admin/", admin.site.urls),
     path("api/v1/", include("portal.api_urls")),

@@ -22,7 +22,7 @@ from django.utils import timezone
 from accounts.models import Organisation
 from accounts.permissions import is_member
 from accounts.roles import Role, roles_of
-from allocations.aid.choices import LegalBasis
+from allocations.aid.choices import CeilingPolicy, LegalBasis
 from allocations.aid.models import AidLedgerLine, AidSelfDeclaration, LinkedEnterprise, SiteReferencePrice
 from allocations.catalogue.models import Site
 
@@ -99,6 +99,10 @@ def undertaking_of(organisation: Organisation) -> Undertaking:
 def latest_declaration(organisation_id: int) -> AidSelfDeclaration | None:
     return (AidSelfDeclaration.objects.filter(organisation_id=organisation_id)
             .prefetch_related("aids").order_by("-declared_at", "-pk").first())
+
+
+def declaration_max_age_days() -> int:
+    return settings.AIF_AID_DECLARATION_MAX_AGE_DAYS
 
 
 def declaration_is_current(organisation: Organisation, *, now: datetime.datetime | None = None) -> bool:
@@ -193,6 +197,11 @@ class AidAssessment:
     @property
     def is_de_minimis(self) -> bool:
         return self.legal_basis == LegalBasis.DE_MINIMIS
+
+    @property
+    def warns(self) -> bool:
+        """Above the ceiling, the manager may confirm (the mode warns instead of refusing)."""
+        return self.policy == CeilingPolicy.WARN
 
     @property
     def sites_without_price(self) -> list[Site]:

@@ -80,12 +80,15 @@ class World:
             full_name="Tess Teammate", email="tess@example.org")
         condition = self.allocation.application.ethics_review.conditions.get()
         notification = Notification.objects.filter(recipient=dossier["manager"]).first()
+        aid_link = f.link(self.organisation)
+        aid_line = f.ledger_line(self.organisation, "1250.00", self.allocation.start_date,
+                                 allocation=self.allocation)
         self.by_segment = {
             "organisations": self.organisation.pk, "attachments": self.attachment.pk, "team": team_member.pk,
             "reviews": self._assignment_pk(), "change-requests": change.pk, "changes": change.pk,
             "conditions": condition.pk, "reports": report.pk, "handovers": handover.pk, "tokens": token.pk,
             "members": Membership.objects.get(user=self.applicant).pk, "invitations": invitation.pk,
-            "notifications": notification.pk,
+            "notifications": notification.pk, "links": aid_link.pk, "lines": aid_line.pk,
         }
         # What only this organisation's data contains.
         self.markers = [self.application.reference, self.application.title, self.organisation.legal_name,

@@ -39,6 +39,9 @@ NOT_PERSONAL = {
     ("allocations.Application", "base_model_name"): "the name of an AI model",
     ("allocations.Attachment", "stored_name"): "a random name the portal gives the file",
     ("admin.LogEntry", "object_id"): "a primary key, as text",
+    ("allocations.LinkedEnterprise", "name"): "the name of an enterprise (a legal person) linked to an organisation",
+    ("allocations.AidLedgerLine", "beneficiary_name"): "the name of the organisation (a legal person) that received "
+                                                       "the aid, as the register must show it",
 }
 
 # Kept by the erasure on purpose: the evidence the law asks the portal to keep, whose author is the
@@ -62,6 +65,8 @@ KEPT_AT_ERASURE = {
     ("allocations.ConflictDeclaration", "statement"): "the record that conflicts of interest were checked",
     ("compliance.EthicsReview", "reasons"): "the ethics decision",
     ("compliance.EthicsCondition", "text"): "a condition of the ethics decision",
+    ("allocations.AidLedgerLine", "note"): "an operator's reason for correcting the aid granted: the record the "
+                                           "aid register rests on",
 }
 
 # Not in the export: secrets, or records about an allocation rather than a person.

@@ -64,9 +64,10 @@ def self_declare(organisation: Organisation, *aids: tuple[str, datetime.date], b
 
 
 def ledger_line(organisation: Organisation, value: str, granted_on: datetime.date, *,
-                basis: str = LegalBasis.DE_MINIMIS, site_code: str = "zellik") -> AidLedgerLine:
-    """Aid the portal granted earlier, written directly (behind a bare allocation of the organisation)."""
-    alloc = bare_allocation(organisation, UserFactory(), usage=False)
+                basis: str = LegalBasis.DE_MINIMIS, site_code: str = "zellik", allocation=None) -> AidLedgerLine:
+    """Aid the portal granted earlier, written directly (behind `allocation`, by default a bare allocation of the
+    organisation)."""
+    alloc = allocation or bare_allocation(organisation, UserFactory(), usage=False)
     return AidLedgerLine.objects.create(
         organisation=organisation, allocation=alloc, kind=LedgerKind.GRANT, legal_basis=basis,
         granted_on=granted_on, site=site(site_code), value=Decimal(value), beneficiary_name=organisation.legal_name,
