@@ -80,3 +80,9 @@ class RegisterForm(forms.Form):
     basis = forms.ChoiceField(label=_("Legal basis"), required=False,
                               choices=[("", _("Every basis"))] + list(LegalBasis.choices))
     fmt = forms.ChoiceField(label=_("Format"), choices=[("csv", "CSV"), ("json", "JSON")], initial="csv")
+
+    def clean(self):
+        data = super().clean()
+        if data.get("start") and data.get("end") and data["end"] < data["start"]:
+            self.add_error("end", _("The end of the period comes before its start."))
+        return data

@@ -18,7 +18,7 @@ from allocations.aid.models import (
     LinkedEnterprise,
     SiteReferencePrice,
 )
-from allocations.aid.selectors import links_snapshot
+from allocations.aid.selectors import links_snapshot, undertaking_of
 from allocations.catalogue.models import AccessMode
 
 from .accounts import UserFactory
@@ -71,4 +71,4 @@ def ledger_line(organisation: Organisation, value: str, granted_on: datetime.dat
     return AidLedgerLine.objects.create(
         organisation=organisation, allocation=alloc, kind=LedgerKind.GRANT, legal_basis=basis,
         granted_on=granted_on, site=site(site_code), value=Decimal(value), beneficiary_name=organisation.legal_name,
-        beneficiary_vat=organisation.vat_number)
+        beneficiary_vat=organisation.vat_number, undertaking=undertaking_of(organisation).snapshot())

@@ -13,7 +13,7 @@ def _period_fields(fields: dict) -> dict:
 
 
 class RegisterQuerySerializer(serializers.Serializer):
-    basis = serializers.ChoiceField(choices=LegalBasis.choices, required=False, default="",
+    basis = serializers.ChoiceField(choices=LegalBasis.choices, required=False, default="", allow_blank=True,
                                     help_text="Only the lines of this legal basis (de_minimis for the central "
                                               "register).")
 
