@@ -67,7 +67,7 @@ class SiteReferencePrice(models.Model):
         if clash is not None:
             raise ValidationError({"valid_from": _(
                 "This period overlaps the price valid from %(start)s on the same site: end that one first.") % {
-                "start": date_format(clash.valid_from, "SHORT_DATE_FORMAT")}})
+                "start": date_format(clash.valid_from, "DATE_FORMAT")}})
 
 
 class LinkRelation(models.TextChoices):

@@ -47,7 +47,7 @@ def eur(amount: Decimal) -> str:
 
 
 def _day(day: datetime.date) -> str:
-    return date_format(day, "SHORT_DATE_FORMAT")
+    return date_format(day, "DATE_FORMAT")
 
 
 # --------------------------------------------------------------------------------- the decision
