@@ -17,8 +17,8 @@ from accounts import permissions as accounts_permissions
 from accounts.models import SENSITIVE_SECTORS, Membership, NotificationKind, User
 from accounts.notifications import notify, notify_role
 from accounts.roles import ROLE_GROUPS, Role, has_role
-from allocations.applications import permissions as applications_permissions
 from allocations.aid.services import aid_record_grant
+from allocations.applications import permissions as applications_permissions
 from allocations.applications.models import Application, ApplicationStatus
 from allocations.applications.services import application_end_date, application_transition
 from allocations.catalogue.models import quarter_start

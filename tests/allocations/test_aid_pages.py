@@ -19,8 +19,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from allocations.aid.choices import CeilingPolicy
-from allocations.aid.services import aid_correction_record
 from allocations.aid.models import AidLedgerLine, AidSelfDeclaration, LedgerKind, LinkedEnterprise
+from allocations.aid.services import aid_correction_record
 from allocations.applications import services as application_services
 from allocations.applications.declaration import DECLARATION_VERSION
 from allocations.applications.models import ApplicationStatus

@@ -25,7 +25,8 @@ def test_seed_demo_adds_capacity_a_call_and_applications_once():
     assert Call.objects.filter(access_mode__code="large_scale", opens_at__lte=now, cutoff_at__gt=now).count() == 1
     statuses = dict(Application.objects.values_list("title", "status"))
     assert statuses == {demo.DRAFT_TITLE: ApplicationStatus.DRAFT, demo.SUBMITTED_TITLE: ApplicationStatus.SUBMITTED,
-                        demo.IN_REVIEW_TITLE: ApplicationStatus.IN_REVIEW, demo.GRANTED_TITLE: ApplicationStatus.APPROVED}
+                        demo.IN_REVIEW_TITLE: ApplicationStatus.IN_REVIEW,
+                        demo.GRANTED_TITLE: ApplicationStatus.APPROVED}
     submitted = Application.objects.get(title=demo.SUBMITTED_TITLE)
     assert submitted.decision_due and submitted.team.get().cluster_username == "milo"
     assert "demo applications added: none" in out.getvalue()
