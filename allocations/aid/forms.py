@@ -52,6 +52,10 @@ class DeclarationForm(forms.Form):
             self.rows.append(names)
         self.order_fields([n for names in self.rows for n in names] + ["confirm"])
 
+    def row_fields(self) -> list[list]:
+        """The bound fields of each row, for the page to show a row per aid."""
+        return [[self[name] for name in names] for names in self.rows]
+
     def aids(self) -> list[dict]:
         data = self.cleaned_data
         return [{"amount": data.get(a), "granted_on": data.get(d), "granting_authority": data.get(g),
