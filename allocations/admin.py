@@ -9,6 +9,7 @@ from django.contrib import admin
 from django.db.models import Count
 from django.utils.translation import gettext_lazy as _
 
+from allocations.aid.models import AidLedgerLine, LinkedEnterprise, SiteReferencePrice
 from allocations.catalogue.models import AccessMode, Call, Site, SiteCapacity
 from allocations.grants.models import Allocation, AllocationQuota, ChangeRequest
 from allocations.provisioning.identity.models import DirectoryAccount
@@ -154,3 +155,32 @@ class TermsAcceptanceAdmin(ReadOnlyAdmin):
     list_filter = ["version__site"]
     list_select_related = ["version__site", "user"]
     search_fields = ["user__email"]
+# The aid ledger (allocations/aid, docs/aid.md): reference prices are reference data, edited here and audited;
+# the ledger, links and declarations are written by their services only.
+
+@admin.register(SiteReferencePrice)
+class SiteReferencePriceAdmin(AuditedAdmin):
+    list_display = ["site", "valid_from", "valid_to", "gpu_hour_price", "cpu_core_hour_price", "currency", "source"]
+    list_filter = ["site"]
+    list_select_related = ["site"]
+    search_fields = ["site__name", "source"]
+
+
+@admin.register(AidLedgerLine)
+class AidLedgerLineAdmin(ReadOnlyAdmin):
+    """Corrections are recorded on the aid ledger page (/staff/aid/), by operators, with a reason."""
+
+    list_display = ["granted_on", "beneficiary_name", "allocation", "site", "kind", "legal_basis", "value",
+                    "currency"]
+    list_filter = ["legal_basis", "kind", "site"]
+    list_select_related = ["allocation", "site"]
+    search_fields = ["beneficiary_name", "beneficiary_vat", "allocation__reference"]
+    date_hierarchy = "granted_on"
+
+
+@admin.register(LinkedEnterprise)
+class LinkedEnterpriseAdmin(ReadOnlyAdmin):
+    list_display = ["organisation", "name", "country", "vat_number", "relation", "linked_organisation"]
+    list_filter = ["relation"]
+    list_select_related = ["organisation", "linked_organisation"]
+    search_fields = ["organisation__legal_name", "name", "vat_number"]

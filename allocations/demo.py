@@ -1,9 +1,10 @@
-"""Demo data for allocations: site capacity, an open Large Scale call, and three applications of the
-demo organisation (a draft, a submitted one, and one in review with a project plan in PDF, assigned to
-the demo reviewer and waiting for the ethics officer), written through the services; an allocation
-that ended ten days ago, whose final report is due in twenty days, with one output recorded; and an active
-allocation whose team holds the demo applicant, who has still to accept the demo terms of use
-(allocations.terms.demo). Idempotent."""
+"""Demo data for allocations: site capacity, an open Large Scale call, and the demo organisation's
+applications, written through the services: a draft, a submitted one, one in review with a project plan in
+PDF (assigned to the demo reviewer and waiting for the ethics officer), and one granted under the Playground,
+which the demo makes de minimis aid (reference prices on both sites, a linked enterprise, a self-declaration
+and the grant's line in the aid ledger); an allocation that ended ten days ago, whose final report is due in
+twenty days, with one output recorded; and an active allocation whose team holds the demo applicant, who has
+still to accept the demo terms of use (allocations.terms.demo). Idempotent."""
 
 from __future__ import annotations
 
@@ -13,6 +14,10 @@ from decimal import Decimal
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 
+from allocations.aid import services as aid_services
+from allocations.aid.choices import LegalBasis
+from allocations.aid.models import LinkedEnterprise, LinkRelation, SiteReferencePrice
+from allocations.aid.selectors import declaration_is_current
 from allocations.applications import services as applications_services
 from allocations.applications.declaration import DECLARATION_VERSION
 from allocations.applications.models import Application, AttachmentKind, EthicsIssue, TeamMember
@@ -39,7 +44,9 @@ ENDED_DAYS_AGO = 10
 ACTIVE_TITLE = "Demo: handwriting recognition for municipal archives (active)"
 ACTIVE_USERNAME = "demovision"
 PLAN_NAME = "project-plan.pdf"
+GRANTED_TITLE = "Demo: defect detection on a bakery production line"
 REVIEWER = "reviewer@demo.aifactory.eu"
+REVIEWER2 = "reviewer2@demo.aifactory.eu"
 MANAGER = "manager@demo.aifactory.eu"
 OPERATOR = "operator@demo.aifactory.eu"
 
@@ -200,6 +207,74 @@ def _in_review(applicant, colleague, organisation, manager, reviewer) -> Applica
     return app
 
 
+# The demo's reference prices (EUR per GPU-hour, per CPU core-hour): illustrations, not the AI Factory's prices.
+DEMO_PRICES = {"zellik": (Decimal("2.40"), Decimal("0.0200")), "charleroi": (Decimal("1.90"), Decimal("0.0150"))}
+HOLDING = "Demo Vision Holding SA"
+
+
+def seed_aid(applicant, organisation) -> None:
+    """The Playground as de minimis aid (refusing above the ceiling), a reference price per site, the demo
+    organisation's parent outside the portal and its self-declaration of de minimis aid."""
+    mode = AccessMode.objects.filter(code="playground").first()
+    if mode is not None and mode.aid_legal_basis == LegalBasis.NONE:
+        mode.aid_legal_basis = LegalBasis.DE_MINIMIS
+        mode.save(update_fields=["aid_legal_basis"])
+    for site in Site.objects.all():
+        gpu, cpu = DEMO_PRICES.get(site.code, (Decimal("2.00"), Decimal("0.0200")))
+        if not SiteReferencePrice.objects.filter(site=site).exists():
+            SiteReferencePrice.objects.create(
+                site=site, valid_from=datetime.date(2026, 1, 1), gpu_hour_price=gpu, cpu_core_hour_price=cpu,
+                source="Demo figure: the price of commercial access, for illustration only")
+    if not LinkedEnterprise.objects.filter(organisation=organisation, name=HOLDING).exists():
+        aid_services.linked_enterprise_add(actor=applicant, organisation=organisation, relation=LinkRelation.OWNER,
+                                           name=HOLDING, country="LU", vat_number="LU26375245")
+    if not declaration_is_current(organisation):
+        aid_services.aid_self_declare(actor=applicant, organisation=organisation, aids=[{
+            "amount": Decimal("45000.00"), "granted_on": timezone.localdate() - datetime.timedelta(days=400),
+            "granting_authority": "VLAIO (Flanders Innovation & Entrepreneurship)"}])
+
+
+def _granted(applicant, colleague, organisation, manager, reviewer) -> Application:
+    """A Playground application (de minimis aid) reviewed by the second demo reviewer and approved by the demo
+    manager: its value is in the aid ledger."""
+    app = applications_services.application_create(actor=applicant, organisation=organisation, title=GRANTED_TITLE)
+    applications_services.application_update_step(actor=applicant, application=app, step="project", data={
+        "abstract": "Train a small vision model that spots burnt or misshapen loaves on a bakery's production line.",
+        "public_summary": "Less food waste on a production line, with a small open vision model.",
+        "sector": "manufacturing", "civilian_purpose": True, "dual_use": False, "rd_type": "product",
+        "route_to_market": "Sold to the bakery's equipment supplier as an option of its line."})
+    mode = AccessMode.objects.get(code="playground")
+    site = Site.objects.filter(is_active=True, offers_gpu_hours=True).order_by("name").first()
+    applications_services.application_save_resources(
+        actor=applicant, application=app,
+        data={"access_mode": mode, "call": None, "start_date": timezone.localdate() + datetime.timedelta(days=14),
+              "duration_months": 2},
+        rows=[{"site": site, "gpu_hours": 1_500, "cpu_core_hours": 10_000, "storage_tb": Decimal("1")}])
+    applications_services.application_update_step(actor=applicant, application=app, step="model", data={
+        "model_activity": "fine_tune", "model_family": "Convolutional network", "parameter_count": 25_000_000,
+        "training_tokens": 50_000_000, "base_model_name": "ResNet-50", "open_weights": True})
+    assessment_save(actor=applicant, application=app, answers={
+        "research_only": "yes", "prohibited_practices": ["none"], "intimate_imagery": "no"})
+    applications_services.team_member_add(actor=applicant, application=app, full_name=colleague.display_name,
+                                          email=colleague.email, cluster_username="milo")
+    applications_services.application_set_ethics_issues(actor=applicant, application=app, issues={
+        code: {"answer": False, "text": ""} for code in EthicsIssue.values})
+    app = applications_services.application_submit(actor=applicant, application=app,
+                                                    declaration_version=DECLARATION_VERSION)
+    app = review_services.application_check_eligibility(actor=manager, application=app, eligible=True)
+    assignment = review_services.reviewer_assign(actor=manager, application=app, reviewer=reviewer,
+                                                 kind=ReviewKind.TECHNICAL)
+    review_services.reviewer_declare(actor=reviewer, assignment=assignment, has_conflict=False)
+    review_services.review_submit(
+        actor=reviewer, assignment=assignment, scores={c["code"]: 4 for c in mode.rubric}, recommendation="approve",
+        comments_for_committee="Small, well-scoped request.", comments_for_applicant="Clear plan.")
+    review_services.application_approve(
+        actor=manager, application=Application.objects.get(pk=app.pk),
+        quotas={site.pk: {"gpu_hours": 1_500, "cpu_core_hours": 10_000, "storage_tb": Decimal("1")}},
+        reasons="Within the Playground's limits.")
+    return Application.objects.get(pk=app.pk)
+
+
 REVIEWERS = ["reviewer@demo.aifactory.eu", "reviewer2@demo.aifactory.eu"]
 POOLS = [  # name, kind, restricted sectors
     ("Technical reviewers", "technical", []),
@@ -287,6 +362,9 @@ def seed(*, users, organisation, stdout) -> None:
     if ACTIVE_TITLE not in titles:
         made.append(_active(applicant, organisation))
     terms = seed_terms(operator=users.get(OPERATOR))
+    seed_aid(applicant, organisation)
+    if GRANTED_TITLE not in titles and MANAGER in users and REVIEWER2 in users:
+        made.append(_granted(applicant, colleague, organisation, users[MANAGER], users[REVIEWER2]))
     stdout.write(f"Allocations: {pools} reviewer pools added, "
                  f"{created} site-quarter capacity rows added, call: {call.title if call else '-'}, "
                  f"demo applications added: {', '.join(a.reference for a in made) or 'none'}, "

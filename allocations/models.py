@@ -1,9 +1,16 @@
 """The app's model registry: Django loads the models of `allocations` from this module.
 
 Each domain defines its models in its own subpackage (`catalogue`, `applications`, `review`,
-`grants`, `provisioning`); code imports them from there, never from here. All keep the app label
+`grants`, `provisioning`, `aid`); code imports them from there, never from here. All keep the app label
 `allocations`, so their tables and migrations are those of the app."""
 
+from allocations.aid.models import (  # noqa: F401
+    AidLedgerLine,
+    AidSelfDeclaration,
+    DeclaredAid,
+    LinkedEnterprise,
+    SiteReferencePrice,
+)
 from allocations.applications.models import (  # noqa: F401
     Application,
     Attachment,

@@ -18,6 +18,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from accounts.privacy import pseudonym_email, pseudonym_name
+from allocations.aid.models import AidLedgerLine, AidSelfDeclaration
 from allocations.applications.models import Application, Attachment, SubmissionDeclaration, TeamMember
 from allocations.grants.models import Allocation, ChangeKind, ChangeRequest
 from allocations.grants.sync import mark_needs_sync
@@ -153,6 +154,24 @@ def export_handovers_done(user) -> list[dict[str, Any]]:
             for t in HandoverTask.objects.filter(done_by=user).select_related("allocation", "site").order_by("pk")]
 
 
+def export_aid_declarations(user) -> list[dict[str, Any]]:
+    """The declarations of de minimis aid the person made for an organisation."""
+    return [{"organisation": d.organisation.legal_name, "declared_at": _when(d.declared_at), "links": d.links,
+             "aids": [{"amount": str(a.amount), "currency": a.currency, "granted_on": _when(a.granted_on),
+                       "granting_authority": a.granting_authority, "received_by": a.received_by}
+                      for a in d.aids.all()]}
+            for d in AidSelfDeclaration.objects.filter(declared_by=user).select_related("organisation")
+            .prefetch_related("aids").order_by("pk")]
+
+
+def export_aid_lines_recorded(user) -> list[dict[str, Any]]:
+    """The aid ledger lines the person's decisions and corrections recorded."""
+    return [{"allocation": line.allocation.reference, "kind": line.kind, "kind_label": str(line.get_kind_display()),
+             "granted_on": _when(line.granted_on), "value": str(line.value), "currency": line.currency,
+             "reason": line.note, "recorded_at": _when(line.recorded_at)}
+            for line in AidLedgerLine.objects.filter(recorded_by=user).select_related("allocation").order_by("pk")]
+
+
 # --------------------------------------------------------------------------------- erasers
 
 def erased_username(member: TeamMember) -> str:
@@ -236,6 +255,7 @@ def register() -> None:
         ("final_reports_submitted", outcomes_privacy.export_final_reports_submitted, ["allocations.FinalReport"]),
         ("outputs_recorded", outcomes_privacy.export_outputs_recorded, ["allocations.Output"]),
         ("terms_accepted", export_terms_accepted, ["allocations.TermsAcceptance"]),
+        ("aid_declarations", export_aid_declarations, ["allocations.AidSelfDeclaration"]),
     ]
     staff = [
         ("change_requests_decided", export_change_requests_decided, ["allocations.ChangeRequest"]),
@@ -247,6 +267,7 @@ def register() -> None:
         ("submission_exceptions_granted", outcomes_privacy.export_submission_overrides_granted,
          ["allocations.SubmissionOverride"]),
         ("terms_published", export_terms_published, ["allocations.TermsVersion"]),
+        ("aid_ledger_lines_recorded", export_aid_lines_recorded, ["allocations.AidLedgerLine"]),
     ]
     for name, func, covers in applicant:
         privacy_registry.register_exporter(name, func, covers=covers)

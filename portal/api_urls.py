@@ -14,6 +14,7 @@ urlpatterns = [
     path("", include("allocations.review.api.urls")),
     path("", include("allocations.grants.api.urls")),
     path("", include("allocations.provisioning.api.urls")),
+    path("", include("allocations.aid.api.urls")),
     path("", include("compliance.api.urls")),
     re_path(r"^.*$", not_found),
 ]

@@ -77,6 +77,13 @@ class AuditAction(models.TextChoices):
     TERMS_PUBLISHED = "terms.published", _("Terms of use version published")
     TERMS_ACCEPTED = "terms.accepted", _("Terms of use accepted")
 
+    # allocations: the value of free compute (state aid)
+    AID_RECORDED = "aid.recorded", _("Value of the grant recorded in the aid ledger")
+    AID_CORRECTED = "aid.corrected", _("Aid ledger corrected by an operator")
+    AID_LINK_ADDED = "aid.link_added", _("Linked enterprise declared")
+    AID_LINK_REMOVED = "aid.link_removed", _("Linked enterprise removed")
+    AID_SELF_DECLARED = "aid.self_declared", _("De minimis aid self-declared")
+
     # compliance: AI Act assessment and ethics review
     RISK_ASSESSMENT_SAVED = "risk_assessment.saved", _("AI Act questionnaire saved")
     ETHICS_REVIEW_OPENED = "ethics_review.opened", _("Sent to the ethics officers for review")

@@ -418,6 +418,12 @@ AIF_FINAL_REPORT_RESUBMIT_DAYS = max(1, env_int("AIF_FINAL_REPORT_RESUBMIT_DAYS"
 # A reviewer with this many open assignments (not yet reviewed, on applications in review) is not offered more.
 AIF_REVIEWER_MAX_OPEN_ASSIGNMENTS = max(1, env_int("AIF_REVIEWER_MAX_OPEN_ASSIGNMENTS", 6))
 
+# De minimis aid (allocations/aid, docs/aid.md): the ceiling per single undertaking over any three years
+# (Regulation (EU) 2023/2831, Article 3(2): EUR 300,000), and how old an organisation's self-declaration of
+# de minimis aid may be when it submits an application under a de minimis access mode.
+AIF_DE_MINIMIS_CEILING_EUR = env_int("AIF_DE_MINIMIS_CEILING_EUR", 300_000)
+AIF_AID_DECLARATION_MAX_AGE_DAYS = max(1, env_int("AIF_AID_DECLARATION_MAX_AGE_DAYS", 180))
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,

@@ -31,6 +31,7 @@ urlpatterns = [
     path("", include("allocations.outcomes.urls")),
     path("", include("allocations.provisioning.urls")),
     path("", include("allocations.terms.urls")),
+    path("", include("allocations.aid.urls")),
     path("", include("compliance.urls")),
     path("admin/", admin.site.urls),
     path("api/v1/", include("portal.api_urls")),

@@ -25,6 +25,7 @@ from accounts.models import AddressedMailKind, Membership, Organisation, User
 from accounts.permissions import is_member
 from accounts.services import addressed_mail_record
 from accounts.sme import SMEClass
+from allocations.aid.selectors import declaration_is_current
 from allocations.applications import permissions
 from allocations.applications.declaration import DECLARATION_VERSION, declaration_text
 from allocations.applications.models import (
@@ -514,6 +515,11 @@ def validate_for_submission(application: Application) -> list[Problem]:
             add(Problem("resources", _("%(mode)s is open to these SME classes only: %(classes)s.") % {
                 "mode": mode.name, "classes": ", ".join(map(str, choice_labels(SMEClass, mode.eligible_sme_classes)))},
                 "access_mode"))
+        if mode.is_de_minimis and not declaration_is_current(org):
+            add(Problem("resources", _("%(mode)s is given as de minimis aid: before submitting, an owner of "
+                                       "%(org)s declares its linked enterprises and the de minimis aid received in "
+                                       "the last three years (the organisation's page, “State aid”).") % {
+                "mode": mode.name, "org": org.legal_name}, "access_mode"))
         if mode.requires_call:
             call = app.call
             now = timezone.now()

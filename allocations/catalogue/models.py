@@ -8,6 +8,7 @@ from django.core.validators import RegexValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from allocations.aid.choices import CeilingPolicy, LegalBasis
 from allocations.catalogue.backend_options import backend_options_validator
 from allocations.catalogue.usernames import (
     DEFAULT_USERNAME_PATTERN,
@@ -217,11 +218,27 @@ class AccessMode(models.Model):
         help_text=_("What the final report asks, as a JSON list among: results, lessons, compute_use, ai_act."))
     is_active = models.BooleanField(_("active"), default=True)
     order = models.PositiveSmallIntegerField(default=0)
+    # State aid (allocations/aid, docs/aid.md): settings the operator chooses, never decided in code.
+    aid_legal_basis = models.CharField(
+        _("legal basis of the free access"), max_length=20, choices=LegalBasis.choices, default=LegalBasis.NONE,
+        help_text=_("Whether free access under this mode is aid and on which basis; ask your legal adviser. "
+                    "Every basis but “none” records the value of each grant in the aid ledger."))
+    aid_legal_basis_article = models.CharField(
+        _("block-exemption article"), max_length=200, blank=True,
+        help_text=_("For aid under a block exemption: the regulation and article, e.g. Regulation (EU) No "
+                    "651/2014, Article 25."))
+    aid_ceiling_policy = models.CharField(
+        _("above the de minimis ceiling"), max_length=10, choices=CeilingPolicy.choices,
+        default=CeilingPolicy.REFUSE,
+        help_text=_("For de minimis aid: what a decision does when the grant would take the single undertaking "
+                    "above the ceiling over three years."))
 
     class Meta:
         ordering = ["order", "name"]
         verbose_name = _("access mode")
         verbose_name_plural = _("access modes")
+        constraints = [models.CheckConstraint(condition=models.Q(aid_legal_basis__in=LegalBasis.values),
+                                              name="access_mode_aid_legal_basis_valid")]
 
     def __str__(self):
         return self.name
@@ -229,6 +246,19 @@ class AccessMode(models.Model):
     @property
     def asks_final_report(self) -> bool:
         return bool(self.final_report_days)
+    def clean(self):
+        super().clean()
+        if self.aid_legal_basis == LegalBasis.BLOCK_EXEMPTION and not self.aid_legal_basis_article.strip():
+            raise ValidationError({"aid_legal_basis_article": _("Name the block-exemption article.")})
+
+    @property
+    def is_de_minimis(self) -> bool:
+        return self.aid_legal_basis == LegalBasis.DE_MINIMIS
+
+    @property
+    def grants_aid(self) -> bool:
+        """Whether each grant's value is recorded in the aid ledger."""
+        return self.aid_legal_basis != LegalBasis.NONE
 
 
 class Call(models.Model):

@@ -113,3 +113,10 @@ class ChangeDecisionForm(forms.Form):
     decision = forms.ChoiceField(label=_("Decision"), widget=forms.RadioSelect,
                                  choices=[("approve", _("Approve the change")), ("reject", _("Reject it"))])
     reason = forms.CharField(label=_("Reason"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
+
+    def __init__(self, *args, top_up: bool = False, **kwargs):
+        super().__init__(*args, **kwargs)
+        if top_up:  # a top-up of a de minimis grant may go above the ceiling where the mode warns (allocations.aid)
+            self.fields["aid_confirmed"] = forms.BooleanField(
+                label=_("Record the top-up even if it takes the single undertaking above the de minimis ceiling "
+                        "(access modes that warn)"), required=False)

@@ -15,6 +15,8 @@ from django.utils.translation import gettext as _
 
 from accounts.models import Membership
 from accounts.permissions import is_member_of
+from allocations.aid.models import LedgerKind
+from allocations.aid.services import aid_record_grant
 from allocations.applications.models import Application, TeamMember
 from allocations.applications.services import team_member_invite, team_sites
 from allocations.catalogue.models import SiteCapacity, quarter_start
@@ -214,13 +216,17 @@ def _clean_change_payload(allocation: Allocation, kind: str, payload: dict[str, 
     return {"members": members}
 
 
-def change_request_decide(*, actor, change_request: ChangeRequest, approve: bool, reason: str = "") -> ChangeRequest:
-    """Approve (and apply) or reject a change request; the same decision twice is a no-op."""
+def change_request_decide(*, actor, change_request: ChangeRequest, approve: bool, reason: str = "",
+                          aid_confirmed: bool = False) -> ChangeRequest:
+    """Approve (and apply) or reject a change request; the same decision twice is a no-op. An approved top-up
+    adds its value to the aid ledger, under the same ceiling as the first grant (`aid_confirmed`: the
+    manager confirms a grant above it where the access mode warns instead of refusing)."""
     to = ChangeStatus.APPROVED if approve else ChangeStatus.REJECTED
 
     def decide(cr: ChangeRequest) -> list[str]:
         if approve:
-            _apply_change(Allocation.objects.select_for_update().get(pk=cr.allocation_id), cr, actor=actor)
+            _apply_change(Allocation.objects.select_for_update().get(pk=cr.allocation_id), cr, actor=actor,
+                          aid_confirmed=aid_confirmed)
         cr.decided_by = actor
         cr.decided_at = timezone.now()
         cr.decision_reason = reason.strip()
@@ -243,7 +249,7 @@ def change_request_withdraw(*, actor, change_request: ChangeRequest) -> ChangeRe
                       select_related=("allocation",), changes={"change_request_id": change_request.pk})
 
 
-def _apply_change(alloc: Allocation, cr: ChangeRequest, *, actor) -> None:
+def _apply_change(alloc: Allocation, cr: ChangeRequest, *, actor, aid_confirmed: bool = False) -> None:
     if cr.kind == ChangeKind.EXTENSION:
         alloc.end_date = datetime.date.fromisoformat(cr.payload["end_date"])
         alloc.save(update_fields=["end_date"])
@@ -257,6 +263,9 @@ def _apply_change(alloc: Allocation, cr: ChangeRequest, *, actor) -> None:
             quota.gpu_hours += q["gpu_hours"]
             quota.cpu_core_hours += q["cpu_core_hours"]
             quota.save(update_fields=["gpu_hours", "cpu_core_hours"])
+        # An extension only moves the end date: it grants no hours, so it adds no value to the ledger.
+        aid_record_grant(actor=actor, allocation=alloc, quotas=quotas, kind=LedgerKind.TOP_UP, change_request=cr,
+                         confirmed=aid_confirmed)
     else:
         # Invited like any other member: they reach the clusters once they confirm by mail, and the
         # naming rules are checked again (a site's rule may have changed since the request).

@@ -138,7 +138,8 @@ def staff_allocation_detail(request, reference):
 @manager_required
 def change_request_list(request):
     sites = selectors.sites_by_id()
-    rows = [(cr, selectors.describe_change(cr, sites), forms.ChangeDecisionForm(prefix=f"cr{cr.pk}"))
+    rows = [(cr, selectors.describe_change(cr, sites),
+             forms.ChangeDecisionForm(prefix=f"cr{cr.pk}", top_up=cr.kind == ChangeKind.TOP_UP))
             for cr in selectors.change_requests_open()]
     return render(request, "allocations/grants/change_request_list.html", {"rows": rows})
 
@@ -147,12 +148,13 @@ def change_request_list(request):
 @require_POST
 def change_request_decide(request, pk):
     cr = selectors.change_request_for_manager(pk)
-    form = forms.ChangeDecisionForm(request.POST, prefix=f"cr{pk}")
+    form = forms.ChangeDecisionForm(request.POST, prefix=f"cr{pk}", top_up=cr.kind == ChangeKind.TOP_UP)
     if form.is_valid():
         approve = form.cleaned_data["decision"] == "approve"
         try:
             services.change_request_decide(actor=request.user, change_request=cr, approve=approve,
-                                            reason=form.cleaned_data["reason"])
+                                            reason=form.cleaned_data["reason"],
+                                            aid_confirmed=form.cleaned_data.get("aid_confirmed", False))
         except ValidationError as exc:
             for message in exc.messages:
                 messages.error(request, message)

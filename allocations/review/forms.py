@@ -63,7 +63,7 @@ class ApproveForm(forms.Form):
     reasons = forms.CharField(label=_("Reasons (recorded with the decision)"), required=False,
                               widget=forms.Textarea(attrs={"rows": 3}))
 
-    def __init__(self, *args, resources=(), **kwargs):
+    def __init__(self, *args, resources=(), confirm_above_ceiling: bool = False, **kwargs):
         super().__init__(*args, **kwargs)
         self.site_rows = []
         self.sites = {}
@@ -85,8 +85,12 @@ class ApproveForm(forms.Form):
                 widget=forms.NumberInput(attrs={"step": "0.01"}))
             self.sites[r.site_id] = r.site
             self.site_rows.append((r.site_id, names))
+        if confirm_above_ceiling:  # a de minimis mode that warns instead of refusing (allocations.aid)
+            self.fields["aid_confirmed"] = forms.BooleanField(
+                label=_("Record the grant even if it takes the single undertaking above the de minimis ceiling"),
+                required=False)
         # Reasons last, after the quota fields.
-        self.order_fields([n for _site, names in self.site_rows for n in names] + ["reasons"])
+        self.order_fields([n for _site, names in self.site_rows for n in names] + ["reasons", "aid_confirmed"])
 
     def quotas(self) -> dict[int, dict]:
         data = self.cleaned_data

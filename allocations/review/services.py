@@ -17,6 +17,7 @@ from accounts import permissions as accounts_permissions
 from accounts.models import SENSITIVE_SECTORS, Membership, NotificationKind, User
 from accounts.notifications import notify, notify_role
 from accounts.roles import ROLE_GROUPS, Role, has_role
+from allocations.aid.services import aid_record_grant
 from allocations.applications import permissions as applications_permissions
 from allocations.applications.models import Application, ApplicationStatus
 from allocations.applications.services import application_end_date, application_transition
@@ -273,9 +274,14 @@ def _clean_quotas(app: Application, quotas: dict[int, dict[str, Any]]) -> dict[i
 
 
 def application_approve(
-    *, actor, application: Application, quotas: dict[int, dict[str, Any]], reasons: str = ""
+    *, actor, application: Application, quotas: dict[int, dict[str, Any]], reasons: str = "",
+    aid_confirmed: bool = False,
 ) -> Allocation:
-    """Approve and create the allocation. Idempotent: a second approval returns the same allocation."""
+    """Approve and create the allocation. Idempotent: a second approval returns the same allocation.
+
+    Under an access mode whose legal basis is aid, the value of the grant is recorded in the aid ledger in the
+    same transaction; a de minimis grant above the single undertaking's ceiling is refused, or, when the mode
+    warns, recorded once the manager confirms (`aid_confirmed`). See allocations.aid."""
     _require_manager(actor)
     with transaction.atomic():
         app = (
@@ -302,6 +308,8 @@ def application_approve(
         )
         for site_id, q in cleaned.items():
             AllocationQuota.objects.create(allocation=allocation, site_id=site_id, **q)
+        allocation.application = app
+        aid_record_grant(actor=actor, allocation=allocation, quotas=cleaned, confirmed=aid_confirmed)
         Decision.objects.create(application=app, outcome=DecisionOutcome.APPROVED, reasons=reasons, decided_by=actor)
         # Keep the returned allocation's application current (the transition saves a fresh locked copy).
         quotas_audit = {str(k): {kk: str(vv) for kk, vv in v.items()} for k, v in cleaned.items()}

@@ -14,6 +14,8 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from accounts.decorators import manager_required, reviewer_required
+from allocations.aid import selectors as aid_selectors
+from allocations.aid.choices import CeilingPolicy
 from allocations.applications.models import ApplicationStatus
 from allocations.applications.selectors import application_for_member, attachments_for_reader
 from allocations.applications.services import application_end_date
@@ -115,13 +117,20 @@ def application_reviewers(request, reference):
 def application_decision(request, reference):
     app = selectors.application_for_manager(reference)
     ctx = selectors.decision_context(app)
-    approve_form = forms.ApproveForm(resources=ctx.resources, prefix="approve")
+    mode = app.access_mode
+    warn = bool(mode and mode.is_de_minimis and mode.aid_ceiling_policy == CeilingPolicy.WARN)
+    approve_form = forms.ApproveForm(resources=ctx.resources, prefix="approve", confirm_above_ceiling=warn)
     reject_form = forms.RejectForm(prefix="reject")
     revise_form = forms.RevisionForm(prefix="revise")
+    aid_quotas = None  # the aid preview values what was requested, or the quotas the manager typed
     if request.method == "POST":
         action = request.POST.get("action")
+        if action in ("approve", "preview"):
+            approve_form = forms.ApproveForm(request.POST, resources=ctx.resources, prefix="approve",
+                                             confirm_above_ceiling=warn)
+            if approve_form.is_valid():
+                aid_quotas = approve_form.quotas()
         if action == "approve":
-            approve_form = forms.ApproveForm(request.POST, resources=ctx.resources, prefix="approve")
             if approve_form.is_valid() and "confirm" not in request.POST and approve_form.summary():
                 # Nothing is recorded before the manager has read what the decision grants.
                 return render(request, "allocations/review/application_approve_confirm.html", {
@@ -129,7 +138,8 @@ def application_decision(request, reference):
                     "end_date": application_end_date(app)})
             done = approve_form.is_valid() and run_service(approve_form, lambda: services.application_approve(
                 actor=request.user, application=app, quotas=approve_form.quotas(),
-                reasons=approve_form.cleaned_data["reasons"]))
+                reasons=approve_form.cleaned_data["reasons"],
+                aid_confirmed=approve_form.cleaned_data.get("aid_confirmed", False)))
             message = _("%(ref)s approved: the allocation was created.")
         elif action == "reject":
             reject_form = forms.RejectForm(request.POST, prefix="reject")
@@ -146,15 +156,15 @@ def application_decision(request, reference):
         if done:
             messages.success(request, message % {"ref": app.reference})
             return redirect("review:application_list")
+    can_decide = app.status == ApplicationStatus.AWAITING_DECISION
     return render(request, "allocations/review/application_decision.html", {
         "application": app, "ctx": ctx, **attachments_for_reader(request.user, app),
         "approve_form": approve_form, "reject_form": reject_form,
-        "revise_form": revise_form, "can_decide": app.status == ApplicationStatus.AWAITING_DECISION,
+        "aid": aid_selectors.decision_preview(app, aid_quotas) if can_decide else None,
+        "revise_form": revise_form, "can_decide": can_decide,
         "score_levels": presentation.levels(presentation.rubric_scale(app.access_mode.rubric if app.access_mode
                                                                       else [])),
         "can_reject_or_revise": app.status in selectors.OPEN_STATUSES})
-
-
 
 
 @manager_required

@@ -1,6 +1,8 @@
 from django import template
 from django.conf import settings
+from django.utils.formats import number_format
 
+from allocations.aid.services import eur as aid_eur
 from allocations.applications.selectors import applicant_dashboard_context
 from allocations.terms.selectors import pending_for
 from compliance.ai_act.wording import compute_warning_text
@@ -44,3 +46,16 @@ def terms_pending(context):
     request = context.get("request")
     user = getattr(request, "user", None)
     return {"terms_pending": pending_for(user) if user is not None and user.is_authenticated else []}
+@register.filter
+def eur(value) -> str:
+    """An amount of money in euro as a person reads it in the active language; "—" when unknown."""
+    if value in (None, ""):
+        return "—"
+    return aid_eur(value)
+
+
+@register.filter
+def headroom_gpu_hours(site_value, amount) -> str:
+    """How many GPU-hours of a site the headroom buys (for the decision page), grouped for reading."""
+    hours = site_value.gpu_hours_for(amount) if site_value is not None else None
+    return "—" if hours is None else number_format(hours, force_grouping=True)

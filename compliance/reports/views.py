@@ -11,11 +11,14 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods
 
+from allocations.aid import selectors as aid_selectors
+from allocations.aid.forms import RegisterForm
 from portal.forms import apply_validation_error
 
 from ..forms import PeriodReportForm, VerifyReportForm
@@ -67,7 +70,16 @@ def report_list(request):
                 return redirect("compliance:report_detail", report.pk)
     reports = selectors.staff_reports_for(request.user)[:100]
     return render(request, "compliance/reports/report_list.html",
-                  {"form": form, "can_period": can_period, "reports": reports})
+                  {"form": form, "can_period": can_period, "reports": reports,
+                   "aid_register_form": aid_register_form(request.user)})
+
+
+def aid_register_form(user):
+    """The aid register's download form (allocations.aid), for those who may read the ledger."""
+    if not aid_selectors.can_read_ledger(user):
+        return None
+    today = timezone.localdate()
+    return RegisterForm(initial={"start": today.replace(month=1, day=1), "end": today})
 
 
 def _detail(request, report: Report, names: dict, *, staff: bool):

@@ -84,6 +84,9 @@ class World:
         notification = Notification.objects.filter(recipient=dossier["manager"]).first()
         f.final_report(self.allocation, status="submitted")
         output = f.output(self.allocation, kind="publication", recorded_by=self.applicant)
+        aid_link = f.link(self.organisation)
+        aid_line = f.ledger_line(self.organisation, "1250.00", self.allocation.start_date,
+                                 allocation=self.allocation)
         self.by_segment = {
             "organisations": self.organisation.pk, "attachments": self.attachment.pk, "team": team_member.pk,
             "reviews": self._assignment_pk(), "change-requests": change.pk, "changes": change.pk,
@@ -91,6 +94,7 @@ class World:
             "ssh-keys": ssh_key.pk,
             "members": Membership.objects.get(user=self.applicant).pk, "invitations": invitation.pk,
             "notifications": notification.pk, "outputs": output.pk, "terms": f.terms_version().pk,
+            "links": aid_link.pk, "lines": aid_line.pk,
         }
         # What only this organisation's data contains.
         self.markers = [self.application.reference, self.application.title, self.organisation.legal_name,

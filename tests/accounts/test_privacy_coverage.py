@@ -43,6 +43,9 @@ NOT_PERSONAL = {
     ("allocations.TermsVersion", "text_en"): "terms of use the operator publishes for everyone: reference data",
     ("allocations.TermsVersion", "text_fr"): "as above",
     ("allocations.TermsVersion", "text_nl"): "as above",
+    ("allocations.LinkedEnterprise", "name"): "the name of an enterprise (a legal person) linked to an organisation",
+    ("allocations.AidLedgerLine", "beneficiary_name"): "the name of the organisation (a legal person) that received "
+                                                       "the aid, as the register must show it",
 }
 
 # Kept by the erasure on purpose: the evidence the law asks the portal to keep, whose author is the
@@ -72,6 +75,8 @@ KEPT_AT_ERASURE = {
     ("allocations.FinalReport", "ai_act_explanation"): "as above",
     ("allocations.FinalReport", "review_comment"): "the managers' review of the final report: a decision",
     ("allocations.SubmissionOverride", "reason"): "a manager's reason for an exception to the submission block",
+    ("allocations.AidLedgerLine", "note"): "an operator's reason for correcting the aid granted: the record the "
+                                           "aid register rests on",
 }
 
 # Not in the export: secrets, or records about an allocation rather than a person.

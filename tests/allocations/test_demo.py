@@ -9,6 +9,8 @@ from django.utils import timezone
 
 from accounts.models import User
 from allocations import demo
+from allocations.aid.models import AidLedgerLine, LinkedEnterprise, SiteReferencePrice
+from allocations.aid.selectors import declaration_is_current
 from allocations.applications.models import Application, ApplicationStatus
 from allocations.catalogue.models import Call, Site, SiteCapacity
 from allocations.grants.models import Allocation
@@ -32,7 +34,8 @@ def test_seed_demo_adds_capacity_a_call_and_applications_once():
     assert statuses == {demo.DRAFT_TITLE: ApplicationStatus.DRAFT, demo.SUBMITTED_TITLE: ApplicationStatus.SUBMITTED,
                         demo.IN_REVIEW_TITLE: ApplicationStatus.IN_REVIEW,
                         demo.ENDED_TITLE: ApplicationStatus.APPROVED,
-                        demo.ACTIVE_TITLE: ApplicationStatus.APPROVED}
+                        demo.ACTIVE_TITLE: ApplicationStatus.APPROVED,
+                        demo.GRANTED_TITLE: ApplicationStatus.APPROVED}
     submitted = Application.objects.get(title=demo.SUBMITTED_TITLE)
     assert submitted.decision_due and submitted.team.get().cluster_username == "milo"
     assert "demo applications added: none" in out.getvalue()
@@ -78,3 +81,17 @@ def test_demo_reviewers_can_be_assigned_to_the_demo_application_without_a_confli
     submitted = Application.objects.get(title=demo.SUBMITTED_TITLE)
     for email in demo.REVIEWERS:
         assert detect_conflicts(User.objects.get(email=email), submitted) == []
+
+
+def test_seed_demo_shows_the_aid_ledger():
+    call_command("seed_demo", stdout=StringIO())
+    call_command("seed_demo", stdout=StringIO())  # idempotent
+    granted = Application.objects.get(title=demo.GRANTED_TITLE)
+    assert granted.access_mode.aid_legal_basis == "de_minimis"
+    assert SiteReferencePrice.objects.count() == Site.objects.count()
+    assert LinkedEnterprise.objects.get(organisation=granted.organisation).name == demo.HOLDING
+    assert declaration_is_current(granted.organisation)
+    line = AidLedgerLine.objects.get()
+    assert (line.allocation.application, line.kind) == (granted, "grant")
+    assert line.value == line.gpu_hours * line.gpu_hour_price + line.cpu_core_hours * line.cpu_core_hour_price
+    assert [m["name"] for m in line.undertaking] == [demo.HOLDING]

@@ -30,6 +30,13 @@ from .accounts import (
     sequence,
     token,
 )
+from .aid import (
+    de_minimis_mode,
+    ledger_line,
+    link,
+    reference_price,
+    self_declare,
+)
 from .applications import (
     AI_ACT_RESEARCH,
     ETHICS_ALL_NO,

@@ -116,6 +116,9 @@ CHANGES: dict[str, Case] = {
                              lambda o: {"title": ["Large Scale cut-off", "Spring cut-off"]}),
     "allocations.ReviewerPool": Case(lambda: f.general_pool(), "members", None,
                                      lambda o: {"members": [[], sorted(o.members.values_list("pk", flat=True))]}),
+    "allocations.SiteReferencePrice": Case(
+        lambda: f.reference_price(source="Commercial price list 2026"), "source", "Commercial price list 2027",
+        lambda o: {"source": ["Commercial price list 2026", "Commercial price list 2027"]}),
     "allocations.ConflictDeclaration": Case(
         lambda: ConflictDeclaration.objects.create(reviewer=f.reviewer(), organisation=f.OrganisationFactory(),
                                                    statement="Former adviser"),

@@ -425,15 +425,20 @@ def test_allauth_pages_speak_in_sentence_case_in_english(client, db):
     assert "Sign in" in login and "Forgot your password?" in login
 
 
-#: Words with another meaning in Belgium: Dutch "ontvankelijk" is admissible (not eligible), French "assignation"
-#: is a writ of summons (not a reviewer assignment), French "accepter" says more than acknowledging a condition.
-TRAPS = {"nl": [(re.compile(r"ontvankelijk", re.I), None)],
-         "fr": [(re.compile(r"\bassignation", re.I), None), (re.compile(r"\baccept", re.I), re.compile(r"acknowledg", re.I))]}
+#: Words with another meaning in Belgium: Dutch "ontvankelijk" is admissible (not eligible) and "toewijzing" also
+#: names a reviewer's assignment (an allocation is a "toekenning"), French "assignation" is a writ of summons (not a
+#: reviewer assignment), "allocation" first means a social benefit (an allocation of compute is an "octroi"), and
+#: "accepter" says more than acknowledging a condition. (pattern in the translation, only for msgids matching)
+TRAPS = {"nl": [(re.compile(r"ontvankelijk", re.I), None),
+                (re.compile(r"toewijzing", re.I), re.compile(r"allocation", re.I))],
+         "fr": [(re.compile(r"\bassignation", re.I), None), (re.compile(r"\ballocation", re.I), None),
+                (re.compile(r"\baccept", re.I), re.compile(r"acknowledg", re.I))]}
 
 
 @pytest.mark.parametrize("lang", LANGUAGES)
 def test_the_catalogue_avoids_the_belgian_traps(lang):
     entries = parse_po(catalogue_path(lang).read_text(encoding="utf-8"))
     found = [(entry.msgid, text) for entry in entries if not entry.obsolete for text in entry.msgstr.values()
-             for word, only_for in TRAPS[lang] if word.search(text) and (only_for is None or only_for.search(entry.msgid))]
+             for word, only_for in TRAPS[lang]
+             if word.search(text) and (only_for is None or only_for.search(entry.msgid))]
     assert not found, found

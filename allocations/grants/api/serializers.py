@@ -125,6 +125,9 @@ class AllocationStatusChangeSerializer(serializers.Serializer):
 class ChangeDecisionSerializer(serializers.Serializer):
     approve = serializers.BooleanField()
     reason = serializers.CharField(allow_blank=True, max_length=2000, required=False, default="")
+    aid_confirmed = serializers.BooleanField(
+        required=False, default=False, help_text="For a top-up under a de minimis access mode that warns: record it "
+                                                 "even above the single undertaking's ceiling (docs/aid.md).")
 
 
 STATUS_CHOICES = ApplicationStatus.choices

@@ -146,6 +146,9 @@ class QuotaSerializer(serializers.Serializer):
 class ApproveSerializer(serializers.Serializer):
     quotas = QuotaSerializer(many=True, max_length=20, help_text="Per site; at most what was requested.")
     reasons = serializers.CharField(allow_blank=True, max_length=5000, required=False, default="")
+    aid_confirmed = serializers.BooleanField(
+        required=False, default=False, help_text="Under a de minimis access mode that warns: record the grant even "
+                                                 "above the single undertaking's ceiling (docs/aid.md).")
 
 
 class RejectSerializer(serializers.Serializer):

@@ -265,7 +265,8 @@ class ApproveApi(ManagerApi):
             for row in data["quotas"]
         }
         allocation = services.application_approve(
-            actor=request.user, application=app, quotas=quotas, reasons=data["reasons"]
+            actor=request.user, application=app, quotas=quotas, reasons=data["reasons"],
+            aid_confirmed=data["aid_confirmed"],
         )
         return allocation_response(allocation.reference, status.HTTP_201_CREATED)
 
