@@ -20,9 +20,8 @@ from accounts.roles import ROLE_GROUPS, Role, has_role
 from allocations.applications import permissions as applications_permissions
 from allocations.applications.models import Application, ApplicationStatus
 from allocations.applications.services import application_end_date, application_transition
-from allocations.catalogue.models import quarter_start
 from allocations.grants.models import Allocation, AllocationQuota
-from allocations.grants.services import reserve_capacity, slurm_account_for
+from allocations.grants.services import capacity_plan, slurm_account_for
 from allocations.grants.sync import mark_needs_sync
 from allocations.review.models import (
     ApplicantReply,
@@ -291,7 +290,6 @@ def application_approve(
         if blockers:
             raise ValidationError(blockers)
         cleaned = _clean_quotas(app, quotas)
-        reserve_capacity(period_start=quarter_start(app.start_date), quotas=cleaned)
         allocation = Allocation.objects.create(
             application=app,
             organisation=app.organisation,
@@ -302,6 +300,8 @@ def application_approve(
         )
         for site_id, q in cleaned.items():
             AllocationQuota.objects.create(allocation=allocation, site_id=site_id, **q)
+        # Across every quarter the allocation spans; a quarter without room refuses the whole approval.
+        capacity_plan(allocation=allocation, quotas=cleaned)
         Decision.objects.create(application=app, outcome=DecisionOutcome.APPROVED, reasons=reasons, decided_by=actor)
         # Keep the returned allocation's application current (the transition saves a fresh locked copy).
         quotas_audit = {str(k): {kk: str(vv) for kk, vv in v.items()} for k, v in cleaned.items()}
