@@ -4,6 +4,7 @@ sort (portal.listquery)."""
 from __future__ import annotations
 
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from allocations.grants.forms import AllocationFilterForm
 from allocations.grants.selectors import allocation_overview
@@ -18,4 +19,5 @@ ALLOCATION_LIST = ListSpec(
 )
 # The sortable columns of the page, in their order (the API sorts by the same keys).
 ALLOCATION_COLUMNS = [("reference", _("Reference")), ("organisation", _("Organisation")), ("status", _("Status")),
-                      ("start_date", _("Start")), ("end_date", _("End"))]
+                      ("start_date", pgettext_lazy("date", "Start")),
+                      ("end_date", pgettext_lazy("date", "End"))]
