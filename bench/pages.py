@@ -59,6 +59,19 @@ CASES = [
     ("ethics queue", "ethics", "/staff/ethics/"),
     ("ethics review list API", "ethics", "/api/v1/staff/ethics/reviews/"),
     ("audit event list API", "ethics", "/api/v1/staff/audit-events/"),
+    # Search at scale (50,000 applications, 10,000 organisations): one organisation, one title, a reference
+    # prefix, and a word a quarter of the titles hold.
+    ("search: manager applications by organisation", "manager", "/staff/applications/?q=Organisation+04242"),
+    ("search: manager applications by title", "manager", "/staff/applications/?q=project+31337"),
+    ("search: manager applications by reference", "manager", "/staff/applications/?q=AIF-2025-0012"),
+    ("search: manager applications by common word", "manager", "/staff/applications/?q=climate"),
+    ("search: manager applications API by organisation", "manager",
+     "/api/v1/staff/applications/?q=Organisation+04242"),
+    ("search: manager allocations by organisation", "manager", "/staff/allocations/?q=Organisation+04242"),
+    ("search: manager allocations API by organisation", "manager", "/api/v1/staff/allocations/?q=Organisation+04242"),
+    ("search: oversight applications by organisation", "manager", "/applications/?q=Organisation+04242"),
+    ("search: manager applications, filtered and sorted", "manager",
+     "/staff/applications/?status=in_review&site=zellik&sort=title&q=vision"),
 ]
 USERS = {"applicant": "bench-applicant-0@bench.aifactory.eu", "reviewer": "bench-reviewer-0@bench.aifactory.eu",
          "manager": "bench-manager-0@bench.aifactory.eu", "ethics": "bench-ethics-0@bench.aifactory.eu"}

@@ -29,6 +29,7 @@ from allocations.applications.models import (
 from allocations.applications.permissions import can_read_attachments
 from allocations.catalogue.models import AccessMode
 from portal.audit import AuditAction, events_for
+from portal.listquery import search as search_rows
 from portal.models import AuditEvent
 
 LIST_RELATED = ("organisation", "access_mode", "call")
@@ -57,11 +58,12 @@ def application_list(user, *, search: str = "", status: str = "", access_mode: A
     Staff with oversight also find applications by organisation name (they get no organisation menu)."""
     qs = applications_visible_to(user).select_related(*LIST_RELATED)
     search = search.strip()
-    if search:
-        match = Q(reference__icontains=search) | Q(title__icontains=search)
-        if has_oversight(user):
-            match |= Q(organisation__legal_name__icontains=search)
-        qs = qs.filter(match)
+    if search and has_oversight(user):
+        # Every application: the indexed search (reference prefix, title, organisation name).
+        qs = search_rows(qs, search, reference="reference", fields=["title"],
+                         organisation=("organisation", "legal_name"))
+    elif search:
+        qs = qs.filter(Q(reference__icontains=search) | Q(title__icontains=search))
     if status:
         qs = qs.filter(status=status)
     if access_mode is not None:

@@ -121,6 +121,40 @@ def quarter_start(day: datetime.date) -> datetime.date:
     return datetime.date(day.year, 3 * ((day.month - 1) // 3) + 1, 1)
 
 
+def next_quarter(period_start: datetime.date) -> datetime.date:
+    return quarter_start(period_start + datetime.timedelta(days=93))
+
+
+def quarter_label(period_start: datetime.date) -> str:
+    return f"{period_start:%Y}-Q{(period_start.month - 1) // 3 + 1}"
+
+
+def quarter_days(start: datetime.date, end: datetime.date) -> list[tuple[datetime.date, int]]:
+    """The quarters that [start, end] (both days included) spans, each with its number of days in the span."""
+    spans = []
+    period = quarter_start(start)
+    while period <= end:
+        following = next_quarter(period)
+        first, last = max(period, start), min(following - datetime.timedelta(days=1), end)
+        spans.append((period, (last - first).days + 1))
+        period = following
+    return spans
+
+
+def spread_pro_rata(total: int, start: datetime.date, end: datetime.date) -> list[tuple[datetime.date, int]]:
+    """``total`` hours spread over the quarters of [start, end] by their number of days.
+
+    Each quarter but the last gets the floor of its share; the last gets the remainder, so the parts
+    always add up to ``total`` exactly (and no quarter gets more than its share plus the rounding)."""
+    spans = quarter_days(start, end)
+    if not spans:
+        return []
+    days = sum(n for _period, n in spans)
+    parts = [(period, total * n // days) for period, n in spans[:-1]]
+    parts.append((spans[-1][0], total - sum(hours for _period, hours in parts)))
+    return parts
+
+
 class SiteCapacity(models.Model):
     """What a site can grant in one quarter, and how much of it is committed.
 
@@ -149,7 +183,7 @@ class SiteCapacity(models.Model):
         verbose_name_plural = _("site capacities")
 
     def __str__(self):
-        return f"{self.site} {self.period_start:%Y}-Q{(self.period_start.month - 1) // 3 + 1}"
+        return f"{self.site} {quarter_label(self.period_start)}"
 
     @property
     def remaining_gpu_hours(self) -> int:

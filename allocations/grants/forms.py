@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import functools
+
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from accounts.models import Sector
+from allocations.catalogue.models import AccessMode, Site
 from allocations.grants.models import AllocationStatus, SyncState
 from portal.forms import with_any
+from portal.listquery import ListForm, date_field
 
 
 class ChangeRequestForm(forms.Form):
@@ -90,10 +95,24 @@ class AddMembersForm(ChangeRequestForm):
 CHANGE_FORMS = {"extension": ExtensionForm, "top_up": TopUpForm, "add_members": AddMembersForm}
 
 
-class AllocationFilterForm(forms.Form):
-    q = forms.CharField(label=_("Search"), required=False, help_text=_("Reference or organisation"))
+class AllocationFilterForm(ListForm):
+    """The managers' list of allocations (/staff/allocations/ and /api/v1/staff/allocations/)."""
+
     status = forms.ChoiceField(label=_("Status"), required=False, choices=with_any(AllocationStatus.choices))
     sync_state = forms.ChoiceField(label=_("Provisioning"), required=False, choices=with_any(SyncState.choices))
+    site = forms.ChoiceField(label=_("Site"), required=False)
+    mode = forms.ChoiceField(label=_("Access mode"), required=False)
+    sector = forms.ChoiceField(label=_("Sector"), required=False, choices=with_any(Sector.choices))
+    organisation = forms.IntegerField(label=_("Organisation"), required=False, min_value=1, max_value=10**12,
+                                      widget=forms.HiddenInput)
+    date_from = date_field(_("Starting from"))
+    date_to = date_field(_("Starting until"))
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["q"].help_text = _("Reference or organisation")
+        self.fields["site"].choices = functools.cache(_site_choices)
+        self.fields["mode"].choices = functools.cache(_mode_choices)  # once per form
 
 
 class AllocationActionForm(forms.Form):
@@ -120,3 +139,12 @@ class ChangeDecisionForm(forms.Form):
             self.fields["aid_confirmed"] = forms.BooleanField(
                 label=_("Record the top-up even if it takes the single undertaking above the de minimis ceiling "
                         "(access modes that warn)"), required=False)
+
+# Read when the menu is drawn or a value is checked, not when the form is built: the API builds it on every
+# list request and mostly without these filters.
+def _mode_choices():
+    return with_any(list(AccessMode.objects.values_list("code", "name")))
+
+
+def _site_choices():
+    return with_any(list(Site.objects.values_list("code", "name")))

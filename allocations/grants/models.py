@@ -91,6 +91,32 @@ class AllocationQuota(models.Model):
         return f"{self.allocation} @ {self.site}"
 
 
+class CapacityReservation(models.Model):
+    """The part of one allocation's quota on one site that is reserved in one quarter.
+
+    The committed figures of ``SiteCapacity`` are the sums of these rows; the services that change
+    them (grants.services.capacity_plan) change both in one transaction, under the capacity rows'
+    locks. GPU and CPU hours are spread over the quarters the allocation spans; storage is held in
+    every one of them."""
+
+    allocation = models.ForeignKey(Allocation, on_delete=models.CASCADE, related_name="reservations")
+    site = models.ForeignKey(Site, on_delete=models.PROTECT, related_name="+")
+    period_start = models.DateField(_("quarter starting"))
+    gpu_hours = models.PositiveBigIntegerField(default=0)
+    cpu_core_hours = models.PositiveBigIntegerField(default=0)
+    storage_tb = models.DecimalField(max_digits=10, decimal_places=2, default=0)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["allocation", "site", "period_start"],
+                                               name="reservation_unique_quarter")]
+        indexes = [models.Index(fields=["period_start", "site"], name="reservation_period_idx")]
+        verbose_name = _("capacity reservation")
+        verbose_name_plural = _("capacity reservations")
+
+    def __str__(self):
+        return f"{self.allocation} @ {self.site} {self.period_start:%Y-%m}"
+
+
 class ChangeKind(models.TextChoices):
     EXTENSION = "extension", _("Extension of the end date")
     TOP_UP = "top_up", _("Quota top-up")

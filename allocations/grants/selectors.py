@@ -7,7 +7,7 @@ from __future__ import annotations
 import datetime
 from dataclasses import dataclass
 
-from django.db.models import F, Prefetch, Q, QuerySet, Window
+from django.db.models import F, OuterRef, Prefetch, QuerySet, Subquery, Window
 from django.db.models.functions import RowNumber
 from django.http import Http404
 from django.urls import reverse
@@ -19,10 +19,18 @@ from django.utils.translation import pgettext
 from accounts.home import ITEMS_SHOWN, WorkList, WorkTable, waiting_item
 from accounts.selectors import member_organisation_ids
 from allocations.applications.models import TeamMember
-from allocations.catalogue.models import Site, SiteCapacity, quarter_start
-from allocations.grants.models import Allocation, AllocationQuota, ChangeKind, ChangeRequest, ChangeStatus
+from allocations.catalogue.models import Site, SiteCapacity, quarter_label, quarter_start
+from allocations.grants.models import (
+    Allocation,
+    AllocationQuota,
+    CapacityReservation,
+    ChangeKind,
+    ChangeRequest,
+    ChangeStatus,
+)
 from allocations.provisioning.models import SyncAttempt, UsageSnapshot
 from compliance.models import EthicsCondition
+from portal.listquery import search
 
 
 def allocations_of_member(user) -> QuerySet[Allocation]:
@@ -117,17 +125,48 @@ class QuarterRow:
     sites: list[SiteCapacity]
 
 
+def used_by_quarter(*, year: int | None = None) -> dict[tuple[int, datetime.date], int]:
+    """GPU-hours used per (site, quarter), by the allocations that hold a reservation there.
+
+    Each allocation's hours used on a site (its newest usage snapshot) count against its reservations in
+    the order of the quarters: the first quarter's reservation fills first, then the next. One query."""
+    reservations = CapacityReservation.objects.all()
+    if year:
+        reservations = reservations.filter(allocation__in=CapacityReservation.objects.filter(
+            period_start__year=year).values("allocation"))
+    newest = (UsageSnapshot.objects.filter(allocation=OuterRef("allocation"), site=OuterRef("site"))
+              .order_by("-taken_at").values("gpu_minutes")[:1])
+    used: dict[tuple[int, datetime.date], int] = {}
+    left, current = 0, None
+    for allocation_id, site_id, period, hours, minutes in (
+            reservations.annotate(used_minutes=Subquery(newest))
+            .order_by("allocation_id", "site_id", "period_start")
+            .values_list("allocation_id", "site_id", "period_start", "gpu_hours", "used_minutes")):
+        if current != (allocation_id, site_id):
+            current, left = (allocation_id, site_id), -(-(minutes or 0) // 60)
+        part = min(left, hours)
+        left -= part
+        if part and (not year or period.year == year):
+            used[(site_id, period)] = used.get((site_id, period), 0) + part
+    return used
+
+
 def capacity_by_quarter(*, year: int | None = None) -> list[QuarterRow]:
+    """Per quarter and site: published, committed (the sum of the allocations' reservations), used and
+    free hours. The page, the API and the home's table read it; approvals check the same rows under lock
+    (grants.services.capacity_plan). Two queries."""
     qs = SiteCapacity.objects.select_related("site").order_by("period_start", "site__name")
     if year:
         qs = qs.filter(period_start__year=year)
+    used = used_by_quarter(year=year)
     quarters: dict[datetime.date, QuarterRow] = {}
     for cap in qs:
         row = quarters.get(cap.period_start)
         if row is None:
-            row = quarters[cap.period_start] = QuarterRow(
-                cap.period_start, f"{cap.period_start:%Y}-Q{(cap.period_start.month - 1) // 3 + 1}", [])
+            row = quarters[cap.period_start] = QuarterRow(cap.period_start, quarter_label(cap.period_start), [])
         cap.gpu_percent = round(100 * cap.committed_gpu_hours / cap.gpu_hours) if cap.gpu_hours else 0
+        cap.used_gpu_hours = used.get((cap.site_id, cap.period_start), 0)
+        cap.used_percent = round(100 * cap.used_gpu_hours / cap.gpu_hours) if cap.gpu_hours else 0
         row.sites.append(cap)
     return list(quarters.values())
 
@@ -138,16 +177,30 @@ def capacity_years() -> list[int]:
 
 # -------------------------------------------------------------------------------------- allocations
 
-def allocation_overview(*, status: str = "", sync_state: str = "", search: str = "") -> QuerySet:
+def allocation_overview(*, status: str = "", sync_state: str = "", site: str = "", mode: str = "", sector: str = "",
+                        organisation: int | None = None, date_from: datetime.date | None = None,
+                        date_to: datetime.date | None = None, q: str = "") -> QuerySet:
+    """Every allocation, newest first, filtered by the list's parameters (``grants.lists.ALLOCATION_LIST``;
+    the dates bound the start date). The page rows in one query, their quotas in one more."""
     qs = (Allocation.objects.select_related("organisation", "application")
           .prefetch_related(Prefetch("quotas", queryset=AllocationQuota.objects.select_related("site"))))
     if status:
         qs = qs.filter(status=status)
     if sync_state:
         qs = qs.filter(sync_state=sync_state)
-    search = search.strip()
-    if search:
-        qs = qs.filter(Q(reference__icontains=search) | Q(organisation__legal_name__icontains=search))
+    if site:
+        qs = qs.filter(pk__in=AllocationQuota.objects.filter(site__code=site).values("allocation_id"))
+    if mode:
+        qs = qs.filter(application__access_mode__code=mode)
+    if sector:
+        qs = qs.filter(application__sector=sector)
+    if organisation:
+        qs = qs.filter(organisation_id=organisation)
+    if date_from:
+        qs = qs.filter(start_date__gte=date_from)
+    if date_to:
+        qs = qs.filter(start_date__lte=date_to)
+    qs = search(qs, q, reference="reference", organisation=("organisation", "legal_name"))
     return qs.order_by("-created_at", "-pk")
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime
 import logging
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
@@ -11,6 +12,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import QuerySet
 from django.utils import timezone
+from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 
 from accounts.models import Membership
@@ -19,12 +21,13 @@ from allocations.aid.models import LedgerKind
 from allocations.aid.services import aid_record_grant
 from allocations.applications.models import Application, TeamMember
 from allocations.applications.services import team_member_invite, team_sites
-from allocations.catalogue.models import SiteCapacity, quarter_start
+from allocations.catalogue.models import Site, SiteCapacity, quarter_label, quarter_start, spread_pro_rata
 from allocations.catalogue.usernames import check_cluster_username
 from allocations.grants.models import (
     Allocation,
     AllocationQuota,
     AllocationStatus,
+    CapacityReservation,
     ChangeKind,
     ChangeRequest,
     ChangeStatus,
@@ -37,7 +40,9 @@ from allocations.grants.workflow import (
     CHANGEABLE,
     JOB_POLICY,
     NEEDS_REASON,
+    TERMINAL,
 )
+from allocations.provisioning.models import UsageSnapshot
 from compliance.services import conditions_outstanding
 from portal.audit import AuditAction, audit_record
 from portal.emails import portal_url, send_templated_email_on_commit
@@ -51,25 +56,119 @@ def slurm_account_for(reference: str) -> str:
     return reference.lower().replace("-", "_")
 
 
-def reserve_capacity(*, period_start, quotas: dict[int, dict[str, Any]]) -> None:
-    """Lock the site-period rows (in a fixed order, against deadlocks) and commit the quotas.
+CapacityKey = tuple[int, datetime.date]  # (site id, first day of the quarter)
 
-    Raises ValidationError naming the site when a quota does not fit."""
-    rows = {c.site_id: c for c in SiteCapacity.objects.select_for_update()
-            .filter(site_id__in=sorted(quotas), period_start=period_start).order_by("site_id")}
-    for site_id, q in sorted(quotas.items()):
-        cap = rows.get(site_id)
+
+@dataclass(frozen=True)
+class Reserved:
+    gpu_hours: int = 0
+    cpu_core_hours: int = 0
+    storage_tb: Decimal = Decimal("0")
+
+    def __bool__(self) -> bool:
+        return bool(self.gpu_hours or self.cpu_core_hours or self.storage_tb)
+
+
+def used_hours(allocation: Allocation) -> dict[int, tuple[int, int]]:
+    """GPU-hours and CPU core-hours used so far per site, from the newest usage snapshot (whole hours,
+    rounded up: a started hour is used)."""
+    used: dict[int, tuple[int, int]] = {}
+    for snap in UsageSnapshot.objects.filter(allocation=allocation).order_by("site_id", "-taken_at"):
+        used.setdefault(snap.site_id, (-(-snap.gpu_minutes // 60), -(-snap.cpu_minutes // 60)))
+    return used
+
+
+def _planned(allocation: Allocation, quotas: dict[int, dict[str, Any]], existing: dict[CapacityKey, Reserved], *,
+             today: datetime.date, ended: bool) -> dict[CapacityKey, Reserved]:
+    """What the allocation should hold per site and quarter (see capacity_plan)."""
+    cut = min(today, allocation.end_date) if ended else today
+    current = quarter_start(cut)
+    used = used_hours(allocation) if ended else {}
+    wanted: dict[CapacityKey, Reserved] = {}
+    for site_id, quota in quotas.items():
+        past = {key: r for key, r in existing.items() if key[0] == site_id and key[1] < current}
+        wanted.update(past)
+        past_gpu = sum(r.gpu_hours for r in past.values())
+        past_cpu = sum(r.cpu_core_hours for r in past.values())
+        if ended:
+            # The quarter of the end keeps what was used beyond the earlier quarters' reservations, never
+            # more than it held; storage is given back; the quarters after it are released.
+            held = existing.get((site_id, current), Reserved())
+            used_gpu, used_cpu = used.get(site_id, (0, 0))
+            wanted[(site_id, current)] = Reserved(min(held.gpu_hours, max(0, used_gpu - past_gpu)),
+                                                  min(held.cpu_core_hours, max(0, used_cpu - past_cpu)))
+            continue
+        first = max(allocation.start_date, today)
+        gpu = spread_pro_rata(max(0, int(quota["gpu_hours"]) - past_gpu), first, allocation.end_date)
+        cpu = spread_pro_rata(max(0, int(quota["cpu_core_hours"]) - past_cpu), first, allocation.end_date)
+        for (period, gpu_hours), (_same, cpu_hours) in zip(gpu, cpu, strict=True):
+            wanted[(site_id, period)] = Reserved(gpu_hours, cpu_hours, Decimal(str(quota.get("storage_tb") or 0)))
+    return {key: r for key, r in wanted.items() if r}
+
+
+def capacity_plan(*, allocation: Allocation, quotas: dict[int, dict[str, Any]] | None = None,
+                  today: datetime.date | None = None, ended: bool = False) -> dict[CapacityKey, Reserved]:
+    """Reserve the allocation's quotas across every quarter it spans, or give back what it no longer needs.
+
+    Runs inside the caller's transaction (the approval, the change request's approval, the transition
+    to revoked or expired). Quarters that ended before today keep what they hold (that time is spent).
+    A running allocation spreads what its quotas leave after those quarters over the quarters from
+    today (or its start) to its end date, pro rata by days, the last quarter taking the remainder
+    (catalogue.models.spread_pro_rata); so a top-up, an extension or a reduction re-plans the future
+    only. An allocation that ends (``ended``: revoked, expired) keeps in the quarter of its end what
+    it used beyond the earlier quarters and releases the rest and every later quarter.
+
+    The capacity rows are locked in one order (site, quarter) before any is changed, so concurrent
+    approvals queue instead of over-committing or deadlocking. A quarter without published capacity, or
+    without room for the increase, raises a ValidationError naming the site and the quarter."""
+    today = today or timezone.localdate()
+    if quotas is None:
+        quotas = {q.site_id: {"gpu_hours": q.gpu_hours, "cpu_core_hours": q.cpu_core_hours,
+                              "storage_tb": q.storage_tb} for q in allocation.quotas.all()}
+    rows = {(r.site_id, r.period_start): r for r in
+            CapacityReservation.objects.select_for_update().filter(allocation=allocation)}
+    existing = {key: Reserved(r.gpu_hours, r.cpu_core_hours, r.storage_tb) for key, r in rows.items()}
+    wanted = _planned(allocation, quotas, existing, today=today, ended=ended)
+    nothing = Reserved()
+    changed = sorted(key for key in set(existing) | set(wanted)
+                     if existing.get(key, nothing) != wanted.get(key, nothing))
+    if not changed:
+        return wanted
+    caps = {(c.site_id, c.period_start): c for c in SiteCapacity.objects.select_for_update().select_related("site")
+            .filter(site_id__in={k[0] for k in changed}, period_start__in={k[1] for k in changed})
+            .order_by("site_id", "period_start")}
+    for key in changed:
+        before, after = existing.get(key, Reserved()), wanted.get(key, Reserved())
+        gpu, cpu = after.gpu_hours - before.gpu_hours, after.cpu_core_hours - before.cpu_core_hours
+        storage = after.storage_tb - before.storage_tb
+        cap = caps.get(key)
         if cap is None:
-            raise ValidationError(_("No capacity is published for that site and quarter."))
-        if q["gpu_hours"] > cap.remaining_gpu_hours or q["cpu_core_hours"] > cap.remaining_cpu_core_hours:
-            raise ValidationError(_("%(site)s does not have enough capacity left for %(period)s: %(gpu)s GPU-hours and "
-                                    "%(cpu)s CPU core-hours remain.") % {
-                "site": cap.site.name, "period": period_start, "gpu": f"{cap.remaining_gpu_hours:,}",
-                "cpu": f"{cap.remaining_cpu_core_hours:,}"})
-        cap.committed_gpu_hours += q["gpu_hours"]
-        cap.committed_cpu_core_hours += q["cpu_core_hours"]
-        cap.committed_storage_tb += q["storage_tb"]
+            if gpu > 0 or cpu > 0 or storage > 0:
+                raise ValidationError(_("No capacity is published for %(site)s in %(quarter)s.") % {
+                    "site": Site.objects.get(pk=key[0]).name, "quarter": quarter_label(key[1])})
+            continue
+        if gpu > cap.remaining_gpu_hours or cpu > cap.remaining_cpu_core_hours:
+            raise ValidationError(_("%(site)s does not have enough capacity left for %(quarter)s: %(gpu)s GPU-hours "
+                                    "and %(cpu)s CPU core-hours remain.") % {
+                "site": cap.site.name, "quarter": quarter_label(key[1]),
+                "gpu": number_format(cap.remaining_gpu_hours, force_grouping=True),
+                "cpu": number_format(cap.remaining_cpu_core_hours, force_grouping=True)})
+        cap.committed_gpu_hours += gpu
+        cap.committed_cpu_core_hours += cpu
+        cap.committed_storage_tb = max(Decimal("0"), cap.committed_storage_tb + storage)
         cap.save(update_fields=["committed_gpu_hours", "committed_cpu_core_hours", "committed_storage_tb"])
+    for key in changed:
+        after, row = wanted.get(key), rows.get(key)
+        if after is None:
+            row.delete()
+        elif row is None:
+            CapacityReservation.objects.create(allocation=allocation, site_id=key[0], period_start=key[1],
+                                               gpu_hours=after.gpu_hours, cpu_core_hours=after.cpu_core_hours,
+                                               storage_tb=after.storage_tb)
+        else:
+            row.gpu_hours, row.cpu_core_hours, row.storage_tb = after.gpu_hours, after.cpu_core_hours, after.storage_tb
+            row.save(update_fields=["gpu_hours", "cpu_core_hours", "storage_tb"])
+    return wanted
 
 
 def allocation_transition(*, actor, allocation: Allocation, to: str, reason: str = "") -> Allocation:
@@ -90,6 +189,8 @@ def allocation_transition(*, actor, allocation: Allocation, to: str, reason: str
         # (suspended -> expired too: the held jobs are cancelled).
         if JOB_POLICY[old] != JOB_POLICY[to]:
             mark_needs_sync(alloc)
+        if to in TERMINAL:
+            capacity_plan(allocation=alloc, ended=True)
         recipients = list(Membership.objects.filter(organisation_id=alloc.organisation_id)
                           .values_list("user__email", flat=True))
         send_templated_email_on_commit(
@@ -253,16 +354,18 @@ def _apply_change(alloc: Allocation, cr: ChangeRequest, *, actor, aid_confirmed:
     if cr.kind == ChangeKind.EXTENSION:
         alloc.end_date = datetime.date.fromisoformat(cr.payload["end_date"])
         alloc.save(update_fields=["end_date"])
+        # What is left of the quotas spreads over the longer span.
+        capacity_plan(allocation=alloc)
     elif cr.kind == ChangeKind.TOP_UP:
         quotas = {int(k): {"gpu_hours": v["gpu_hours"], "cpu_core_hours": v["cpu_core_hours"],
                            "storage_tb": Decimal("0")} for k, v in cr.payload["quotas"].items()}
-        reserve_capacity(period_start=quarter_start(alloc.start_date), quotas=quotas)
         for site_id, q in quotas.items():
             quota, _created = AllocationQuota.objects.select_for_update().get_or_create(
                 allocation=alloc, site_id=site_id)
             quota.gpu_hours += q["gpu_hours"]
             quota.cpu_core_hours += q["cpu_core_hours"]
             quota.save(update_fields=["gpu_hours", "cpu_core_hours"])
+        capacity_plan(allocation=alloc)
         # An extension only moves the end date: it grants no hours, so it adds no value to the ledger.
         aid_record_grant(actor=actor, allocation=alloc, quotas=quotas, kind=LedgerKind.TOP_UP, change_request=cr,
                          confirmed=aid_confirmed)

@@ -16,6 +16,7 @@ from django.views.decorators.http import require_POST
 from accounts.decorators import manager_required
 from allocations.grants import forms, selectors, services
 from allocations.grants.forms import CHANGE_FORMS
+from allocations.grants.lists import ALLOCATION_COLUMNS, ALLOCATION_LIST
 from allocations.grants.models import AllocationStatus, ChangeKind
 from allocations.grants.services import change_request_submit
 from allocations.grants.workflow import ALLOCATION_WORKFLOW
@@ -24,6 +25,7 @@ from allocations.outcomes.services import final_report_due_date
 from allocations.terms import selectors as terms_selectors
 from compliance.services import condition_acknowledge
 from portal.forms import apply_validation_error, run_service
+from portal.listquery import list_query
 from portal.paging import page_of, querystring_without_page
 
 
@@ -103,12 +105,10 @@ def capacity(request):
 
 @manager_required
 def staff_allocation_list(request):
-    form = forms.AllocationFilterForm(request.GET or None)
-    filters = form.cleaned_data if form.is_valid() else {}
-    qs = selectors.allocation_overview(status=filters.get("status", ""), sync_state=filters.get("sync_state", ""),
-                                       search=filters.get("q", ""))
+    query = list_query(ALLOCATION_LIST, request.GET)
     return render(request, "allocations/grants/staff_allocation_list.html", {
-        "form": form, "page": page_of(request, qs), "querystring": querystring_without_page(request)})
+        "list": query, "page": page_of(request, query.queryset()), "querystring": querystring_without_page(request),
+        "headers": query.headers(ALLOCATION_COLUMNS)})
 
 
 ACTION_TARGET = {"suspend": AllocationStatus.SUSPENDED, "resume": AllocationStatus.ACTIVE,

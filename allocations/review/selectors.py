@@ -8,7 +8,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 
 from django.conf import settings
-from django.db.models import Count, F, Prefetch, Q, QuerySet
+from django.db.models import Count, F, Prefetch, QuerySet
 from django.http import Http404
 from django.urls import reverse
 from django.utils import timezone, translation
@@ -37,6 +37,7 @@ from compliance.selectors import assessment_result
 from compliance.services import approval_blockers
 from compliance.workflow import CLEARED as ETHICS_CLEARED
 from portal.audit import AuditAction
+from portal.listquery import day_start, search
 from portal.models import AuditEvent
 from portal.workdays import add_working_days, working_days_between
 
@@ -86,11 +87,15 @@ OPEN_ASSIGNMENT_STATUSES = (AssignmentStatus.ASSIGNED, AssignmentStatus.ACCEPTED
 # ------------------------------------------------------------------------------------ applications
 
 
-def application_overview(*, status: str = "", mode: str = "", site: str = "", search: str = "") -> QuerySet:
+def application_overview(*, status: str = "", mode: str = "", site: str = "", sector: str = "",
+                         organisation: int | None = None, date_from: datetime.date | None = None,
+                         date_to: datetime.date | None = None, q: str = "") -> QuerySet:
     """Every application except drafts (the committee never sees a draft, nor one withdrawn before it was
-    submitted), newest first.
+    submitted), newest first; filtered by the list's parameters (``APPLICATION_LIST``), the dates on
+    the day of submission.
 
-    One query for the page rows (organisation and mode joined) and one for their requested sites."""
+    One query for the page rows (organisation and mode joined) and one for their requested sites; a
+    search by organisation name adds one for the matching organisations (portal.listquery.search)."""
     qs = (
         Application.objects.ever_submitted().exclude(status=ApplicationStatus.DRAFT)
         .select_related("organisation", "access_mode")
@@ -102,11 +107,15 @@ def application_overview(*, status: str = "", mode: str = "", site: str = "", se
         qs = qs.filter(access_mode__code=mode)
     if site:
         qs = qs.filter(pk__in=RequestedResource.objects.filter(site__code=site).values("application_id"))
-    search = search.strip()
-    if search:
-        qs = qs.filter(
-            Q(reference__icontains=search) | Q(title__icontains=search) | Q(organisation__legal_name__icontains=search)
-        )
+    if sector:
+        qs = qs.filter(sector=sector)
+    if organisation:
+        qs = qs.filter(organisation_id=organisation)
+    if date_from:
+        qs = qs.filter(submitted_at__gte=day_start(date_from))
+    if date_to:
+        qs = qs.filter(submitted_at__lt=day_start(date_to + datetime.timedelta(days=1)))
+    qs = search(qs, q, reference="reference", fields=["title"], organisation=("organisation", "legal_name"))
     return qs.order_by("-submitted_at", "-pk")
 
 

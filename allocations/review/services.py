@@ -21,9 +21,8 @@ from allocations.aid.services import aid_record_grant
 from allocations.applications import permissions as applications_permissions
 from allocations.applications.models import Application, ApplicationStatus
 from allocations.applications.services import application_end_date, application_transition
-from allocations.catalogue.models import quarter_start
 from allocations.grants.models import Allocation, AllocationQuota
-from allocations.grants.services import reserve_capacity, slurm_account_for
+from allocations.grants.services import capacity_plan, slurm_account_for
 from allocations.grants.sync import mark_needs_sync
 from allocations.review.models import (
     ApplicantReply,
@@ -297,7 +296,6 @@ def application_approve(
         if blockers:
             raise ValidationError(blockers)
         cleaned = _clean_quotas(app, quotas)
-        reserve_capacity(period_start=quarter_start(app.start_date), quotas=cleaned)
         allocation = Allocation.objects.create(
             application=app,
             organisation=app.organisation,
@@ -308,6 +306,8 @@ def application_approve(
         )
         for site_id, q in cleaned.items():
             AllocationQuota.objects.create(allocation=allocation, site_id=site_id, **q)
+        # Across every quarter the allocation spans; a quarter without room refuses the whole approval.
+        capacity_plan(allocation=allocation, quotas=cleaned)
         allocation.application = app
         aid_record_grant(actor=actor, allocation=allocation, quotas=cleaned, confirmed=aid_confirmed)
         Decision.objects.create(application=app, outcome=DecisionOutcome.APPROVED, reasons=reasons, decided_by=actor)

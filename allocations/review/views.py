@@ -21,10 +21,12 @@ from allocations.applications.selectors import application_for_member, attachmen
 from allocations.applications.services import application_end_date
 from allocations.review import forms, presentation, selectors, services
 from allocations.review.forms import ReplyForm
+from allocations.review.lists import APPLICATION_COLUMNS, APPLICATION_LIST
 from allocations.review.models import AssignmentStatus, ReviewKind
 from allocations.review.permissions import can_read_assignment_content
 from allocations.review.services import applicant_reply
 from portal.forms import apply_validation_error, run_service
+from portal.listquery import list_query
 from portal.paging import page_of, querystring_without_page
 from portal.vocabulary import choice_label
 
@@ -50,12 +52,10 @@ def application_feedback(request, reference):
 
 @manager_required
 def application_list(request):
-    form = forms.OverviewFilterForm(request.GET or None)
-    filters = form.cleaned_data if form.is_valid() else {}
-    qs = selectors.application_overview(status=filters.get("status", ""), mode=filters.get("mode", ""),
-                                        site=filters.get("site", ""), search=filters.get("q", ""))
+    query = list_query(APPLICATION_LIST, request.GET)
     return render(request, "allocations/review/application_list.html", {
-        "form": form, "page": page_of(request, qs), "querystring": querystring_without_page(request)})
+        "list": query, "page": page_of(request, query.queryset()), "querystring": querystring_without_page(request),
+        "headers": query.headers(APPLICATION_COLUMNS)})
 
 
 @manager_required

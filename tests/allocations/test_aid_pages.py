@@ -167,8 +167,8 @@ def test_the_decision_page_refuses_above_the_ceiling_with_the_figures(client):
     client.force_login(f.manager())
     url = reverse("review:application_decision", args=[app.reference])
     site = f.site().pk
-    response = client.post(url, {"action": "approve", "confirm": "1", f"approve-gpu_{site}": "40001", f"approve-cpu_{site}": "0",
-                                 f"approve-storage_{site}": "0"})
+    response = client.post(url, {"action": "approve", "confirm": "1", f"approve-gpu_{site}": "40001",
+                                 f"approve-cpu_{site}": "0", f"approve-storage_{site}": "0"})
     assert response.status_code == 200
     assert "At most EUR 100,000.00 can be granted" in response.content.decode()
     app.refresh_from_db()

@@ -1,11 +1,12 @@
-"""Concurrent approvals on PostgreSQL: capacity rows are locked, so a site-quarter is never
-over-committed, and one application never gets two allocations.
+"""Concurrent approvals on PostgreSQL: capacity rows are locked (in one order, site then quarter), so no
+site-quarter is ever over-committed, and one application never gets two allocations.
 
 Each thread uses its own database connection (closed at the thread's end); the test commits for real
 (`postgres_transactional`), so the row locks are the ones production relies on."""
 
 from __future__ import annotations
 
+import datetime
 import threading
 import time
 from decimal import Decimal
@@ -13,9 +14,12 @@ from decimal import Decimal
 import pytest
 from django.core.exceptions import ValidationError
 from django.db import close_old_connections, connection, connections
+from django.utils import timezone
 
 from allocations.applications.models import ApplicationStatus
-from allocations.grants.models import Allocation, AllocationQuota
+from allocations.applications.services import application_end_date
+from allocations.catalogue.models import SiteCapacity, spread_pro_rata
+from allocations.grants.models import Allocation, AllocationQuota, CapacityReservation
 from allocations.review.services import application_approve
 from portal.models import AuditChainHead
 from tests import factories as fr
@@ -53,21 +57,25 @@ def _run_together(jobs):
     return results
 
 
-def _setup(gpu_capacity):
-    ensure_reference_data()
-    AuditChainHead.objects.get_or_create(id=1)
-    cap = fr.set_capacity(gpu_hours=gpu_capacity, cpu_core_hours=1_000_000)
-    return cap, fr.manager()
-
-
 def _quota():
     return {fr.site("zellik").pk: {"gpu_hours": GPU_EACH, "cpu_core_hours": 500, "storage_tb": Decimal("2")}}
 
 
 def test_concurrent_approvals_never_overcommit(postgres_transactional, queued):
-    cap, boss = _setup(FITS * GPU_EACH)
-    apps = [fr.application(status=ApplicationStatus.AWAITING_DECISION, requests={"zellik": GPU_EACH})
-            for _ in range(APPLICATIONS)]
+    """20 approvals at once of 12-month allocations starting in March: each reserves in five quarters;
+    every quarter holds exactly FITS of them, so the eighth is refused wherever it finds no room, and no
+    quarter ends over-committed."""
+    ensure_reference_data()
+    AuditChainHead.objects.get_or_create(id=1)
+    boss = fr.manager()
+    start = datetime.date(timezone.localdate().year + 1, 3, 15)
+    apps = [fr.application(status=ApplicationStatus.AWAITING_DECISION, requests={"zellik": GPU_EACH}, start=start,
+                           duration=12) for _ in range(APPLICATIONS)]
+    end = application_end_date(apps[0])
+    shares = dict(spread_pro_rata(GPU_EACH, start, end))
+    assert len(shares) == 5
+    caps = {period: fr.set_capacity(period=period, gpu_hours=FITS * share, cpu_core_hours=1_000_000)
+            for period, share in shares.items()}
     quota = _quota()
     started = time.monotonic()
     results = _run_together([
@@ -75,33 +83,41 @@ def test_concurrent_approvals_never_overcommit(postgres_transactional, queued):
     elapsed = time.monotonic() - started
     outcomes = [r[0] for r in results]
     errors = [r for r in results if r[0] == "error"]
-    cap.refresh_from_db()
+    committed = {period: SiteCapacity.objects.get(pk=cap.pk).committed_gpu_hours for period, cap in caps.items()}
+    reserved = {period: sum(CapacityReservation.objects.filter(site__code="zellik", period_start=period)
+                            .values_list("gpu_hours", flat=True)) for period in caps}
     granted = sum(AllocationQuota.objects.filter(site__code="zellik", allocation__application__in=apps)
                   .values_list("gpu_hours", flat=True))
-    print(f"\n[concurrency] {APPLICATIONS} concurrent approvals, capacity {cap.gpu_hours} GPU-h "
-          f"({FITS} x {GPU_EACH}): approved={outcomes.count('ok')} refused={outcomes.count('refused')} "
-          f"errors={len(errors)} committed={cap.committed_gpu_hours} granted_sum={granted} "
-          f"allocations={Allocation.objects.count()} in {elapsed:.2f} s")
+    print(f"\n[concurrency] {APPLICATIONS} concurrent approvals over {len(caps)} quarters, each quarter holding "
+          f"{FITS} x its share: approved={outcomes.count('ok')} refused={outcomes.count('refused')} "
+          f"errors={len(errors)} committed={list(committed.values())} capacity={[c.gpu_hours for c in caps.values()]} "
+          f"granted_sum={granted} in {elapsed:.2f} s")
     assert errors == []
     assert outcomes.count("ok") == FITS
     assert outcomes.count("refused") == APPLICATIONS - FITS
     assert all("does not have enough capacity" in r[1][0] for r in results if r[0] == "refused")
     assert Allocation.objects.filter(application__in=apps).count() == FITS
-    assert cap.committed_gpu_hours == granted == FITS * GPU_EACH <= cap.gpu_hours
+    for period, cap in caps.items():
+        assert committed[period] == reserved[period] == FITS * shares[period] <= cap.gpu_hours
+    assert granted == sum(committed.values()) == FITS * GPU_EACH
     approved = [a for a in apps if a.__class__.objects.get(pk=a.pk).status == ApplicationStatus.APPROVED]
     assert len(approved) == FITS
 
 
 def test_same_application_approved_twice_at_once(postgres_transactional, queued):
-    cap, boss = _setup(100_000)
+    ensure_reference_data()
+    AuditChainHead.objects.get_or_create(id=1)
+    boss = fr.manager()
+    caps = [fr.set_capacity(period=period, gpu_hours=100_000) for period in fr.quarters(6, fr.start_soon())]
     app = fr.application(status=ApplicationStatus.AWAITING_DECISION, requests={"zellik": GPU_EACH})
     quota = _quota()
     results = _run_together([lambda: application_approve(actor=boss, application=app, quotas=quota).pk] * 2)
-    cap.refresh_from_db()
+    committed = sum(SiteCapacity.objects.filter(pk__in=[c.pk for c in caps]).values_list("committed_gpu_hours",
+                                                                                          flat=True))
     print(f"\n[concurrency] same application approved by 2 threads: results={results} "
-          f"allocations={Allocation.objects.filter(application=app).count()} committed={cap.committed_gpu_hours}")
+          f"allocations={Allocation.objects.filter(application=app).count()} committed={committed}")
     assert [r[0] for r in results] == ["ok", "ok"]
     assert results[0][1] == results[1][1]  # the second call returned the first call's allocation
     assert Allocation.objects.filter(application=app).count() == 1
-    assert cap.committed_gpu_hours == GPU_EACH
+    assert committed == GPU_EACH
     assert connection.vendor == "postgresql"

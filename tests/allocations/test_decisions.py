@@ -46,8 +46,7 @@ def test_approve_with_lower_quotas():
                                           reasons="Half is enough for the first phase.")
     quotas = {q.site.code: q.gpu_hours for q in alloc.quotas.select_related("site")}
     assert quotas == {"zellik": 2500}  # nothing granted on Charleroi: no quota row there
-    cap.refresh_from_db()
-    assert cap.committed_gpu_hours == 2500 and cap.committed_cpu_core_hours == 500
+    assert fr.committed() == (2500, 500)  # across the quarters the allocation spans
     app.refresh_from_db()
     assert app.status == ApplicationStatus.APPROVED
     assert alloc.slurm_account == app.reference.lower().replace("-", "_")
@@ -56,8 +55,8 @@ def test_approve_with_lower_quotas():
     # Idempotent: approving again returns the same allocation and commits nothing more.
     again = services.application_approve(actor=fr.manager(), application=app, quotas=_quota(app, 2500))
     assert again.pk == alloc.pk
-    cap.refresh_from_db()
-    assert cap.committed_gpu_hours == 2500
+    assert fr.committed() == (2500, 500)
+    assert cap
 
 
 def test_higher_quota_refused():
@@ -100,17 +99,19 @@ def test_ethics_not_cleared_refused(status, text):
 
 def test_capacity_exceeded_refused_and_nothing_written():
     cap = fr.set_capacity(gpu_hours=5000)
-    SiteCapacity.objects.filter(pk=cap.pk).update(committed_gpu_hours=4500)
+    # 400 GPU-hours left in every quarter: 1,000 spread over the span puts at least 500 in one of them.
+    SiteCapacity.objects.filter(site=cap.site).update(gpu_hours=5000, committed_gpu_hours=4600)
     cap.refresh_from_db()
     app = fr.awaiting_decision(requests={"zellik": 1000})
     with pytest.raises(ValidationError) as exc:
         services.application_approve(actor=fr.manager(), application=app, quotas=_quota(app, 1000))
-    assert "500 GPU-hours" in str(exc.value) and "Zellik" in str(exc.value)
+    assert "400 GPU-hours" in str(exc.value) and "Zellik" in str(exc.value)
     _nothing_written(app, cap)
+    before = fr.committed()[0]
     # What fits is granted.
-    services.application_approve(actor=fr.manager(), application=app, quotas=_quota(app, 500))
-    cap.refresh_from_db()
-    assert cap.committed_gpu_hours == cap.gpu_hours == 5000
+    services.application_approve(actor=fr.manager(), application=app, quotas=_quota(app, 400))
+    assert fr.committed()[0] == before + 400
+    assert all(c.committed_gpu_hours <= c.gpu_hours for c in SiteCapacity.objects.filter(site=cap.site))
 
 
 def test_no_capacity_published_refused():

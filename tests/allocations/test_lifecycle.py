@@ -151,15 +151,20 @@ def test_top_up_within_capacity(queued, run_on_commit):
     with run_on_commit():
         grants_services.change_request_decide(actor=fr.manager(), change_request=cr, approve=True)
     assert alloc.quotas.get().gpu_hours == 3000
+    # The whole quota is now reserved, spread over the quarters from today to the end.
+    assert fr.committed()[0] == 3000
     cap.refresh_from_db()
-    assert cap.committed_gpu_hours == 2000
+    held = cap.committed_gpu_hours
+    assert 0 < held < 3000
     assert queued == [alloc.pk]
-    # The next top-up does not fit: refused, nothing changes.
+    # The next top-up does not fit in this quarter: refused, nothing changes.
+    SiteCapacity.objects.filter(pk=cap.pk).update(gpu_hours=held + 1)
     cr2 = _submit(alloc, member, ChangeKind.TOP_UP, {"quotas": {str(zellik): {"gpu_hours": 1001}}})
-    with pytest.raises(ValidationError):
+    with pytest.raises(ValidationError, match="does not have enough capacity left"):
         grants_services.change_request_decide(actor=fr.manager(), change_request=cr2, approve=True)
     assert alloc.quotas.get().gpu_hours == 3000
-    assert SiteCapacity.objects.get(pk=cap.pk).committed_gpu_hours == 2000
+    assert SiteCapacity.objects.get(pk=cap.pk).committed_gpu_hours == held
+    assert fr.committed()[0] == 3000
     assert ChangeRequest.objects.get(pk=cr2.pk).status == ChangeStatus.SUBMITTED
     assert Allocation.objects.get(pk=alloc.pk).desired_version == 4
 

@@ -78,7 +78,8 @@ def test_capacity_query_count_is_pinned(boss, capacity, sites_per_quarter, djang
     SiteCapacity.objects.exclude(site__code__in=list(
         SiteCapacity.objects.values_list("site__code", flat=True).distinct().order_by("site__code")
         [:sites_per_quarter])).delete()
-    with django_assert_num_queries(5):  # token, roles, authenticator; the years; the capacities with their sites
+    # token, roles, authenticator; the years; the capacities with their sites; the reservations with their usage
+    with django_assert_num_queries(6):
         response = client.get("/api/v1/staff/capacity/")
     assert response.status_code == 200
 

@@ -60,6 +60,7 @@ from .applications import (
     truncated_pdf,
 )
 from .catalogue import (
+    committed,
     ensure_capacity,
     ensure_reference_data,
     mode,

@@ -46,10 +46,11 @@ def quarters(count: int = 5, start: datetime.date | None = None) -> list[datetim
 
 def publish_capacity(gpu_hours: int = 400_000, cpu_core_hours: int = 4_000_000,
                      storage_tb: Decimal = Decimal("500")) -> list[SiteCapacity]:
-    """Capacity on every site for this quarter and the four after it."""
+    """Capacity on every site for this quarter and the five after it (a 12-month allocation starting
+    soon spans up to six quarters, and reserves in each)."""
     rows = []
     for each in Site.objects.all():
-        for period in quarters():
+        for period in quarters(6):
             row, _ = SiteCapacity.objects.update_or_create(
                 site=each, period_start=period,
                 defaults={"gpu_hours": gpu_hours, "cpu_core_hours": cpu_core_hours, "storage_tb": storage_tb})
@@ -59,21 +60,34 @@ def publish_capacity(gpu_hours: int = 400_000, cpu_core_hours: int = 4_000_000,
 
 def set_capacity(*, site_code: str = "zellik", period: datetime.date | None = None, gpu_hours: int = 400_000,
                  cpu_core_hours: int = 4_000_000, storage_tb: Decimal = Decimal("500")) -> SiteCapacity:
-    """One site's capacity for one quarter, with nothing committed yet."""
+    """One site's capacity for one quarter, with nothing committed yet; the five quarters after it get
+    ample capacity unless some is published (an allocation reserves in every quarter it spans)."""
     period = quarter_start(period or start_soon())
     row, _ = SiteCapacity.objects.update_or_create(
         site=site(site_code), period_start=period,
         defaults={"gpu_hours": gpu_hours, "cpu_core_hours": cpu_core_hours, "storage_tb": storage_tb,
                   "committed_gpu_hours": 0, "committed_cpu_core_hours": 0, "committed_storage_tb": 0})
+    for later in quarters(6, period)[1:]:
+        SiteCapacity.objects.get_or_create(site=row.site, period_start=later,
+                                           defaults={"gpu_hours": 10_000_000, "cpu_core_hours": 100_000_000,
+                                                     "storage_tb": 10_000})
     return row
 
 
+def committed(site_code: str = "zellik") -> tuple[int, int]:
+    """GPU-hours and CPU core-hours committed on a site, over every quarter."""
+    rows = SiteCapacity.objects.filter(site__code=site_code)
+    return (sum(r.committed_gpu_hours for r in rows), sum(r.committed_cpu_core_hours for r in rows))
+
+
 def ensure_capacity(start: datetime.date, gpu_hours: int = 1_000_000, cpu_hours: int = 10_000_000) -> None:
-    """Capacity on every site for the quarter of `start`, unless some is published already."""
+    """Capacity on every site for the quarter of `start` and the five after it (an allocation reserves in
+    every quarter it spans), unless some is published already."""
     for each in Site.objects.all():
-        SiteCapacity.objects.get_or_create(site=each, period_start=quarter_start(start),
-                                           defaults={"gpu_hours": gpu_hours, "cpu_core_hours": cpu_hours,
-                                                     "storage_tb": 1000})
+        for period in quarters(6, start):
+            SiteCapacity.objects.get_or_create(site=each, period_start=period,
+                                               defaults={"gpu_hours": gpu_hours, "cpu_core_hours": cpu_hours,
+                                                         "storage_tb": 1000})
 
 
 def open_call(access_mode: AccessMode | None = None, **overrides) -> Call:

@@ -35,6 +35,7 @@ def allocation(*, status: str = AllocationStatus.ACTIVE, start: datetime.date | 
     """A granted allocation written directly in `status` (approved application behind it)."""
     today = timezone.localdate()
     start = start or today - datetime.timedelta(days=10)
+    ensure_capacity(min(start, today))  # a change request re-plans its reservation
     app = application(status=ApplicationStatus.APPROVED, member=member, organisation=organisation,
                       start=start, requests={"zellik": gpu_hours})
     alloc = Allocation.objects.create(

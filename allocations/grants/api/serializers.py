@@ -146,10 +146,14 @@ class SiteCapacitySerializer(serializers.ModelSerializer):
     remaining_gpu_hours = serializers.IntegerField()
     remaining_cpu_core_hours = serializers.IntegerField()
     gpu_percent = serializers.IntegerField(help_text="Share of the GPU-hours granted, in percent.")
+    used_gpu_hours = serializers.IntegerField(
+        help_text="GPU-hours used in the quarter by the allocations that hold a reservation in it (each "
+                  "allocation's use fills its quarters in order).")
 
     class Meta:
         model = SiteCapacity
-        fields = ["site", "site_name", "gpu_hours", "committed_gpu_hours", "remaining_gpu_hours", "gpu_percent",
+        fields = ["site", "site_name", "gpu_hours", "committed_gpu_hours", "used_gpu_hours", "remaining_gpu_hours",
+                  "gpu_percent",
                   "cpu_core_hours", "committed_cpu_core_hours", "remaining_cpu_core_hours", "storage_tb",
                   "committed_storage_tb"]
         read_only_fields = fields

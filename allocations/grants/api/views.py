@@ -11,6 +11,7 @@ from accounts.api.staff import ManagerApi
 from allocations.grants import selectors, services
 from allocations.grants.api import serializers
 from allocations.grants.api.filters import AllocationFilter, ChangeRequestFilter
+from allocations.grants.lists import ALLOCATION_LIST
 from allocations.grants.models import Allocation, ChangeRequest
 from allocations.grants.selectors import (
     allocation_conditions,
@@ -21,7 +22,7 @@ from allocations.grants.selectors import (
 from allocations.grants.services import change_request_submit
 from compliance import services as compliance_services
 from portal.api.schema import ALLOCS, COMMITTEE, LIST_ERRORS, responses
-from portal.api.views import combine, validated
+from portal.api.views import ListSpecMixin, combine, list_parameters, validated
 
 # ------------------------------------------------------------------------------------ allocations
 
@@ -116,16 +117,16 @@ class ChangeRequestWithdrawApi(APIView):
 ChangeRequestsApi = combine("ChangeRequestsApi", ChangeRequestListApi, ChangeRequestSubmitApi)
 
 
-class ManagerAllocationListApi(ManagerApi, ListAPIView):
+class ManagerAllocationListApi(ManagerApi, ListSpecMixin, ListAPIView):
     serializer_class = serializers.AllocationSerializer
-    filterset_class = AllocationFilter
-    ordering_fields = ["start_date", "end_date", "created_at", "reference"]
-    ordering = ["-created_at", "-pk"]
+    list_spec = ALLOCATION_LIST
 
     def get_queryset(self):
-        return with_provisioning(selectors.allocation_overview())
+        return with_provisioning(self.list_queryset())
 
     @extend_schema(tags=COMMITTEE, summary="Every allocation, with quotas, provisioning and usage",
+                   description="Filtered, searched and sorted with the parameters of /staff/allocations/.",
+                   parameters=list_parameters(ALLOCATION_LIST),
                    responses=responses({200: serializers.AllocationSerializer(many=True)}, *LIST_ERRORS))
     def get(self, request, *args, **kwargs):
         return super().get(request, *args, **kwargs)
@@ -219,7 +220,7 @@ class ChangeDecisionApi(ManagerApi):
 # ------------------------------------------------------------------------------------ capacity
 
 class CapacityApi(ManagerApi):
-    @extend_schema(tags=COMMITTEE, summary="Capacity per site and quarter of one year: granted, left, in percent",
+    @extend_schema(tags=COMMITTEE, summary="Capacity per site and quarter of one year: committed, used, free",
                    description="The figures of the capacity page (/staff/capacity/). At most four quarters a year, "
                                "one row per site: not paginated.",
                    parameters=[serializers.CapacityQuerySerializer],

@@ -14,12 +14,12 @@ from rest_framework.views import APIView
 from accounts.api.staff import ManagerApi, ReviewerApi
 from accounts.models import User
 from allocations.applications.api import serializers as applications_serializers
-from allocations.applications.api.filters import ApplicationFilter
 from allocations.applications.selectors import application_for_member
 from allocations.grants.api.views import AllocationDetailSerializer, allocation_response
 from allocations.review import selectors, services
 from allocations.review.api import serializers
 from allocations.review.api.filters import AssignmentFilter
+from allocations.review.lists import APPLICATION_LIST
 from allocations.review.models import ReviewAssignment
 from allocations.review.permissions import can_read_assignment_content
 from allocations.review.selectors import assignments_for_manager
@@ -27,7 +27,7 @@ from allocations.review.services import applicant_reply
 from compliance.services import approval_blockers
 from portal.api.errors import ServiceValidationError
 from portal.api.schema import APPS, COMMITTEE, LIST_ERRORS, REVIEWS, responses
-from portal.api.views import validated
+from portal.api.views import ListSpecMixin, list_parameters, validated
 
 
 def feedback_response(user, reference: str, code: int = status.HTTP_200_OK) -> Response:
@@ -156,18 +156,18 @@ class ReviewSubmitApi(ReviewerApi):
 # ------------------------------------------------------------------------------------ committee
 
 
-class ManagerApplicationListApi(ManagerApi, ListAPIView):
+class ManagerApplicationListApi(ManagerApi, ListSpecMixin, ListAPIView):
     serializer_class = applications_serializers.ApplicationListSerializer
-    filterset_class = ApplicationFilter
-    ordering_fields = ["submitted_at", "decision_due", "reference", "created_at"]
-    ordering = ["-submitted_at", "-pk"]
+    list_spec = APPLICATION_LIST
 
     def get_queryset(self):
-        return selectors.application_overview()
+        return self.list_queryset()
 
     @extend_schema(
         tags=COMMITTEE,
         summary="Every application but drafts",
+        description="Filtered, searched and sorted with the parameters of /staff/applications/.",
+        parameters=list_parameters(APPLICATION_LIST),
         responses=responses({200: applications_serializers.ApplicationListSerializer(many=True)}, *LIST_ERRORS),
     )
     def get(self, request, *args, **kwargs):

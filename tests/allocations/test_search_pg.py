@@ -1,0 +1,60 @@
+"""The staff lists' search on PostgreSQL: the trigram indexes exist, the planner can use them for the
+reference, the title and the organisation name, and the rows found are those SQLite finds."""
+
+from __future__ import annotations
+
+import pytest
+from django.db import connection
+
+from accounts.models import Organisation
+from allocations.applications.models import Application, ApplicationStatus
+from allocations.grants.models import Allocation
+from allocations.grants.selectors import allocation_overview
+from allocations.review.selectors import application_overview
+from portal.listquery import search
+from tests import factories as fr
+
+pytestmark = [pytest.mark.postgres]
+
+INDEXES = {"application_title_trgm", "application_reference_trgm", "allocation_reference_trgm",
+           "organisation_name_trgm"}
+
+
+def _plan(queryset) -> str:
+    sql, params = queryset.query.sql_with_params()
+    with connection.cursor() as cursor:
+        # Tiny tables: ask whether a bitmap scan of an index can serve the condition at all.
+        cursor.execute("SET LOCAL enable_seqscan = off")
+        cursor.execute("SET LOCAL enable_indexscan = off")
+        cursor.execute("EXPLAIN " + sql, params)
+        return "\n".join(row[0] for row in cursor.fetchall())
+
+
+def test_trigram_indexes_exist(postgres):
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT indexname FROM pg_indexes WHERE indexname LIKE %s", ["%_trgm"])
+        assert INDEXES <= {row[0] for row in cursor.fetchall()}
+
+
+def test_search_finds_by_reference_prefix_title_and_organisation_through_the_indexes(postgres):
+    org = fr.OrganisationFactory(legal_name="Zeta Quantum Labs NV")
+    named = fr.application(organisation=org, status=ApplicationStatus.SUBMITTED, title="Tidal energy forecasts")
+    other = fr.application(status=ApplicationStatus.SUBMITTED, title="Speech for hospitals")
+    assert list(application_overview(q="quantum labs")) == [named]
+    assert list(application_overview(q="TIDAL ENERGY")) == [named]
+    assert list(application_overview(q=other.reference.lower())) == [other]
+    assert list(application_overview(q=other.reference[3:])) == []  # the reference matches from its start
+    plan = _plan(Organisation.objects.filter(legal_name__icontains="quantum labs"))
+    assert "organisation_name_trgm" in plan
+    plan = _plan(search(Application.objects.all(), "tidal energy", reference="reference", fields=["title"],
+                        organisation=("organisation", "legal_name")))
+    assert "application_title_trgm" in plan and "application_reference_trgm" in plan
+    assert "BitmapOr" in plan  # the three conditions combined, no scan of the join
+
+
+def test_allocation_search_uses_the_reference_index(postgres):
+    alloc = fr.allocation(organisation=fr.OrganisationFactory(legal_name="Omega Vision SRL"))
+    assert list(allocation_overview(q="omega vision")) == [alloc]
+    assert list(allocation_overview(q=alloc.reference)) == [alloc]
+    assert "allocation_reference_trgm" in _plan(search(Allocation.objects.all(), alloc.reference,
+                                                       reference="reference"))
