@@ -103,10 +103,10 @@ def test_applicant_dossier_leaves_out_staff_only_fields(dossier, run_on_commit):
 @pytest.mark.parametrize("language, headings", [
     ("fr", ["Dossier de candidature", "Table des matières", "Évaluation AI Act", "Examen éthique",
             "Vérification de la chaîne d'audit", "Chaîne d'audit vérifiée : VALIDE", "Haut risque", "Page 1 sur",
-            "Allocation créée"]),
+            "Octroi créé"]),
     ("nl", ["Aanvraagdossier", "Inhoud", "Beoordeling volgens de AI-verordening", "Ethische toetsing",
             "Verificatie van de auditketen", "Auditketen geverifieerd: GELDIG", "Hoog risico", "Pagina 1 van",
-            "Toewijzing aangemaakt"]),
+            "Toekenning aangemaakt"]),
 ])
 def test_dossier_in_the_requesters_language(dossier, run_on_commit, language, headings):
     report = generate(run_on_commit, actor=dossier["officer"], application=dossier["application"],
