@@ -20,6 +20,14 @@ from .sme import SMEClass, sme_class
 from .validators import plain_name_validator
 
 
+def portal_languages():
+    return settings.LANGUAGES
+
+
+def default_language():
+    return settings.LANGUAGE_CODE
+
+
 class UserManager(BaseUserManager):
     use_in_migrations = True
 
@@ -50,6 +58,9 @@ class User(AbstractBaseUser, PermissionsMixin):
     is_active = models.BooleanField(_("active"), default=True)
     date_joined = models.DateTimeField(default=timezone.now)
     erased_at = models.DateTimeField(null=True, blank=True, editable=False)
+    # The language the portal writes to the person in (every mail, whoever's action sent it): taken from
+    # the browser at sign-up, changed on the account page.
+    language = models.CharField(_("language"), max_length=8, choices=portal_languages, default=default_language)
 
     objects = UserManager()
 
@@ -346,23 +357,14 @@ class NotificationDelivery(models.TextChoices):
     DAILY_DIGEST = "daily_digest", _("One e-mail a day listing the new notifications")
 
 
-def portal_languages():
-    return settings.LANGUAGES
-
-
-def default_language():
-    return settings.LANGUAGE_CODE
-
-
 class NotificationPreference(models.Model):
-    """How a person wants to be mailed. Without a row: an e-mail for each notification, in English."""
+    """How a person wants to be mailed about notifications. Without a row: an e-mail for each one. The
+    language of every mail is the person's own (User.language)."""
 
     user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE,
                                 related_name="notification_preference")
     delivery = models.CharField(_("e-mails about notifications"), max_length=12,
                                 choices=NotificationDelivery.choices, default=NotificationDelivery.IMMEDIATE)
-    language = models.CharField(_("language of the e-mails"), max_length=8, choices=portal_languages,
-                                default=default_language)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:

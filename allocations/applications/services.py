@@ -104,7 +104,7 @@ def _notify_status(app: Application, old: str) -> None:
                       .values_list("user__email", flat=True))
     send_templated_email_on_commit(
         to=recipients, template="allocations/email/status_changed",
-        context={"reference": app.reference, "title": app.title, "status": app.get_status_display(),
+        context={"reference": app.reference, "title": app.title, "status": ApplicationStatus(app.status).label,
                  "old_status": ApplicationStatus(old).label, "url": app.get_absolute_url()},
     )
 

@@ -92,7 +92,7 @@ def allocation_transition(*, actor, allocation: Allocation, to: str, reason: str
                           .values_list("user__email", flat=True))
         send_templated_email_on_commit(
             to=recipients, template="allocations/email/allocation_status",
-            context={"reference": alloc.reference, "status": alloc.get_status_display(), "reason": reason,
+            context={"reference": alloc.reference, "status": AllocationStatus(alloc.status).label, "reason": reason,
                      "url": portal_url(alloc.get_absolute_url())})
 
     return transition(ALLOCATION_WORKFLOW, actor=actor, obj=allocation, to=to, check=check,
