@@ -14,7 +14,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from accounts.decorators import manager_required
-from allocations.grants import forms, selectors, services
+from allocations.grants import connection, forms, selectors, services
 from allocations.grants.forms import CHANGE_FORMS
 from allocations.grants.models import AllocationStatus, ChangeKind
 from allocations.grants.services import change_request_submit
@@ -43,7 +43,8 @@ def allocation_detail(request, reference):
     return render(request, "allocations/grants/allocation_detail.html", {
         "allocation": alloc, "quotas": quotas, "team": selectors.allocation_team(alloc),
         "conditions": selectors.allocation_conditions(alloc), "change_requests": alloc.change_requests.all(),
-        "change_kinds": ChangeKind.choices})
+        "change_kinds": ChangeKind.choices, "connections": connection.connections(alloc),
+        "site_usage": connection.site_usage(alloc)})
 
 
 @login_required
