@@ -320,6 +320,8 @@ class NotificationKind(models.TextChoices):
     REVIEW_SUBMITTED = "review_submitted", _("Review submitted")
     CONFLICT_DECLARED = "conflict_declared", _("Conflict of interest declared")
     READY_FOR_DECISION = "ready_for_decision", _("Ready for a decision")
+    EVIDENCE_SUBMITTED = "evidence_submitted", _("Evidence for an ethics condition")
+    EVIDENCE_DECIDED = "evidence_decided", _("Your evidence was examined")
 
 
 # The sentence of each kind, filled from the notification's params when it is read (so in the reader's
@@ -347,9 +349,19 @@ NOTIFICATION_TEXTS = {
           "decision.")),
 }
 
+NOTIFICATION_TEXTS.update({
+    NotificationKind.EVIDENCE_SUBMITTED: (
+        _("%(organisation)s uploaded evidence for an ethics condition of %(reference)s: \"%(condition)s\". Accept "
+          "it or say what is missing."),) * 2,
+    NotificationKind.EVIDENCE_DECIDED: (
+        _("The ethics officer examined the evidence for a condition of %(reference)s (\"%(condition)s\"): "
+          "%(evidence_status)s. %(comment)s"),) * 2,
+})
+
 # Params stored as codes of an enum, labelled when read. Named by dotted path: the enums belong to the
 # domains built on accounts, which accounts does not import.
-NOTIFICATION_PARAM_ENUMS = {"review_kind": "allocations.review.models.ReviewKind"}
+NOTIFICATION_PARAM_ENUMS = {"review_kind": "allocations.review.models.ReviewKind",
+                            "evidence_status": "compliance.models.EvidenceStatus"}
 
 
 class NotificationDelivery(models.TextChoices):

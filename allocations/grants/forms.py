@@ -113,3 +113,10 @@ class ChangeDecisionForm(forms.Form):
     decision = forms.ChoiceField(label=_("Decision"), widget=forms.RadioSelect,
                                  choices=[("approve", _("Approve the change")), ("reject", _("Reject it"))])
     reason = forms.CharField(label=_("Reason"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
+
+
+class EvidenceForm(forms.Form):
+    """The PDF an ethics condition asks for (checked by content by the service, like every document)."""
+
+    file = forms.FileField(label=_("Evidence (PDF)"),
+                           widget=forms.ClearableFileInput(attrs={"accept": "application/pdf"}))

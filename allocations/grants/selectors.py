@@ -49,7 +49,14 @@ def allocation_team(allocation: Allocation) -> list[TeamMember]:
 
 def allocation_conditions(allocation: Allocation) -> list[EthicsCondition]:
     return list(EthicsCondition.objects.filter(review__application_id=allocation.application_id)
-                .select_related("acknowledged_by").order_by("pk"))
+                .select_related("acknowledged_by", "evidence").order_by("pk"))
+
+
+def team_member_of_allocation(allocation: Allocation, pk: int) -> TeamMember:
+    member = TeamMember.objects.filter(application_id=allocation.application_id, pk=pk).first()
+    if member is None:
+        raise Http404
+    return member
 
 
 def condition_of_allocation(allocation: Allocation, pk: int) -> EthicsCondition:
