@@ -62,6 +62,8 @@ KEPT_AT_ERASURE = {
     ("allocations.ConflictDeclaration", "statement"): "the record that conflicts of interest were checked",
     ("compliance.EthicsReview", "reasons"): "the ethics decision",
     ("compliance.EthicsCondition", "text"): "a condition of the ethics decision",
+    ("compliance.EthicsCondition", "evidence_comment"): "the ethics officer's finding on the evidence a condition "
+                                                        "asked for: part of the ethics decision",
 }
 
 # Not in the export: secrets, or records about an allocation rather than a person.
