@@ -219,7 +219,7 @@ def test_applicant_sees_the_allocation_and_acknowledges_conditions(client, queue
     url = reverse("grants:allocation_detail", args=[alloc.reference])
     page = client.get(url).content.decode()
     assert alloc.slurm_account in page and "Pseudonymise patient records." in page
-    assert "Zellik" in page and "1000" in page
+    assert "Zellik" in page and "1,000" in page
     username = alloc.application.team.get().cluster_username
     assert username in page
     response = client.post(reverse("grants:condition_acknowledge", args=[alloc.reference, condition.pk]))
