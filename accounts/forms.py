@@ -104,4 +104,6 @@ class EraseAccountForm(forms.Form):
 class NotificationPreferenceForm(forms.Form):
     delivery = forms.ChoiceField(label=_("E-mails about your notifications"), choices=NotificationDelivery.choices,
                                  widget=forms.RadioSelect)
-    language = forms.ChoiceField(label=_("Language of the e-mails"), choices=portal_languages)
+    language = forms.ChoiceField(label=_("Your language"), choices=portal_languages,
+                                 help_text=_("Every e-mail the portal sends you is written in this language, "
+                                             "whoever's action sent it."))

@@ -20,6 +20,14 @@ from .sme import SMEClass, sme_class
 from .validators import plain_name_validator
 
 
+def portal_languages():
+    return settings.LANGUAGES
+
+
+def default_language():
+    return settings.LANGUAGE_CODE
+
+
 class UserManager(BaseUserManager):
     use_in_migrations = True
 
@@ -50,6 +58,9 @@ class User(AbstractBaseUser, PermissionsMixin):
     is_active = models.BooleanField(_("active"), default=True)
     date_joined = models.DateTimeField(default=timezone.now)
     erased_at = models.DateTimeField(null=True, blank=True, editable=False)
+    # The language the portal writes to the person in (every mail, whoever's action sent it): taken from
+    # the browser at sign-up, changed on the account page.
+    language = models.CharField(_("language"), max_length=8, choices=portal_languages, default=default_language)
 
     objects = UserManager()
 
@@ -314,6 +325,8 @@ class NotificationKind(models.TextChoices):
     FINAL_REPORT_SUBMITTED = "final_report_submitted", _("Final report submitted")
     FINAL_REPORT_MORE_ASKED = "final_report_more_asked", _("More asked on a final report")
     FINAL_REPORT_ACCEPTED = "final_report_accepted", _("Final report accepted")
+    EVIDENCE_SUBMITTED = "evidence_submitted", _("Evidence for an ethics condition")
+    EVIDENCE_DECIDED = "evidence_decided", _("Your evidence was examined")
 
 
 # The sentence of each kind, filled from the notification's params when it is read (so in the reader's
@@ -353,9 +366,19 @@ NOTIFICATION_TEXTS = {
         _("The allocation managers accepted the final report of %(reference)s (%(organisation)s)."),) * 2,
 }
 
+NOTIFICATION_TEXTS.update({
+    NotificationKind.EVIDENCE_SUBMITTED: (
+        _("%(organisation)s uploaded evidence for an ethics condition of %(reference)s: \"%(condition)s\". Accept "
+          "it or say what is missing."),) * 2,
+    NotificationKind.EVIDENCE_DECIDED: (
+        _("The ethics officer examined the evidence for a condition of %(reference)s (\"%(condition)s\"): "
+          "%(evidence_status)s. %(comment)s"),) * 2,
+})
+
 # Params stored as codes of an enum, labelled when read. Named by dotted path: the enums belong to the
 # domains built on accounts, which accounts does not import.
-NOTIFICATION_PARAM_ENUMS = {"review_kind": "allocations.review.models.ReviewKind"}
+NOTIFICATION_PARAM_ENUMS = {"review_kind": "allocations.review.models.ReviewKind",
+                            "evidence_status": "compliance.models.EvidenceStatus"}
 
 
 class NotificationDelivery(models.TextChoices):
@@ -363,23 +386,14 @@ class NotificationDelivery(models.TextChoices):
     DAILY_DIGEST = "daily_digest", _("One e-mail a day listing the new notifications")
 
 
-def portal_languages():
-    return settings.LANGUAGES
-
-
-def default_language():
-    return settings.LANGUAGE_CODE
-
-
 class NotificationPreference(models.Model):
-    """How a person wants to be mailed. Without a row: an e-mail for each notification, in English."""
+    """How a person wants to be mailed about notifications. Without a row: an e-mail for each one. The
+    language of every mail is the person's own (User.language)."""
 
     user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE,
                                 related_name="notification_preference")
     delivery = models.CharField(_("e-mails about notifications"), max_length=12,
                                 choices=NotificationDelivery.choices, default=NotificationDelivery.IMMEDIATE)
-    language = models.CharField(_("language of the e-mails"), max_length=8, choices=portal_languages,
-                                default=default_language)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:

@@ -18,7 +18,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from portal.audit import AuditAction, audit_record
-from portal.emails import outbox_add, portal_url, render_email
+from portal.emails import mail_to_person, portal_url
 
 from .models import (
     Notification,
@@ -33,17 +33,13 @@ from .models import (
 from .selectors import users_with_role
 
 
-def _language_of(preference: NotificationPreference | None) -> str:
-    return preference.language if preference is not None else default_language()
-
-
-def _mail_one(person: User, notification: Notification, language: str) -> None:
-    with translation.override(language):
-        subject, body = render_email("accounts/email/notification", {
+def _mail_one(person: User, notification: Notification) -> None:
+    # The sentence is built when read: inside the person's language, so is the notification's text.
+    with translation.override(person.language or default_language()):
+        mail_to_person(person=person, template="accounts/email/notification", context={
             "name": person.display_name, "kind": notification.get_kind_display(),
             "reference": notification.params.get("reference", ""), "text": notification.text,
             "link": portal_url(notification.link), "account_url": portal_url(reverse("accounts:account"))})
-    outbox_add(subject=subject, body=body, to=[person.email])
 
 
 def notify(*, recipients: Iterable[User], kind: str, params: dict[str, Any], link: str,
@@ -70,7 +66,7 @@ def notify(*, recipients: Iterable[User], kind: str, params: dict[str, Any], lin
     Notification.objects.bulk_create(rows)
     for row in rows:
         if row.mailed_at is not None:
-            _mail_one(row.recipient, row, _language_of(preferences.get(row.recipient_id)))
+            _mail_one(row.recipient, row)
     return rows
 
 
@@ -100,15 +96,13 @@ def digest_send(*, recipient_id: int, day: datetime.date) -> bool:
             digest = None
             if unread and person.is_active and person.erased_at is None:
                 digest = NotificationDigest.objects.create(recipient=person, day=day, notifications=len(unread))
-                preference = NotificationPreference.objects.filter(user=person).first()
-                with translation.override(_language_of(preference)):
-                    subject, body = render_email("accounts/email/notification_digest", {
+                with translation.override(person.language or default_language()):
+                    mail_to_person(person=person, template="accounts/email/notification_digest", context={
                         "name": person.display_name, "day": day,
                         "items": [{"kind": n.get_kind_display(), "text": n.text, "link": portal_url(n.link)}
                                   for n in unread],
                         "list_url": portal_url(reverse("accounts:notifications")),
                         "account_url": portal_url(reverse("accounts:account"))})
-                outbox_add(subject=subject, body=body, to=[person.email])
             Notification.objects.filter(pk__in=[n.pk for n in pending]).update(mailed_at=now, digest=digest)
             return digest is not None
     except IntegrityError:
@@ -141,7 +135,8 @@ def notifications_mark_all_read(*, actor: User) -> int:
 
 
 def notification_preference_set(*, actor: User, delivery: str, language: str) -> NotificationPreference:
-    """Immediate mails or a daily digest, and the language of the mails; audited like every setting."""
+    """Immediate mails or a daily digest, and the person's language (User.language: every mail the portal
+    sends them, whoever's action sent it); audited like every setting."""
     errors = {}
     if delivery not in NotificationDelivery.values:
         errors["delivery"] = _("Choose how you want to be told.")
@@ -150,11 +145,14 @@ def notification_preference_set(*, actor: User, delivery: str, language: str) ->
     if errors:
         raise ValidationError(errors)
     with transaction.atomic():
+        person = User.objects.select_for_update().get(pk=actor.pk)
         preference, _created = NotificationPreference.objects.select_for_update().get_or_create(user=actor)
-        old = {"delivery": preference.delivery, "language": preference.language}
+        old = {"delivery": preference.delivery, "language": person.language}
         if _created or old != {"delivery": delivery, "language": language}:
-            preference.delivery, preference.language = delivery, language
-            preference.save(update_fields=["delivery", "language", "updated_at"])
+            preference.delivery = delivery
+            preference.save(update_fields=["delivery", "updated_at"])
+            person.language = actor.language = language
+            person.save(update_fields=["language"])
             audit_record(actor=actor, action=AuditAction.NOTIFICATION_PREFERENCE_CHANGED, target=actor,
                          changes={"delivery": delivery, "language": language})
     return preference
@@ -166,7 +164,7 @@ def notification_preference_set(*, actor: User, delivery: str, language: str) ->
 def export_notifications(user: User) -> dict[str, Any]:
     preference = NotificationPreference.objects.filter(user=user).first()
     return {
-        "preference": {"delivery": preference.delivery, "language": preference.language} if preference else None,
+        "preference": {"delivery": preference.delivery} if preference else None,
         "digests_sent": [{"day": d.day.isoformat(), "notifications": d.notifications}
                          for d in NotificationDigest.objects.filter(recipient=user).order_by("day")],
         "notifications": [

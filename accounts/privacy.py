@@ -44,7 +44,7 @@ def _when(value) -> str | None:
 # --------------------------------------------------------------------------------- exporters
 
 def export_profile(user: User) -> dict[str, Any]:
-    return {"id": user.pk, "email": user.email, "full_name": user.full_name,
+    return {"id": user.pk, "email": user.email, "full_name": user.full_name, "language": user.language,
             "date_joined": _when(user.date_joined), "last_login": _when(user.last_login)}
 
 

@@ -177,7 +177,7 @@ def invitation_create(*, actor: User, organisation: Organisation, email: str,
         send_templated_email_on_commit(
             to=[email], template="accounts/email/invitation",
             context={"organisation": organisation.legal_name, "inviter": actor.display_name,
-                     "accept_url": accept_url, "role": invitation.get_role_display(),
+                     "accept_url": accept_url, "role": MembershipRole(invitation.role).label,
                      "expires_at": invitation.expires_at},
         )
     return invitation, token

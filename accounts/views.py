@@ -257,9 +257,9 @@ def ssh_key_remove(request, pk):
 @login_required
 def account(request):
     preference = selectors.notification_preference_of(request.user)
-    # Without a saved choice: mails as they come, in the language the person reads the portal in.
-    initial = ({"delivery": preference.delivery, "language": preference.language} if preference else
-               {"delivery": NotificationDelivery.IMMEDIATE, "language": get_language() or default_language()})
+    # Without a saved choice: mails as they come; the language is the person's (set at sign-up).
+    initial = {"delivery": preference.delivery if preference else NotificationDelivery.IMMEDIATE,
+               "language": request.user.language or get_language() or default_language()}
     form = NotificationPreferenceForm(request.POST if request.method == "POST" else None, initial=initial)
     if request.method == "POST" and form.is_valid():
         try:

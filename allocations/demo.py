@@ -71,6 +71,23 @@ def seed_capacity() -> int:
     return created
 
 
+# How applicants reach the demo sites (allocation page): example hosts, never real ones.
+SITE_CONNECTIONS = {
+    "zellik": {"login_host": "login.zellik.aifactory.example", "default_partition": "gpu", "gpu_gres_type": "h100",
+               "documentation_url": "https://docs.aifactory.example/zellik/"},
+    "charleroi": {"login_host": "login.charleroi.aifactory.example", "default_partition": "gpu",
+                  "gpu_gres_type": "h200", "documentation_url": "https://docs.aifactory.example/charleroi/"},
+}
+
+
+def seed_site_connections() -> int:
+    """Fill the connection details of the demo sites an operator has not filled (safe to repeat)."""
+    changed = 0
+    for code, values in SITE_CONNECTIONS.items():
+        changed += Site.objects.filter(code=code, login_host="").update(**values)
+    return changed
+
+
 def seed_call() -> Call | None:
     mode = AccessMode.objects.filter(code="large_scale").first()
     if mode is None:
@@ -348,6 +365,7 @@ def seed(*, users, organisation, stdout) -> None:
     colleague = users.get("member@demo-vision.example", applicant)
     pools = seed_pools(users)
     created = seed_capacity()
+    seed_site_connections()
     call = seed_call()
     titles = set(Application.objects.filter(organisation=organisation).values_list("title", flat=True))
     made = []

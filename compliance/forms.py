@@ -21,9 +21,24 @@ class EthicsDecisionForm(forms.Form):
     conditions = forms.CharField(
         label=_("Conditions"), widget=forms.Textarea(attrs={"rows": 4}), required=False,
         help_text=_("One condition per line. The applicant must acknowledge each before the allocation starts."))
+    evidence_conditions = forms.CharField(
+        label=_("Conditions that ask for a document"), widget=forms.Textarea(attrs={"rows": 3}), required=False,
+        help_text=_("One per line, e.g. \"Share the summary of the data protection impact assessment\". The "
+                    "applicant acknowledges each and uploads the document as a PDF; the allocation starts once an "
+                    "ethics officer accepted it."))
 
-    def condition_list(self) -> list[str]:
-        return [line.strip() for line in self.cleaned_data.get("conditions", "").splitlines() if line.strip()]
+    def condition_list(self, field: str = "conditions") -> list[str]:
+        return [line.strip() for line in self.cleaned_data.get(field, "").splitlines() if line.strip()]
+
+
+class EvidenceDecisionForm(forms.Form):
+    ACCEPT, REJECT = "accept", "reject"
+    decision = forms.ChoiceField(label=_("The evidence"), widget=forms.RadioSelect,
+                                 choices=[(ACCEPT, _("meets the condition")), (REJECT, _("does not meet it yet"))])
+    comment = forms.CharField(label=_("Comment for the applicant"), widget=forms.Textarea(attrs={"rows": 2}),
+                              required=False, max_length=2000,
+                              help_text=_("Required when the evidence does not meet the condition: say what is "
+                                          "missing."))
 
 
 class PeriodReportForm(forms.Form):

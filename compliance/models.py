@@ -89,18 +89,67 @@ class EthicsReview(models.Model):
         return self.status == EthicsStatus.PENDING
 
 
+class EvidenceStatus(models.TextChoices):
+    """Where the evidence a condition asks for stands (a condition without `evidence_required`: none)."""
+
+    NOT_REQUIRED = "not_required", _("No evidence asked")
+    MISSING = "missing", _("Evidence to upload")
+    SUBMITTED = "submitted", _("Evidence waiting for the ethics officer")
+    ACCEPTED = "accepted", _("Evidence accepted")
+    REJECTED = "rejected", _("Evidence not accepted: upload it again")
+
+
 class EthicsCondition(models.Model):
+    """A condition of an ethics clearance. It is met once a member of the organisation acknowledged it
+    and, when it asks for evidence ("share the DPIA summary"), an ethics officer accepted the PDF they
+    uploaded; the allocation starts only when every condition is met (conditions_outstanding)."""
+
     review = models.ForeignKey(EthicsReview, on_delete=models.CASCADE, related_name="conditions")
     text = models.TextField()
     acknowledged_at = models.DateTimeField(null=True, blank=True)
     acknowledged_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
                                         related_name="+")
+    evidence_status = models.CharField(_("evidence"), max_length=14, choices=EvidenceStatus.choices,
+                                       default=EvidenceStatus.NOT_REQUIRED)
+    # The newest PDF uploaded, kept with the application's documents (and their access rule).
+    evidence = models.ForeignKey("allocations.Attachment", null=True, blank=True, on_delete=models.SET_NULL,
+                                 related_name="+")
+    evidence_comment = models.TextField(_("ethics officer's comment"), blank=True)
+    evidence_decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
+                                            on_delete=models.PROTECT, related_name="+")
+    evidence_decided_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["pk"]
+        constraints = [models.CheckConstraint(condition=models.Q(evidence_status__in=EvidenceStatus.values),
+                                              name="ethics_condition_evidence_status_valid")]
 
     def __str__(self):
         return self.text[:60]
+
+    @property
+    def evidence_required(self) -> bool:
+        return self.evidence_status != EvidenceStatus.NOT_REQUIRED
+
+    @property
+    def needs_evidence(self) -> bool:
+        """The applicant has evidence to upload (none yet, or the last one was not accepted)."""
+        return self.evidence_status in (EvidenceStatus.MISSING, EvidenceStatus.REJECTED)
+
+    @property
+    def awaits_officer(self) -> bool:
+        """Evidence uploaded, waiting for an ethics officer to accept or reject it."""
+        return self.evidence_status == EvidenceStatus.SUBMITTED
+
+    @property
+    def accepts_evidence(self) -> bool:
+        """The applicant may upload (again): evidence asked and not accepted yet."""
+        return self.evidence_required and self.evidence_status != EvidenceStatus.ACCEPTED
+
+    @property
+    def is_met(self) -> bool:
+        return self.acknowledged_at is not None and self.evidence_status in (EvidenceStatus.NOT_REQUIRED,
+                                                                              EvidenceStatus.ACCEPTED)
 
 
 class ReportKind(models.TextChoices):

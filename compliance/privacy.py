@@ -30,6 +30,15 @@ def export_ethics_conditions_acknowledged(user) -> list[dict[str, Any]]:
             .order_by("pk")]
 
 
+def export_ethics_evidence_decided(user) -> list[dict[str, Any]]:
+    """The evidence for conditions the person examined as an ethics officer."""
+    return [{"application": c.review.application.reference, "condition": c.text,
+             "evidence_status": c.evidence_status, "evidence_status_label": str(c.get_evidence_status_display()),
+             "comment": c.evidence_comment, "decided_at": _when(c.evidence_decided_at)}
+            for c in EthicsCondition.objects.filter(evidence_decided_by=user).select_related("review__application")
+            .order_by("pk")]
+
+
 def _reports(user, audience: str) -> list[dict[str, Any]]:
     return [{"kind": r.kind, "kind_label": str(r.get_kind_display()),
              "application": r.application.reference if r.application else None, "status": r.status,
@@ -53,6 +62,8 @@ def register() -> None:
                                        staff=True)
     privacy_registry.register_exporter("ethics_conditions_acknowledged", export_ethics_conditions_acknowledged,
                                        covers=["compliance.EthicsCondition"])
+    privacy_registry.register_exporter("ethics_evidence_decided", export_ethics_evidence_decided,
+                                       covers=["compliance.EthicsCondition"], staff=True)
     privacy_registry.register_exporter("reports_requested", export_reports_requested, covers=["compliance.Report"])
     privacy_registry.register_exporter("staff_reports_requested", export_staff_reports_requested,
                                        covers=["compliance.Report"], staff=True)

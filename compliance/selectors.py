@@ -135,3 +135,10 @@ def ethics_work(user, today: datetime.date) -> list[WorkList]:
                                  link=reverse("compliance:ethics_review", args=[c.review.application.reference]))
                         for c in conditions[:ITEMS_SHOWN]]),
     ]
+
+
+def condition_of_review(review: EthicsReview, pk: int) -> EthicsCondition:
+    condition = EthicsCondition.objects.filter(review=review, pk=pk).select_related("evidence").first()
+    if condition is None:
+        raise Http404
+    return condition

@@ -8,23 +8,25 @@ from typing import Any
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import get_language, ngettext
 from django.utils.translation import gettext as _
 
-from accounts.models import SENSITIVE_SECTORS, NotificationKind
-from accounts.notifications import notify_role
+from accounts.models import SENSITIVE_SECTORS, NotificationKind, User
+from accounts.notifications import notify, notify_role
 from accounts.roles import Role, has_role
 from allocations.applications.models import Application, ApplicationStatus, EthicsIssue, ModelActivity
 from allocations.applications.permissions import can_edit_application, is_applicant_member
 from portal.audit import AuditAction, audit_record
+from portal.tasking import enqueue_on_commit
 from portal.vocabulary import choice_label
 from portal.workflow import transition
 
 from .ai_act import engine
 from .ai_act.compute import GPU_PEAK_FLOPS, ComputeEstimate, ComputeInputs, estimate_compute
-from .models import EthicsCondition, EthicsReview, EthicsStatus, RiskAssessment
+from .models import EthicsCondition, EthicsReview, EthicsStatus, EvidenceStatus, RiskAssessment
 from .workflow import CLEARED, DECISIONS, ETHICS_WORKFLOW, NOT_WAITING
 
 logger = logging.getLogger(__name__)
@@ -237,11 +239,16 @@ def ethics_review_open(*, application) -> EthicsReview:
 
 
 def ethics_decide(*, actor, application, status: str, reasons: str = "",
-                  conditions: list[str] | None = None) -> EthicsReview:
-    """Clear, clear with conditions or refuse a pending ethics review; the same decision twice is a no-op."""
+                  conditions: list[str] | None = None, evidence_conditions: list[str] | None = None) -> EthicsReview:
+    """Clear, clear with conditions or refuse a pending ethics review; the same decision twice is a no-op.
+
+    `evidence_conditions` are conditions that ask the applicant for a document ("share the DPIA summary"):
+    met once acknowledged and the evidence accepted by an ethics officer."""
     if not has_role(actor, Role.ETHICS_OFFICER):
         raise PermissionDenied(_("Only ethics officers decide on ethics reviews."))
-    conditions = [c.strip() for c in (conditions or []) if c and c.strip()]
+    plain = [c.strip() for c in (conditions or []) if c and c.strip()]
+    with_evidence = [c.strip() for c in (evidence_conditions or []) if c and c.strip()]
+    conditions = plain + with_evidence
     if status not in DECISIONS:
         raise ValidationError(_("Choose cleared, cleared with conditions or refused."))
     if status == EthicsStatus.CLEARED_WITH_CONDITIONS and not conditions:
@@ -264,8 +271,10 @@ def ethics_decide(*, actor, application, status: str, reasons: str = "",
         row.reasons = reasons.strip()
         row.decided_by = actor
         row.decided_at = timezone.now()
-        for text in conditions:
+        for text in plain:
             EthicsCondition.objects.create(review=row, text=text)
+        for text in with_evidence:
+            EthicsCondition.objects.create(review=row, text=text, evidence_status=EvidenceStatus.MISSING)
         return ["reasons", "decided_by", "decided_at"]
 
     def follow_up(row: EthicsReview, old: str) -> None:
@@ -290,11 +299,55 @@ def condition_acknowledge(*, actor, condition: EthicsCondition) -> EthicsConditi
         cond.save(update_fields=["acknowledged_at", "acknowledged_by"])
         audit_record(actor=actor, action=AuditAction.ETHICS_CONDITION_ACKNOWLEDGED, target=application,
                      changes={"condition_id": cond.pk})
+        if cond.is_met:
+            enqueue_on_commit(START_DUE_TASK)
     return cond
 
 
 def conditions_outstanding(application) -> int:
-    return EthicsCondition.objects.filter(review__application=application, acknowledged_at=None).count()
+    """Conditions not met yet: not acknowledged, or asking for evidence an ethics officer has not accepted.
+    The allocation starts only at zero (grants.services.allocation_start_if_due)."""
+    return EthicsCondition.objects.filter(review__application=application).filter(
+        Q(acknowledged_at=None) | Q(evidence_status__in=EVIDENCE_PENDING)).count()
+
+
+# The evidence of a condition that keeps it from being met.
+EVIDENCE_PENDING = (EvidenceStatus.MISSING, EvidenceStatus.SUBMITTED, EvidenceStatus.REJECTED)
+# allocations.grants.tasks.allocations_start_due, queued by name (grants imports this module): a condition
+# met may be the last thing an allocation whose start date came was waiting for.
+START_DUE_TASK = "allocations.grants.tasks.allocations_start_due"
+
+
+def condition_evidence_decide(*, actor, condition: EthicsCondition, accept: bool, comment: str = "") -> EthicsCondition:
+    """An ethics officer accepts the evidence uploaded for a condition, or rejects it saying what is missing
+    (the applicant then uploads it again). Audited; the organisation's members are told."""
+    if not has_role(actor, Role.ETHICS_OFFICER):
+        raise PermissionDenied(_("Only ethics officers examine the evidence for conditions."))
+    comment = comment.strip()
+    if not accept and not comment:
+        raise ValidationError({"comment": _("Say what is missing, so that the applicant can upload it again.")})
+    with transaction.atomic():
+        cond = EthicsCondition.objects.select_for_update().select_related(
+            "review__application__organisation").get(pk=condition.pk)
+        if cond.evidence_status != EvidenceStatus.SUBMITTED:
+            raise ValidationError(_("There is no evidence waiting for a decision on this condition."))
+        cond.evidence_status = EvidenceStatus.ACCEPTED if accept else EvidenceStatus.REJECTED
+        cond.evidence_comment = comment
+        cond.evidence_decided_by = actor
+        cond.evidence_decided_at = timezone.now()
+        cond.save(update_fields=["evidence_status", "evidence_comment", "evidence_decided_by", "evidence_decided_at"])
+        application = cond.review.application
+        audit_record(actor=actor, action=AuditAction.ETHICS_EVIDENCE_DECIDED, target=application,
+                     changes={"condition_id": cond.pk, "evidence_status": cond.evidence_status,
+                              "attachment_id": cond.evidence_id})
+        notify(recipients=User.objects.filter(memberships__organisation_id=application.organisation_id),
+               kind=NotificationKind.EVIDENCE_DECIDED, exclude=actor,
+               params={"reference": application.reference, "organisation": application.organisation.legal_name,
+                       "condition": cond.text[:200], "evidence_status": cond.evidence_status, "comment": comment[:500]},
+               link=reverse("grants:allocation_detail", args=[application.reference]))
+        if accept:
+            enqueue_on_commit(START_DUE_TASK)
+    return cond
 
 
 def approval_blockers(application) -> list[str]:

@@ -10,6 +10,8 @@ urlpatterns = [
     # Before the <reference> pattern, which would otherwise take "workspace" for a reference.
     path("staff/ethics/workspace/", views.ethics_workspace, name="ethics_workspace"),
     path("staff/ethics/<str:reference>/", views.ethics_review, name="ethics_review"),
+    path("staff/ethics/<str:reference>/conditions/<int:pk>/evidence/", views.condition_evidence_decide,
+         name="condition_evidence_decide"),
     # Reports, staff side (MFA-protected like every /staff/ page).
     path("staff/reports/", reports.report_list, name="report_list"),
     path("staff/reports/<int:pk>/", reports.report_detail, name="report_detail"),

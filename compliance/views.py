@@ -11,7 +11,7 @@ from allocations.applications.selectors import attachments_for_reader
 from portal.forms import apply_validation_error
 
 from . import selectors, services
-from .forms import EthicsDecisionForm
+from .forms import EthicsDecisionForm, EvidenceDecisionForm
 from .reports.selectors import staff_reports_for
 
 QUEUE_PAGE_SIZE = 25
@@ -60,21 +60,55 @@ def ethics_review(request, reference):
     if request.method == "POST" and form.is_valid():
         try:
             services.ethics_decide(actor=request.user, application=app, status=form.cleaned_data["status"],
-                                   reasons=form.cleaned_data["reasons"], conditions=form.condition_list())
+                                   reasons=form.cleaned_data["reasons"], conditions=form.condition_list(),
+                                   evidence_conditions=form.condition_list("evidence_conditions"))
         except ValidationError as exc:
             apply_validation_error(form, exc)
         else:
             messages.success(request, _("Ethics decision recorded for %(ref)s.") % {"ref": app.reference})
             return redirect("compliance:ethics_queue")
+    return _render_review(request, app, form)
+
+
+@login_required
+def condition_evidence_decide(request, reference, pk):
+    """Accept the evidence uploaded for a condition, or reject it with what is missing."""
+    _require_ethics_officer(request.user)
+    if request.method != "POST":
+        return redirect("compliance:ethics_review", reference)
+    app = selectors.application_for_ethics(reference)
+    condition = selectors.condition_of_review(app.ethics_review, pk)
+    evidence_form = EvidenceDecisionForm(request.POST, prefix=f"condition-{condition.pk}")
+    if evidence_form.is_valid():
+        accept = evidence_form.cleaned_data["decision"] == EvidenceDecisionForm.ACCEPT
+        try:
+            services.condition_evidence_decide(actor=request.user, condition=condition, accept=accept,
+                                               comment=evidence_form.cleaned_data["comment"])
+        except ValidationError as exc:
+            apply_validation_error(evidence_form, exc)
+        else:
+            messages.success(request, _("Evidence accepted.") if accept else
+                             _("Evidence rejected: the applicant is told what is missing."))
+            return redirect("compliance:ethics_review", app.reference)
+    return _render_review(request, app, EthicsDecisionForm(), evidence_form=evidence_form,
+                          evidence_condition=condition.pk, status=400)
+
+
+def _render_review(request, app, form, *, evidence_form=None, evidence_condition=None, status=200):
+    conditions = list(app.ethics_review.conditions.select_related("evidence"))
+    for condition in conditions:
+        # One form per condition waiting for an officer, its fields named apart; the one posted keeps its errors.
+        condition.decision_form = (evidence_form if condition.pk == evidence_condition else
+                                   EvidenceDecisionForm(prefix=f"condition-{condition.pk}"))
     assessment = getattr(app, "risk_assessment", None)
     context = {
         "application": app,
         "assessment": assessment,
         "result": assessment.result if assessment else {},
         "review": app.ethics_review,
-        "conditions": app.ethics_review.conditions.all(),
+        "conditions": conditions,
         "form": form,
         "ethics_yes": [(entry["label"], entry["text"]) for _code, entry in ethics_rows(app) if entry["answer"]],
         **attachments_for_reader(request.user, app),
     }
-    return render(request, "compliance/ethics_review.html", context)
+    return render(request, "compliance/ethics_review.html", context, status=status)

@@ -34,6 +34,7 @@ class AuditAction(models.TextChoices):
     TEAM_MEMBER_ADDED = "team_member.added", _("Team member added")
     TEAM_MEMBER_REMOVED = "team_member.removed", _("Team member removed")
     TEAM_MEMBER_CONFIRMED = "team_member.confirmed", _("Team member confirmed their participation")
+    TEAM_MEMBER_CONFIRMATION_RESENT = "team_member.confirmation_resent", _("Team confirmation sent again")
     ATTACHMENT_ADDED = "attachment.added", _("Document attached")
     ATTACHMENT_REMOVED = "attachment.removed", _("Document removed")
     ATTACHMENT_DOWNLOADED = "attachment.downloaded", _("Document downloaded by staff")
@@ -90,6 +91,8 @@ class AuditAction(models.TextChoices):
     ETHICS_REVIEW_AUTO_CLEARED = "ethics_review.auto_cleared", _("Ethics review: cleared automatically")
     ETHICS_REVIEW_DECIDED = "ethics_review.decided", _("Ethics review decided")
     ETHICS_CONDITION_ACKNOWLEDGED = "ethics_condition.acknowledged", _("Ethics condition acknowledged")
+    ETHICS_EVIDENCE_SUBMITTED = "ethics_condition.evidence_submitted", _("Evidence for an ethics condition uploaded")
+    ETHICS_EVIDENCE_DECIDED = "ethics_condition.evidence_decided", _("Evidence for an ethics condition examined")
 
     # compliance: reports
     REPORT_REQUESTED = "report.requested", _("Report requested")

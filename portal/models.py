@@ -12,6 +12,8 @@ class OutgoingEmail(models.Model):
 
     subject = models.CharField(_("subject"), max_length=998)
     body = models.TextField(_("body"), blank=True, help_text=_("Cleared once the message is sent."))
+    # The same message as HTML, sent as the alternative of the plain text.
+    html_body = models.TextField(_("HTML body"), blank=True, help_text=_("Cleared once the message is sent."))
     recipients = models.TextField(_("recipients"), help_text=_("One address per line."))
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     sent_at = models.DateTimeField(_("sent"), null=True, blank=True)

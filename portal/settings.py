@@ -90,6 +90,15 @@ TEMPLATES = [
             ],
         },
     },
+    {
+        # The plain-text mails (portal.emails): the same templates, never HTML-escaped ("D'Hondt", not
+        # "D&#x27;Hondt"); the HTML alternative is built from the text, escaped there.
+        "NAME": "text",
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {"autoescape": False},
+    },
 ]
 
 DATABASES = {
@@ -235,6 +244,8 @@ DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "AI Factory portal <noreply@a
 EMAIL_OUTBOX_RETENTION_DAYS = env_int("EMAIL_OUTBOX_RETENTION_DAYS", 30)
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 PORTAL_BASE_URL = env_str("PORTAL_BASE_URL", "http://127.0.0.1:8000")
+# The portal's name as mails print it: in every subject ("[AI Factory] ...") and in allauth's greeting.
+AIF_PORTAL_NAME = env_str("AIF_PORTAL_NAME", "AI Factory")
 
 # Who runs the service and how to reach them: the home page, the footer and the public notices
 # (contact, legal notice, privacy notice, accessibility statement) show these. The defaults are

@@ -6,6 +6,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 PY=.venv/bin/python
 export DJANGO_SETTINGS_MODULE=${DJANGO_SETTINGS_MODULE:-portal.settings}
+# Links in mails point where this run serves the portal (PORT=host:port), unless PORTAL_BASE_URL says otherwise.
+export PORTAL_BASE_URL=${PORTAL_BASE_URL:-http://${PORT:-127.0.0.1:8000}}
 mkdir -p var/broker/control var/broker/processed var/celery
 $PY manage.py migrate --noinput -v0
 $PY manage.py seed_demo

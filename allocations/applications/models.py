@@ -213,6 +213,7 @@ class AttachmentKind(models.TextChoices):
     DATA_MANAGEMENT = "data_management", _("Data management plan")
     ETHICS = "ethics", _("Ethics authorisation or opinion")
     OTHER = "other", _("Other document")
+    CONDITION_EVIDENCE = "condition_evidence", _("Evidence for an ethics condition")
 
 
 class Attachment(models.Model):

@@ -21,13 +21,16 @@ from allocations.applications import presentation
 from allocations.applications.models import (
     EVER_SUBMITTED,
     Application,
+    ApplicationStatus,
     Attachment,
     RequestedResource,
     SubmissionDeclaration,
     TeamMember,
 )
 from allocations.applications.permissions import can_read_attachments
+from allocations.applications.workflow import DECIDED
 from allocations.catalogue.models import AccessMode
+from allocations.grants.next_steps import next_steps
 from portal.audit import AuditAction, events_for
 from portal.listquery import search as search_rows
 from portal.models import AuditEvent
@@ -218,7 +221,16 @@ def application_timeline(application: Application, *, viewer) -> list[TimelineEn
 
 def applicant_dashboard_context(user) -> dict:
     """For portal.views.dashboard: the user's organisations' applications and who acts next."""
-    rows = [{"application": app, "expectation": presentation.expectation(app),
-             "allocation_url": presentation.allocation_url(app)}
-            for app in dashboard_applications(user)]
+    applications = dashboard_applications(user)
+    allocations = {app.pk: getattr(app, "allocation", None) if app.status == ApplicationStatus.APPROVED else None
+                   for app in applications}
+    steps = next_steps([a for a in allocations.values() if a is not None], user)
+    rows = []
+    for app in applications:
+        allocation = allocations[app.pk]
+        waiting = steps.get(allocation.pk, []) if allocation is not None else []
+        # Once granted, the decision's deadline is past: the row says what to do next instead.
+        rows.append({"application": app, "expectation": presentation.expectation(app),
+                     "allocation_url": presentation.allocation_url(app),
+                     "next_step": waiting[0] if waiting else None, "decided": app.status in DECIDED})
     return {"applicant_applications": rows}

@@ -106,7 +106,7 @@ def _notify_status(app: Application, old: str) -> None:
                       .values_list("user__email", flat=True))
     send_templated_email_on_commit(
         to=recipients, template="allocations/email/status_changed",
-        context={"reference": app.reference, "title": app.title, "status": app.get_status_display(),
+        context={"reference": app.reference, "title": app.title, "status": ApplicationStatus(app.status).label,
                  "old_status": ApplicationStatus(old).label, "url": app.get_absolute_url()},
     )
 
@@ -276,22 +276,78 @@ def team_member_invite(*, actor, application: Application, full_name: str, email
         raise ValidationError({"email": _("This person is already in the team.")})
     if application.team.filter(cluster_username=member.cluster_username).exists():
         raise ValidationError({"cluster_username": _("Another team member uses this cluster username.")})
+    member.invited_at = timezone.now()
+    if _is_self(actor, email):
+        # The person adds themself, signed in with this address: that proves it, no mail is needed.
+        member.user, member.confirmed_at = actor, member.invited_at
+        member.token_hash = TeamMember.hash_token(secrets.token_urlsafe(24))
+        member.save()
+        audit_record(actor=actor, action=AuditAction.TEAM_MEMBER_ADDED, target=member,
+                     changes={"application_id": application.pk})
+        audit_record(actor=actor, action=AuditAction.TEAM_MEMBER_CONFIRMED, target=member,
+                     changes={"application_id": application.pk})
+        _sync_after_confirmation(application.pk)
+        return member
     addressed_mail_record(organisation_id=application.organisation_id, kind=AddressedMailKind.TEAM_CONFIRMATION,
                           about=f"allocations.application:{application.pk}", email=email, enforce=limit_mails)
-    token = secrets.token_urlsafe(24)
-    member.token_hash = TeamMember.hash_token(token)
-    member.invited_at = timezone.now()
     member.user = User.objects.filter(email__iexact=email).first()
+    token = _new_confirmation_token(member)
     member.save()
     # The chain keeps ids only: a name, address or username written into it could never be erased.
     audit_record(actor=actor, action=AuditAction.TEAM_MEMBER_ADDED, target=member,
                  changes={"application_id": application.pk})
+    _mail_confirmation(member, application, token)
+    return member
+
+
+def _is_self(actor, email: str) -> bool:
+    return bool(getattr(actor, "is_authenticated", False) and actor.email and actor.email.lower() == email.lower())
+
+
+def _new_confirmation_token(member: TeamMember) -> str:
+    token = secrets.token_urlsafe(24)
+    member.token_hash = TeamMember.hash_token(token)
+    return token
+
+
+def _mail_confirmation(member: TeamMember, application: Application, token: str) -> None:
     send_templated_email_on_commit(
-        to=[email], template="allocations/email/team_invitation",
+        to=[member.email], template="allocations/email/team_invitation",
         # Names and the portal's own words only: the project's title, typed by the sender, stays out.
         context={"name": member.full_name, "reference": application.reference,
                  "organisation": application.organisation.legal_name, "username": member.cluster_username,
                  "confirm_url": settings.PORTAL_BASE_URL + reverse("applications:team_confirm", args=[token])})
+
+
+def _sync_after_confirmation(application_id: int) -> None:
+    # A confirmed member is a user of the allocation's associations: the clusters must follow.
+    allocation = Allocation.objects.select_for_update().filter(application_id=application_id).first()
+    if allocation is not None and allocation.status not in TERMINAL:
+        mark_needs_sync(allocation)
+
+
+def team_member_resend(*, actor, member: TeamMember) -> TeamMember:
+    """Send a member who has not confirmed the confirmation link again (a new link: the old one stops
+    working). Counted like every mail to a typed address: refused within the cool-down of the last mail to
+    the same address about this application, and past the organisation's daily limit."""
+    with transaction.atomic():
+        member = TeamMember.objects.select_for_update().select_related("application__organisation").get(pk=member.pk)
+        application = member.application
+        if not is_member(actor, application.organisation):
+            raise PermissionDenied(_("Only members of the organisation manage its team."))
+        if member.confirmed_at is not None:
+            raise ValidationError(_("%(name)s has already confirmed.") % {"name": member.full_name})
+        if member.erased_at is not None or application.status in (ApplicationStatus.WITHDRAWN,
+                                                                   ApplicationStatus.REJECTED):
+            raise ValidationError(_("This team member cannot be asked to confirm any more."))
+        addressed_mail_record(organisation_id=application.organisation_id, kind=AddressedMailKind.TEAM_CONFIRMATION,
+                              about=f"allocations.application:{application.pk}", email=member.email)
+        token = _new_confirmation_token(member)
+        member.invited_at = timezone.now()
+        member.save(update_fields=["token_hash", "invited_at"])
+        audit_record(actor=actor, action=AuditAction.TEAM_MEMBER_CONFIRMATION_RESENT, target=member,
+                     changes={"application_id": application.pk})
+        _mail_confirmation(member, application, token)
     return member
 
 
@@ -322,10 +378,7 @@ def team_member_confirm(*, token: str, actor=None) -> TeamMember:
         audit_record(actor=actor if getattr(actor, "is_authenticated", False) else None,
                      action=AuditAction.TEAM_MEMBER_CONFIRMED, target=member,
                      changes={"application_id": member.application_id})
-        # A confirmed member is a user of the allocation's associations: the clusters must follow.
-        allocation = Allocation.objects.select_for_update().filter(application_id=member.application_id).first()
-        if allocation is not None and allocation.status not in TERMINAL:
-            mark_needs_sync(allocation)
+        _sync_after_confirmation(member.application_id)
     return member
 
 
@@ -358,29 +411,38 @@ def attachment_add(*, actor, application: Application, kind: str, upload) -> Att
     """Store a PDF outside static files, under a random name ending in .pdf whatever the uploaded name
     (kept for display). Checked by content with a PDF parser, never by name or declared type."""
     attachment_check(upload)
+    with transaction.atomic():
+        app = _locked(application)
+        _require_editable(actor, app)
+        return attachment_store(actor=actor, application=app, kind=kind, upload=upload)
+
+
+def attachment_store(*, actor, application: Application, kind: str, upload) -> Attachment:
+    """Write a checked upload (attachment_check) to the private storage and record it, in the caller's
+    transaction, with the caller's own rule checked: the draft's documents (attachment_add) and the
+    evidence for an ethics condition after approval (grants.services.condition_evidence_submit). A
+    failure removes the file."""
     digest = hashlib.sha256()
     stored_name = f"{uuid.uuid4().hex}.pdf"
     root = Path(settings.PRIVATE_MEDIA_ROOT) / "attachments"
     root.mkdir(parents=True, exist_ok=True)
     path = root / stored_name
-    with transaction.atomic():
-        app = _locked(application)
-        _require_editable(actor, app)
-        size = 0
-        try:
-            with open(path, "wb") as out:
-                for chunk in upload.chunks():
-                    size += len(chunk)
-                    digest.update(chunk)
-                    out.write(chunk)
-            attachment = Attachment.objects.create(
-                application=app, kind=kind, original_name=Path(upload.name).name[:200], stored_name=stored_name,
-                size=size, sha256=digest.hexdigest(), uploaded_by=actor)
-            audit_record(actor=actor, action=AuditAction.ATTACHMENT_ADDED, target=attachment,
-                         changes={"application_id": app.pk, "sha256": attachment.sha256, "size": size, "kind": kind})
-        except Exception:
-            path.unlink(missing_ok=True)
-            raise
+    size = 0
+    try:
+        with open(path, "wb") as out:
+            for chunk in upload.chunks():
+                size += len(chunk)
+                digest.update(chunk)
+                out.write(chunk)
+        attachment = Attachment.objects.create(
+            application=application, kind=kind, original_name=Path(upload.name).name[:200], stored_name=stored_name,
+            size=size, sha256=digest.hexdigest(), uploaded_by=actor)
+        audit_record(actor=actor, action=AuditAction.ATTACHMENT_ADDED, target=attachment,
+                     changes={"application_id": application.pk, "sha256": attachment.sha256, "size": size,
+                              "kind": kind})
+    except Exception:
+        path.unlink(missing_ok=True)
+        raise
     return attachment
 
 

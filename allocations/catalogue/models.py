@@ -20,6 +20,11 @@ slurm_name_validator = RegexValidator(
     r"^[a-z][a-z0-9_]{0,33}$", _("Lowercase letters, digits and underscores, starting with a letter."))
 
 
+login_host_validator = RegexValidator(
+    r"^(?=.{1,253}$)[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$",
+    _("A host name: lowercase letters, digits, hyphens and dots."))
+
+
 class GpuModel(models.TextChoices):
     A100 = "A100", "NVIDIA A100"
     H100 = "H100", "NVIDIA H100 SXM"
@@ -96,6 +101,19 @@ class Site(models.Model):
         _("hand-over e-mail"), blank=True,
         help_text=_("For a site provisioned by hand: where each hand-over task is mailed (the remote operators). "
                     "Empty: the portal's operators get it."))
+    # How applicants reach the site once their allocation runs (the allocation page's connection
+    # instructions); an operator edits them in the admin. A hand-over site's centre tells its users itself.
+    login_host = models.CharField(
+        _("login host"), max_length=253, blank=True, validators=[login_host_validator],
+        help_text=_("The host name users connect to with SSH, e.g. login.zellik.aifactory.eu."))
+    documentation_url = models.URLField(_("user documentation"), blank=True,
+                                        help_text=_("The site's guide for users (https://...)."))
+    default_partition = models.CharField(
+        _("default GPU partition"), max_length=34, blank=True, validators=[slurm_name_validator],
+        help_text=_("The partition GPU jobs go to, shown in the example job script. Empty: none is named."))
+    gpu_gres_type = models.CharField(
+        _("GPU type in Slurm"), max_length=34, blank=True, validators=[slurm_name_validator],
+        help_text=_("The GRES type of the site's GPUs (as in --gres=gpu:h100:1). Empty: jobs ask for --gpus."))
     is_active = models.BooleanField(_("active"), default=True)
 
     class Meta:

@@ -148,3 +148,9 @@ def _mode_choices():
 
 def _site_choices():
     return with_any(list(Site.objects.values_list("code", "name")))
+
+class EvidenceForm(forms.Form):
+    """The PDF an ethics condition asks for (checked by content by the service, like every document)."""
+
+    file = forms.FileField(label=_("Evidence (PDF)"),
+                           widget=forms.ClearableFileInput(attrs={"accept": "application/pdf"}))

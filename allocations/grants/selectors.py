@@ -57,7 +57,14 @@ def allocation_team(allocation: Allocation) -> list[TeamMember]:
 
 def allocation_conditions(allocation: Allocation) -> list[EthicsCondition]:
     return list(EthicsCondition.objects.filter(review__application_id=allocation.application_id)
-                .select_related("acknowledged_by").order_by("pk"))
+                .select_related("acknowledged_by", "evidence").order_by("pk"))
+
+
+def team_member_of_allocation(allocation: Allocation, pk: int) -> TeamMember:
+    member = TeamMember.objects.filter(application_id=allocation.application_id, pk=pk).first()
+    if member is None:
+        raise Http404
+    return member
 
 
 def condition_of_allocation(allocation: Allocation, pk: int) -> EthicsCondition:
@@ -100,6 +107,12 @@ class QuotaUsage:
     @property
     def cpu_core_hours_used(self) -> float | None:
         return self.snapshot.cpu_minutes / 60 if self.snapshot else None
+
+    @property
+    def gpu_hours_remaining(self) -> float:
+        """What is left of the GPU-hours granted (all of it before any usage is reported; never below 0)."""
+        used = self.snapshot.gpu_minutes if self.snapshot else 0
+        return max(self.quota.gpu_hours * 60 - used, 0) / 60
 
     @property
     def gpu_percent(self) -> int | None:

@@ -11,16 +11,19 @@ from typing import Any
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import QuerySet
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 
-from accounts.models import Membership
+from accounts.models import Membership, NotificationKind
+from accounts.notifications import notify_role
 from accounts.permissions import is_member_of
+from accounts.roles import Role
 from allocations.aid.models import LedgerKind
 from allocations.aid.services import aid_record_grant
-from allocations.applications.models import Application, TeamMember
-from allocations.applications.services import team_member_invite, team_sites
+from allocations.applications.models import Application, AttachmentKind, TeamMember
+from allocations.applications.services import attachment_check, attachment_store, team_member_invite, team_sites
 from allocations.catalogue.models import Site, SiteCapacity, quarter_label, quarter_start, spread_pro_rata
 from allocations.catalogue.usernames import check_cluster_username
 from allocations.grants.models import (
@@ -43,6 +46,7 @@ from allocations.grants.workflow import (
     TERMINAL,
 )
 from allocations.provisioning.models import UsageSnapshot
+from compliance.models import EthicsCondition, EvidenceStatus
 from compliance.services import conditions_outstanding
 from portal.audit import AuditAction, audit_record
 from portal.emails import portal_url, send_templated_email_on_commit
@@ -195,7 +199,7 @@ def allocation_transition(*, actor, allocation: Allocation, to: str, reason: str
                           .values_list("user__email", flat=True))
         send_templated_email_on_commit(
             to=recipients, template="allocations/email/allocation_status",
-            context={"reference": alloc.reference, "status": alloc.get_status_display(), "reason": reason,
+            context={"reference": alloc.reference, "status": AllocationStatus(alloc.status).label, "reason": reason,
                      "url": portal_url(alloc.get_absolute_url())})
 
     return transition(ALLOCATION_WORKFLOW, actor=actor, obj=allocation, to=to, check=check,
@@ -222,6 +226,40 @@ def allocation_start_if_due(*, allocation: Allocation, today: datetime.date | No
     if conditions_outstanding(allocation.application):
         return allocation
     return allocation_transition(actor=None, allocation=allocation, to=AllocationStatus.PROVISIONING)
+
+
+def condition_evidence_submit(*, actor, allocation: Allocation, condition: EthicsCondition, upload) -> EthicsCondition:
+    """A member of the organisation uploads the PDF a condition asks for (checked like every document and
+    kept with the application's documents, under their access rule); it waits for an ethics officer, who
+    is told. A new upload replaces one not yet accepted."""
+    if not is_member_of(actor, allocation.organisation_id):
+        raise PermissionDenied(_("Only members of the organisation upload evidence for its conditions."))
+    attachment_check(upload)
+    with transaction.atomic():
+        alloc = Allocation.objects.select_for_update().select_related("application__organisation").get(pk=allocation.pk)
+        cond = EthicsCondition.objects.select_for_update().get(pk=condition.pk,
+                                                                 review__application_id=alloc.application_id)
+        if alloc.status in TERMINAL:
+            raise ValidationError({"file": _("This allocation has ended.")})
+        if cond.evidence_status not in (EvidenceStatus.MISSING, EvidenceStatus.REJECTED, EvidenceStatus.SUBMITTED):
+            raise ValidationError({"file": _("This condition asks for no evidence, or its evidence was accepted.")})
+        app = alloc.application
+        attachment = attachment_store(actor=actor, application=app, kind=AttachmentKind.CONDITION_EVIDENCE,
+                                      upload=upload)
+        cond.evidence = attachment
+        cond.evidence_status = EvidenceStatus.SUBMITTED
+        cond.evidence_comment = ""
+        cond.evidence_decided_by = None
+        cond.evidence_decided_at = None
+        cond.save(update_fields=["evidence", "evidence_status", "evidence_comment", "evidence_decided_by",
+                                 "evidence_decided_at"])
+        audit_record(actor=actor, action=AuditAction.ETHICS_EVIDENCE_SUBMITTED, target=app,
+                     changes={"condition_id": cond.pk, "attachment_id": attachment.pk, "sha256": attachment.sha256})
+        notify_role(role=Role.ETHICS_OFFICER, kind=NotificationKind.EVIDENCE_SUBMITTED, exclude=actor,
+                    params={"reference": app.reference, "organisation": app.organisation.legal_name,
+                            "condition": cond.text[:200]},
+                    link=reverse("compliance:ethics_review", args=[app.reference]))
+    return cond
 
 
 def allocation_expire_if_due(*, allocation: Allocation, today: datetime.date | None = None) -> Allocation:

@@ -14,7 +14,8 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from accounts.decorators import manager_required
-from allocations.grants import forms, selectors, services
+from allocations.applications.services import team_member_resend as team_member_resend_service
+from allocations.grants import connection, forms, selectors, services
 from allocations.grants.forms import CHANGE_FORMS
 from allocations.grants.lists import ALLOCATION_COLUMNS, ALLOCATION_LIST
 from allocations.grants.models import AllocationStatus, ChangeKind
@@ -38,13 +39,48 @@ def allocation_list(request):
 @login_required
 def allocation_detail(request, reference):
     alloc = selectors.allocation_of_member(request.user, reference)
+    return _render_detail(request, alloc)
+
+
+def _render_detail(request, alloc, *, evidence_form=None, evidence_condition=None, status=200):
     quotas = selectors.quota_usage(alloc)
     return render(request, "allocations/grants/allocation_detail.html", {
         "allocation": alloc, "quotas": quotas, "team": selectors.allocation_team(alloc),
         "conditions": selectors.allocation_conditions(alloc), "change_requests": alloc.change_requests.all(),
         "change_kinds": ChangeKind.choices, "final_report": final_report_of(alloc),
         "final_report_due": final_report_due_date(alloc), "terms_rows": terms_selectors.allocation_terms(alloc),
-        "my_pending_terms": terms_selectors.pending_for(request.user)})
+        "my_pending_terms": terms_selectors.pending_for(request.user), "connections": connection.connections(alloc),
+        "site_usage": connection.site_usage(alloc), "evidence_form": evidence_form or forms.EvidenceForm(),
+        "evidence_condition": evidence_condition}, status=status)
+
+
+@login_required
+@require_POST
+def condition_evidence(request, reference, pk):
+    """Upload the PDF a condition asks for; a refused file is shown next to the condition's field."""
+    alloc = selectors.allocation_of_member(request.user, reference)
+    condition = selectors.condition_of_allocation(alloc, pk)
+    form = forms.EvidenceForm(request.POST, request.FILES)
+    if form.is_valid() and run_service(form, lambda: services.condition_evidence_submit(
+            actor=request.user, allocation=alloc, condition=condition, upload=form.cleaned_data["file"])):
+        messages.success(request, _("Evidence uploaded: an ethics officer will examine it."))
+        return redirect("grants:allocation_detail", alloc.reference)
+    return _render_detail(request, alloc, evidence_form=form, evidence_condition=condition.pk, status=400)
+
+
+@login_required
+@require_POST
+def team_member_resend(request, reference, pk):
+    alloc = selectors.allocation_of_member(request.user, reference)
+    member = selectors.team_member_of_allocation(alloc, pk)
+    try:
+        team_member_resend_service(actor=request.user, member=member)
+    except ValidationError as exc:
+        for message in exc.messages:
+            messages.error(request, message)
+    else:
+        messages.success(request, _("The confirmation link was sent again to %(name)s.") % {"name": member.full_name})
+    return redirect("grants:allocation_detail", alloc.reference)
 
 
 @login_required

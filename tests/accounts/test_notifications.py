@@ -24,6 +24,7 @@ from accounts.models import (
     NotificationDigest,
     NotificationKind,
     NotificationPreference,
+    User,
 )
 from accounts.privacy import user_erase
 from accounts.roles import Role
@@ -50,8 +51,9 @@ def mails_to(person) -> list:
 
 
 def wants_digest(person, language: str = "en") -> None:
-    NotificationPreference.objects.create(user=person, delivery=NotificationDelivery.DAILY_DIGEST,
-                                          language=language)
+    NotificationPreference.objects.create(user=person, delivery=NotificationDelivery.DAILY_DIGEST)
+    User.objects.filter(pk=person.pk).update(language=language)
+    person.language = language
 
 
 def assign(app, person, boss, **kwargs):
@@ -244,7 +246,8 @@ def test_everything_read_before_the_digest_means_no_digest(run_on_commit):
 
 def test_mails_are_written_in_the_language_the_person_chose(run_on_commit):
     boss, person, digest_person = f.manager(), f.reviewer(), f.reviewer()
-    NotificationPreference.objects.create(user=person, language="nl")
+    User.objects.filter(pk=person.pk).update(language="nl")
+    person.language = "nl"
     wants_digest(digest_person, language="fr")
     app = f.application(status=ApplicationStatus.IN_REVIEW)
     with run_on_commit():
@@ -398,7 +401,8 @@ def test_the_account_page_sets_the_preference_and_audits_it(client):
     response = client.post(reverse("accounts:account"), {"delivery": "daily_digest", "language": "fr"})
     assert response.status_code == 302
     preference = NotificationPreference.objects.get(user=person)
-    assert (preference.delivery, preference.language) == ("daily_digest", "fr")
+    person.refresh_from_db()
+    assert (preference.delivery, person.language) == ("daily_digest", "fr")
     event = AuditEvent.objects.get(action=AuditAction.NOTIFICATION_PREFERENCE_CHANGED)
     assert event.actor_id == person.pk and event.changes == {"delivery": "daily_digest", "language": "fr"}
     # The same choice again records nothing.

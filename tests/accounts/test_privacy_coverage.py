@@ -77,6 +77,8 @@ KEPT_AT_ERASURE = {
     ("allocations.SubmissionOverride", "reason"): "a manager's reason for an exception to the submission block",
     ("allocations.AidLedgerLine", "note"): "an operator's reason for correcting the aid granted: the record the "
                                            "aid register rests on",
+    ("compliance.EthicsCondition", "evidence_comment"): "the ethics officer's finding on the evidence a condition "
+                                                        "asked for: part of the ethics decision",
 }
 
 # Not in the export: secrets, or records about an allocation rather than a person.

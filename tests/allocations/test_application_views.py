@@ -557,6 +557,10 @@ def test_approved_application_points_to_its_allocation(member_client, member, or
     allocation = Allocation.objects.create(
         application=app, organisation=organisation, reference=app.reference, start_date=app.start_date,
         end_date=app.start_date + datetime.timedelta(days=60), slurm_account="aif_demo_0001")
-    for page in (html(member_client.get(reverse("dashboard"))), html(member_client.get(app.get_absolute_url()))):
-        assert "Compute was granted" in page
-        assert f'href="{allocation.get_absolute_url()}"' in page
+    page = html(member_client.get(app.get_absolute_url()))
+    assert "Compute was granted" in page
+    assert f'href="{allocation.get_absolute_url()}"' in page
+    # The dashboard says what to do next with the grant, and links to where it is done.
+    page = html(member_client.get(reverse("dashboard")))
+    assert "Next step:" in page and "Compute was granted" not in page
+    assert f'href="{allocation.get_absolute_url()}#' in page

@@ -49,6 +49,7 @@ def described_by(page, selector) -> str:
 
 def test_front_door_sign_up_fix_a_step_and_submit_with_the_declaration(page, live_server, settings, tmp_path):
     settings.PRIVATE_MEDIA_ROOT = tmp_path / "private"
+    settings.PORTAL_BASE_URL = live_server.url  # where mailed links lead
     ensure_reference_data()
     AuditChainHead.objects.get_or_create(id=1)
     f.publish_capacity()

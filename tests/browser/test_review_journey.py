@@ -105,8 +105,9 @@ def test_review_decide_and_see_the_allocation(page, live_server, monkeypatch):
     page.goto(live_server.url + "/allocations/")
     axe_check(page, context="my allocations")
     page.get_by_role("link", name=alloc.reference).click()
-    expect(page.get_by_text(alloc.slurm_account)).to_be_visible()
-    expect(page.get_by_role("cell", name="1,500", exact=True)).to_be_visible()
+    expect(page.get_by_text(alloc.slurm_account, exact=True)).to_be_visible()
+    # Granted, and (no usage reported yet) all of it remaining.
+    expect(page.get_by_role("cell", name="1,500", exact=True)).to_have_count(2)
     axe_check(page, context="allocation")
     page.get_by_role("link", name="reviews and decision").click()
     expect(page.get_by_text("Well justified request.")).to_be_visible()

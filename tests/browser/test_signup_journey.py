@@ -17,7 +17,8 @@ PASSWORD = "Journey-through-the-portal-7"
 CONFIRM_LINK = re.compile(r"https?://\S+/accounts/confirm-email/\S+/")
 
 
-def test_sign_up_verify_register_organisation(page, live_server):
+def test_sign_up_verify_register_organisation(page, live_server, settings):
+    settings.PORTAL_BASE_URL = live_server.url  # mailed links lead to the portal's base URL
     enterprise_number = next_belgian_number()
 
     # Home page -> sign-up form.

@@ -395,7 +395,7 @@ def test_allauth_pages_and_mails_address_people_formally_in_dutch(client, db, ma
     login = visible_text(client.get(reverse("account_login")).content.decode())
     assert "Hebt u al een account" in visible_text(client.get(reverse("account_signup")).content.decode()) or \
         "Als u nog geen account hebt" in login
-    UserFactory(email="lid@example.eu")
+    UserFactory(email="lid@example.eu", language="nl")  # mails are written in the recipient's language
     with django_capture_on_commit_callbacks(execute=True):  # the mail leaves through the outbox, on commit
         client.post(reverse("account_reset_password"), {"email": "lid@example.eu"})
     assert mailoutbox, "the reset mail was sent"
@@ -432,7 +432,7 @@ def test_allauth_pages_speak_in_sentence_case_in_english(client, db):
 TRAPS = {"nl": [(re.compile(r"ontvankelijk", re.I), None),
                 (re.compile(r"toewijzing", re.I), re.compile(r"allocation", re.I))],
          "fr": [(re.compile(r"\bassignation", re.I), None), (re.compile(r"\ballocation", re.I), None),
-                (re.compile(r"\baccept", re.I), re.compile(r"acknowledg", re.I))]}
+                (re.compile(r"\baccept", re.I), re.compile(r"^(?!.*accept).*acknowledg", re.I | re.S))]}
 
 
 @pytest.mark.parametrize("lang", LANGUAGES)

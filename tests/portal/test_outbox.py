@@ -112,7 +112,7 @@ def test_an_smtp_error_releases_the_message_records_the_error_and_propagates(mon
     def broken(*args, **kwargs):
         raise SMTPServerDisconnected("Connection unexpectedly closed")
 
-    monkeypatch.setattr(emails, "send_mail", broken)
+    monkeypatch.setattr(emails.EmailMultiAlternatives, "send", broken)
     with pytest.raises(SMTPServerDisconnected):
         emails.deliver(email.pk)
     email.refresh_from_db()

@@ -168,7 +168,8 @@ def test_permissions_policy_format():
 # --- templates: nothing inline that the policy would refuse -----------------------------------------
 
 # WeasyPrint's PDF templates are never served to a browser.
-NOT_SERVED = ("templates/compliance/reports/pdf/",)
+# PDF layouts, and the HTML alternative of mails (mail clients read styles only inline): never a page.
+NOT_SERVED = ("templates/compliance/reports/pdf/", "templates/portal/email/")
 INLINE = [
     (re.compile(r"<script(?![^>]*\bsrc=)(?![^>]*type=\"application/json\")[^>]*>", re.I), "inline <script>"),
     (re.compile(r"\son[a-z]+\s*=", re.I), "event-handler attribute"),
