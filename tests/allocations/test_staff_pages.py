@@ -6,6 +6,7 @@ import datetime
 
 import pytest
 from django.conf import settings
+from django.db import connection
 from django.urls import reverse
 from django.utils import timezone
 
@@ -45,11 +46,14 @@ OVERVIEW_QUERIES = 9
 def test_application_overview_query_count_is_constant(client, django_assert_num_queries, params):
     client.force_login(fr.manager())
     url = reverse("review:application_list")
+    # On PostgreSQL a search looks up the matching organisations first, on their trigram index
+    # (portal.listquery.search): one query more, whatever the number of rows.
+    expected = OVERVIEW_QUERIES + (1 if params.get("q") and connection.vendor == "postgresql" else 0)
     _bulk_applications(10)
-    with django_assert_num_queries(OVERVIEW_QUERIES):
+    with django_assert_num_queries(expected):
         first = client.get(url, params)
     _bulk_applications(190)
-    with django_assert_num_queries(OVERVIEW_QUERIES):
+    with django_assert_num_queries(expected):
         second = client.get(url, params)
     assert first.status_code == second.status_code == 200
     if not params:

@@ -60,6 +60,7 @@ def test_the_manager_grants_within_the_headroom(page, live_server, tmp_path):
     expect(page.locator("section.aid-value tfoot")).to_contain_text("EUR 100,000.00")
     expect(page.locator("section.aid-value")).not_to_contain_text("above the ceiling of")
     page.get_by_role("button", name="Approve", exact=True).click()
+    page.get_by_role("button", name="Confirm the approval").click()  # the summary of what is granted first
     expect(page.locator("body")).to_contain_text("approved: the allocation was created")
     assert AidLedgerLine.objects.get().value == 100_000
 

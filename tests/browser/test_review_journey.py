@@ -87,7 +87,7 @@ def test_review_decide_and_see_the_allocation(page, live_server, monkeypatch):
     expect(page.get_by_text("Strong team, realistic plan.")).to_be_visible()
     axe_check(page, context="decision page")
     page.get_by_label("GPU-hours on Zellik").fill("1500")
-    page.locator("form:has(input[name=action][value=approve]) button[type=submit]").click()
+    page.get_by_role("button", name="Approve", exact=True).click()
     expect(page.get_by_role("cell", name="1,500", exact=True)).to_be_visible()  # the summary asks first
     axe_check(page, context="approval confirmation")
     page.get_by_role("button", name="Confirm the approval").click()

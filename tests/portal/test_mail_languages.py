@@ -96,6 +96,7 @@ def check(message: OutgoingEmail, language: str) -> None:
     """The message is in `language`, escapes nothing in its text, links to the base URL, prints labels."""
     text = f"{message.subject}\n{message.body}"
     assert message.subject.startswith(f"[{settings.AIF_PORTAL_NAME}] "), message.subject
+    assert message.subject.count("[") == 1, message.subject  # the name once: no template adds it again
     assert not ENTITY.search(text), text
     assert not ENGLISH.search(text.replace(TITLE, "")), (language, text)
     assert not CODES.search(text), text
