@@ -108,32 +108,43 @@ def _draft(applicant, organisation) -> Application:
     return app
 
 
-def _submitted(applicant, colleague, organisation) -> Application:
-    app = applications_services.application_create(actor=applicant, organisation=organisation, title=SUBMITTED_TITLE)
-    applications_services.application_update_step(actor=applicant, application=app, step="project", data={
-        "abstract": "Fine-tune a 7B open-weights language model on public letters in French and Dutch, to help "
-                    "municipalities answer citizens in both languages.",
-        "public_summary": "A bilingual assistant that helps Belgian municipalities answer citizens' letters.",
-        "sector": "public_services", "civilian_purpose": True, "dual_use": False, "rd_type": "open"})
-    mode = AccessMode.objects.get(code="fast_lane")
+def _filled(applicant, colleague, organisation, *, title: str, project: dict, mode: str, starts_in_days: int,
+            months: int, request: tuple[int, int, str], model: dict, personal_data: str = "") -> Application:
+    """A draft with every step filled as a demo applicant would: project, resources on the first GPU site,
+    model, the AI Act answers of a research project, the colleague on the team, the ethics issues (personal
+    data declared with ``personal_data`` as the answer, when given). Ready to submit."""
+    app = applications_services.application_create(actor=applicant, organisation=organisation, title=title)
+    applications_services.application_update_step(actor=applicant, application=app, step="project", data=project)
     site = Site.objects.filter(is_active=True, offers_gpu_hours=True).order_by("name").first()
+    gpu_hours, cpu_core_hours, storage_tb = request
     applications_services.application_save_resources(
         actor=applicant, application=app,
-        data={"access_mode": mode, "call": None, "start_date": timezone.localdate() + datetime.timedelta(days=21),
-              "duration_months": 3},
-        rows=[{"site": site, "gpu_hours": 12_000, "cpu_core_hours": 50_000, "storage_tb": Decimal("5")}])
-    applications_services.application_update_step(actor=applicant, application=app, step="model", data={
-        "model_activity": "fine_tune", "model_family": "Transformer decoder", "parameter_count": 7_000_000_000,
-        "training_tokens": 2_000_000_000, "base_model_name": "Mistral-7B-v0.3", "base_model_flop": 8.4e22})
+        data={"access_mode": AccessMode.objects.get(code=mode), "call": None,
+              "start_date": timezone.localdate() + datetime.timedelta(days=starts_in_days), "duration_months": months},
+        rows=[{"site": site, "gpu_hours": gpu_hours, "cpu_core_hours": cpu_core_hours,
+               "storage_tb": Decimal(storage_tb)}])
+    applications_services.application_update_step(actor=applicant, application=app, step="model", data=model)
     assessment_save(actor=applicant, application=app, answers={
         "research_only": "yes", "prohibited_practices": ["none"], "intimate_imagery": "no"})
     applications_services.team_member_add(actor=applicant, application=app, full_name=colleague.display_name,
-                             email=colleague.email, cluster_username="milo")
+                                          email=colleague.email, cluster_username="milo")
     applications_services.application_set_ethics_issues(actor=applicant, application=app, issues={
-        code: {"answer": code == EthicsIssue.PERSONAL_DATA,
-               "text": "Letters are pseudonymised before training; a DPIA is on file."
-               if code == EthicsIssue.PERSONAL_DATA else ""}
+        code: {"answer": bool(personal_data) and code == EthicsIssue.PERSONAL_DATA,
+               "text": personal_data if code == EthicsIssue.PERSONAL_DATA else ""}
         for code in EthicsIssue.values})
+    return app
+
+
+def _submitted(applicant, colleague, organisation) -> Application:
+    app = _filled(applicant, colleague, organisation, title=SUBMITTED_TITLE, project={
+        "abstract": "Fine-tune a 7B open-weights language model on public letters in French and Dutch, to help "
+                    "municipalities answer citizens in both languages.",
+        "public_summary": "A bilingual assistant that helps Belgian municipalities answer citizens' letters.",
+        "sector": "public_services", "civilian_purpose": True, "dual_use": False, "rd_type": "open"},
+        mode="fast_lane", starts_in_days=21, months=3, request=(12_000, 50_000, "5"), model={
+        "model_activity": "fine_tune", "model_family": "Transformer decoder", "parameter_count": 7_000_000_000,
+        "training_tokens": 2_000_000_000, "base_model_name": "Mistral-7B-v0.3", "base_model_flop": 8.4e22},
+        personal_data="Letters are pseudonymised before training; a DPIA is on file.")
     return applications_services.application_submit(actor=applicant, application=app,
                                                      declaration_version=DECLARATION_VERSION)
 
@@ -188,32 +199,16 @@ PROJECT_PLAN = pdf_document("Project plan: speech recognition for Belgian call c
 
 def _in_review(applicant, colleague, organisation, manager, reviewer) -> Application:
     """Submitted with a project plan, found eligible by the demo manager, assigned to the demo reviewer."""
-    app = applications_services.application_create(actor=applicant, organisation=organisation, title=IN_REVIEW_TITLE)
-    applications_services.application_update_step(actor=applicant, application=app, step="project", data={
+    app = _filled(applicant, colleague, organisation, title=IN_REVIEW_TITLE, project={
         "abstract": "Fine-tune an open-weights speech recognition model on pseudonymised call-centre recordings "
                     "in French, Dutch and German, to transcribe calls with Belgian accents and dialects.",
         "public_summary": "Speech recognition that understands the three national languages of Belgium.",
-        "sector": "other", "civilian_purpose": True, "dual_use": False, "rd_type": "open"})
-    mode = AccessMode.objects.get(code="fast_lane")
-    site = Site.objects.filter(is_active=True, offers_gpu_hours=True).order_by("name").first()
-    applications_services.application_save_resources(
-        actor=applicant, application=app,
-        data={"access_mode": mode, "call": None, "start_date": timezone.localdate() + datetime.timedelta(days=28),
-              "duration_months": 3},
-        rows=[{"site": site, "gpu_hours": 8_000, "cpu_core_hours": 40_000, "storage_tb": Decimal("3")}])
-    applications_services.application_update_step(actor=applicant, application=app, step="model", data={
+        "sector": "other", "civilian_purpose": True, "dual_use": False, "rd_type": "open"},
+        mode="fast_lane", starts_in_days=28, months=3, request=(8_000, 40_000, "3"), model={
         "model_activity": "fine_tune", "model_family": "Encoder-decoder transformer (speech)",
         "parameter_count": 1_550_000_000, "training_tokens": 900_000_000, "base_model_name": "Whisper large-v3",
-        "open_weights": True})
-    assessment_save(actor=applicant, application=app, answers={
-        "research_only": "yes", "prohibited_practices": ["none"], "intimate_imagery": "no"})
-    applications_services.team_member_add(actor=applicant, application=app, full_name=colleague.display_name,
-                                          email=colleague.email, cluster_username="milo")
-    applications_services.application_set_ethics_issues(actor=applicant, application=app, issues={
-        code: {"answer": code == EthicsIssue.PERSONAL_DATA,
-               "text": "Callers' voices are personal data: recordings are pseudonymised; a DPIA is on file."
-               if code == EthicsIssue.PERSONAL_DATA else ""}
-        for code in EthicsIssue.values})
+        "open_weights": True},
+        personal_data="Callers' voices are personal data: recordings are pseudonymised; a DPIA is on file.")
     applications_services.attachment_add(
         actor=applicant, application=app, kind=AttachmentKind.PROJECT_PLAN,
         upload=SimpleUploadedFile(PLAN_NAME, PROJECT_PLAN, content_type="application/pdf"))
@@ -254,28 +249,16 @@ def seed_aid(applicant, organisation) -> None:
 def _granted(applicant, colleague, organisation, manager, reviewer) -> Application:
     """A Playground application (de minimis aid) reviewed by the second demo reviewer and approved by the demo
     manager: its value is in the aid ledger."""
-    app = applications_services.application_create(actor=applicant, organisation=organisation, title=GRANTED_TITLE)
-    applications_services.application_update_step(actor=applicant, application=app, step="project", data={
+    app = _filled(applicant, colleague, organisation, title=GRANTED_TITLE, project={
         "abstract": "Train a small vision model that spots burnt or misshapen loaves on a bakery's production line.",
         "public_summary": "Less food waste on a production line, with a small open vision model.",
         "sector": "manufacturing", "civilian_purpose": True, "dual_use": False, "rd_type": "product",
-        "route_to_market": "Sold to the bakery's equipment supplier as an option of its line."})
-    mode = AccessMode.objects.get(code="playground")
-    site = Site.objects.filter(is_active=True, offers_gpu_hours=True).order_by("name").first()
-    applications_services.application_save_resources(
-        actor=applicant, application=app,
-        data={"access_mode": mode, "call": None, "start_date": timezone.localdate() + datetime.timedelta(days=14),
-              "duration_months": 2},
-        rows=[{"site": site, "gpu_hours": 1_500, "cpu_core_hours": 10_000, "storage_tb": Decimal("1")}])
-    applications_services.application_update_step(actor=applicant, application=app, step="model", data={
+        "route_to_market": "Sold to the bakery's equipment supplier as an option of its line."},
+        mode="playground", starts_in_days=14, months=2, request=(1_500, 10_000, "1"), model={
         "model_activity": "fine_tune", "model_family": "Convolutional network", "parameter_count": 25_000_000,
         "training_tokens": 50_000_000, "base_model_name": "ResNet-50", "open_weights": True})
-    assessment_save(actor=applicant, application=app, answers={
-        "research_only": "yes", "prohibited_practices": ["none"], "intimate_imagery": "no"})
-    applications_services.team_member_add(actor=applicant, application=app, full_name=colleague.display_name,
-                                          email=colleague.email, cluster_username="milo")
-    applications_services.application_set_ethics_issues(actor=applicant, application=app, issues={
-        code: {"answer": False, "text": ""} for code in EthicsIssue.values})
+    mode = AccessMode.objects.get(code="playground")
+    site = app.resources.get().site
     app = applications_services.application_submit(actor=applicant, application=app,
                                                     declaration_version=DECLARATION_VERSION)
     app = review_services.application_check_eligibility(actor=manager, application=app, eligible=True)
