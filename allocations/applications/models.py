@@ -178,6 +178,12 @@ class RequestedResource(models.Model):
         return f"{self.application.reference} @ {self.site}"
 
 
+class TeamMemberQuerySet(models.QuerySet):
+    def confirmed(self):
+        """Members who confirmed by the mailed link and were not erased since: the people who reach the clusters."""
+        return self.filter(erased_at=None).exclude(confirmed_at=None)
+
+
 class TeamMember(models.Model):
     application = models.ForeignKey(Application, on_delete=models.CASCADE, related_name="team")
     full_name = models.CharField(_("full name"), max_length=150, validators=[plain_name_validator])
@@ -192,6 +198,8 @@ class TeamMember(models.Model):
     # The person was erased (accounts.privacy): the row stays as part of the application, pseudonymised,
     # and never reaches a Slurm association again.
     erased_at = models.DateTimeField(null=True, blank=True, editable=False)
+
+    objects = TeamMemberQuerySet.as_manager()
 
     class Meta:
         ordering = ["full_name"]

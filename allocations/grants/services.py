@@ -289,8 +289,8 @@ def allocation_mark_synced(*, allocation_id: int, version: int) -> Allocation:
 def desired_users(allocation: Allocation) -> list[str]:
     """Cluster usernames of the team members who confirmed (and were not erased since). What one site's
     association holds also depends on the terms of use: `provisioning.services.site_team`."""
-    return sorted(TeamMember.objects.filter(application_id=allocation.application_id, erased_at=None)
-                  .exclude(confirmed_at=None).values_list("cluster_username", flat=True))
+    return sorted(TeamMember.objects.confirmed().filter(application_id=allocation.application_id)
+                  .values_list("cluster_username", flat=True))
 
 
 # ------------------------------------------------------------------------------ change requests

@@ -228,8 +228,7 @@ def site_team(site: Site, application_id: int | None = None) -> dict[int, list[s
     directory (identity.directory_logins), a member not bound yet being left out. The one place the desired users
     are chosen: a sync of one
     allocation, a full reconcile, its dry run and the operator's pages all read it."""
-    members = TeamMember.objects.exclude(confirmed_at=None).filter(erased_at=None,
-                                                                   application__allocation__quotas__site=site)
+    members = TeamMember.objects.confirmed().filter(application__allocation__quotas__site=site)
     if application_id is not None:
         members = members.filter(application_id=application_id)
     rows = list(members.values_list("application_id", "cluster_username", "user_id"))
@@ -757,8 +756,8 @@ def threshold_recipients(allocation: Allocation) -> list[str]:
     the account (its confirmed team members, at the address of their portal account when they have one)."""
     members = Membership.objects.filter(organisation_id=allocation.organisation_id).values_list("user__email",
                                                                                                flat=True)
-    team = (TeamMember.objects.filter(application_id=allocation.application_id, erased_at=None)
-            .exclude(confirmed_at=None).values_list("user__email", "email"))
+    team = TeamMember.objects.confirmed().filter(application_id=allocation.application_id).values_list(
+        "user__email", "email")
     return sorted({*members, *(account_email or email for account_email, email in team)} - {""})
 
 

@@ -77,8 +77,7 @@ def cleared_user_ids(site: Site, user_ids: Iterable[int], today: datetime.date |
 
 def _teams_of(user):
     """The person's team rows (linked, or confirmed under their address before they signed in)."""
-    return (TeamMember.objects.filter(Q(user=user) | Q(user=None, email__iexact=user.email), erased_at=None)
-            .exclude(confirmed_at=None))
+    return TeamMember.objects.confirmed().filter(Q(user=user) | Q(user=None, email__iexact=user.email))
 
 
 def sites_of(user) -> list[Site]:
@@ -150,8 +149,8 @@ def allocation_terms(allocation: Allocation, today: datetime.date | None = None)
     versions and the sites whose association they are out of today. Four queries."""
     today = _today(today)
     sites = list(Site.objects.filter(quotas__allocation=allocation).order_by("name"))
-    members = list(TeamMember.objects.filter(application_id=allocation.application_id, erased_at=None)
-                   .exclude(confirmed_at=None).order_by("full_name"))
+    members = list(TeamMember.objects.confirmed().filter(application_id=allocation.application_id)
+                   .order_by("full_name"))
     in_force = versions_in_force([site.pk for site in sites], today)
     if not in_force:
         return []
@@ -186,8 +185,8 @@ def site_not_accepted(site: Site, today: datetime.date | None = None) -> list[No
     in_force = versions_in_force([site.pk], today)
     if not in_force:
         return []
-    members = list(TeamMember.objects.filter(application__allocation__quotas__site=site, erased_at=None)
-                   .exclude(confirmed_at=None).exclude(application__allocation__status__in=TERMINAL)
+    members = list(TeamMember.objects.confirmed().filter(application__allocation__quotas__site=site)
+                   .exclude(application__allocation__status__in=TERMINAL)
                    .select_related("application__allocation").order_by("application__allocation__reference",
                                                                         "full_name"))
     accepted = _accepted_numbers([m.user_id for m in members if m.user_id], [None, site.pk])

@@ -82,7 +82,7 @@ def terms_publish(*, actor, site: Site | None, title_en: str, text_en: str, effe
 
 def _allocations_of_member(user, site_id: int | None):
     """Allocations (not ended) whose team the person confirmed, on ``site_id`` (any site when None)."""
-    teams = TeamMember.objects.filter(user=user, erased_at=None).exclude(confirmed_at=None)
+    teams = TeamMember.objects.confirmed().filter(user=user)
     allocations = Allocation.objects.filter(application__team__in=teams).exclude(status__in=TERMINAL)
     if site_id is not None:
         allocations = allocations.filter(quotas__site_id=site_id)
@@ -142,8 +142,7 @@ def terms_resync_due(*, today: datetime.date | None = None) -> int:
                 continue
             accepted = TermsAcceptance.objects.filter(version__site_id=version.site_id,
                                                       version__number__gte=version.number).values("user_id")
-            members = (TeamMember.objects.filter(erased_at=None).exclude(confirmed_at=None)
-                       .exclude(user_id__in=accepted))
+            members = TeamMember.objects.confirmed().exclude(user_id__in=accepted)
             allocations = Allocation.objects.filter(application__team__in=members).exclude(status__in=TERMINAL)
             if version.site_id is not None:
                 allocations = allocations.filter(quotas__site_id=version.site_id)

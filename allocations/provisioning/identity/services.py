@@ -55,8 +55,8 @@ def _open() -> Directory:
 # --------------------------------------------------------------------------------- reads (no LDAP)
 
 def _confirmed_members(application_id: int):
-    return TeamMember.objects.filter(application_id=application_id, erased_at=None, user__isnull=False,
-                                     user__erased_at=None).exclude(confirmed_at=None)
+    return TeamMember.objects.confirmed().filter(application_id=application_id, user__isnull=False,
+                                                 user__erased_at=None)
 
 
 def directory_logins(site: Site, user_ids: set[int]) -> dict[int, str]:
@@ -82,9 +82,9 @@ def _keys(user: User) -> list[str]:
 
 def _runs_on(user_id: int, site: Site) -> bool:
     """The person is a confirmed member of an allocation with a quota on ``site`` that has not ended."""
-    return TeamMember.objects.filter(
-        user_id=user_id, user__erased_at=None, erased_at=None, application__allocation__quotas__site=site,
-    ).exclude(confirmed_at=None).exclude(application__allocation__status__in=TERMINAL).exists()
+    return TeamMember.objects.confirmed().filter(
+        user_id=user_id, user__erased_at=None, application__allocation__quotas__site=site,
+    ).exclude(application__allocation__status__in=TERMINAL).exists()
 
 
 # --------------------------------------------------------------------------------- binding
