@@ -294,9 +294,11 @@ CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_DEFAULT_QUEUE = "default"
+# Task names are their module paths. Everything that talks to a site's Slurm or directory runs on the
+# "slurm" queue, whose worker runs where sacctmgr, squeue and the directory are reachable (docs/deploy.md);
+# PDF reports run on "reports". tests/portal/test_task_routes.py routes every registered task.
 CELERY_TASK_ROUTES = {
-    "allocations.tasks.provision_*": {"queue": "slurm"},
-    "allocations.tasks.slurm_*": {"queue": "slurm"},
+    "allocations.provisioning.*": {"queue": "slurm"},
     "compliance.tasks.generate_*": {"queue": "reports"},
 }
 CELERY_TASK_TIME_LIMIT = 600
