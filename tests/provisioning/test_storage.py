@@ -258,3 +258,19 @@ def test_a_directory_quota_that_is_not_configured_fails_loudly_and_retries(grant
     settings.AIF_STORAGE_DIRECTORY_QUOTA = {"zellik": {"attribute": "bad attribute!", "unit": "PB"}}
     with pytest.raises(SlurmError, match="is not an LDAP attribute name.*unit 'PB'"):
         sync_allocation(allocation_id=granted.pk)
+
+
+def test_a_directory_quota_site_without_its_settings_is_warned(settings):
+    from allocations.checks import check_site_backend_options
+
+    site = Site.objects.create(code="dq", name="Dq", slurm_cluster="dq", storage_backend="directory_quota")
+    settings.AIF_STORAGE_DIRECTORY_QUOTA = {}
+    messages = [m for m in check_site_backend_options(databases=["default"]) if m.obj == site]
+    assert [m.id for m in messages] == ["allocations.W002"] and "no entry for the site dq" in messages[0].msg
+    settings.AIF_DIRECTORY_URL = "ldaps://directory.example.org"
+    settings.AIF_DIRECTORY_BIND_DN = "cn=portal,dc=example,dc=org"
+    settings.AIF_DIRECTORY_BIND_PASSWORD = "secret"
+    settings.AIF_DIRECTORY_USERS_DN = "ou=people,dc=example,dc=org"
+    settings.AIF_DIRECTORY_GROUPS_DN = "ou=groups,dc=example,dc=org"
+    settings.AIF_STORAGE_DIRECTORY_QUOTA = {"dq": {"attribute": "aifStorageQuota", "unit": "GiB"}}
+    assert [m for m in check_site_backend_options(databases=["default"]) if m.obj == site] == []
