@@ -274,3 +274,15 @@ def test_a_directory_quota_site_without_its_settings_is_warned(settings):
     settings.AIF_DIRECTORY_GROUPS_DN = "ou=groups,dc=example,dc=org"
     settings.AIF_STORAGE_DIRECTORY_QUOTA = {"dq": {"attribute": "aifStorageQuota", "unit": "GiB"}}
     assert [m for m in check_site_backend_options(databases=["default"]) if m.obj == site] == []
+
+
+def test_erasure_renames_the_owner_in_what_the_storage_kept(granted):
+    """The owner's login in the storage row and in its hand-over task becomes the pseudonym."""
+    from allocations.provisioning.services import provisioning_records_rename_user
+
+    sync_allocation(allocation_id=granted.pk)
+    assert provisioning_records_rename_user(allocation=granted, old="lead", new="erased_1a2b") >= 2
+    assert StorageProvision.objects.get(allocation=granted).owner == "erased_1a2b"
+    task = _storage_tasks(granted).get()
+    assert task.changes["owner"] == "erased_1a2b" and {"account": granted.slurm_account, "field": "owner",
+                                                        "value": "erased_1a2b"} in task.fields
