@@ -109,6 +109,9 @@ def test_the_quota_is_written_read_back_changed_corrected_and_released(quota_sit
     row = StorageProvision.objects.get(allocation=alloc)
     assert (row.status, row.provisioned_tb) == (StorageStatus.RELEASED, Decimal("0"))
     assert AuditEvent.objects.filter(action="storage.released").count() == 1
+    sync_allocation(allocation_id=alloc.pk)  # released once: the next run writes and records nothing
+    assert AuditEvent.objects.filter(action="storage.released").count() == 1
+    assert SyncAttempt.objects.filter(kind=SyncAttemptKind.STORAGE).count() == 3
     assert SiteReadback.objects.filter(site=zellik).exists()
 
 
