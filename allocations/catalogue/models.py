@@ -166,7 +166,8 @@ class Site(models.Model):
         if self.storage_backend == StorageBackend.NONE and self.offers_storage:
             errors["storage_backend"] = _("A site that offers storage needs a storage backend: choose hand-over "
                                           "or the directory quota.")
-        if self.storage_backend == StorageBackend.DIRECTORY_QUOTA and self.provisioning_mode == ProvisioningMode.HANDOVER:
+        by_hand = self.provisioning_mode == ProvisioningMode.HANDOVER
+        if self.storage_backend == StorageBackend.DIRECTORY_QUOTA and by_hand:
             errors["storage_backend"] = _("The portal does not reach the directory of a site provisioned by hand: "
                                           "use the hand-over storage backend.")
         template = self.storage_path_template or ""

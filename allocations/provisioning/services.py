@@ -39,9 +39,9 @@ from allocations.grants.models import Allocation, AllocationQuota, AllocationSta
 from allocations.grants.services import allocation_mark_synced
 from allocations.grants.sync import PROVISION_TASK
 from allocations.grants.workflow import JOB_POLICY, JOBS_ENDED, JOBS_HELD, JOBS_RUN, RUNNABLE
+from allocations.provisioning.identity.ldap import DirectoryError
 from allocations.provisioning.identity.services import directory_logins, directory_prepare, is_directory_site
 from allocations.provisioning.locks import ClusterBusyError, cluster_lock
-from allocations.provisioning.identity.ldap import DirectoryError
 from allocations.provisioning.models import (
     ComparedSetting,
     HandoverKind,
@@ -58,16 +58,16 @@ from allocations.provisioning.models import (
     UsageSnapshot,
 )
 from allocations.provisioning.slurm.backends import get_backend, register_backend
+from allocations.provisioning.slurm.backends.base import CommandRecord, JobControlResult, SlurmBackend
+from allocations.provisioning.slurm.desired import DesiredAccount, DesiredParent, QosSpec
+from allocations.provisioning.slurm.errors import SlurmError, SlurmReconcileError
+from allocations.provisioning.slurm.handover import fields_to_confirm, handover_plan, sacctmgr_lines
 from allocations.provisioning.storage.services import (
     storage_handover_confirmed,
     storage_read_site,
     storage_reconcile_site,
     storage_sync,
 )
-from allocations.provisioning.slurm.backends.base import CommandRecord, JobControlResult, SlurmBackend
-from allocations.provisioning.slurm.desired import DesiredAccount, DesiredParent, QosSpec
-from allocations.provisioning.slurm.errors import SlurmError, SlurmReconcileError
-from allocations.provisioning.slurm.handover import fields_to_confirm, handover_plan, sacctmgr_lines
 from allocations.terms.selectors import cleared_user_ids
 from portal.audit import AuditAction, audit_record
 from portal.emails import portal_url, send_templated_email_on_commit
@@ -434,10 +434,10 @@ def handover_done(*, actor, task: HandoverTask, note: str = "") -> HandoverTask:
     """An operator provisioned a remote site by hand and records it. Recording it twice changes nothing.
 
     A superseded task is refused (its newer task is the one to apply). A storage task makes its quota the
-    one the site holds (`storage.services.storage_handover_confirmed`) and leaves the Slurm side alone. Once no
-    Slurm task of the allocation is open on any site, the version of this task is marked synced: the allocation goes active when that is
-    its current desired version; when a newer version is still to be pushed, it stays marked and the
-    sweeper queues it, which opens the next task."""
+    one the site holds (`storage.services.storage_handover_confirmed`) and leaves the Slurm side alone.
+    Once no Slurm task of the allocation is open on any site, the version of this task is marked synced:
+    the allocation goes active when that is its current desired version; when a newer version is still to
+    be pushed, it stays marked and the sweeper queues it, which opens the next task."""
     _require_operator(actor)
     with transaction.atomic():
         task = HandoverTask.objects.select_for_update(of=("self",)).select_related("site", "allocation").get(pk=task.pk)

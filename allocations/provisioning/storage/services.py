@@ -227,8 +227,9 @@ def _directory_storage(allocation: Allocation, site: Site, request: dict, want: 
             row.status, row.requested_tb, row.error = StorageStatus.RELEASED, want, ""
             row.save(update_fields=["status", "requested_tb", "error", "updated_at"])
             return ""
-        if row.status in (StorageStatus.PROVISIONED, StorageStatus.RELEASED) and row.provisioned_tb == want and row.path == request["path"] \
-                and row.group == request["group"] and row.owner == request["owner"] and not row.read_differs:
+        same = (row.path, row.group, row.owner) == (request["path"], request["group"], request["owner"])
+        if row.status in (StorageStatus.PROVISIONED, StorageStatus.RELEASED) and row.provisioned_tb == want \
+                and same and not row.read_differs:
             return ""  # the last write was read back; a full reconcile checks it again
         previous = row.provisioned_tb
         row.requested_tb, row.path, row.group, row.owner = want, request["path"], request["group"], request["owner"]
