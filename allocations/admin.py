@@ -21,8 +21,9 @@ from portal.admin import AuditedAdmin, ReadOnlyAdmin, ReadOnlyInline
 @admin.register(Site)
 class SiteAdmin(AuditedAdmin):
     list_display = ["name", "code", "slurm_cluster", "gpu_model", "provisioning_mode", "slurm_backend",
-                    "identity_backend", "is_active"]
-    list_filter = ["is_active", "provisioning_mode", "slurm_backend", "identity_backend", "gpu_model"]
+                    "identity_backend", "storage_backend", "is_active"]
+    list_filter = ["is_active", "provisioning_mode", "slurm_backend", "identity_backend", "storage_backend",
+                   "gpu_model"]
     search_fields = ["name", "code", "slurm_cluster"]
     # Connection settings may hold a credential: the trail records that they changed.
     audit_redacted_fields = ("backend_options",)

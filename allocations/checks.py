@@ -10,6 +10,7 @@ from django.db import DatabaseError
 
 from allocations.catalogue.backend_options import backend_options_problems
 from allocations.provisioning.identity.config import directory_config_problems
+from allocations.provisioning.identity.ldap import DirectoryError
 
 
 def check_site_backend_options(app_configs: Any = None, databases: Any = None, **kwargs: Any) -> list[CheckMessage]:
@@ -38,4 +39,15 @@ def check_site_backend_options(app_configs: Any = None, databases: Any = None, *
                         f"Site {site.code!r} takes its identities from the directory, but {problem}",
                         hint="Set the AIF_DIRECTORY_* variables (docs/identity.md).",
                         obj=site, id="allocations.W001"))
+            if site.is_active and site.offers_storage and site.storage_backend == "directory_quota":
+                from allocations.provisioning.storage.services import quota_location  # needs the models loaded
+
+                try:
+                    quota_location(site)
+                except DirectoryError as exc:
+                    problems.append(Warning(
+                        f"Site {site.code!r} keeps storage quotas in the directory, but {exc}",
+                        hint="Set AIF_STORAGE_DIRECTORY_QUOTA and the AIF_DIRECTORY_* variables (docs/storage.md); "
+                             "until then its storage stays pending and its provisioning runs fail.",
+                        obj=site, id="allocations.W002"))
     return problems

@@ -23,7 +23,13 @@ from allocations.catalogue.models import AccessMode, Call, Site, SiteCapacity  #
 from allocations.grants.models import Allocation, AllocationQuota, ChangeRequest  # noqa: F401
 from allocations.outcomes.models import FinalReport, FinalReportReminder, Output, SubmissionOverride  # noqa: F401
 from allocations.provisioning.identity.models import DirectoryAccount  # noqa: F401
-from allocations.provisioning.models import HandoverTask, RecordedChange, SyncAttempt, UsageSnapshot  # noqa: F401
+from allocations.provisioning.models import (  # noqa: F401
+    HandoverTask,
+    RecordedChange,
+    StorageProvision,
+    SyncAttempt,
+    UsageSnapshot,
+)
 from allocations.review.models import (  # noqa: F401
     ApplicantReply,
     ConflictDeclaration,

@@ -66,6 +66,10 @@ class AuditAction(models.TextChoices):
     DIRECTORY_ACCOUNT_LOCKED = "directory.account_locked", _("Cluster account locked")
     DIRECTORY_ACCOUNT_UNLOCKED = "directory.account_unlocked", _("Cluster account unlocked")
     DIRECTORY_GROUP_CHANGED = "directory.group_changed", _("Project group members changed in the directory")
+    STORAGE_HANDED_OVER = "storage.handed_over", _("Storage request handed over to the site's operators")
+    STORAGE_PROVISIONED = "storage.provisioned", _("Storage quota provisioned")
+    STORAGE_RELEASED = "storage.released", _("Storage quota released")
+    STORAGE_DRIFT_FIXED = "storage.drift_fixed", _("Storage quota corrected after a difference was found")
 
     # allocations: what an allocation leaves behind (final report, outputs) and the submission block
     FINAL_REPORT_SAVED = "final_report.saved", _("Final report saved")

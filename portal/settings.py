@@ -4,6 +4,7 @@ Defaults are safe for a developer laptop: SQLite, kombu's filesystem broker and 
 backend that only records intended changes. Production sets the variables listed in README.md.
 """
 
+import json
 from pathlib import Path
 
 import dj_database_url
@@ -487,6 +488,13 @@ AIF_DIRECTORY_SUBJECT_ATTRIBUTE = env_str("AIF_DIRECTORY_SUBJECT_ATTRIBUTE", "em
 AIF_DIRECTORY_LOCK_POLICY = env_str("AIF_DIRECTORY_LOCK_POLICY", "nologin")
 AIF_DIRECTORY_LOCKED_SHELL = env_str("AIF_DIRECTORY_LOCKED_SHELL", "/usr/sbin/nologin")
 AIF_DIRECTORY_TIMEOUT = env_int("AIF_DIRECTORY_TIMEOUT", 10)
+# Storage quotas kept in the directory (docs/storage.md): per site code whose storage backend is
+# "directory_quota", where the quota of a project lives: {"zellik": {"base_dn": "ou=groups,dc=...",
+# "attribute": "aifStorageQuota", "unit": "GB", "object_class": ""}}. The entry is cn=<Slurm account>,<base_dn>
+# (base_dn defaults to AIF_DIRECTORY_GROUPS_DN: the project's posixGroup); object_class, when set, is added
+# to the entry if missing (an auxiliary class that allows the attribute). Units: bytes, KiB, MiB, GiB, TiB,
+# GB, TB. The connection is the AIF_DIRECTORY_* one.
+AIF_STORAGE_DIRECTORY_QUOTA = json.loads(env_str("AIF_STORAGE_DIRECTORY_QUOTA", "") or "{}")
 # How a "confirmed-username" site checks that a username exists: "getent" (getent passwd on this host
 # or behind AIF_USERNAME_CHECK_PREFIX, e.g. "ssh slurm-head"), "directory", or "none".
 AIF_USERNAME_CHECK = env_str("AIF_USERNAME_CHECK", "none")

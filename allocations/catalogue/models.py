@@ -59,6 +59,28 @@ class IdentityBackend(models.TextChoices):
     DIRECTORY = "directory", _("LDAP directory (looked up or created, bound to the sign-in identity)")
 
 
+class StorageBackend(models.TextChoices):
+    """How a site's granted storage reaches its file systems (docs/storage.md)."""
+
+    HANDOVER = "handover", _("Hand-over: the site's operators set it up and confirm it")
+    DIRECTORY_QUOTA = "directory_quota", _("Quota written to the site's LDAP directory and read back")
+    NONE = "none", _("None (the site offers no storage)")
+
+
+class StorageAtEnd(models.TextChoices):
+    """What happens to an allocation's storage quota when it is revoked or expires."""
+
+    RELEASE = "release", _("Release the quota")
+    KEEP = "keep", _("Keep the quota (the site releases it by hand)")
+
+
+STORAGE_PATH_FIELDS = ("account", "site", "organisation")
+storage_path_validator = RegexValidator(
+    r"^/[A-Za-z0-9._/{}-]*\{account\}[A-Za-z0-9._/{}-]*$",
+    _("An absolute path of letters, digits, dots, hyphens and underscores that contains {account}, "
+      "e.g. /projects/{account}; {site} and {organisation} may be used too."))
+
+
 class Site(models.Model):
     code = models.SlugField(_("code"), max_length=30, unique=True)
     name = models.CharField(_("name"), max_length=100)
@@ -114,15 +136,51 @@ class Site(models.Model):
     gpu_gres_type = models.CharField(
         _("GPU type in Slurm"), max_length=34, blank=True, validators=[slurm_name_validator],
         help_text=_("The GRES type of the site's GPUs (as in --gres=gpu:h100:1). Empty: jobs ask for --gpus."))
+    storage_backend = models.CharField(
+        _("storage backend"), max_length=20, choices=StorageBackend.choices, default=StorageBackend.HANDOVER,
+        help_text=_("How granted storage is provisioned on this site. “None” only for a site that offers no "
+                    "storage."))
+    storage_path_template = models.CharField(
+        _("project directory"), max_length=200, default="/projects/{account}", validators=[storage_path_validator],
+        help_text=_("Where each project's directory lives; {account} is the project's Slurm account."))
+    storage_at_end = models.CharField(
+        _("storage at revocation or expiry"), max_length=10, choices=StorageAtEnd.choices,
+        default=StorageAtEnd.RELEASE)
     is_active = models.BooleanField(_("active"), default=True)
 
     class Meta:
         ordering = ["name"]
+        constraints = [
+            models.CheckConstraint(
+                condition=~models.Q(storage_backend="none", offers_storage=True), name="site_storage_backend_offered"),
+        ]
         verbose_name = _("site")
         verbose_name_plural = _("sites")
 
     def __str__(self):
         return self.name
+
+    def clean(self):
+        super().clean()
+        errors = {}
+        if self.storage_backend == StorageBackend.NONE and self.offers_storage:
+            errors["storage_backend"] = _("A site that offers storage needs a storage backend: choose hand-over "
+                                          "or the directory quota.")
+        by_hand = self.provisioning_mode == ProvisioningMode.HANDOVER
+        if self.storage_backend == StorageBackend.DIRECTORY_QUOTA and by_hand:
+            errors["storage_backend"] = _("The portal does not reach the directory of a site provisioned by hand: "
+                                          "use the hand-over storage backend.")
+        template = self.storage_path_template or ""
+        unknown = sorted(set(re.findall(r"\{([^}]*)\}", template)) - set(STORAGE_PATH_FIELDS))
+        if unknown or ".." in template:
+            errors["storage_path_template"] = _("Only {account}, {site} and {organisation} may be used, and no "
+                                                "“..”.")
+        if errors:
+            raise ValidationError(errors)
+
+    def storage_path(self, *, account: str, organisation_id: int) -> str:
+        """The project directory of ``account`` on this site, from the site's template."""
+        return self.storage_path_template.format(account=account, site=self.code, organisation=organisation_id)
 
     def username_refusal(self, username: str) -> str | None:
         """Why this site refuses ``username`` as a cluster username (for the person), or None."""

@@ -28,7 +28,7 @@ from allocations.grants.models import (
     ChangeRequest,
     ChangeStatus,
 )
-from allocations.provisioning.models import SyncAttempt, UsageSnapshot
+from allocations.provisioning.models import StorageProvision, SyncAttempt, UsageSnapshot
 from compliance.models import EthicsCondition
 from portal.listquery import search
 
@@ -91,6 +91,7 @@ class QuotaUsage:
 
     quota: AllocationQuota
     snapshot: UsageSnapshot | None
+    storage: StorageProvision | None = None  # the storage's provisioning on the site, once it started
 
     @staticmethod
     def _percent(minutes: int, hours: int) -> int | None:
@@ -124,9 +125,12 @@ class QuotaUsage:
 
 
 def quota_usage(allocation: Allocation) -> list[QuotaUsage]:
-    """Each quota of the allocation with the newest usage its site reported (two queries)."""
+    """Each quota of the allocation with the newest usage its site reported and the provisioning of its
+    storage (three queries)."""
     usage = latest_usage(allocation)
-    return [QuotaUsage(quota=q, snapshot=usage.get(q.site_id)) for q in allocation.quotas.select_related("site")]
+    storage = {row.site_id: row for row in StorageProvision.objects.filter(allocation=allocation)}
+    return [QuotaUsage(quota=q, snapshot=usage.get(q.site_id), storage=storage.get(q.site_id))
+            for q in allocation.quotas.select_related("site")]
 
 
 # ----------------------------------------------------------------------------------------- capacity

@@ -23,6 +23,7 @@ class SyncAttemptKind(models.TextChoices):
     ALLOCATION = "allocation", _("One allocation")
     FULL_RECONCILE = "full_reconcile", _("Full reconciliation of the site")
     BOOTSTRAP = "bootstrap", _("Site bootstrap")
+    STORAGE = "storage", _("Storage quota")
 
 
 class ComparedSetting(models.TextChoices):
@@ -35,6 +36,8 @@ class ComparedSetting(models.TextChoices):
     QOS = "qos", _("QOS")
     DEFAULT_QOS = "default_qos", _("Default QOS")
     USERS = "users", _("Users")
+    # Not Slurm: the storage quota a directory-quota site keeps in its directory (storage.services).
+    STORAGE_QUOTA = "storage_quota", _("Storage quota (TB)")
 
 
 class SyncAttempt(models.Model):
@@ -71,12 +74,20 @@ class RecordedChange(models.Model):
         ordering = ["-recorded_at"]
 
 
+class HandoverKind(models.TextChoices):
+    SLURM = "slurm", _("Slurm account")
+    STORAGE = "storage", _("Storage")
+
+
 class HandoverTask(models.Model):
-    """What the remote operators of a hand-over site must apply by hand for one desired version.
+    """What the remote operators of a site must apply by hand for one desired version.
 
-    At most one task per allocation and site is open: a newer desired version supersedes the open task
-    (``superseded_by``), so an operator never applies or closes an outdated one."""
+    ``kind`` slurm: the Slurm account of a hand-over site; storage: the project directory and its quota on
+    a site whose storage backend is hand-over (``changes`` holds the request, ``fields`` the values to
+    confirm). At most one task per allocation, site and kind is open: a newer desired state supersedes the
+    open task (``superseded_by``), so an operator never applies or closes an outdated one."""
 
+    kind = models.CharField(max_length=10, choices=HandoverKind.choices, default=HandoverKind.SLURM)
     site = models.ForeignKey(Site, on_delete=models.CASCADE, related_name="handover_tasks")
     allocation = models.ForeignKey(Allocation, on_delete=models.CASCADE, related_name="handover_tasks")
     changes = models.JSONField()
@@ -96,8 +107,9 @@ class HandoverTask(models.Model):
     class Meta:
         ordering = ["-created_at"]
         constraints = [
-            models.UniqueConstraint(fields=["allocation", "site"], condition=models.Q(done_at=None, superseded_at=None),
-                                    name="handover_one_open_per_site"),
+            models.UniqueConstraint(fields=["allocation", "site", "kind"],
+                                    condition=models.Q(done_at=None, superseded_at=None),
+                                    name="handover_one_open_per_site_kind"),
         ]
 
     @property
@@ -167,3 +179,45 @@ class SiteReadback(models.Model):
     changes = models.JSONField(default=list, blank=True)
     error = models.TextField(blank=True)
     error_at = models.DateTimeField(null=True, blank=True)
+
+
+class StorageStatus(models.TextChoices):
+    PENDING = "pending", _("Pending: being written")
+    HANDED_OVER = "handed_over", _("Pending: waiting for the site's operators")
+    PROVISIONED = "provisioned", _("Provisioned")
+    RELEASED = "released", _("Released")
+    ERROR = "error", _("Failed; will retry")
+
+
+class StorageProvision(models.Model):
+    """The storage of one allocation on one site: what the grant asks for (``requested_tb``, 0 once released)
+    and what the site holds as the portal last knew it (``provisioned_tb``: read back from the directory, or
+    confirmed by the site's operators; None: never provisioned). Written by `storage.services` only.
+
+    ``path``, ``group`` and ``owner`` are the request as last computed; ``read_tb`` and ``read_at`` the last
+    read of a directory-quota site (the drift check), ``read_tb`` None: the directory holds no quota, and
+    ``read_differs`` whether it differed from the quota provisioned."""
+
+    allocation = models.ForeignKey(Allocation, on_delete=models.CASCADE, related_name="storage")
+    site = models.ForeignKey(Site, on_delete=models.PROTECT, related_name="storage")
+    backend = models.CharField(max_length=20)
+    status = models.CharField(max_length=12, choices=StorageStatus.choices, default=StorageStatus.PENDING)
+    requested_tb = models.DecimalField(max_digits=8, decimal_places=2, default=0)
+    provisioned_tb = models.DecimalField(max_digits=8, decimal_places=2, null=True, blank=True)
+    path = models.CharField(max_length=300, blank=True)
+    group = models.CharField(max_length=34, blank=True)
+    owner = models.CharField(max_length=32, blank=True)
+    provisioned_at = models.DateTimeField(null=True, blank=True)
+    read_tb = models.DecimalField(max_digits=12, decimal_places=2, null=True, blank=True)
+    read_at = models.DateTimeField(null=True, blank=True)
+    read_differs = models.BooleanField(default=False)
+    error = models.TextField(blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["site", "allocation"]
+        constraints = [models.UniqueConstraint(fields=["allocation", "site"], name="storage_one_per_site")]
+
+    @property
+    def is_provisioned(self) -> bool:
+        return self.status in (StorageStatus.PROVISIONED, StorageStatus.RELEASED)

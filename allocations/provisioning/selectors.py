@@ -18,11 +18,13 @@ from accounts.home import ITEMS_SHOWN, WorkList, waiting_item
 from allocations.catalogue.models import Site
 from allocations.grants.models import Allocation, SyncState
 from allocations.provisioning.models import (
+    HandoverKind,
     HandoverTask,
     JobAction,
     ReadbackStatus,
     RecordedChange,
     SiteReadback,
+    StorageProvision,
     SyncAttempt,
     SyncAttemptKind,
     SyncOutcome,
@@ -179,6 +181,18 @@ def recent_errors(*, scanned: int = 200, shown: int = 20) -> list[ErrorGroup]:
 
 def recent_attempts() -> QuerySet[SyncAttempt]:
     return SyncAttempt.objects.select_related("site", "allocation")[:30]
+
+
+def site_storage(site: Site) -> list[StorageProvision]:
+    """The storage of every allocation on ``site`` as the portal knows it, each with ``open_task`` (its open
+    storage hand-over task, or None); two queries."""
+    rows = list(StorageProvision.objects.filter(site=site).select_related("allocation")
+                .order_by("allocation__slurm_account", "pk"))
+    tasks = {task.allocation_id: task for task in HandoverTask.objects.filter(
+        site=site, kind=HandoverKind.STORAGE, done_at=None, superseded_at=None)}
+    for row in rows:
+        row.open_task = tasks.get(row.allocation_id)
+    return rows
 
 
 def open_handovers() -> QuerySet[HandoverTask]:

@@ -39,16 +39,19 @@ from allocations.grants.models import Allocation, AllocationQuota, AllocationSta
 from allocations.grants.services import allocation_mark_synced
 from allocations.grants.sync import PROVISION_TASK
 from allocations.grants.workflow import JOB_POLICY, JOBS_ENDED, JOBS_HELD, JOBS_RUN, RUNNABLE
+from allocations.provisioning.identity.ldap import DirectoryError
 from allocations.provisioning.identity.services import directory_logins, directory_prepare, is_directory_site
 from allocations.provisioning.locks import ClusterBusyError, cluster_lock
 from allocations.provisioning.models import (
     ComparedSetting,
+    HandoverKind,
     HandoverTask,
     JobAction,
     JobActionKind,
     ReadbackStatus,
     RecordedChange,
     SiteReadback,
+    StorageProvision,
     SyncAttempt,
     SyncAttemptKind,
     SyncOutcome,
@@ -59,6 +62,12 @@ from allocations.provisioning.slurm.backends.base import CommandRecord, JobContr
 from allocations.provisioning.slurm.desired import DesiredAccount, DesiredParent, QosSpec
 from allocations.provisioning.slurm.errors import SlurmError, SlurmReconcileError
 from allocations.provisioning.slurm.handover import fields_to_confirm, handover_plan, sacctmgr_lines
+from allocations.provisioning.storage.services import (
+    storage_handover_confirmed,
+    storage_read_site,
+    storage_reconcile_site,
+    storage_sync,
+)
 from allocations.terms.selectors import cleared_user_ids
 from portal.audit import AuditAction, audit_record
 from portal.emails import portal_url, send_templated_email_on_commit
@@ -185,25 +194,34 @@ def sync_allocation(*, allocation_id: int) -> str:
     for site in sites:
         if backend_kind(site) == "handover":
             allocation, quota, users = _desired_inputs(allocation_id, site)
-            if quota is None:
+            if quota is not None:
+                versions.append(allocation.desired_version)
+                started = time.monotonic()
+                attempt = SyncAttempt.objects.create(site=site, allocation=allocation,
+                                                     kind=SyncAttemptKind.ALLOCATION)
+                _handover(site, allocation, desired_for(allocation, quota, users), allocation.desired_version)
+                _finish(attempt, outcome=SyncOutcome.HANDED_OVER, started=started)
+                handed_over = True
+        else:
+            try:
+                with cluster_lock(site.slurm_cluster):
+                    version = _sync_site(allocation_id, site, failures)
+            except ClusterBusyError as exc:  # nothing ran; the task retries
+                SyncAttempt.objects.create(site=site, allocation_id=allocation_id, kind=SyncAttemptKind.ALLOCATION,
+                                           outcome=SyncOutcome.ERROR, finished_at=timezone.now(), error=str(exc))
+                failures.append(f"{site.code}: {exc}")
                 continue
-            versions.append(allocation.desired_version)
-            started = time.monotonic()
-            attempt = SyncAttempt.objects.create(site=site, allocation=allocation, kind=SyncAttemptKind.ALLOCATION)
-            _handover(site, allocation, desired_for(allocation, quota, users), allocation.desired_version)
-            _finish(attempt, outcome=SyncOutcome.HANDED_OVER, started=started)
-            handed_over = True
-            continue
-        try:
-            with cluster_lock(site.slurm_cluster):
-                version = _sync_site(allocation_id, site, failures)
-        except ClusterBusyError as exc:  # nothing ran; the task retries
-            SyncAttempt.objects.create(site=site, allocation_id=allocation_id, kind=SyncAttemptKind.ALLOCATION,
-                                       outcome=SyncOutcome.ERROR, finished_at=timezone.now(), error=str(exc))
-            failures.append(f"{site.code}: {exc}")
-            continue
-        if version is not None:
-            versions.append(version)
+            if version is not None:
+                versions.append(version)
+        # The storage after the account (and, on a directory site, after the project group it is kept on).
+        storage_error = storage_sync(allocation_id=allocation_id, site=site)
+        if storage_error:
+            failures.append(f"{site.code}: {storage_error}")
+    # A site the allocation no longer has a quota on, whose storage the portal provisioned: released.
+    for site in Site.objects.filter(storage__allocation_id=allocation_id).exclude(pk__in=[s.pk for s in sites]):
+        storage_error = storage_sync(allocation_id=allocation_id, site=site)
+        if storage_error:
+            failures.append(f"{site.code}: {storage_error}")
     # the lowest version pushed to every site is the one the clusters are known to hold
     version = min(versions, default=None)
     if failures:
@@ -354,7 +372,7 @@ def _handover(site: Site, allocation: Allocation, desired: list, version: int) -
     with transaction.atomic():
         # Serialises the hand-overs of one allocation: two runs never both find no task and insert one.
         Allocation.objects.select_for_update().filter(pk=allocation.pk).first()
-        tasks = HandoverTask.objects.filter(site=site, allocation=allocation)
+        tasks = HandoverTask.objects.filter(site=site, allocation=allocation, kind=HandoverKind.SLURM)
         newest = tasks.filter(desired_version__gte=version).order_by("-desired_version", "-pk").first()
         if newest is not None:
             return newest
@@ -415,10 +433,11 @@ def is_direct(site: Site) -> bool:
 def handover_done(*, actor, task: HandoverTask, note: str = "") -> HandoverTask:
     """An operator provisioned a remote site by hand and records it. Recording it twice changes nothing.
 
-    A superseded task is refused (its newer task is the one to apply). Once no task of the allocation is
-    open on any site, the version of this task is marked synced: the allocation goes active when that is
-    its current desired version; when a newer version is still to be pushed, it stays marked and the
-    sweeper queues it, which opens the next task."""
+    A superseded task is refused (its newer task is the one to apply). A storage task makes its quota the
+    one the site holds (`storage.services.storage_handover_confirmed`) and leaves the Slurm side alone.
+    Once no Slurm task of the allocation is open on any site, the version of this task is marked synced:
+    the allocation goes active when that is its current desired version; when a newer version is still to
+    be pushed, it stays marked and the sweeper queues it, which opens the next task."""
     _require_operator(actor)
     with transaction.atomic():
         task = HandoverTask.objects.select_for_update(of=("self",)).select_related("site", "allocation").get(pk=task.pk)
@@ -433,8 +452,12 @@ def handover_done(*, actor, task: HandoverTask, note: str = "") -> HandoverTask:
         task.note = note
         task.save(update_fields=["done_at", "done_by", "note"])
         audit_record(actor=actor, action=AuditAction.PROVISIONING_HANDOVER_DONE, target=task.allocation,
-                     changes={"site": task.site.code, "desired_version": task.desired_version})
-    open_elsewhere = HandoverTask.objects.filter(allocation=task.allocation, done_at=None, superseded_at=None).exists()
+                     changes={"site": task.site.code, "desired_version": task.desired_version, "kind": task.kind})
+        if task.kind == HandoverKind.STORAGE:  # the storage, not the Slurm account: its own bookkeeping
+            storage_handover_confirmed(actor=actor, task=task)
+            return task
+    open_elsewhere = HandoverTask.objects.filter(allocation=task.allocation, kind=HandoverKind.SLURM, done_at=None,
+                                                 superseded_at=None).exists()
     if not open_elsewhere:
         allocation_mark_synced(allocation_id=task.allocation_id, version=task.desired_version)
     return task
@@ -507,6 +530,7 @@ def provisioning_records_rename_user(*, allocation: Allocation, old: str, new: s
         if fields != {"commands": attempt.commands, "drift": attempt.drift, "error": attempt.error}:
             SyncAttempt.objects.filter(pk=attempt.pk).update(**fields)
             changed += 1
+    changed += StorageProvision.objects.filter(allocation=allocation, owner=old).update(owner=new)
     handovers = HandoverTask.objects.filter(allocation=allocation)
     readbacks = SiteReadback.objects.filter(site__quotas__allocation=allocation).distinct()
     for model, rows, field in ((RecordedChange, RecordedChange.objects.filter(account=account), "change"),
@@ -580,13 +604,14 @@ def reconcile_site(*, site: Site, dry_run: bool = False) -> SyncAttempt:
                     qos_drift = backend.check_qos(specs, fix=True)
                     result = backend.reconcile(site.slurm_cluster, desired)
                     drift = [c.describe() for c in result.planned]
+            storage_drift = storage_reconcile_site(site=site, dry_run=dry_run)
         except SlurmReconcileError as exc:
             _finish(attempt, outcome=SyncOutcome.ERROR, commands=journal, error=str(exc), started=started)
             return attempt
-        except SlurmError as exc:
+        except (SlurmError, DirectoryError) as exc:
             _finish(attempt, outcome=SyncOutcome.ERROR, commands=journal, error=str(exc), started=started)
             return attempt
-    drift = qos_drift + drift
+    drift = qos_drift + drift + storage_drift
     if dry_run:
         _finish(attempt, outcome=SyncOutcome.DRY_RUN if drift else SyncOutcome.NOOP, commands=journal, drift=drift,
                 started=started)
@@ -633,7 +658,8 @@ def read_site_state(*, site: Site) -> SiteReadback:
     try:
         with cluster_lock(site.slurm_cluster):
             changes, fields = backend_for(site).compare(site.slurm_cluster, site_desired(site))
-    except SlurmError as exc:
+        storage_rows, storage_changes = storage_read_site(site=site)
+    except (SlurmError, DirectoryError) as exc:
         SiteReadback.objects.filter(pk=readback.pk).update(status=ReadbackStatus.ERROR, error=str(exc)[:5000],
                                                            error_at=timezone.now())
         readback.refresh_from_db()
@@ -642,7 +668,8 @@ def read_site_state(*, site: Site) -> SiteReadback:
              "actual": _as_text(f.actual) if f.present else None, "differs": f.differs} for f in fields]
     SiteReadback.objects.filter(pk=readback.pk).update(
         status=ReadbackStatus.DONE, read_at=timezone.now(), duration_ms=int((time.monotonic() - started) * 1000),
-        rows=rows, changes=[c.describe() for c in changes], error="", error_at=None)
+        rows=rows + storage_rows, changes=[c.describe() for c in changes] + storage_changes, error="",
+        error_at=None)
     readback.refresh_from_db()
     return readback
 

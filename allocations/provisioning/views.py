@@ -41,6 +41,7 @@ def site_detail(request, code):
     not_accepted = terms_selectors.site_not_accepted(site)
     context = {"drift": selectors.site_drift(site), "recorded": selectors.recorded_changes(site),
                "terms_not_accepted": len(not_accepted), "job_actions": selectors.job_actions(site=site),
+               "storage": selectors.site_storage(site),
                "terms_held_out": sum(1 for row in not_accepted if row.held_out)}
     return render(request, "allocations/provisioning/site_detail.html", context)
 

@@ -30,6 +30,9 @@ NOT_PERSONAL = {
     ("compliance.Report", "file_name"): "a file name the portal generates",
     ("compliance.Report", "csv_file_name"): "a file name the portal generates",
     ("compliance.Report", "error"): "written by the portal when generation fails",
+    ("allocations.StorageProvision", "error"): "written by the portal when the directory refuses a quota (a DN and "
+                                              "the directory's message; the owner's login is renamed at erasure "
+                                              "by provisioning_records_rename_user)",
     ("allocations.Site", "name"): "reference data",
     ("allocations.Site", "username_pattern"): "a site's naming rule",
     ("allocations.Site", "reserved_usernames"): "system names a site keeps for itself",

@@ -63,3 +63,44 @@ def test_the_operator_reads_hand_overs_job_actions_and_the_stored_read(page, liv
     page.screenshot(path=str(shots / f"provisioning-site-{WIDTHS[width]}.png"), full_page=True)
     page.get_by_role("button", name="Refresh now").click()
     expect(page.locator(".messages")).to_contain_text("A read of Zellik was queued")
+
+
+@pytest.mark.parametrize("width", sorted(WIDTHS))
+def test_the_operator_sees_and_confirms_a_storage_request(page, live_server, settings, tmp_path, width):
+    """Storage by hand-over: the request on the overview, its status on the site page, confirmed in the page."""
+    from decimal import Decimal
+
+    from allocations.grants.models import AllocationQuota
+    from allocations.provisioning.models import StorageProvision
+
+    settings.AIF_SLURM_BACKEND = ""
+    f.ensure_reference_data()
+    alloc, _manager, _ = f.approved_allocation(users=("carol",))
+    AllocationQuota.objects.filter(allocation=alloc).update(storage_tb=Decimal("12.5"))
+    sync_allocation(allocation_id=alloc.pk)
+
+    shots = Path(os.environ.get("AIF_SCREENSHOT_DIR") or tmp_path)
+    shots.mkdir(parents=True, exist_ok=True)
+    page.set_viewport_size({"width": WIDTHS[width], "height": 900})
+    sign_in_as(page, live_server, f.OperatorFactory(totp=True))
+
+    page.goto(live_server.url + "/staff/provisioning/sites/zellik/")
+    storage = page.locator("#storage-heading + p + .table-scroll")
+    expect(storage).to_contain_text(f"/projects/{alloc.slurm_account}")
+    expect(storage).to_contain_text("Pending: waiting for the site's operators")
+    axe_check(page, context=f"site page with storage at {width} width")
+    overflow = page.evaluate("() => document.documentElement.scrollWidth - window.innerWidth")
+    assert overflow <= 0, f"the site page scrolls sideways by {overflow}px"
+    page.screenshot(path=str(shots / f"provisioning-site-storage-{WIDTHS[width]}.png"), full_page=True)
+
+    storage.get_by_role("link", name="open hand-over task since").click()
+    task = page.locator("section[id^=handover-]", has_text="Storage request")
+    expect(task).to_contain_text("12.50")
+    expect(task).to_contain_text(alloc.slurm_account)
+    axe_check(page, context=f"overview with a storage task at {width} width")
+    page.screenshot(path=str(shots / f"provisioning-storage-task-{WIDTHS[width]}.png"), full_page=True)
+    task.get_by_role("button", name="Mark as done").click()
+    expect(page.locator(".messages")).to_contain_text("Hand-over recorded as done.")
+    assert StorageProvision.objects.get(allocation=alloc).provisioned_tb == Decimal("12.5")
+    page.goto(live_server.url + "/staff/provisioning/sites/zellik/")
+    expect(page.locator("#storage-heading + p + .table-scroll")).to_contain_text("12.50 TB since")

@@ -263,3 +263,16 @@ def test_handover_note_too_long_is_400_and_changes_nothing(operator, handover, q
     assert response.status_code == 400 and "note" in response.json()["error"]["fields"]
     assert HandoverTask.objects.get(pk=handover.pk).done_at is None
     assert_nothing_changed(queued)
+
+
+def test_a_storage_task_is_listed_with_its_request_and_confirmed_through_the_api(operator):
+    """Storage hand-overs go through the same endpoints: kind "storage", the request as changes."""
+    allocation = f.allocation(sync_state=SyncState.NEEDS_SYNC)
+    sync_allocation(allocation_id=allocation.pk)
+    [row] = [r for r in operator.get(f"{BASE}/handovers/").json()["results"] if r["kind"] == "storage"]
+    assert row["changes"]["path"] == f"/projects/{allocation.slurm_account}"
+    assert (row["changes"]["group"], row["changes"]["quota_tb"]) == (allocation.slurm_account, "2.00")
+    assert operator.post(f"{BASE}/handovers/{row['id']}/done/", {"note": "set"}, format="json").status_code == 200
+    storage = allocation.storage.get()
+    assert storage.provisioned_tb == 2 and storage.status == "provisioned"
+    assert AuditEvent.objects.filter(action="storage.provisioned").count() == 1

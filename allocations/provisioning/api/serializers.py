@@ -5,7 +5,7 @@ from __future__ import annotations
 from rest_framework import serializers
 
 from allocations.catalogue.models import ProvisioningMode, SlurmBackendKind
-from allocations.provisioning.models import ComparedSetting, SyncOutcome
+from allocations.provisioning.models import ComparedSetting, HandoverKind, SyncOutcome
 
 
 class SyncCountsSerializer(serializers.Serializer):
@@ -69,11 +69,14 @@ class SiteDriftSerializer(serializers.Serializer):
 
 class HandoverTaskSerializer(serializers.Serializer):
     id = serializers.IntegerField()
+    kind = serializers.ChoiceField(choices=HandoverKind.choices, help_text="slurm: the Slurm account of a hand-over "
+                                   "site; storage: the project directory and its quota.")
     site = serializers.CharField(source="site.code")
     allocation = serializers.CharField(source="allocation.reference")
     desired_version = serializers.IntegerField()
     created_at = serializers.DateTimeField()
-    changes = serializers.ListField(child=serializers.DictField(), help_text="The desired accounts to set up.")
+    changes = serializers.JSONField(help_text="slurm: the desired accounts to set up (a list); storage: the request "
+                                    "(path, group, owner, quota_tb).")
     commands = serializers.ListField(child=serializers.CharField(), help_text="The sacctmgr lines to run, "
                                      "from what the last task done put there.")
     fields = serializers.ListField(child=serializers.DictField(), help_text="The settings to confirm afterwards: "

@@ -1,0 +1,1 @@
+"""Granted storage, provisioned through the site's storage backend (docs/storage.md)."""
