@@ -533,6 +533,25 @@ def test_rest_a_refused_batch_names_the_refused_change_and_writes_the_rest(jwt_k
     assert len(posts) == 7
 
 
+def test_rest_a_batch_refused_whole_stops_splitting_after_a_few_refused_items(jwt_key):
+    from allocations.provisioning.slurm.backends.slurmrestd import MAX_REFUSED_ITEMS
+
+    accounts = [f"proj_{i}" for i in range(40)]
+    session = RefusingSession({"org_a", *accounts})  # e.g. a token whose user lost its rights
+    changes = [AddParent(Z, "org_a", "ACME", "acme")]
+    changes += [AddAccount(Z, a, "org_a", "P", "acme", 6, 60, False) for a in accounts]
+    changes += [AddUser(Z, a, "bob") for a in accounts]
+    result = rest(session, jwt_key).apply(Z, changes)
+    (error,) = result.errors
+    assert error.count(": refused by slurmrestd: HTTP 400") == MAX_REFUSED_ITEMS
+    skipped = [int(part.split()[0]) for part in error.split("; ") if "not sent after" in part]
+    assert sum(skipped) == 41 - MAX_REFUSED_ITEMS
+    assert session.written == []
+    # no POST /users (every account was refused); the POSTs of associations stay few
+    assert [r["path"] for r in session.requests if r["method"] == "POST"].count("/users") == 0
+    assert len([r for r in session.requests if r["path"] == "/associations"]) <= 2 * MAX_REFUSED_ITEMS * 6 + 1
+
+
 def test_rest_a_refused_deletion_is_named_and_the_others_are_done(jwt_key):
     refusal = {"errors": [{"error_number": 7009, "error": "You can not remove the default account of a user"}]}
 

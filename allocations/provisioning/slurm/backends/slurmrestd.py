@@ -47,6 +47,9 @@ from .sacctmgr import SacctmgrBackend
 RECORD_LIMIT = 20_000  # characters of a response kept in a CommandRecord
 # one item of a batched POST: (the account or user names it writes, what it does, its JSON body)
 BatchItem = tuple[tuple[str, ...], str, Any]
+# refused items an apply isolates before it stops splitting (a refusal of everything, such as a
+# token without rights, would otherwise cost two requests per item)
+MAX_REFUSED_ITEMS = 5
 
 
 class SlurmRequestRefused(SlurmCommandError):
@@ -301,10 +304,14 @@ class SlurmrestdBackend(SlurmBackend):
         """POST ``items`` ((names, description, body)) in one request. When slurmrestd refuses the
         batch (it runs it in one transaction, so nothing of it was written), the halves are posted
         again until each refused item stands alone: the others are written, each refused one is
-        reported with Slurm's answer, and the names of the refused items are returned. A transport
+        reported with Slurm's answer, and the names of the refused items are returned. After
+        MAX_REFUSED_ITEMS refused items the rest is not sent (and counted as refused). A transport
         failure (timeout, connection refused) stops the whole apply."""
         if not items:
             return set()
+        if sum(1 for f in failures if _REFUSED in f) >= MAX_REFUSED_ITEMS:
+            failures.append(f"{len(items)} change(s) not sent after {MAX_REFUSED_ITEMS} refused ones")
+            return {name for names, _, _ in items for name in names}
         try:
             self._request("write", "POST", path, body={key: [body for _, _, body in items]})
             return set()
@@ -380,5 +387,8 @@ class SlurmrestdBackend(SlurmBackend):
         return bodies
 
 
+_REFUSED = ": refused by slurmrestd: "
+
+
 def _refused(description: str, exc: SlurmRequestRefused) -> str:
-    return f"{description}: refused by slurmrestd: {exc.answer}"
+    return f"{description}{_REFUSED}{exc.answer}"
