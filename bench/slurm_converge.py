@@ -1,7 +1,7 @@
 """Benchmark: converge N allocations over two clusters, then a no-op reconcile, beside a plain loop.
 
     source /tmp/aif-slurm/env.sh   # scripts/slurm-stack.sh start
-    .venv/bin/python bench/slurm_converge.py [-n 1000] [--loop-n N] [--backend sacctmgr|slurmrestd]
+    .venv/bin/python bench/slurm_converge.py [-n 1000] [--loop-n N] [--backend sacctmgr|slurmrestd] [--commands]
 
 Prints numbers only. The plain loop is what a naive implementation does: one `sacctmgr add account`
 and one `sacctmgr add user` per allocation. Everything created is deleted at the end.
@@ -110,6 +110,7 @@ def main() -> None:
         "--loop-n", type=int, default=None, help="allocations for the plain loop (default: n; 0 = skip)"
     )
     parser.add_argument("--backend", default="sacctmgr", choices=["sacctmgr", "slurmrestd"])
+    parser.add_argument("--commands", action="store_true", help="print every command or request with its time")
     args = parser.parse_args()
     env = dict(os.environ)
     if "SLURM_CONF" not in env:
@@ -141,6 +142,11 @@ def main() -> None:
                 total_calls += calls
                 print(f"  {label:20s} {cluster:9s} {seconds:7.2f} s  sacctmgr calls={calls:3d}  "
                       f"reads={result.reads} writes={result.writes} planned={len(result.planned)}")  # fmt: skip
+                if args.commands:
+                    for rec in result.commands:
+                        what = " ".join(str(a) for a in rec.argv[:2]).split("?")[0]
+                        size = len(rec.input or "")
+                        print(f"      {rec.kind:5s} {rec.duration_s:7.2f} s  {size:7d} bytes in  {what}")
             print(f"{label:22s} total {total_t:7.2f} s  sacctmgr calls={total_calls}")
         if loop_n:
             loop_t, loop_calls, loop_failed = plain_loop(env, loop_prefix, loop_n)

@@ -432,33 +432,143 @@ def test_rest_read_is_one_get_per_cluster_filtered_locally(jwt_key):
 
 
 def test_rest_apply_batches_accounts_users_and_associations(jwt_key):
-    session = FakeSession({("DELETE", "/association"): (304, None)})
+    users = {"users": [{"name": "opsadmin", "administrator_level": "Operator"}, {"name": "bob"}]}
+    session = FakeSession({("DELETE", "/association"): (304, None), ("GET", "/users"): (200, users)})
     changes = [
         AddParent(Z, "org_a", "ACME", "acme"),
         AddAccount(Z, "proj_a", "org_a", "P", "acme", 6, 60, True, "aif_sme"),
         SetLimits(Z, "proj_b", (("cpu", 1), ("gres/gpu", 2))),
         SetBlocked(Z, "proj_b", False),
         AddUser(Z, "proj_a", "bob"),
+        AddUser(Z, "proj_b", "bob"),
+        AddUser(Z, "proj_a", "carol"),
+        AddUser(Z, "proj_a", "opsadmin"),
         RemoveUser(Z, "proj_b", "eve"),
+        RemoveUser(Z, "proj_b", "mallory"),
+        RemoveUser(Z, "proj_c", "eve"),
+        RemoveUser(Z, "proj_c", "mallory"),
+        RemoveUser(Z, "proj_d", "eve"),
     ]
     result = rest(session, jwt_key).apply(Z, changes)
     assert result.ok, result.errors
     assert [(r["method"], r["path"]) for r in session.requests] == [
         ("POST", "/accounts"),
-        ("POST", "/users"),
+        ("GET", "/users"),
         ("POST", "/associations"),
-        ("DELETE", "/association"),
+        ("POST", "/users"),
+        *[("DELETE", "/association")] * 5,
     ]
     assocs = json.loads(session.requests[2]["data"])["associations"]
+    # account associations, then the one user with an AdminLevel (POST /users would reset it)
     assert [(a["account"], a["user"]) for a in assocs] == [
         ("org_a", None),
         ("proj_a", None),
         ("proj_b", None),
-        ("proj_a", "bob"),
+        ("proj_a", "opsadmin"),
     ]
     assert assocs[1]["max"]["jobs"]["per"]["submitted"] == 0 and assocs[1]["qos"] == ["aif_sme"]
     assert assocs[2]["max"]["tres"]["group"]["minutes"][1] == {"type": "gres", "name": "gpu", "count": 2}
-    assert session.requests[3]["params"] == {"account": "proj_b", "cluster": Z, "user": "eve"}
+    # every other user association in one POST /users, under its user
+    assert json.loads(session.requests[3]["data"])["users"] == [
+        {
+            "name": "bob",
+            "associations": [
+                {"account": "proj_a", "cluster": Z, "user": "bob"},
+                {"account": "proj_b", "cluster": Z, "user": "bob"},
+            ],
+        },
+        {"name": "carol", "associations": [{"account": "proj_a", "cluster": Z, "user": "carol"}]},
+    ]
+    # one DELETE per association: 22.05 removes only one of those a comma-separated filter matches
+    assert [r["params"] for r in session.requests[4:]] == [
+        {"account": account, "cluster": Z, "user": user}
+        for account, user in [
+            ("proj_b", "eve"),
+            ("proj_b", "mallory"),
+            ("proj_c", "eve"),
+            ("proj_c", "mallory"),
+            ("proj_d", "eve"),
+        ]
+    ]
+
+
+class RefusingSession(FakeSession):
+    """A fake slurmrestd that refuses, as 22.05 does, any batch holding one of ``refused`` (the
+    account of an association or the name of a user) and then writes nothing of it."""
+
+    def __init__(self, refused: set[str]) -> None:
+        super().__init__({})
+        self.refused = refused
+        self.written: list[str] = []
+
+    def request(self, method, url, **kwargs):
+        response = super().request(method, url, **kwargs)
+        if method == "POST" and kwargs.get("data"):
+            body = json.loads(kwargs["data"])
+            names = [i.get("account") or i.get("name") for i in body.get("associations") or body.get("users") or ()]
+            if self.refused & set(names):
+                error = {"error_number": -1, "error": "Unspecified error", "source": "slurmdb_associations_add"}
+                return FakeResponse(400, {"errors": [error]})
+            self.written += names
+        return response
+
+
+def test_rest_a_refused_batch_names_the_refused_change_and_writes_the_rest(jwt_key):
+    session = RefusingSession({"proj_3"})
+    changes = [AddParent(Z, "org_a", "ACME", "acme")]
+    changes += [AddAccount(Z, f"proj_{i}", "org_a", "P", "acme", 6, 60, False) for i in range(8)]
+    changes += [AddUser(Z, f"proj_{i}", "bob") for i in range(8)]
+    result = rest(session, jwt_key).apply(Z, changes)
+    (error,) = result.errors
+    assert error == (
+        "zellik: add account proj_3 under org_a (gpu 6 min, cpu 60 min): refused by slurmrestd: "
+        "HTTP 400: [{'error_number': -1, 'error': 'Unspecified error', 'source': 'slurmdb_associations_add'}]"
+    )
+    assert sorted(session.written) == sorted(["org_a", *[f"proj_{i}" for i in range(8) if i != 3], "bob"])
+    # bob is added to every account but the refused one
+    users = json.loads(session.requests[-1]["data"])["users"]
+    assert [a["account"] for a in users[0]["associations"]] == [f"proj_{i}" for i in range(8) if i != 3]
+    # one batch, then halves down to the refused item: bounded by 2 * log2(9) + 1 posts of associations
+    posts = [r for r in session.requests if r["path"] == "/associations"]
+    assert len(posts) == 7
+
+
+def test_rest_a_batch_refused_whole_stops_splitting_after_a_few_refused_items(jwt_key):
+    from allocations.provisioning.slurm.backends.slurmrestd import MAX_REFUSED_ITEMS
+
+    accounts = [f"proj_{i}" for i in range(40)]
+    session = RefusingSession({"org_a", *accounts})  # e.g. a token whose user lost its rights
+    changes = [AddParent(Z, "org_a", "ACME", "acme")]
+    changes += [AddAccount(Z, a, "org_a", "P", "acme", 6, 60, False) for a in accounts]
+    changes += [AddUser(Z, a, "bob") for a in accounts]
+    result = rest(session, jwt_key).apply(Z, changes)
+    (error,) = result.errors
+    assert error.count(": refused by slurmrestd: HTTP 400") == MAX_REFUSED_ITEMS
+    skipped = [int(part.split()[0]) for part in error.split("; ") if "not sent after" in part]
+    assert sum(skipped) == 41 - MAX_REFUSED_ITEMS
+    assert session.written == []
+    # no POST /users (every account was refused); the POSTs of associations stay few
+    assert [r["path"] for r in session.requests if r["method"] == "POST"].count("/users") == 0
+    assert len([r for r in session.requests if r["path"] == "/associations"]) <= 2 * MAX_REFUSED_ITEMS * 6 + 1
+
+
+def test_rest_a_refused_deletion_is_named_and_the_others_are_done(jwt_key):
+    refusal = {"errors": [{"error_number": 7009, "error": "You can not remove the default account of a user"}]}
+
+    class Session(FakeSession):
+        def request(self, method, url, **kwargs):
+            response = super().request(method, url, **kwargs)
+            if method == "DELETE" and kwargs["params"]["account"] == "proj_a":
+                return FakeResponse(500, refusal)
+            return response
+
+    session = Session({})
+    changes = [RemoveUser(Z, "proj_a", "eve"), RemoveUser(Z, "proj_b", "eve")]
+    result = rest(session, jwt_key).apply(Z, changes)
+    assert [r["params"]["account"] for r in session.requests] == ["proj_a", "proj_b"]
+    (error,) = result.errors
+    assert error.startswith("zellik: remove user eve from proj_a: refused by slurmrestd: HTTP 500:")
+    assert "default account" in error
 
 
 def test_rest_update_without_limits_reads_them_first(jwt_key):

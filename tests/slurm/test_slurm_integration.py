@@ -227,6 +227,113 @@ def test_rest_read_back_catches_a_dropped_write(rest_backend, names, slurm_env):
             rest_backend.reconcile(Z, [parent(Z, org), account(Z, a, org)])
 
 
+def rest_requests(backend, call):
+    """Run ``call`` and return what really left the process: (method, path) of every HTTP request."""
+    with mock.patch.object(backend.session, "request", wraps=backend.session.request) as spy:
+        value = call()
+    return value, [(c.args[0], c.args[1].split("/v0.0.38", 1)[1]) for c in spy.call_args_list]
+
+
+def test_rest_many_changes_take_a_bounded_number_of_requests(rest_backend, names, slurm_env):
+    """One request per kind of change and cluster, whatever the number of accounts and users."""
+    org1, org2 = names.parent("org1"), names.parent("org2")
+    accounts = [names.account(f"a{i}") for i in range(24)]
+    users = [names.user(str(i)) for i in range(6)]
+
+    def desired(members):
+        return [parent(Z, org1), parent(Z, org2)] + [
+            account(Z, a, (org1, org2)[i % 2], gpu=600 + i, blocked=i % 5 == 0, users=members(i))
+            for i, a in enumerate(accounts)
+        ]
+
+    first = desired(lambda i: {users[i % 6], users[(i + 1) % 6]})
+    result, sent = rest_requests(rest_backend, lambda: rest_backend.reconcile(Z, first))
+    assert result.ok, result.describe()
+    assert len(result.planned) == 2 + 24 + 48
+    # read; account records; who has an AdminLevel; 26 account associations; 48 user associations; read back
+    assert sent == [
+        ("GET", "/associations"),
+        ("POST", "/accounts"),
+        ("GET", "/users"),
+        ("POST", "/associations"),
+        ("POST", "/users"),
+        ("GET", "/associations"),
+    ]
+    rows = assoc_rows(slurm_env, accounts)
+    assert (Z, accounts[7], "", org2, "cpu=6000,gres/gpu=607", "") in rows
+    assert (Z, accounts[5], "", org2, "cpu=6000,gres/gpu=605", "0") in rows
+    assert {(r[1], r[2]) for r in rows if r[2]} == {
+        (a, u) for a, d in zip(accounts, first[2:], strict=True) for u in d.users
+    }
+
+    # every account but the first (the default account of users[0] and users[1]) loses users[0] and
+    # users[1] and gains users[2]
+    second = desired(
+        lambda i: (
+            {users[0], users[1], users[2]}
+            if i == 0
+            else ({users[i % 6], users[(i + 1) % 6]} - set(users[:2])) | {users[2]}
+        )
+    )
+    result, sent = rest_requests(rest_backend, lambda: rest_backend.reconcile(Z, second))
+    assert result.ok, result.describe()
+    removals = [c for c in result.planned if isinstance(c, RemoveUser)]
+    assert len(removals) == 14
+    # one DELETE per removed association (22.05's DELETE with comma lists removes only one of them)
+    deletes = [("DELETE", "/association")] * len(removals)
+    assert sent == [("GET", "/associations"), ("GET", "/users"), ("POST", "/users"), *deletes, ("GET", "/associations")]
+    assert {(r[1], r[2]) for r in assoc_rows(slurm_env, accounts) if r[2]} == {
+        (a, u) for a, d in zip(accounts, second[2:], strict=True) for u in d.users
+    }
+
+
+def test_rest_a_refused_association_is_named_and_the_rest_converges_next_time(rest_backend, names, slurm_env):
+    """slurmrestd refuses a whole batch without saying which item: the backend finds it, writes the
+    others, and names it; the next reconcile, once the cause is gone, converges."""
+    rest_backend.fallback_to_sacctmgr = False
+    org, a, odd, b = names.parent("org"), names.account("a"), names.account("odd"), names.account("b")
+    member = names.user("m")
+    qos = f"t{names.suffix}_q"  # not defined in Slurm yet: slurmrestd refuses the association
+    desired = [
+        parent(Z, org),
+        account(Z, a, org, users={member}),
+        account(Z, odd, org, users={member}, qos=qos),
+        account(Z, b, org, users={member}),
+    ]
+    try:
+        with pytest.raises(SlurmReconcileError) as err:
+            rest_backend.reconcile(Z, desired)
+        result = err.value.result
+        (error,) = result.errors
+        assert error.startswith(
+            f"zellik: add account {odd} under {org} (gpu 600 min, cpu 6000 min): refused by slurmrestd: HTTP"
+        )
+        written = {(r[1], r[2]) for r in assoc_rows(slurm_env, [org, a, odd, b])}
+        assert written == {(org, ""), (a, ""), (a, member), (b, ""), (b, member)}
+        assert {c.describe() for c in result.differences} >= {f"zellik: add user {member} to {odd}"}
+
+        run(slurm_env, "sacctmgr", "-i", "add", "qos", qos)
+        fixed = rest_backend.reconcile(Z, desired)
+        assert fixed.ok, fixed.describe()
+        assert (Z, odd, member, "", "", "") in assoc_rows(slurm_env, [odd])
+    finally:
+        names.cleanup(slurm_env)
+        names.accounts.clear(), names.parents.clear(), names.users.clear()
+        run(slurm_env, "sacctmgr", "-i", "delete", "qos", qos, check=False)
+
+
+def test_rest_adding_a_slurm_operator_to_an_account_keeps_their_admin_level(rest_backend, names, slurm_env):
+    """POST /users rewrites an existing user's AdminLevel: an operator is added by association instead."""
+    operator = slurm_env.get("AIF_SLURM_OPERATOR", "aifportal")
+    org, a = names.parent(), names.account("a")
+    newcomer = names.user("n")
+    result = rest_backend.reconcile(Z, [parent(Z, org), account(Z, a, org, users={operator, newcomer})])
+    assert result.ok, result.describe()
+    levels = run(slurm_env, "sacctmgr", "-n", "-P", "show", "user", operator, newcomer, "format=user,admin").stdout
+    assert set(levels.split()) == {f"{operator}|Operator", f"{newcomer}|None"}
+    assert {r[2] for r in assoc_rows(slurm_env, [a])} == {"", operator, newcomer}
+
+
 # ------------------------------------------------------------------------------ operator, enforcement, usage
 
 

@@ -338,3 +338,16 @@ def rest_account_assoc(
         body["qos"] = [qos]
         body["default"] = {"qos": qos}
     return body
+
+
+def parse_rest_privileged_users(payload: Mapping[str, Any]) -> set[str]:
+    """GET /slurmdb/v0.0.38/users -> names of the users with an AdminLevel (Operator, Administrator)."""
+    if payload.get("errors"):
+        raise SlurmParseError(f"slurmrestd errors: {payload['errors']}")
+    return {
+        user["name"]
+        for user in payload.get("users") or ()
+        if user.get("name")
+        and (user.get("administrator_level") or "None") not in ("None", "Not Set")
+        and "DELETED" not in (user.get("flags") or ())
+    }

@@ -45,6 +45,20 @@ from .base import ApplyResult, CommandKind, CommandRecord, Job, JobAction, Slurm
 from .sacctmgr import SacctmgrBackend
 
 RECORD_LIMIT = 20_000  # characters of a response kept in a CommandRecord
+# one item of a batched POST: (the account or user names it writes, what it does, its JSON body)
+BatchItem = tuple[tuple[str, ...], str, Any]
+# refused items an apply isolates before it stops splitting (a refusal of everything, such as a
+# token without rights, would otherwise cost two requests per item)
+MAX_REFUSED_ITEMS = 5
+
+
+class SlurmRequestRefused(SlurmCommandError):
+    """slurmrestd answered with an error (HTTP status or ``errors``): the request reached Slurm.
+    ``answer`` is its status and errors, for a message that names the refused change."""
+
+    def __init__(self, message: str, answer: str) -> None:
+        super().__init__(message)
+        self.answer = answer
 
 
 class SlurmrestdBackend(SlurmBackend):
@@ -142,8 +156,8 @@ class SlurmrestdBackend(SlurmBackend):
             )
         )
         if not ok:
-            detail = payload.get("errors") or text[:300]
-            raise SlurmCommandError(f"{method} {shown}: HTTP {resp.status_code}: {detail}")
+            answer = f"HTTP {resp.status_code}: {payload.get('errors') or text[:300]}"
+            raise SlurmRequestRefused(f"{method} {shown}: {answer}", answer)
         return payload
 
     # ----------------------------------------------------------------------------- interface
@@ -208,6 +222,25 @@ class SlurmrestdBackend(SlurmBackend):
 
     # ----------------------------------------------------------------------------- apply
     def _apply(self, cluster: str, changes: Sequence[Change], result: ApplyResult) -> None:
+        """One request per kind of change: POST /accounts, POST /associations (account associations,
+        new and updated), POST /users (every user association, listed under its user), then one
+        DELETE per removed user association.
+
+        slurmrestd 22.05 makes two slurmdbd round trips per item of POST /associations but one for
+        the whole of POST /users, so user associations go with their users. A refused batch is
+        rolled back whole and names no item: ``_post_batch`` finds the refused ones, writes the rest,
+        and the error names each refused change with Slurm's answer."""
+        failures: list[str] = []
+        try:
+            self._write(cluster, changes, failures)
+        except SlurmRequestRefused:
+            raise
+        except SlurmCommandError as exc:  # transport: what was refused before still counts
+            raise SlurmCommandError("; ".join([*failures, str(exc)])) from exc
+        if failures:
+            raise SlurmCommandError("; ".join(failures))
+
+    def _write(self, cluster: str, changes: Sequence[Change], failures: list[str]) -> None:
         new_accounts = [c for c in changes if isinstance(c, AddParent | AddAccount)]
         if new_accounts:
             # account records are global; posting an existing one is accepted and harmless
@@ -222,29 +255,80 @@ class SlurmrestdBackend(SlurmBackend):
                     ]
                 },
             )
-        new_users = sorted({c.user for c in changes if isinstance(c, AddUser)})
-        if new_users:
-            self._request("write", "POST", "/users", body={"users": [{"name": u} for u in new_users]})
 
-        assocs: list[dict[str, Any]] = []
+        assocs: list[BatchItem] = []
         for c in new_accounts:
             if isinstance(c, AddParent):
-                assocs.append({"account": c.name, "cluster": cluster, "user": None, "parent_account": "root"})
+                body = {"account": c.name, "cluster": cluster, "user": None, "parent_account": "root"}
             else:
-                assocs.append(
-                    formats.rest_account_assoc(
-                        cluster, c.name, limits=c.limits, blocked=c.blocked, parent=c.parent, qos=c.qos
-                    )
+                body = formats.rest_account_assoc(
+                    cluster, c.name, limits=c.limits, blocked=c.blocked, parent=c.parent, qos=c.qos
                 )
+            assocs.append(((c.name,), c.describe(), body))
         assocs += self._modifications(cluster, changes)
-        # slurmrestd handles the list in order: account associations before their users
+        additions = [c for c in changes if isinstance(c, AddUser)]
+        # POST /users rewrites an existing user's record and sets AdminLevel to what it carries
+        # (none): a Slurm operator or administrator gets their associations one by one instead
+        privileged = self._privileged_users() if additions else set()
         assocs += [
-            {"account": c.account, "cluster": cluster, "user": c.user} for c in changes if isinstance(c, AddUser)
+            ((), c.describe(), {"account": c.account, "cluster": cluster, "user": c.user})
+            for c in additions
+            if c.user in privileged
         ]
-        if assocs:
-            self._request("write", "POST", "/associations", body={"associations": assocs})
-        for c in changes:
-            if isinstance(c, RemoveUser):
+        # slurmrestd handles the list in order: parents before their children, accounts before users
+        refused = self._post_batch("/associations", "associations", assocs, failures)
+
+        by_user: dict[str, list[AddUser]] = defaultdict(list)
+        for c in additions:
+            if c.user not in privileged and c.account not in refused:  # else its account is not there
+                by_user[c.user].append(c)
+        users = [
+            (
+                (user,),
+                "; ".join(c.describe() for c in adds),
+                {
+                    "name": user,
+                    "associations": [{"account": c.account, "cluster": cluster, "user": user} for c in adds],
+                },
+            )
+            for user, adds in sorted(by_user.items())
+        ]
+        self._post_batch("/users", "users", users, failures)
+        self._remove_users(cluster, [c for c in changes if isinstance(c, RemoveUser)], failures)
+
+    def _privileged_users(self) -> set[str]:
+        """Slurm users with an AdminLevel (one GET of every user)."""
+        return formats.parse_rest_privileged_users(self._request("read", "GET", "/users"))
+
+    def _post_batch(self, path: str, key: str, items: Sequence[BatchItem], failures: list[str]) -> set[str]:
+        """POST ``items`` ((names, description, body)) in one request. When slurmrestd refuses the
+        batch (it runs it in one transaction, so nothing of it was written), the halves are posted
+        again until each refused item stands alone: the others are written, each refused one is
+        reported with Slurm's answer, and the names of the refused items are returned. After
+        MAX_REFUSED_ITEMS refused items the rest is not sent (and counted as refused). A transport
+        failure (timeout, connection refused) stops the whole apply."""
+        if not items:
+            return set()
+        if sum(1 for f in failures if _REFUSED in f) >= MAX_REFUSED_ITEMS:
+            failures.append(f"{len(items)} change(s) not sent after {MAX_REFUSED_ITEMS} refused ones")
+            return {name for names, _, _ in items for name in names}
+        try:
+            self._request("write", "POST", path, body={key: [body for _, _, body in items]})
+            return set()
+        except SlurmRequestRefused as exc:
+            if len(items) == 1:
+                names, description, _ = items[0]
+                failures.append(_refused(description, exc))
+                return set(names)
+        half = len(items) // 2
+        return self._post_batch(path, key, items[:half], failures) | self._post_batch(path, key, items[half:], failures)
+
+    def _remove_users(self, cluster: str, removals: Sequence[RemoveUser], failures: list[str]) -> None:
+        """One DELETE per association. 22.05's DELETE /association takes comma-separated accounts
+        and users but removes only one of the matching associations and answers 200, so removals
+        are not grouped (they are rare: a member leaving a project)."""
+        for c in removals:
+            try:
                 # 304: nothing to delete, which is the desired state
                 self._request(
                     "write",
@@ -253,8 +337,11 @@ class SlurmrestdBackend(SlurmBackend):
                     params={"account": c.account, "cluster": cluster, "user": c.user},
                     ok_status=(200, 304),
                 )
+            except SlurmRequestRefused as exc:
+                failures.append(_refused(c.describe(), exc))
 
-    def _modifications(self, cluster: str, changes: Sequence[Change]) -> list[dict[str, Any]]:
+    def _modifications(self, cluster: str, changes: Sequence[Change]) -> list[BatchItem]:
+        """One full account association body per updated account, with the changes it carries."""
         mods: dict[str, list[Change]] = defaultdict(list)
         for c in changes:
             if isinstance(c, SetParent | SetLimits | SetBlocked | SetQos):
@@ -291,6 +378,17 @@ class SlurmrestdBackend(SlurmBackend):
             if not limits:
                 raise SlurmCommandError(f"{cluster}: cannot update {name} through slurmrestd without TRES limits")
             bodies.append(
-                formats.rest_account_assoc(cluster, name, limits=limits, blocked=blocked, parent=parent, qos=qos)
+                (
+                    (),  # an existing account: its users can still be added
+                    "; ".join(c.describe() for c in cs),
+                    formats.rest_account_assoc(cluster, name, limits=limits, blocked=blocked, parent=parent, qos=qos),
+                )
             )
         return bodies
+
+
+_REFUSED = ": refused by slurmrestd: "
+
+
+def _refused(description: str, exc: SlurmRequestRefused) -> str:
+    return f"{description}{_REFUSED}{exc.answer}"
