@@ -9,8 +9,11 @@ from django.db import connection
 from accounts.models import Organisation
 from allocations.applications.models import Application, ApplicationStatus
 from allocations.grants.models import Allocation
-from allocations.grants.selectors import allocation_overview
-from allocations.review.selectors import application_overview
+from allocations.grants.selectors import allocation_overview, change_request_overview
+from allocations.review.models import AssignmentStatus, ReviewAssignment
+from allocations.review.selectors import application_overview, assignment_overview
+from compliance.models import EthicsStatus
+from compliance.selectors import ethics_overview
 from portal.listquery import search
 from tests import factories as fr
 
@@ -63,12 +66,6 @@ def test_allocation_search_uses_the_reference_index(postgres):
 def test_the_other_lists_search_through_a_related_organisation(postgres, django_assert_num_queries):
     """The reviews, ethics reviews and change requests reach the organisation through the application or
     the allocation: the matching organisations are still looked up first, in one query."""
-    from allocations.grants.selectors import change_request_overview
-    from allocations.review.models import AssignmentStatus, ReviewAssignment
-    from allocations.review.selectors import assignment_overview
-    from compliance.models import EthicsStatus
-    from compliance.selectors import ethics_overview
-
     org = fr.OrganisationFactory(legal_name="Zeta Quantum Labs NV")
     app = fr.application(organisation=org, status=ApplicationStatus.SUBMITTED, title="Tidal energy forecasts",
                          ethics=EthicsStatus.PENDING)
