@@ -72,6 +72,16 @@ CASES = [
     ("search: oversight applications by organisation", "manager", "/applications/?q=Organisation+04242"),
     ("search: manager applications, filtered and sorted", "manager",
      "/staff/applications/?status=in_review&site=zellik&sort=title&q=vision"),
+    # The other staff lists, searched and filtered (portal.listquery).
+    ("search: reviewer queue by organisation", "reviewer", "/staff/reviews/?q=Organisation"),
+    ("search: reviewer queue API, filtered and sorted", "reviewer",
+     "/api/v1/staff/reviews/?status=submitted&sort=-due_date&q=Organisation"),
+    ("search: ethics reviews by organisation", "ethics", "/staff/ethics/?status=&q=Organisation+04242"),
+    ("search: ethics reviews API by title", "ethics", "/api/v1/staff/ethics/reviews/?q=project+31337"),
+    ("search: change requests by organisation", "manager", "/staff/change-requests/?status=&q=Organisation+04242"),
+    ("search: audit trail by reference", "ethics", "/staff/audit/?q=AIF-2025-0012"),
+    ("search: audit trail API by action", "ethics", "/api/v1/staff/audit-events/?q=application.status_changed"),
+    ("search: audit trail by person", "ethics", "/staff/audit/?q=bench-manager-0"),
 ]
 USERS = {"applicant": "bench-applicant-0@bench.aifactory.eu", "reviewer": "bench-reviewer-0@bench.aifactory.eu",
          "manager": "bench-manager-0@bench.aifactory.eu", "ethics": "bench-ethics-0@bench.aifactory.eu"}

@@ -3,8 +3,12 @@ from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Sector
+from allocations.catalogue.filters import mode_filter, sector_filter, site_filter
 from allocations.catalogue.models import AccessMode, Site
+from portal.audit_actions import AuditAction
+from portal.listquery import ListForm, choice_filter, date_field, organisation_filter
 
+from .ai_act.risk import RiskClass
 from .models import EthicsStatus
 
 DECISIONS = [
@@ -73,3 +77,35 @@ class VerifyReportForm(forms.Form):
     which the API calls too."""
 
     file = forms.FileField(label=_("Report (PDF)"), help_text=_("The PDF exactly as you received it."))
+
+
+class EthicsFilterForm(ListForm):
+    """The ethics reviews (/staff/ethics/ and /api/v1/staff/ethics/reviews/). The page opens on the queue
+    (the pending ones); "Any" shows every review."""
+
+    status = choice_filter(_("Status"), EthicsStatus.choices)
+    risk_class = choice_filter(_("AI Act class"), RiskClass.choices)
+    mode = mode_filter()
+    site = site_filter()
+    sector = sector_filter()
+    organisation = organisation_filter()
+    date_from = date_field(_("Waiting since, from"))
+    date_to = date_field(_("Waiting since, until"))
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["q"].help_text = _("Reference, title or organisation")
+
+
+class AuditEventFilterForm(ListForm):
+    """The audit trail (/staff/audit/ and /api/v1/staff/audit-events/)."""
+
+    action = choice_filter(_("Action"), AuditAction.choices)
+    actor = forms.IntegerField(label=_("Actor"), required=False, min_value=1, max_value=10**12,
+                               widget=forms.HiddenInput)
+    date_from = date_field(_("From"))
+    date_to = date_field(_("Until"))
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["q"].help_text = _("Action, person, or reference of the object")

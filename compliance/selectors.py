@@ -1,6 +1,7 @@
 import datetime
 
-from django.db.models import Count, F
+from django.apps import apps
+from django.db.models import Count, F, Q, QuerySet
 from django.http import Http404
 from django.urls import reverse
 from django.utils import timezone
@@ -8,8 +9,12 @@ from django.utils.text import Truncator
 from django.utils.translation import gettext_lazy as _
 
 from accounts.home import ITEMS_SHOWN, WorkList, due_item
-from accounts.models import Sector
-from allocations.applications.models import Application, ApplicationStatus
+from accounts.models import Sector, User
+from allocations.applications.models import Application, ApplicationStatus, RequestedResource
+from allocations.grants.models import Allocation
+from portal.audit_actions import AuditAction
+from portal.listquery import day_start, search
+from portal.models import AuditEvent
 
 from . import services
 from .ai_act import engine
@@ -24,6 +29,98 @@ def ethics_pending():
     return (EthicsReview.objects.filter(status=EthicsStatus.PENDING)
             .select_related("application__organisation", "application__access_mode", "application__risk_assessment")
             .order_by("created_at", "pk"))
+
+
+def ethics_overview(*, status: str = "", risk_class: str = "", mode: str = "", site: str = "", sector: str = "",
+                    organisation: int | None = None, date_from: datetime.date | None = None,
+                    date_to: datetime.date | None = None, q: str = "") -> QuerySet:
+    """The ethics reviews filtered by the list's parameters (``compliance.lists.ETHICS_LIST``; the dates
+    bound the day the review was opened), with what the rows show joined: one query for a page."""
+    qs = EthicsReview.objects.select_related("application__organisation", "application__access_mode",
+                                             "application__risk_assessment")
+    if status:
+        qs = qs.filter(status=status)
+    if risk_class:
+        qs = qs.filter(application__risk_assessment__classification=risk_class)
+    if mode:
+        qs = qs.filter(application__access_mode__code=mode)
+    if site:
+        qs = qs.filter(application__in=RequestedResource.objects.filter(site__code=site).values("application_id"))
+    if sector:
+        qs = qs.filter(application__sector=sector)
+    if organisation:
+        qs = qs.filter(application__organisation_id=organisation)
+    if date_from:
+        qs = qs.filter(created_at__gte=day_start(date_from))
+    if date_to:
+        qs = qs.filter(created_at__lt=day_start(date_to + datetime.timedelta(days=1)))
+    return search(qs, q, reference="application__reference", fields=["application__title"],
+                  organisation=("application__organisation", "legal_name"))
+
+
+# An object named in a search of the audit trail by its reference: at most this many of each kind.
+AUDIT_REFERENCES_LIMIT = 100
+
+
+def audit_event_overview(*, action: str = "", actor: int | None = None, date_from: datetime.date | None = None,
+                         date_to: datetime.date | None = None, q: str = "") -> QuerySet:
+    """The audit trail filtered by the list's parameters (``compliance.lists.AUDIT_LIST``).
+
+    The search matches an action (its stored value from the start, e.g. "application.", or its label in
+    the reader's language), a person who acted (name or e-mail), or an object: its id, or the reference
+    of an application or allocation (from the start). The people and the references are looked up first
+    (two or three small queries on their indexes), so the trail itself is read once, on its indexes."""
+    qs = AuditEvent.objects.select_related("actor")
+    if action:
+        qs = qs.filter(action=action)
+    if actor:
+        qs = qs.filter(actor_id=actor)
+    if date_from:
+        qs = qs.filter(created_at__gte=day_start(date_from))
+    if date_to:
+        qs = qs.filter(created_at__lt=day_start(date_to + datetime.timedelta(days=1)))
+    text = q.strip()
+    if not text:
+        return qs
+    folded = text.casefold()
+    actions = [value for value, label in AuditAction.choices
+               if value.startswith(folded) or folded in str(label).casefold()]
+    match = Q(action__in=actions) | Q(object_id=text)
+    people = list(User.objects.filter(Q(full_name__icontains=text) | Q(email__icontains=text))
+                  .values_list("pk", flat=True)[:AUDIT_REFERENCES_LIMIT])
+    if people:
+        match |= Q(actor_id__in=people)
+    for model in (Application, Allocation):
+        ids = [str(pk) for pk in model.objects.filter(reference__istartswith=text)
+               .values_list("pk", flat=True)[:AUDIT_REFERENCES_LIMIT]]
+        if ids:
+            match |= Q(object_type=_object_type(model), object_id__in=ids)
+    return qs.filter(match)
+
+
+def audit_objects(events) -> dict[tuple[str, str], str]:
+    """What the rows of a page of the trail name: (object type, id) -> the reference a person reads, for
+    the applications and allocations among them (one query per kind, whatever the page)."""
+    out = {}
+    for model in (Application, Allocation):
+        kind = _object_type(model)
+        ids = {e.object_id for e in events if e.object_type == kind and e.object_id.isdigit()}
+        if ids:
+            for pk, reference in model.objects.filter(pk__in=ids).values_list("pk", "reference"):
+                out[(kind, str(pk))] = reference
+    return out
+
+
+def _object_type(model) -> str:
+    return f"{model._meta.app_label}.{model._meta.model_name}"  # as portal.audit.object_label names it
+
+
+def object_type_label(object_type: str) -> str:
+    """"allocations.application" as a person reads it ("application", translated)."""
+    try:
+        return str(apps.get_model(object_type)._meta.verbose_name)
+    except (LookupError, ValueError):
+        return object_type
 
 
 def ethics_recent_decisions(limit: int = 20):

@@ -12,6 +12,7 @@ urlpatterns = [
     path("staff/ethics/<str:reference>/", views.ethics_review, name="ethics_review"),
     path("staff/ethics/<str:reference>/conditions/<int:pk>/evidence/", views.condition_evidence_decide,
          name="condition_evidence_decide"),
+    path("staff/audit/", views.audit_event_list, name="audit_event_list"),
     # Reports, staff side (MFA-protected like every /staff/ page).
     path("staff/reports/", reports.report_list, name="report_list"),
     path("staff/reports/<int:pk>/", reports.report_detail, name="report_detail"),

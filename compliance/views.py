@@ -1,20 +1,23 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.paginator import Paginator
+from django.http import QueryDict
 from django.shortcuts import redirect, render
+from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 
-from accounts.roles import Role, has_role
+from accounts.roles import Role, has_role, is_superuser
 from allocations.applications.presentation import ethics_rows
 from allocations.applications.selectors import attachments_for_reader
+from portal.audit_actions import action_label
 from portal.forms import apply_validation_error
+from portal.listquery import list_query
+from portal.paging import AuditTrailPaginator, page_of, querystring_without_page
 
 from . import selectors, services
 from .forms import EthicsDecisionForm, EvidenceDecisionForm
+from .lists import AUDIT_COLUMNS, AUDIT_LIST, ETHICS_COLUMNS, ETHICS_LIST, ETHICS_QUEUE
 from .reports.selectors import staff_reports_for
-
-QUEUE_PAGE_SIZE = 25
 
 
 def _require_ethics_officer(user) -> None:
@@ -25,15 +28,35 @@ def _require_ethics_officer(user) -> None:
 @login_required
 def ethics_queue(request):
     _require_ethics_officer(request.user)
-    # Paginated, oldest first: at scale thousands wait, and rendering them all took over a second.
-    page = Paginator(selectors.ethics_pending(), QUEUE_PAGE_SIZE).get_page(request.GET.get("page"))
+    # Without a query string the page is the queue (pending, the longest waiting first); the filters
+    # show any other review. Paginated: at scale thousands wait.
+    params = request.GET or QueryDict(urlencode(ETHICS_QUEUE))
+    query = list_query(ETHICS_LIST, params)
+    page = page_of(request, query.queryset())
     context = {
-        "pending": page,
+        "list": query,
         "page": page,
+        "querystring": querystring_without_page(request, params),
+        "headers": query.headers(ETHICS_COLUMNS),
         "awaiting_ack": selectors.conditions_awaiting_acknowledgement(),
         "recent": selectors.ethics_recent_decisions(),
     }
     return render(request, "compliance/ethics_queue.html", context)
+
+
+@login_required
+def audit_event_list(request):
+    """The audit trail, newest first, for the ethics officers and the administrators (as its API)."""
+    if not (has_role(request.user, Role.ETHICS_OFFICER) or is_superuser(request.user)):
+        raise PermissionDenied
+    query = list_query(AUDIT_LIST, request.GET)
+    page = page_of(request, query.queryset(), paginator_class=AuditTrailPaginator)
+    objects = selectors.audit_objects(page)
+    rows = [{"event": e, "action": action_label(e.action), "object": selectors.object_type_label(e.object_type),
+             "reference": objects.get((e.object_type, e.object_id), e.object_id)} for e in page]
+    return render(request, "compliance/audit_event_list.html", {
+        "list": query, "page": page, "rows": rows, "querystring": querystring_without_page(request),
+        "headers": query.headers(AUDIT_COLUMNS)})
 
 
 @login_required

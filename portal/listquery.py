@@ -14,6 +14,7 @@ shows the unfiltered list, the API refuses the request.
 from __future__ import annotations
 
 import datetime
+import functools
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -24,6 +25,8 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
+
+from portal.forms import with_any
 
 SORT_PARAM = "sort"
 SEARCH_MAX_LENGTH = 100
@@ -53,6 +56,32 @@ class ListForm(forms.Form):
         if start and end and start > end:
             self.add_error("date_to", _("The end of the period comes before its start."))
         return cleaned
+
+
+class QueryChoiceField(forms.ChoiceField):
+    """A filter whose choices come from the database (sites, access modes): read when the menu is drawn
+    or a value is checked, once per form, never when the form is built (the API builds it on every list
+    request, mostly without this filter)."""
+
+    def __init__(self, *, load: Callable[[], list], **kwargs):
+        self.load = load
+        super().__init__(required=False, choices=functools.cache(load), **kwargs)
+
+    def __deepcopy__(self, memo):
+        copy = super().__deepcopy__(memo)
+        copy.choices = functools.cache(self.load)  # a fresh cache per form
+        return copy
+
+
+def choice_filter(label, choices) -> forms.ChoiceField:
+    """A menu of fixed choices (an enum's labels), "Any" first."""
+    return forms.ChoiceField(label=label, required=False, choices=with_any(choices))
+
+
+def organisation_filter() -> forms.IntegerField:
+    """One organisation's rows (the id, from a link on another page): no visible field."""
+    return forms.IntegerField(label=gettext_lazy("Organisation"), required=False, min_value=1, max_value=10**12,
+                              widget=forms.HiddenInput)
 
 
 class DateInput(forms.DateInput):
@@ -121,8 +150,10 @@ class ListQuery:
         flip = (lambda f: f[1:] if f.startswith("-") else f"-{f}") if descending else (lambda f: f)
         return [flip(f) for f in fields] + ["-pk" if descending else "pk"]
 
-    def queryset(self) -> QuerySet:
-        return self.spec.filter(**self.filters).order_by(*self.ordering)
+    def queryset(self, **scope) -> QuerySet:
+        """The rows, filtered and sorted; ``scope`` goes to the selector as it is (whose rows: the
+        reviewer of a reviewer's own list), never from the query string."""
+        return self.spec.filter(**scope, **self.filters).order_by(*self.ordering)
 
     def header(self, key: str, label) -> SortHeader:
         """A column header that sorts by ``key``: ascending first, then the other way; the filters stay."""
@@ -153,10 +184,11 @@ def list_query(spec: ListSpec, params, **form_kwargs) -> ListQuery:
 
 
 def search(qs: QuerySet, text: str, *, reference: str, fields: Sequence[str] = (),
-           organisation: tuple[str, str] | None = None) -> QuerySet:
+           organisation: tuple[str, str] | None = None, also: Q | None = None) -> QuerySet:
     """Rows whose reference starts with ``text``, or one of whose ``fields`` contains it, or whose
-    organisation's name (``organisation``: the foreign key and the name field) contains it; case
-    insensitive.
+    organisation's name (``organisation``: the path of the foreign key, ``application__organisation``
+    works, and the name field) contains it, or that match ``also`` (a condition the list builds from
+    the same text); case insensitive.
 
     On PostgreSQL, trigram indexes on ``UPPER(column)`` serve each of these (the migrations
     ``allocations.0011_search_indexes`` and ``accounts.0005_organisation_name_trigram``): the matching
@@ -168,9 +200,11 @@ def search(qs: QuerySet, text: str, *, reference: str, fields: Sequence[str] = (
     match = Q(**{f"{reference}__istartswith": text})
     for name in fields:
         match |= Q(**{f"{name}__icontains": text})
+    if also is not None:
+        match |= also
     if organisation:
         key, name = organisation
-        related = qs.model._meta.get_field(key).related_model
+        related = _related_model(qs.model, key)
         matching = related._default_manager.filter(**{f"{name}__icontains": text}).values("pk")
         if connection.vendor == "postgresql":
             ids = list(matching.values_list("pk", flat=True)[:ORGANISATION_IDS_LIMIT + 1])
@@ -180,3 +214,9 @@ def search(qs: QuerySet, text: str, *, reference: str, fields: Sequence[str] = (
                 return qs.filter(match)
         match |= Q(**{f"{key}__in": matching})
     return qs.filter(match)
+
+
+def _related_model(model, path: str):
+    for name in path.split("__"):
+        model = model._meta.get_field(name).related_model
+    return model

@@ -2,16 +2,12 @@
 
 from __future__ import annotations
 
-import functools
-
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from accounts.models import Sector
-from allocations.catalogue.models import AccessMode, Site
-from allocations.grants.models import AllocationStatus, SyncState
-from portal.forms import with_any
-from portal.listquery import ListForm, date_field
+from allocations.catalogue.filters import mode_filter, sector_filter, site_filter
+from allocations.grants.models import AllocationStatus, ChangeKind, ChangeStatus, SyncState
+from portal.listquery import ListForm, choice_filter, date_field, organisation_filter
 
 
 class ChangeRequestForm(forms.Form):
@@ -98,21 +94,36 @@ CHANGE_FORMS = {"extension": ExtensionForm, "top_up": TopUpForm, "add_members": 
 class AllocationFilterForm(ListForm):
     """The managers' list of allocations (/staff/allocations/ and /api/v1/staff/allocations/)."""
 
-    status = forms.ChoiceField(label=_("Status"), required=False, choices=with_any(AllocationStatus.choices))
-    sync_state = forms.ChoiceField(label=_("Provisioning"), required=False, choices=with_any(SyncState.choices))
-    site = forms.ChoiceField(label=_("Site"), required=False)
-    mode = forms.ChoiceField(label=_("Access mode"), required=False)
-    sector = forms.ChoiceField(label=_("Sector"), required=False, choices=with_any(Sector.choices))
-    organisation = forms.IntegerField(label=_("Organisation"), required=False, min_value=1, max_value=10**12,
-                                      widget=forms.HiddenInput)
+    status = choice_filter(_("Status"), AllocationStatus.choices)
+    sync_state = choice_filter(_("Provisioning"), SyncState.choices)
+    site = site_filter()
+    mode = mode_filter()
+    sector = sector_filter()
+    organisation = organisation_filter()
     date_from = date_field(_("Starting from"))
     date_to = date_field(_("Starting until"))
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["q"].help_text = _("Reference or organisation")
-        self.fields["site"].choices = functools.cache(_site_choices)
-        self.fields["mode"].choices = functools.cache(_mode_choices)  # once per form
+
+
+class ChangeRequestFilterForm(ListForm):
+    """The managers' list of change requests (/staff/change-requests/ and /api/v1/staff/change-requests/)."""
+
+    status = choice_filter(_("Status"), ChangeStatus.choices)
+    kind = choice_filter(_("Kind"), ChangeKind.choices)
+    site = site_filter()
+    mode = mode_filter()
+    sector = sector_filter()
+    organisation = organisation_filter()
+    allocation = forms.CharField(label=_("Allocation"), required=False, max_length=20, widget=forms.HiddenInput)
+    date_from = date_field(_("Asked from"))
+    date_to = date_field(_("Asked until"))
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["q"].help_text = _("Reference or organisation")
 
 
 class AllocationActionForm(forms.Form):
@@ -140,14 +151,6 @@ class ChangeDecisionForm(forms.Form):
                 label=_("Record the top-up even if it takes the single undertaking above the de minimis ceiling "
                         "(access modes that warn)"), required=False)
 
-# Read when the menu is drawn or a value is checked, not when the form is built: the API builds it on every
-# list request and mostly without these filters.
-def _mode_choices():
-    return with_any(list(AccessMode.objects.values_list("code", "name")))
-
-
-def _site_choices():
-    return with_any(list(Site.objects.values_list("code", "name")))
 
 class EvidenceForm(forms.Form):
     """The PDF an ethics condition asks for (checked by content by the service, like every document)."""

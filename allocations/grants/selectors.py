@@ -30,7 +30,7 @@ from allocations.grants.models import (
 )
 from allocations.provisioning.models import StorageProvision, SyncAttempt, UsageSnapshot
 from compliance.models import EthicsCondition
-from portal.listquery import search
+from portal.listquery import day_start, search
 
 
 def allocations_of_member(user) -> QuerySet[Allocation]:
@@ -237,6 +237,35 @@ def change_requests_open() -> QuerySet:
             .select_related("allocation__organisation", "requested_by").order_by("requested_at"))
 
 
+def change_request_overview(*, status: str = "", kind: str = "", site: str = "", mode: str = "", sector: str = "",
+                            organisation: int | None = None, allocation: str = "",
+                            date_from: datetime.date | None = None, date_to: datetime.date | None = None,
+                            q: str = "") -> QuerySet[ChangeRequest]:
+    """Every change request, filtered by the list's parameters (``grants.lists.CHANGE_REQUEST_LIST``; the
+    dates bound the day it was asked), its allocation, organisation and author joined: one query for a
+    page. The search reads the allocation's reference and the organisation's name."""
+    qs = ChangeRequest.objects.select_related("allocation__organisation", "requested_by", "decided_by")
+    if status:
+        qs = qs.filter(status=status)
+    if kind:
+        qs = qs.filter(kind=kind)
+    if site:
+        qs = qs.filter(allocation__in=AllocationQuota.objects.filter(site__code=site).values("allocation_id"))
+    if mode:
+        qs = qs.filter(allocation__application__access_mode__code=mode)
+    if sector:
+        qs = qs.filter(allocation__application__sector=sector)
+    if organisation:
+        qs = qs.filter(allocation__organisation_id=organisation)
+    if allocation:
+        qs = qs.filter(allocation__reference=allocation)
+    if date_from:
+        qs = qs.filter(requested_at__gte=day_start(date_from))
+    if date_to:
+        qs = qs.filter(requested_at__lt=day_start(date_to + datetime.timedelta(days=1)))
+    return search(qs, q, reference="allocation__reference", organisation=("allocation__organisation", "legal_name"))
+
+
 def change_request_for_manager(pk: int) -> ChangeRequest:
     cr = ChangeRequest.objects.select_related("allocation__organisation", "requested_by").filter(pk=pk).first()
     if cr is None:
@@ -297,10 +326,6 @@ def change_request_of_allocation(allocation: Allocation, pk: int) -> ChangeReque
     if cr is None:
         raise Http404
     return cr
-
-
-def change_requests_for_manager() -> QuerySet[ChangeRequest]:
-    return ChangeRequest.objects.select_related("allocation")
 
 
 # ------------------------------------------------------------------------------------ staff home

@@ -7,9 +7,10 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.http import Http404
+from django.http import Http404, QueryDict
 from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -17,8 +18,14 @@ from accounts.decorators import manager_required
 from allocations.applications.services import team_member_resend as team_member_resend_service
 from allocations.grants import connection, forms, selectors, services
 from allocations.grants.forms import CHANGE_FORMS
-from allocations.grants.lists import ALLOCATION_COLUMNS, ALLOCATION_LIST
-from allocations.grants.models import AllocationStatus, ChangeKind
+from allocations.grants.lists import (
+    ALLOCATION_COLUMNS,
+    ALLOCATION_LIST,
+    CHANGE_REQUEST_COLUMNS,
+    CHANGE_REQUEST_LIST,
+    CHANGE_REQUESTS_TO_DECIDE,
+)
+from allocations.grants.models import AllocationStatus, ChangeKind, ChangeStatus
 from allocations.grants.services import change_request_submit
 from allocations.grants.workflow import ALLOCATION_WORKFLOW
 from allocations.outcomes.selectors import final_report_of
@@ -173,11 +180,18 @@ def staff_allocation_detail(request, reference):
 
 @manager_required
 def change_request_list(request):
+    # Without a query string the page lists the requests to decide, the longest waiting first.
+    params = request.GET or QueryDict(urlencode(CHANGE_REQUESTS_TO_DECIDE))
+    query = list_query(CHANGE_REQUEST_LIST, params)
+    page = page_of(request, query.queryset())
     sites = selectors.sites_by_id()
     rows = [(cr, selectors.describe_change(cr, sites),
-             forms.ChangeDecisionForm(prefix=f"cr{cr.pk}", top_up=cr.kind == ChangeKind.TOP_UP))
-            for cr in selectors.change_requests_open()]
-    return render(request, "allocations/grants/change_request_list.html", {"rows": rows})
+             forms.ChangeDecisionForm(prefix=f"cr{cr.pk}", top_up=cr.kind == ChangeKind.TOP_UP)
+             if cr.status == ChangeStatus.SUBMITTED else None)
+            for cr in page]
+    return render(request, "allocations/grants/change_request_list.html", {
+        "list": query, "page": page, "rows": rows, "querystring": querystring_without_page(request, params),
+        "headers": query.headers(CHANGE_REQUEST_COLUMNS)})
 
 
 @manager_required

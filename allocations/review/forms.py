@@ -2,19 +2,17 @@
 
 from __future__ import annotations
 
-import functools
-
 from django import forms
 from django.utils.formats import number_format
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from accounts.models import Sector
 from allocations.applications.models import ApplicationStatus
-from allocations.catalogue.models import AccessMode, Site
+from allocations.catalogue.filters import mode_filter, sector_filter, site_filter
+from allocations.review.models import AssignmentStatus, ReviewKind
 from allocations.review.presentation import criterion_label, levels
-from portal.forms import apply_validation_error, with_any
-from portal.listquery import ListForm, date_field
+from portal.forms import apply_validation_error
+from portal.listquery import ListForm, choice_filter, date_field, organisation_filter
 
 
 class ReplyForm(forms.Form):
@@ -26,22 +24,37 @@ class ReplyForm(forms.Form):
 class OverviewFilterForm(ListForm):
     """The committee's list of applications (/staff/applications/ and /api/v1/staff/applications/)."""
 
-    status = forms.ChoiceField(label=_("Status"), required=False)
-    mode = forms.ChoiceField(label=_("Access mode"), required=False)
-    site = forms.ChoiceField(label=_("Site"), required=False)
-    sector = forms.ChoiceField(label=_("Sector"), required=False, choices=with_any(Sector.choices))
-    organisation = forms.IntegerField(label=_("Organisation"), required=False, min_value=1, max_value=10**12,
-                                      widget=forms.HiddenInput)
+    status = choice_filter(_("Status"), [(v, label) for v, label in ApplicationStatus.choices
+                                         if v != ApplicationStatus.DRAFT])
+    mode = mode_filter()
+    site = site_filter()
+    sector = sector_filter()
+    organisation = organisation_filter()
     date_from = date_field(_("Submitted from"))
     date_to = date_field(_("Submitted until"))
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["q"].help_text = _("Reference, title or organisation")
-        self.fields["status"].choices = with_any(
-            [(v, label) for v, label in ApplicationStatus.choices if v != ApplicationStatus.DRAFT])
-        self.fields["mode"].choices = functools.cache(_mode_choices)  # once per form
-        self.fields["site"].choices = functools.cache(_site_choices)
+
+
+class AssignmentFilterForm(ListForm):
+    """A reviewer's own assignments (/staff/reviews/ and /api/v1/staff/reviews/). The search reads the
+    title only of the applications whose content the reviewer may read (no conflict declared)."""
+
+    status = choice_filter(_("Status"), [(v, label) for v, label in AssignmentStatus.choices
+                                         if v != AssignmentStatus.CANCELLED])
+    kind = choice_filter(_("Kind"), ReviewKind.choices)
+    mode = mode_filter()
+    site = site_filter()
+    sector = sector_filter()
+    organisation = organisation_filter()
+    date_from = date_field(_("Due from"))
+    date_to = date_field(_("Due until"))
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["q"].help_text = _("Reference, title or organisation")
 
 
 class EligibilityForm(forms.Form):
@@ -171,13 +184,3 @@ class ReviewForm(forms.Form):
                 if key in names:
                     exc.error_dict[names[key]] = exc.error_dict.pop(key)
         apply_validation_error(self, exc)
-
-
-# Read when the menu is drawn or a value is checked, not when the form is built: the API builds it on every
-# list request and mostly without these filters.
-def _mode_choices():
-    return with_any(list(AccessMode.objects.values_list("code", "name")))
-
-
-def _site_choices():
-    return with_any(list(Site.objects.values_list("code", "name")))

@@ -8,7 +8,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 
 from django.conf import settings
-from django.db.models import Count, F, Prefetch, QuerySet
+from django.db.models import Count, F, Prefetch, Q, QuerySet
 from django.http import Http404
 from django.urls import reverse
 from django.utils import timezone, translation
@@ -30,6 +30,7 @@ from allocations.review.models import (
     ReviewerPool,
     ReviewKind,
 )
+from allocations.review.permissions import CONTENT_READABLE
 from allocations.review.presentation import score_rows
 from compliance.ai_act import engine
 from compliance.models import EthicsReview, RiskAssessment
@@ -304,6 +305,36 @@ def assignments_of(reviewer: User) -> QuerySet:
         .select_related("application__organisation")
         .order_by("status", "due_date", "pk")
     )
+
+
+def assignment_overview(*, reviewer: User, status: str = "", kind: str = "", mode: str = "", site: str = "",
+                        sector: str = "", organisation: int | None = None, date_from: datetime.date | None = None,
+                        date_to: datetime.date | None = None, q: str = "") -> QuerySet:
+    """A reviewer's own assignments filtered by the list's parameters (``ASSIGNMENT_LIST``; the dates bound
+    the due date). Another reviewer's assignments are never in it, and the search reads the title only
+    where the reviewer may read the content (portal.listquery.search's ``also``): a conflicted
+    application's title is not an answer to a guess. The page rows in one query."""
+    qs = assignments_of(reviewer)
+    if status:
+        qs = qs.filter(status=status)
+    if kind:
+        qs = qs.filter(kind=kind)
+    if mode:
+        qs = qs.filter(application__access_mode__code=mode)
+    if site:
+        qs = qs.filter(application__in=RequestedResource.objects.filter(site__code=site).values("application_id"))
+    if sector:
+        qs = qs.filter(application__sector=sector)
+    if organisation:
+        qs = qs.filter(application__organisation_id=organisation)
+    if date_from:
+        qs = qs.filter(due_date__gte=date_from)
+    if date_to:
+        qs = qs.filter(due_date__lte=date_to)
+    text = q.strip()
+    readable_title = Q(status__in=CONTENT_READABLE, application__title__icontains=text) if text else None
+    return search(qs, q, reference="application__reference", organisation=("application__organisation", "legal_name"),
+                  also=readable_title)
 
 
 def assignment_for_reviewer(reviewer: User, pk: int) -> ReviewAssignment:

@@ -21,7 +21,7 @@ from allocations.applications.selectors import application_for_member, attachmen
 from allocations.applications.services import application_end_date
 from allocations.review import forms, presentation, selectors, services
 from allocations.review.forms import ReplyForm
-from allocations.review.lists import APPLICATION_COLUMNS, APPLICATION_LIST
+from allocations.review.lists import APPLICATION_COLUMNS, APPLICATION_LIST, ASSIGNMENT_COLUMNS, ASSIGNMENT_LIST
 from allocations.review.models import AssignmentStatus, ReviewKind
 from allocations.review.permissions import can_read_assignment_content
 from allocations.review.services import applicant_reply
@@ -180,12 +180,14 @@ def overdue_board(request):
 @reviewer_required
 def assignment_list(request):
     # Paginated: a reviewer accumulates hundreds of past assignments; open ones sort first.
-    page = page_of(request, selectors.assignments_of(request.user))
+    query = list_query(ASSIGNMENT_LIST, request.GET)
+    page = page_of(request, query.queryset(reviewer=request.user))
     overdue = {late.obj.pk: late for late in selectors.assignments_overdue(reviewer=request.user)}
     for a in page:
         a.late = overdue.get(a.pk)
     return render(request, "allocations/review/assignment_list.html", {
-        "assignments": page, "page": page, "querystring": querystring_without_page(request)})
+        "list": query, "page": page, "querystring": querystring_without_page(request),
+        "headers": query.headers(ASSIGNMENT_COLUMNS)})
 
 
 @reviewer_required

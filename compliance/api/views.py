@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import django_filters
-from django.core.paginator import Paginator
 from django.db.models import Prefetch
-from django.utils.functional import cached_property
+from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import extend_schema
 from rest_framework.generics import ListAPIView
 from rest_framework.response import Response
@@ -15,13 +14,14 @@ from rest_framework.views import APIView
 from accounts.api.permissions import IsAuditReader, IsEthicsOfficer, StaffMFA
 from allocations.applications.api.serializers import attachment_context
 from compliance import selectors, services
-from compliance.models import EthicsCondition, EthicsReview, EthicsStatus
-from portal import audit
+from compliance.lists import AUDIT_LIST, ETHICS_LIST
+from compliance.models import EthicsCondition, EthicsReview
 from portal.api.filters import BoundedIsoDateTimeFilter
 from portal.api.pagination import Pagination
 from portal.api.schema import LIST_ERRORS, responses
-from portal.api.views import validated
+from portal.api.views import ListSpecMixin, list_parameters, validated
 from portal.models import AuditEvent
+from portal.paging import AuditTrailPaginator
 
 from . import serializers as s
 
@@ -30,30 +30,26 @@ ETHICS = ["staff: ethics"]
 AUDIT = ["staff: audit"]
 
 
+CONDITIONS = Prefetch("conditions", queryset=EthicsCondition.objects.order_by("pk"))
+
+
 def ethics_reviews():
     return (EthicsReview.objects.select_related("application__organisation", "application__risk_assessment")
-            .prefetch_related(Prefetch("conditions", queryset=EthicsCondition.objects.order_by("pk"))))
+            .prefetch_related(CONDITIONS))
 
 
-class EthicsReviewFilter(django_filters.FilterSet):
-    status = django_filters.ChoiceFilter(choices=EthicsStatus.choices)
-
-    class Meta:
-        model = EthicsReview
-        fields = ["status"]
-
-
-class EthicsReviewListApi(ListAPIView):
+class EthicsReviewListApi(ListSpecMixin, ListAPIView):
     permission_classes = [*BASE, StaffMFA, IsEthicsOfficer]
     serializer_class = s.EthicsReviewSerializer
-    filterset_class = EthicsReviewFilter
-    ordering_fields = ["created_at", "decided_at"]
-    ordering = ["created_at", "pk"]
+    list_spec = ETHICS_LIST
 
     def get_queryset(self):
-        return ethics_reviews()
+        return self.list_queryset().prefetch_related(CONDITIONS)
 
     @extend_schema(tags=ETHICS, summary="Ethics reviews (status=pending: the queue)",
+                   description="Filtered, searched and sorted with the parameters of /staff/ethics/ (whose "
+                               "address without parameters is the queue, status=pending).",
+                   parameters=list_parameters(ETHICS_LIST),
                    responses=responses({200: s.EthicsReviewSerializer(many=True)}, *LIST_ERRORS))
     def get(self, request, *args, **kwargs):
         return super().get(request, *args, **kwargs)
@@ -99,46 +95,38 @@ class EthicsWorkspaceApi(APIView):
 
 
 class AuditEventFilter(django_filters.FilterSet):
+    """The trail's parameters for scripts, beside the list's (action, actor, date_from, date_to, q, sort)."""
+
     object_type = django_filters.CharFilter(max_length=80, help_text="e.g. allocations.application")
     object_id = django_filters.CharFilter(max_length=64)
-    action = django_filters.CharFilter(max_length=80, help_text="Exact action, e.g. application.status_changed")
     action_prefix = django_filters.CharFilter(field_name="action", lookup_expr="startswith", max_length=80,
                                               help_text="e.g. application. for every application event")
-    actor = django_filters.NumberFilter(field_name="actor_id", min_value=1, max_value=10**12)
     created_after = BoundedIsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
     created_before = BoundedIsoDateTimeFilter(field_name="created_at", lookup_expr="lt")
 
     class Meta:
         model = AuditEvent
-        fields = ["object_type", "object_id", "action"]
-
-
-class AuditTrailPaginator(Paginator):
-    """The unfiltered trail is counted from the ends of its `seq` index; a filtered list is counted."""
-
-    @cached_property
-    def count(self) -> int:
-        if not self.object_list.query.where:
-            return audit.event_count()
-        return super().count
+        fields = ["object_type", "object_id"]
 
 
 class AuditTrailPagination(Pagination):
     django_paginator_class = AuditTrailPaginator
 
 
-class AuditEventListApi(ListAPIView):
+class AuditEventListApi(ListSpecMixin, ListAPIView):
     permission_classes = [*BASE, StaffMFA, IsAuditReader]
     serializer_class = s.AuditEventSerializer
+    list_spec = AUDIT_LIST
+    filter_backends = [DjangoFilterBackend]  # the script parameters, on top of the list's
     filterset_class = AuditEventFilter
     pagination_class = AuditTrailPagination
-    ordering_fields = ["seq", "created_at"]
-    ordering = ["-seq"]
 
     def get_queryset(self):
-        return AuditEvent.objects.all()
+        return self.list_queryset()
 
     @extend_schema(tags=AUDIT, summary="The audit trail (append-only, hash-chained), newest first",
+                   description="Filtered, searched and sorted with the parameters of /staff/audit/.",
+                   parameters=list_parameters(AUDIT_LIST),
                    responses=responses({200: s.AuditEventSerializer(many=True)}, *LIST_ERRORS))
     def get(self, request, *args, **kwargs):
         return super().get(request, *args, **kwargs)

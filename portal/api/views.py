@@ -47,14 +47,14 @@ class ListSpecMixin:
     list_spec: ListSpec
     filter_backends: list = []  # the spec filters and sorts
 
-    def list_queryset(self):
+    def list_queryset(self, **scope):
         params = self.request.query_params.copy()
         if "ordering" in params and SORT_PARAM not in params:
             params[SORT_PARAM] = params["ordering"]
         query = list_query(self.list_spec, params)
         if not query.is_valid:
             raise ValidationError({name: [str(e) for e in errors] for name, errors in query.form.errors.items()})
-        return query.queryset()
+        return query.queryset(**scope)
 
 
 def list_parameters(spec: ListSpec) -> list[OpenApiParameter]:

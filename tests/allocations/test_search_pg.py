@@ -9,8 +9,11 @@ from django.db import connection
 from accounts.models import Organisation
 from allocations.applications.models import Application, ApplicationStatus
 from allocations.grants.models import Allocation
-from allocations.grants.selectors import allocation_overview
-from allocations.review.selectors import application_overview
+from allocations.grants.selectors import allocation_overview, change_request_overview
+from allocations.review.models import AssignmentStatus, ReviewAssignment
+from allocations.review.selectors import application_overview, assignment_overview
+from compliance.models import EthicsStatus
+from compliance.selectors import ethics_overview
 from portal.listquery import search
 from tests import factories as fr
 
@@ -58,3 +61,23 @@ def test_allocation_search_uses_the_reference_index(postgres):
     assert list(allocation_overview(q=alloc.reference)) == [alloc]
     assert "allocation_reference_trgm" in _plan(search(Allocation.objects.all(), alloc.reference,
                                                        reference="reference"))
+
+
+def test_the_other_lists_search_through_a_related_organisation(postgres, django_assert_num_queries):
+    """The reviews, ethics reviews and change requests reach the organisation through the application or
+    the allocation: the matching organisations are still looked up first, in one query."""
+    org = fr.OrganisationFactory(legal_name="Zeta Quantum Labs NV")
+    app = fr.application(organisation=org, status=ApplicationStatus.SUBMITTED, title="Tidal energy forecasts",
+                         ethics=EthicsStatus.PENDING)
+    fr.application(status=ApplicationStatus.SUBMITTED, title="Speech for hospitals", ethics=EthicsStatus.PENDING)
+    reviewer = fr.reviewer()
+    ReviewAssignment.objects.create(application=app, reviewer=reviewer, kind="technical",
+                                    status=AssignmentStatus.ACCEPTED, assigned_by=fr.manager())
+    cr = fr.change_request(fr.allocation(organisation=org))
+    with django_assert_num_queries(2):  # the organisations, then the rows
+        assert [r.application_id for r in ethics_overview(status="pending", q="quantum labs")] == [app.pk]
+    with django_assert_num_queries(2):
+        assert [a.application_id for a in assignment_overview(reviewer=reviewer, q="QUANTUM")] == [app.pk]
+    with django_assert_num_queries(2):
+        assert list(change_request_overview(q="zeta quantum")) == [cr]
+    assert [r.application_id for r in ethics_overview(q="tidal energy")] == [app.pk]

@@ -16,37 +16,19 @@ from django.utils import timezone
 from allocations.applications.models import Application, ApplicationStatus
 from allocations.grants.models import Allocation, AllocationStatus
 from tests import factories as fr
+from tests.lists import api_refs, page_refs
 
 pytestmark = pytest.mark.django_db
 
 TODAY = timezone.localdate()
 APPLICATIONS = (reverse("review:application_list"), "/api/v1/staff/applications/")
 ALLOCATIONS = (reverse("grants:staff_allocation_list"), "/api/v1/staff/allocations/")
-REFERENCE = re.compile(r"AIF-\d{4}-\d{4,5}")
 
 
 @pytest.fixture
 def manager_client(client):
     client.force_login(fr.manager())
     return client
-
-
-def _page_refs(client, url, params) -> list[str]:
-    response = client.get(url, params)
-    assert response.status_code == 200
-    body = response.content.decode()
-    tbody = body[body.index("<tbody>"):body.index("</tbody>")]
-    refs = []
-    for ref in REFERENCE.findall(tbody):  # each row names its reference once or twice (links): keep the order
-        if ref not in refs:
-            refs.append(ref)
-    return refs
-
-
-def _api_refs(client, url, params) -> list[str]:
-    response = client.get(url, params)
-    assert response.status_code == 200, response.content
-    return [row["reference"] for row in response.json()["results"]]
 
 
 @pytest.fixture
@@ -88,8 +70,8 @@ CASES = [
 def test_application_list_page_and_api_agree(manager_client, applications, params, expected):
     want = [applications[k].reference for k in expected]
     page, api = APPLICATIONS
-    assert _page_refs(manager_client, page, params) == want
-    assert _api_refs(manager_client, api, params) == want
+    assert page_refs(manager_client, page, params) == want
+    assert api_refs(manager_client, api, params) == want
 
 
 def test_application_list_filters_by_organisation_date_and_reference_prefix(manager_client, applications):
@@ -104,10 +86,10 @@ def test_application_list_filters_by_organisation_date_and_reference_prefix(mana
         ({"q": speech.reference[:8].lower()}, ["weather", "speech", "vision"]),  # prefix, any case
     ]:
         want = [applications[k].reference for k in expected]
-        assert _page_refs(manager_client, page, params) == want, params
-        assert _api_refs(manager_client, api, params) == want, params
+        assert page_refs(manager_client, page, params) == want, params
+        assert api_refs(manager_client, api, params) == want, params
     # The reference matches from its start only: its middle does not.
-    assert _api_refs(manager_client, api, {"q": speech.reference[4:]}) == []
+    assert api_refs(manager_client, api, {"q": speech.reference[4:]}) == []
 
 
 def test_sort_headers_say_how_the_list_is_sorted_and_keep_the_filters(manager_client, applications):
@@ -176,12 +158,12 @@ ALLOCATION_CASES = [
 def test_allocation_list_page_and_api_agree(manager_client, allocations, params, expected):
     want = [allocations[k].reference for k in expected]
     page, api = ALLOCATIONS
-    assert _page_refs(manager_client, page, params) == want
-    assert _api_refs(manager_client, api, params) == want
+    assert page_refs(manager_client, page, params) == want
+    assert api_refs(manager_client, api, params) == want
 
 
 def test_api_still_reads_ordering(manager_client, allocations):
-    refs = _api_refs(manager_client, ALLOCATIONS[1], {"ordering": "start_date"})
+    refs = api_refs(manager_client, ALLOCATIONS[1], {"ordering": "start_date"})
     assert refs == [allocations[k].reference for k in ("old", "mid", "new")]
 
 

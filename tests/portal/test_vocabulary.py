@@ -16,17 +16,20 @@ import re
 from html.parser import HTMLParser
 
 import pytest
+from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import OrganisationType
 from accounts.roles import Role
 from allocations.applications.models import ApplicationStatus
-from allocations.grants.models import AllocationStatus, SyncState
+from allocations.grants.models import AllocationStatus, ChangeKind, SyncState
 from allocations.provisioning.models import SyncAttempt, SyncAttemptKind, SyncOutcome
+from allocations.review.models import AssignmentStatus, ReviewAssignment
 from compliance.ai_act import RiskClass
 from compliance.models import EthicsStatus, Report
 from compliance.reports import csv_export, data, services
+from portal.audit import AuditAction, audit_record
 from tests import factories as f
 
 pytestmark = pytest.mark.django_db
@@ -146,15 +149,26 @@ def test_applicant_pages_show_labels(client, world):
 def test_staff_pages_show_labels(client, world):
     apps = world["apps"]
     manager, officer = f.manager(), f.EthicsOfficerFactory(totp=True)
+    f.change_request(world["allocations"][0], kind=ChangeKind.TOP_UP)
+    reviewer = f.reviewer()
+    for status in AssignmentStatus.values:
+        ReviewAssignment.objects.create(application=f.application(status=ApplicationStatus.IN_REVIEW),
+                                        reviewer=reviewer, kind="technical", status=status, assigned_by=manager)
+    with transaction.atomic():
+        audit_record(actor=manager, action=AuditAction.APPLICATION_STATUS_CHANGED,
+                     target=apps[ApplicationStatus.SUBMITTED])
     pages = {
         manager: [reverse("review:application_list"), reverse("grants:staff_allocation_list"),
+                  reverse("grants:change_request_list") + "?status=",
                   reverse("review:application_eligibility", args=[apps[ApplicationStatus.SUBMITTED].reference]),
                   reverse("review:application_decision",
                           args=[apps[ApplicationStatus.AWAITING_DECISION].reference]),
                   reverse("grants:staff_allocation_detail", args=[world["allocations"][0].reference])],
-        officer: [reverse("compliance:ethics_queue"),
+        officer: [reverse("compliance:ethics_queue"), reverse("compliance:ethics_queue") + "?status=",
+                  reverse("compliance:audit_event_list"),
                   reverse("compliance:ethics_review", args=[apps[ApplicationStatus.IN_REVIEW].reference])],
         f.OperatorFactory(totp=True): [reverse("provisioning:overview")],
+        reviewer: [reverse("review:assignment_list")],
         every_role(): [reverse("staff_home")],
     }
     for user, urls in pages.items():

@@ -11,11 +11,10 @@ from accounts.api.staff import ManagerApi
 from allocations.grants import selectors, services
 from allocations.grants.api import serializers
 from allocations.grants.api.filters import AllocationFilter, ChangeRequestFilter
-from allocations.grants.lists import ALLOCATION_LIST
+from allocations.grants.lists import ALLOCATION_LIST, CHANGE_REQUEST_LIST
 from allocations.grants.models import Allocation, ChangeRequest
 from allocations.grants.selectors import (
     allocation_conditions,
-    change_requests_for_manager,
     change_requests_of,
     with_provisioning,
 )
@@ -188,16 +187,17 @@ class AllocationRevokeApi(ManagerApi):
         return change_allocation_status(request, reference, services.allocation_revoke)
 
 
-class ManagerChangeRequestListApi(ManagerApi, ListAPIView):
+class ManagerChangeRequestListApi(ManagerApi, ListSpecMixin, ListAPIView):
     serializer_class = serializers.ChangeRequestSerializer
-    filterset_class = ChangeRequestFilter
-    ordering_fields = ["requested_at", "decided_at"]
-    ordering = ["requested_at", "pk"]
+    list_spec = CHANGE_REQUEST_LIST
 
     def get_queryset(self):
-        return change_requests_for_manager()
+        return self.list_queryset()
 
     @extend_schema(tags=COMMITTEE, summary="Change requests (filter status=submitted for the open ones)",
+                   description="Filtered, searched and sorted with the parameters of /staff/change-requests/ "
+                               "(whose address without parameters lists the open ones, status=submitted).",
+                   parameters=list_parameters(CHANGE_REQUEST_LIST),
                    responses=responses({200: serializers.ChangeRequestSerializer(many=True)}, *LIST_ERRORS))
     def get(self, request, *args, **kwargs):
         return super().get(request, *args, **kwargs)

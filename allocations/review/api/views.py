@@ -18,8 +18,7 @@ from allocations.applications.selectors import application_for_member
 from allocations.grants.api.views import AllocationDetailSerializer, allocation_response
 from allocations.review import selectors, services
 from allocations.review.api import serializers
-from allocations.review.api.filters import AssignmentFilter
-from allocations.review.lists import APPLICATION_LIST
+from allocations.review.lists import APPLICATION_LIST, ASSIGNMENT_LIST
 from allocations.review.models import ReviewAssignment
 from allocations.review.permissions import can_read_assignment_content
 from allocations.review.selectors import assignments_for_manager
@@ -59,19 +58,20 @@ class ReplyApi(APIView):
 # ------------------------------------------------------------------------------------ reviewers
 
 
-class AssignmentListApi(ReviewerApi, ListAPIView):
+class AssignmentListApi(ReviewerApi, ListSpecMixin, ListAPIView):
     queryset = ReviewAssignment.objects.none()  # for the schema; get_queryset scopes
     serializer_class = serializers.AssignmentSerializer
-    filterset_class = AssignmentFilter
-    ordering_fields = ["due_date", "assigned_at"]
-    ordering = ["due_date", "pk"]
+    list_spec = ASSIGNMENT_LIST
 
     def get_queryset(self):
-        return selectors.assignments_of(self.request.user)
+        return self.list_queryset(reviewer=self.request.user)
 
     @extend_schema(
         tags=REVIEWS,
         summary="The caller's review assignments",
+        description="Filtered, searched and sorted with the parameters of /staff/reviews/. The search reads "
+                    "the title only of the applications whose content the caller may read.",
+        parameters=list_parameters(ASSIGNMENT_LIST),
         responses=responses({200: serializers.AssignmentSerializer(many=True)}, *LIST_ERRORS),
     )
     def get(self, request, *args, **kwargs):
