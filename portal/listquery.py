@@ -19,9 +19,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django import forms
-from django.forms.utils import flatatt
 from django.db import connection
 from django.db.models import Q, QuerySet
+from django.forms.utils import flatatt
 from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.safestring import mark_safe

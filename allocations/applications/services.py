@@ -657,7 +657,8 @@ def _capacity_problems(app: Application, resources) -> list[Problem]:
         if need.gpu_hours > need.free_gpu_hours:
             problems.append(Problem("resources", _("%(site)s has %(left)s GPU-hours left in %(quarter)s; your "
                                                    "request needs %(n)s of them in that quarter.") % {
-                "site": site.name, "quarter": need.label, "left": number_format(need.free_gpu_hours, force_grouping=True),
+                "site": site.name, "quarter": need.label,
+                "left": number_format(need.free_gpu_hours, force_grouping=True),
                 "n": number_format(need.gpu_hours, force_grouping=True)}, "gpu_hours", site.code))
         if need.cpu_core_hours > need.free_cpu_core_hours:
             problems.append(Problem("resources", _("%(site)s has %(left)s CPU core-hours left in %(quarter)s; your "

@@ -239,8 +239,8 @@ def test_cpu_above_remaining_site_capacity(member, organisation, capacity):
     need = _shares(app, app.resources.get().cpu_core_hours)[period]
     SiteCapacity.objects.filter(site__code="zellik", period_start=period).update(
         cpu_core_hours=need - 1, committed_cpu_core_hours=0)
-    assert_refused(member, app, f"Zellik has {need - 1:,} CPU core-hours left in {quarter_label(period)}; your request needs "
-                                f"{need:,} of them in that quarter.")
+    assert_refused(member, app, f"Zellik has {need - 1:,} CPU core-hours left in {quarter_label(period)}; your "
+                                f"request needs {need:,} of them in that quarter.")
 
 
 def test_every_quarter_the_allocation_would_span_is_checked(member, organisation, capacity):
