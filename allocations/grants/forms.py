@@ -186,6 +186,11 @@ class QuarterSplitForm(forms.Form):
     def field_name(site_code: str, quarter: str, kind: str) -> str:
         return f"{site_code}-{quarter}-{'gpu' if kind == 'gpu_hours' else 'cpu'}"
 
+    @staticmethod
+    def concerns_split(exc) -> bool:
+        """Whether a service's error is about the split (keyed "split" or "split.…")."""
+        return hasattr(exc, "error_dict") and any(key.split(".")[0] == "split" for key in exc.error_dict)
+
     def field_for_service_error(self, key: str) -> str | None:
         parts = key.split(".")
         if len(parts) == 4 and parts[0] == "split":

@@ -147,12 +147,22 @@ def application_decision(request, reference):
                 split_form = grants_forms.QuarterSplitForm(
                     request.POST if confirming else None, prefix="split", sites=ctx_sites(ctx),
                     needs=grants_selectors.split_needs(approve_form.quotas(), app.start_date, end_date))
-                done = confirming and split_form.is_valid() and run_service(
-                    split_form, lambda: services.application_approve(
-                        actor=request.user, application=app, quotas=approve_form.quotas(),
-                        reasons=approve_form.cleaned_data["reasons"], split=split_form.split(),
-                        aid_confirmed=approve_form.cleaned_data.get("aid_confirmed", False)))
-                if not done:
+                refused = None
+                if confirming and split_form.is_valid():
+                    try:
+                        services.application_approve(
+                            actor=request.user, application=app, quotas=approve_form.quotas(),
+                            reasons=approve_form.cleaned_data["reasons"], split=split_form.split(),
+                            aid_confirmed=approve_form.cleaned_data.get("aid_confirmed", False))
+                        done = True
+                    except ValidationError as exc:
+                        refused = exc
+                if refused is not None and not grants_forms.QuarterSplitForm.concerns_split(refused):
+                    # Not about the split (the quotas, the aid ceiling, the workflow): back to the decision form.
+                    apply_validation_error(approve_form, refused)
+                elif not done:
+                    if refused is not None:
+                        apply_validation_error(split_form, refused)
                     return render(request, "allocations/review/application_approve_confirm.html", {
                         "application": app, "ctx": ctx, "form": approve_form, "quotas": approve_form.summary(),
                         "end_date": end_date, "split_form": split_form})
