@@ -106,6 +106,10 @@ def main() -> None:
     parser.add_argument("--only", default="", help="substring of the case labels to run (baselines always run)")
     parser.add_argument("--json", default="", help="write the results there")
     parser.add_argument("--sql", action="store_true", help="print every captured statement")
+    parser.add_argument("--cpu", action="store_true",
+                        help="also print the p50 of this process's CPU time per request (time.process_time: the "
+                             "Python side without the waits for PostgreSQL or for a core; steadier than the "
+                             "wall clock on a shared machine)")
     args = parser.parse_args()
 
     import django
@@ -139,17 +143,18 @@ def main() -> None:
         body = response.content
         return response.status_code, len(body)
 
-    results = {c[0]: {"url": c[2], "user": c[1], "times": []} for c in cases}
+    results = {c[0]: {"url": c[2], "user": c[1], "times": [], "cpu": []} for c in cases}
     for case in cases:  # status and size, once
         status, size = fetch(case)
         results[case[0]].update(status=status, bytes=size)
     for rnd in range(args.warmup + args.n):
         for case in cases:
-            t = time.perf_counter()
+            t, cpu = time.perf_counter(), time.process_time()
             fetch(case)
-            took = (time.perf_counter() - t) * 1000
+            took, cpu = (time.perf_counter() - t) * 1000, (time.process_time() - cpu) * 1000
             if rnd >= args.warmup:
                 results[case[0]]["times"].append(took)
+                results[case[0]]["cpu"].append(cpu)
     for case in cases:
         counts, sql_ms, repeats = [], [], []
         for _ in range(3):
@@ -173,21 +178,24 @@ def main() -> None:
                     print(f"  {float(q['time']) * 1000:7.2f} ms  {q['sql'][:300]}")
         r = results[case[0]]
         r.update(queries=counts, sql_ms=statistics.median(sql_ms), per_row=repeats,
-                 p50=statistics.median(r["times"]), p95=nearest_rank(r["times"], 95))
+                 p50=statistics.median(r["times"]), p95=nearest_rank(r["times"], 95),
+                 cpu_p50=statistics.median(r["cpu"]))
 
     base = results[BASELINE]["p50"]
     print(f"\n{args.n} timed rounds (+{args.warmup} warm-up), round-robin; p50/p95 in ms; ratio = p50 / p50 of "
           f"{BASELINE!r} ({base:.2f} ms) in this run")
-    print("| page | user | URL | status | queries | SQL ms | p50 ms | p95 ms | x bare+auth | p50 - SQL, x bare+auth "
-          "| per-row queries |")
-    print("|---|---|---|---:|---:|---:|---:|---:|---:|---:|---|")
+    cpu_head, cpu_rule = (" CPU p50 ms |", "---:|") if args.cpu else ("", "")
+    print("| page | user | URL | status | queries | SQL ms | p50 ms | p95 ms |" + cpu_head + " x bare+auth "
+          "| p50 - SQL, x bare+auth | per-row queries |")
+    print("|---|---|---|---:|---:|---:|---:|---:|" + cpu_rule + "---:|---:|---|")
     for label, r in results.items():
         q = r["queries"]
         qs = str(q[0]) if len(set(q)) == 1 else "/".join(map(str, q))
+        cpu_cell = f" {r['cpu_p50']:.2f} |" if args.cpu else ""
         rows = "; ".join(f"{n}x {shape[:60]}" for shape, n in r["per_row"]) or "none"
         print(f"| {label} | {r['user'] or '-'} | `{r['url']}` | {r['status']} | {qs} | {r['sql_ms']:.1f} | "
-              f"{r['p50']:.2f} | {r['p95']:.2f} | {r['p50'] / base:.1f} | {(r['p50'] - r['sql_ms']) / base:.1f} | "
-              f"{rows} |")
+              f"{r['p50']:.2f} | {r['p95']:.2f} |{cpu_cell} {r['p50'] / base:.1f} | "
+              f"{(r['p50'] - r['sql_ms']) / base:.1f} | {rows} |")
     if args.json:
         Path(args.json).write_text(json.dumps(results, indent=1, default=str))
 

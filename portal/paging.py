@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from django.core.paginator import Paginator
+from django.core.paginator import Page, Paginator
 from django.utils.functional import cached_property
 
 from portal import audit
@@ -10,8 +10,20 @@ from portal import audit
 PAGE_SIZE = 25
 
 
-def page_of(request, queryset, paginator_class=Paginator):
-    return paginator_class(queryset, PAGE_SIZE).get_page(request.GET.get("page"))
+def page_of(request, queryset, paginator_class=Paginator) -> Page:
+    """The requested page (the first when the number is missing or wrong, the last when it is too high).
+
+    The first page is read before anything is counted: a list that fits on it (most searches) is counted
+    from its rows, without a ``COUNT(*)`` over the whole match; a longer list is counted by
+    ``paginator_class`` as usual."""
+    number = request.GET.get("page")
+    if number in (None, "", "1"):
+        rows = list(queryset[:PAGE_SIZE + 1])
+        if len(rows) <= PAGE_SIZE:
+            return Paginator(rows, PAGE_SIZE).page(1)
+        paginator = paginator_class(queryset, PAGE_SIZE)
+        return Page(rows[:PAGE_SIZE], 1, paginator)
+    return paginator_class(queryset, PAGE_SIZE).get_page(number)
 
 
 def querystring_without_page(request, params=None) -> str:

@@ -18,6 +18,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone, translation
+from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -42,7 +43,8 @@ from allocations.applications.models import (
 )
 from allocations.applications.pdf import PdfProblem, pdf_problem
 from allocations.applications.workflow import APPLICATION_WORKFLOW, DECIDED
-from allocations.catalogue.models import Site, SiteCapacity, quarter_start
+from allocations.catalogue.models import Site
+from allocations.catalogue.selectors import capacity_needs
 from allocations.catalogue.usernames import check_cluster_username
 from allocations.grants.models import Allocation
 from allocations.grants.sync import mark_needs_sync
@@ -603,7 +605,7 @@ def validate_for_submission(application: Application) -> list[Problem]:
             add(Problem("resources", _("%(site)s does not take applications at the moment.") % {"site": site.name},
                         "resources", site.code))
     if app.start_date:
-        problems.extend(_capacity_problems(app.start_date, resources))
+        problems.extend(_capacity_problems(app, resources))
     # 3. AI model
     if not app.model_activity:
         add(Problem("model", _("Say what AI work the project does."), "model_activity"))
@@ -637,28 +639,33 @@ def validate_for_submission(application: Application) -> list[Problem]:
     return problems
 
 
-def _capacity_problems(start: datetime.date, resources) -> list[Problem]:
-    """Requests above a site's remaining capacity for the quarter in which the allocation starts."""
-    period = quarter_start(start)
-    capacities = {c.site_id: c for c in SiteCapacity.objects.filter(
-        site_id__in=[r.site_id for r in resources], period_start=period)}
+def _capacity_problems(app: Application, resources) -> list[Problem]:
+    """Requests above a site's free capacity in any quarter the requested allocation would span, each quarter's
+    share counted pro rata as an approval reserves it (catalogue.selectors.capacity_needs)."""
+    end = application_end_date(app) or app.start_date
+    sites = {r.site_id: r.site for r in resources}
+    needs = capacity_needs({r.site_id: (r.gpu_hours, r.cpu_core_hours) for r in resources}, app.start_date, end)
     problems = []
-    for r in resources:
-        cap = capacities.get(r.site_id)
-        if cap is None:
-            problems.append(Problem("resources", _("%(site)s has no capacity published for the quarter starting "
-                                                   "%(period)s.") % {"site": r.site.name, "period": period},
-                                    "start_date", r.site.code))
+    for need in needs:
+        site = sites[need.site_id]
+        if need.capacity is None:
+            if need.gpu_hours or need.cpu_core_hours:
+                problems.append(Problem("resources", _("%(site)s has no capacity published for %(quarter)s, which "
+                                                       "your allocation would span.") % {
+                    "site": site.name, "quarter": need.label}, "start_date", site.code))
             continue
-        if r.gpu_hours > cap.remaining_gpu_hours:
-            problems.append(Problem("resources", _("%(site)s has %(left)s GPU-hours left for that quarter; you "
-                                                   "asked for %(n)s.") % {"site": r.site.name,
-                                                                          "left": f"{cap.remaining_gpu_hours:,}",
-                                                                          "n": f"{r.gpu_hours:,}"}, "gpu_hours",
-                                    r.site.code))
-        if r.cpu_core_hours > cap.remaining_cpu_core_hours:
-            problems.append(Problem("resources", _("%(site)s has %(left)s CPU core-hours left for that quarter.") % {
-                "site": r.site.name, "left": f"{cap.remaining_cpu_core_hours:,}"}, "cpu_core_hours", r.site.code))
+        if need.gpu_hours > need.free_gpu_hours:
+            problems.append(Problem("resources", _("%(site)s has %(left)s GPU-hours left in %(quarter)s; your "
+                                                   "request needs %(n)s of them in that quarter.") % {
+                "site": site.name, "quarter": need.label,
+                "left": number_format(need.free_gpu_hours, force_grouping=True),
+                "n": number_format(need.gpu_hours, force_grouping=True)}, "gpu_hours", site.code))
+        if need.cpu_core_hours > need.free_cpu_core_hours:
+            problems.append(Problem("resources", _("%(site)s has %(left)s CPU core-hours left in %(quarter)s; your "
+                                                   "request needs %(n)s of them in that quarter.") % {
+                "site": site.name, "quarter": need.label,
+                "left": number_format(need.free_cpu_core_hours, force_grouping=True),
+                "n": number_format(need.cpu_core_hours, force_grouping=True)}, "cpu_core_hours", site.code))
     return problems
 
 

@@ -1,11 +1,20 @@
 from __future__ import annotations
 
 import datetime
+from dataclasses import dataclass
 
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
-from allocations.catalogue.models import AccessMode, Call, Site, SiteCapacity, quarter_start
+from allocations.catalogue.models import (
+    AccessMode,
+    Call,
+    Site,
+    SiteCapacity,
+    quarter_label,
+    quarter_start,
+    spread_pro_rata,
+)
 
 # --------------------------------------------------------------------------------- reference data
 
@@ -31,3 +40,52 @@ def capacities_for(day: datetime.date | None) -> dict[int, SiteCapacity]:
     """Published capacity per site for the quarter that contains `day` (today when not given)."""
     period = quarter_start(day or timezone.localdate())
     return {c.site_id: c for c in SiteCapacity.objects.filter(period_start=period)}
+
+
+@dataclass(frozen=True)
+class QuarterNeed:
+    """What a grant would reserve on one site in one quarter, beside the quarter's published capacity."""
+
+    site_id: int
+    period_start: datetime.date
+    gpu_hours: int
+    cpu_core_hours: int
+    capacity: SiteCapacity | None
+
+    @property
+    def label(self) -> str:
+        return quarter_label(self.period_start)
+
+    @property
+    def free_gpu_hours(self) -> int:
+        return self.capacity.remaining_gpu_hours if self.capacity else 0
+
+    @property
+    def free_cpu_core_hours(self) -> int:
+        return self.capacity.remaining_cpu_core_hours if self.capacity else 0
+
+    @property
+    def fits(self) -> bool:
+        return (self.capacity is not None and self.gpu_hours <= self.free_gpu_hours
+                and self.cpu_core_hours <= self.free_cpu_core_hours)
+
+
+def capacity_needs(quotas: dict[int, tuple[int, int]], start: datetime.date,
+                   end: datetime.date) -> list[QuarterNeed]:
+    """GPU-hours and CPU core-hours per site that ``quotas`` (site id -> (GPU-hours, CPU core-hours)) would
+    reserve in each quarter of [start, end], pro rata by days as approvals reserve them
+    (grants.services.capacity_plan), each with the quarter's capacity (None: none published). Ordered by
+    site, then quarter. One query.
+
+    The applicant's check before submission and the manager's split per quarter at approval read it; the
+    approval itself checks the same figures again under lock."""
+    needs = []
+    for site_id, (gpu, cpu) in sorted(quotas.items()):
+        for (period, gpu_part), (_same, cpu_part) in zip(spread_pro_rata(int(gpu), start, end),
+                                                         spread_pro_rata(int(cpu), start, end), strict=True):
+            needs.append((site_id, period, gpu_part, cpu_part))
+    if not needs:
+        return []
+    caps = {(c.site_id, c.period_start): c for c in SiteCapacity.objects.filter(
+        site_id__in={n[0] for n in needs}, period_start__in={n[1] for n in needs})}
+    return [QuarterNeed(site_id, period, gpu, cpu, caps.get((site_id, period))) for site_id, period, gpu, cpu in needs]

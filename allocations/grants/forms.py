@@ -157,3 +157,61 @@ class EvidenceForm(forms.Form):
 
     file = forms.FileField(label=_("Evidence (PDF)"),
                            widget=forms.ClearableFileInput(attrs={"accept": "application/pdf"}))
+
+
+class QuarterSplitForm(forms.Form):
+    """How granted hours are reserved per quarter: a GPU-hours and a CPU core-hours field per site and quarter,
+    prefilled with the pro-rata split (catalogue.selectors.capacity_needs), each beside the quarter's free
+    capacity. The service checks the totals and the capacity (grants.services.capacity_plan); its errors
+    are keyed "split.<site code>.<quarter>.<kind>" and land beside the field they name."""
+
+    def __init__(self, *args, needs=(), sites=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.sites = sites or {}
+        self.rows = []
+        granted = {n.site_id for n in needs if n.gpu_hours or n.cpu_core_hours}
+        self.needs = [n for n in needs if n.site_id in granted]  # a site granted storage only has no hours
+        for need in self.needs:
+            site = self.sites[need.site_id]
+            names = (self.field_name(site.code, need.label, "gpu_hours"),
+                     self.field_name(site.code, need.label, "cpu_core_hours"))
+            self.fields[names[0]] = forms.IntegerField(
+                label=_("GPU-hours on %(site)s in %(quarter)s") % {"site": site.name, "quarter": need.label},
+                min_value=0, max_value=2**62, initial=need.gpu_hours, required=False)
+            self.fields[names[1]] = forms.IntegerField(
+                label=_("CPU core-hours on %(site)s in %(quarter)s") % {"site": site.name, "quarter": need.label},
+                min_value=0, max_value=2**62, initial=need.cpu_core_hours, required=False)
+            gpu, cpu = self[names[0]], self[names[1]]
+            self.rows.append({"need": need, "site": site, "gpu": gpu, "cpu": cpu,
+                              "cells": [(gpu, need.free_gpu_hours), (cpu, need.free_cpu_core_hours)]})
+
+    @staticmethod
+    def field_name(site_code: str, quarter: str, kind: str) -> str:
+        return f"{site_code}-{quarter}-{'gpu' if kind == 'gpu_hours' else 'cpu'}"
+
+    @staticmethod
+    def concerns_split(exc) -> bool:
+        """Whether a service's error is about the split (keyed "split" or "split.…")."""
+        return hasattr(exc, "error_dict") and any(key.split(".")[0] == "split" for key in exc.error_dict)
+
+    def field_for_service_error(self, key: str) -> str | None:
+        parts = key.split(".")
+        if len(parts) == 4 and parts[0] == "split":
+            return self.field_name(parts[1], parts[2], parts[3])
+        return None
+
+    def split(self) -> dict[int, dict[str, dict[str, int]]] | None:
+        """The hours per site and quarter as the service takes them; None when every quarter keeps its pro-rata
+        share, or when the form was sent without its fields (the default rule applies, and nothing is recorded
+        as set by hand). A field left empty beside others counts 0."""
+        data = self.cleaned_data
+        if all(data.get(name) is None for name in self.fields):
+            return None
+        split: dict[int, dict[str, dict[str, int]]] = {}
+        changed = False
+        for row in self.rows:
+            need = row["need"]
+            gpu, cpu = data.get(row["gpu"].name) or 0, data.get(row["cpu"].name) or 0
+            changed |= (gpu, cpu) != (need.gpu_hours, need.cpu_core_hours)
+            split.setdefault(need.site_id, {})[need.label] = {"gpu_hours": gpu, "cpu_core_hours": cpu}
+        return split if changed else None

@@ -20,6 +20,7 @@ from accounts.home import ITEMS_SHOWN, WorkList, WorkTable, waiting_item
 from accounts.selectors import member_organisation_ids
 from allocations.applications.models import TeamMember
 from allocations.catalogue.models import Site, SiteCapacity, quarter_label, quarter_start
+from allocations.catalogue.selectors import QuarterNeed, capacity_needs
 from allocations.grants.models import (
     Allocation,
     AllocationQuota,
@@ -186,6 +187,17 @@ def capacity_by_quarter(*, year: int | None = None) -> list[QuarterRow]:
         cap.used_percent = round(100 * cap.used_gpu_hours / cap.gpu_hours) if cap.gpu_hours else 0
         row.sites.append(cap)
     return list(quarters.values())
+
+
+def split_needs(quotas: dict[int, dict], start: datetime.date, end: datetime.date,
+                today: datetime.date | None = None) -> list[QuarterNeed]:
+    """The quarters a grant of ``quotas`` (site id -> {"gpu_hours", "cpu_core_hours", ...}) reserves in, from its
+    start (or today, when it has started) to ``end``, with the pro-rata share of each and the quarter's free
+    capacity: what the manager's split per quarter starts from (capacity_plan spreads the same way). One
+    query."""
+    first = max(start, today or timezone.localdate())
+    return capacity_needs({site_id: (int(q.get("gpu_hours") or 0), int(q.get("cpu_core_hours") or 0))
+                           for site_id, q in quotas.items()}, first, end)
 
 
 def capacity_years() -> list[int]:

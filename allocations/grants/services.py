@@ -24,7 +24,14 @@ from allocations.aid.models import LedgerKind
 from allocations.aid.services import aid_record_grant
 from allocations.applications.models import Application, AttachmentKind, TeamMember
 from allocations.applications.services import attachment_check, attachment_store, team_member_invite, team_sites
-from allocations.catalogue.models import Site, SiteCapacity, quarter_label, quarter_start, spread_pro_rata
+from allocations.catalogue.models import (
+    Site,
+    SiteCapacity,
+    quarter_days,
+    quarter_label,
+    quarter_start,
+    spread_pro_rata,
+)
 from allocations.catalogue.usernames import check_cluster_username
 from allocations.grants.models import (
     Allocation,
@@ -82,13 +89,88 @@ def used_hours(allocation: Allocation) -> dict[int, tuple[int, int]]:
     return used
 
 
+#: A split per quarter as the manager sets it: site id -> quarter ("2027-Q1") -> {"gpu_hours", "cpu_core_hours"}.
+RawSplit = dict[Any, dict[Any, dict[str, Any]]]
+SPLIT_KINDS = ("gpu_hours", "cpu_core_hours")
+MAX_HOURS = 2**63 - 1
+
+
+def split_key(site_code: str, period: datetime.date | str, kind: str) -> str:
+    """The name of a field of the split in an error: "split.<site code>.<quarter>.<kind>" (API and forms)."""
+    label = period if isinstance(period, str) else quarter_label(period)
+    return f"split.{site_code}.{label}.{kind}"
+
+
+def _hours(value: Any) -> int | None:
+    """A whole number of hours (an int, or a string of digits), else None."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value if 0 <= value <= MAX_HOURS else None
+    if isinstance(value, str) and value.strip().isdigit() and len(value.strip()) < 19:
+        return int(value.strip())
+    return None
+
+
+def _clean_split(split: RawSplit, totals: dict[int, tuple[int, int]], first: datetime.date,
+                 end: datetime.date) -> dict[int, dict[datetime.date, tuple[int, int]]]:
+    """Check a manager's split against the quarters from ``first`` to ``end`` and the hours to spread per site
+    (``totals``: what the quotas leave after the quarters already spent). A quarter left out gets nothing.
+    Every error is keyed by the field it concerns (split_key)."""
+    periods = {quarter_label(period): period for period, _days in quarter_days(first, end)}
+    codes = {site.pk: site.code for site in Site.objects.filter(pk__in=totals)}
+    errors: dict[str, list[str]] = {}
+    cleaned: dict[int, dict[datetime.date, tuple[int, int]]] = {}
+    if not isinstance(split, dict):
+        raise ValidationError({"split": _("Give the hours per site and quarter.")})
+    for raw_site, quarters in split.items():
+        site_id = _hours(raw_site)
+        if site_id not in totals:
+            errors.setdefault("split", []).append(_("The split names a site on which nothing is granted."))
+            continue
+        if not isinstance(quarters, dict):
+            errors.setdefault("split", []).append(_("Give the hours per quarter."))
+            continue
+        rows: dict[datetime.date, tuple[int, int]] = {}
+        for label, value in quarters.items():
+            period = periods.get(str(label))
+            if period is None:
+                errors.setdefault("split", []).append(
+                    _("%(quarter)s is not a quarter the allocation spans from %(first)s.") % {
+                        "quarter": str(label)[:20], "first": quarter_label(first)})
+                continue
+            hours = []
+            for kind in SPLIT_KINDS:
+                n = _hours(value.get(kind, 0) if isinstance(value, dict) else None)
+                if n is None:
+                    errors.setdefault(split_key(codes[site_id], period, kind), []).append(
+                        _("Give a whole number of hours, 0 or more."))
+                hours.append(n or 0)
+            rows[period] = (hours[0], hours[1])
+        for index, kind in enumerate(SPLIT_KINDS):
+            given, total = sum(r[index] for r in rows.values()), totals[site_id][index]
+            if given != total and not any(key.startswith(f"split.{codes[site_id]}.") for key in errors):
+                message = (_("The quarters add up to %(given)s GPU-hours; the grant leaves %(total)s to spread.")
+                           if kind == "gpu_hours" else
+                           _("The quarters add up to %(given)s CPU core-hours; the grant leaves %(total)s to spread."))
+                errors.setdefault(split_key(codes[site_id], list(periods.values())[-1], kind), []).append(message % {
+                    "given": number_format(given, force_grouping=True),
+                    "total": number_format(total, force_grouping=True)})
+        cleaned[site_id] = {period: rows.get(period, (0, 0)) for period in periods.values()}
+    if errors:
+        raise ValidationError(errors)
+    return cleaned
+
+
 def _planned(allocation: Allocation, quotas: dict[int, dict[str, Any]], existing: dict[CapacityKey, Reserved], *,
-             today: datetime.date, ended: bool) -> dict[CapacityKey, Reserved]:
+             today: datetime.date, ended: bool, split: RawSplit | None = None) -> dict[CapacityKey, Reserved]:
     """What the allocation should hold per site and quarter (see capacity_plan)."""
     cut = min(today, allocation.end_date) if ended else today
     current = quarter_start(cut)
     used = used_hours(allocation) if ended else {}
     wanted: dict[CapacityKey, Reserved] = {}
+    first = max(allocation.start_date, today)
+    totals: dict[int, tuple[int, int]] = {}
     for site_id, quota in quotas.items():
         past = {key: r for key, r in existing.items() if key[0] == site_id and key[1] < current}
         wanted.update(past)
@@ -102,16 +184,24 @@ def _planned(allocation: Allocation, quotas: dict[int, dict[str, Any]], existing
             wanted[(site_id, current)] = Reserved(min(held.gpu_hours, max(0, used_gpu - past_gpu)),
                                                   min(held.cpu_core_hours, max(0, used_cpu - past_cpu)))
             continue
-        first = max(allocation.start_date, today)
-        gpu = spread_pro_rata(max(0, int(quota["gpu_hours"]) - past_gpu), first, allocation.end_date)
-        cpu = spread_pro_rata(max(0, int(quota["cpu_core_hours"]) - past_cpu), first, allocation.end_date)
-        for (period, gpu_hours), (_same, cpu_hours) in zip(gpu, cpu, strict=True):
-            wanted[(site_id, period)] = Reserved(gpu_hours, cpu_hours, Decimal(str(quota.get("storage_tb") or 0)))
+        totals[site_id] = (max(0, int(quota["gpu_hours"]) - past_gpu), max(0, int(quota["cpu_core_hours"]) - past_cpu))
+    chosen = _clean_split(split, totals, first, allocation.end_date) if split is not None and not ended else {}
+    for site_id, (gpu_total, cpu_total) in totals.items():
+        storage = Decimal(str(quotas[site_id].get("storage_tb") or 0))
+        if site_id in chosen:
+            parts = [(period, gpu, cpu) for period, (gpu, cpu) in chosen[site_id].items()]
+        else:
+            parts = [(period, gpu, cpu) for (period, gpu), (_same, cpu) in zip(
+                spread_pro_rata(gpu_total, first, allocation.end_date),
+                spread_pro_rata(cpu_total, first, allocation.end_date), strict=True)]
+        for period, gpu_hours, cpu_hours in parts:
+            wanted[(site_id, period)] = Reserved(gpu_hours, cpu_hours, storage)
     return {key: r for key, r in wanted.items() if r}
 
 
 def capacity_plan(*, allocation: Allocation, quotas: dict[int, dict[str, Any]] | None = None,
-                  today: datetime.date | None = None, ended: bool = False) -> dict[CapacityKey, Reserved]:
+                  today: datetime.date | None = None, ended: bool = False,
+                  split: RawSplit | None = None) -> dict[CapacityKey, Reserved]:
     """Reserve the allocation's quotas across every quarter it spans, or give back what it no longer needs.
 
     Runs inside the caller's transaction (the approval, the change request's approval, the transition
@@ -119,12 +209,15 @@ def capacity_plan(*, allocation: Allocation, quotas: dict[int, dict[str, Any]] |
     A running allocation spreads what its quotas leave after those quarters over the quarters from
     today (or its start) to its end date, pro rata by days, the last quarter taking the remainder
     (catalogue.models.spread_pro_rata); so a top-up, an extension or a reduction re-plans the future
-    only. An allocation that ends (``ended``: revoked, expired) keeps in the quarter of its end what
-    it used beyond the earlier quarters and releases the rest and every later quarter.
+    only. The manager may set that spread instead (``split``, site id -> quarter label -> hours, see
+    _clean_split): per site, the quarters must add up to exactly what is spread; a site the split leaves
+    out is spread pro rata. An allocation that ends (``ended``: revoked, expired) keeps in the quarter
+    of its end what it used beyond the earlier quarters and releases the rest and every later quarter.
 
     The capacity rows are locked in one order (site, quarter) before any is changed, so concurrent
     approvals queue instead of over-committing or deadlocking. A quarter without published capacity, or
-    without room for the increase, raises a ValidationError naming the site and the quarter."""
+    without room for the increase, raises a ValidationError naming the site and the quarter (keyed by
+    the split's field when the manager set the split)."""
     today = today or timezone.localdate()
     if quotas is None:
         quotas = {q.site_id: {"gpu_hours": q.gpu_hours, "cpu_core_hours": q.cpu_core_hours,
@@ -132,7 +225,7 @@ def capacity_plan(*, allocation: Allocation, quotas: dict[int, dict[str, Any]] |
     rows = {(r.site_id, r.period_start): r for r in
             CapacityReservation.objects.select_for_update().filter(allocation=allocation)}
     existing = {key: Reserved(r.gpu_hours, r.cpu_core_hours, r.storage_tb) for key, r in rows.items()}
-    wanted = _planned(allocation, quotas, existing, today=today, ended=ended)
+    wanted = _planned(allocation, quotas, existing, today=today, ended=ended, split=split)
     nothing = Reserved()
     changed = sorted(key for key in set(existing) | set(wanted)
                      if existing.get(key, nothing) != wanted.get(key, nothing))
@@ -141,6 +234,12 @@ def capacity_plan(*, allocation: Allocation, quotas: dict[int, dict[str, Any]] |
     caps = {(c.site_id, c.period_start): c for c in SiteCapacity.objects.select_for_update().select_related("site")
             .filter(site_id__in={k[0] for k in changed}, period_start__in={k[1] for k in changed})
             .order_by("site_id", "period_start")}
+
+    def refuse(key: CapacityKey, kind: str, message: str):
+        if split is None:
+            return ValidationError(message)
+        return ValidationError({split_key(Site.objects.get(pk=key[0]).code, key[1], kind): message})
+
     for key in changed:
         before, after = existing.get(key, Reserved()), wanted.get(key, Reserved())
         gpu, cpu = after.gpu_hours - before.gpu_hours, after.cpu_core_hours - before.cpu_core_hours
@@ -148,15 +247,17 @@ def capacity_plan(*, allocation: Allocation, quotas: dict[int, dict[str, Any]] |
         cap = caps.get(key)
         if cap is None:
             if gpu > 0 or cpu > 0 or storage > 0:
-                raise ValidationError(_("No capacity is published for %(site)s in %(quarter)s.") % {
-                    "site": Site.objects.get(pk=key[0]).name, "quarter": quarter_label(key[1])})
+                raise refuse(key, "gpu_hours" if gpu > 0 else "cpu_core_hours",
+                             _("No capacity is published for %(site)s in %(quarter)s.") % {
+                                 "site": Site.objects.get(pk=key[0]).name, "quarter": quarter_label(key[1])})
             continue
         if gpu > cap.remaining_gpu_hours or cpu > cap.remaining_cpu_core_hours:
-            raise ValidationError(_("%(site)s does not have enough capacity left for %(quarter)s: %(gpu)s GPU-hours "
-                                    "and %(cpu)s CPU core-hours remain.") % {
-                "site": cap.site.name, "quarter": quarter_label(key[1]),
-                "gpu": number_format(cap.remaining_gpu_hours, force_grouping=True),
-                "cpu": number_format(cap.remaining_cpu_core_hours, force_grouping=True)})
+            raise refuse(key, "gpu_hours" if gpu > cap.remaining_gpu_hours else "cpu_core_hours",
+                         _("%(site)s does not have enough capacity left for %(quarter)s: %(gpu)s GPU-hours "
+                           "and %(cpu)s CPU core-hours remain.") % {
+                             "site": cap.site.name, "quarter": quarter_label(key[1]),
+                             "gpu": number_format(cap.remaining_gpu_hours, force_grouping=True),
+                             "cpu": number_format(cap.remaining_cpu_core_hours, force_grouping=True)})
         cap.committed_gpu_hours += gpu
         cap.committed_cpu_core_hours += cpu
         cap.committed_storage_tb = max(Decimal("0"), cap.committed_storage_tb + storage)
@@ -173,6 +274,14 @@ def capacity_plan(*, allocation: Allocation, quotas: dict[int, dict[str, Any]] |
             row.gpu_hours, row.cpu_core_hours, row.storage_tb = after.gpu_hours, after.cpu_core_hours, after.storage_tb
             row.save(update_fields=["gpu_hours", "cpu_core_hours", "storage_tb"])
     return wanted
+
+
+def split_audit(planned: dict[CapacityKey, Reserved]) -> dict[str, dict[str, list[int]]]:
+    """A plan as the audit trail records a manager's split: site id -> quarter -> [GPU-hours, CPU core-hours]."""
+    out: dict[str, dict[str, list[int]]] = {}
+    for (site_id, period), r in sorted(planned.items()):
+        out.setdefault(str(site_id), {})[quarter_label(period)] = [r.gpu_hours, r.cpu_core_hours]
+    return out
 
 
 def allocation_transition(*, actor, allocation: Allocation, to: str, reason: str = "") -> Allocation:
@@ -356,16 +465,21 @@ def _clean_change_payload(allocation: Allocation, kind: str, payload: dict[str, 
 
 
 def change_request_decide(*, actor, change_request: ChangeRequest, approve: bool, reason: str = "",
-                          aid_confirmed: bool = False) -> ChangeRequest:
+                          aid_confirmed: bool = False, split: RawSplit | None = None) -> ChangeRequest:
     """Approve (and apply) or reject a change request; the same decision twice is a no-op. An approved top-up
     adds its value to the aid ledger, under the same ceiling as the first grant (`aid_confirmed`: the
-    manager confirms a grant above it where the access mode warns instead of refusing)."""
+    manager confirms a grant above it where the access mode warns instead of refusing). Approving a top-up,
+    the manager may set how the hours left are spread over the quarters from today (`split`, see
+    capacity_plan); the split is recorded with the decision."""
     to = ChangeStatus.APPROVED if approve else ChangeStatus.REJECTED
+    if split is not None and (not approve or change_request.kind != ChangeKind.TOP_UP):
+        raise ValidationError({"split": _("A split per quarter goes only with the approval of a top-up.")})
+    planned: dict[str, Any] = {}
 
     def decide(cr: ChangeRequest) -> list[str]:
         if approve:
-            _apply_change(Allocation.objects.select_for_update().get(pk=cr.allocation_id), cr, actor=actor,
-                          aid_confirmed=aid_confirmed)
+            planned["plan"] = _apply_change(Allocation.objects.select_for_update().get(pk=cr.allocation_id), cr,
+                                            actor=actor, aid_confirmed=aid_confirmed, split=split)
         cr.decided_by = actor
         cr.decided_at = timezone.now()
         cr.decision_reason = reason.strip()
@@ -375,10 +489,15 @@ def change_request_decide(*, actor, change_request: ChangeRequest, approve: bool
         if approve:
             mark_needs_sync(cr.allocation)
 
+    def changes(cr: ChangeRequest) -> dict[str, Any]:
+        recorded = {"change_request_id": change_request.pk, "kind": change_request.kind, "approved": approve}
+        if split is not None and planned.get("plan") is not None:
+            recorded["capacity_split"] = split_audit(planned["plan"])
+        return recorded
+
     return transition(CHANGE_REQUEST_WORKFLOW, actor=actor, obj=change_request, to=to, before_save=decide,
                       audit_target=lambda cr: cr.allocation, select_related=("allocation",),
-                      changes={"change_request_id": change_request.pk, "kind": change_request.kind,
-                               "approved": approve}, then=follow_up)
+                      changes=changes, then=follow_up)
 
 
 def change_request_withdraw(*, actor, change_request: ChangeRequest) -> ChangeRequest:
@@ -388,12 +507,14 @@ def change_request_withdraw(*, actor, change_request: ChangeRequest) -> ChangeRe
                       select_related=("allocation",), changes={"change_request_id": change_request.pk})
 
 
-def _apply_change(alloc: Allocation, cr: ChangeRequest, *, actor, aid_confirmed: bool = False) -> None:
+def _apply_change(alloc: Allocation, cr: ChangeRequest, *, actor, aid_confirmed: bool = False,
+                  split: RawSplit | None = None) -> dict[CapacityKey, Reserved] | None:
+    """Apply an approved change; returns the capacity plan when the change re-planned it."""
     if cr.kind == ChangeKind.EXTENSION:
         alloc.end_date = datetime.date.fromisoformat(cr.payload["end_date"])
         alloc.save(update_fields=["end_date"])
         # What is left of the quotas spreads over the longer span.
-        capacity_plan(allocation=alloc)
+        return capacity_plan(allocation=alloc)
     elif cr.kind == ChangeKind.TOP_UP:
         quotas = {int(k): {"gpu_hours": v["gpu_hours"], "cpu_core_hours": v["cpu_core_hours"],
                            "storage_tb": Decimal("0")} for k, v in cr.payload["quotas"].items()}
@@ -403,10 +524,11 @@ def _apply_change(alloc: Allocation, cr: ChangeRequest, *, actor, aid_confirmed:
             quota.gpu_hours += q["gpu_hours"]
             quota.cpu_core_hours += q["cpu_core_hours"]
             quota.save(update_fields=["gpu_hours", "cpu_core_hours"])
-        capacity_plan(allocation=alloc)
+        plan = capacity_plan(allocation=alloc, split=split)
         # An extension only moves the end date: it grants no hours, so it adds no value to the ledger.
         aid_record_grant(actor=actor, allocation=alloc, quotas=quotas, kind=LedgerKind.TOP_UP, change_request=cr,
                          confirmed=aid_confirmed)
+        return plan
     else:
         # Invited like any other member: they reach the clusters once they confirm by mail, and the
         # naming rules are checked again (a site's rule may have changed since the request).
@@ -417,6 +539,7 @@ def _apply_change(alloc: Allocation, cr: ChangeRequest, *, actor, aid_confirmed:
             # The manager's approval is the check on these addresses: the mails are counted, not refused.
             team_member_invite(actor=actor, application=application, full_name=m["full_name"], email=m["email"],
                                cluster_username=m["cluster_username"], limit_mails=False)
+    return None
 
 
 def _sweep_due(due: QuerySet[Allocation], service, today: datetime.date, which: str) -> int:

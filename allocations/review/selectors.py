@@ -88,6 +88,11 @@ OPEN_ASSIGNMENT_STATUSES = (AssignmentStatus.ASSIGNED, AssignmentStatus.ACCEPTED
 # ------------------------------------------------------------------------------------ applications
 
 
+#: What the committee's list (page and API) reads of an application and the rows joined to it.
+OVERVIEW_FIELDS = ("reference", "title", "status", "call_id", "created_at", "updated_at", "submitted_at",
+                   "decision_due", "organisation__legal_name", "access_mode__code", "access_mode__name")
+
+
 def application_overview(*, status: str = "", mode: str = "", site: str = "", sector: str = "",
                          organisation: int | None = None, date_from: datetime.date | None = None,
                          date_to: datetime.date | None = None, q: str = "") -> QuerySet:
@@ -95,12 +100,16 @@ def application_overview(*, status: str = "", mode: str = "", site: str = "", se
     submitted), newest first; filtered by the list's parameters (``APPLICATION_LIST``), the dates on
     the day of submission.
 
-    One query for the page rows (organisation and mode joined) and one for their requested sites; a
-    search by organisation name adds one for the matching organisations (portal.listquery.search)."""
+    One query for the page rows (organisation and mode joined) and one for their requested sites' names; a
+    search by organisation name adds one for the matching organisations (portal.listquery.search). Only the
+    columns the page and the API list show are read: an application's texts, answers and the mode's JSON
+    settings are not decoded for a list."""
     qs = (
         Application.objects.ever_submitted().exclude(status=ApplicationStatus.DRAFT)
         .select_related("organisation", "access_mode")
-        .prefetch_related(Prefetch("resources", queryset=RequestedResource.objects.select_related("site")))
+        .only(*OVERVIEW_FIELDS)
+        .prefetch_related(Prefetch("resources", queryset=RequestedResource.objects.select_related("site")
+                                   .only("application_id", "site__name")))
     )
     if status:
         qs = qs.filter(status=status)

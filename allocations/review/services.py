@@ -22,7 +22,7 @@ from allocations.applications import permissions as applications_permissions
 from allocations.applications.models import Application, ApplicationStatus
 from allocations.applications.services import application_end_date, application_transition
 from allocations.grants.models import Allocation, AllocationQuota
-from allocations.grants.services import capacity_plan, slurm_account_for
+from allocations.grants.services import RawSplit, capacity_plan, slurm_account_for, split_audit
 from allocations.grants.sync import mark_needs_sync
 from allocations.review.models import (
     ApplicantReply,
@@ -274,13 +274,17 @@ def _clean_quotas(app: Application, quotas: dict[int, dict[str, Any]]) -> dict[i
 
 def application_approve(
     *, actor, application: Application, quotas: dict[int, dict[str, Any]], reasons: str = "",
-    aid_confirmed: bool = False,
+    aid_confirmed: bool = False, split: RawSplit | None = None,
 ) -> Allocation:
     """Approve and create the allocation. Idempotent: a second approval returns the same allocation.
 
     Under an access mode whose legal basis is aid, the value of the grant is recorded in the aid ledger in the
     same transaction; a de minimis grant above the single undertaking's ceiling is refused, or, when the mode
-    warns, recorded once the manager confirms (`aid_confirmed`). See allocations.aid."""
+    warns, recorded once the manager confirms (`aid_confirmed`). See allocations.aid.
+
+    The granted hours are reserved across the quarters the allocation spans, pro rata, or as the manager sets
+    per quarter (`split`: site id -> quarter label -> hours, checked by grants.services.capacity_plan and
+    recorded in the audit trail)."""
     _require_manager(actor)
     with transaction.atomic():
         app = (
@@ -307,7 +311,7 @@ def application_approve(
         for site_id, q in cleaned.items():
             AllocationQuota.objects.create(allocation=allocation, site_id=site_id, **q)
         # Across every quarter the allocation spans; a quarter without room refuses the whole approval.
-        capacity_plan(allocation=allocation, quotas=cleaned)
+        plan = capacity_plan(allocation=allocation, quotas=cleaned, split=split)
         allocation.application = app
         aid_record_grant(actor=actor, allocation=allocation, quotas=cleaned, confirmed=aid_confirmed)
         Decision.objects.create(application=app, outcome=DecisionOutcome.APPROVED, reasons=reasons, decided_by=actor)
@@ -330,6 +334,7 @@ def application_approve(
                 "slurm_account": allocation.slurm_account,
                 "start_date": allocation.start_date,
                 "end_date": allocation.end_date,
+                **({"capacity_split": split_audit(plan)} if split is not None else {}),
             },
         )
         # The account is created blocked; it opens when the start date comes and conditions are acknowledged.

@@ -19,6 +19,8 @@ from allocations.aid.choices import CeilingPolicy
 from allocations.applications.models import ApplicationStatus
 from allocations.applications.selectors import application_for_member, attachments_for_reader
 from allocations.applications.services import application_end_date
+from allocations.grants import forms as grants_forms
+from allocations.grants import selectors as grants_selectors
 from allocations.review import forms, presentation, selectors, services
 from allocations.review.forms import ReplyForm
 from allocations.review.lists import APPLICATION_COLUMNS, APPLICATION_LIST, ASSIGNMENT_COLUMNS, ASSIGNMENT_LIST
@@ -113,6 +115,11 @@ def application_reviewers(request, reference):
         "can_assign": app.status == ApplicationStatus.IN_REVIEW})
 
 
+def ctx_sites(ctx) -> dict:
+    """The requested sites of a decision's context, by id."""
+    return {r.site_id: r.site for r in ctx.resources}
+
+
 @manager_required
 def application_decision(request, reference):
     app = selectors.application_for_manager(reference)
@@ -131,15 +138,39 @@ def application_decision(request, reference):
             if approve_form.is_valid():
                 aid_quotas = approve_form.quotas()
         if action == "approve":
-            if approve_form.is_valid() and "confirm" not in request.POST and approve_form.summary():
-                # Nothing is recorded before the manager has read what the decision grants.
-                return render(request, "allocations/review/application_approve_confirm.html", {
-                    "application": app, "ctx": ctx, "form": approve_form, "quotas": approve_form.summary(),
-                    "end_date": application_end_date(app)})
-            done = approve_form.is_valid() and run_service(approve_form, lambda: services.application_approve(
-                actor=request.user, application=app, quotas=approve_form.quotas(),
-                reasons=approve_form.cleaned_data["reasons"],
-                aid_confirmed=approve_form.cleaned_data.get("aid_confirmed", False)))
+            done = False
+            if approve_form.is_valid() and approve_form.summary():
+                # Nothing is recorded before the manager has read what the decision grants; the same page lets
+                # them set the hours per quarter (prefilled pro rata) and shows what went wrong, field by field.
+                confirming = "confirm" in request.POST
+                end_date = application_end_date(app)
+                split_form = grants_forms.QuarterSplitForm(
+                    request.POST if confirming else None, prefix="split", sites=ctx_sites(ctx),
+                    needs=grants_selectors.split_needs(approve_form.quotas(), app.start_date, end_date))
+                refused = None
+                if confirming and split_form.is_valid():
+                    try:
+                        services.application_approve(
+                            actor=request.user, application=app, quotas=approve_form.quotas(),
+                            reasons=approve_form.cleaned_data["reasons"], split=split_form.split(),
+                            aid_confirmed=approve_form.cleaned_data.get("aid_confirmed", False))
+                        done = True
+                    except ValidationError as exc:
+                        refused = exc
+                if refused is not None and not grants_forms.QuarterSplitForm.concerns_split(refused):
+                    # Not about the split (the quotas, the aid ceiling, the workflow): back to the decision form.
+                    apply_validation_error(approve_form, refused)
+                elif not done:
+                    if refused is not None:
+                        apply_validation_error(split_form, refused)
+                    return render(request, "allocations/review/application_approve_confirm.html", {
+                        "application": app, "ctx": ctx, "form": approve_form, "quotas": approve_form.summary(),
+                        "end_date": end_date, "split_form": split_form})
+            elif approve_form.is_valid():
+                done = run_service(approve_form, lambda: services.application_approve(
+                    actor=request.user, application=app, quotas=approve_form.quotas(),
+                    reasons=approve_form.cleaned_data["reasons"],
+                    aid_confirmed=approve_form.cleaned_data.get("aid_confirmed", False)))
             message = _("%(ref)s approved: the allocation was created.")
         elif action == "reject":
             reject_form = forms.RejectForm(request.POST, prefix="reject")

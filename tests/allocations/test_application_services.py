@@ -13,7 +13,7 @@ from allocations.applications import services
 from allocations.applications.declaration import DECLARATION_VERSION
 from allocations.applications.models import Application, ApplicationStatus
 from allocations.applications.services import application_transition
-from allocations.catalogue.models import AccessMode, SiteCapacity, quarter_start
+from allocations.catalogue.models import AccessMode, SiteCapacity, quarter_label, quarter_start, spread_pro_rata
 from compliance.ai_act import engine
 from compliance.models import RiskAssessment
 from compliance.services import assessment_save
@@ -211,25 +211,68 @@ def test_inactive_site(member, organisation, capacity):
     assert_refused(member, app, "Zellik does not take applications at the moment.")
 
 
+def _spanning_start():
+    """A start date soon from which three months span two quarters."""
+    start = f.start_soon()
+    return start + datetime.timedelta(days=1) if start == quarter_start(start) else start
+
+
+def _shares(app, hours):
+    """The pro-rata share of ``hours`` per quarter of the application's span, as approvals reserve them."""
+    return dict(spread_pro_rata(hours, app.start_date, services.application_end_date(app)))
+
+
 def test_above_remaining_site_capacity(member, organisation, capacity):
     app = f.complete(member, organisation, gpu_hours=10_000)
     period = quarter_start(app.start_date)
     SiteCapacity.objects.filter(site__code="zellik", period_start=period).update(
         gpu_hours=100_000, committed_gpu_hours=99_000)
-    assert_refused(member, app, "Zellik has 1,000 GPU-hours left for that quarter; you asked for 10,000.")
+    need = _shares(app, 10_000)[period]
+    assert need > 1_000
+    assert_refused(member, app, f"Zellik has 1,000 GPU-hours left in {quarter_label(period)}; your request needs "
+                                f"{need:,} of them in that quarter.")
 
 
 def test_cpu_above_remaining_site_capacity(member, organisation, capacity):
     app = f.complete(member, organisation)
-    SiteCapacity.objects.filter(site__code="zellik", period_start=quarter_start(app.start_date)).update(
-        cpu_core_hours=500, committed_cpu_core_hours=0)
-    assert_refused(member, app, "Zellik has 500 CPU core-hours left for that quarter.")
+    period = quarter_start(app.start_date)
+    need = _shares(app, app.resources.get().cpu_core_hours)[period]
+    SiteCapacity.objects.filter(site__code="zellik", period_start=period).update(
+        cpu_core_hours=need - 1, committed_cpu_core_hours=0)
+    assert_refused(member, app, f"Zellik has {need - 1:,} CPU core-hours left in {quarter_label(period)}; your "
+                                f"request needs {need:,} of them in that quarter.")
+
+
+def test_every_quarter_the_allocation_would_span_is_checked(member, organisation, capacity):
+    """The start quarter has room; the last quarter of the span is full: the request does not fit."""
+    app = f.complete(member, organisation, gpu_hours=10_000, duration=3, start=_spanning_start())
+    shares = _shares(app, 10_000)
+    assert len(shares) >= 2
+    first, last = min(shares), max(shares)
+    SiteCapacity.objects.filter(site__code="zellik", period_start=last).update(
+        gpu_hours=100_000, committed_gpu_hours=100_000 - shares[last] + 1)
+    assert SiteCapacity.objects.get(site__code="zellik", period_start=first).remaining_gpu_hours >= shares[first]
+    assert_refused(member, app, f"Zellik has {shares[last] - 1:,} GPU-hours left in {quarter_label(last)}; your "
+                                f"request needs {shares[last]:,} of them in that quarter.")
+    # Exactly its share fits: the applicant's check and the approval count the same figures.
+    SiteCapacity.objects.filter(site__code="zellik", period_start=last).update(
+        committed_gpu_hours=100_000 - shares[last])
+    assert not [p for p in problems(app) if "GPU-hours left" in p]
 
 
 def test_no_capacity_published_for_the_quarter(member, organisation):
     app = f.complete(member, organisation)
     period = quarter_start(app.start_date)
-    assert_refused(member, app, f"Zellik has no capacity published for the quarter starting {period}.")
+    assert_refused(member, app, f"Zellik has no capacity published for {quarter_label(period)}, which your "
+                                f"allocation would span.")
+
+
+def test_no_capacity_published_for_a_later_quarter(member, organisation, capacity):
+    app = f.complete(member, organisation, duration=3, start=_spanning_start())
+    last = max(_shares(app, 1))
+    SiteCapacity.objects.filter(site__code="zellik", period_start=last).delete()
+    assert_refused(member, app, f"Zellik has no capacity published for {quarter_label(last)}, which your "
+                                f"allocation would span.")
 
 
 def test_start_date_in_the_past(member, organisation, capacity):

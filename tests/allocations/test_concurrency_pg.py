@@ -18,7 +18,7 @@ from django.utils import timezone
 
 from allocations.applications.models import ApplicationStatus
 from allocations.applications.services import application_end_date
-from allocations.catalogue.models import SiteCapacity, spread_pro_rata
+from allocations.catalogue.models import SiteCapacity, quarter_label, spread_pro_rata
 from allocations.grants.models import Allocation, AllocationQuota, CapacityReservation
 from allocations.review.services import application_approve
 from portal.models import AuditChainHead
@@ -121,3 +121,50 @@ def test_same_application_approved_twice_at_once(postgres_transactional, queued)
     assert Allocation.objects.filter(application=app).count() == 1
     assert committed == GPU_EACH
     assert connection.vendor == "postgresql"
+
+
+def test_concurrent_approvals_with_manager_splits_never_overcommit(postgres_transactional, queued):
+    """20 approvals at once, half pro rata and half with the manager's split (all the hours in the first two
+    quarters): the split goes through the same locks, so whatever order they run in, no quarter ends
+    over-committed, every quarter's committed hours are the sum of its reservations, and each approved
+    allocation holds exactly the split it was given."""
+    ensure_reference_data()
+    AuditChainHead.objects.get_or_create(id=1)
+    boss = fr.manager()
+    start = datetime.date(timezone.localdate().year + 1, 3, 15)
+    apps = [fr.application(status=ApplicationStatus.AWAITING_DECISION, requests={"zellik": GPU_EACH}, start=start,
+                           duration=12) for _ in range(APPLICATIONS)]
+    end = application_end_date(apps[0])
+    periods = [period for period, _share in spread_pro_rata(GPU_EACH, start, end)]
+    caps = {period: fr.set_capacity(period=period, gpu_hours=4_000, cpu_core_hours=1_000_000) for period in periods}
+    site_id = fr.site("zellik").pk
+    half = GPU_EACH // 2
+    split = {site_id: {quarter_label(p): {"gpu_hours": half if i < 2 else 0, "cpu_core_hours": 500 if i == 0 else 0}
+                       for i, p in enumerate(periods)}}
+    jobs = [(lambda app=app, i=i: application_approve(actor=boss, application=app, quotas=_quota(),
+                                                      split=split if i % 2 else None).pk)
+            for i, app in enumerate(apps)]
+    results = _run_together(jobs)
+    outcomes = [r[0] for r in results]
+    committed = {p: SiteCapacity.objects.get(pk=c.pk).committed_gpu_hours for p, c in caps.items()}
+    reserved = {p: sum(CapacityReservation.objects.filter(site_id=site_id, period_start=p)
+                       .values_list("gpu_hours", flat=True)) for p in periods}
+    print(f"\n[concurrency] {APPLICATIONS} concurrent approvals, half with a split: "
+          f"approved={outcomes.count('ok')} refused={outcomes.count('refused')} committed={list(committed.values())} "
+          f"capacity={[c.gpu_hours for c in caps.values()]}")
+    assert [r for r in results if r[0] == "error"] == []
+    assert 0 < outcomes.count("ok") < APPLICATIONS
+    assert all("does not have enough capacity" in r[1][0] for r in results if r[0] == "refused")
+    for p, cap in caps.items():
+        assert committed[p] == reserved[p] <= cap.gpu_hours
+    pro_rata = dict(spread_pro_rata(GPU_EACH, start, end))
+    by_split = {p: (half if i < 2 else 0) for i, p in enumerate(periods)}
+    for i, (app, (outcome, _value)) in enumerate(zip(apps, results, strict=True)):
+        if outcome != "ok":
+            assert not Allocation.objects.filter(application=app).exists()
+            continue
+        held = dict(CapacityReservation.objects.filter(allocation__application=app)
+                    .values_list("period_start", "gpu_hours"))
+        expected = by_split if i % 2 else pro_rata
+        assert {p: held.get(p, 0) for p in periods} == expected
+    assert sum(committed.values()) == outcomes.count("ok") * GPU_EACH

@@ -15,6 +15,7 @@ from allocations.applications.services import next_application_reference
 from allocations.catalogue.models import SiteCapacity
 from allocations.grants.models import AllocationStatus
 from allocations.review import selectors, services, tasks
+from portal.paging import PAGE_SIZE
 from tests import factories as fr
 
 pytestmark = pytest.mark.django_db
@@ -49,11 +50,17 @@ def test_application_overview_query_count_is_constant(client, django_assert_num_
     # On PostgreSQL a search looks up the matching organisations first, on their trigram index
     # (portal.listquery.search): one query more, whatever the number of rows.
     expected = OVERVIEW_QUERIES + (1 if params.get("q") and connection.vendor == "postgresql" else 0)
+
+    def counted() -> int:
+        """The paginator's count is a query only when the list is longer than a page (portal.paging.page_of)."""
+        longer = selectors.application_overview(**{k: v for k, v in params.items()}).count() > PAGE_SIZE
+        return expected if longer else expected - 1
+
     _bulk_applications(10)
-    with django_assert_num_queries(expected):
+    with django_assert_num_queries(counted()):
         first = client.get(url, params)
     _bulk_applications(190)
-    with django_assert_num_queries(expected):
+    with django_assert_num_queries(counted()):
         second = client.get(url, params)
     assert first.status_code == second.status_code == 200
     if not params:

@@ -14,6 +14,7 @@ from rest_framework.test import APIClient
 
 from allocations.applications import services
 from allocations.applications.models import Application, RequestedResource
+from allocations.catalogue.models import quarter_label, spread_pro_rata
 from portal.models import AuditEvent
 from tests import factories as f
 
@@ -129,13 +130,16 @@ def test_a_duration_the_mode_does_not_allow_is_saved_and_shown_at_its_field(memb
 
 
 def test_with_two_gpu_hours_fields_the_summary_names_the_site(member_client, app_draft, capacity):
-    f.set_capacity(site_code="zellik", gpu_hours=20_000)
+    f.set_capacity(site_code="zellik", gpu_hours=100)
     response = member_client.post(url("step_resources", app_draft), resources_post(**{
         "site-zellik-gpu_hours": "30000", "site-charleroi-gpu_hours": "25000"}))
     page = html(response)
     _, items = summary(page)
     cap = "Fast Lane allows at most 50,000 GPU-hours; you asked for 55,000."
-    left = "Zellik has 20,000 GPU-hours left for that quarter; you asked for 30,000."
+    app = Application.objects.get(pk=app_draft.pk)
+    period, share = spread_pro_rata(30_000, app.start_date, services.application_end_date(app))[0]
+    left = (f"Zellik has 100 GPU-hours left in {quarter_label(period)}; your request needs {share:,} of them in "
+            f"that quarter.")
     # The total goes to the first site that asks for GPU-hours; one site's capacity to that site.
     assert ("id_site-charleroi-gpu_hours", f"Charleroi, GPU-hours: {cap}") in items
     assert ("id_site-zellik-gpu_hours", f"Zellik, GPU-hours: {left}") in items
@@ -153,13 +157,16 @@ def as_user_client(member):
 
 
 def test_the_api_names_the_site_of_a_problem(as_user_client, app_draft, member, capacity):
-    f.set_capacity(site_code="zellik", gpu_hours=100)
+    f.set_capacity(site_code="zellik", gpu_hours=10)
     services.application_save_resources(actor=member, application=app_draft, data={
         "access_mode": f.mode("fast_lane"), "start_date": f.start_soon(), "duration_months": 2},
-        rows=[{"site": f.site("zellik"), "gpu_hours": 500, "cpu_core_hours": 0, "storage_tb": 0}])
+        rows=[{"site": f.site("zellik"), "gpu_hours": 5000, "cpu_core_hours": 0, "storage_tb": 0}])
+    app = Application.objects.get(pk=app_draft.pk)
+    period, share = spread_pro_rata(5000, app.start_date, services.application_end_date(app))[0]
     problems = as_user_client.get(f"/api/v1/applications/{app_draft.reference}/problems/").json()
     assert {"step": "resources", "field": "gpu_hours", "site": "zellik",
-            "message": "Zellik has 100 GPU-hours left for that quarter; you asked for 500."} in problems
+            "message": f"Zellik has 10 GPU-hours left in {quarter_label(period)}; your request needs {share:,} of "
+                       f"them in that quarter."} in problems
 
 
 def test_saved_is_said_only_when_the_step_has_no_problem(member_client, app_draft, capacity):

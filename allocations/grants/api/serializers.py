@@ -122,12 +122,42 @@ class AllocationStatusChangeSerializer(serializers.Serializer):
                                    help_text="Required to suspend or revoke; shown to the organisation.")
 
 
+class QuarterHoursSerializer(serializers.Serializer):
+    gpu_hours = serializers.IntegerField(min_value=0, max_value=MAX_INT, default=0)
+    cpu_core_hours = serializers.IntegerField(min_value=0, max_value=MAX_INT, default=0)
+
+
+def split_field(**kwargs) -> serializers.DictField:
+    """The hours per site and quarter a manager sets instead of the pro-rata split:
+    {"zellik": {"2027-Q1": {"gpu_hours": 600, "cpu_core_hours": 0}, ...}}."""
+    return serializers.DictField(
+        child=serializers.DictField(child=QuarterHoursSerializer(), allow_empty=False), allow_empty=False,
+        required=False, allow_null=True, default=None,
+        help_text="Optional: site code -> quarter (\"2027-Q1\") -> GPU-hours and CPU core-hours reserved in it, "
+                  "instead of the pro-rata split over the quarters the allocation spans (from today when it has "
+                  "started). Per site the quarters must add up to what is granted (a quarter left out gets "
+                  "nothing) and none may take more than it has free; errors are keyed "
+                  "\"split.<site>.<quarter>.<gpu_hours|cpu_core_hours>\".", **kwargs)
+
+
+def split_by_site_id(split: dict | None) -> dict | None:
+    """The split keyed by site code (API) -> keyed by site id (services); an unknown code is a 400."""
+    if split is None:
+        return None
+    sites = {s.code: s.pk for s in Site.objects.filter(code__in=list(split))}
+    unknown = sorted(set(split) - set(sites))
+    if unknown:
+        raise serializers.ValidationError({"split": [f"Unknown site: {code[:40]}." for code in unknown]})
+    return {sites[code]: quarters for code, quarters in split.items()}
+
+
 class ChangeDecisionSerializer(serializers.Serializer):
     approve = serializers.BooleanField()
     reason = serializers.CharField(allow_blank=True, max_length=2000, required=False, default="")
     aid_confirmed = serializers.BooleanField(
         required=False, default=False, help_text="For a top-up under a de minimis access mode that warns: record it "
                                                  "even above the single undertaking's ceiling (docs/aid.md).")
+    split = split_field()
 
 
 STATUS_CHOICES = ApplicationStatus.choices

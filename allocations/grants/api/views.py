@@ -213,6 +213,7 @@ class ChangeDecisionApi(ManagerApi):
     def post(self, request, pk):
         cr = selectors.change_request_for_manager(pk)
         data = validated(serializers.ChangeDecisionSerializer, request)
+        data["split"] = serializers.split_by_site_id(data["split"])
         cr = services.change_request_decide(actor=request.user, change_request=cr, **data)
         return Response(serializers.ChangeRequestSerializer(cr).data)
 

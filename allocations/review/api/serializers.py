@@ -13,6 +13,7 @@ from allocations.applications.api.serializers import (
 )
 from allocations.applications.models import ApplicationStatus
 from allocations.catalogue.models import Site
+from allocations.grants.api.serializers import split_field
 from allocations.review.models import AssignmentStatus, ReviewAssignment, ReviewKind
 from compliance.ai_act import RiskClass
 
@@ -149,6 +150,7 @@ class ApproveSerializer(serializers.Serializer):
     aid_confirmed = serializers.BooleanField(
         required=False, default=False, help_text="Under a de minimis access mode that warns: record the grant even "
                                                  "above the single undertaking's ceiling (docs/aid.md).")
+    split = split_field()
 
 
 class RejectSerializer(serializers.Serializer):

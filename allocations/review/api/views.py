@@ -15,6 +15,7 @@ from accounts.api.staff import ManagerApi, ReviewerApi
 from accounts.models import User
 from allocations.applications.api import serializers as applications_serializers
 from allocations.applications.selectors import application_for_member
+from allocations.grants.api.serializers import split_by_site_id
 from allocations.grants.api.views import AllocationDetailSerializer, allocation_response
 from allocations.review import selectors, services
 from allocations.review.api import serializers
@@ -266,7 +267,7 @@ class ApproveApi(ManagerApi):
         }
         allocation = services.application_approve(
             actor=request.user, application=app, quotas=quotas, reasons=data["reasons"],
-            aid_confirmed=data["aid_confirmed"],
+            aid_confirmed=data["aid_confirmed"], split=split_by_site_id(data["split"]),
         )
         return allocation_response(allocation.reference, status.HTTP_201_CREATED)
 
