@@ -14,7 +14,7 @@ from django.utils import timezone
 from django.utils.translation import get_language, ngettext
 from django.utils.translation import gettext as _
 
-from accounts.models import SENSITIVE_SECTORS, NotificationKind, User
+from accounts.models import SENSITIVE_SECTORS, NotificationKind, Sector, User
 from accounts.notifications import notify, notify_role
 from accounts.roles import Role, has_role
 from allocations.applications.models import Application, ApplicationStatus, EthicsIssue, ModelActivity
@@ -26,7 +26,7 @@ from portal.workflow import transition
 
 from .ai_act import engine
 from .ai_act.compute import GPU_PEAK_FLOPS, ComputeEstimate, ComputeInputs, estimate_compute
-from .models import EthicsCondition, EthicsReview, EthicsStatus, EvidenceStatus, RiskAssessment
+from .models import AUTO_CLEARANCE_RULE, EthicsCondition, EthicsReview, EthicsStatus, EvidenceStatus, RiskAssessment
 from .workflow import CLEARED, DECISIONS, ETHICS_WORKFLOW, NOT_WAITING
 
 logger = logging.getLogger(__name__)
@@ -174,7 +174,11 @@ def assessment_problems(application) -> list[str]:
 
 
 def ethics_triggers(application) -> list[dict[str, str]]:
-    """Why an application needs an ethics officer, each reason citing the rule it comes from."""
+    """Why an application needs an ethics officer, each reason citing the rule it comes from.
+
+    Each trigger keeps its code; its ``text`` is the wording at the time (an AI Act rule's title as the
+    stored result has it, in English). Pages and reports word it again in their reader's language
+    (``trigger_lines``)."""
     triggers: list[dict[str, str]] = []
     assessment = RiskAssessment.objects.filter(application=application).first()
     if assessment is not None:
@@ -184,24 +188,60 @@ def ethics_triggers(application) -> list[dict[str, str]]:
                 triggers.append({"code": f"ai_act:{conclusion['code']}", "rule": conclusion.get("article", ""),
                                  "text": conclusion.get("title", "")})
     if application.sector in SENSITIVE_SECTORS:
-        triggers.append({"code": f"sector:{application.sector}", "rule": "Reg. (EU) 2021/1173 Art. 16",
-                         "text": _("Sensitive sector: %(sector)s") % {"sector": application.get_sector_display()}})
+        triggers.append({"code": f"sector:{application.sector}", "rule": "Reg. (EU) 2021/1173 Art. 16"})
     if application.dual_use:
-        triggers.append({"code": "dual_use", "rule": "Horizon Europe ethics issues table: dual use",
-                         "text": _("The applicant declared a possible dual use.")})
+        triggers.append({"code": "dual_use", "rule": "Horizon Europe ethics issues table: dual use"})
     if application.civilian_purpose is False:
-        triggers.append({"code": "not_civilian", "rule": "Reg. (EU) 2021/1173 Art. 16",
-                         "text": _("The applicant did not declare an exclusively civilian purpose.")})
+        triggers.append({"code": "not_civilian", "rule": "Reg. (EU) 2021/1173 Art. 16"})
     for code, entry in sorted((application.ethics_issues or {}).items()):
         if entry.get("answer"):
-            triggers.append({"code": f"ethics_issue:{code}", "rule": "Horizon Europe ethics issues table",
-                             "text": _("Ethics issue declared: %(issue)s")
-                             % {"issue": choice_label(EthicsIssue, code)}})
+            triggers.append({"code": f"ethics_issue:{code}", "rule": "Horizon Europe ethics issues table"})
+    for trigger in triggers:
+        trigger.setdefault("text", _trigger_text(trigger["code"]) or "")
     return triggers
 
 
-AUTO_CLEARANCE_RULE = ("No AI Act duty needing review, no sensitive sector, no dual use and no ethics issue "
-                       "declared (portal ethics policy, automatic clearance).")
+def _trigger_text(code: str) -> str | None:
+    """The reason a trigger's code stands for, in the active language; None for a code worded elsewhere."""
+    kind, _sep, value = code.partition(":")
+    if kind == "sector":
+        return _("Sensitive sector: %(sector)s") % {"sector": choice_label(Sector, value)}
+    if kind == "dual_use":
+        return _("The applicant declared a possible dual use.")
+    if kind == "not_civilian":
+        return _("The applicant did not declare an exclusively civilian purpose.")
+    if kind == "ethics_issue":
+        return _("Ethics issue declared: %(issue)s") % {"issue": choice_label(EthicsIssue, value)}
+    return None
+
+
+def trigger_lines(review, language: str | None = None) -> list[dict[str, str]]:
+    """The review's triggers for a page or a report: each reason worded again in ``language`` (the active
+    one by default) from its code, an AI Act rule's title taken from the rule set the assessment was made
+    with. A reason that cannot be worded again (a rule set no longer here) keeps its stored text, with the
+    language it is in (``"en"`` for an AI Act rule's title; ``""`` when not known) for the page to mark."""
+    language = engine.supported_language(language or get_language())
+    assessment = getattr(review.application, "risk_assessment", None)
+    rules = {}
+    try:
+        ruleset = engine.load_ruleset(assessment.ruleset_version) if assessment is not None else None
+    except engine.RuleSetError:
+        ruleset = None
+    if ruleset is not None and ruleset.sha256 == assessment.ruleset_sha256:
+        rules = {rule.code: rule for rule in ruleset.rules}
+    lines = []
+    for trigger in review.triggers or []:
+        code = trigger.get("code", "")
+        kind, _sep, value = code.partition(":")
+        if kind == "ai_act":
+            rule = rules.get(value)
+            text, text_language = (rule.title[language], language) if rule else (trigger.get("text", ""), "en")
+        else:
+            worded = _trigger_text(code)
+            text, text_language = (worded, language) if worded else (trigger.get("text", ""), "")
+        lines.append({"code": code, "rule": trigger.get("rule", ""), "text": text, "language": text_language})
+    return lines
+
 
 
 def ethics_review_open(*, application) -> EthicsReview:

@@ -3,6 +3,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.shortcuts import redirect, render
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from accounts.roles import Role, has_role
@@ -12,6 +13,7 @@ from portal.forms import apply_validation_error
 
 from . import selectors, services
 from .forms import EthicsDecisionForm, EvidenceDecisionForm
+from .reports.data import localised_assessment
 from .reports.selectors import staff_reports_for
 
 QUEUE_PAGE_SIZE = 25
@@ -104,7 +106,7 @@ def _render_review(request, app, form, *, evidence_form=None, evidence_condition
     context = {
         "application": app,
         "assessment": assessment,
-        "result": assessment.result if assessment else {},
+        "result": localised_assessment(assessment, get_language()) if assessment else None,
         "review": app.ethics_review,
         "conditions": conditions,
         "form": form,

@@ -422,8 +422,10 @@ def localised_assessment(assessment, language: str) -> AssessmentView:
     matches = None if candidate is None else candidate.sha256 == assessment.ruleset_sha256
     if matches:
         ruleset = candidate
-    conclusions = [dict(c) for c in result.get("conclusions", [])]
-    obligations = [dict(o) for o in result.get("obligations", [])]
+    # Each text carries its language: the reader's once worded again, else the stored result's.
+    stored = result.get("language") or "en"
+    conclusions = [dict(c, language=stored) for c in result.get("conclusions", [])]
+    obligations = [dict(o, language=stored) for o in result.get("obligations", [])]
     answers: list[AnswerLine] = []
     if ruleset is not None:
         rules = {r.code: r for r in ruleset.rules}
@@ -432,9 +434,11 @@ def localised_assessment(assessment, language: str) -> AssessmentView:
             if c.get("code") in rules:
                 c["title"] = rules[c["code"]].title[language]
                 c["rationale"] = rules[c["code"]].rationale[language]
+                c["language"] = language
         for o in obligations:
             if o.get("code") in duties:
                 o["text"] = duties[o["code"]].text[language]
+                o["language"] = language
         for question in ruleset.questions:
             if question.id not in (assessment.answers or {}):
                 continue
