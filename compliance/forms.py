@@ -4,6 +4,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Sector
 from allocations.catalogue.models import AccessMode, Site
+from portal.forms import DayFirstDateField
 
 from .models import EthicsStatus
 
@@ -44,8 +45,8 @@ class EvidenceDecisionForm(forms.Form):
 class PeriodReportForm(forms.Form):
     """What a period report covers. Codes, not objects: the service validates them again."""
 
-    date_from = forms.DateField(label=_("From"), widget=forms.DateInput(attrs={"type": "date"}))
-    date_to = forms.DateField(label=_("To (inclusive)"), widget=forms.DateInput(attrs={"type": "date"}))
+    date_from = DayFirstDateField(label=_("From"))
+    date_to = DayFirstDateField(label=_("To (inclusive)"))
     site = forms.ChoiceField(label=_("Site"), required=False)
     access_mode = forms.ChoiceField(label=_("Access mode"), required=False)
     sector = forms.ChoiceField(label=_("Sector"), required=False)

@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+import datetime
+
+from django import forms
 from django.contrib import messages
 from django.core.exceptions import ValidationError
+from django.utils import timezone
+from django.utils.formats import get_format
+from django.utils.functional import lazy
+from django.utils.translation import gettext, pgettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import pgettext_lazy
 
 YES_NO = [("no", _("No")), ("yes", _("Yes"))]
 ANY = pgettext_lazy("list filter", "Any")
@@ -53,3 +59,57 @@ def run_with_message(request, call, success: str) -> bool:
         return False
     messages.success(request, success)
     return True
+
+
+# --------------------------------------------------------------------------------- dates a person types
+
+def day_first_format() -> str:
+    """The active language's numeric day-first date format ("%d/%m/%Y", nl "%d-%m-%Y"): its first input
+    format that starts with the day."""
+    return next((f for f in get_format("DATE_INPUT_FORMATS") if f.startswith("%d") and "%m" in f and "%Y" in f),
+                "%d/%m/%Y")
+
+
+def date_hint() -> str:
+    """How to write a date, in the active language: "Day, month, year: dd/mm/yyyy, for example 20/10/2026"."""
+    pattern = (day_first_format().replace("%d", pgettext("date pattern", "dd"))
+               .replace("%m", pgettext("date pattern", "mm")).replace("%Y", pgettext("date pattern", "yyyy")))
+    example = datetime.date(timezone.localdate().year, 10, 20).strftime(day_first_format())
+    return gettext("Day, month, year: %(pattern)s, for example %(example)s.") % {"pattern": pattern,
+                                                                                  "example": example}
+
+
+def _invalid_date() -> str:
+    example = datetime.date(timezone.localdate().year, 10, 20).strftime(day_first_format())
+    return gettext("Enter a real date, day first, for example %(example)s.") % {"example": example}
+
+
+class DayFirstDateInput(forms.DateInput):
+    """A date typed as text, shown in the active language's day-first order.
+
+    A browser's own date input (``type="date"``) shows the order of the browser's locale, month first in a
+    US-English browser, whatever the portal's language: the portal writes and reads dates itself instead."""
+
+    input_type = "text"
+
+    def __init__(self, attrs=None, format=None):
+        super().__init__(attrs={"autocomplete": "off", "spellcheck": "false", "class": "date-input", "size": 12,
+                                **(attrs or {})}, format=format)
+
+    def format_value(self, value):
+        if isinstance(value, datetime.date):
+            return value.strftime(self.format or day_first_format())
+        return super().format_value(value) if value not in (None, "") else None
+
+
+class DayFirstDateField(forms.DateField):
+    """A date a person types: day first in the active language's format, the other formats of the language
+    and ISO 8601 (2026-10-20) accepted, with the format as help text and an error that shows it."""
+
+    widget = DayFirstDateInput
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.error_messages["invalid"] = lazy(_invalid_date, str)()
+        own = self.help_text
+        self.help_text = lazy(lambda: f"{own} {date_hint()}" if own else date_hint(), str)()

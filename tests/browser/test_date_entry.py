@@ -1,0 +1,75 @@
+"""A US-English browser (en-US, whose own date input shows mm/dd/yyyy) and the portal in English, French and
+Dutch: the application's start date is shown and typed day first in the portal's language, with the format
+as help; a month-first date is refused at its field, with nothing saved; the ISO form is accepted too."""
+
+from __future__ import annotations
+
+import datetime
+
+import pytest
+from django.conf import settings
+from playwright.sync_api import expect
+
+from allocations.applications.models import Application, ApplicationStatus
+from portal.models import AuditChainHead
+from tests import factories as f
+from tests.browser.conftest import axe_check, sign_in_as
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True),
+              pytest.mark.browser_context_args(locale="en-US", timezone_id="America/New_York")]
+
+SAVE = {"en": "Save", "fr": "Enregistrer", "nl": "Opslaan"}
+SEPARATOR = {"en": "/", "fr": "/", "nl": "-"}
+
+
+def day_first(day: datetime.date, language: str) -> str:
+    return day.strftime(f"%d{SEPARATOR[language]}%m{SEPARATOR[language]}%Y")
+
+
+@pytest.mark.parametrize("language", ["en", "fr", "nl"])
+def test_start_date_follows_the_portals_language_in_a_us_english_browser(page, live_server, language):
+    f.ensure_reference_data()
+    AuditChainHead.objects.get_or_create(id=1)
+    f.publish_capacity()
+    member = f.applicant()
+    app = f.application(status=ApplicationStatus.DRAFT, member=member)
+    stored = app.start_date
+    sign_in_as(page, live_server, member)
+    page.context.add_cookies([{"name": settings.LANGUAGE_COOKIE_NAME, "value": language, "url": live_server.url}])
+    page.goto(live_server.url + f"/applications/{app.reference}/resources/")
+    assert page.evaluate("navigator.language") == "en-US"
+    expect(page.locator("html")).to_have_attribute("lang", language)
+
+    start = page.locator("#id_start_date")
+    expect(start).to_have_attribute("type", "text")
+    expect(start).to_have_value(day_first(stored, language))
+    pattern = {"en": "dd/mm/yyyy", "fr": "jj/mm/aaaa", "nl": "dd-mm-jjjj"}[language]
+    expect(page.locator("#id_start_date_helptext")).to_contain_text(pattern)
+    assert "id_start_date_helptext" in start.get_attribute("aria-describedby")
+    axe_check(page, context=f"resources step in {language}")
+
+    # Month first, as the browser's own date input would have it: refused at the field, nothing saved.
+    later = stored + datetime.timedelta(days=30)
+    while later.day <= 12:
+        later += datetime.timedelta(days=1)
+    start.fill(later.strftime("%m/%d/%Y"))
+    page.get_by_role("button", name=SAVE[language], exact=True).click()
+    expect(page.locator("[data-error-summary]")).to_be_focused()
+    error = page.locator("#id_start_date_error")
+    expect(error).to_contain_text(f"20{SEPARATOR[language]}10{SEPARATOR[language]}")
+    assert "id_start_date_error" in start.get_attribute("aria-describedby")
+    expect(start).to_have_value(later.strftime("%m/%d/%Y"))  # what was typed comes back to be corrected
+    assert Application.objects.get(pk=app.pk).start_date == stored
+
+    # Day first: saved, and shown back the same way.
+    start.fill(day_first(later, language))
+    page.get_by_role("button", name=SAVE[language], exact=True).click()
+    expect(page.locator("[data-error-summary]")).to_have_count(0)
+    assert Application.objects.get(pk=app.pk).start_date == later
+    expect(page.locator("#id_start_date")).to_have_value(day_first(later, language))
+
+    # ISO 8601 is understood in every language.
+    page.locator("#id_start_date").fill(stored.isoformat())
+    page.get_by_role("button", name=SAVE[language], exact=True).click()
+    expect(page.locator("#id_start_date")).to_have_value(day_first(stored, language))
+    assert Application.objects.get(pk=app.pk).start_date == stored
