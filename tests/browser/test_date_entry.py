@@ -5,6 +5,9 @@ as help; a month-first date is refused at its field, with nothing saved; the ISO
 from __future__ import annotations
 
 import datetime
+import os
+import tempfile
+from pathlib import Path
 
 import pytest
 from django.conf import settings
@@ -18,6 +21,7 @@ from tests.browser.conftest import axe_check, sign_in_as
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True),
               pytest.mark.browser_context_args(locale="en-US", timezone_id="America/New_York")]
 
+SHOTS = Path(os.environ.get("AIF_SCREENSHOT_DIR") or tempfile.mkdtemp(prefix="shots-dates-"))
 SAVE = {"en": "Save", "fr": "Enregistrer", "nl": "Opslaan"}
 SEPARATOR = {"en": "/", "fr": "/", "nl": "-"}
 
@@ -60,6 +64,12 @@ def test_start_date_follows_the_portals_language_in_a_us_english_browser(page, l
     assert "id_start_date_error" in start.get_attribute("aria-describedby")
     expect(start).to_have_value(later.strftime("%m/%d/%Y"))  # what was typed comes back to be corrected
     assert Application.objects.get(pk=app.pk).start_date == stored
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    for width in (1280, 390):
+        page.set_viewport_size({"width": width, "height": 900})
+        page.locator("#id_start_date").scroll_into_view_if_needed()
+        page.screenshot(path=str(SHOTS / f"start-date-refused-{language}-{width}.png"))
+    page.set_viewport_size({"width": 1280, "height": 900})
 
     # Day first: saved, and shown back the same way.
     start.fill(day_first(later, language))
