@@ -4,7 +4,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Sector
 from allocations.catalogue.models import AccessMode, Site
-from portal.forms import DayFirstDateField
+from portal.forms import LocalDateField
 
 from .models import EthicsStatus
 
@@ -45,8 +45,8 @@ class EvidenceDecisionForm(forms.Form):
 class PeriodReportForm(forms.Form):
     """What a period report covers. Codes, not objects: the service validates them again."""
 
-    date_from = DayFirstDateField(label=_("From"))
-    date_to = DayFirstDateField(label=_("To (inclusive)"))
+    date_from = LocalDateField(label=_("From"))
+    date_to = LocalDateField(label=_("To (inclusive)"))
     site = forms.ChoiceField(label=_("Site"), required=False)
     access_mode = forms.ChoiceField(label=_("Access mode"), required=False)
     sector = forms.ChoiceField(label=_("Sector"), required=False)

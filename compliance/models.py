@@ -99,12 +99,6 @@ class EthicsReview(models.Model):
         """The reasons for a reader: the automatic clearance's in the active language, an officer's as written."""
         return gettext(AUTO_CLEARANCE_RULE) if self.reasons == AUTO_CLEARANCE_RULE else self.reasons
 
-    @property
-    def trigger_lines(self) -> list[dict[str, str]]:
-        """Why it needs review, worded in the active language (``compliance.services.trigger_lines``)."""
-        from .services import trigger_lines
-        return trigger_lines(self)
-
 
 class EvidenceStatus(models.TextChoices):
     """Where the evidence a condition asks for stands (a condition without `evidence_required`: none)."""

@@ -14,19 +14,19 @@ from django.utils import timezone
 from django.utils.translation import get_language, ngettext
 from django.utils.translation import gettext as _
 
-from accounts.models import SENSITIVE_SECTORS, NotificationKind, Sector, User
+from accounts.models import SENSITIVE_SECTORS, NotificationKind, User
 from accounts.notifications import notify, notify_role
 from accounts.roles import Role, has_role
-from allocations.applications.models import Application, ApplicationStatus, EthicsIssue, ModelActivity
+from allocations.applications.models import Application, ApplicationStatus, ModelActivity
 from allocations.applications.permissions import can_edit_application, is_applicant_member
 from portal.audit import AuditAction, audit_record
 from portal.tasking import enqueue_on_commit
-from portal.vocabulary import choice_label
 from portal.workflow import transition
 
 from .ai_act import engine
 from .ai_act.compute import GPU_PEAK_FLOPS, ComputeEstimate, ComputeInputs, estimate_compute
 from .models import AUTO_CLEARANCE_RULE, EthicsCondition, EthicsReview, EthicsStatus, EvidenceStatus, RiskAssessment
+from .triggers import trigger_text
 from .workflow import CLEARED, DECISIONS, ETHICS_WORKFLOW, NOT_WAITING
 
 logger = logging.getLogger(__name__)
@@ -197,50 +197,9 @@ def ethics_triggers(application) -> list[dict[str, str]]:
         if entry.get("answer"):
             triggers.append({"code": f"ethics_issue:{code}", "rule": "Horizon Europe ethics issues table"})
     for trigger in triggers:
-        trigger.setdefault("text", _trigger_text(trigger["code"]) or "")
+        trigger.setdefault("text", trigger_text(trigger["code"]) or "")
     return triggers
 
-
-def _trigger_text(code: str) -> str | None:
-    """The reason a trigger's code stands for, in the active language; None for a code worded elsewhere."""
-    kind, _sep, value = code.partition(":")
-    if kind == "sector":
-        return _("Sensitive sector: %(sector)s") % {"sector": choice_label(Sector, value)}
-    if kind == "dual_use":
-        return _("The applicant declared a possible dual use.")
-    if kind == "not_civilian":
-        return _("The applicant did not declare an exclusively civilian purpose.")
-    if kind == "ethics_issue":
-        return _("Ethics issue declared: %(issue)s") % {"issue": choice_label(EthicsIssue, value)}
-    return None
-
-
-def trigger_lines(review, language: str | None = None) -> list[dict[str, str]]:
-    """The review's triggers for a page or a report: each reason worded again in ``language`` (the active
-    one by default) from its code, an AI Act rule's title taken from the rule set the assessment was made
-    with. A reason that cannot be worded again (a rule set no longer here) keeps its stored text, with the
-    language it is in (``"en"`` for an AI Act rule's title; ``""`` when not known) for the page to mark."""
-    language = engine.supported_language(language or get_language())
-    assessment = getattr(review.application, "risk_assessment", None)
-    rules = {}
-    try:
-        ruleset = engine.load_ruleset(assessment.ruleset_version) if assessment is not None else None
-    except engine.RuleSetError:
-        ruleset = None
-    if ruleset is not None and ruleset.sha256 == assessment.ruleset_sha256:
-        rules = {rule.code: rule for rule in ruleset.rules}
-    lines = []
-    for trigger in review.triggers or []:
-        code = trigger.get("code", "")
-        kind, _sep, value = code.partition(":")
-        if kind == "ai_act":
-            rule = rules.get(value)
-            text, text_language = (rule.title[language], language) if rule else (trigger.get("text", ""), "en")
-        else:
-            worded = _trigger_text(code)
-            text, text_language = (worded, language) if worded else (trigger.get("text", ""), "")
-        lines.append({"code": code, "rule": trigger.get("rule", ""), "text": text, "language": text_language})
-    return lines
 
 
 

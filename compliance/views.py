@@ -15,6 +15,7 @@ from . import selectors, services
 from .forms import EthicsDecisionForm, EvidenceDecisionForm
 from .reports.data import localised_assessment
 from .reports.selectors import staff_reports_for
+from .triggers import trigger_lines
 
 QUEUE_PAGE_SIZE = 25
 
@@ -29,6 +30,8 @@ def ethics_queue(request):
     _require_ethics_officer(request.user)
     # Paginated, oldest first: at scale thousands wait, and rendering them all took over a second.
     page = Paginator(selectors.ethics_pending(), QUEUE_PAGE_SIZE).get_page(request.GET.get("page"))
+    for review in page:
+        review.trigger_lines = trigger_lines(review)
     context = {
         "pending": page,
         "page": page,
@@ -108,6 +111,7 @@ def _render_review(request, app, form, *, evidence_form=None, evidence_condition
         "assessment": assessment,
         "result": localised_assessment(assessment, get_language()) if assessment else None,
         "review": app.ethics_review,
+        "triggers": trigger_lines(app.ethics_review),
         "conditions": conditions,
         "form": form,
         "ethics_yes": [(entry["label"], entry["text"]) for _code, entry in ethics_rows(app) if entry["answer"]],

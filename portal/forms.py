@@ -63,29 +63,30 @@ def run_with_message(request, call, success: str) -> bool:
 
 # --------------------------------------------------------------------------------- dates a person types
 
-def day_first_format() -> str:
-    """The active language's numeric day-first date format ("%d/%m/%Y", nl "%d-%m-%Y"): its first input
-    format that starts with the day."""
-    return next((f for f in get_format("DATE_INPUT_FORMATS") if f.startswith("%d") and "%m" in f and "%Y" in f),
-                "%d/%m/%Y")
+def local_date_format() -> str:
+    """The active language's numeric date format for typing, its first input format: never month first
+    (en "%Y-%m-%d" as the portal writes short dates in English, fr "%d/%m/%Y", nl "%d-%m-%Y")."""
+    return next((f for f in get_format("DATE_INPUT_FORMATS")
+                 if f.replace("-", "/").replace(".", "/") in ("%d/%m/%Y", "%Y/%m/%d")), "%Y-%m-%d")
+
+
+def _example() -> str:
+    return datetime.date(timezone.localdate().year, 10, 20).strftime(local_date_format())
 
 
 def date_hint() -> str:
-    """How to write a date, in the active language: "Day, month, year: dd/mm/yyyy, for example 20/10/2026"."""
-    pattern = (day_first_format().replace("%d", pgettext("date pattern", "dd"))
+    """How to write a date, in the active language: "Format: yyyy-mm-dd, for example 2026-10-20"."""
+    pattern = (local_date_format().replace("%d", pgettext("date pattern", "dd"))
                .replace("%m", pgettext("date pattern", "mm")).replace("%Y", pgettext("date pattern", "yyyy")))
-    example = datetime.date(timezone.localdate().year, 10, 20).strftime(day_first_format())
-    return gettext("Day, month, year: %(pattern)s, for example %(example)s.") % {"pattern": pattern,
-                                                                                  "example": example}
+    return gettext("Format: %(pattern)s, for example %(example)s.") % {"pattern": pattern, "example": _example()}
 
 
 def _invalid_date() -> str:
-    example = datetime.date(timezone.localdate().year, 10, 20).strftime(day_first_format())
-    return gettext("Enter a real date, day first, for example %(example)s.") % {"example": example}
+    return gettext("Enter a real date, for example %(example)s.") % {"example": _example()}
 
 
-class DayFirstDateInput(forms.DateInput):
-    """A date typed as text, shown in the active language's day-first order.
+class LocalDateInput(forms.DateInput):
+    """A date typed as text, shown in the active language's format (never month first).
 
     A browser's own date input (``type="date"``) shows the order of the browser's locale, month first in a
     US-English browser, whatever the portal's language: the portal writes and reads dates itself instead."""
@@ -98,15 +99,15 @@ class DayFirstDateInput(forms.DateInput):
 
     def format_value(self, value):
         if isinstance(value, datetime.date):
-            return value.strftime(self.format or day_first_format())
+            return value.strftime(self.format or local_date_format())
         return super().format_value(value) if value not in (None, "") else None
 
 
-class DayFirstDateField(forms.DateField):
-    """A date a person types: day first in the active language's format, the other formats of the language
-    and ISO 8601 (2026-10-20) accepted, with the format as help text and an error that shows it."""
+class LocalDateField(forms.DateField):
+    """A date a person types: in the active language's format, the language's other formats (day before
+    month) and ISO 8601 (2026-10-20) accepted, with the format as help text and an error that shows it."""
 
-    widget = DayFirstDateInput
+    widget = LocalDateInput
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

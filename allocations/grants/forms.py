@@ -10,7 +10,7 @@ from django.utils.translation import gettext_lazy as _
 from accounts.models import Sector
 from allocations.catalogue.models import AccessMode, Site
 from allocations.grants.models import AllocationStatus, SyncState
-from portal.forms import DayFirstDateField, with_any
+from portal.forms import LocalDateField, with_any
 from portal.listquery import ListForm, date_field
 
 
@@ -22,7 +22,7 @@ class ChangeRequestForm(forms.Form):
 
 
 class ExtensionForm(ChangeRequestForm):
-    end_date = DayFirstDateField(label=_("New end date"), required=False)
+    end_date = LocalDateField(label=_("New end date"), required=False)
 
     field_order = ["end_date", "justification"]
 

@@ -6,13 +6,13 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from allocations.catalogue.models import Site
-from portal.forms import DayFirstDateField
+from portal.forms import LocalDateField
 
 
 class TermsPublishForm(forms.Form):
     site = forms.ModelChoiceField(label=_("Terms of use of"), queryset=Site.objects.none(), required=False,
                                   empty_label=_("The platform (every team member)"))
-    effective_date = DayFirstDateField(label=_("Effective date"), required=False,
+    effective_date = LocalDateField(label=_("Effective date"), required=False,
                                        help_text=_("From this day the version is in force. People who never "
                                                  "accepted these terms are held out of the clusters from then."))
     grace_days = forms.IntegerField(label=_("Grace period (days)"), required=False, initial=30, min_value=0,

@@ -28,6 +28,7 @@ from portal.audit import ChainVerification, action_label, events_for, verify_cha
 from ..ai_act import engine
 from ..ai_act.risk import NOT_ASSESSED, RiskClass, risk_class_label
 from ..models import EthicsCondition, ReportAudience
+from ..triggers import trigger_lines
 from .events import change_lines
 
 # Totals by risk class: strongest first (the enum's order), then "not assessed".
@@ -561,6 +562,8 @@ def dossier_data(application_id: int, *, audience: str, language: str = "en",
     app = dossier_application(application_id)
     assessment = getattr(app, "risk_assessment", None)
     ethics = getattr(app, "ethics_review", None)
+    if ethics is not None:
+        ethics.trigger_lines = trigger_lines(ethics, language)  # worded in the report's language
     allocation = getattr(app, "allocation", None)
     quotas = list(allocation.quotas.all()) if allocation else []
     conflicts = []

@@ -1,6 +1,7 @@
 """A US-English browser (en-US, whose own date input shows mm/dd/yyyy) and the portal in English, French and
-Dutch: the application's start date is shown and typed day first in the portal's language, with the format
-as help; a month-first date is refused at its field, with nothing saved; the ISO form is accepted too."""
+Dutch: the application's start date is shown and typed in the portal's language (English ISO 8601, as the
+portal writes short dates in English; French and Dutch day first), with the format as help; a month-first date
+is refused at its field, with nothing saved; the ISO form is accepted in every language."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from pathlib import Path
 
 import pytest
 from django.conf import settings
+from django.utils import timezone
 from playwright.sync_api import expect
 
 from allocations.applications.models import Application, ApplicationStatus
@@ -23,11 +25,12 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True),
 
 SHOTS = Path(os.environ.get("AIF_SCREENSHOT_DIR") or tempfile.mkdtemp(prefix="shots-dates-"))
 SAVE = {"en": "Save", "fr": "Enregistrer", "nl": "Opslaan"}
-SEPARATOR = {"en": "/", "fr": "/", "nl": "-"}
+FORMAT = {"en": "%Y-%m-%d", "fr": "%d/%m/%Y", "nl": "%d-%m-%Y"}
 
 
 def day_first(day: datetime.date, language: str) -> str:
-    return day.strftime(f"%d{SEPARATOR[language]}%m{SEPARATOR[language]}%Y")
+    """As the portal writes a date to type in ``language``."""
+    return day.strftime(FORMAT[language])
 
 
 @pytest.mark.parametrize("language", ["en", "fr", "nl"])
@@ -47,7 +50,7 @@ def test_start_date_follows_the_portals_language_in_a_us_english_browser(page, l
     start = page.locator("#id_start_date")
     expect(start).to_have_attribute("type", "text")
     expect(start).to_have_value(day_first(stored, language))
-    pattern = {"en": "dd/mm/yyyy", "fr": "jj/mm/aaaa", "nl": "dd-mm-jjjj"}[language]
+    pattern = {"en": "yyyy-mm-dd", "fr": "jj/mm/aaaa", "nl": "dd-mm-jjjj"}[language]
     expect(page.locator("#id_start_date_helptext")).to_contain_text(pattern)
     assert "id_start_date_helptext" in start.get_attribute("aria-describedby")
     axe_check(page, context=f"resources step in {language}")
@@ -60,7 +63,7 @@ def test_start_date_follows_the_portals_language_in_a_us_english_browser(page, l
     page.get_by_role("button", name=SAVE[language], exact=True).click()
     expect(page.locator("[data-error-summary]")).to_be_focused()
     error = page.locator("#id_start_date_error")
-    expect(error).to_contain_text(f"20{SEPARATOR[language]}10{SEPARATOR[language]}")
+    expect(error).to_contain_text(datetime.date(timezone.localdate().year, 10, 20).strftime(FORMAT[language]))
     assert "id_start_date_error" in start.get_attribute("aria-describedby")
     expect(start).to_have_value(later.strftime("%m/%d/%Y"))  # what was typed comes back to be corrected
     assert Application.objects.get(pk=app.pk).start_date == stored
@@ -71,15 +74,15 @@ def test_start_date_follows_the_portals_language_in_a_us_english_browser(page, l
         page.screenshot(path=str(SHOTS / f"start-date-refused-{language}-{width}.png"))
     page.set_viewport_size({"width": 1280, "height": 900})
 
-    # Day first: saved, and shown back the same way.
+    # In the language's format: saved, and shown back the same way.
     start.fill(day_first(later, language))
     page.get_by_role("button", name=SAVE[language], exact=True).click()
     expect(page.locator("[data-error-summary]")).to_have_count(0)
     assert Application.objects.get(pk=app.pk).start_date == later
     expect(page.locator("#id_start_date")).to_have_value(day_first(later, language))
 
-    # ISO 8601 is understood in every language.
-    page.locator("#id_start_date").fill(stored.isoformat())
+    # ISO 8601 is understood in every language, and a day-first date in English too.
+    page.locator("#id_start_date").fill(stored.isoformat() if language != "en" else stored.strftime("%d/%m/%Y"))
     page.get_by_role("button", name=SAVE[language], exact=True).click()
     expect(page.locator("#id_start_date")).to_have_value(day_first(stored, language))
     assert Application.objects.get(pk=app.pk).start_date == stored
