@@ -6,6 +6,7 @@ from accounts.models import Sector
 from allocations.catalogue.filters import mode_filter, sector_filter, site_filter
 from allocations.catalogue.models import AccessMode, Site
 from portal.audit_actions import AuditAction
+from portal.forms import LocalDateField
 from portal.listquery import ListForm, choice_filter, date_field, organisation_filter
 
 from .ai_act.risk import RiskClass
@@ -48,8 +49,8 @@ class EvidenceDecisionForm(forms.Form):
 class PeriodReportForm(forms.Form):
     """What a period report covers. Codes, not objects: the service validates them again."""
 
-    date_from = forms.DateField(label=_("From"), widget=forms.DateInput(attrs={"type": "date"}))
-    date_to = forms.DateField(label=_("To (inclusive)"), widget=forms.DateInput(attrs={"type": "date"}))
+    date_from = LocalDateField(label=_("From"))
+    date_to = LocalDateField(label=_("To (inclusive)"))
     site = forms.ChoiceField(label=_("Site"), required=False)
     access_mode = forms.ChoiceField(label=_("Access mode"), required=False)
     sector = forms.ChoiceField(label=_("Sector"), required=False)

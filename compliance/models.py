@@ -1,6 +1,7 @@
 from django.conf import settings
 from django.db import models
 from django.urls import reverse
+from django.utils.translation import gettext, gettext_noop
 from django.utils.translation import gettext_lazy as _
 
 from .ai_act.risk import RiskClass, risk_class_label
@@ -49,6 +50,11 @@ class EthicsStatus(models.TextChoices):
     REFUSED = "refused", _("Refused")
 
 
+#: The reasons stored with an automatic clearance (in English, the record); pages show it translated.
+AUTO_CLEARANCE_RULE = gettext_noop("No AI Act duty needing review, no sensitive sector, no dual use and no ethics "
+                                   "issue declared (portal ethics policy, automatic clearance).")
+
+
 class EthicsReview(models.Model):
     application = models.OneToOneField("allocations.Application", on_delete=models.CASCADE,
                                        related_name="ethics_review")
@@ -87,6 +93,11 @@ class EthicsReview(models.Model):
     @property
     def is_pending(self) -> bool:
         return self.status == EthicsStatus.PENDING
+
+    @property
+    def reasons_text(self) -> str:
+        """The reasons for a reader: the automatic clearance's in the active language, an officer's as written."""
+        return gettext(AUTO_CLEARANCE_RULE) if self.reasons == AUTO_CLEARANCE_RULE else self.reasons
 
 
 class EvidenceStatus(models.TextChoices):

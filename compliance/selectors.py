@@ -161,7 +161,8 @@ def assessment_result(application, assessment: RiskAssessment | None, language: 
     if not result:
         return None
     # A result stored by an earlier edition may lack keys that the template reads.
-    result = {"ruleset": assessment.ruleset_version, "ruleset_title": "", "complete": assessment.complete,
+    result = {"ruleset": assessment.ruleset_version, "ruleset_title": "", "language": "en",
+              "complete": assessment.complete,
               "missing": [], "contradictions": [], "conclusions": [], "obligations": [], "compute": None,
               "earlier_edition": False} | result
     result["classification_label"] = risk_class_label(result.get("classification") or "")

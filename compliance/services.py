@@ -17,16 +17,16 @@ from django.utils.translation import gettext as _
 from accounts.models import SENSITIVE_SECTORS, NotificationKind, User
 from accounts.notifications import notify, notify_role
 from accounts.roles import Role, has_role
-from allocations.applications.models import Application, ApplicationStatus, EthicsIssue, ModelActivity
+from allocations.applications.models import Application, ApplicationStatus, ModelActivity
 from allocations.applications.permissions import can_edit_application, is_applicant_member
 from portal.audit import AuditAction, audit_record
 from portal.tasking import enqueue_on_commit
-from portal.vocabulary import choice_label
 from portal.workflow import transition
 
 from .ai_act import engine
 from .ai_act.compute import GPU_PEAK_FLOPS, ComputeEstimate, ComputeInputs, estimate_compute
-from .models import EthicsCondition, EthicsReview, EthicsStatus, EvidenceStatus, RiskAssessment
+from .models import AUTO_CLEARANCE_RULE, EthicsCondition, EthicsReview, EthicsStatus, EvidenceStatus, RiskAssessment
+from .triggers import trigger_text
 from .workflow import CLEARED, DECISIONS, ETHICS_WORKFLOW, NOT_WAITING
 
 logger = logging.getLogger(__name__)
@@ -174,7 +174,11 @@ def assessment_problems(application) -> list[str]:
 
 
 def ethics_triggers(application) -> list[dict[str, str]]:
-    """Why an application needs an ethics officer, each reason citing the rule it comes from."""
+    """Why an application needs an ethics officer, each reason citing the rule it comes from.
+
+    Each trigger keeps its code; its ``text`` is the wording at the time (an AI Act rule's title as the
+    stored result has it, in English). Pages and reports word it again in their reader's language
+    (``trigger_lines``)."""
     triggers: list[dict[str, str]] = []
     assessment = RiskAssessment.objects.filter(application=application).first()
     if assessment is not None:
@@ -184,24 +188,19 @@ def ethics_triggers(application) -> list[dict[str, str]]:
                 triggers.append({"code": f"ai_act:{conclusion['code']}", "rule": conclusion.get("article", ""),
                                  "text": conclusion.get("title", "")})
     if application.sector in SENSITIVE_SECTORS:
-        triggers.append({"code": f"sector:{application.sector}", "rule": "Reg. (EU) 2021/1173 Art. 16",
-                         "text": _("Sensitive sector: %(sector)s") % {"sector": application.get_sector_display()}})
+        triggers.append({"code": f"sector:{application.sector}", "rule": "Reg. (EU) 2021/1173 Art. 16"})
     if application.dual_use:
-        triggers.append({"code": "dual_use", "rule": "Horizon Europe ethics issues table: dual use",
-                         "text": _("The applicant declared a possible dual use.")})
+        triggers.append({"code": "dual_use", "rule": "Horizon Europe ethics issues table: dual use"})
     if application.civilian_purpose is False:
-        triggers.append({"code": "not_civilian", "rule": "Reg. (EU) 2021/1173 Art. 16",
-                         "text": _("The applicant did not declare an exclusively civilian purpose.")})
+        triggers.append({"code": "not_civilian", "rule": "Reg. (EU) 2021/1173 Art. 16"})
     for code, entry in sorted((application.ethics_issues or {}).items()):
         if entry.get("answer"):
-            triggers.append({"code": f"ethics_issue:{code}", "rule": "Horizon Europe ethics issues table",
-                             "text": _("Ethics issue declared: %(issue)s")
-                             % {"issue": choice_label(EthicsIssue, code)}})
+            triggers.append({"code": f"ethics_issue:{code}", "rule": "Horizon Europe ethics issues table"})
+    for trigger in triggers:
+        trigger.setdefault("text", trigger_text(trigger["code"]) or "")
     return triggers
 
 
-AUTO_CLEARANCE_RULE = ("No AI Act duty needing review, no sensitive sector, no dual use and no ethics issue "
-                       "declared (portal ethics policy, automatic clearance).")
 
 
 def ethics_review_open(*, application) -> EthicsReview:

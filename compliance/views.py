@@ -4,6 +4,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import QueryDict
 from django.shortcuts import redirect, render
 from django.utils.http import urlencode
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from accounts.roles import Role, has_role, is_superuser
@@ -17,7 +18,9 @@ from portal.paging import AuditTrailPaginator, page_of, querystring_without_page
 from . import selectors, services
 from .forms import EthicsDecisionForm, EvidenceDecisionForm
 from .lists import AUDIT_COLUMNS, AUDIT_LIST, ETHICS_COLUMNS, ETHICS_LIST, ETHICS_QUEUE
+from .reports.data import localised_assessment
 from .reports.selectors import staff_reports_for
+from .triggers import trigger_lines
 
 
 def _require_ethics_officer(user) -> None:
@@ -33,6 +36,8 @@ def ethics_queue(request):
     params = request.GET or QueryDict(urlencode(ETHICS_QUEUE))
     query = list_query(ETHICS_LIST, params)
     page = page_of(request, query.queryset())
+    for review in page:
+        review.trigger_lines = trigger_lines(review)
     context = {
         "list": query,
         "page": page,
@@ -127,8 +132,9 @@ def _render_review(request, app, form, *, evidence_form=None, evidence_condition
     context = {
         "application": app,
         "assessment": assessment,
-        "result": assessment.result if assessment else {},
+        "result": localised_assessment(assessment, get_language()) if assessment else None,
         "review": app.ethics_review,
+        "triggers": trigger_lines(app.ethics_review),
         "conditions": conditions,
         "form": form,
         "ethics_yes": [(entry["label"], entry["text"]) for _code, entry in ethics_rows(app) if entry["answer"]],

@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+import datetime
+
+from django import forms
 from django.contrib import messages
 from django.core.exceptions import ValidationError
+from django.utils import timezone
+from django.utils.formats import get_format
+from django.utils.functional import lazy
+from django.utils.translation import gettext, pgettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import pgettext_lazy
 
 YES_NO = [("no", _("No")), ("yes", _("Yes"))]
 ANY = pgettext_lazy("list filter", "Any")
@@ -53,3 +59,58 @@ def run_with_message(request, call, success: str) -> bool:
         return False
     messages.success(request, success)
     return True
+
+
+# --------------------------------------------------------------------------------- dates a person types
+
+def local_date_format() -> str:
+    """The active language's numeric date format for typing, its first input format: never month first
+    (en "%Y-%m-%d" as the portal writes short dates in English, fr "%d/%m/%Y", nl "%d-%m-%Y")."""
+    return next((f for f in get_format("DATE_INPUT_FORMATS")
+                 if f.replace("-", "/").replace(".", "/") in ("%d/%m/%Y", "%Y/%m/%d")), "%Y-%m-%d")
+
+
+def _example() -> str:
+    return datetime.date(timezone.localdate().year, 10, 20).strftime(local_date_format())
+
+
+def date_hint() -> str:
+    """How to write a date, in the active language: "Format: yyyy-mm-dd, for example 2026-10-20"."""
+    pattern = (local_date_format().replace("%d", pgettext("date pattern", "dd"))
+               .replace("%m", pgettext("date pattern", "mm")).replace("%Y", pgettext("date pattern", "yyyy")))
+    return gettext("Format: %(pattern)s, for example %(example)s.") % {"pattern": pattern, "example": _example()}
+
+
+def _invalid_date() -> str:
+    return gettext("Enter a real date, for example %(example)s.") % {"example": _example()}
+
+
+class LocalDateInput(forms.DateInput):
+    """A date typed as text, shown in the active language's format (never month first).
+
+    A browser's own date input (``type="date"``) shows the order of the browser's locale, month first in a
+    US-English browser, whatever the portal's language: the portal writes and reads dates itself instead."""
+
+    input_type = "text"
+
+    def __init__(self, attrs=None, format=None):
+        super().__init__(attrs={"autocomplete": "off", "spellcheck": "false", "class": "date-input", "size": 12,
+                                **(attrs or {})}, format=format)
+
+    def format_value(self, value):
+        if isinstance(value, datetime.date):
+            return value.strftime(self.format or local_date_format())
+        return super().format_value(value) if value not in (None, "") else None
+
+
+class LocalDateField(forms.DateField):
+    """A date a person types: in the active language's format, the language's other formats (day before
+    month) and ISO 8601 (2026-10-20) accepted, with the format as help text and an error that shows it."""
+
+    widget = LocalDateInput
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.error_messages["invalid"] = lazy(_invalid_date, str)()
+        own = self.help_text
+        self.help_text = lazy(lambda: f"{own} {date_hint()}" if own else date_hint(), str)()

@@ -8,6 +8,7 @@ from django.utils.translation import gettext_lazy as _
 from accounts.models import Organisation
 from allocations.aid.choices import LegalBasis
 from allocations.aid.models import LinkRelation
+from portal.forms import LocalDateField
 
 DECLARED_ROWS = 5
 
@@ -44,8 +45,7 @@ class DeclarationForm(forms.Form):
             names = (f"amount_{i}", f"granted_on_{i}", f"authority_{i}", f"received_by_{i}")
             self.fields[names[0]] = forms.DecimalField(label=_("Amount (EUR)"), required=False, min_value=0,
                                                        decimal_places=2, max_digits=14)
-            self.fields[names[1]] = forms.DateField(label=_("Date of grant"), required=False,
-                                                    widget=forms.DateInput(attrs={"type": "date"}))
+            self.fields[names[1]] = LocalDateField(label=_("Date of grant"), required=False)
             self.fields[names[2]] = forms.CharField(label=_("Granting authority"), required=False, max_length=200)
             self.fields[names[3]] = forms.CharField(label=_("Received by (if not the organisation)"),
                                                     required=False, max_length=200)
@@ -79,8 +79,8 @@ class CorrectionForm(forms.Form):
 
 
 class RegisterForm(forms.Form):
-    start = forms.DateField(label=_("From (date of grant)"), widget=forms.DateInput(attrs={"type": "date"}))
-    end = forms.DateField(label=_("To (inclusive)"), widget=forms.DateInput(attrs={"type": "date"}))
+    start = LocalDateField(label=_("From (date of grant)"))
+    end = LocalDateField(label=_("To (inclusive)"))
     basis = forms.ChoiceField(label=_("Legal basis"), required=False,
                               choices=[("", _("Every basis"))] + list(LegalBasis.choices))
     fmt = forms.ChoiceField(label=_("Format"), choices=[("csv", "CSV"), ("json", "JSON")], initial="csv")

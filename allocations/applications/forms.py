@@ -28,6 +28,7 @@ from allocations.catalogue.models import AccessMode, Site
 from allocations.catalogue.presentation import mode_summary
 from allocations.catalogue.usernames import cluster_username_validator, reserved_username_validator
 from compliance.ai_act.engine import Question, QuestionType
+from portal.forms import LocalDateField
 from portal.limits import MAX_BIGINT, MAX_INT
 
 YES_NO = [(True, _("Yes")), (False, _("No"))]
@@ -152,7 +153,7 @@ class ResourcesForm(StepModelForm):
         fields = ["access_mode", "call", "start_date", "duration_months"]
         labels = {"start_date": _("Start date")}
         help_texts = {"start_date": _("The first day you need the compute.")}
-        widgets = {"start_date": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")}
+        field_classes = {"start_date": LocalDateField}
 
     def __init__(self, *args, modes, calls, **kwargs):
         super().__init__(*args, **kwargs)

@@ -7,6 +7,7 @@ from django.utils.translation import gettext_lazy as _
 
 from allocations.catalogue.filters import mode_filter, sector_filter, site_filter
 from allocations.grants.models import AllocationStatus, ChangeKind, ChangeStatus, SyncState
+from portal.forms import LocalDateField
 from portal.listquery import ListForm, choice_filter, date_field, organisation_filter
 
 
@@ -18,7 +19,7 @@ class ChangeRequestForm(forms.Form):
 
 
 class ExtensionForm(ChangeRequestForm):
-    end_date = forms.DateField(label=_("New end date"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    end_date = LocalDateField(label=_("New end date"), required=False)
 
     field_order = ["end_date", "justification"]
 

@@ -6,14 +6,14 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from allocations.catalogue.models import Site
+from portal.forms import LocalDateField
 
 
 class TermsPublishForm(forms.Form):
     site = forms.ModelChoiceField(label=_("Terms of use of"), queryset=Site.objects.none(), required=False,
                                   empty_label=_("The platform (every team member)"))
-    effective_date = forms.DateField(label=_("Effective date"), required=False,
-                                     widget=forms.DateInput(attrs={"type": "date"}),
-                                     help_text=_("From this day the version is in force. People who never "
+    effective_date = LocalDateField(label=_("Effective date"), required=False,
+                                       help_text=_("From this day the version is in force. People who never "
                                                  "accepted these terms are held out of the clusters from then."))
     grace_days = forms.IntegerField(label=_("Grace period (days)"), required=False, initial=30, min_value=0,
                                     help_text=_("People who accepted an earlier version keep their access this "

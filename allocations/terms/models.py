@@ -63,11 +63,24 @@ class TermsVersion(models.Model):
         """From this day, a person who accepted only an earlier version is held out."""
         return self.effective_date + datetime.timedelta(days=self.grace_days)
 
-    def _localised(self, field: str) -> str:
+    def _language_of(self, field: str) -> str:
+        """The language the reader gets ``field`` in: theirs when the version has it, else English."""
         language = (translation.get_language() or "en")[:2]
         if language not in LANGUAGES:
             language = "en"
-        return getattr(self, f"{field}_{language}") or getattr(self, f"{field}_en")
+        return language if getattr(self, f"{field}_{language}") else "en"
+
+    def _localised(self, field: str) -> str:
+        return getattr(self, f"{field}_{self._language_of(field)}")
+
+    @property
+    def title_language(self) -> str:
+        """The language of ``title``, for a page to mark English shown on a French or Dutch page."""
+        return self._language_of("title")
+
+    @property
+    def text_language(self) -> str:
+        return self._language_of("text")
 
     @property
     def title(self) -> str:

@@ -19,6 +19,16 @@ def _basis(code: str) -> str:
     return _("GPU-hours, the GPU type's dense peak FLOP/s and an assumed utilisation")
 
 
+WORDED_CODES = frozenset({"gpai_threshold", "systemic_threshold", "modifier_threshold", "near_gpai_threshold",
+                          "near_systemic_threshold", "near_modifier_threshold"})
+
+
+def is_worded(warning: Mapping[str, Any]) -> bool:
+    """Whether the warning is worded here (in the reader's language), not shown as its stored English message."""
+    return (warning.get("code") in WORDED_CODES and warning.get("figure") is not None
+            and warning.get("threshold") is not None)
+
+
 def compute_warning_text(warning: Mapping[str, Any]) -> str:
     """The warning in the active language; its stored English message when it carries no figures."""
     code, figure, threshold = warning.get("code"), warning.get("figure"), warning.get("threshold")

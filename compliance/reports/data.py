@@ -28,6 +28,7 @@ from portal.audit import ChainVerification, action_label, events_for, verify_cha
 from ..ai_act import engine
 from ..ai_act.risk import NOT_ASSESSED, RiskClass, risk_class_label
 from ..models import EthicsCondition, ReportAudience
+from ..triggers import trigger_lines
 from .events import change_lines
 
 # Totals by risk class: strongest first (the enum's order), then "not assessed".
@@ -422,8 +423,10 @@ def localised_assessment(assessment, language: str) -> AssessmentView:
     matches = None if candidate is None else candidate.sha256 == assessment.ruleset_sha256
     if matches:
         ruleset = candidate
-    conclusions = [dict(c) for c in result.get("conclusions", [])]
-    obligations = [dict(o) for o in result.get("obligations", [])]
+    # Each text carries its language: the reader's once worded again, else the stored result's.
+    stored = result.get("language") or "en"
+    conclusions = [dict(c, language=stored) for c in result.get("conclusions", [])]
+    obligations = [dict(o, language=stored) for o in result.get("obligations", [])]
     answers: list[AnswerLine] = []
     if ruleset is not None:
         rules = {r.code: r for r in ruleset.rules}
@@ -432,9 +435,11 @@ def localised_assessment(assessment, language: str) -> AssessmentView:
             if c.get("code") in rules:
                 c["title"] = rules[c["code"]].title[language]
                 c["rationale"] = rules[c["code"]].rationale[language]
+                c["language"] = language
         for o in obligations:
             if o.get("code") in duties:
                 o["text"] = duties[o["code"]].text[language]
+                o["language"] = language
         for question in ruleset.questions:
             if question.id not in (assessment.answers or {}):
                 continue
@@ -557,6 +562,8 @@ def dossier_data(application_id: int, *, audience: str, language: str = "en",
     app = dossier_application(application_id)
     assessment = getattr(app, "risk_assessment", None)
     ethics = getattr(app, "ethics_review", None)
+    if ethics is not None:
+        ethics.trigger_lines = trigger_lines(ethics, language)  # worded in the report's language
     allocation = getattr(app, "allocation", None)
     quotas = list(allocation.quotas.all()) if allocation else []
     conflicts = []

@@ -2,16 +2,19 @@
 
 from django import template
 
-from compliance.ai_act.wording import compute_warning_text
+from compliance.ai_act.wording import compute_warning_text, is_worded
 from portal.numbers import scientific
+from portal.templatetags.text_language import in_language
 
 register = template.Library()
 
 
 @register.filter
 def compute_warning(warning) -> str:
-    """A compute warning of a stored result, worded in the active language."""
-    return compute_warning_text(warning)
+    """A compute warning of a stored result, worded in the active language; a message stored before warnings
+    carried their figures stays in English, marked as such."""
+    text = compute_warning_text(warning)
+    return text if is_worded(warning) else in_language(text, "en")
 
 
 @register.filter

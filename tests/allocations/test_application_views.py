@@ -169,7 +169,7 @@ def test_resources_step_bad_input_changes_nothing(member_client, app_draft, capa
         f.mode("fast_lane"), start_date="31/02/2026", **{"site-zellik-gpu_hours": "-5"}))
     assert response.status_code == 200
     page = html(response)
-    assert "Enter a valid date." in page
+    assert "Enter a real date, for example " in page
     assert "Ensure this value is greater than or equal to 0." in page
     assert snapshot(app_draft) == before
 

@@ -37,6 +37,7 @@ from compliance.models import ReportAudience
 from compliance.reports import services as report_services
 from tests import factories as f
 from tests.accounts.test_erasure_end_to_end import _links, _seeds
+from tests.portal.test_i18n import INFORMAL_DUTCH, visible_text
 
 pytestmark = pytest.mark.django_db
 
@@ -239,7 +240,8 @@ def decided_record(run_on_commit):
 @pytest.mark.parametrize("who", ["staff", "applicant"])
 def test_no_page_pdf_or_csv_shows_a_raw_code(client, decided_record, settings, who, language):
     """Every page, PDF and CSV the person reaches from the URL patterns and the links, in each language:
-    the administrator (every staff role) and the applicant of the decided application."""
+    the administrator (every staff role) and the applicant of the decided application. In Dutch, no page or
+    PDF addresses its reader with the informal "je"/"jij"."""
     record, admin = decided_record
     client.force_login(admin if who == "staff" else record["applicant"])
     client.cookies[settings.LANGUAGE_COOKIE_NAME] = language
@@ -251,3 +253,8 @@ def test_no_page_pdf_or_csv_shows_a_raw_code(client, decided_record, settings, w
         assert any("Cleared with conditions" in text or "Levée avec conditions" in text or "conditions" in text
                    for _, text in pages.values())
     assert _scan(pages, language) == {}
+    if language == "nl":  # one form of address: the formal "u", on every page and in every PDF
+        informal = {url: sorted({m.group(0) for m in INFORMAL_DUTCH.finditer(
+            visible_text(text) if content_type.startswith("text/html") else text)})
+            for url, (content_type, text) in pages.items() if not content_type.startswith("text/csv")}
+        assert {url: words for url, words in informal.items() if words} == {}

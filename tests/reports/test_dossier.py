@@ -163,3 +163,12 @@ def test_a_draft_without_assessment_still_renders(run_on_commit):
     text = pdftotext(pdf_bytes(report))
     assert "The AI Act questionnaire has not been answered." in text
     assert "No allocation has been granted." in text
+
+
+@pytest.mark.parametrize("language", ["en", "fr", "nl"])
+def test_the_applicants_dossier_is_tagged_too(dossier, run_on_commit, language):
+    """Every PDF the portal issues is tagged: the applicant's dossier as well as the staff's, in each language."""
+    report = generate(run_on_commit, actor=dossier["applicant"], application=dossier["application"],
+                      audience=ReportAudience.APPLICANT, language=language)
+    pdf = pdf_bytes(report)
+    assert_accessible_pdf(pdf, title=PdfReader(io.BytesIO(pdf)).metadata.title, language=language)
