@@ -80,13 +80,14 @@ def fake():
 
 
 def test_read_is_one_call_with_cluster_and_format(fake):
-    fake.respond = lambda argv: (0, "proj_a|||org_a|cpu=1,gres/gpu=2||normal||\nproj_a|bob|||||normal||\n", "")
+    fake.respond = lambda argv: (0, "proj_a|||org_a|cpu=1,gres/gpu=2||normal||||||1\nproj_a|bob|||||normal||||||1\n", "")
     backend = SacctmgrBackend(sacctmgr="/opt/slurm/bin/sacctmgr", slurm_conf="/etc/x/slurm.conf")
     with mock.patch.dict("os.environ", {}, clear=False):
         accounts = backend.read(Z)
     assert fake.calls == [
         ["/opt/slurm/bin/sacctmgr", "-n", "-P", "show", "assoc", "where", "cluster=zellik",
-         "format=account,user,partition,parentname,grptresmins,grpsubmit,qos,defaultqos,grpjobs"]
+         "format=account,user,partition,parentname,grptresmins,grpsubmit,qos,defaultqos,grpjobs,grptres,maxjobs,"
+         "maxwall,fairshare"]
     ]  # fmt: skip
     assert accounts["proj_a"].users == {"bob"}
 
@@ -432,7 +433,9 @@ def test_rest_read_is_one_get_per_cluster_filtered_locally(jwt_key):
 
 
 def test_rest_apply_batches_accounts_users_and_associations(jwt_key):
-    session = FakeSession({("DELETE", "/association"): (304, None)})
+    from tests.slurm.test_slurm_parsing import REST_ASSOCS
+
+    session = FakeSession({("DELETE", "/association"): (304, None), ("GET", "/associations"): (200, REST_ASSOCS)})
     changes = [
         AddParent(Z, "org_a", "ACME", "acme"),
         AddAccount(Z, "proj_a", "org_a", "P", "acme", 6, 60, True, "aif_sme"),
@@ -443,13 +446,16 @@ def test_rest_apply_batches_accounts_users_and_associations(jwt_key):
     ]
     result = rest(session, jwt_key).apply(Z, changes)
     assert result.ok, result.errors
+    # outside a reconcile (no read to reuse) an update reads the account first: its body carries every
+    # setting the portal owns, those the changes leave alone as they are
     assert [(r["method"], r["path"]) for r in session.requests] == [
         ("POST", "/accounts"),
         ("POST", "/users"),
+        ("GET", "/associations"),
         ("POST", "/associations"),
         ("DELETE", "/association"),
     ]
-    assocs = json.loads(session.requests[2]["data"])["associations"]
+    assocs = json.loads(session.requests[3]["data"])["associations"]
     assert [(a["account"], a["user"]) for a in assocs] == [
         ("org_a", None),
         ("proj_a", None),
@@ -458,7 +464,7 @@ def test_rest_apply_batches_accounts_users_and_associations(jwt_key):
     ]
     assert assocs[1]["max"]["jobs"]["per"]["submitted"] == 0 and assocs[1]["qos"] == ["aif_sme"]
     assert assocs[2]["max"]["tres"]["group"]["minutes"][1] == {"type": "gres", "name": "gpu", "count": 2}
-    assert session.requests[3]["params"] == {"account": "proj_b", "cluster": Z, "user": "eve"}
+    assert session.requests[4]["params"] == {"account": "proj_b", "cluster": Z, "user": "eve"}
 
 
 def test_rest_update_without_limits_reads_them_first(jwt_key):
