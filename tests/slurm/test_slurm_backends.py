@@ -80,7 +80,8 @@ def fake():
 
 
 def test_read_is_one_call_with_cluster_and_format(fake):
-    fake.respond = lambda argv: (0, "proj_a|||org_a|cpu=1,gres/gpu=2||normal||||||1\nproj_a|bob|||||normal||||||1\n", "")
+    fake.respond = lambda argv: (
+        0, "proj_a|||org_a|cpu=1,gres/gpu=2||normal||||||1\nproj_a|bob|||||normal||||||1\n", "")
     backend = SacctmgrBackend(sacctmgr="/opt/slurm/bin/sacctmgr", slurm_conf="/etc/x/slurm.conf")
     with mock.patch.dict("os.environ", {}, clear=False):
         accounts = backend.read(Z)

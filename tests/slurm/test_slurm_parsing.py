@@ -6,7 +6,7 @@ import pytest
 
 from allocations.provisioning.slurm import ActualAccount, QosSpec, SlurmParseError
 from allocations.provisioning.slurm.backends import formats
-from allocations.provisioning.slurm.plan import AddAccount, AddParent, AddUser
+from allocations.provisioning.slurm.plan import AddAccount, AddParent, AddUser, SetFairshare, SetMaxJobs
 
 # sacctmgr -n -P show assoc where cluster=zellik account=... format=<formats.ASSOC_FIELDS>
 SHOW_ASSOC = """\
@@ -206,8 +206,8 @@ def test_rest_account_assoc_always_carries_tres_minutes():
         "user": None,
         "max": {
             "jobs": {"per": {"submitted": 0, "count": 0, "wall_clock": -1}, "active": -1},
-            "tres": {"group": {"minutes": [{"type": "cpu", "count": 10}, {"type": "gres", "name": "gpu", "count": 2}]},
-                     "total": []},
+            # no GrpTRES to set or clear: no "total" at all (an empty list crashes 22.05.8's slurmrestd)
+            "tres": {"group": {"minutes": [{"type": "cpu", "count": 10}, {"type": "gres", "name": "gpu", "count": 2}]}},
         },
         "shares_raw": 1,
     }
@@ -224,6 +224,26 @@ def test_rest_account_assoc_writes_every_owned_setting():
     assert body["max"]["tres"]["total"] == [{"type": "gres", "name": "gpu", "count": 2}]
     assert body["qos"] == ["aif_sme", "site_default"] and body["default"] == {"qos": "site_default"}
     assert body["shares_raw"] == 50
+    cleared = formats.rest_account_assoc("zellik", "p", limits={"cpu": 1}, blocked=False, grp_tres=(("gres/gpu", -1),))
+    assert cleared["max"]["tres"]["total"] == [{"type": "gres", "name": "gpu", "count": -1}]
+
+
+def test_rest_update_never_sends_an_empty_tres_list():
+    """Captured on 22.05.8: POST /associations with ``max.tres.total: []`` kills slurmrestd (connection reset, the
+    daemon gone), as an empty ``max.tres.group.minutes`` does."""
+    now = ActualAccount("zellik", "p", "org", {"cpu": 10})
+    body = formats.rest_account_update("zellik", "p", now, [SetMaxJobs("zellik", "p", 3)])
+    assert "total" not in body["max"]["tres"] and body["max"]["tres"]["group"]["minutes"]
+    assert body["max"]["jobs"]["active"] == 3
+    # a TRES limit the site set (captured: MaxTRES=cpu=2 is max.tres.per.job) goes back as it was: without it,
+    # slurmrestd 22.05.8 crashes
+    site = ActualAccount("zellik", "p", "org", {"cpu": 10}, site_tres={"per.job": {"cpu": 2}})
+    body = formats.rest_account_update("zellik", "p", site, [SetFairshare("zellik", "p", 5)])
+    assert body["max"]["tres"]["per"] == {"job": [{"type": "cpu", "count": 2}]}
+    assert body["max"]["tres"]["group"]["minutes"] == [{"type": "cpu", "count": 10}]
+    # an organisation's parent account has no minutes: no body, its change goes to the sacctmgr fallback
+    assert formats.rest_account_update("zellik", "org", ActualAccount("zellik", "org", "root"),
+                                       [SetFairshare("zellik", "org", 5)]) is None
 
 
 def test_parse_rest_associations_reads_the_owned_settings():
@@ -233,6 +253,10 @@ def test_parse_rest_associations_reads_the_owned_settings():
     probe = formats.parse_rest_associations({"associations": [assoc]}, "zellik")["probe"]
     assert probe.grp_tres == {"cpu": 4, "gres/gpu": 1}
     assert (probe.max_jobs, probe.max_wall_minutes, probe.fairshare) == (5, 90, 99)
+    assert probe.site_tres == {}
+    assoc["max"]["tres"]["per"]["job"] = [{"type": "cpu", "name": None, "id": 1, "count": 2}]
+    assert formats.parse_rest_associations({"associations": [assoc]}, "zellik")["probe"].site_tres == {
+        "per.job": {"cpu": 2}}
     accounts = formats.parse_rest_associations(REST_ASSOCS, "charleroi")
     assert accounts["t2_a"].grp_tres == {} and accounts["t2_a"].max_jobs is None
     assert accounts["t2_a"].max_wall_minutes is None and accounts["t2_a"].fairshare == 1

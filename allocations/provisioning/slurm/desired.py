@@ -127,6 +127,10 @@ class ActualAccount:
     max_jobs: int | None = None
     max_wall_minutes: int | None = None
     grp_tres: Mapping[str, int] = field(default_factory=dict, hash=False)
+    # TRES limits the site set and the portal does not own (e.g. MaxTRES per job), as slurmrestd names their
+    # place ("per.job": {"cpu": 2}): never compared, only carried back by an update (22.05.8's slurmrestd
+    # crashes on an update that leaves out a TRES list the association holds)
+    site_tres: Mapping[str, Mapping[str, int]] = field(default_factory=dict, hash=False, compare=False)
 
     @property
     def blocked(self) -> bool:

@@ -11,7 +11,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from ..desired import DEFAULT_FAIRSHARE, TRES_CPU, TRES_GPU, ActualAccount, QosSpec
-from ..errors import SlurmCommandError, SlurmParseError
+from ..errors import SlurmParseError
 from ..plan import (
     AddAccount,
     AddParent,
@@ -382,11 +382,28 @@ def parse_rest_associations(payload: Mapping[str, Any], cluster: str) -> dict[st
             "max_jobs": jobs.get("active"),
             "max_wall_minutes": per.get("wall_clock"),
             "fairshare": _rest_shares(assoc.get("shares_raw")),
+            "site_tres": _rest_site_tres(top.get("tres") or {}),
         }
     return {
         name: ActualAccount(cluster=cluster, name=name, users=frozenset(users.get(name, ())), **fields)
         for name, fields in accounts.items()
     }
+
+
+# TRES lists of an association the portal does not own, by their place under max.tres (22.05: per.job is
+# MaxTRES, per.node MaxTRESPerNode, minutes.per.job MaxTRESMins, group.active GrpTRESRunMins)
+REST_SITE_TRES = ("per.job", "per.node", "minutes.per.job", "minutes.total", "group.active")
+
+
+def _rest_site_tres(tres: Mapping[str, Any]) -> dict[str, dict[str, int]]:
+    out = {}
+    for place in REST_SITE_TRES:
+        node: Any = tres
+        for key in place.split("."):
+            node = (node or {}).get(key) if isinstance(node, Mapping) else None
+        if node:
+            out[place] = _rest_tres_dict(node)
+    return out
 
 
 # shares_raw of an association whose Fairshare is "parent" (SLURMDB_FS_USE_PARENT)
@@ -413,9 +430,9 @@ def rest_account_assoc(
     max_wall_minutes: int | None = None,
     fairshare: int = DEFAULT_FAIRSHARE,
 ) -> dict[str, Any]:
-    """An account association body with every setting the portal owns (a value of None or an empty
-    GrpTRES is written as -1: unset). Always carries a full ``max`` with TRES minutes: 22.05.8's
-    slurmrestd crashes on an association update without them."""
+    """An account association body with every setting the portal owns (MaxJobs or MaxWall None is written as
+    -1: unset). Always carries a full ``max`` with TRES minutes: 22.05.8's slurmrestd crashes on an
+    association update without them, or with an empty list of them (or of GrpTRES)."""
     body: dict[str, Any] = {
         "account": name,
         "cluster": cluster,
@@ -426,10 +443,15 @@ def rest_account_assoc(
                         "wall_clock": -1 if max_wall_minutes is None else max_wall_minutes},
                 "active": -1 if max_jobs is None else max_jobs,
             },
-            "tres": {"group": {"minutes": rest_tres_list(limits)}, "total": rest_tres_list(grp_tres)},
+            "tres": {"group": {"minutes": rest_tres_list(limits)}},
         },
         "shares_raw": fairshare,
     }
+    # GrpTRES is max.tres.total; an empty list crashes 22.05.8's slurmrestd like empty minutes do: a limit
+    # to clear is sent with count -1, and nothing at all when there is nothing to set or clear
+    total = rest_tres_list(grp_tres)
+    if total:
+        body["max"]["tres"]["total"] = total
     if parent:
         body["parent_account"] = parent
     if isinstance(qos, str):
@@ -453,9 +475,12 @@ def rest_new_assoc(cluster: str, change: AddParent | AddAccount) -> dict[str, An
 
 def rest_account_update(
     cluster: str, name: str, now: ActualAccount | None, changes: Sequence[Change]
-) -> dict[str, Any]:
+) -> dict[str, Any] | None:
     """The update body of one account association: ``changes`` (its setting changes) applied over what was
-    read (``now``), so that the settings no change touches are written as they are."""
+    read (``now``), so that the settings no change touches are written as they are.
+
+    None for an account without TRES-minute limits (an organisation's parent): 22.05.8's slurmrestd crashes
+    on an update without them, so its changes are left to the read-back and the sacctmgr fallback."""
     limits: tuple[tuple[str, int], ...] = tuple(sorted((now.limits if now else {}).items()))
     grp_tres: tuple[tuple[str, int], ...] = tuple(sorted((now.grp_tres if now else {}).items()))
     blocked = bool(now and now.blocked)
@@ -483,10 +508,18 @@ def rest_account_update(
         elif isinstance(c, SetFairshare):
             fairshare = c.fairshare
     if not limits:
-        raise SlurmCommandError(f"{cluster}: cannot update {name} through slurmrestd without TRES limits")
+        return None
     body = rest_account_assoc(cluster, name, limits=limits, blocked=blocked, parent=parent, qos=qos,
                               default_qos=default_qos, grp_tres=grp_tres, max_jobs=max_jobs, max_wall_minutes=max_wall,
                               fairshare=fairshare or DEFAULT_FAIRSHARE)
     if fairshare is None:  # "parent" as read and no change asks for shares: left as it is
         del body["shares_raw"]
+    # the site's own TRES limits go back as they are: 22.05.8's slurmrestd crashes on an update that leaves out
+    # a TRES list the association holds
+    for place, values in sorted((now.site_tres if now else {}).items()):
+        node = body["max"]["tres"]
+        *path, last = place.split(".")
+        for key in path:
+            node = node.setdefault(key, {})
+        node[last] = rest_tres_list(sorted(values.items()))
     return body

@@ -249,4 +249,6 @@ class SlurmrestdBackend(SlurmBackend):
             current = snapshot  # read by this reconcile a moment ago
         else:
             current = self.read(cluster, set(mods))
-        return [formats.rest_account_update(cluster, name, current.get(name), cs) for name, cs in sorted(mods.items())]
+        bodies = (formats.rest_account_update(cluster, name, current.get(name), changes)
+                  for name, changes in sorted(mods.items()))
+        return [body for body in bodies if body is not None]
