@@ -505,3 +505,22 @@ def test_new_account_carries_every_owned_setting():
 def test_hostile_owned_settings_are_refused(bad):
     with pytest.raises(SlurmValueError):
         replace(acct(), **bad)
+
+
+def test_a_typed_gpu_limit_set_by_hand_is_cleared():
+    """A site tracking GPU types (gres/gpu:h100) may find a typed limit set by hand on a portal account: the
+    portal's quota is the plain gres/gpu total (an untyped request is not held by a typed limit), the typed one
+    is drift."""
+    current = state(actual("org_a", parent="root", limits={}, users=()),
+                    actual(limits={"cpu": 6000, "gres/gpu": 600, "gres/gpu:mi300x": 0}))
+    assert plan_changes([parent(), acct()], current) == [
+        SetLimits(Z, "proj_a", (("cpu", 6000), ("gres/gpu", 600), ("gres/gpu:mi300x", -1)))]
+    typed_grp = state(actual("org_a", parent="root", limits={}, users=()),
+                      replace(actual(), grp_tres={"gres/gpu:h100": 0}))
+    assert plan_changes([parent(), acct()], typed_grp) == [SetGrpTres(Z, "proj_a", (("gres/gpu:h100", -1),))]
+
+
+@pytest.mark.parametrize("bad", ["gres/gpu:h100:1", "gres/gpu:", "gres/gpu:H100", "gres/gpu:h100,cpu", "gres:gpu"])
+def test_typed_tres_names_stay_strict(bad):
+    with pytest.raises(SlurmValueError):
+        SetLimits(Z, "proj_a", ((bad, 1),))

@@ -40,7 +40,8 @@ CLUSTER_RE = re.compile(r"[a-z][a-z0-9_-]{0,39}")
 # At least one letter or digit: "_" or "-_" is no one's login.
 USERNAME_RE = re.compile(r"(?![_-]+\Z)[a-z_][a-z0-9_-]{0,31}")
 QOS_RE = re.compile(r"[a-z][a-z0-9_-]{0,39}")
-TRES_RE = re.compile(r"[a-z]+(?:/[a-z0-9_]+)?")
+# cpu, gres/gpu, or a typed GRES such as gres/gpu:h100 (a site tracking several GPU types)
+TRES_RE = re.compile(r"[a-z]+(?:/[a-z0-9_]+(?::[a-z0-9_]+)?)?")
 # Free text (description, organization): no ; = ' " : , newline, no leading dash or blank.
 _TEXT_CHARS = r"A-Za-z0-9 ._()/+&@-"
 TEXT_RE = re.compile(rf"[A-Za-z0-9](?:[{_TEXT_CHARS}]*[A-Za-z0-9._()/+&@-])?")
@@ -173,7 +174,7 @@ def validate_limits(limits: Mapping[str, int] | Iterable[tuple[str, int]]) -> tu
     pairs = limits.items() if isinstance(limits, Mapping) else limits
     out: dict[str, int] = {}
     for tres, value in pairs:
-        _check(TRES_RE, tres, "TRES name", "like cpu or gres/gpu")
+        _check(TRES_RE, tres, "TRES name", "like cpu, gres/gpu or gres/gpu:h100")
         if value != -1:
             validate_minutes(value, f"limit {tres}")
         out[tres] = value

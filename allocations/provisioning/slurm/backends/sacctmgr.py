@@ -255,7 +255,8 @@ class SacctmgrBackend(SlurmBackend):
 
     def _load(self, cluster: str, adds: Sequence[Change]) -> None:
         """All additions in one ``sacctmgr load`` (see formats.render_load_file for the limits)."""
-        if not self.use_load:
+        typed = any(":" in tres for ch in adds if isinstance(ch, AddAccount) for tres, _ in (*ch.limits, *ch.grp_tres))
+        if not self.use_load or typed:  # a load file splits on ":", as in gres/gpu:h100
             self._add_grouped(cluster, adds)
             return
         text = formats.render_load_file(cluster, adds)
