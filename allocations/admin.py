@@ -10,7 +10,7 @@ from django.db.models import Count
 from django.utils.translation import gettext_lazy as _
 
 from allocations.aid.models import AidLedgerLine, LinkedEnterprise, SiteReferencePrice
-from allocations.catalogue.models import AccessMode, Call, Site, SiteCapacity
+from allocations.catalogue.models import AccessMode, Call, Site, SiteAccessMode, SiteCapacity
 from allocations.grants.models import Allocation, AllocationQuota, ChangeRequest
 from allocations.provisioning.identity.models import DirectoryAccount
 from allocations.review.models import ConflictDeclaration, Decision, Review, ReviewAssignment, ReviewerPool
@@ -27,6 +27,17 @@ class SiteAdmin(AuditedAdmin):
     search_fields = ["name", "code", "slurm_cluster"]
     # Connection settings may hold a credential: the trail records that they changed.
     audit_redacted_fields = ("backend_options",)
+
+
+@admin.register(SiteAccessMode)
+class SiteAccessModeAdmin(AuditedAdmin):
+    """Fair share, default QOS and job limits the portal writes on the Slurm accounts of one access mode on one
+    site; the next provisioning run or full reconcile writes them (docs/slurm.md)."""
+
+    list_display = ["site", "access_mode", "fairshare", "default_qos", "max_running_jobs", "max_job_hours",
+                    "max_gpus_at_once"]
+    list_filter = ["site", "access_mode"]
+    list_select_related = ["site", "access_mode"]
 
 
 @admin.register(DirectoryAccount)

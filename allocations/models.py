@@ -19,7 +19,7 @@ from allocations.applications.models import (  # noqa: F401
     SubmissionDeclaration,
     TeamMember,
 )
-from allocations.catalogue.models import AccessMode, Call, Site, SiteCapacity  # noqa: F401
+from allocations.catalogue.models import AccessMode, Call, Site, SiteAccessMode, SiteCapacity  # noqa: F401
 from allocations.grants.models import Allocation, AllocationQuota, ChangeRequest  # noqa: F401
 from allocations.outcomes.models import FinalReport, FinalReportReminder, Output, SubmissionOverride  # noqa: F401
 from allocations.provisioning.identity.models import DirectoryAccount  # noqa: F401

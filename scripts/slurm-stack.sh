@@ -16,6 +16,7 @@
 # Knobs: AIF_SLURM_DIR (state, default /tmp/aif-slurm), AIF_SLURM_DB_PORT (3307),
 #        AIF_SLURM_REST_PORT (6820), AIF_SLURM_DBD_PORT (6819), AIF_SLURM_CTLD_PORT (6817: cluster i
 #        uses CTLD_PORT+10*i and +1 for its slurmd), AIF_SLURM_CLUSTERS ("zellik charleroi"),
+#        AIF_SLURM_GPU_TYPES (empty; "h100 mi300x": one GPU of each type, tracked as typed TRES),
 #        AIF_SLURM_ENFORCE (associations,limits,qos,safe), AIF_SLURM_OPERATOR (aifportal).
 # A second, private stack (e.g. for a benchmark beside the shared one) only needs its own
 # AIF_SLURM_DIR and ports.
@@ -29,6 +30,16 @@ REST_PORT=${AIF_SLURM_REST_PORT:-6820}
 read -r -a CLUSTERS <<< "${AIF_SLURM_CLUSTERS:-zellik charleroi}"
 # safe: a job starts only if it can finish within what remains of its account's GrpTRESMins
 ENFORCE=${AIF_SLURM_ENFORCE:-associations,limits,qos,safe}
+# AIF_SLURM_GPU_TYPES="h100 mi300x": the node's 2 GPUs get these two types (one each), tracked as typed TRES
+read -r -a GPU_TYPES <<< "${AIF_SLURM_GPU_TYPES:-}"
+if [ "${#GPU_TYPES[@]}" -eq 2 ]; then
+  NODE_GRES="gpu:${GPU_TYPES[0]}:1,gpu:${GPU_TYPES[1]}:1"
+  ACCT_TRES="gres/gpu,gres/gpu:${GPU_TYPES[0]},gres/gpu:${GPU_TYPES[1]}"
+elif [ "${#GPU_TYPES[@]}" -eq 0 ]; then
+  NODE_GRES="gpu:2"; ACCT_TRES="gres/gpu"
+else
+  echo "AIF_SLURM_GPU_TYPES: give two GPU types (the node has 2 GPUs), or none" >&2; exit 2
+fi
 OPERATOR=${AIF_SLURM_OPERATOR:-aifportal}
 REST_USER=slurmrest
 DBD_PORT=${AIF_SLURM_DBD_PORT:-6819}
@@ -224,7 +235,7 @@ AccountingStorageType=accounting_storage/slurmdbd
 AccountingStorageHost=127.0.0.1
 AccountingStoragePort=$DBD_PORT
 AccountingStorageEnforce=$ENFORCE
-AccountingStorageTRES=gres/gpu
+AccountingStorageTRES=$ACCT_TRES
 GresTypes=gpu
 JobCompType=jobcomp/none
 MailProg=/bin/true
@@ -235,13 +246,20 @@ InactiveLimit=0
 MinJobAge=300
 KillWait=5
 Waittime=0
-NodeName=$node NodeAddr=127.0.0.1 CPUs=2 Boards=1 SocketsPerBoard=1 CoresPerSocket=2 ThreadsPerCore=1 RealMemory=1000 Gres=gpu:2 State=UNKNOWN
+NodeName=$node NodeAddr=127.0.0.1 CPUs=2 Boards=1 SocketsPerBoard=1 CoresPerSocket=2 ThreadsPerCore=1 RealMemory=1000 Gres=$NODE_GRES State=UNKNOWN
 PartitionName=gpu Nodes=$node Default=YES DefaultTime=00:10:00 MaxTime=1-00:00:00 State=UP
 EOF
     # gres/gpu needs File= naming character devices; regular files or Count= alone do not work
-    put_file "$cdir/gres.conf" 644 <<EOF && CHANGED+=("$c") || true
+    if [ "${#GPU_TYPES[@]}" -eq 2 ]; then
+      put_file "$cdir/gres.conf" 644 <<EOF && CHANGED+=("$c") || true
+NodeName=$node Name=gpu Type=${GPU_TYPES[0]} File=$DIR/dev/gpu0
+NodeName=$node Name=gpu Type=${GPU_TYPES[1]} File=$DIR/dev/gpu1
+EOF
+    else
+      put_file "$cdir/gres.conf" 644 <<EOF && CHANGED+=("$c") || true
 NodeName=$node Name=gpu File=$DIR/dev/gpu[0-1]
 EOF
+    fi
   done
   ln -sfn "${CLUSTERS[0]}/slurm.conf" "$CLIENT_CONF"
 

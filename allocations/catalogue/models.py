@@ -4,7 +4,7 @@ import datetime
 import re
 
 from django.core.exceptions import ValidationError
-from django.core.validators import RegexValidator
+from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -18,6 +18,10 @@ from allocations.catalogue.usernames import (
 
 slurm_name_validator = RegexValidator(
     r"^[a-z][a-z0-9_]{0,33}$", _("Lowercase letters, digits and underscores, starting with a letter."))
+
+
+# Fair-share shares an operator may give an account (Slurm keeps them in 32 bits).
+FAIRSHARE_MAX = 1_000_000
 
 
 login_host_validator = RegexValidator(
@@ -146,6 +150,16 @@ class Site(models.Model):
     storage_at_end = models.CharField(
         _("storage at revocation or expiry"), max_length=10, choices=StorageAtEnd.choices,
         default=StorageAtEnd.RELEASE)
+    # What the portal writes on every account association of the site (docs/slurm.md, "What the portal owns").
+    default_qos = models.CharField(
+        _("default QOS"), max_length=34, blank=True, validators=[slurm_name_validator],
+        help_text=_("The QOS a job gets on this site when it names none; the access mode's QOS stays allowed. "
+                    "The QOS must exist in Slurm. Empty: the access mode's QOS."))
+    fairshare = models.PositiveIntegerField(
+        _("fair-share shares"), null=True, blank=True,
+        validators=[MinValueValidator(1), MaxValueValidator(FAIRSHARE_MAX)],
+        help_text=_("Shares of each organisation account and, unless its access mode sets its own, of each project "
+                    "account on this site. Empty: 1, Slurm's default."))
     is_active = models.BooleanField(_("active"), default=True)
 
     class Meta:
@@ -369,6 +383,41 @@ class AccessMode(models.Model):
     def grants_aid(self) -> bool:
         """Whether each grant's value is recorded in the aid ledger."""
         return self.aid_legal_basis != LegalBasis.NONE
+
+
+class SiteAccessMode(models.Model):
+    """What the portal writes on the Slurm accounts of one access mode on one site (docs/slurm.md). Every value
+    is optional: empty leaves the site's default (fair share, default QOS) or no limit."""
+
+    site = models.ForeignKey(Site, on_delete=models.CASCADE, related_name="mode_settings", verbose_name=_("site"))
+    access_mode = models.ForeignKey(AccessMode, on_delete=models.CASCADE, related_name="site_settings",
+                                    verbose_name=_("access mode"))
+    fairshare = models.PositiveIntegerField(
+        _("fair-share shares"), null=True, blank=True,
+        validators=[MinValueValidator(1), MaxValueValidator(FAIRSHARE_MAX)],
+        help_text=_("Shares of each project account of this access mode on this site. Empty: the site's."))
+    default_qos = models.CharField(
+        _("default QOS"), max_length=34, blank=True, validators=[slurm_name_validator],
+        help_text=_("The QOS a job of this access mode gets on this site when it names none; the access mode's QOS "
+                    "stays allowed. Empty: the site's, or else the access mode's."))
+    max_running_jobs = models.PositiveIntegerField(
+        _("running jobs per user"), null=True, blank=True, validators=[MaxValueValidator(FAIRSHARE_MAX)],
+        help_text=_("Slurm MaxJobs of each project account. Empty: no limit."))
+    max_job_hours = models.PositiveIntegerField(
+        _("longest job (hours)"), null=True, blank=True, validators=[MinValueValidator(1), MaxValueValidator(8760)],
+        help_text=_("Slurm MaxWall of each project account. Empty: the partition's and the QOS's limits only."))
+    max_gpus_at_once = models.PositiveIntegerField(
+        _("GPUs in use at once"), null=True, blank=True, validators=[MaxValueValidator(FAIRSHARE_MAX)],
+        help_text=_("Slurm GrpTRES gres/gpu of each project account: GPUs its jobs hold together. Empty: no limit."))
+
+    class Meta:
+        ordering = ["site", "access_mode"]
+        verbose_name = _("Slurm settings of an access mode on a site")
+        verbose_name_plural = _("Slurm settings of access modes on sites")
+        constraints = [models.UniqueConstraint(fields=["site", "access_mode"], name="site_access_mode_unique")]
+
+    def __str__(self):
+        return f"{self.site} / {self.access_mode}"
 
 
 class Call(models.Model):

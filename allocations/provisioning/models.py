@@ -31,10 +31,14 @@ class ComparedSetting(models.TextChoices):
 
     PARENT = "parent", _("Parent account")
     LIMITS = "limits", _("Quota (GrpTRESMins, minutes)")
+    GRP_TRES = "grp_tres", _("Resources in use at once (GrpTRES)")
     GRP_SUBMIT_JOBS = "grp_submit_jobs", _("GrpSubmitJobs (0: new jobs refused)")
     GRP_JOBS = "grp_jobs", _("GrpJobs (0: no job starts)")
+    MAX_JOBS = "max_jobs", _("Running jobs per user (MaxJobs)")
+    MAX_WALL = "max_wall", _("Longest job (MaxWall, minutes)")
     QOS = "qos", _("QOS")
     DEFAULT_QOS = "default_qos", _("Default QOS")
+    FAIRSHARE = "fairshare", _("Fair-share shares")
     USERS = "users", _("Users")
     # Not Slurm: the storage quota a directory-quota site keeps in its directory (storage.services).
     STORAGE_QUOTA = "storage_quota", _("Storage quota (TB)")

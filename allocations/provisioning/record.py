@@ -13,7 +13,7 @@ from allocations.catalogue.models import Site
 
 from .models import RecordedChange
 from .slurm.backends.base import ApplyResult, CommandRecord, JobAction, JobControlResult, SlurmBackend
-from .slurm.desired import ROOT, ActualAccount, QosSpec
+from .slurm.desired import DEFAULT_FAIRSHARE, ROOT, ActualAccount, QosSpec
 from .slurm.plan import (
     AddAccount,
     AddParent,
@@ -21,7 +21,11 @@ from .slurm.plan import (
     Change,
     RemoveUser,
     SetBlocked,
+    SetFairshare,
+    SetGrpTres,
     SetLimits,
+    SetMaxJobs,
+    SetMaxWall,
     SetParent,
     SetQos,
     plan_changes,
@@ -32,13 +36,17 @@ from .slurm.validation import validate_account_name, validate_cluster_name
 def _snapshot(actual: ActualAccount) -> dict[str, Any]:
     return {"parent": actual.parent, "limits": dict(actual.limits), "grp_submit_jobs": actual.grp_submit_jobs,
             "grp_jobs": actual.grp_jobs, "users": sorted(actual.users), "qos": sorted(actual.qos),
-            "default_qos": actual.default_qos}
+            "default_qos": actual.default_qos, "grp_tres": dict(actual.grp_tres), "max_jobs": actual.max_jobs,
+            "max_wall_minutes": actual.max_wall_minutes, "fairshare": actual.fairshare}
 
 
 def _actual(cluster: str, name: str, snap: dict[str, Any]) -> ActualAccount:
     return ActualAccount(cluster=cluster, name=name, parent=snap["parent"], limits=dict(snap["limits"]),
                          grp_submit_jobs=snap["grp_submit_jobs"], users=frozenset(snap["users"]),
-                         qos=frozenset(snap["qos"]), default_qos=snap["default_qos"], grp_jobs=snap.get("grp_jobs"))
+                         qos=frozenset(snap["qos"]), default_qos=snap["default_qos"], grp_jobs=snap.get("grp_jobs"),
+                         grp_tres=dict(snap.get("grp_tres") or {}), max_jobs=snap.get("max_jobs"),
+                         max_wall_minutes=snap.get("max_wall_minutes"),
+                         fairshare=snap.get("fairshare", DEFAULT_FAIRSHARE))
 
 
 class RecordBackend(SlurmBackend):
@@ -73,14 +81,18 @@ class RecordBackend(SlurmBackend):
         for change in changes:
             name = getattr(change, "name", None) or change.account
             snap = state.setdefault(name, {"parent": ROOT, "limits": {}, "grp_submit_jobs": None, "grp_jobs": None,
-                                           "users": [], "qos": [], "default_qos": None})
+                                           "users": [], "qos": [], "default_qos": None, "grp_tres": {},
+                                           "max_jobs": None, "max_wall_minutes": None,
+                                           "fairshare": DEFAULT_FAIRSHARE})
             if isinstance(change, AddParent):
-                snap["parent"] = ROOT
+                snap.update(parent=ROOT, fairshare=change.fairshare)
             elif isinstance(change, AddAccount):
                 snap.update(parent=change.parent, limits=dict(change.limits),
-                            grp_submit_jobs=0 if change.blocked else None, grp_jobs=0 if change.blocked else None)
-                if change.qos:
-                    snap.update(qos=[change.qos], default_qos=change.qos)
+                            grp_submit_jobs=0 if change.blocked else None, grp_jobs=0 if change.blocked else None,
+                            grp_tres=dict(change.grp_tres), max_jobs=change.max_jobs,
+                            max_wall_minutes=change.max_wall_minutes, fairshare=change.fairshare)
+                if change.qos_list:
+                    snap.update(qos=list(change.qos_list), default_qos=change.effective_default_qos)
             elif isinstance(change, SetParent):
                 snap["parent"] = change.parent
             elif isinstance(change, SetLimits):
@@ -88,7 +100,15 @@ class RecordBackend(SlurmBackend):
             elif isinstance(change, SetBlocked):
                 snap["grp_submit_jobs"] = snap["grp_jobs"] = 0 if change.blocked else None
             elif isinstance(change, SetQos):
-                snap.update(qos=[change.qos], default_qos=change.qos)
+                snap.update(qos=list(change.qos_list), default_qos=change.effective_default_qos)
+            elif isinstance(change, SetGrpTres):
+                snap["grp_tres"] = {k: v for k, v in change.tres if v != -1}
+            elif isinstance(change, SetMaxJobs):
+                snap["max_jobs"] = change.max_jobs
+            elif isinstance(change, SetMaxWall):
+                snap["max_wall_minutes"] = change.max_wall_minutes
+            elif isinstance(change, SetFairshare):
+                snap["fairshare"] = change.fairshare
             elif isinstance(change, AddUser):
                 snap["users"] = sorted(set(snap["users"]) | {change.user})
             elif isinstance(change, RemoveUser):

@@ -34,7 +34,14 @@ from accounts.models import Membership, User
 from accounts.roles import ROLE_GROUPS, Role, has_role
 from allocations.applications.models import TeamMember
 from allocations.catalogue.backend_options import HARMLESS_OPTIONS, backend_options_problems
-from allocations.catalogue.models import AccessMode, ProvisioningMode, RunningJobsPolicy, Site, SlurmBackendKind
+from allocations.catalogue.models import (
+    AccessMode,
+    ProvisioningMode,
+    RunningJobsPolicy,
+    Site,
+    SiteAccessMode,
+    SlurmBackendKind,
+)
 from allocations.grants.models import Allocation, AllocationQuota, AllocationStatus, SyncState
 from allocations.grants.services import allocation_mark_synced
 from allocations.grants.sync import PROVISION_TASK
@@ -59,7 +66,7 @@ from allocations.provisioning.models import (
 )
 from allocations.provisioning.slurm.backends import get_backend, register_backend
 from allocations.provisioning.slurm.backends.base import CommandRecord, JobControlResult, SlurmBackend
-from allocations.provisioning.slurm.desired import DesiredAccount, DesiredParent, QosSpec
+from allocations.provisioning.slurm.desired import DEFAULT_FAIRSHARE, TRES_GPU, DesiredAccount, DesiredParent, QosSpec
 from allocations.provisioning.slurm.errors import SlurmError, SlurmReconcileError
 from allocations.provisioning.slurm.handover import fields_to_confirm, handover_plan, sacctmgr_lines
 from allocations.provisioning.storage.services import (
@@ -144,19 +151,47 @@ def quota_minutes(quota: AllocationQuota) -> tuple[int, int | None]:
     return gpu, (gpu * ratio if ratio else None)
 
 
-def desired_for(allocation: Allocation, quota: AllocationQuota, users: list[str]) -> list:
+def site_mode_settings(site: Site) -> dict[int, SiteAccessMode]:
+    """Access mode id -> the site's Slurm settings for that mode (one query)."""
+    return {row.access_mode_id: row for row in SiteAccessMode.objects.filter(site=site)}
+
+
+def account_settings(site: Site, mode: AccessMode, settings_of_mode: SiteAccessMode | None) -> dict:
+    """What the portal writes on a project account of ``mode`` on ``site``, besides its quota, block and users:
+    QOS (the mode's) and default QOS, fair share, MaxJobs, MaxWall and GrpTRES. The site's settings for the mode
+    come first, then the site's own; whatever neither sets is unset on the cluster (a value found there is drift)."""
+    row = settings_of_mode
+    hours = row.max_job_hours if row else None
+    gpus = row.max_gpus_at_once if row else None
+    return {
+        "qos": mode.slurm_qos or None,
+        "default_qos": (row.default_qos if row else "") or site.default_qos or None,
+        "fairshare": (row.fairshare if row else None) or site.fairshare or DEFAULT_FAIRSHARE,
+        "max_jobs": row.max_running_jobs if row else None,
+        "max_wall_minutes": hours * 60 if hours else None,
+        "grp_tres": {TRES_GPU: gpus} if gpus is not None else {},
+    }
+
+
+def desired_for(allocation: Allocation, quota: AllocationQuota, users: list[str],
+                mode_settings: dict[int, SiteAccessMode] | None = None) -> list:
+    """The organisation's parent account and the allocation's account on the quota's site. ``mode_settings``
+    (site_mode_settings) saves a query per allocation when a whole site is built."""
     site = quota.site
     mode = allocation.application.access_mode
+    if mode_settings is None:
+        mode_settings = site_mode_settings(site)
     parent = parent_account(allocation.organisation_id)
     gpu_minutes, cpu_minutes = quota_minutes(quota)
     return [
         DesiredParent(cluster=site.slurm_cluster, name=parent, description=f"organisation {allocation.organisation_id}",
-                      organization=parent),
+                      organization=parent, fairshare=site.fairshare or DEFAULT_FAIRSHARE),
         DesiredAccount(
             cluster=site.slurm_cluster, name=allocation.slurm_account, parent=parent,
             description=f"allocation {allocation.slurm_account}", organization=parent,
             gpu_minutes=gpu_minutes, cpu_minutes=cpu_minutes,
-            blocked=allocation.status not in RUNNABLE, users=frozenset(users), qos=(mode.slurm_qos or None)),
+            blocked=allocation.status not in RUNNABLE, users=frozenset(users),
+            **account_settings(site, mode, mode_settings.get(mode.pk))),
     ]
 
 
@@ -574,10 +609,11 @@ def site_desired(site: Site) -> list:
     quotas = (AllocationQuota.objects.filter(site=site)
               .select_related("allocation__application__access_mode", "site"))
     team = site_team(site)
+    mode_settings = site_mode_settings(site)
     desired: dict[str, object] = {}
     for quota in quotas:
         alloc = quota.allocation
-        for item in desired_for(alloc, quota, team.get(alloc.application_id, [])):
+        for item in desired_for(alloc, quota, team.get(alloc.application_id, []), mode_settings):
             desired[item.name] = item
     return list(desired.values())
 
@@ -701,7 +737,8 @@ def bootstrap_site(*, site: Site):
     backend = backend_for(site)
     specs = access_mode_qos()
     parents = [DesiredParent(cluster=site.slurm_cluster, name=parent_account(org_id),
-                             description=f"organisation {org_id}", organization=parent_account(org_id))
+                             description=f"organisation {org_id}", organization=parent_account(org_id),
+                             fairshare=site.fairshare or DEFAULT_FAIRSHARE)
                for org_id in sorted(set(AllocationQuota.objects.filter(site=site)
                                         .values_list("allocation__organisation_id", flat=True)))]
     return backend.bootstrap(site.slurm_cluster, specs, parents)

@@ -104,3 +104,39 @@ def test_the_operator_sees_and_confirms_a_storage_request(page, live_server, set
     assert StorageProvision.objects.get(allocation=alloc).provisioned_tb == Decimal("12.5")
     page.goto(live_server.url + "/staff/provisioning/sites/zellik/")
     expect(page.locator("#storage-heading + p + .table-scroll")).to_contain_text("12.50 TB since")
+
+
+@pytest.mark.parametrize("width", sorted(WIDTHS))
+def test_the_site_page_shows_the_site_data_and_a_fair_share_changed_by_hand(page, live_server, settings, tmp_path,
+                                                                          width):
+    from allocations.catalogue.models import SiteAccessMode
+
+    settings.AIF_SLURM_BACKEND = ""
+    f.ensure_reference_data()
+    direct, _manager, _ = f.approved_allocation(users=("carol",))
+    zellik = Site.objects.get(code="zellik")
+    SiteAccessMode.objects.create(site=zellik, access_mode=direct.application.access_mode, fairshare=20,
+                                  max_running_jobs=4, max_job_hours=12)
+    sync_allocation(allocation_id=direct.pk)
+    change = RecordedChange.objects.filter(account=direct.slurm_account).latest("recorded_at", "pk")
+    change.change["state"]["fairshare"] = 99  # changed by hand on the cluster
+    change.save()
+    read_site_state(site=zellik)
+
+    shots = Path(os.environ.get("AIF_SCREENSHOT_DIR") or tmp_path)
+    shots.mkdir(parents=True, exist_ok=True)
+    page.set_viewport_size({"width": WIDTHS[width], "height": 900})
+    sign_in_as(page, live_server, f.OperatorFactory(totp=True))
+    page.goto(live_server.url + "/staff/provisioning/sites/zellik/")
+    differs = page.locator("tr.differs")
+    expect(differs).to_have_count(1)
+    expect(differs).to_contain_text("Fair-share shares")
+    expect(differs).to_contain_text("20")
+    expect(differs).to_contain_text("99")
+    expect(page.get_by_role("row", name="Running jobs per user (MaxJobs)")).to_contain_text("4")
+    expect(page.get_by_role("row", name="Longest job (MaxWall, minutes)")).to_contain_text("720")
+    expect(page.locator("body")).to_contain_text(f"set Fairshare of {direct.slurm_account} to 20")
+    axe_check(page, context=f"site page with site data at {width} width")
+    overflow = page.evaluate("() => document.documentElement.scrollWidth - window.innerWidth")
+    assert overflow <= 0, f"the site page scrolls sideways by {overflow}px"
+    page.screenshot(path=str(shots / f"provisioning-site-data-{WIDTHS[width]}.png"), full_page=True)

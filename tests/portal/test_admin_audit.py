@@ -19,6 +19,7 @@ from django.test import RequestFactory
 from django.urls import reverse
 
 from accounts.models import Organisation, User
+from allocations.catalogue.models import SiteAccessMode
 from allocations.review.models import ConflictDeclaration
 from portal.admin import REDACTED, AuditedAdmin
 from portal.audit import verify_chain
@@ -110,6 +111,9 @@ CHANGES: dict[str, Case] = {
                              lambda o: {"name": ["Zellik", "Zellik campus"]}),
     "allocations.SiteCapacity": Case(lambda: f.publish_capacity()[0], "gpu_hours", "123456",
                                      lambda o: {"gpu_hours": [400_000, 123456]}),
+    "allocations.SiteAccessMode": Case(
+        lambda: SiteAccessMode.objects.create(site=f.site("zellik"), access_mode=f.mode("playground"), fairshare=10),
+        "fairshare", "20", lambda o: {"fairshare": [10, 20]}),
     "allocations.AccessMode": Case(lambda: f.mode("playground"), "sla_working_days", "3",
                                    lambda o: {"sla_working_days": [2, 3]}),
     "allocations.Call": Case(lambda: f.open_call(**WHOLE_SECONDS), "title", "Spring cut-off",

@@ -51,3 +51,29 @@ def test_the_hand_over_lines_bring_the_cluster_to_each_desired_version(sacctmgr_
     ]
     run_by_hand(slurm_env, lines)
     assert sacctmgr_backend.drift(Z, v2) == []
+
+
+def test_the_hand_over_lines_carry_the_site_data(sacctmgr_backend, names, slurm_env):
+    """Fair share, MaxJobs, MaxWall and GrpTRES from the site data: on the first task's add lines, then changed
+    alone by a later one."""
+    org, acct = names.parent(), names.account("s")
+    v1 = [DesiredParent(Z, org, "Test organisation", "aif tests", 30),
+          DesiredAccount(Z, acct, org, "Test project", "aif tests", 600, 6000, False, frozenset(), fairshare=20,
+                         max_jobs=4, max_wall_minutes=720, grp_tres={"gres/gpu": 2})]
+    lines = sacctmgr_lines(handover_plan(v1))
+    assert lines[0].endswith("Fairshare=30")
+    assert "GrpTRES=gres/gpu=2 MaxJobs=4 MaxWall=720" in lines[1] and lines[1].endswith("Fairshare=20")
+    run_by_hand(slurm_env, lines)
+    assert sacctmgr_backend.drift(Z, v1) == []
+
+    v2 = [DesiredParent(Z, org, "Test organisation", "aif tests"),
+          DesiredAccount(Z, acct, org, "Test project", "aif tests", 600, 6000, False, frozenset(), fairshare=20)]
+    lines = sacctmgr_lines(handover_plan(v2, as_stored(v1)))
+    assert lines == [
+        f"sacctmgr -i modify account where name={acct} cluster={Z} set GrpTRES=gres/gpu=-1",
+        f"sacctmgr -i modify account where name={acct} cluster={Z} set MaxJobs=-1",
+        f"sacctmgr -i modify account where name={acct} cluster={Z} set MaxWall=-1",
+        f"sacctmgr -i modify account where name={org} cluster={Z} set Fairshare=1",
+    ]
+    run_by_hand(slurm_env, lines)
+    assert sacctmgr_backend.drift(Z, v2) == []

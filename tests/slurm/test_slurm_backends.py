@@ -80,13 +80,15 @@ def fake():
 
 
 def test_read_is_one_call_with_cluster_and_format(fake):
-    fake.respond = lambda argv: (0, "proj_a|||org_a|cpu=1,gres/gpu=2||normal||\nproj_a|bob|||||normal||\n", "")
+    fake.respond = lambda argv: (
+        0, "proj_a|||org_a|cpu=1,gres/gpu=2||normal||||||1\nproj_a|bob|||||normal||||||1\n", "")
     backend = SacctmgrBackend(sacctmgr="/opt/slurm/bin/sacctmgr", slurm_conf="/etc/x/slurm.conf")
     with mock.patch.dict("os.environ", {}, clear=False):
         accounts = backend.read(Z)
     assert fake.calls == [
         ["/opt/slurm/bin/sacctmgr", "-n", "-P", "show", "assoc", "where", "cluster=zellik",
-         "format=account,user,partition,parentname,grptresmins,grpsubmit,qos,defaultqos,grpjobs"]
+         "format=account,user,partition,parentname,grptresmins,grpsubmit,qos,defaultqos,grpjobs,grptres,maxjobs,"
+         "maxwall,fairshare"]
     ]  # fmt: skip
     assert accounts["proj_a"].users == {"bob"}
 
@@ -432,8 +434,11 @@ def test_rest_read_is_one_get_per_cluster_filtered_locally(jwt_key):
 
 
 def test_rest_apply_batches_accounts_users_and_associations(jwt_key):
+    from tests.slurm.test_slurm_parsing import REST_ASSOCS
+
     users = {"users": [{"name": "opsadmin", "administrator_level": "Operator"}, {"name": "bob"}]}
-    session = FakeSession({("DELETE", "/association"): (304, None), ("GET", "/users"): (200, users)})
+    session = FakeSession({("DELETE", "/association"): (304, None), ("GET", "/users"): (200, users),
+                           ("GET", "/associations"): (200, REST_ASSOCS)})
     changes = [
         AddParent(Z, "org_a", "ACME", "acme"),
         AddAccount(Z, "proj_a", "org_a", "P", "acme", 6, 60, True, "aif_sme"),
@@ -451,14 +456,17 @@ def test_rest_apply_batches_accounts_users_and_associations(jwt_key):
     ]
     result = rest(session, jwt_key).apply(Z, changes)
     assert result.ok, result.errors
+    # outside a reconcile (no read to reuse) an update reads the account first: its body carries every
+    # setting the portal owns, those the changes leave alone as they are
     assert [(r["method"], r["path"]) for r in session.requests] == [
         ("POST", "/accounts"),
+        ("GET", "/associations"),
         ("GET", "/users"),
         ("POST", "/associations"),
         ("POST", "/users"),
         *[("DELETE", "/association")] * 5,
     ]
-    assocs = json.loads(session.requests[2]["data"])["associations"]
+    assocs = json.loads(session.requests[3]["data"])["associations"]
     # account associations, then the one user with an AdminLevel (POST /users would reset it)
     assert [(a["account"], a["user"]) for a in assocs] == [
         ("org_a", None),
@@ -469,7 +477,7 @@ def test_rest_apply_batches_accounts_users_and_associations(jwt_key):
     assert assocs[1]["max"]["jobs"]["per"]["submitted"] == 0 and assocs[1]["qos"] == ["aif_sme"]
     assert assocs[2]["max"]["tres"]["group"]["minutes"][1] == {"type": "gres", "name": "gpu", "count": 2}
     # every other user association in one POST /users, under its user
-    assert json.loads(session.requests[3]["data"])["users"] == [
+    assert json.loads(session.requests[4]["data"])["users"] == [
         {
             "name": "bob",
             "associations": [
@@ -480,7 +488,7 @@ def test_rest_apply_batches_accounts_users_and_associations(jwt_key):
         {"name": "carol", "associations": [{"account": "proj_a", "cluster": Z, "user": "carol"}]},
     ]
     # one DELETE per association: 22.05 removes only one of those a comma-separated filter matches
-    assert [r["params"] for r in session.requests[4:]] == [
+    assert [r["params"] for r in session.requests[5:]] == [
         {"account": account, "cluster": Z, "user": user}
         for account, user in [
             ("proj_b", "eve"),

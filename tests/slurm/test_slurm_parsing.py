@@ -6,19 +6,19 @@ import pytest
 
 from allocations.provisioning.slurm import ActualAccount, QosSpec, SlurmParseError
 from allocations.provisioning.slurm.backends import formats
-from allocations.provisioning.slurm.plan import AddAccount, AddParent, AddUser
+from allocations.provisioning.slurm.plan import AddAccount, AddParent, AddUser, SetFairshare, SetMaxJobs
 
 # sacctmgr -n -P show assoc where cluster=zellik account=... format=<formats.ASSOC_FIELDS>
 SHOW_ASSOC = """\
-org_t1|||root|||normal||
-t1_a|||org_t1|cpu=6000,gres/gpu=700|0|aif_ind|aif_ind|0
-t1_a|u1|||||aif_ind|aif_ind|
-t1_b|||org_t1|cpu=600,gres/gpu=60|0|aif_sme|aif_sme|0
-t1_b|u1|||||aif_sme|aif_sme|
-t1_g|||org_t1|gres/gpu=3|0|aif_sme|aif_sme|
-p_three|||org_acme|||normal||
-p_three|u1|||||normal||
-p_three|u2|||||normal||
+org_t1|||root|||normal||||||1
+t1_a|||org_t1|cpu=6000,gres/gpu=700|0|aif_ind|aif_ind|0||||1
+t1_a|u1|||||aif_ind|aif_ind|||||1
+t1_b|||org_t1|cpu=600,gres/gpu=60|0|aif_sme|aif_sme|0||||1
+t1_b|u1|||||aif_sme|aif_sme|||||1
+t1_g|||org_t1|gres/gpu=3|0|aif_sme|aif_sme||cpu=4,gres/gpu=1|5|01:30:00|99
+p_three|||org_acme|||normal||||||parent
+p_three|u1|||||normal||||||1
+p_three|u2|||||normal||||||1
 """
 
 # sshare -n -P -M zellik -a -A org_t1,p_three -o account,user,grptresraw (after a 31 s job, -c 2 --gres=gpu:2)
@@ -64,18 +64,27 @@ def test_parse_assoc():
     assert accounts["t1_b"].blocked and not accounts["p_three"].blocked
     # submissions refused but GrpJobs unset: a queued job could still start, so not blocked
     assert accounts["t1_g"].limits == {"gres/gpu": 3} and not accounts["t1_g"].blocked
+    # set by hand (captured: modify account set GrpTRES=gres/gpu=1,cpu=4 MaxJobs=5 MaxWall=01:30:00 Fairshare=99)
+    assert accounts["t1_g"].grp_tres == {"cpu": 4, "gres/gpu": 1}
+    assert (accounts["t1_g"].max_jobs, accounts["t1_g"].max_wall_minutes, accounts["t1_g"].fairshare) == (5, 90, 99)
+    assert accounts["t1_a"].grp_tres == {} and accounts["t1_a"].max_jobs is None
+    assert accounts["t1_a"].max_wall_minutes is None and accounts["t1_a"].fairshare == 1
+    assert accounts["p_three"].fairshare is None  # Fairshare=parent
 
 
 def test_parse_assoc_empty_and_partition_rows():
     assert formats.parse_assoc("", "zellik") == {}
-    rows = "proj|||root|cpu=1||normal||\nproj||gpu|root|cpu=9||normal||\nproj|bob|gpu||||normal||\n"
+    rows = ("proj|||root|cpu=1||normal||||||1\nproj||gpu|root|cpu=9||normal||||||1\n"
+            "proj|bob|gpu||||normal||||||1\n")
     accounts = formats.parse_assoc(rows, "zellik")
     assert accounts["proj"].limits == {"cpu": 1}
     assert accounts["proj"].users == {"bob"}
 
 
-@pytest.mark.parametrize("bad", ["a|b|c\n", "proj|||root|cpu=x||normal||\n", "proj|||root|cpu||normal||\n",
-                                 "proj|||root|||normal||x\n"])
+@pytest.mark.parametrize("bad", ["a|b|c\n", "proj|||root|cpu=x||normal||||||1\n", "proj|||root|cpu||normal||||||1\n",
+                                 "proj|||root|||normal||x||||1\n", "proj|||root|||normal|||cpu||1\n",
+                                 "proj|||root|||normal||||x||1\n", "proj|||root|||normal||||||many\n",
+                                 "proj|||root|||normal||\n"])
 def test_parse_assoc_refuses_unknown_shapes(bad):
     with pytest.raises(SlurmParseError):
         formats.parse_assoc(bad, "zellik")
@@ -196,13 +205,73 @@ def test_rest_account_assoc_always_carries_tres_minutes():
         "cluster": "zellik",
         "user": None,
         "max": {
-            "jobs": {"per": {"submitted": 0, "count": 0}},
+            "jobs": {"per": {"submitted": 0, "count": 0, "wall_clock": -1}, "active": -1},
+            # no GrpTRES to set or clear: no "total" at all (an empty list crashes 22.05.8's slurmrestd)
             "tres": {"group": {"minutes": [{"type": "cpu", "count": 10}, {"type": "gres", "name": "gpu", "count": 2}]}},
         },
+        "shares_raw": 1,
     }
     unblocked = formats.rest_account_assoc("zellik", "p", limits={"cpu": 1}, blocked=False, parent="o", qos="q")
-    assert unblocked["max"]["jobs"]["per"] == {"submitted": -1, "count": -1}
+    assert unblocked["max"]["jobs"]["per"] == {"submitted": -1, "count": -1, "wall_clock": -1}
     assert unblocked["parent_account"] == "o" and unblocked["qos"] == ["q"] and unblocked["default"] == {"qos": "q"}
+
+
+def test_rest_account_assoc_writes_every_owned_setting():
+    body = formats.rest_account_assoc(
+        "zellik", "p", limits={"cpu": 1}, blocked=False, qos=("aif_sme", "site_default"), default_qos="site_default",
+        grp_tres=(("gres/gpu", 2),), max_jobs=4, max_wall_minutes=720, fairshare=50)
+    assert body["max"]["jobs"] == {"per": {"submitted": -1, "count": -1, "wall_clock": 720}, "active": 4}
+    assert body["max"]["tres"]["total"] == [{"type": "gres", "name": "gpu", "count": 2}]
+    assert body["qos"] == ["aif_sme", "site_default"] and body["default"] == {"qos": "site_default"}
+    assert body["shares_raw"] == 50
+    cleared = formats.rest_account_assoc("zellik", "p", limits={"cpu": 1}, blocked=False, grp_tres=(("gres/gpu", -1),))
+    assert cleared["max"]["tres"]["total"] == [{"type": "gres", "name": "gpu", "count": -1}]
+
+
+def test_rest_update_never_sends_an_empty_tres_list():
+    """Captured on 22.05.8: POST /associations with ``max.tres.total: []`` kills slurmrestd (connection reset, the
+    daemon gone), as an empty ``max.tres.group.minutes`` does."""
+    now = ActualAccount("zellik", "p", "org", {"cpu": 10})
+    body = formats.rest_account_update("zellik", "p", now, [SetMaxJobs("zellik", "p", 3)])
+    assert "total" not in body["max"]["tres"] and body["max"]["tres"]["group"]["minutes"]
+    assert body["max"]["jobs"]["active"] == 3
+    # a TRES limit the site set (captured: MaxTRES=cpu=2 is max.tres.per.job) goes back as it was: without it,
+    # slurmrestd 22.05.8 crashes
+    site = ActualAccount("zellik", "p", "org", {"cpu": 10}, site_tres={"per.job": {"cpu": 2}})
+    body = formats.rest_account_update("zellik", "p", site, [SetFairshare("zellik", "p", 5)])
+    assert body["max"]["tres"]["per"] == {"job": [{"type": "cpu", "count": 2}]}
+    assert body["max"]["tres"]["group"]["minutes"] == [{"type": "cpu", "count": 10}]
+    # an organisation's parent account has no minutes: no body, its change goes to the sacctmgr fallback
+    assert formats.rest_account_update("zellik", "org", ActualAccount("zellik", "org", "root"),
+                                       [SetFairshare("zellik", "org", 5)]) is None
+
+
+def test_parse_rest_associations_reads_the_owned_settings():
+    # captured after `sacctmgr modify account ... set GrpTRES=gres/gpu=1,cpu=4 MaxJobs=5 MaxWall=01:30:00
+    # Fairshare=99 MaxSubmitJobs=7 GrpWall=100` (22.05: GrpTRES is max.tres.total)
+    assoc = {"account": "probe", "cluster": "zellik", "default": {"qos": None}, "flags": [], "max": {"jobs": {"per": {"count": None, "accruing": None, "submitted": None, "wall_clock": 90}, "active": 5, "accruing": None, "total": 7}, "tres": {"total": [{"type": "cpu", "name": None, "id": 1, "count": 4}, {"type": "gres", "name": "gpu", "id": 1001, "count": 1}], "minutes": {"per": {"job": []}, "total": []}, "group": {"minutes": [], "active": []}, "per": {"job": [], "node": []}}, "per": {"account": {"wall_clock": 100}}}, "is_default": 0, "min": {"priority_threshold": None}, "parent_account": "root", "partition": None, "priority": None, "qos": ["normal"], "shares_raw": 99, "usage": None, "user": None}  # noqa: E501
+    probe = formats.parse_rest_associations({"associations": [assoc]}, "zellik")["probe"]
+    assert probe.grp_tres == {"cpu": 4, "gres/gpu": 1}
+    assert (probe.max_jobs, probe.max_wall_minutes, probe.fairshare) == (5, 90, 99)
+    assert probe.site_tres == {}
+    assoc["max"]["tres"]["per"]["job"] = [{"type": "cpu", "name": None, "id": 1, "count": 2}]
+    assert formats.parse_rest_associations({"associations": [assoc]}, "zellik")["probe"].site_tres == {
+        "per.job": {"cpu": 2}}
+    accounts = formats.parse_rest_associations(REST_ASSOCS, "charleroi")
+    assert accounts["t2_a"].grp_tres == {} and accounts["t2_a"].max_jobs is None
+    assert accounts["t2_a"].max_wall_minutes is None and accounts["t2_a"].fairshare == 1
+
+
+def test_render_load_file_writes_the_owned_settings_only_when_set():
+    change = AddAccount("zellik", "proj_s", "org_a", "Set", "acme", 600, 6000, False, "aif_sme", "site_default",
+                        50, 4, 720, (("gres/gpu", 2),))
+    parent = AddParent("zellik", "org_a", "ACME", "acme", 20)
+    lines = formats.render_load_file("zellik", [parent, change]).splitlines()
+    assert lines[2] == "Account - 'org_a':Description='ACME':Organization='acme':Fairshare=20"
+    assert lines[4] == (
+        "Account - 'proj_s':Description='Set':Organization='acme':GrpTRESMins=cpu=6000,gres/gpu=600"
+        ":GrpTRES=gres/gpu=2:MaxJobs=4:MaxWall=720:QOS='aif_sme,site_default':DefaultQOS='site_default'"
+        ":Fairshare=50")
 
 
 def test_render_load_file_leaves_out_a_tres_the_grant_does_not_limit():

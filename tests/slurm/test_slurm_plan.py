@@ -17,7 +17,11 @@ from allocations.provisioning.slurm.plan import (
     Change,
     RemoveUser,
     SetBlocked,
+    SetFairshare,
+    SetGrpTres,
     SetLimits,
+    SetMaxJobs,
+    SetMaxWall,
     SetParent,
     SetQos,
     compare_fields,
@@ -288,11 +292,13 @@ def simulate(current: dict[str, dict[str, ActualAccount]], changes: list[Change]
     for ch in changes:
         accts = out.setdefault(ch.cluster, {})
         if isinstance(ch, AddParent):
-            accts[ch.name] = ActualAccount(ch.cluster, ch.name, "root", {}, None, frozenset(), frozenset({"normal"}))
+            accts[ch.name] = ActualAccount(ch.cluster, ch.name, "root", {}, None, frozenset(), frozenset({"normal"}),
+                                           fairshare=ch.fairshare)
         elif isinstance(ch, AddAccount):
             accts[ch.name] = ActualAccount(
                 ch.cluster, ch.name, ch.parent, dict(ch.limits), 0 if ch.blocked else None, frozenset(),
-                frozenset({ch.qos or "normal"}), ch.qos, 0 if ch.blocked else None,
+                frozenset(ch.qos_list or {"normal"}), ch.effective_default_qos, 0 if ch.blocked else None,
+                ch.fairshare, ch.max_jobs, ch.max_wall_minutes, dict(ch.grp_tres),
             )  # fmt: skip
         elif isinstance(ch, AddUser | RemoveUser):
             a = accts[ch.account]
@@ -307,7 +313,16 @@ def simulate(current: dict[str, dict[str, ActualAccount]], changes: list[Change]
             value = 0 if ch.blocked else None
             accts[ch.name] = replace(accts[ch.name], grp_submit_jobs=value, grp_jobs=value)
         elif isinstance(ch, SetQos):
-            accts[ch.name] = replace(accts[ch.name], qos=frozenset({ch.qos}), default_qos=ch.qos)
+            accts[ch.name] = replace(accts[ch.name], qos=frozenset(ch.qos_list), default_qos=ch.effective_default_qos)
+        elif isinstance(ch, SetGrpTres):
+            tres = {**accts[ch.name].grp_tres, **dict(ch.tres)}
+            accts[ch.name] = replace(accts[ch.name], grp_tres={k: v for k, v in tres.items() if v != -1})
+        elif isinstance(ch, SetMaxJobs):
+            accts[ch.name] = replace(accts[ch.name], max_jobs=ch.max_jobs)
+        elif isinstance(ch, SetMaxWall):
+            accts[ch.name] = replace(accts[ch.name], max_wall_minutes=ch.max_wall_minutes)
+        elif isinstance(ch, SetFairshare):
+            accts[ch.name] = replace(accts[ch.name], fairshare=ch.fairshare)
     return out
 
 
@@ -319,7 +334,8 @@ def random_actual(rng: random.Random, name: str, cluster: str) -> ActualAccount 
         cluster, name, rng.choice(["root", "org_a", "org_b"]), limits, rng.choice([None, 0, 3]),
         frozenset(rng.sample(["alice", "bob", "carol", "dave"], rng.randint(0, 3))),
         frozenset(rng.sample(["normal", "aif_sme", "aif_ind"], rng.randint(1, 2))),
-        rng.choice([None, "normal", "aif_sme"]), rng.choice([None, 0, 2]),
+        rng.choice([None, "normal", "aif_sme"]), rng.choice([None, 0, 2]), rng.choice([None, 1, 20, 99]),
+        rng.choice([None, 5]), rng.choice([None, 90]), rng.choice([{}, {"gres/gpu": 1}, {"cpu": 4, "gres/gpu": 2}]),
     )  # fmt: skip
 
 
@@ -339,13 +355,16 @@ def test_plan_converges_in_one_step_and_then_is_empty(seed):
             name = f"proj_{i}"
             possible = [p.name for p in desired if p.cluster == cluster] + ["root"]
             possible += [n for n in current.get(cluster, {}) if n.startswith("org_")]
-            desired.append(
+            desired.append(replace(
                 acct(
                     name, cluster, rng.choice(possible), rng.choice([0, 10, 600, None]), rng.choice([0, 6000, None]),
                     rng.random() < 0.5, rng.sample(["alice", "bob", "carol"], rng.randint(0, 3)),
                     rng.choice([None, "aif_sme", "aif_ind"]),
-                )
-            )  # fmt: skip
+                ),
+                default_qos=rng.choice([None, "site_default"]), fairshare=rng.choice([1, 20]),
+                max_jobs=rng.choice([None, 4]), max_wall_minutes=rng.choice([None, 720]),
+                grp_tres=rng.choice([{}, {"gres/gpu": 2}]),
+            ))  # fmt: skip
             have = random_actual(rng, name, cluster)
             if have:
                 current.setdefault(cluster, {})[name] = have
@@ -365,8 +384,10 @@ def test_compare_in_sync_has_every_setting_and_no_difference():
     fields = compare_fields([parent(), acct(qos="aif_sme")], state(
         actual("org_a", parent="root", limits={}, users=()), actual(qos=("aif_sme",), defqos="aif_sme")))
     assert [(f.account, f.field) for f in fields] == [
-        ("org_a", "parent"), ("proj_a", "parent"), ("proj_a", "limits"), ("proj_a", "grp_submit_jobs"),
-        ("proj_a", "grp_jobs"), ("proj_a", "qos"), ("proj_a", "default_qos"), ("proj_a", "users"),
+        ("org_a", "parent"), ("org_a", "fairshare"), ("proj_a", "parent"), ("proj_a", "limits"),
+        ("proj_a", "grp_tres"), ("proj_a", "grp_submit_jobs"), ("proj_a", "grp_jobs"), ("proj_a", "max_jobs"),
+        ("proj_a", "max_wall"), ("proj_a", "qos"), ("proj_a", "default_qos"), ("proj_a", "fairshare"),
+        ("proj_a", "users"),
     ]
     assert not any(f.differs for f in fields)
 
@@ -407,3 +428,99 @@ def test_compare_finds_a_difference_exactly_when_the_planner_plans_a_change(seed
                               users=rng.sample(["alice", "bob"], rng.randint(0, 2)))]
     current = state(actual("org_a", parent="root", limits={}, users=()), *([have] if have else []))
     assert bool(differing(desired, current)) == bool(plan_changes(desired, current))
+
+
+# ------------------------------------------------------------------------------------------- the other owned settings
+
+SET_BY_HAND = [
+    # (what someone set on the cluster, the change a reconcile plans, the compared setting)
+    ({"grp_tres": {"gres/gpu": 1}}, SetGrpTres(Z, "proj_a", (("gres/gpu", -1),)), "grp_tres"),
+    ({"max_jobs": 5}, SetMaxJobs(Z, "proj_a", None), "max_jobs"),
+    ({"max_wall_minutes": 90}, SetMaxWall(Z, "proj_a", None), "max_wall"),
+    ({"fairshare": 99}, SetFairshare(Z, "proj_a", 1), "fairshare"),
+    ({"fairshare": None}, SetFairshare(Z, "proj_a", 1), "fairshare"),  # Fairshare=parent
+]
+
+
+@pytest.mark.parametrize(("by_hand", "change", "setting"), SET_BY_HAND)
+def test_a_setting_the_portal_leaves_unset_found_on_the_cluster_is_cleared(by_hand, change, setting):
+    current = state(actual("org_a", parent="root", limits={}, users=()), replace(actual(), **by_hand))
+    assert plan_changes([parent(), acct()], current) == [change]
+    assert differing([parent(), acct()], current) == [("proj_a", setting)]
+    assert plan_changes([parent(), acct()], simulate(current, [change])) == []
+
+
+@pytest.mark.parametrize(("wanted", "change"), [
+    ({"grp_tres": {"gres/gpu": 2}}, SetGrpTres(Z, "proj_a", (("gres/gpu", 2),))),
+    ({"max_jobs": 4}, SetMaxJobs(Z, "proj_a", 4)),
+    ({"max_jobs": 0}, SetMaxJobs(Z, "proj_a", 0)),
+    ({"max_wall_minutes": 720}, SetMaxWall(Z, "proj_a", 720)),
+    ({"fairshare": 50}, SetFairshare(Z, "proj_a", 50)),
+])
+def test_a_setting_the_site_asks_for_is_written(wanted, change):
+    desired = [parent(), replace(acct(), **wanted)]
+    assert plan_changes(desired, IN_SYNC) == [change]
+    assert plan_changes(desired, simulate(IN_SYNC, [change])) == []
+
+
+def test_grp_tres_keeps_the_wanted_limit_and_clears_the_others():
+    current = state(actual("org_a", parent="root", limits={}, users=()), replace(actual(), grp_tres={"cpu": 4}))
+    desired = [parent(), replace(acct(), grp_tres={"gres/gpu": 2})]
+    assert plan_changes(desired, current) == [SetGrpTres(Z, "proj_a", (("cpu", -1), ("gres/gpu", 2)))]
+
+
+def test_parent_fairshare_is_owned_too():
+    current = state(replace(actual("org_a", parent="root", limits={}, users=()), fairshare=99), actual())
+    assert plan_changes([parent(), acct()], current) == [SetFairshare(Z, "org_a", 1)]
+    assert plan_changes([DesiredParent(Z, "org_a", "ACME", "acme", 30), acct()], IN_SYNC) == [
+        SetFairshare(Z, "org_a", 30)]
+    assert plan_changes([DesiredParent(Z, "org_a", "ACME", "acme", 30)], {}) == [
+        AddParent(Z, "org_a", "ACME", "acme", 30)]
+
+
+def test_default_qos_from_the_site_is_allowed_beside_the_modes_qos():
+    desired = [parent(), replace(acct(qos="aif_sme"), default_qos="site_default")]
+    current = state(actual("org_a", parent="root", limits={}, users=()), actual(qos=("aif_sme",), defqos="aif_sme"))
+    assert plan_changes(desired, current) == [SetQos(Z, "proj_a", "aif_sme", "site_default")]
+    (change,) = plan_changes(desired, current)
+    assert change.qos_list == ("aif_sme", "site_default") and change.effective_default_qos == "site_default"
+    assert plan_changes(desired, simulate(current, [change])) == []
+    # a site default without a mode QOS: the association allows that one only
+    only_site = [parent(), replace(acct(qos=None), default_qos="site_default")]
+    (change,) = plan_changes(only_site, IN_SYNC)
+    assert change.qos_list == ("site_default",) and change.effective_default_qos == "site_default"
+
+
+def test_new_account_carries_every_owned_setting():
+    desired = [parent(), replace(acct(users=()), default_qos="site_default", qos="aif_sme", fairshare=20,
+                                 max_jobs=4, max_wall_minutes=720, grp_tres={"gres/gpu": 2})]
+    (_parent, add) = plan_changes(desired, {})
+    assert (add.default_qos, add.fairshare, add.max_jobs, add.max_wall_minutes, add.grp_tres) == (
+        "site_default", 20, 4, 720, (("gres/gpu", 2),))
+
+
+@pytest.mark.parametrize("bad", [{"fairshare": 0}, {"fairshare": True}, {"max_jobs": -1}, {"max_wall_minutes": -5},
+                                 {"grp_tres": {"gres/gpu": -1}}, {"grp_tres": {"GPU;x": 1}},
+                                 {"default_qos": "Normal"}, {"default_qos": "a,b"}])
+def test_hostile_owned_settings_are_refused(bad):
+    with pytest.raises(SlurmValueError):
+        replace(acct(), **bad)
+
+
+def test_a_typed_gpu_limit_set_by_hand_is_cleared():
+    """A site tracking GPU types (gres/gpu:h100) may find a typed limit set by hand on a portal account: the
+    portal's quota is the plain gres/gpu total (an untyped request is not held by a typed limit), the typed one
+    is drift."""
+    current = state(actual("org_a", parent="root", limits={}, users=()),
+                    actual(limits={"cpu": 6000, "gres/gpu": 600, "gres/gpu:mi300x": 0}))
+    assert plan_changes([parent(), acct()], current) == [
+        SetLimits(Z, "proj_a", (("cpu", 6000), ("gres/gpu", 600), ("gres/gpu:mi300x", -1)))]
+    typed_grp = state(actual("org_a", parent="root", limits={}, users=()),
+                      replace(actual(), grp_tres={"gres/gpu:h100": 0}))
+    assert plan_changes([parent(), acct()], typed_grp) == [SetGrpTres(Z, "proj_a", (("gres/gpu:h100", -1),))]
+
+
+@pytest.mark.parametrize("bad", ["gres/gpu:h100:1", "gres/gpu:", "gres/gpu:H100", "gres/gpu:h100,cpu", "gres:gpu"])
+def test_typed_tres_names_stay_strict(bad):
+    with pytest.raises(SlurmValueError):
+        SetLimits(Z, "proj_a", ((bad, 1),))

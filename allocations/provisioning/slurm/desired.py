@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
+from .errors import SlurmValueError
 from .validation import (
     validate_fields,
     validate_limits,
@@ -23,6 +24,8 @@ TRES_GPU = "gres/gpu"
 ROOT = "root"
 # Every access-mode QOS carries these (see QosSpec).
 REQUIRED_QOS_FLAGS = frozenset({"DenyOnLimit"})
+# Slurm's own default share of an association: what the portal wants where the site sets none.
+DEFAULT_FAIRSHARE = 1
 
 
 def tres_limits(*, cpu_minutes: int | None, gpu_minutes: int | None) -> dict[str, int]:
@@ -39,6 +42,7 @@ class DesiredParent:
     name: str
     description: str
     organization: str
+    fairshare: int = DEFAULT_FAIRSHARE
 
     def __post_init__(self) -> None:
         validate_fields(self)
@@ -53,7 +57,11 @@ class DesiredAccount:
     limit of 0 would hold every job that uses the TRES, and every job uses CPUs.
     ``blocked`` means GrpSubmitJobs=0 and GrpJobs=0: no job is submitted and none starts (not
     started yet, suspended, expired or revoked); the account and its usage stay for accounting.
-    ``qos=None`` leaves the association's QOS alone.
+    ``qos`` is the access mode's QOS, ``default_qos`` the one a job gets when it names none (the
+    site's choice; None: ``qos``); the association's QOS list is both. Both None leave the QOS alone.
+    The portal owns the other limits too: ``grp_tres`` (GrpTRES, empty: none), ``max_jobs`` (MaxJobs)
+    and ``max_wall_minutes`` (MaxWall; None: unset) and ``fairshare``; a value set by hand on the
+    cluster is drift, corrected by the next reconcile.
     """
 
     cluster: str
@@ -66,9 +74,17 @@ class DesiredAccount:
     blocked: bool
     users: frozenset[str] = frozenset()
     qos: str | None = None
+    default_qos: str | None = None
+    fairshare: int = DEFAULT_FAIRSHARE
+    max_jobs: int | None = None
+    max_wall_minutes: int | None = None
+    grp_tres: Mapping[str, int] = field(default_factory=dict, hash=False)
 
     def __post_init__(self) -> None:
         validate_fields(self)
+        object.__setattr__(self, "grp_tres", dict(validate_limits(self.grp_tres)))
+        if -1 in self.grp_tres.values():
+            raise SlurmValueError("grp_tres: -1 clears a limit, it is not a desired value")
         if not isinstance(self.blocked, bool):
             raise TypeError("blocked must be a bool")
         if isinstance(self.users, str):
@@ -82,6 +98,15 @@ class DesiredAccount:
     def limits(self) -> dict[str, int]:
         """GrpTRESMins as sacctmgr names the TRES; a TRES the grant does not limit is absent."""
         return tres_limits(cpu_minutes=self.cpu_minutes, gpu_minutes=self.gpu_minutes)
+
+    @property
+    def qos_list(self) -> tuple[str, ...]:
+        """The QOS the association allows, sorted (empty: the portal leaves the QOS alone)."""
+        return tuple(sorted({q for q in (self.qos, self.default_qos) if q}))
+
+    @property
+    def effective_default_qos(self) -> str | None:
+        return self.default_qos or self.qos
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,6 +122,15 @@ class ActualAccount:
     qos: frozenset[str] = frozenset()
     default_qos: str | None = None
     grp_jobs: int | None = None
+    # None: Fairshare=parent (or anything that is not a number of shares)
+    fairshare: int | None = DEFAULT_FAIRSHARE
+    max_jobs: int | None = None
+    max_wall_minutes: int | None = None
+    grp_tres: Mapping[str, int] = field(default_factory=dict, hash=False)
+    # TRES limits the site set and the portal does not own (e.g. MaxTRES per job), as slurmrestd names their
+    # place ("per.job": {"cpu": 2}): never compared, only carried back by an update (22.05.8's slurmrestd
+    # crashes on an update that leaves out a TRES list the association holds)
+    site_tres: Mapping[str, Mapping[str, int]] = field(default_factory=dict, hash=False, compare=False)
 
     @property
     def blocked(self) -> bool:

@@ -12,21 +12,9 @@ import shlex
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from .backends.formats import format_tres
-from .desired import ROOT, ActualAccount, Desired, tres_limits
-from .plan import (
-    AddAccount,
-    AddParent,
-    AddUser,
-    Change,
-    RemoveUser,
-    SetBlocked,
-    SetLimits,
-    SetParent,
-    SetQos,
-    compare_fields,
-    plan_changes,
-)
+from .backends.formats import account_settings, modify_settings
+from .desired import DEFAULT_FAIRSHARE, ROOT, ActualAccount, Desired, tres_limits
+from .plan import SETTING_CHANGES, AddAccount, AddParent, AddUser, Change, RemoveUser, compare_fields, plan_changes
 
 
 def _modify(change: Change, *settings: str) -> list[str]:
@@ -37,22 +25,14 @@ def change_argv(change: Change) -> list[str]:
     """The sacctmgr arguments (after ``sacctmgr -i``) that apply one change."""
     if isinstance(change, AddParent):
         return ["add", "account", change.name, f"cluster={change.cluster}", f"parent={ROOT}",
-                f"Description={change.description}", f"Organization={change.organization}"]
+                f"Description={change.description}", f"Organization={change.organization}",
+                *([f"Fairshare={change.fairshare}"] if change.fairshare != DEFAULT_FAIRSHARE else [])]
     if isinstance(change, AddAccount):
         return ["add", "account", change.name, f"cluster={change.cluster}", f"parent={change.parent}",
                 f"Description={change.description}", f"Organization={change.organization}",
-                *([f"GrpTRESMins={format_tres(change.limits)}"] if change.limits else []),
-                *(["GrpSubmitJobs=0", "GrpJobs=0"] if change.blocked else []),
-                *([f"QOS={change.qos}", f"DefaultQOS={change.qos}"] if change.qos else [])]
-    if isinstance(change, SetParent):
-        return _modify(change, f"parent={change.parent}")
-    if isinstance(change, SetLimits):
-        return _modify(change, f"GrpTRESMins={format_tres(change.limits)}")
-    if isinstance(change, SetBlocked):
-        value = 0 if change.blocked else -1
-        return _modify(change, f"GrpSubmitJobs={value}", f"GrpJobs={value}")
-    if isinstance(change, SetQos):
-        return _modify(change, f"QOS={change.qos}", f"DefaultQOS={change.qos}")
+                *account_settings(change)]
+    if isinstance(change, SETTING_CHANGES):
+        return _modify(change, *modify_settings(change))
     if isinstance(change, AddUser):
         return ["add", "user", change.user, f"account={change.account}", f"cluster={change.cluster}"]
     if isinstance(change, RemoveUser):
@@ -73,16 +53,19 @@ def state_from(items: Iterable[Mapping[str, Any]]) -> dict[str, dict[str, Actual
         cluster, name = item.get("cluster"), item.get("name")
         if not cluster or not name:
             continue
+        fairshare = item.get("fairshare", DEFAULT_FAIRSHARE)
         if item.get("kind") == "DesiredParent":
-            account = ActualAccount(cluster=cluster, name=name, parent=ROOT)
+            account = ActualAccount(cluster=cluster, name=name, parent=ROOT, fairshare=fairshare)
         else:
             blocked = 0 if item.get("blocked") else None
-            qos = item.get("qos")
+            qos, default_qos = item.get("qos"), item.get("default_qos")
             account = ActualAccount(
                 cluster=cluster, name=name, parent=item.get("parent") or ROOT,
                 limits=tres_limits(cpu_minutes=item.get("cpu_minutes"), gpu_minutes=item.get("gpu_minutes")),
                 grp_submit_jobs=blocked, grp_jobs=blocked, users=frozenset(item.get("users") or ()),
-                qos=frozenset([qos] if qos else []), default_qos=qos)
+                qos=frozenset(q for q in (qos, default_qos) if q), default_qos=default_qos or qos,
+                fairshare=fairshare, max_jobs=item.get("max_jobs"), max_wall_minutes=item.get("max_wall_minutes"),
+                grp_tres=dict(item.get("grp_tres") or {}))
         state.setdefault(cluster, {})[name] = account
     return state
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
-from .desired import ROOT, ActualAccount, Desired, DesiredAccount, DesiredParent, tres_limits
+from .desired import DEFAULT_FAIRSHARE, ROOT, ActualAccount, Desired, DesiredAccount, DesiredParent, tres_limits
 from .errors import SlurmValueError
 from .validation import (
     validate_account_name,
@@ -31,6 +31,10 @@ __all__ = [
     "Change",
     "RemoveUser",
     "SetBlocked",
+    "SetFairshare",
+    "SetGrpTres",
+    "SetMaxJobs",
+    "SetMaxWall",
     "SetLimits",
     "SetParent",
     "SetQos",
@@ -45,19 +49,22 @@ class AddParent:
     name: str
     description: str
     organization: str
+    fairshare: int = DEFAULT_FAIRSHARE
 
     def __post_init__(self) -> None:
         validate_fields(self)
 
     def describe(self) -> str:
-        return f"{self.cluster}: add parent account {self.name}"
+        shares = f" (fairshare {self.fairshare})" if self.fairshare != DEFAULT_FAIRSHARE else ""
+        return f"{self.cluster}: add parent account {self.name}{shares}"
 
 
 @dataclass(frozen=True, slots=True)
 class AddAccount:
-    """A new account association, created with its limits, block and QOS in one go.
+    """A new account association, created with its limits, block, QOS and shares in one go.
 
-    A minutes value of None is a TRES the grant does not limit: it is not written."""
+    A minutes value of None is a TRES the grant does not limit: it is not written; so are a MaxJobs or
+    MaxWall of None, an empty GrpTRES and Slurm's default Fairshare."""
 
     cluster: str
     name: str
@@ -68,13 +75,27 @@ class AddAccount:
     cpu_minutes: int | None
     blocked: bool
     qos: str | None = None
+    default_qos: str | None = None
+    fairshare: int = DEFAULT_FAIRSHARE
+    max_jobs: int | None = None
+    max_wall_minutes: int | None = None
+    grp_tres: tuple[tuple[str, int], ...] = ()
 
     def __post_init__(self) -> None:
         validate_fields(self)
+        object.__setattr__(self, "grp_tres", validate_limits(self.grp_tres))
 
     @property
     def limits(self) -> tuple[tuple[str, int], ...]:
         return validate_limits(tres_limits(cpu_minutes=self.cpu_minutes, gpu_minutes=self.gpu_minutes))
+
+    @property
+    def qos_list(self) -> tuple[str, ...]:
+        return tuple(sorted({q for q in (self.qos, self.default_qos) if q}))
+
+    @property
+    def effective_default_qos(self) -> str | None:
+        return self.default_qos or self.qos
 
     def describe(self) -> str:
         state = " blocked" if self.blocked else ""
@@ -135,17 +156,91 @@ class SetBlocked:
 
 @dataclass(frozen=True, slots=True)
 class SetQos:
-    """QOS list = [qos] and DefaultQOS = qos."""
+    """QOS list = qos (and default_qos), DefaultQOS = default_qos or qos."""
 
     cluster: str
     name: str
     qos: str
+    default_qos: str | None = None
+
+    def __post_init__(self) -> None:
+        validate_fields(self)
+
+    @property
+    def qos_list(self) -> tuple[str, ...]:
+        return tuple(sorted({q for q in (self.qos, self.default_qos) if q}))
+
+    @property
+    def effective_default_qos(self) -> str:
+        return self.default_qos or self.qos
+
+    def describe(self) -> str:
+        return (f"{self.cluster}: set QOS of {self.name} to {','.join(self.qos_list)} "
+                f"(default {self.effective_default_qos})")
+
+
+@dataclass(frozen=True, slots=True)
+class SetGrpTres:
+    """Full GrpTRES (TRES running at once) to set; a value of -1 clears a limit nobody asked for."""
+
+    cluster: str
+    name: str
+    tres: tuple[tuple[str, int], ...]
+
+    def __post_init__(self) -> None:
+        validate_fields(self)
+        object.__setattr__(self, "tres", validate_limits(self.tres))
+
+    def describe(self) -> str:
+        text = ",".join(f"{k}={v}" for k, v in self.tres)
+        return f"{self.cluster}: set GrpTRES of {self.name} to {text}"
+
+
+@dataclass(frozen=True, slots=True)
+class SetMaxJobs:
+    """MaxJobs (running jobs per user of the association); None clears it."""
+
+    cluster: str
+    name: str
+    max_jobs: int | None
 
     def __post_init__(self) -> None:
         validate_fields(self)
 
     def describe(self) -> str:
-        return f"{self.cluster}: set QOS of {self.name} to {self.qos}"
+        shown = "unset" if self.max_jobs is None else str(self.max_jobs)
+        return f"{self.cluster}: set MaxJobs of {self.name} to {shown}"
+
+
+@dataclass(frozen=True, slots=True)
+class SetMaxWall:
+    """MaxWall (longest time limit of one job, minutes); None clears it."""
+
+    cluster: str
+    name: str
+    max_wall_minutes: int | None
+
+    def __post_init__(self) -> None:
+        validate_fields(self)
+
+    def describe(self) -> str:
+        shown = "unset" if self.max_wall_minutes is None else f"{self.max_wall_minutes} min"
+        return f"{self.cluster}: set MaxWall of {self.name} to {shown}"
+
+
+@dataclass(frozen=True, slots=True)
+class SetFairshare:
+    """Fairshare: the account's shares among its siblings."""
+
+    cluster: str
+    name: str
+    fairshare: int
+
+    def __post_init__(self) -> None:
+        validate_fields(self)
+
+    def describe(self) -> str:
+        return f"{self.cluster}: set Fairshare of {self.name} to {self.fairshare}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -177,7 +272,10 @@ class RemoveUser:
         return f"{self.cluster}: remove user {self.user} from {self.account}"
 
 
-Change = AddParent | AddAccount | SetParent | SetLimits | SetBlocked | SetQos | AddUser | RemoveUser
+Change = (AddParent | AddAccount | SetParent | SetLimits | SetBlocked | SetQos | SetGrpTres | SetMaxJobs | SetMaxWall
+          | SetFairshare | AddUser | RemoveUser)
+# The changes that modify an existing association's settings (one ``modify account ... set`` each).
+SETTING_CHANGES = (SetParent, SetLimits, SetBlocked, SetQos, SetGrpTres, SetMaxJobs, SetMaxWall, SetFairshare)
 
 # Apply order: parents before children, moves before limit changes, removals last.
 KIND_ORDER: dict[type, int] = {
@@ -187,8 +285,12 @@ KIND_ORDER: dict[type, int] = {
     SetLimits: 3,
     SetBlocked: 4,
     SetQos: 5,
-    AddUser: 6,
-    RemoveUser: 7,
+    SetGrpTres: 6,
+    SetMaxJobs: 7,
+    SetMaxWall: 8,
+    SetFairshare: 9,
+    AddUser: 10,
+    RemoveUser: 11,
 }
 
 
@@ -217,13 +319,21 @@ def wanted_limits(desired: DesiredAccount, actual: ActualAccount) -> dict[str, i
     return wanted
 
 
+def wanted_grp_tres(desired: DesiredAccount, actual: ActualAccount) -> dict[str, int]:
+    """Desired GrpTRES plus -1 for any other TRES limit found on the association."""
+    wanted: dict[str, int] = {tres: -1 for tres in actual.grp_tres}
+    wanted.update(desired.grp_tres)
+    return wanted
+
+
 @dataclass(frozen=True, slots=True)
 class AccountField:
     """One setting of one account as the planner compares it.
 
     Values are in the planner's terms, so that two representations of the same state never look
-    different: ``limits`` as sorted (TRES, minutes) pairs, ``grp_submit_jobs`` and ``grp_jobs`` 0
-    (blocked) or None (not set), ``users`` and ``qos`` as sorted tuples. When Slurm does not hold the account at all,
+    different: ``limits`` and ``grp_tres`` as sorted (TRES, value) pairs, ``grp_submit_jobs`` and ``grp_jobs``
+    0 (blocked) or None (not set), ``max_jobs`` and ``max_wall`` (minutes) None when unset, ``fairshare``
+    as shares (None: ``parent``), ``users`` and ``qos`` as sorted tuples. When Slurm does not hold the account at all,
     ``present`` is false, ``actual`` None and every setting differs."""
 
     cluster: str
@@ -237,16 +347,20 @@ class AccountField:
 
 def _desired_settings(item: Desired) -> dict[str, object]:
     if isinstance(item, DesiredParent):
-        return {"parent": ROOT}
+        return {"parent": ROOT, "fairshare": item.fairshare}
     settings: dict[str, object] = {
         "parent": item.parent,
         "limits": tuple(sorted(item.limits.items())),
+        "grp_tres": tuple(sorted(item.grp_tres.items())),
         "grp_submit_jobs": 0 if item.blocked else None,
         "grp_jobs": 0 if item.blocked else None,
+        "max_jobs": item.max_jobs,
+        "max_wall": item.max_wall_minutes,
     }
-    if item.qos is not None:  # None leaves the association's QOS alone: nothing to compare
-        settings["qos"] = (item.qos,)
-        settings["default_qos"] = item.qos
+    if item.qos_list:  # no QOS leaves the association's QOS alone: nothing to compare
+        settings["qos"] = item.qos_list
+        settings["default_qos"] = item.effective_default_qos
+    settings["fairshare"] = item.fairshare
     settings["users"] = tuple(sorted(item.users))
     return settings
 
@@ -255,10 +369,14 @@ def _actual_settings(current: ActualAccount) -> dict[str, object]:
     return {
         "parent": current.parent,
         "limits": tuple(sorted(current.limits.items())),
+        "grp_tres": tuple(sorted(current.grp_tres.items())),
         "grp_submit_jobs": current.grp_submit_jobs,
         "grp_jobs": current.grp_jobs,
+        "max_jobs": current.max_jobs,
+        "max_wall": current.max_wall_minutes,
         "qos": tuple(sorted(current.qos)),
         "default_qos": current.default_qos,
+        "fairshare": current.fairshare,
         "users": tuple(sorted(current.users)),
     }
 
@@ -297,9 +415,12 @@ def plan_changes(
         current = have.get(name)
         if isinstance(item, DesiredParent):
             if current is None:
-                changes.append(AddParent(cluster, name, item.description, item.organization))
-            elif current.parent != ROOT:
+                changes.append(AddParent(cluster, name, item.description, item.organization, item.fairshare))
+                continue
+            if current.parent != ROOT:
                 changes.append(SetParent(cluster, name, ROOT))
+            if current.fairshare != item.fairshare:
+                changes.append(SetFairshare(cluster, name, item.fairshare))
             continue
 
         parent_known = item.parent == ROOT or (cluster, item.parent) in index or item.parent in have
@@ -317,6 +438,11 @@ def plan_changes(
                     item.cpu_minutes,
                     item.blocked,
                     item.qos,
+                    item.default_qos,
+                    item.fairshare,
+                    item.max_jobs,
+                    item.max_wall_minutes,
+                    tuple(sorted(item.grp_tres.items())),
                 )
             )
             changes.extend(AddUser(cluster, name, user) for user in item.users)
@@ -330,7 +456,15 @@ def plan_changes(
         if differs & {"grp_submit_jobs", "grp_jobs"}:
             changes.append(SetBlocked(cluster, name, item.blocked))
         if differs & {"qos", "default_qos"}:
-            changes.append(SetQos(cluster, name, item.qos))
+            changes.append(SetQos(cluster, name, item.qos or item.default_qos, item.default_qos))
+        if "grp_tres" in differs:
+            changes.append(SetGrpTres(cluster, name, tuple(wanted_grp_tres(item, current).items())))
+        if "max_jobs" in differs:
+            changes.append(SetMaxJobs(cluster, name, item.max_jobs))
+        if "max_wall" in differs:
+            changes.append(SetMaxWall(cluster, name, item.max_wall_minutes))
+        if "fairshare" in differs:
+            changes.append(SetFairshare(cluster, name, item.fairshare))
         if "users" in differs:
             changes.extend(AddUser(cluster, name, u) for u in item.users - current.users)
             changes.extend(RemoveUser(cluster, name, u) for u in current.users - item.users)

@@ -23,6 +23,7 @@ __all__ = [
     "sanitize_text",
     "validate_account_name",
     "validate_cluster_name",
+    "validate_count",
     "validate_fields",
     "validate_job_id",
     "validate_limits",
@@ -39,7 +40,8 @@ CLUSTER_RE = re.compile(r"[a-z][a-z0-9_-]{0,39}")
 # At least one letter or digit: "_" or "-_" is no one's login.
 USERNAME_RE = re.compile(r"(?![_-]+\Z)[a-z_][a-z0-9_-]{0,31}")
 QOS_RE = re.compile(r"[a-z][a-z0-9_-]{0,39}")
-TRES_RE = re.compile(r"[a-z]+(?:/[a-z0-9_]+)?")
+# cpu, gres/gpu, or a typed GRES such as gres/gpu:h100 (a site tracking several GPU types)
+TRES_RE = re.compile(r"[a-z]+(?:/[a-z0-9_]+(?::[a-z0-9_]+)?)?")
 # Free text (description, organization): no ; = ' " : , newline, no leading dash or blank.
 _TEXT_CHARS = r"A-Za-z0-9 ._()/+&@-"
 TEXT_RE = re.compile(rf"[A-Za-z0-9](?:[{_TEXT_CHARS}]*[A-Za-z0-9._()/+&@-])?")
@@ -155,12 +157,24 @@ def validate_minutes(value: object, field: str = "minutes") -> int:
     return value
 
 
+# Counts (MaxJobs, Fairshare): Slurm keeps them in 32 bits with INFINITE/NO_VAL at the top.
+MAX_COUNT = 2**31 - 2
+
+
+def validate_count(value: object, field: str = "count", *, minimum: int = 0) -> int:
+    if not isinstance(value, int) or isinstance(value, bool):
+        raise SlurmValueError(f"{field} must be an integer, got {type(value).__name__}")
+    if not minimum <= value <= MAX_COUNT:
+        raise SlurmValueError(f"{field} must be between {minimum} and {MAX_COUNT}, got {value}")
+    return value
+
+
 def validate_limits(limits: Mapping[str, int] | Iterable[tuple[str, int]]) -> tuple[tuple[str, int], ...]:
     """TRES-minute limits as sorted pairs; ``-1`` clears one TRES (sacctmgr's convention)."""
     pairs = limits.items() if isinstance(limits, Mapping) else limits
     out: dict[str, int] = {}
     for tres, value in pairs:
-        _check(TRES_RE, tres, "TRES name", "like cpu or gres/gpu")
+        _check(TRES_RE, tres, "TRES name", "like cpu, gres/gpu or gres/gpu:h100")
         if value != -1:
             validate_minutes(value, f"limit {tres}")
         out[tres] = value
@@ -181,6 +195,12 @@ FIELD_CHECKS: dict[str, Callable[[object], object]] = {
     # None: the grant sets no limit on that TRES (nothing is written)
     "gpu_minutes": lambda value: None if value is None else validate_minutes(value, "gpu_minutes"),
     "cpu_minutes": lambda value: None if value is None else validate_minutes(value, "cpu_minutes"),
+    "default_qos": validate_qos_name,
+    # 0 shares would take the account out of the fair-share tree: at least 1
+    "fairshare": lambda value: validate_count(value, "fairshare", minimum=1),
+    # None: unset
+    "max_jobs": lambda value: None if value is None else validate_count(value, "max_jobs"),
+    "max_wall_minutes": lambda value: None if value is None else validate_minutes(value, "max_wall_minutes"),
 }
 
 

@@ -10,9 +10,22 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from ..desired import TRES_CPU, TRES_GPU, ActualAccount, QosSpec
+from ..desired import DEFAULT_FAIRSHARE, TRES_CPU, TRES_GPU, ActualAccount, QosSpec
 from ..errors import SlurmParseError
-from ..plan import AddAccount, AddParent, AddUser, Change
+from ..plan import (
+    AddAccount,
+    AddParent,
+    AddUser,
+    Change,
+    SetBlocked,
+    SetFairshare,
+    SetGrpTres,
+    SetLimits,
+    SetMaxJobs,
+    SetMaxWall,
+    SetParent,
+    SetQos,
+)
 from .base import Job
 
 SLURM_VERSION = "22.05"
@@ -20,7 +33,7 @@ SLURM_VERSION = "22.05"
 # --------------------------------------------------------------------------------- sacctmgr / sshare
 
 ASSOC_FIELDS = ("account", "user", "partition", "parentname", "grptresmins", "grpsubmit", "qos", "defaultqos",
-                "grpjobs")
+                "grpjobs", "grptres", "maxjobs", "maxwall", "fairshare")
 ASSOC_FORMAT = "format=" + ",".join(ASSOC_FIELDS)
 QOS_FIELDS = ("name", "description", "maxtres", "maxwall", "priority", "flags")
 QOS_FORMAT = "format=" + ",".join(QOS_FIELDS)
@@ -79,9 +92,8 @@ def parse_assoc(text: str, cluster: str) -> dict[str, ActualAccount]:
     """Parse ``sacctmgr -n -P show assoc ... format=ASSOC_FIELDS`` into accounts with their users."""
     accounts: dict[str, dict[str, Any]] = {}
     users: dict[str, set[str]] = {}
-    for account, user, partition, parent, grptresmins, grpsubmit, qos, defqos, grpjobs in _split_rows(
-        text, len(ASSOC_FIELDS), "show assoc"
-    ):
+    for (account, user, partition, parent, grptresmins, grpsubmit, qos, defqos, grpjobs, grptres, maxjobs, maxwall,
+         fairshare) in _split_rows(text, len(ASSOC_FIELDS), "show assoc"):
         if user:
             users.setdefault(account, set()).add(user)
             continue
@@ -94,6 +106,10 @@ def parse_assoc(text: str, cluster: str) -> dict[str, ActualAccount]:
             "grp_jobs": _count(grpjobs, "GrpJobs", account),
             "qos": frozenset(filter(None, qos.split(","))),
             "default_qos": defqos or None,
+            "grp_tres": parse_tres(grptres),
+            "max_jobs": _count(maxjobs, "MaxJobs", account),
+            "max_wall_minutes": parse_duration_minutes(maxwall),
+            "fairshare": _shares(fairshare, account),
         }
     return {
         name: ActualAccount(cluster=cluster, name=name, users=frozenset(users.get(name, ())), **fields)
@@ -106,6 +122,16 @@ def _count(text: str, what: str, account: str) -> int | None:
         return int(text) if text else None
     except ValueError as exc:
         raise SlurmParseError(f"bad {what} {text!r} for {account}") from exc
+
+
+def _shares(text: str, account: str) -> int | None:
+    """sacctmgr's Fairshare column: a number of shares, or ``parent`` (None here)."""
+    text = text.strip()
+    if text.lower() == "parent":
+        return None
+    if not text:
+        return DEFAULT_FAIRSHARE
+    return _count(text, "Fairshare", account)
 
 
 def parse_sshare(text: str) -> dict[str, dict[str, int]]:
@@ -210,6 +236,49 @@ def qos_settings(spec: QosSpec, seen: Mapping[str, Any] | None) -> list[str]:
     return args
 
 
+def account_settings(change: AddAccount) -> list[str]:
+    """The settings of a new account association, as ``key=value`` arguments (grouped ``add account``,
+    hand-over lines; the load file writes the same keys). Nothing the portal leaves unset is written."""
+    args = []
+    if change.limits:
+        args.append(f"GrpTRESMins={format_tres(change.limits)}")
+    if change.grp_tres:
+        args.append(f"GrpTRES={format_tres(change.grp_tres)}")
+    if change.blocked:
+        args += ["GrpSubmitJobs=0", "GrpJobs=0"]
+    if change.max_jobs is not None:
+        args.append(f"MaxJobs={change.max_jobs}")
+    if change.max_wall_minutes is not None:
+        args.append(f"MaxWall={change.max_wall_minutes}")
+    if change.qos_list:
+        args += [f"QOS={','.join(change.qos_list)}", f"DefaultQOS={change.effective_default_qos}"]
+    if change.fairshare != DEFAULT_FAIRSHARE:
+        args.append(f"Fairshare={change.fairshare}")
+    return args
+
+
+def modify_settings(change: Change) -> list[str]:
+    """The ``set`` arguments of ``sacctmgr modify account`` that apply one setting change."""
+    if isinstance(change, SetParent):
+        return [f"parent={change.parent}"]
+    if isinstance(change, SetLimits):
+        return [f"GrpTRESMins={format_tres(change.limits)}"]
+    if isinstance(change, SetGrpTres):
+        return [f"GrpTRES={format_tres(change.tres)}"]
+    if isinstance(change, SetBlocked):
+        value = 0 if change.blocked else -1
+        return [f"GrpSubmitJobs={value}", f"GrpJobs={value}"]
+    if isinstance(change, SetQos):
+        return [f"QOS={','.join(change.qos_list)}", f"DefaultQOS={change.effective_default_qos}"]
+    if isinstance(change, SetMaxJobs):
+        return [f"MaxJobs={-1 if change.max_jobs is None else change.max_jobs}"]
+    if isinstance(change, SetMaxWall):
+        return [f"MaxWall={-1 if change.max_wall_minutes is None else change.max_wall_minutes}"]
+    if isinstance(change, SetFairshare):
+        return [f"Fairshare={change.fairshare}"]
+    raise TypeError(f"not a setting change: {change!r}")
+
+
 def _quote(value: str) -> str:
     # values are validated (no quote, colon, newline) before they get here
     return f"'{value}'"
@@ -226,21 +295,22 @@ def render_load_file(cluster: str, changes: Sequence[Change]) -> str:
     by_parent: dict[str, list[str]] = {}
     for ch in changes:
         if isinstance(ch, AddParent):
-            by_parent.setdefault("root", []).append(
+            line = (
                 f"Account - {_quote(ch.name)}:Description={_quote(ch.description)}"
                 f":Organization={_quote(ch.organization)}"
             )
+            if ch.fairshare != DEFAULT_FAIRSHARE:
+                line += f":Fairshare={ch.fairshare}"
+            by_parent.setdefault("root", []).append(line)
         elif isinstance(ch, AddAccount):
             line = (
                 f"Account - {_quote(ch.name)}:Description={_quote(ch.description)}"
                 f":Organization={_quote(ch.organization)}"
             )
-            if ch.limits:
-                line += f":GrpTRESMins={format_tres(ch.limits)}"
-            if ch.blocked:
-                line += ":GrpSubmitJobs=0:GrpJobs=0"
-            if ch.qos:
-                line += f":QOS={_quote(ch.qos)}:DefaultQOS={_quote(ch.qos)}"
+            for arg in account_settings(ch):
+                key, _, value = arg.partition("=")
+                # QOS lists hold commas: quoted like the other names
+                line += f":{key}={_quote(value) if key in ('QOS', 'DefaultQOS') else value}"
             by_parent.setdefault(ch.parent, []).append(line)
     users: dict[str, list[str]] = {}
     for ch in changes:
@@ -296,8 +366,10 @@ def parse_rest_associations(payload: Mapping[str, Any], cluster: str) -> dict[st
             continue
         if assoc.get("partition"):
             continue
-        limits = (((assoc.get("max") or {}).get("tres") or {}).get("group") or {}).get("minutes")
-        per = (((assoc.get("max") or {}).get("jobs") or {}).get("per") or {})
+        top = assoc.get("max") or {}
+        limits = ((top.get("tres") or {}).get("group") or {}).get("minutes")
+        jobs = top.get("jobs") or {}
+        per = jobs.get("per") or {}
         accounts[name] = {
             "parent": assoc.get("parent_account") or "",
             "limits": _rest_tres_dict(limits or ()),
@@ -305,11 +377,43 @@ def parse_rest_associations(payload: Mapping[str, Any], cluster: str) -> dict[st
             "grp_jobs": per.get("count"),
             "qos": frozenset(assoc.get("qos") or ()),
             "default_qos": (assoc.get("default") or {}).get("qos") or None,
+            # 22.05: GrpTRES is max.tres.total, MaxJobs max.jobs.active, MaxWall max.jobs.per.wall_clock
+            "grp_tres": _rest_tres_dict((top.get("tres") or {}).get("total") or ()),
+            "max_jobs": jobs.get("active"),
+            "max_wall_minutes": per.get("wall_clock"),
+            "fairshare": _rest_shares(assoc.get("shares_raw")),
+            "site_tres": _rest_site_tres(top.get("tres") or {}),
         }
     return {
         name: ActualAccount(cluster=cluster, name=name, users=frozenset(users.get(name, ())), **fields)
         for name, fields in accounts.items()
     }
+
+
+# TRES lists of an association the portal does not own, by their place under max.tres (22.05: per.job is
+# MaxTRES, per.node MaxTRESPerNode, minutes.per.job MaxTRESMins, group.active GrpTRESRunMins)
+REST_SITE_TRES = ("per.job", "per.node", "minutes.per.job", "minutes.total", "group.active")
+
+
+def _rest_site_tres(tres: Mapping[str, Any]) -> dict[str, dict[str, int]]:
+    out = {}
+    for place in REST_SITE_TRES:
+        node: Any = tres
+        for key in place.split("."):
+            node = (node or {}).get(key) if isinstance(node, Mapping) else None
+        if node:
+            out[place] = _rest_tres_dict(node)
+    return out
+
+
+# shares_raw of an association whose Fairshare is "parent" (SLURMDB_FS_USE_PARENT)
+REST_SHARES_PARENT = 0x7FFFFFFF
+
+
+def _rest_shares(value: Any) -> int | None:
+    if value is None:
+        return DEFAULT_FAIRSHARE
+    return None if int(value) == REST_SHARES_PARENT else int(value)
 
 
 def rest_account_assoc(
@@ -319,24 +423,105 @@ def rest_account_assoc(
     limits: Iterable[tuple[str, int]],
     blocked: bool,
     parent: str | None = None,
-    qos: str | None = None,
+    qos: Sequence[str] = (),
+    default_qos: str | None = None,
+    grp_tres: Iterable[tuple[str, int]] = (),
+    max_jobs: int | None = None,
+    max_wall_minutes: int | None = None,
+    fairshare: int = DEFAULT_FAIRSHARE,
 ) -> dict[str, Any]:
-    """An account association body. Always carries a full ``max`` with TRES minutes: 22.05.8's
-    slurmrestd crashes on an association update without them."""
+    """An account association body with every setting the portal owns (MaxJobs or MaxWall None is written as
+    -1: unset). Always carries a full ``max`` with TRES minutes: 22.05.8's slurmrestd crashes on an
+    association update without them, or with an empty list of them (or of GrpTRES)."""
     body: dict[str, Any] = {
         "account": name,
         "cluster": cluster,
         "user": None,
         "max": {
-            "jobs": {"per": {"submitted": 0 if blocked else -1, "count": 0 if blocked else -1}},
+            "jobs": {
+                "per": {"submitted": 0 if blocked else -1, "count": 0 if blocked else -1,
+                        "wall_clock": -1 if max_wall_minutes is None else max_wall_minutes},
+                "active": -1 if max_jobs is None else max_jobs,
+            },
             "tres": {"group": {"minutes": rest_tres_list(limits)}},
         },
+        "shares_raw": fairshare,
     }
+    # GrpTRES is max.tres.total; an empty list crashes 22.05.8's slurmrestd like empty minutes do: a limit
+    # to clear is sent with count -1, and nothing at all when there is nothing to set or clear
+    total = rest_tres_list(grp_tres)
+    if total:
+        body["max"]["tres"]["total"] = total
     if parent:
         body["parent_account"] = parent
+    if isinstance(qos, str):
+        qos = [qos]
     if qos:
-        body["qos"] = [qos]
-        body["default"] = {"qos": qos}
+        body["qos"] = list(qos)
+        body["default"] = {"qos": default_qos or qos[0]}
+    return body
+
+
+def rest_new_assoc(cluster: str, change: AddParent | AddAccount) -> dict[str, Any]:
+    """The association body of a new parent or account."""
+    if isinstance(change, AddParent):
+        return {"account": change.name, "cluster": cluster, "user": None, "parent_account": "root",
+                "shares_raw": change.fairshare}
+    return rest_account_assoc(
+        cluster, change.name, limits=change.limits, blocked=change.blocked, parent=change.parent, qos=change.qos_list,
+        default_qos=change.effective_default_qos, grp_tres=change.grp_tres, max_jobs=change.max_jobs,
+        max_wall_minutes=change.max_wall_minutes, fairshare=change.fairshare)
+
+
+def rest_account_update(
+    cluster: str, name: str, now: ActualAccount | None, changes: Sequence[Change]
+) -> dict[str, Any] | None:
+    """The update body of one account association: ``changes`` (its setting changes) applied over what was
+    read (``now``), so that the settings no change touches are written as they are.
+
+    None for an account without TRES-minute limits (an organisation's parent): 22.05.8's slurmrestd crashes
+    on an update without them, so its changes are left to the read-back and the sacctmgr fallback."""
+    limits: tuple[tuple[str, int], ...] = tuple(sorted((now.limits if now else {}).items()))
+    grp_tres: tuple[tuple[str, int], ...] = tuple(sorted((now.grp_tres if now else {}).items()))
+    blocked = bool(now and now.blocked)
+    max_jobs = now.max_jobs if now else None
+    max_wall = now.max_wall_minutes if now else None
+    fairshare = now.fairshare if now else DEFAULT_FAIRSHARE
+    parent = None
+    qos: tuple[str, ...] = ()
+    default_qos = None
+    for c in changes:
+        if isinstance(c, SetLimits):
+            limits = c.limits
+        elif isinstance(c, SetGrpTres):
+            grp_tres = c.tres
+        elif isinstance(c, SetBlocked):
+            blocked = c.blocked
+        elif isinstance(c, SetParent):
+            parent = c.parent
+        elif isinstance(c, SetQos):
+            qos, default_qos = c.qos_list, c.effective_default_qos
+        elif isinstance(c, SetMaxJobs):
+            max_jobs = c.max_jobs
+        elif isinstance(c, SetMaxWall):
+            max_wall = c.max_wall_minutes
+        elif isinstance(c, SetFairshare):
+            fairshare = c.fairshare
+    if not limits:
+        return None
+    body = rest_account_assoc(cluster, name, limits=limits, blocked=blocked, parent=parent, qos=qos,
+                              default_qos=default_qos, grp_tres=grp_tres, max_jobs=max_jobs, max_wall_minutes=max_wall,
+                              fairshare=fairshare or DEFAULT_FAIRSHARE)
+    if fairshare is None:  # "parent" as read and no change asks for shares: left as it is
+        del body["shares_raw"]
+    # the site's own TRES limits go back as they are: 22.05.8's slurmrestd crashes on an update that leaves out
+    # a TRES list the association holds
+    for place, values in sorted((now.site_tres if now else {}).items()):
+        node = body["max"]["tres"]
+        *path, last = place.split(".")
+        for key in path:
+            node = node.setdefault(key, {})
+        node[last] = rest_tres_list(sorted(values.items()))
     return body
 
 

@@ -9,19 +9,9 @@ import time
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 
-from ..desired import ActualAccount, Desired, QosSpec
+from ..desired import DEFAULT_FAIRSHARE, ActualAccount, Desired, QosSpec
 from ..errors import SlurmCommandError
-from ..plan import (
-    AddAccount,
-    AddParent,
-    AddUser,
-    Change,
-    RemoveUser,
-    SetBlocked,
-    SetLimits,
-    SetParent,
-    SetQos,
-)
+from ..plan import SETTING_CHANGES, AddAccount, AddParent, AddUser, Change, RemoveUser, SetParent
 from ..validation import validate_account_name, validate_cluster_name, validate_parent_name
 from . import formats
 from .base import ApplyResult, CommandKind, CommandRecord, Job, JobAction, SlurmBackend
@@ -249,13 +239,8 @@ class SacctmgrBackend(SlurmBackend):
         for ch in changes:
             if isinstance(ch, SetParent):
                 moves[ch.parent].append(ch.name)
-            elif isinstance(ch, SetLimits):
-                settings[ch.name].append(f"GrpTRESMins={formats.format_tres(ch.limits)}")
-            elif isinstance(ch, SetBlocked):
-                value = 0 if ch.blocked else -1
-                settings[ch.name] += [f"GrpSubmitJobs={value}", f"GrpJobs={value}"]
-            elif isinstance(ch, SetQos):
-                settings[ch.name] += [f"QOS={ch.qos}", f"DefaultQOS={ch.qos}"]
+            elif isinstance(ch, SETTING_CHANGES):
+                settings[ch.name] += formats.modify_settings(ch)
         for parent, names in sorted(moves.items()):
             self._modify_accounts(cluster, names, [f"parent={parent}"])
         # accounts needing the very same settings share one command (e.g. a batch of blocks)
@@ -270,7 +255,8 @@ class SacctmgrBackend(SlurmBackend):
 
     def _load(self, cluster: str, adds: Sequence[Change]) -> None:
         """All additions in one ``sacctmgr load`` (see formats.render_load_file for the limits)."""
-        if not self.use_load:
+        typed = any(":" in tres for ch in adds if isinstance(ch, AddAccount) for tres, _ in (*ch.limits, *ch.grp_tres))
+        if not self.use_load or typed:  # a load file splits on ":", as in gres/gpu:h100
             self._add_grouped(cluster, adds)
             return
         text = formats.render_load_file(cluster, adds)
@@ -293,14 +279,11 @@ class SacctmgrBackend(SlurmBackend):
         accounts: dict[tuple[str, ...], list[str]] = defaultdict(list)
         for ch in adds:
             if isinstance(ch, AddParent):
-                key = ("0", "root", f"Description={ch.description}", f"Organization={ch.organization}")
+                key = ("0", "root", f"Description={ch.description}", f"Organization={ch.organization}",
+                       *([f"Fairshare={ch.fairshare}"] if ch.fairshare != DEFAULT_FAIRSHARE else []))
             elif isinstance(ch, AddAccount):
-                key = (
-                    "1", ch.parent, f"Description={ch.description}", f"Organization={ch.organization}",
-                    *([f"GrpTRESMins={formats.format_tres(ch.limits)}"] if ch.limits else []),
-                    *(["GrpSubmitJobs=0", "GrpJobs=0"] if ch.blocked else []),
-                    *([f"QOS={ch.qos}", f"DefaultQOS={ch.qos}"] if ch.qos else []),
-                )  # fmt: skip
+                key = ("1", ch.parent, f"Description={ch.description}", f"Organization={ch.organization}",
+                       *formats.account_settings(ch))
             else:
                 continue
             accounts[key].append(ch.name)

@@ -27,18 +27,7 @@ import requests
 
 from ..desired import ActualAccount, Desired, QosSpec
 from ..errors import SlurmCommandError
-from ..plan import (
-    AddAccount,
-    AddParent,
-    AddUser,
-    Change,
-    RemoveUser,
-    SetBlocked,
-    SetLimits,
-    SetParent,
-    SetQos,
-    plan_changes,
-)
+from ..plan import SETTING_CHANGES, AddAccount, AddParent, AddUser, Change, RemoveUser, plan_changes
 from ..validation import validate_cluster_name, validate_parent_name
 from . import formats
 from .base import ApplyResult, CommandKind, CommandRecord, Job, JobAction, SlurmBackend
@@ -256,15 +245,7 @@ class SlurmrestdBackend(SlurmBackend):
                 },
             )
 
-        assocs: list[BatchItem] = []
-        for c in new_accounts:
-            if isinstance(c, AddParent):
-                body = {"account": c.name, "cluster": cluster, "user": None, "parent_account": "root"}
-            else:
-                body = formats.rest_account_assoc(
-                    cluster, c.name, limits=c.limits, blocked=c.blocked, parent=c.parent, qos=c.qos
-                )
-            assocs.append(((c.name,), c.describe(), body))
+        assocs: list[BatchItem] = [((c.name,), c.describe(), formats.rest_new_assoc(cluster, c)) for c in new_accounts]
         assocs += self._modifications(cluster, changes)
         additions = [c for c in changes if isinstance(c, AddUser)]
         # POST /users rewrites an existing user's record and sets AdminLevel to what it carries
@@ -344,46 +325,23 @@ class SlurmrestdBackend(SlurmBackend):
         """One full account association body per updated account, with the changes it carries."""
         mods: dict[str, list[Change]] = defaultdict(list)
         for c in changes:
-            if isinstance(c, SetParent | SetLimits | SetBlocked | SetQos):
+            if isinstance(c, SETTING_CHANGES):
                 mods[c.name].append(c)
         if not mods:
             return []
-        # every update must carry the full limits; fetch the current ones unless all are given
-        needs_current = any(
-            not any(isinstance(c, SetLimits) for c in cs) or not any(isinstance(c, SetBlocked) for c in cs)
-            for cs in mods.values()
-        )
-        current: dict[str, ActualAccount] = {}
-        if needs_current:
-            snapshot = self._snapshot
-            if snapshot is not None and set(mods) <= set(snapshot):
-                current = snapshot  # read by this reconcile a moment ago
-            else:
-                current = self.read(cluster, set(mods))
-        bodies = []
+        # every update carries every setting the portal owns (the full limits at least): those the changes
+        # leave alone are written as they are
+        snapshot = self._snapshot
+        if snapshot is not None and set(mods) <= set(snapshot):
+            current = snapshot  # read by this reconcile a moment ago
+        else:
+            current = self.read(cluster, set(mods))
+        bodies: list[BatchItem] = []
         for name, cs in sorted(mods.items()):
-            now = current.get(name)
-            limits: tuple[tuple[str, int], ...] = tuple(sorted((now.limits if now else {}).items()))
-            blocked = bool(now and now.blocked)
-            parent = qos = None
-            for c in cs:
-                if isinstance(c, SetLimits):
-                    limits = c.limits
-                elif isinstance(c, SetBlocked):
-                    blocked = c.blocked
-                elif isinstance(c, SetParent):
-                    parent = c.parent
-                elif isinstance(c, SetQos):
-                    qos = c.qos
-            if not limits:
-                raise SlurmCommandError(f"{cluster}: cannot update {name} through slurmrestd without TRES limits")
-            bodies.append(
-                (
-                    (),  # an existing account: its users can still be added
-                    "; ".join(c.describe() for c in cs),
-                    formats.rest_account_assoc(cluster, name, limits=limits, blocked=blocked, parent=parent, qos=qos),
-                )
-            )
+            body = formats.rest_account_update(cluster, name, current.get(name), cs)
+            if body is not None:
+                # an existing account: its users can still be added
+                bodies.append(((), "; ".join(c.describe() for c in cs), body))
         return bodies
 
 
