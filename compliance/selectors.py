@@ -13,7 +13,7 @@ from accounts.models import Sector, User
 from allocations.applications.models import Application, ApplicationStatus, RequestedResource
 from allocations.grants.models import Allocation
 from portal.audit_actions import AuditAction
-from portal.listquery import day_start, search
+from portal.listquery import search, within_days
 from portal.models import AuditEvent
 
 from . import services
@@ -50,10 +50,7 @@ def ethics_overview(*, status: str = "", risk_class: str = "", mode: str = "", s
         qs = qs.filter(application__sector=sector)
     if organisation:
         qs = qs.filter(application__organisation_id=organisation)
-    if date_from:
-        qs = qs.filter(created_at__gte=day_start(date_from))
-    if date_to:
-        qs = qs.filter(created_at__lt=day_start(date_to + datetime.timedelta(days=1)))
+    qs = within_days(qs, "created_at", date_from, date_to)
     return search(qs, q, reference="application__reference", fields=["application__title"],
                   organisation=("application__organisation", "legal_name"))
 
@@ -75,10 +72,7 @@ def audit_event_overview(*, action: str = "", actor: int | None = None, date_fro
         qs = qs.filter(action=action)
     if actor:
         qs = qs.filter(actor_id=actor)
-    if date_from:
-        qs = qs.filter(created_at__gte=day_start(date_from))
-    if date_to:
-        qs = qs.filter(created_at__lt=day_start(date_to + datetime.timedelta(days=1)))
+    qs = within_days(qs, "created_at", date_from, date_to)
     text = q.strip()
     if not text:
         return qs

@@ -125,6 +125,16 @@ def day_start(day: datetime.date) -> datetime.datetime:
     return timezone.make_aware(datetime.datetime.combine(day, datetime.time.min))
 
 
+def within_days(qs: QuerySet, field: str, date_from: datetime.date | None, date_to: datetime.date | None) -> QuerySet:
+    """Rows whose ``field`` (a time) falls on ``date_from`` or later and on ``date_to`` or earlier, both days
+    whole in the portal's time zone; a missing bound does not filter."""
+    if date_from:
+        qs = qs.filter(**{f"{field}__gte": day_start(date_from)})
+    if date_to:
+        qs = qs.filter(**{f"{field}__lt": day_start(date_to + datetime.timedelta(days=1))})
+    return qs
+
+
 @dataclass(frozen=True)
 class ListSpec:
     """One list: its filter form, the columns it sorts by (key -> order_by fields, ascending; the

@@ -31,7 +31,7 @@ from allocations.grants.models import (
 )
 from allocations.provisioning.models import StorageProvision, SyncAttempt, UsageSnapshot
 from compliance.models import EthicsCondition
-from portal.listquery import day_start, search
+from portal.listquery import search, within_days
 
 
 def allocations_of_member(user) -> QuerySet[Allocation]:
@@ -271,10 +271,7 @@ def change_request_overview(*, status: str = "", kind: str = "", site: str = "",
         qs = qs.filter(allocation__organisation_id=organisation)
     if allocation:
         qs = qs.filter(allocation__reference=allocation)
-    if date_from:
-        qs = qs.filter(requested_at__gte=day_start(date_from))
-    if date_to:
-        qs = qs.filter(requested_at__lt=day_start(date_to + datetime.timedelta(days=1)))
+    qs = within_days(qs, "requested_at", date_from, date_to)
     return search(qs, q, reference="allocation__reference", organisation=("allocation__organisation", "legal_name"))
 
 

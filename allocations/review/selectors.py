@@ -38,7 +38,7 @@ from compliance.selectors import assessment_result
 from compliance.services import approval_blockers
 from compliance.workflow import CLEARED as ETHICS_CLEARED
 from portal.audit import AuditAction
-from portal.listquery import day_start, search
+from portal.listquery import search, within_days
 from portal.models import AuditEvent
 from portal.workdays import add_working_days, working_days_between
 
@@ -121,10 +121,7 @@ def application_overview(*, status: str = "", mode: str = "", site: str = "", se
         qs = qs.filter(sector=sector)
     if organisation:
         qs = qs.filter(organisation_id=organisation)
-    if date_from:
-        qs = qs.filter(submitted_at__gte=day_start(date_from))
-    if date_to:
-        qs = qs.filter(submitted_at__lt=day_start(date_to + datetime.timedelta(days=1)))
+    qs = within_days(qs, "submitted_at", date_from, date_to)
     qs = search(qs, q, reference="reference", fields=["title"], organisation=("organisation", "legal_name"))
     return qs.order_by("-submitted_at", "-pk")
 
