@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime
 import re
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -25,6 +26,7 @@ from allocations.applications import services as application_services
 from allocations.applications.models import ApplicationStatus
 from allocations.catalogue.models import ProvisioningMode, Site
 from allocations.grants import services as grant_services
+from allocations.grants.models import AllocationQuota
 from allocations.provisioning.record import RecordBackend
 from allocations.provisioning.services import pull_usage, sync_allocation
 from allocations.provisioning.slurm.backends import register_backend
@@ -218,6 +220,20 @@ def test_hand_over_task_to_the_portals_operators(language, sent, settings):
     assert "allocations/email/handover_task" in sent
 
 
+def test_storage_hand_over_task_to_the_portals_operators(language, sent, settings):
+    settings.AIF_SLURM_BACKEND = ""
+    operator = person(language, user=f.OperatorFactory(totp=True))
+    allocation, _manager, _applicant = f.approved_allocation(users=("alice",))
+    AllocationQuota.objects.filter(allocation=allocation).update(storage_tb=Decimal("12.5"))
+    sync_allocation(allocation_id=allocation.pk)
+    [message] = [m for m in messages_to(operator) if allocation.reference in m.subject and "12" in m.subject]
+    check(message, language)
+    assert f"/projects/{allocation.slurm_account}" in message.body
+    # the quota in the recipient's number format
+    assert {"en": "12.50", "fr": "12,50", "nl": "12,50"}[language] in message.body
+    assert "allocations/email/storage_handover_task" in sent
+
+
 def test_allauth_mails_are_in_the_persons_language(client, run_on_commit, language):
     someone = person(language, email="anne.dhondt@example.be")
     with run_on_commit():
@@ -238,6 +254,6 @@ def test_every_mail_template_is_covered():
         "accounts/email/invitation", "accounts/email/notification", "accounts/email/notification_digest",
         "allocations/email/allocation_status", "allocations/email/application_approved",
         "allocations/email/deadline_reminder_manager", "allocations/email/deadline_reminder_reviewer",
-        "allocations/email/handover_task",
+        "allocations/email/handover_task", "allocations/email/storage_handover_task",
         "allocations/email/status_changed", "allocations/email/team_invitation", "allocations/email/usage_threshold",
     }
