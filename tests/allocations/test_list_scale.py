@@ -59,7 +59,7 @@ def test_ethics_queue_is_paginated_with_constant_queries():
     for _ in range(27):
         fr.application(ethics=EthicsStatus.PENDING)
     many, page = queries(client, url)
-    assert few == many
+    assert many == few + 1  # the count: a first page that holds the whole list is counted from its rows
     assert '<span class="badge">30</span>' in page and 'rel="next"' in page
 
 
