@@ -1,7 +1,8 @@
 """Browser tests: pytest-playwright driving Debian's chromium against pytest-django's live_server.
 
-Every page a journey visits goes through `axe_check`, which fails on serious or critical
-accessibility violations (axe-core, bundled with axe-playwright-python).
+Every page a journey visits goes through `axe_check`, which fails on any accessibility violation
+axe-core finds, whatever its impact (minor, moderate, serious or critical; axe-core is bundled with
+axe-playwright-python).
 
 Every page a test opens is also watched for Content-Security-Policy violations (the browser's
 `securitypolicyviolation` events, reported to the test as they happen, and its console errors about
@@ -34,7 +35,8 @@ CHROMIUM_ARGS = [
     "--no-first-run",
     "--disable-quic",
 ]
-BLOCKING_IMPACTS = {"serious", "critical"}
+# Every impact axe-core reports fails the check: a minor violation is still a barrier to someone.
+BLOCKING_IMPACTS = {"minor", "moderate", "serious", "critical"}
 
 
 @pytest.fixture(scope="session")
@@ -132,17 +134,27 @@ def format_violations(violations: list[dict]) -> str:
     return "\n".join(lines)
 
 
-def axe_check(page, *, context: str = "") -> list[dict]:
-    """Run axe-core on the current page; fail on any serious or critical violation.
-
-    Returns every violation (minor and moderate included) for tests that want to look closer."""
+def axe_violations(page) -> list[dict]:
+    """Run axe-core on the current page; every violation it finds, whatever its impact."""
     if not page.evaluate("() => typeof window.axe !== 'undefined'"):
         # Evaluated by the browser's debugging protocol, which the page's script-src does not govern
         # (an added <script> element would be refused, and reported, under the portal's policy).
         page.evaluate(_axe_source())
-    results = page.evaluate("async () => await axe.run()")
-    violations = results["violations"]
-    blocking = [v for v in violations if v.get("impact") in BLOCKING_IMPACTS]
+    return page.evaluate("async () => await axe.run()")["violations"]
+
+
+def blocking_violations(violations: list[dict]) -> list[dict]:
+    """The violations that fail a test: those of a blocking impact (every impact axe-core has), and any
+    without a known impact."""
+    return [v for v in violations if v.get("impact") in BLOCKING_IMPACTS or v.get("impact") is None]
+
+
+def axe_check(page, *, context: str = "") -> list[dict]:
+    """Run axe-core on the current page; fail on any violation of a blocking impact (every impact).
+
+    Returns the violations found (none when it returns) for tests that want to look closer."""
+    violations = axe_violations(page)
+    blocking = blocking_violations(violations)
     if blocking:
         where = context or page.url
         pytest.fail(f"accessibility violations on {where}:\n{format_violations(blocking)}", pytrace=False)

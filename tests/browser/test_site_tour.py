@@ -1,7 +1,8 @@
 """Every page a person can reach by following the portal's links, for an applicant and for a member
 of staff with every role, plus the pages open to anyone: each one loads under the Content-Security-
-Policy and the Permissions-Policy with no violation (the browser fixture fails the test on any), and
-none answers with a server error. The language switcher, a form, still works under form-action."""
+Policy and the Permissions-Policy with no violation (the browser fixture fails the test on any), axe-core
+finds no violation on it at any impact, and none answers with a server error. The language switcher, a
+form, still works under form-action."""
 
 from __future__ import annotations
 
@@ -17,7 +18,7 @@ from accounts.roles import Role
 from allocations.applications.models import ApplicationStatus
 from portal.models import AuditChainHead
 from tests import factories as f
-from tests.browser.conftest import sign_in_as
+from tests.browser.conftest import axe_violations, blocking_violations, format_violations, sign_in_as
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -32,10 +33,12 @@ NARROW = 320
 
 def tour(page, live_server, start: list[str]) -> dict[str, int]:
     """Breadth first through same-origin links; the status of each page opened. Each page is opened 320 px
-    wide and must not be wider than the window (a page that is lists itself in the failure)."""
+    wide and must not be wider than the window, and axe-core must find nothing on it (the failure lists every
+    page that is too wide or has a violation, not only the first)."""
     page.set_viewport_size({"width": NARROW, "height": 800})
     origin = live_server.url
     too_wide: dict[str, int] = {}
+    inaccessible: dict[str, str] = {}
     queue, seen, statuses = deque(origin + path for path in start), set(), {}
     while queue and len(statuses) < LIMIT:
         url = queue.popleft()
@@ -53,11 +56,17 @@ def tour(page, live_server, start: list[str]) -> dict[str, int]:
         width = page.evaluate("document.documentElement.scrollWidth")
         if width > NARROW:
             too_wide[key] = width
+        if response.ok:
+            violations = blocking_violations(axe_violations(page))
+            if violations:
+                inaccessible[key] = format_violations(violations)
         for href in page.eval_on_selector_all("a[href]", "links => links.map(a => a.getAttribute('href'))"):
             target = urldefrag(urljoin(url, href)).url
             if target.startswith(origin + "/") and not SKIP.search(urlsplit(target).path) and target not in seen:
                 queue.append(target)
     assert not too_wide, f"pages wider than {NARROW} px: {too_wide}"
+    assert not inaccessible, "accessibility violations:\n" + "\n".join(
+        f"{key}:\n{found}" for key, found in inaccessible.items())
     return statuses
 
 
