@@ -414,3 +414,19 @@ def _default_language():
     translation.activate("en")
     yield
     translation.deactivate()
+
+
+@pytest.fixture(autouse=True)
+def _reference_data_after_a_flush(request):
+    """A test on the ordinary `db` fixture that runs after a transactional one (a browser test's live
+    server flushes every table, data-migration rows included) finds the sites and access modes again."""
+    marker = request.node.get_closest_marker("django_db")
+    uses_db = "db" in request.fixturenames or marker is not None
+    transactional = ("transactional_db" in request.fixturenames or "live_server" in request.fixturenames
+                     or (marker is not None and marker.kwargs.get("transaction")))
+    if not uses_db or transactional:
+        return
+    request.getfixturevalue("db")
+    from tests.factories import ensure_reference_data
+
+    ensure_reference_data()
