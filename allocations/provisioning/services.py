@@ -30,8 +30,8 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from accounts.models import Membership, User
-from accounts.roles import ROLE_GROUPS, Role, has_role
+from accounts.models import Membership
+from accounts.roles import Role, has_role
 from allocations.applications.models import TeamMember
 from allocations.catalogue.backend_options import HARMLESS_OPTIONS, backend_options_problems
 from allocations.catalogue.models import (
@@ -64,6 +64,7 @@ from allocations.provisioning.models import (
     SyncOutcome,
     UsageSnapshot,
 )
+from allocations.provisioning.recipients import handover_recipients
 from allocations.provisioning.slurm.backends import get_backend, register_backend
 from allocations.provisioning.slurm.backends.base import CommandRecord, JobControlResult, SlurmBackend
 from allocations.provisioning.slurm.desired import DEFAULT_FAIRSHARE, TRES_GPU, DesiredAccount, DesiredParent, QosSpec
@@ -431,14 +432,6 @@ def _as_text(value) -> str:
     if isinstance(value, tuple):
         return ", ".join(f"{item[0]}={item[1]}" if isinstance(item, tuple) else str(item) for item in value)
     return str(value)
-
-
-def handover_recipients(site: Site) -> list[str]:
-    """The site's hand-over address; without one, the portal's operators."""
-    if site.handover_email:
-        return [site.handover_email]
-    return sorted(set(User.objects.filter(is_active=True, groups__name=ROLE_GROUPS[Role.OPERATOR])
-                      .values_list("email", flat=True)))
 
 
 def _mail_handover(task: HandoverTask, *, superseded: list[HandoverTask]) -> None:

@@ -83,7 +83,21 @@ def granted(stack, user: str, *, gpu: int = 1, cpu: int = 10) -> tuple[Allocatio
     assert sync_allocation(allocation_id=allocation.pk) == "synced"
     allocation.refresh_from_db()
     assert allocation.status == AllocationStatus.ACTIVE
+    controller_has_limits(stack["env"], allocation.slurm_account)
     return allocation, manager
+
+
+def controller_has_limits(env, account) -> None:
+    """slurmdbd hands a new association's limits to slurmctld a moment after sacctmgr returns; a job
+    submitted before then is weighed against no limit (it happened on a loaded machine)."""
+    def limited() -> bool:
+        out = run(env, "scontrol", "-M", Z, "show", "assoc_mgr", f"accounts={account}", "flags=assoc").stdout
+        for record in out.split("ClusterName=")[1:]:
+            if " UserName= " in record.splitlines()[0]:  # the account's own association
+                mins = next((ln for ln in record.splitlines() if ln.strip().startswith("GrpTRESMins=")), "")
+                return "gres/gpu=" in mins and "gres/gpu=N(" not in mins
+        return False
+    wait_for(limited, timeout=30, what=f"slurmctld to hold the limits of {account}")
 
 
 def fresh(allocation) -> Allocation:

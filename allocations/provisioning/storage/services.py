@@ -45,6 +45,7 @@ from allocations.provisioning.models import (
     SyncAttemptKind,
     SyncOutcome,
 )
+from allocations.provisioning.recipients import handover_recipients
 from allocations.provisioning.storage.quota import DirectoryQuota, QuotaLocation, tb_to_units, units_to_tb
 from portal.audit import AuditAction, audit_record
 from portal.emails import portal_url, send_templated_email_on_commit
@@ -159,19 +160,13 @@ def _handover_storage(allocation: Allocation, site: Site, request: dict, want: D
                               "previous_tb": None if previous is None else previous.changes.get("quota_tb"),
                               "superseded": None if current is None else current.pk})
         send_templated_email_on_commit(
-            to=_recipients(site), template="allocations/email/storage_handover_task",
+            to=handover_recipients(site), template="allocations/email/storage_handover_task",
             context={"reference": allocation.reference, "site": site.name, "path": request["path"],
                      "group": request["group"], "owner": request["owner"], "quota_tb": want,
                      "release": want == ZERO, "previous_tb": row.provisioned_tb,
                      "superseded": current is not None,
                      "url": portal_url(reverse("provisioning:overview")) + f"#handover-{task.pk}"})
     return task
-
-
-def _recipients(site: Site) -> list[str]:
-    from allocations.provisioning.services import handover_recipients  # the Slurm hand-over's own rule
-
-    return handover_recipients(site)
 
 
 def storage_handover_confirmed(*, actor, task: HandoverTask) -> None:
