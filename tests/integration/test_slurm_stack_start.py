@@ -54,3 +54,24 @@ def test_start_succeeds_while_user_jobs_fill_every_node():
     finally:
         for cluster, job_id in blockers.items():
             run(env, "scancel", "-M", cluster, job_id)
+
+
+def loopback_routes() -> list[str]:
+    out = subprocess.run(["ip", "route", "show", "table", "local"], capture_output=True, text=True, timeout=30)
+    return [ln.strip() for ln in out.stdout.splitlines() if ln.startswith("local 127.")]
+
+
+def test_start_acknowledges_at_once_on_the_loopback_routes():
+    """Slurm 22.05 sends a message's length and body in two writes; with delayed ACKs every slurmdbd RPC
+    waited 40 ms twice. start sets quickack on the loopback routes, as a site does between its Slurm hosts."""
+    route = next(r for r in loopback_routes() if r.startswith("local 127.0.0.0/8"))
+    plain = route.replace(" quickack 1", "")
+    subprocess.run(["ip", "route", "change", *plain.split(), "table", "local", "quickack", "0"], check=True, timeout=30)
+    assert all("quickack 1" not in r for r in loopback_routes() if r.startswith("local 127.0.0.0/8"))
+
+    started = subprocess.run(["bash", str(REPO / "scripts" / "slurm-stack.sh"), "start"], capture_output=True,
+                             text=True, timeout=300, cwd=REPO)
+
+    assert started.returncode == 0, started.stdout[-2000:] + started.stderr[-2000:]
+    routes = loopback_routes()
+    assert routes and all(r.endswith("quickack 1") for r in routes), routes
