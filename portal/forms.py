@@ -74,11 +74,15 @@ def _example() -> str:
     return datetime.date(timezone.localdate().year, 10, 20).strftime(local_date_format())
 
 
-def date_hint() -> str:
-    """How to write a date, in the active language: "Format: yyyy-mm-dd, for example 2026-10-20"."""
-    pattern = (local_date_format().replace("%d", pgettext("date pattern", "dd"))
+def date_hint(date_format: str | None = None) -> str:
+    """How to write a date, in the active language: "Format: yyyy-mm-dd, for example 2026-10-20". By default in
+    the language's own format; ``date_format`` fixes it (ISO for a list filter, whose URL means one day in
+    every language)."""
+    date_format = date_format or local_date_format()
+    pattern = (date_format.replace("%d", pgettext("date pattern", "dd"))
                .replace("%m", pgettext("date pattern", "mm")).replace("%Y", pgettext("date pattern", "yyyy")))
-    return gettext("Format: %(pattern)s, for example %(example)s.") % {"pattern": pattern, "example": _example()}
+    example = datetime.date(timezone.localdate().year, 10, 20).strftime(date_format)
+    return gettext("Format: %(pattern)s, for example %(example)s.") % {"pattern": pattern, "example": example}
 
 
 def _invalid_date() -> str:

@@ -24,12 +24,13 @@ from django.db import connection
 from django.db.models import Q, QuerySet
 from django.forms.utils import flatatt
 from django.utils import timezone
-from django.utils.html import format_html
+from django.utils.functional import lazy
+from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from portal.forms import with_any
+from portal.forms import LocalDateInput, date_hint, with_any
 
 SORT_PARAM = "sort"
 SEARCH_MAX_LENGTH = 100
@@ -50,9 +51,35 @@ class ListSelect(forms.Select):
                            mark_safe("".join(options)))  # noqa: S308 - each option is escaped by format_html
 
 
+class ListInput(forms.TextInput):
+    """A filter's text, date or hidden input, written out in Python: the same HTML as Django's input
+    template (``input_type`` is taken from the widget it replaces)."""
+
+    def render(self, name, value, attrs=None, renderer=None):
+        widget = self.get_context(name, value, attrs)["widget"]
+        value = format_html(' value="{}"', widget["value"]) if widget["value"] is not None else ""
+        return format_html('<input type="{}" name="{}"{}{}>', widget["type"], widget["name"], value,
+                           flatatt(widget["attrs"]))
+
+
+def _python_widget(widget: forms.Widget) -> forms.Widget:
+    """The same control, rendered without a template."""
+    if type(widget) is forms.Select:
+        python = ListSelect(attrs=widget.attrs, choices=widget.choices)
+    elif type(widget) in (forms.TextInput, forms.DateInput, LocalDateInput, forms.HiddenInput, forms.NumberInput):
+        python = ListInput(attrs=widget.attrs)
+        python.input_type = widget.input_type
+        python.format_value = widget.format_value  # a date's format
+    else:
+        return widget
+    python.is_required = widget.is_required
+    return python
+
+
 class ListForm(forms.Form):
     """The filters of a list. Subclasses add their fields; ``q`` (search) and ``sort`` are shared. Their
-    menus render as ListSelect."""
+    menus and inputs render in Python (ListSelect, ListInput); ``filter_fields`` writes each visible field
+    with its label, help text and errors."""
 
     q = forms.CharField(label=gettext_lazy("Search"), required=False, max_length=SEARCH_MAX_LENGTH)
     sort = forms.CharField(required=False, widget=forms.HiddenInput, max_length=40)
@@ -62,10 +89,22 @@ class ListForm(forms.Form):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         for bound in self.fields.values():
-            if type(bound.widget) is forms.Select:
-                widget = ListSelect(attrs=bound.widget.attrs, choices=bound.widget.choices)
-                widget.is_required = bound.widget.is_required
-                bound.widget = widget
+            bound.widget = _python_widget(bound.widget)
+
+    def filter_fields(self) -> list[str]:
+        """Each visible field: its label, its control, then the help text and the errors the control's
+        aria-describedby names."""
+        out = []
+        for bound in self.visible_fields():
+            help_text = (format_html('<span class="helptext" id="{}_helptext">{}</span>', bound.auto_id,
+                                     bound.help_text) if bound.help_text else "")
+            errors = (format_html('<div role="alert"><ul class="errorlist" id="{}_error">{}</ul></div>',
+                                  bound.auto_id, format_html_join("", "<li>{}</li>", ((e,) for e in bound.errors)))
+                      if bound.errors else "")
+            out.append(format_html('<div class="{}"><label for="{}">{}</label>{}{}{}</div>',
+                                   "field-error" if bound.errors else "", bound.id_for_label, bound.label, bound,
+                                   help_text, errors))
+        return out
 
     def clean_sort(self) -> str:
         value = self.cleaned_data.get("sort", "").strip()
@@ -109,14 +148,13 @@ def organisation_filter() -> forms.IntegerField:
                               widget=forms.HiddenInput)
 
 
-class DateInput(forms.DateInput):
-    input_type = "date"
-
-
 def date_field(label) -> forms.DateField:
-    """A day given as YYYY-MM-DD (what a date input sends), never in a locale's order."""
+    """A day typed as YYYY-MM-DD in every language, so that a list's URL means the same day to everyone who
+    opens it. A text input with the format as help text: a browser's own date input shows the order of the
+    browser's locale, month first in a US-English browser."""
     return forms.DateField(label=label, required=False, input_formats=["%Y-%m-%d"],
-                           widget=DateInput(format="%Y-%m-%d"),
+                           widget=LocalDateInput(format="%Y-%m-%d"),
+                           help_text=lazy(lambda: date_hint("%Y-%m-%d"), str)(),
                            error_messages={"invalid": gettext_lazy("Enter a date as YYYY-MM-DD.")})
 
 
@@ -151,10 +189,19 @@ class ListSpec:
 
 @dataclass
 class SortHeader:
+    """A sortable column's header cell; ``{{ headers.key }}`` in a template writes the whole ``<th>``."""
+
     label: str
     url: str
     aria_sort: str  # "ascending", "descending" or "none"
     arrow: str
+
+    def __html__(self) -> str:
+        arrow = format_html(' <span aria-hidden="true">{}</span>', self.arrow) if self.arrow else ""
+        return format_html('<th scope="col" aria-sort="{}"><a href="{}" class="sort">{}{}</a></th>',
+                           self.aria_sort, self.url, self.label, arrow)
+
+    __str__ = __html__
 
 
 @dataclass

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime
 import os
+import re
 import tempfile
 from pathlib import Path
 
@@ -86,3 +87,30 @@ def test_start_date_follows_the_portals_language_in_a_us_english_browser(page, l
     page.get_by_role("button", name=SAVE[language], exact=True).click()
     expect(page.locator("#id_start_date")).to_have_value(day_first(stored, language))
     assert Application.objects.get(pk=app.pk).start_date == stored
+
+
+@pytest.mark.parametrize("language", ["en", "fr"])
+def test_a_list_date_filter_is_typed_as_iso_in_every_language_in_a_us_english_browser(page, live_server, language):
+    """A staff list's date filter is a text input in ISO 8601 whatever the language (its URL means one day to
+    everyone who opens it), never the browser's month-first date input."""
+    f.ensure_reference_data()
+    AuditChainHead.objects.get_or_create(id=1)
+    sign_in_as(page, live_server, f.manager())
+    page.context.add_cookies([{"name": settings.LANGUAGE_COOKIE_NAME, "value": language, "url": live_server.url}])
+    page.goto(live_server.url + "/staff/applications/")
+    year = timezone.localdate().year
+    since = page.locator("#id_date_from")
+    expect(since).to_have_attribute("type", "text")
+    expect(page.locator("#id_date_from_helptext")).to_contain_text(f"{year}-10-20")
+    assert "id_date_from_helptext" in since.get_attribute("aria-describedby")
+
+    since.fill(f"{year}-01-31")
+    since.press("Enter")
+    expect(page).to_have_url(re.compile(rf"date_from={year}-01-31"))
+    expect(page.locator("#id_date_from")).to_have_value(f"{year}-01-31")
+    expect(page.locator("#id_date_from_error")).to_have_count(0)
+
+    page.locator("#id_date_from").fill(f"01/31/{year}")
+    page.locator("#id_date_from").press("Enter")
+    expect(page.locator("#id_date_from_error")).to_be_visible()
+    axe_check(page, context=f"application list with a month-first date in {language}")
