@@ -202,7 +202,20 @@ class SlurmrestdBackend(SlurmBackend):
     def _repair(
         self, cluster: str, desired: Sequence[Desired], names: set[str], differences: list[Change]
     ) -> list[Change]:
-        if not self.fallback_to_sacctmgr:
+        # POST /users for a user whose record was written a moment before (the same second: the previous
+        # reconcile, or another cluster's) answers 200 and adds none of the associations it carries; the
+        # read-back shows them missing, and through POST /associations, one item each, they are added.
+        missing_accounts = {c.name for c in differences if isinstance(c, AddParent | AddAccount)}
+        dropped = [c for c in differences if isinstance(c, AddUser) and c.account not in missing_accounts]
+        if dropped:
+            failures: list[str] = []
+            self._post_batch("/associations", "associations",
+                             [((), c.describe(), {"account": c.account, "cluster": cluster, "user": c.user})
+                              for c in dropped], failures)
+            differences = plan_changes(desired, {cluster: self.read(cluster, names)})
+            if failures and differences:  # the read-back's difference, with Slurm's answer beside it
+                raise SlurmCommandError("; ".join(failures))
+        if not self.fallback_to_sacctmgr or not differences:
             return differences
         applied = self._delegate(lambda: self.sacctmgr.apply(cluster, differences))
         if not applied.ok:
