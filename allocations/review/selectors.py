@@ -340,7 +340,7 @@ def assignment_overview(*, reviewer: User, status: str = "", kind: str = "", mod
     text = q.strip()
     readable_title = Q(status__in=CONTENT_READABLE, application__title__icontains=text) if text else None
     return search(qs, q, reference="application__reference", organisation=("application__organisation", "legal_name"),
-                  also=readable_title)
+                  also=readable_title, narrow=True)
 
 
 def assignment_for_reviewer(reviewer: User, pk: int) -> ReviewAssignment:
