@@ -84,6 +84,9 @@ class AuditEvent(models.Model):
         indexes = [
             models.Index(fields=["object_type", "object_id", "seq"], name="audit_object_idx"),
             models.Index(fields=["created_at"], name="audit_created_idx"),
+            # The trail searched by an object's id alone (compliance.selectors.audit_event_overview): without
+            # it PostgreSQL read the 500,000 events backwards by number (1.6 s; 1.7 ms with it).
+            models.Index(fields=["object_id"], name="audit_object_id_idx"),
         ]
         verbose_name = _("audit event")
         verbose_name_plural = _("audit events")

@@ -82,3 +82,17 @@ def test_the_other_lists_search_through_a_related_organisation(postgres, django_
     with django_assert_num_queries(2):
         assert list(change_request_overview(q="zeta quantum")) == [cr]
     assert [r.application_id for r in ethics_overview(q="tidal energy")] == [app.pk]
+
+
+def test_the_audit_trail_searched_by_a_reference_reads_the_events_through_their_indexes(postgres):
+    """An object's id alone (the search also matches it) has its own index: without it PostgreSQL read the
+    whole trail backwards by number (1.6 s at 500,000 events)."""
+    from compliance.selectors import audit_event_overview
+    from portal.audit import AuditAction, audit_record
+
+    app = fr.application(status=ApplicationStatus.SUBMITTED)
+    audit_record(actor=None, action=AuditAction.APPLICATION_STATUS_CHANGED, target=app,
+                 changes={"status": "submitted"})
+    plan = _plan(audit_event_overview(q=app.reference).order_by("-seq"))
+    assert "audit_object_id_idx" in plan and "Seq Scan on compliance_auditevent" not in plan, plan
+    assert [e.object_id for e in audit_event_overview(q=app.reference)] >= [str(app.pk)]
