@@ -70,8 +70,8 @@ def local_date_format() -> str:
                  if f.replace("-", "/").replace(".", "/") in ("%d/%m/%Y", "%Y/%m/%d")), "%Y-%m-%d")
 
 
-def _example() -> str:
-    return datetime.date(timezone.localdate().year, 10, 20).strftime(local_date_format())
+def _example(date_format: str | None = None) -> str:
+    return datetime.date(timezone.localdate().year, 10, 20).strftime(date_format or local_date_format())
 
 
 def date_hint(date_format: str | None = None) -> str:
@@ -81,8 +81,8 @@ def date_hint(date_format: str | None = None) -> str:
     date_format = date_format or local_date_format()
     pattern = (date_format.replace("%d", pgettext("date pattern", "dd"))
                .replace("%m", pgettext("date pattern", "mm")).replace("%Y", pgettext("date pattern", "yyyy")))
-    example = datetime.date(timezone.localdate().year, 10, 20).strftime(date_format)
-    return gettext("Format: %(pattern)s, for example %(example)s.") % {"pattern": pattern, "example": example}
+    return gettext("Format: %(pattern)s, for example %(example)s.") % {"pattern": pattern,
+                                                                       "example": _example(date_format)}
 
 
 def _invalid_date() -> str:

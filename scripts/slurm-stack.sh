@@ -419,7 +419,7 @@ smoke_jobs() {
 # peer to acknowledge the length, which Linux delays by up to 40 ms. Every slurmdbd RPC paid it twice
 # (slurmrestd adds associations one RPC each: 205 ms per association). Immediate acknowledgements on
 # the loopback routes remove the wait; a site does the same on the routes between its Slurm hosts
-# (docs/slurm.md, "Immediate TCP acknowledgements").
+# (docs/slurm.md, "What the site must configure").
 quick_acks() {
   local line
   command -v ip >/dev/null || { log "no ip(8): TCP acknowledgements stay delayed (slower, not wrong)"; return 0; }

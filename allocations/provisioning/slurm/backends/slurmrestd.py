@@ -209,9 +209,7 @@ class SlurmrestdBackend(SlurmBackend):
         dropped = [c for c in differences if isinstance(c, AddUser) and c.account not in missing_accounts]
         if dropped:
             failures: list[str] = []
-            self._post_batch("/associations", "associations",
-                             [((), c.describe(), {"account": c.account, "cluster": cluster, "user": c.user})
-                              for c in dropped], failures)
+            self._post_batch("/associations", "associations", [_user_assoc(cluster, c) for c in dropped], failures)
             differences = plan_changes(desired, {cluster: self.read(cluster, names)})
             if failures and differences:  # the read-back's difference, with Slurm's answer beside it
                 raise SlurmCommandError("; ".join(failures))
@@ -264,11 +262,7 @@ class SlurmrestdBackend(SlurmBackend):
         # POST /users rewrites an existing user's record and sets AdminLevel to what it carries
         # (none): a Slurm operator or administrator gets their associations one by one instead
         privileged = self._privileged_users() if additions else set()
-        assocs += [
-            ((), c.describe(), {"account": c.account, "cluster": cluster, "user": c.user})
-            for c in additions
-            if c.user in privileged
-        ]
+        assocs += [_user_assoc(cluster, c) for c in additions if c.user in privileged]
         # slurmrestd handles the list in order: parents before their children, accounts before users
         refused = self._post_batch("/associations", "associations", assocs, failures)
 
@@ -359,6 +353,11 @@ class SlurmrestdBackend(SlurmBackend):
 
 
 _REFUSED = ": refused by slurmrestd: "
+
+
+def _user_assoc(cluster: str, change: AddUser) -> BatchItem:
+    """A user association as one item of POST /associations."""
+    return ((), change.describe(), {"account": change.account, "cluster": cluster, "user": change.user})
 
 
 def _refused(description: str, exc: SlurmRequestRefused) -> str:
