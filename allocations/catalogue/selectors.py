@@ -11,6 +11,7 @@ from allocations.catalogue.models import (
     Call,
     Site,
     SiteCapacity,
+    quarter_days,
     quarter_label,
     quarter_start,
     spread_pro_rata,
@@ -36,10 +37,15 @@ def calls_to_offer(current: Call | None = None) -> QuerySet[Call]:
     return Call.objects.filter(condition).select_related("access_mode").order_by("cutoff_at")
 
 
-def capacities_for(day: datetime.date | None) -> dict[int, SiteCapacity]:
-    """Published capacity per site for the quarter that contains `day` (today when not given)."""
-    period = quarter_start(day or timezone.localdate())
-    return {c.site_id: c for c in SiteCapacity.objects.filter(period_start=period)}
+def capacities_over(start: datetime.date | None, end: datetime.date | None) -> dict[int, list[tuple[str, SiteCapacity | None]]]:
+    """Per site, each quarter from ``start`` to ``end`` (the quarter of today without a start; the start's quarter
+    alone without an end) with its published capacity, None where none is: what an applicant reads beside the
+    hours they ask (the submission checks every one of these quarters, see capacity_needs). One query."""
+    start = start or timezone.localdate()
+    periods = [period for period, _days in quarter_days(start, max(start, end or start))]
+    caps = {(c.site_id, c.period_start): c for c in SiteCapacity.objects.filter(period_start__in=periods)}
+    return {site_id: [(quarter_label(period), caps.get((site_id, period))) for period in periods]
+            for site_id in {key[0] for key in caps}}
 
 
 @dataclass(frozen=True)
@@ -51,6 +57,9 @@ class QuarterNeed:
     gpu_hours: int
     cpu_core_hours: int
     capacity: SiteCapacity | None
+    #: What the allocation being re-planned already holds in the quarter (a top-up): free to it again.
+    held_gpu_hours: int = 0
+    held_cpu_core_hours: int = 0
 
     @property
     def label(self) -> str:
@@ -58,11 +67,11 @@ class QuarterNeed:
 
     @property
     def free_gpu_hours(self) -> int:
-        return self.capacity.remaining_gpu_hours if self.capacity else 0
+        return self.capacity.remaining_gpu_hours + self.held_gpu_hours if self.capacity else 0
 
     @property
     def free_cpu_core_hours(self) -> int:
-        return self.capacity.remaining_cpu_core_hours if self.capacity else 0
+        return self.capacity.remaining_cpu_core_hours + self.held_cpu_core_hours if self.capacity else 0
 
     @property
     def fits(self) -> bool:

@@ -4,6 +4,7 @@ An object of another organisation does not exist for the user (404), whatever st
 
 from __future__ import annotations
 
+import dataclasses
 import datetime
 from dataclasses import dataclass
 
@@ -200,6 +201,32 @@ def split_needs(quotas: dict[int, dict], start: datetime.date, end: datetime.dat
                            for site_id, q in quotas.items()}, first, end)
 
 
+def top_up_split_needs(change_request: ChangeRequest, today: datetime.date | None = None) -> list[QuarterNeed]:
+    """The quarters an approved top-up re-plans (grants.services.capacity_plan): per site, the quotas after the
+    top-up, less what the quarters before the current one hold, spread pro rata from today (or the start) to
+    the end, each beside the quarter's free capacity plus what the allocation holds there already (the
+    re-plan gives that back before it takes). Three queries."""
+    today = today or timezone.localdate()
+    alloc = change_request.allocation
+    current = quarter_start(today)
+    quotas = {q.site_id: [q.gpu_hours, q.cpu_core_hours] for q in alloc.quotas.all()}
+    for site_id, added in (change_request.payload.get("quotas") or {}).items():
+        quota = quotas.setdefault(int(site_id), [0, 0])
+        quota[0] += int(added.get("gpu_hours") or 0)
+        quota[1] += int(added.get("cpu_core_hours") or 0)
+    held = {(r.site_id, r.period_start): r for r in CapacityReservation.objects.filter(allocation=alloc)}
+    totals = {}
+    for site_id, (gpu, cpu) in quotas.items():
+        past = [r for (site, period), r in held.items() if site == site_id and period < current]
+        totals[site_id] = (max(0, gpu - sum(r.gpu_hours for r in past)),
+                           max(0, cpu - sum(r.cpu_core_hours for r in past)))
+    needs = capacity_needs(totals, max(alloc.start_date, today), alloc.end_date)
+    nothing = CapacityReservation(gpu_hours=0, cpu_core_hours=0)
+    return [dataclasses.replace(n, held_gpu_hours=held.get((n.site_id, n.period_start), nothing).gpu_hours,
+                                held_cpu_core_hours=held.get((n.site_id, n.period_start), nothing).cpu_core_hours)
+            for n in needs]
+
+
 def capacity_years() -> list[int]:
     return sorted({d.year for d in SiteCapacity.objects.dates("period_start", "year")})
 
@@ -296,8 +323,9 @@ def describe_change(cr: ChangeRequest, sites: dict[int, Site]) -> list[str]:
         for site_id, q in sorted((payload.get("quotas") or {}).items()):
             site = sites.get(int(site_id))
             lines.append(_("%(site)s: +%(gpu)s GPU-hours, +%(cpu)s CPU core-hours") % {
-                "site": site.name if site else site_id, "gpu": q.get("gpu_hours", 0),
-                "cpu": q.get("cpu_core_hours", 0)})
+                "site": site.name if site else site_id,
+                "gpu": number_format(int(q.get("gpu_hours") or 0), force_grouping=True),
+                "cpu": number_format(int(q.get("cpu_core_hours") or 0), force_grouping=True)})
         return lines
     return [_("%(name)s <%(email)s> as %(username)s") % {
         "name": m.get("full_name"), "email": m.get("email"), "username": m.get("cluster_username")}

@@ -197,20 +197,44 @@ def change_request_list(request):
 @manager_required
 @require_POST
 def change_request_decide(request, pk):
+    """Record the decision on a change request. Approving a top-up, the manager may first set how the hours
+    left are reserved per quarter ("split_step": a confirmation page with the pro-rata split prefilled, each
+    quarter beside what it has free); the decision is recorded only when that page is confirmed."""
     cr = selectors.change_request_for_manager(pk)
-    form = forms.ChangeDecisionForm(request.POST, prefix=f"cr{pk}", top_up=cr.kind == ChangeKind.TOP_UP)
-    if form.is_valid():
-        approve = form.cleaned_data["decision"] == "approve"
-        try:
-            services.change_request_decide(actor=request.user, change_request=cr, approve=approve,
-                                            reason=form.cleaned_data["reason"],
-                                            aid_confirmed=form.cleaned_data.get("aid_confirmed", False))
-        except ValidationError as exc:
-            for message in exc.messages:
-                messages.error(request, message)
-        else:
-            messages.success(request, (_("Change to %(ref)s approved.") if approve else
-                                       _("Change to %(ref)s rejected.")) % {"ref": cr.allocation.reference})
-    else:
+    top_up = cr.kind == ChangeKind.TOP_UP
+    form = forms.ChangeDecisionForm(request.POST, prefix=f"cr{pk}", top_up=top_up)
+    if not form.is_valid():
         messages.error(request, _("Choose approve or reject."))
+        return redirect("grants:change_request_list")
+    approve = form.cleaned_data["decision"] == "approve"
+    if "split_step" in request.POST and not (approve and top_up):
+        messages.error(request, _("Hours per quarter are set only when approving a top-up: choose "
+                                  "“Approve the change”."))
+        return redirect("grants:change_request_list")
+    split_form = None
+    if approve and top_up and ("split_step" in request.POST or "confirm" in request.POST):
+        split_form = forms.QuarterSplitForm(request.POST if "confirm" in request.POST else None, prefix="split",
+                                            sites=selectors.sites_by_id(), needs=selectors.top_up_split_needs(cr))
+        if "confirm" not in request.POST or not split_form.is_valid():
+            return _top_up_confirm(request, cr, form, split_form)
+    try:
+        services.change_request_decide(actor=request.user, change_request=cr, approve=approve,
+                                        reason=form.cleaned_data["reason"],
+                                        aid_confirmed=form.cleaned_data.get("aid_confirmed", False),
+                                        split=split_form.split() if split_form is not None else None)
+    except ValidationError as exc:
+        if split_form is not None and forms.QuarterSplitForm.concerns_split(exc):
+            apply_validation_error(split_form, exc)
+            return _top_up_confirm(request, cr, form, split_form)
+        for message in exc.messages:
+            messages.error(request, message)
+    else:
+        messages.success(request, (_("Change to %(ref)s approved.") if approve else
+                                   _("Change to %(ref)s rejected.")) % {"ref": cr.allocation.reference})
     return redirect("grants:change_request_list")
+
+
+def _top_up_confirm(request, cr, form, split_form):
+    return render(request, "allocations/grants/top_up_confirm.html", {
+        "cr": cr, "lines": selectors.describe_change(cr, selectors.sites_by_id()), "form": form,
+        "split_form": split_form})

@@ -18,6 +18,7 @@ from allocations.applications.models import ApplicationStatus
 from allocations.catalogue.models import SiteCapacity, quarter_label, quarter_start, spread_pro_rata
 from allocations.grants import services as grant_services
 from allocations.grants.models import Allocation, CapacityReservation, ChangeKind
+from allocations.grants.selectors import top_up_split_needs
 from allocations.review.services import application_approve
 from portal.audit import AuditAction
 from portal.models import AuditEvent
@@ -262,3 +263,103 @@ def test_the_confirmation_page_shows_a_wrong_total_beside_the_last_quarter(clien
     assert not Allocation.objects.exists()
     # What the manager typed stays in the fields.
     assert f'value="{fields[f"split-zellik-{last}-gpu"]}"' in page
+
+
+# --- the top-up's page ----------------------------------------------------------------------------------
+
+def _top_up(gpu: int = 2_000):
+    _publish()
+    app = _app()
+    alloc = application_approve(actor=fr.manager(), application=app, quotas=_quotas())
+    cr = fr.change_request(alloc, kind=ChangeKind.TOP_UP)
+    cr.payload = {"quotas": {str(fr.site().pk): {"gpu_hours": gpu, "cpu_core_hours": 0}}}
+    cr.save(update_fields=["payload"])
+    return app, alloc, cr
+
+
+def _decide(client, cr, **extra):
+    data = {f"cr{cr.pk}-decision": "approve", f"cr{cr.pk}-reason": "Good progress."}
+    data.update(extra)
+    return client.post(reverse("grants:change_request_decide", args=[cr.pk]), data)
+
+
+def test_the_change_request_list_offers_the_split_for_a_top_up_only(client):
+    _app, alloc, cr = _top_up()
+    other = fr.change_request(alloc, kind=ChangeKind.EXTENSION)
+    client.force_login(fr.manager())
+    page = client.get(reverse("grants:change_request_list")).content.decode()
+    rows = {pk: page[page.index(f'id="cr-{pk}"'):] for pk in (cr.pk, other.pk)}
+    rows = {pk: row[:row.index("</tr>")] for pk, row in rows.items()}
+    assert 'name="split_step"' in rows[cr.pk]
+    assert 'name="split_step"' not in rows[other.pk]
+
+
+def test_a_top_up_split_is_confirmed_on_a_page_prefilled_with_what_is_left(client):
+    app, alloc, cr = _top_up()
+    before = _reserved(alloc)
+    client.force_login(fr.manager())
+    page = _decide(client, cr, split_step="1")
+    assert page.status_code == 200
+    text = page.content.decode()
+    # Prefilled pro rata with the quotas after the top-up, over the quarters the allocation spans (it has not
+    # started: nothing is past).
+    needs = {n.label: n for n in top_up_split_needs(cr)}
+    assert sorted(needs) == sorted(quarter_label(p) for p in _shares(app))
+    assert sum(n.gpu_hours for n in needs.values()) == GPU + 2_000
+    assert "Zellik: +2,000 GPU-hours, +0 CPU core-hours" in text
+    for label, need in needs.items():
+        assert f'name="split-zellik-{label}-gpu" value="{need.gpu_hours}"' in text
+        # What the allocation holds there is free to it again.
+        cap = SiteCapacity.objects.get(site=fr.site(), period_start=need.period_start)
+        assert need.free_gpu_hours == cap.remaining_gpu_hours + before.get(label, 0)
+        assert f"<td class=\"num\">{need.free_gpu_hours:,}</td>" in text
+    # Nothing is recorded before the confirmation.
+    cr.refresh_from_db()
+    assert cr.status == "submitted" and _reserved(alloc) == before
+    assert alloc.quotas.get().gpu_hours == GPU
+    # Confirmed with everything in the last quarter.
+    last = max(needs)
+    fields = {f"split-zellik-{label}-gpu": str(GPU + 2_000 if label == last else 0) for label in needs}
+    fields |= {f"split-zellik-{label}-cpu": str(needs[label].cpu_core_hours) for label in needs}
+    response = _decide(client, cr, confirm="1", **fields)
+    assert response.status_code == 302
+    cr.refresh_from_db()
+    assert cr.status == "approved"
+    assert {label: n for label, n in _reserved(alloc).items() if n} == {last: GPU + 2_000}
+    event = AuditEvent.objects.filter(action=AuditAction.CHANGE_REQUEST_DECIDED).get()
+    assert event.changes["capacity_split"][str(fr.site().pk)][last][0] == GPU + 2_000
+
+
+def test_a_wrong_top_up_split_stays_on_its_page_beside_the_field_and_writes_nothing(client):
+    _app, alloc, cr = _top_up()
+    before = _reserved(alloc)
+    needs = {n.label: n for n in top_up_split_needs(cr)}
+    last = max(needs)
+    fields = {f"split-zellik-{label}-gpu": str(n.gpu_hours + (9 if label == last else 0)) for label, n in needs.items()}
+    fields |= {f"split-zellik-{label}-cpu": str(n.cpu_core_hours) for label, n in needs.items()}
+    client.force_login(fr.manager())
+    response = _decide(client, cr, confirm="1", **fields)
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert f'id="id_split-zellik-{last}-gpu_error"' in page
+    assert "The quarters add up to 12,009 GPU-hours" in page
+    assert f'value="{fields[f"split-zellik-{last}-gpu"]}"' in page
+    cr.refresh_from_db()
+    assert cr.status == "submitted" and _reserved(alloc) == before and alloc.quotas.get().gpu_hours == GPU
+    # Hostile values are refused at the field, and write nothing either.
+    fields[f"split-zellik-{last}-gpu"] = "-5"
+    response = _decide(client, cr, confirm="1", **fields)
+    assert response.status_code == 200 and f'id="id_split-zellik-{last}-gpu_error"' in response.content.decode()
+    cr.refresh_from_db()
+    assert cr.status == "submitted" and _reserved(alloc) == before
+
+
+def test_the_split_step_with_a_rejection_records_nothing(client):
+    _app, alloc, cr = _top_up()
+    client.force_login(fr.manager())
+    response = _decide(client, cr, split_step="1", **{f"cr{cr.pk}-decision": "reject"})
+    assert response.status_code == 302
+    cr.refresh_from_db()
+    assert cr.status == "submitted"
+    messages = [str(m) for m in response.wsgi_request._messages]
+    assert any("only when approving a top-up" in m for m in messages)

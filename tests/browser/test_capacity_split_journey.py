@@ -76,3 +76,50 @@ def test_the_manager_sets_the_hours_per_quarter(page, live_server, tmp_path):
     alloc = Allocation.objects.get(application=app)
     assert dict(CapacityReservation.objects.filter(allocation=alloc).values_list("period_start", "gpu_hours")) == {
         first: 2_500, second: 500}
+
+
+def test_the_manager_sets_the_hours_per_quarter_of_a_top_up(page, live_server, tmp_path):
+    """From the change requests: "Approve and set the hours per quarter" opens the same table, prefilled with
+    what the quotas leave spread pro rata, each quarter's free hours counting what the allocation holds."""
+    from allocations.grants.models import ChangeKind, ChangeStatus
+    from allocations.review.services import application_approve
+
+    f.ensure_reference_data()
+    AuditChainHead.objects.get_or_create(id=1)
+    shots = Path(os.environ.get("AIF_SCREENSHOT_DIR") or tmp_path)
+    start = datetime.date(timezone.localdate().year + 1, 2, 10)
+    for period in f.quarters(3, quarter_start(start)):
+        f.set_capacity(period=period, gpu_hours=50_000, cpu_core_hours=1_000_000)
+    app = f.application(status=ApplicationStatus.AWAITING_DECISION, start=start, duration=3,
+                        requests={"zellik": 3_000})
+    manager = f.manager()
+    alloc = application_approve(actor=manager, application=app, quotas={f.site().pk: {
+        "gpu_hours": 3_000, "cpu_core_hours": 0, "storage_tb": "0"}})
+    cr = f.change_request(alloc, kind=ChangeKind.TOP_UP)
+    cr.payload = {"quotas": {str(f.site().pk): {"gpu_hours": 1_000, "cpu_core_hours": 0}}}
+    cr.save(update_fields=["payload"])
+    (first, _a), (second, _b) = spread_pro_rata(4_000, start, application_end_date(app))
+    held_first = CapacityReservation.objects.get(allocation=alloc, period_start=first).gpu_hours
+
+    sign_in_as(page, live_server, manager)
+    page.goto(f"{live_server.url}/staff/change-requests/")
+    row = page.locator(f"#cr-{cr.pk}")
+    row.get_by_text("Decide").click()
+    row.get_by_label("Approve the change").check()
+    row.get_by_role("button", name="Approve and set the hours per quarter").click()
+    expect(page.get_by_role("heading", level=1)).to_contain_text(f"Confirm the top-up of {alloc.reference}")
+    gpu_first = page.get_by_label(f"GPU-hours on Zellik in {quarter_label(first)}")
+    gpu_second = page.get_by_label(f"GPU-hours on Zellik in {quarter_label(second)}")
+    # Free in the first quarter: what is left of 50,000 plus what the allocation holds there.
+    expect(page.get_by_role("row", name=quarter_label(first))).to_contain_text(f"{50_000:,}")
+    assert held_first > 0
+    _look(page, shots, "top-up-confirm")
+
+    gpu_first.fill("4000")
+    gpu_second.fill("0")
+    page.get_by_role("button", name="Confirm the approval").click()
+    expect(page.locator(".messages")).to_contain_text("approved")
+    cr.refresh_from_db()
+    assert cr.status == ChangeStatus.APPROVED
+    assert dict(CapacityReservation.objects.filter(allocation=alloc).values_list("period_start", "gpu_hours")) == {
+        first: 4_000}
