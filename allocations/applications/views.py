@@ -230,8 +230,8 @@ def step_resources(request, app):
     saved = _save_step(request, [form, *site_forms], lambda: services.application_save_resources(
         actor=request.user, application=app, data=form.cleaned_data, rows=[f.row() for f in site_forms]))
     shown = saved or app
-    capacities = catalogue_selectors.capacities_for(shown.start_date)
-    sites = [{"form": f, "capacity": capacities.get(f.site.pk)} for f in site_forms]
+    capacities = catalogue_selectors.capacities_over(shown.start_date, services.application_end_date(shown))
+    sites = [{"form": f, "quarters": capacities.get(f.site.pk, [])} for f in site_forms]
     return _render_step(request, shown, "resources", {
         "form": form, "sites": sites, "resources": selectors.application_resources(shown),
         "error_forms": [form, *site_forms]}, saved=saved is not None)

@@ -146,10 +146,30 @@ def resources_post(mode, **overrides):
     return data
 
 
+def test_the_resources_step_shows_the_free_capacity_of_every_quarter_the_request_spans(member_client, app_draft):
+    """Not only the start's quarter: the submission checks each quarter, so the applicant reads each one."""
+    from allocations.catalogue.models import SiteCapacity, quarter_label
+
+    first, second, third, fourth, fifth = f.quarters(5, f.start_soon())
+    for period, gpu in ((first, 40_000), (second, 30_000), (third, 20_000), (fourth, 10_000)):
+        SiteCapacity.objects.update_or_create(site=f.site("zellik"), period_start=period, defaults={
+            "gpu_hours": gpu, "cpu_core_hours": 7_000, "committed_gpu_hours": 1_000})
+    SiteCapacity.objects.filter(period_start=fifth).delete()
+    app_draft.start_date, app_draft.duration_months = f.start_soon(), 12
+    app_draft.save(update_fields=["start_date", "duration_months"])
+    page = html(member_client.get(url("step_resources", app_draft)))
+    fieldsets = re.findall(r'<fieldset class="site">(.*?)</fieldset>', page, re.S)
+    zellik = next(block for block in fieldsets if "<legend>Zellik" in block)
+    for period, free in ((first, "39,000"), (second, "29,000"), (third, "19,000"), (fourth, "9,000")):
+        assert f"{quarter_label(period)}: {free} GPU-hours, 7,000 CPU core-hours" in zellik
+    # Twelve months from a start inside a quarter reach a fifth quarter, for which nothing is published.
+    assert f"{quarter_label(fifth)}: not published yet" in zellik
+
+
 def test_resources_step(member_client, app_draft, capacity):
     page = html(member_client.get(url("step_resources", app_draft)))
     assert "Fast Lane: up to 50,000 GPU-hours" in page and "decision within 4 working days" in page
-    assert "Left in the quarter starting" in page
+    assert "Free in the quarters your allocation would span" in page
     response = member_client.post(url("step_resources", app_draft), resources_post(f.mode("fast_lane")))
     assert response.status_code == 302
     app = Application.objects.get(pk=app_draft.pk)
