@@ -6,8 +6,9 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
+from allocations.catalogue.filters import mode_filter, sector_filter, site_filter
 from allocations.catalogue.models import FinalReportSection
-from portal.forms import with_any
+from portal.listquery import ListForm, choice_filter, date_field, organisation_filter
 
 from .models import OutputKind
 from .services import ReportTexts
@@ -93,10 +94,19 @@ class OverrideForm(forms.Form):
 
 STATE_CHOICES = [("due", pgettext_lazy("final report", "Due")), ("overdue", _("Overdue")),
                  ("submitted", _("Submitted, to review")), ("accepted", pgettext_lazy("final report", "Accepted"))]
-SORT_CHOICES = [("due", _("Due date, earliest first")), ("-due", _("Due date, latest first"))]
 
 
-class FinalReportFilterForm(forms.Form):
-    state = forms.ChoiceField(label=_("State"), choices=with_any(STATE_CHOICES), required=False)
-    sort = forms.ChoiceField(label=_("Sort by"), choices=SORT_CHOICES, required=False)
-    q = forms.CharField(label=_("Reference or organisation"), required=False, max_length=100)
+class FinalReportFilterForm(ListForm):
+    """The managers' list of final reports (/staff/final-reports/)."""
+
+    state = choice_filter(_("State"), STATE_CHOICES)
+    site = site_filter()
+    mode = mode_filter()
+    sector = sector_filter()
+    organisation = organisation_filter()
+    date_from = date_field(_("Due from"))
+    date_to = date_field(_("Due until"))
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["q"].help_text = _("Reference or organisation")

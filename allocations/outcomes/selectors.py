@@ -13,7 +13,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.home import ITEMS_SHOWN, WorkList, due_item, waiting_item
-from allocations.grants.models import Allocation
+from allocations.grants.models import Allocation, AllocationQuota
+from portal.listquery import search
 
 from .models import OPEN_STATUSES, FinalReport, FinalReportStatus, Output, SubmissionOverride
 
@@ -50,21 +51,33 @@ STATE_FILTERS = {
     "submitted": lambda today: Q(status=FinalReportStatus.SUBMITTED),
     "accepted": lambda today: Q(status=FinalReportStatus.ACCEPTED),
 }
-SORTS = {"due": ("due_date", "pk"), "-due": ("-due_date", "-pk")}
 
 
-def final_reports_for_manager(*, state: str = "", sort: str = "due", today: datetime.date | None = None,
-                              search: str = "") -> QuerySet[FinalReport]:
-    """Every final report, filtered by state and sorted by due date, with what a row prints (one query)."""
+def final_report_overview(*, state: str = "", site: str = "", mode: str = "", sector: str = "",
+                          organisation: int | None = None, date_from: datetime.date | None = None,
+                          date_to: datetime.date | None = None, q: str = "",
+                          today: datetime.date | None = None) -> QuerySet[FinalReport]:
+    """Every final report, filtered by the list's parameters (``outcomes.lists.FINAL_REPORT_LIST``; the dates
+    bound the due date), with what a row prints: one query for a page. The search reads the allocation's
+    reference and the organisation's name."""
     today = today or timezone.localdate()
     qs = FinalReport.objects.select_related("allocation__organisation", "allocation__application__access_mode")
     if state in STATE_FILTERS:
         qs = qs.filter(STATE_FILTERS[state](today))
-    search = search.strip()
-    if search:
-        qs = qs.filter(Q(allocation__reference__icontains=search)
-                       | Q(allocation__organisation__legal_name__icontains=search))
-    return qs.annotate(output_count=Count("allocation__outputs")).order_by(*SORTS.get(sort, SORTS["due"]))
+    if site:
+        qs = qs.filter(allocation__in=AllocationQuota.objects.filter(site__code=site).values("allocation_id"))
+    if mode:
+        qs = qs.filter(allocation__application__access_mode__code=mode)
+    if sector:
+        qs = qs.filter(allocation__application__sector=sector)
+    if organisation:
+        qs = qs.filter(allocation__organisation_id=organisation)
+    if date_from:
+        qs = qs.filter(due_date__gte=date_from)
+    if date_to:
+        qs = qs.filter(due_date__lte=date_to)
+    qs = search(qs, q, reference="allocation__reference", organisation=("allocation__organisation", "legal_name"))
+    return qs.annotate(output_count=Count("allocation__outputs"))
 
 
 def final_report_for_manager(reference: str) -> FinalReport:
@@ -85,8 +98,8 @@ def manager_work(user, today: datetime.date) -> list[WorkList]:
     """The committee's final reports: those overdue (by due date, the oldest first) and those submitted
     and waiting for a review (how long each has waited). Four queries."""
     list_url = reverse("outcomes:staff_final_report_list")
-    overdue = final_reports_for_manager(state="overdue", today=today)
-    to_review = final_reports_for_manager(state="submitted", today=today).order_by("submitted_at", "pk")
+    overdue = final_report_overview(state="overdue", today=today).order_by("due_date", "pk")
+    to_review = final_report_overview(state="submitted", today=today).order_by("submitted_at", "pk")
 
     def link(report: FinalReport) -> str:
         return reverse("outcomes:staff_final_report", args=[report.allocation.reference])

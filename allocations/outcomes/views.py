@@ -14,10 +14,12 @@ from django.views.decorators.http import require_POST
 from accounts.decorators import manager_required
 from allocations.grants.selectors import allocation_of_member
 from portal.forms import run_service, run_with_message
+from portal.listquery import list_query
 from portal.paging import page_of, querystring_without_page
 
 from . import selectors, services
-from .forms import FinalReportFilterForm, FinalReportForm, OutputForm, OverrideForm, ReviewForm
+from .forms import FinalReportForm, OutputForm, OverrideForm, ReviewForm
+from .lists import FINAL_REPORT_COLUMNS, FINAL_REPORT_LIST
 
 
 @login_required
@@ -71,14 +73,10 @@ def output_remove(request, reference, pk):
 
 @manager_required
 def staff_final_report_list(request):
-    form = FinalReportFilterForm(request.GET or None)
-    filters = form.cleaned_data if form.is_valid() else {}
-    today = timezone.localdate()
-    qs = selectors.final_reports_for_manager(state=filters.get("state", ""), sort=filters.get("sort") or "due",
-                                             search=filters.get("q", ""), today=today)
+    query = list_query(FINAL_REPORT_LIST, request.GET)
     return render(request, "allocations/outcomes/staff_final_report_list.html", {
-        "form": form, "page": page_of(request, qs), "querystring": querystring_without_page(request),
-        "today": today})
+        "list": query, "page": page_of(request, query.queryset()), "querystring": querystring_without_page(request),
+        "headers": query.headers(FINAL_REPORT_COLUMNS), "today": timezone.localdate()})
 
 
 @manager_required
