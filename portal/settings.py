@@ -366,6 +366,8 @@ SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", False)
 # The load balancer probes the web processes directly over HTTP: /healthz answers it, not a redirect.
 SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+# Database sessions whose key is checked before any query (portal.sessions).
+SESSION_ENGINE = "portal.sessions"
 SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", False)
 CSRF_COOKIE_SECURE = env_bool("CSRF_COOKIE_SECURE", False)
 SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 0)
