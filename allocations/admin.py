@@ -35,7 +35,7 @@ class SiteAccessModeAdmin(AuditedAdmin):
     site; the next provisioning run or full reconcile writes them (docs/slurm.md)."""
 
     list_display = ["site", "access_mode", "fairshare", "default_qos", "max_running_jobs", "max_job_hours",
-                    "max_gpus_at_once"]
+                    "max_gpus_at_once", "partitions"]
     list_filter = ["site", "access_mode"]
     list_select_related = ["site", "access_mode"]
 

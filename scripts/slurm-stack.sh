@@ -248,6 +248,7 @@ KillWait=5
 Waittime=0
 NodeName=$node NodeAddr=127.0.0.1 CPUs=2 Boards=1 SocketsPerBoard=1 CoresPerSocket=2 ThreadsPerCore=1 RealMemory=1000 Gres=$NODE_GRES State=UNKNOWN
 PartitionName=gpu Nodes=$node Default=YES DefaultTime=00:10:00 MaxTime=1-00:00:00 State=UP
+PartitionName=debug Nodes=$node DefaultTime=00:10:00 MaxTime=01:00:00 State=UP
 EOF
     # gres/gpu needs File= naming character devices; regular files or Count= alone do not work
     if [ "${#GPU_TYPES[@]}" -eq 2 ]; then

@@ -20,6 +20,12 @@ slurm_name_validator = RegexValidator(
     r"^[a-z][a-z0-9_]{0,33}$", _("Lowercase letters, digits and underscores, starting with a letter."))
 
 
+partition_list_validator = RegexValidator(
+    r"^[a-z][a-z0-9_-]{0,33}(,[a-z][a-z0-9_-]{0,33})*$",
+    _("Partition names separated by commas, without spaces: lowercase letters, digits, _ and -, each starting "
+      "with a letter."))
+
+
 # Fair-share shares an operator may give an account (Slurm keeps them in 32 bits).
 FAIRSHARE_MAX = 1_000_000
 
@@ -409,6 +415,12 @@ class SiteAccessMode(models.Model):
     max_gpus_at_once = models.PositiveIntegerField(
         _("GPUs in use at once"), null=True, blank=True, validators=[MaxValueValidator(FAIRSHARE_MAX)],
         help_text=_("Slurm GrpTRES gres/gpu of each project account: GPUs its jobs hold together. Empty: no limit."))
+    partitions = models.CharField(
+        _("partitions"), max_length=200, blank=True, validators=[partition_list_validator],
+        help_text=_("The only partitions the project members of this access mode may run in on this site, separated "
+                    "by commas (gpu,debug): each member gets one Slurm association per partition, and a job in "
+                    "another partition is refused. Empty: associations name no partition, and the partitions' "
+                    "own settings (AllowAccounts, AllowQos) decide."))
 
     class Meta:
         ordering = ["site", "access_mode"]
@@ -418,6 +430,10 @@ class SiteAccessMode(models.Model):
 
     def __str__(self):
         return f"{self.site} / {self.access_mode}"
+
+    @property
+    def partition_list(self) -> tuple[str, ...]:
+        return tuple(p for p in self.partitions.split(",") if p)
 
 
 class Call(models.Model):

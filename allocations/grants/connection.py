@@ -12,7 +12,7 @@ from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
-from allocations.catalogue.models import GpuModel, ProvisioningMode, Site
+from allocations.catalogue.models import GpuModel, ProvisioningMode, Site, SiteAccessMode
 from allocations.grants.models import Allocation, AllocationQuota
 from allocations.provisioning.models import HandoverTask, UsageSnapshot
 from portal.vocabulary import choice_label
@@ -74,6 +74,8 @@ def connections(allocation: Allocation) -> list[SiteConnection]:
     for task in HandoverTask.objects.filter(allocation=allocation).order_by("site_id", "-created_at"):
         handovers.setdefault(task.site_id, task)
     mode = allocation.application.access_mode
+    restricted = {row.site_id: row.partition_list for row in SiteAccessMode.objects.filter(
+        access_mode=mode, site_id__in=[q.site_id for q in quotas]).exclude(partitions="")}
     rows = []
     for quota in quotas:
         site = quota.site
@@ -82,12 +84,15 @@ def connections(allocation: Allocation) -> list[SiteConnection]:
                                        handover_status=_handover_status(handovers.get(site.pk))))
             continue
         gpu_request = _gpu_request(site)
+        # Where the access mode runs in named partitions only, the example names one of them.
+        allowed = restricted.get(site.pk, ())
+        partition = site.default_partition if not allowed or site.default_partition in allowed else allowed[0]
         rows.append(SiteConnection(
             site=site, handover=False, login_host=site.login_host, account=allocation.slurm_account,
-            qos=mode.slurm_qos, partition=site.default_partition, gpu_type=choice_label(GpuModel, site.gpu_model),
+            qos=mode.slurm_qos, partition=partition, gpu_type=choice_label(GpuModel, site.gpu_model),
             gpu_request=gpu_request, documentation_url=site.documentation_url,
             job_script=job_script(account=allocation.slurm_account, qos=mode.slurm_qos,
-                                  partition=site.default_partition, gpu_request=gpu_request, name="first-job")))
+                                  partition=partition, gpu_request=gpu_request, name="first-job")))
     return rows
 
 

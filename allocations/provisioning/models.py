@@ -40,6 +40,7 @@ class ComparedSetting(models.TextChoices):
     DEFAULT_QOS = "default_qos", _("Default QOS")
     FAIRSHARE = "fairshare", _("Fair-share shares")
     USERS = "users", _("Users")
+    PARTITIONS = "partitions", _("Users per partition")
     # Not Slurm: the storage quota a directory-quota site keeps in its directory (storage.services).
     STORAGE_QUOTA = "storage_quota", _("Storage quota (TB)")
 

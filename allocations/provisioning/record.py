@@ -37,7 +37,27 @@ def _snapshot(actual: ActualAccount) -> dict[str, Any]:
     return {"parent": actual.parent, "limits": dict(actual.limits), "grp_submit_jobs": actual.grp_submit_jobs,
             "grp_jobs": actual.grp_jobs, "users": sorted(actual.users), "qos": sorted(actual.qos),
             "default_qos": actual.default_qos, "grp_tres": dict(actual.grp_tres), "max_jobs": actual.max_jobs,
-            "max_wall_minutes": actual.max_wall_minutes, "fairshare": actual.fairshare}
+            "max_wall_minutes": actual.max_wall_minutes, "fairshare": actual.fairshare,
+            **_partitions_of(actual.user_associations)}
+
+
+def _partitions_of(pairs) -> dict[str, Any]:
+    """The user associations of a snapshot where one names a partition (otherwise "users" says it all)."""
+    if not any(partition for _user, partition in pairs):
+        return {}
+    return {"user_partitions": sorted([user, partition] for user, partition in pairs)}
+
+
+def _record_user(snap: dict[str, Any], change: AddUser | RemoveUser) -> None:
+    """A user association added or removed in a snapshot (a snapshot of before partitions: none named)."""
+    pairs = {(u, p) for u, p in snap.get("user_partitions") or ()} or {(u, "") for u in snap["users"]}
+    if isinstance(change, AddUser):
+        pairs.add((change.user, change.partition))
+    else:
+        pairs = {(u, p) for u, p in pairs
+                 if u != change.user or (change.partition is not None and p != change.partition)}
+    snap.pop("user_partitions", None)
+    snap.update(users=sorted({u for u, _p in pairs}), **_partitions_of(pairs))
 
 
 def _actual(cluster: str, name: str, snap: dict[str, Any]) -> ActualAccount:
@@ -46,7 +66,8 @@ def _actual(cluster: str, name: str, snap: dict[str, Any]) -> ActualAccount:
                          qos=frozenset(snap["qos"]), default_qos=snap["default_qos"], grp_jobs=snap.get("grp_jobs"),
                          grp_tres=dict(snap.get("grp_tres") or {}), max_jobs=snap.get("max_jobs"),
                          max_wall_minutes=snap.get("max_wall_minutes"),
-                         fairshare=snap.get("fairshare", DEFAULT_FAIRSHARE))
+                         fairshare=snap.get("fairshare", DEFAULT_FAIRSHARE),
+                         user_partitions=frozenset((u, p) for u, p in snap.get("user_partitions") or ()))
 
 
 class RecordBackend(SlurmBackend):
@@ -109,10 +130,8 @@ class RecordBackend(SlurmBackend):
                 snap["max_wall_minutes"] = change.max_wall_minutes
             elif isinstance(change, SetFairshare):
                 snap["fairshare"] = change.fairshare
-            elif isinstance(change, AddUser):
-                snap["users"] = sorted(set(snap["users"]) | {change.user})
-            elif isinstance(change, RemoveUser):
-                snap["users"] = sorted(set(snap["users"]) - {change.user})
+            elif isinstance(change, AddUser | RemoveUser):
+                _record_user(snap, change)
             touched.setdefault(name, []).append(change.describe())
         for name, described in touched.items():
             RecordedChange.objects.create(site=site, account=name, change={"changes": described, "state": state[name]})

@@ -159,7 +159,8 @@ def site_mode_settings(site: Site) -> dict[int, SiteAccessMode]:
 
 def account_settings(site: Site, mode: AccessMode, settings_of_mode: SiteAccessMode | None) -> dict:
     """What the portal writes on a project account of ``mode`` on ``site``, besides its quota, block and users:
-    QOS (the mode's) and default QOS, fair share, MaxJobs, MaxWall and GrpTRES. The site's settings for the mode
+    QOS (the mode's) and default QOS, fair share, MaxJobs, MaxWall, GrpTRES and the partitions its user
+    associations name. The site's settings for the mode
     come first, then the site's own; whatever neither sets is unset on the cluster (a value found there is drift)."""
     row = settings_of_mode
     hours = row.max_job_hours if row else None
@@ -171,6 +172,7 @@ def account_settings(site: Site, mode: AccessMode, settings_of_mode: SiteAccessM
         "max_jobs": row.max_running_jobs if row else None,
         "max_wall_minutes": hours * 60 if hours else None,
         "grp_tres": {TRES_GPU: gpus} if gpus is not None else {},
+        "partitions": row.partition_list if row else (),
     }
 
 

@@ -57,6 +57,24 @@ def test_direct_site_gets_instructions_and_handover_site_its_status(granted):
     assert "Opened by the remote centre on" in done.handover_status
 
 
+def test_the_job_script_names_a_partition_the_access_mode_may_use(granted):
+    """Where the site data limits the mode to partitions, the example names one of them, never the site's default
+    partition that the members' associations leave out."""
+    from allocations.catalogue.models import SiteAccessMode
+
+    allocation, _applicant = granted
+    allocation.refresh_from_db()
+    zellik = next(c for c in connections(allocation) if c.site.code == "zellik")
+    assert zellik.partition == "gpu" and "#SBATCH --partition=gpu" in zellik.job_script
+    SiteAccessMode.objects.create(site=zellik.site, access_mode=allocation.application.access_mode,
+                                  partitions="interactive,batch")
+    zellik = next(c for c in connections(allocation) if c.site.code == "zellik")
+    assert zellik.partition == "interactive" and "#SBATCH --partition=interactive" in zellik.job_script
+    SiteAccessMode.objects.filter(site=zellik.site).update(partitions="batch,gpu")
+    zellik = next(c for c in connections(allocation) if c.site.code == "zellik")
+    assert zellik.partition == "gpu"
+
+
 def test_usage_per_site_over_time_with_what_remains(granted):
     allocation, _applicant = granted
     zellik = Site.objects.get(code="zellik")

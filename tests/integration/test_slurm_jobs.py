@@ -18,7 +18,7 @@ import pytest
 from django.db import connection
 from django.utils import timezone
 
-from allocations.catalogue.models import RunningJobsPolicy, Site
+from allocations.catalogue.models import AccessMode, RunningJobsPolicy, Site, SiteAccessMode
 from allocations.grants import services as grants
 from allocations.grants.models import Allocation, AllocationStatus, SyncState
 from allocations.provisioning import services as provisioning
@@ -176,6 +176,41 @@ def test_a_job_larger_than_the_grant_is_refused_at_submission(db, stack, job_use
     waits = submitted(env, job_user, allocation.slurm_account, "--gres=gpu:1", "-t", "60", "--wrap", "hostname")
     wait_for(lambda: queue_state(env, waits) == "PENDING AssocGrpGRESMinutes", timeout=30,
              what="the job to wait for GPU-minutes")
+
+
+# ------------------------------------------------------------------------------------------- partitions
+
+
+def user_associations(env, account) -> list[str]:
+    rows = sacctmgr(env, "show", "assoc", "where", f"account={account}", f"cluster={Z}", "format=user,partition")
+    return sorted(line for line in rows.splitlines() if line.split("|")[0])
+
+
+def test_an_access_mode_limited_to_a_partition_runs_there_only(db, stack, job_user):
+    """The site data names the partitions an access mode runs in: each member's association names them, a job
+    in another partition is refused at submission with Slurm's message, one in the partition completes; naming
+    none again brings back the association that names none (added before the partition's is removed, so the
+    account stays the member's default)."""
+    env = stack["env"]
+    site = Site.objects.get(code=Z)
+    mode = AccessMode.objects.get(code="fast_lane")
+    SiteAccessMode.objects.update_or_create(site=site, access_mode=mode, defaults={"partitions": "gpu"})
+    allocation, _manager = granted(stack, job_user)
+    account = allocation.slurm_account
+    assert user_associations(env, account) == [f"{job_user}|gpu"]
+    refused = sbatch(env, job_user, account, "-p", "debug", "-t", "1", "--wrap", "hostname")
+    assert refused.returncode != 0
+    assert "Invalid account or account/partition combination specified" in refused.stderr
+    job = submitted(env, job_user, account, "-p", "gpu", "-t", "1", "--wrap", "hostname")
+    wait_for(lambda: final_state(env, job) == "COMPLETED", timeout=90, what=f"job {job} in gpu to complete")
+    # The operator's reconcile finds nothing left to change.
+    assert reconcile_site(site=site, dry_run=True).drift == []
+
+    SiteAccessMode.objects.filter(site=site, access_mode=mode).update(partitions="")
+    assert sync_allocation(allocation_id=allocation.pk) == "synced"
+    assert user_associations(env, account) == [f"{job_user}|"]
+    job = submitted(env, job_user, account, "-p", "debug", "-t", "1", "--wrap", "hostname")
+    wait_for(lambda: final_state(env, job) == "COMPLETED", timeout=90, what=f"job {job} in debug to complete")
 
 
 # ------------------------------------------------------------------------------------------- suspension

@@ -77,3 +77,28 @@ def test_the_hand_over_lines_carry_the_site_data(sacctmgr_backend, names, slurm_
     ]
     run_by_hand(slurm_env, lines)
     assert sacctmgr_backend.drift(Z, v2) == []
+
+
+def test_the_hand_over_lines_name_the_partitions(sacctmgr_backend, names, slurm_env):
+    """A mode limited to partitions: one add line per member and partition; naming none again adds the
+    association that names none before deleting the partitions' ones (``partition=`` names it alone)."""
+    org, acct = names.parent(), names.account("p")
+    u1 = names.user("1")
+    v1 = [DesiredParent(Z, org, "Test organisation", "aif tests"),
+          DesiredAccount(Z, acct, org, "Test project", "aif tests", 600, 6000, False, frozenset({u1}),
+                         partitions=("debug", "gpu"))]
+    lines = sacctmgr_lines(handover_plan(v1))
+    assert lines[-2:] == [f"sacctmgr -i add user {u1} account={acct} cluster={Z} partition=debug",
+                          f"sacctmgr -i add user {u1} account={acct} cluster={Z} partition=gpu"]
+    run_by_hand(slurm_env, lines)
+    assert sacctmgr_backend.drift(Z, v1) == []
+
+    v2 = [v1[0], DesiredAccount(Z, acct, org, "Test project", "aif tests", 600, 6000, False, frozenset({u1}))]
+    lines = sacctmgr_lines(handover_plan(v2, as_stored(v1)))
+    assert lines == [
+        f"sacctmgr -i add user {u1} account={acct} cluster={Z}",
+        f"sacctmgr -i delete user where name={u1} account={acct} cluster={Z} partition=debug",
+        f"sacctmgr -i delete user where name={u1} account={acct} cluster={Z} partition=gpu",
+    ]
+    run_by_hand(slurm_env, lines)
+    assert sacctmgr_backend.drift(Z, v2) == []

@@ -212,6 +212,32 @@ def test_rc1_is_success_only_with_the_message_of_that_command(fake, output, load
     assert backend.apply(Z, [RemoveUser(Z, "proj_a", "bob")]).ok == delete_ok
 
 
+def test_partition_associations_are_loaded_added_and_removed_by_partition(fake):
+    changes = [AddUser(Z, "proj_a", "alice", "gpu"), AddUser(Z, "proj_b", "alice", "gpu"),
+               AddUser(Z, "proj_a", "bob", ""), RemoveUser(Z, "proj_a", "alice", ""),
+               RemoveUser(Z, "proj_b", "alice", ""), RemoveUser(Z, "proj_a", "carol", "debug"),
+               RemoveUser(Z, "proj_a", "dan")]
+    result = SacctmgrBackend().apply(Z, changes)
+    assert result.ok, result.errors
+    assert "User - 'alice':Partition='gpu'" in fake.load_files[0]
+    assert "User - 'bob'\n" in fake.load_files[0]
+    deletes = [c[2:] for c in fake.writes() if c[2:4] == ["delete", "user"]]
+    # "partition=" with nothing after it is the association that names none; without it, every one of the user
+    assert deletes == [
+        ["delete", "user", "where", "name=dan", "account=proj_a", "cluster=zellik"],
+        ["delete", "user", "where", "name=carol", "account=proj_a", "cluster=zellik", "partition=debug"],
+        ["delete", "user", "where", "name=alice", "account=proj_a,proj_b", "cluster=zellik", "partition="],
+    ]
+    # Without load (an Operator), users are added per partition.
+    fake.calls.clear()
+    fake.respond = lambda argv: ((1, " Your user does not have sufficient privileges to load files.\n", "")
+                                 if "load" in argv else (0, "", ""))
+    assert SacctmgrBackend().apply(Z, changes[:3]).ok
+    adds = [c[2:] for c in fake.writes() if c[2:4] == ["add", "user"]]
+    assert adds == [["add", "user", "bob", "account=proj_a", "cluster=zellik"],
+                    ["add", "user", "alice", "account=proj_a,proj_b", "cluster=zellik", "partition=gpu"]]
+
+
 def test_failed_command_stops_apply_and_is_recorded(fake):
     fake.respond = lambda argv: (1, "", "sacctmgr: error: slurmdb_format_tres_str: no TRES known by type gres/tpu")
     result = SacctmgrBackend().apply(Z, [AddUser(Z, "proj_a", "bob"), SetBlocked(Z, "proj_a", True)])

@@ -161,6 +161,37 @@ def test_removing_a_user_from_their_default_account(backend, names, slurm_env):
     assert {r[1] for r in assoc_rows(slurm_env, [first, second]) if r[2] == user} == {second}
 
 
+def partition_rows(env, acct) -> set[tuple[str, str]]:
+    out = run(env, "sacctmgr", "-n", "-P", "show", "assoc", "where", f"account={acct}", f"cluster={Z}",
+              "format=user,partition").stdout
+    return {tuple(line.split("|")) for line in out.splitlines() if line.split("|")[0]}
+
+
+def test_user_associations_follow_the_partitions_named(backend, names, slurm_env):
+    """One association per member and partition; a member leaving loses all of them; naming other partitions,
+    or none, adds the new associations before removing the old (the account stays each member's default)."""
+    from dataclasses import replace
+
+    org, a = names.parent(), names.account("p")
+    u1, u2 = names.user("1"), names.user("2")
+    first = [parent(Z, org), replace(account(Z, a, org, users={u1, u2}), partitions=("debug", "gpu"))]
+    result = backend.reconcile(Z, first)
+    assert result.ok, result.describe()
+    assert partition_rows(slurm_env, a) == {(u1, "debug"), (u1, "gpu"), (u2, "debug"), (u2, "gpu")}
+    assert backend.drift(Z, first) == []
+
+    second = [parent(Z, org), replace(account(Z, a, org, users={u1}), partitions=("gpu",))]
+    result = backend.reconcile(Z, second)
+    assert result.ok, result.describe()
+    assert partition_rows(slurm_env, a) == {(u1, "gpu")}
+
+    third = [parent(Z, org), account(Z, a, org, users={u1})]
+    result = backend.reconcile(Z, third)
+    assert result.ok, result.describe()
+    assert partition_rows(slurm_env, a) == {(u1, "")}
+    assert backend.drift(Z, third) == []
+
+
 def test_bootstrap_qos_and_parents_is_idempotent(backend, names, slurm_env):
     qos = f"t{names.suffix}_qos"
     org, a = names.parent(), names.account("a")

@@ -79,6 +79,14 @@ def test_parse_assoc_empty_and_partition_rows():
     accounts = formats.parse_assoc(rows, "zellik")
     assert accounts["proj"].limits == {"cpu": 1}
     assert accounts["proj"].users == {"bob"}
+    # A user association of a partition is kept with its partition, beside one that names none.
+    rows += "proj|carol|||||normal||||||1\n"
+    accounts = formats.parse_assoc(rows, "zellik")
+    assert accounts["proj"].users == {"bob", "carol"}
+    assert accounts["proj"].user_associations == {("bob", "gpu"), ("carol", "")}
+    # Without partitions, the users say it all.
+    plain = formats.parse_assoc("proj|||root|cpu=1||normal||||||1\nproj|dan|||||normal||||||1\n", "zellik")
+    assert plain["proj"].user_partitions == frozenset() and plain["proj"].user_associations == {("dan", "")}
 
 
 @pytest.mark.parametrize("bad", ["a|b|c\n", "proj|||root|cpu=x||normal||||||1\n", "proj|||root|cpu||normal||||||1\n",

@@ -524,3 +524,64 @@ def test_a_typed_gpu_limit_set_by_hand_is_cleared():
 def test_typed_tres_names_stay_strict(bad):
     with pytest.raises(SlurmValueError):
         SetLimits(Z, "proj_a", ((bad, 1),))
+
+
+# ------------------------------------------------------------------------------------------- partitions
+
+def _in(partitions, users=("alice", "bob")):
+    return replace(acct(users=users), partitions=partitions)
+
+
+def _held(pairs):
+    return replace(actual(users={u for u, _p in pairs}), user_partitions=frozenset(pairs))
+
+
+def test_a_new_account_gets_one_user_association_per_partition():
+    changes = plan_changes([parent(), _in(("gpu", "debug"))], {})
+    users = [c for c in changes if isinstance(c, AddUser)]
+    assert {(c.user, c.partition) for c in users} == {("alice", "debug"), ("alice", "gpu"), ("bob", "debug"),
+                                                       ("bob", "gpu")}
+    assert "in partition gpu" in users[-1].describe() or "in partition debug" in users[-1].describe()
+
+
+def test_naming_partitions_adds_theirs_before_removing_the_one_that_names_none():
+    have = state(actual("org_a", parent="root", limits={}, users=()), actual(users=("alice", "bob")))
+    changes = plan_changes([parent(), _in(("gpu",))], have)
+    assert changes == [AddUser(Z, "proj_a", "alice", "gpu"), AddUser(Z, "proj_a", "bob", "gpu"),
+                       RemoveUser(Z, "proj_a", "alice", ""), RemoveUser(Z, "proj_a", "bob", "")]
+    # And back: the partition's associations go, one that names none comes.
+    have = state(actual("org_a", parent="root", limits={}, users=()), _held({("alice", "gpu"), ("bob", "gpu")}))
+    changes = plan_changes([parent(), _in(())], have)
+    assert changes == [AddUser(Z, "proj_a", "alice"), AddUser(Z, "proj_a", "bob"),
+                       RemoveUser(Z, "proj_a", "alice", "gpu"), RemoveUser(Z, "proj_a", "bob", "gpu")]
+
+
+def test_a_user_who_leaves_loses_every_association_at_once_and_in_sync_plans_nothing():
+    have = state(actual("org_a", parent="root", limits={}, users=()),
+                 _held({("alice", "gpu"), ("bob", "gpu"), ("bob", "debug")}))
+    changes = plan_changes([parent(), _in(("gpu",), users=("alice",))], have)
+    assert changes == [RemoveUser(Z, "proj_a", "bob")]
+    assert RemoveUser(Z, "proj_a", "bob").describe() == "zellik: remove user bob from proj_a"
+    in_sync = state(actual("org_a", parent="root", limits={}, users=()), _held({("alice", "gpu"), ("bob", "gpu")}))
+    assert plan_changes([parent(), _in(("gpu",))], in_sync) == []
+
+
+def test_partitions_are_compared_where_named_or_held_and_agree_with_the_plan():
+    have = state(actual("org_a", parent="root", limits={}, users=()), _held({("alice", "gpu"), ("bob", "")}))
+    fields = {f.field: f for f in compare_fields([parent(), _in(("gpu",))], have) if f.account == "proj_a"}
+    assert fields["partitions"].desired == ("alice (gpu)", "bob (gpu)")
+    assert fields["partitions"].actual == ("alice (gpu)", "bob")
+    assert fields["partitions"].differs and not fields["users"].differs
+    assert plan_changes([parent(), _in(("gpu",))], have) == [AddUser(Z, "proj_a", "bob", "gpu"),
+                                                             RemoveUser(Z, "proj_a", "bob", "")]
+    # A site that names none, with nothing named on the cluster, shows no such row.
+    assert "partitions" not in {f.field for f in compare_fields([parent(), acct()], IN_SYNC)}
+
+
+@pytest.mark.parametrize("bad", [("GPU",), ("gpu,debug",), ("gpu debug",), ("-gpu",), ("",), "gpu", ("a" * 35,)])
+def test_hostile_partition_names_are_refused(bad):
+    with pytest.raises((SlurmValueError, TypeError)):
+        replace(acct(), partitions=bad)
+    if isinstance(bad, tuple) and bad != ("",):
+        with pytest.raises(SlurmValueError):
+            AddUser(Z, "proj_a", "alice", bad[0])

@@ -13,6 +13,7 @@ from .validation import (
     validate_fields,
     validate_limits,
     validate_minutes,
+    validate_partitions,
     validate_qos_flag,
     validate_qos_name,
     validate_text,
@@ -62,6 +63,8 @@ class DesiredAccount:
     The portal owns the other limits too: ``grp_tres`` (GrpTRES, empty: none), ``max_jobs`` (MaxJobs)
     and ``max_wall_minutes`` (MaxWall; None: unset) and ``fairshare``; a value set by hand on the
     cluster is drift, corrected by the next reconcile.
+    ``partitions``: each user gets one association per partition named here, and so may run jobs there only
+    (Slurm refuses a job in another partition of the account); empty: one association that names none.
     """
 
     cluster: str
@@ -79,9 +82,11 @@ class DesiredAccount:
     max_jobs: int | None = None
     max_wall_minutes: int | None = None
     grp_tres: Mapping[str, int] = field(default_factory=dict, hash=False)
+    partitions: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         validate_fields(self)
+        object.__setattr__(self, "partitions", validate_partitions(self.partitions))
         object.__setattr__(self, "grp_tres", dict(validate_limits(self.grp_tres)))
         if -1 in self.grp_tres.values():
             raise SlurmValueError("grp_tres: -1 clears a limit, it is not a desired value")
@@ -93,6 +98,11 @@ class DesiredAccount:
         for user in users:
             validate_username(user)
         object.__setattr__(self, "users", users)  # accept any iterable, store a frozenset
+
+    @property
+    def user_associations(self) -> frozenset[tuple[str, str]]:
+        """(user, partition) of every user association the account should hold ("": names no partition)."""
+        return frozenset((user, partition) for user in self.users for partition in (self.partitions or ("",)))
 
     @property
     def limits(self) -> dict[str, int]:
@@ -131,6 +141,13 @@ class ActualAccount:
     # place ("per.job": {"cpu": 2}): never compared, only carried back by an update (22.05.8's slurmrestd
     # crashes on an update that leaves out a TRES list the association holds)
     site_tres: Mapping[str, Mapping[str, int]] = field(default_factory=dict, hash=False, compare=False)
+    # (user, partition) of each user association, "" where it names no partition; empty where none names a
+    # partition (then every user of ``users`` has one association that names none)
+    user_partitions: frozenset[tuple[str, str]] = frozenset()
+
+    @property
+    def user_associations(self) -> frozenset[tuple[str, str]]:
+        return self.user_partitions or frozenset((user, "") for user in self.users)
 
     @property
     def blocked(self) -> bool:

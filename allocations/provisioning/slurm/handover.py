@@ -34,10 +34,11 @@ def change_argv(change: Change) -> list[str]:
     if isinstance(change, SETTING_CHANGES):
         return _modify(change, *modify_settings(change))
     if isinstance(change, AddUser):
-        return ["add", "user", change.user, f"account={change.account}", f"cluster={change.cluster}"]
+        return ["add", "user", change.user, f"account={change.account}", f"cluster={change.cluster}",
+                *([f"partition={change.partition}"] if change.partition else [])]
     if isinstance(change, RemoveUser):
         return ["delete", "user", "where", f"name={change.user}", f"account={change.account}",
-                f"cluster={change.cluster}"]
+                f"cluster={change.cluster}", *([] if change.partition is None else [f"partition={change.partition}"])]
     raise TypeError(f"not a change: {change!r}")
 
 
@@ -59,10 +60,12 @@ def state_from(items: Iterable[Mapping[str, Any]]) -> dict[str, dict[str, Actual
         else:
             blocked = 0 if item.get("blocked") else None
             qos, default_qos = item.get("qos"), item.get("default_qos")
+            users = frozenset(item.get("users") or ())
             account = ActualAccount(
                 cluster=cluster, name=name, parent=item.get("parent") or ROOT,
                 limits=tres_limits(cpu_minutes=item.get("cpu_minutes"), gpu_minutes=item.get("gpu_minutes")),
-                grp_submit_jobs=blocked, grp_jobs=blocked, users=frozenset(item.get("users") or ()),
+                grp_submit_jobs=blocked, grp_jobs=blocked, users=users,
+                user_partitions=frozenset((u, p) for u in users for p in (item.get("partitions") or [""])),
                 qos=frozenset(q for q in (qos, default_qos) if q), default_qos=default_qos or qos,
                 fairshare=fairshare, max_jobs=item.get("max_jobs"), max_wall_minutes=item.get("max_wall_minutes"),
                 grp_tres=dict(item.get("grp_tres") or {}))

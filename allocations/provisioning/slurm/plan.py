@@ -20,6 +20,7 @@ from .validation import (
     validate_cluster_name,
     validate_fields,
     validate_limits,
+    validate_partition_name,
     validate_username,
 )
 
@@ -245,31 +246,43 @@ class SetFairshare:
 
 @dataclass(frozen=True, slots=True)
 class AddUser:
+    """A user association; ``partition`` "" names none (every partition the account may use)."""
+
     cluster: str
     account: str
     user: str
+    partition: str = ""
 
     def __post_init__(self) -> None:
         validate_fields(self)
 
     def describe(self) -> str:
-        return f"{self.cluster}: add user {self.user} to {self.account}"
+        where = f" in partition {self.partition}" if self.partition else ""
+        return f"{self.cluster}: add user {self.user} to {self.account}{where}"
 
 
 @dataclass(frozen=True, slots=True)
 class RemoveUser:
+    """Remove a user association: the one of ``partition`` ("" the one that names none), or every one of the
+    user in the account (None: the user leaves the project)."""
+
     cluster: str
     account: str
     user: str
+    partition: str | None = None
 
     def __post_init__(self) -> None:
         # Not validate_fields: a reserved name may be taken out of a portal account, never put in.
         validate_cluster_name(self.cluster)
         validate_account_name(self.account)
         validate_username(self.user, allow_reserved=True)
+        if self.partition is not None:
+            validate_partition_name(self.partition, allow_none=True)
 
     def describe(self) -> str:
-        return f"{self.cluster}: remove user {self.user} from {self.account}"
+        where = "" if self.partition is None else f" in partition {self.partition}" if self.partition else \
+            " (the association that names no partition)"
+        return f"{self.cluster}: remove user {self.user} from {self.account}{where}"
 
 
 Change = (AddParent | AddAccount | SetParent | SetLimits | SetBlocked | SetQos | SetGrpTres | SetMaxJobs | SetMaxWall
@@ -294,10 +307,11 @@ KIND_ORDER: dict[type, int] = {
 }
 
 
-def change_sort_key(change: Change) -> tuple[int, str, str, str]:
+def change_sort_key(change: Change) -> tuple[int, str, str, str, str]:
     name = change.account if isinstance(change, AddUser | RemoveUser) else change.name
     user = change.user if isinstance(change, AddUser | RemoveUser) else ""
-    return (KIND_ORDER[type(change)], change.cluster, name, user)
+    partition = (change.partition or "") if isinstance(change, AddUser | RemoveUser) else ""
+    return (KIND_ORDER[type(change)], change.cluster, name, user, partition)
 
 
 def _index(desired: Iterable[Desired]) -> dict[tuple[str, str], Desired]:
@@ -381,12 +395,24 @@ def _actual_settings(current: ActualAccount) -> dict[str, object]:
     }
 
 
+def association_labels(pairs: Iterable[tuple[str, str]]) -> tuple[str, ...]:
+    """User associations as a person reads them: "alice (gpu)", or "alice" where it names no partition."""
+    return tuple(sorted(f"{user} ({partition})" if partition else user for user, partition in pairs))
+
+
 def _fields_of(cluster: str, item: Desired, current: ActualAccount | None) -> list[AccountField]:
     want = _desired_settings(item)
+    # Partitions are compared where the site names some, or where Slurm holds an association that names one.
+    partitioned = isinstance(item, DesiredAccount) and (
+        item.partitions or (current is not None and any(p for _u, p in current.user_associations)))
+    if partitioned:
+        want["partitions"] = association_labels(item.user_associations)
     if current is None:
         return [AccountField(cluster, item.name, name, value, None, True, present=False)
                 for name, value in want.items()]
     have = _actual_settings(current)
+    if partitioned:
+        have["partitions"] = association_labels(current.user_associations)
     return [AccountField(cluster, item.name, name, value, have[name], value != have[name])
             for name, value in want.items()]
 
@@ -445,7 +471,7 @@ def plan_changes(
                     tuple(sorted(item.grp_tres.items())),
                 )
             )
-            changes.extend(AddUser(cluster, name, user) for user in item.users)
+            changes.extend(AddUser(cluster, name, user, partition) for user, partition in item.user_associations)
             continue
 
         differs = {f.field for f in _fields_of(cluster, item, current) if f.differs}
@@ -465,8 +491,22 @@ def plan_changes(
             changes.append(SetMaxWall(cluster, name, item.max_wall_minutes))
         if "fairshare" in differs:
             changes.append(SetFairshare(cluster, name, item.fairshare))
-        if "users" in differs:
-            changes.extend(AddUser(cluster, name, u) for u in item.users - current.users)
-            changes.extend(RemoveUser(cluster, name, u) for u in current.users - item.users)
+        if differs & {"users", "partitions"}:
+            changes.extend(_user_changes(cluster, name, item, current))
     changes.sort(key=change_sort_key)
+    return changes
+
+
+def _user_changes(cluster: str, name: str, item: DesiredAccount, current: ActualAccount) -> list[Change]:
+    """The user associations to add and remove: a user who leaves loses every association in the account at
+    once; a user who stays loses the ones of partitions no longer named (added first, then removed, so that
+    the account never stops being theirs: Slurm refuses to remove a user's default account)."""
+    want, have = item.user_associations, current.user_associations
+    changes: list[Change] = [AddUser(cluster, name, u, p) for u, p in sorted(want - have)]
+    staying = {u for u, _p in want}
+    for user in sorted({u for u, _p in have - want}):
+        if user not in staying:
+            changes.append(RemoveUser(cluster, name, user))
+        else:
+            changes.extend(RemoveUser(cluster, name, user, p) for u, p in sorted(have - want) if u == user)
     return changes

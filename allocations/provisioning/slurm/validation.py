@@ -29,6 +29,8 @@ __all__ = [
     "validate_limits",
     "validate_minutes",
     "validate_parent_name",
+    "validate_partition_name",
+    "validate_partitions",
     "validate_qos_flag",
     "validate_qos_name",
     "validate_text",
@@ -40,6 +42,7 @@ CLUSTER_RE = re.compile(r"[a-z][a-z0-9_-]{0,39}")
 # At least one letter or digit: "_" or "-_" is no one's login.
 USERNAME_RE = re.compile(r"(?![_-]+\Z)[a-z_][a-z0-9_-]{0,31}")
 QOS_RE = re.compile(r"[a-z][a-z0-9_-]{0,39}")
+PARTITION_RE = re.compile(r"[a-z][a-z0-9_-]{0,33}")
 # cpu, gres/gpu, or a typed GRES such as gres/gpu:h100 (a site tracking several GPU types)
 TRES_RE = re.compile(r"[a-z]+(?:/[a-z0-9_]+(?::[a-z0-9_]+)?)?")
 # Free text (description, organization): no ; = ' " : , newline, no leading dash or blank.
@@ -109,6 +112,20 @@ def validate_username(value: object, *, allow_reserved: bool = False) -> str:
     if not allow_reserved and is_reserved_username(name):
         raise SlurmValueError(f"user name {name!r} is reserved for the system")
     return name
+
+
+def validate_partition_name(value: object, *, allow_none: bool = False) -> str:
+    """A partition of a user association; ``allow_none``: "" (the association names no partition)."""
+    if allow_none and value == "":
+        return ""
+    return _check(PARTITION_RE, value, "partition name", "a-z first, then a-z 0-9 _ -, at most 34")
+
+
+def validate_partitions(value: object) -> tuple[str, ...]:
+    """The partitions a project's user associations name, sorted, each once (empty: none is named)."""
+    if isinstance(value, str) or not isinstance(value, Iterable):
+        raise SlurmValueError(f"partitions must be a collection of partition names, not {_show(value)}")
+    return tuple(sorted({validate_partition_name(p) for p in value}))
 
 
 def validate_qos_name(value: object) -> str:
@@ -189,6 +206,8 @@ FIELD_CHECKS: dict[str, Callable[[object], object]] = {
     "account": validate_account_name,
     "parent": validate_parent_name,
     "user": validate_username,
+    "partition": lambda value: validate_partition_name(value, allow_none=True),
+    "partitions": validate_partitions,
     "qos": validate_qos_name,
     "description": lambda value: validate_text(value, "description"),
     "organization": lambda value: validate_text(value, "organization"),

@@ -91,11 +91,11 @@ def _split_rows(text: str, width: int, what: str) -> list[list[str]]:
 def parse_assoc(text: str, cluster: str) -> dict[str, ActualAccount]:
     """Parse ``sacctmgr -n -P show assoc ... format=ASSOC_FIELDS`` into accounts with their users."""
     accounts: dict[str, dict[str, Any]] = {}
-    users: dict[str, set[str]] = {}
+    users: dict[str, set[tuple[str, str]]] = {}
     for (account, user, partition, parent, grptresmins, grpsubmit, qos, defqos, grpjobs, grptres, maxjobs, maxwall,
          fairshare) in _split_rows(text, len(ASSOC_FIELDS), "show assoc"):
         if user:
-            users.setdefault(account, set()).add(user)
+            users.setdefault(account, set()).add((user, partition))
             continue
         if partition:  # partition-specific account associations are not ours
             continue
@@ -111,10 +111,15 @@ def parse_assoc(text: str, cluster: str) -> dict[str, ActualAccount]:
             "max_wall_minutes": parse_duration_minutes(maxwall),
             "fairshare": _shares(fairshare, account),
         }
-    return {
-        name: ActualAccount(cluster=cluster, name=name, users=frozenset(users.get(name, ())), **fields)
-        for name, fields in accounts.items()
-    }
+    return {name: _actual(cluster, name, users.get(name, set()), fields) for name, fields in accounts.items()}
+
+
+def _actual(cluster: str, name: str, pairs: set[tuple[str, str]], fields: dict[str, Any]) -> ActualAccount:
+    """An account as read, with its user associations ((user, partition), "" where it names none) where one
+    names a partition (otherwise the users say it all: ActualAccount.user_associations)."""
+    partitioned = any(partition for _user, partition in pairs)
+    return ActualAccount(cluster=cluster, name=name, users=frozenset(user for user, _p in pairs),
+                         user_partitions=frozenset(pairs) if partitioned else frozenset(), **fields)
 
 
 def _count(text: str, what: str, account: str) -> int | None:
@@ -315,7 +320,8 @@ def render_load_file(cluster: str, changes: Sequence[Change]) -> str:
     users: dict[str, list[str]] = {}
     for ch in changes:
         if isinstance(ch, AddUser):
-            users.setdefault(ch.account, []).append(f"User - {_quote(ch.user)}")
+            partition = f":Partition={_quote(ch.partition)}" if ch.partition else ""
+            users.setdefault(ch.account, []).append(f"User - {_quote(ch.user)}{partition}")
     # parents first: root's children, then the other parents in the order they were created
     for parent in sorted(by_parent, key=lambda p: (p != "root", p)):
         lines.append(f"Parent - {_quote(parent)}")
@@ -356,13 +362,13 @@ def parse_rest_associations(payload: Mapping[str, Any], cluster: str) -> dict[st
     if payload.get("errors"):
         raise SlurmParseError(f"slurmrestd errors: {payload['errors']}")
     accounts: dict[str, dict[str, Any]] = {}
-    users: dict[str, set[str]] = {}
+    users: dict[str, set[tuple[str, str]]] = {}
     for assoc in payload.get("associations") or ():
         if assoc.get("cluster") != cluster:
             continue
         name = assoc["account"]
         if assoc.get("user"):
-            users.setdefault(name, set()).add(assoc["user"])
+            users.setdefault(name, set()).add((assoc["user"], assoc.get("partition") or ""))
             continue
         if assoc.get("partition"):
             continue
@@ -384,10 +390,7 @@ def parse_rest_associations(payload: Mapping[str, Any], cluster: str) -> dict[st
             "fairshare": _rest_shares(assoc.get("shares_raw")),
             "site_tres": _rest_site_tres(top.get("tres") or {}),
         }
-    return {
-        name: ActualAccount(cluster=cluster, name=name, users=frozenset(users.get(name, ())), **fields)
-        for name, fields in accounts.items()
-    }
+    return {name: _actual(cluster, name, users.get(name, set()), fields) for name, fields in accounts.items()}
 
 
 # TRES lists of an association the portal does not own, by their place under max.tres (22.05: per.job is

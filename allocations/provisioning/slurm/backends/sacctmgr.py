@@ -293,14 +293,14 @@ class SacctmgrBackend(SlurmBackend):
                     ["-i", "add", "account", ",".join(chunk), f"cluster={cluster}", f"parent={key[1]}", *key[2:]],
                     benign=[formats.BENIGN_ADD],
                 )
-        by_account: dict[str, set[str]] = defaultdict(set)
+        by_account: dict[tuple[str, str], set[str]] = defaultdict(set)
         for ch in adds:
             if isinstance(ch, AddUser):
-                by_account[ch.account].add(ch.user)
-        groups: dict[frozenset[str], list[str]] = defaultdict(list)
-        for account, users in by_account.items():
-            groups[frozenset(users)].append(account)
-        for users, group in sorted(groups.items(), key=lambda g: sorted(g[1])):
+                by_account[(ch.account, ch.partition)].add(ch.user)
+        groups: dict[tuple[frozenset[str], str], list[str]] = defaultdict(list)
+        for (account, partition), users in by_account.items():
+            groups[(frozenset(users), partition)].append(account)
+        for (users, partition), group in sorted(groups.items(), key=lambda g: (sorted(g[1]), g[0][1])):
             self._write(
                 [
                     "-i",
@@ -309,6 +309,7 @@ class SacctmgrBackend(SlurmBackend):
                     ",".join(sorted(users)),
                     "account=" + ",".join(sorted(group)),
                     f"cluster={cluster}",
+                    *([f"partition={partition}"] if partition else []),
                 ],
                 benign=[formats.BENIGN_ADD],
             )
@@ -321,24 +322,28 @@ class SacctmgrBackend(SlurmBackend):
             )
 
     def _remove_users(self, cluster: str, removals: Sequence[RemoveUser]) -> None:
-        by_account: dict[str, set[str]] = defaultdict(set)
+        by_account: dict[tuple[str, str | None], set[str]] = defaultdict(set)
         for ch in removals:
-            by_account[ch.account].add(ch.user)
-        # accounts losing the same users share one command (the where clause is a cross product)
-        groups: dict[frozenset[str], list[str]] = defaultdict(list)
-        for account, users in by_account.items():
-            groups[frozenset(users)].append(account)
-        for users, accounts in sorted(groups.items(), key=lambda g: sorted(g[1])):
-            args = self._delete_args(cluster, sorted(users), sorted(accounts))
+            by_account[(ch.account, ch.partition)].add(ch.user)
+        # accounts losing the same users (in the same partition) share one command (the where clause is a
+        # cross product)
+        groups: dict[tuple[frozenset[str], str | None], list[str]] = defaultdict(list)
+        for (account, partition), users in by_account.items():
+            groups[(frozenset(users), partition)].append(account)
+        for (users, partition), accounts in sorted(groups.items(), key=lambda g: (sorted(g[1]), g[0][1] or "")):
+            args = self._delete_args(cluster, sorted(users), sorted(accounts), partition)
             rec = self._run("write", args, benign=[formats.BENIGN_DELETE])
             if rec.ok:
                 continue
             # the whole command is discarded if one association is a user's default account
             for account in sorted(accounts):
                 for user in sorted(users):
-                    self._remove_one(cluster, account, user)
+                    self._remove_one(cluster, account, user, partition)
 
-    def _delete_args(self, cluster: str, users: Sequence[str], accounts: Sequence[str]) -> list[str]:
+    def _delete_args(self, cluster: str, users: Sequence[str], accounts: Sequence[str],
+                     partition: str | None = None) -> list[str]:
+        """``partition`` None: every association of the users in the accounts; "" only the one that names no
+        partition (``partition=`` with nothing after it, as sacctmgr 22.05 reads it)."""
         return [
             "-i",
             "delete",
@@ -347,10 +352,11 @@ class SacctmgrBackend(SlurmBackend):
             "name=" + ",".join(users),
             "account=" + ",".join(accounts),
             f"cluster={cluster}",
+            *([] if partition is None else [f"partition={partition}"]),
         ]
 
-    def _remove_one(self, cluster: str, account: str, user: str) -> None:
-        args = self._delete_args(cluster, [user], [account])
+    def _remove_one(self, cluster: str, account: str, user: str, partition: str | None = None) -> None:
+        args = self._delete_args(cluster, [user], [account], partition)
         rec = self._run("write", args, benign=[formats.BENIGN_DELETE])
         if rec.ok:
             return

@@ -276,7 +276,7 @@ class SlurmrestdBackend(SlurmBackend):
                 "; ".join(c.describe() for c in adds),
                 {
                     "name": user,
-                    "associations": [{"account": c.account, "cluster": cluster, "user": user} for c in adds],
+                    "associations": [_user_assoc_body(cluster, c) for c in adds],
                 },
             )
             for user, adds in sorted(by_user.items())
@@ -314,19 +314,34 @@ class SlurmrestdBackend(SlurmBackend):
     def _remove_users(self, cluster: str, removals: Sequence[RemoveUser], failures: list[str]) -> None:
         """One DELETE per association. 22.05's DELETE /association takes comma-separated accounts
         and users but removes only one of the matching associations and answers 200, so removals
-        are not grouped (they are rare: a member leaving a project)."""
+        are not grouped (they are rare: a member leaving a project). It refuses a request that matches
+        several ("ambiguous request"): a member who leaves an account where they hold one association per
+        partition then loses each one by its partition, as the account reads now."""
         for c in removals:
             try:
-                # 304: nothing to delete, which is the desired state
-                self._request(
-                    "write",
-                    "DELETE",
-                    "/association",
-                    params={"account": c.account, "cluster": cluster, "user": c.user},
-                    ok_status=(200, 304),
-                )
+                self._delete_association(cluster, c, c.partition)
             except SlurmRequestRefused as exc:
-                failures.append(_refused(c.describe(), exc))
+                if c.partition is not None or AMBIGUOUS_DELETE not in exc.answer:
+                    failures.append(_refused(c.describe(), exc))
+                    continue
+                held = self.read(cluster, {c.account}).get(c.account)
+                for partition in sorted(p for u, p in (held.user_associations if held else ()) if u == c.user):
+                    try:
+                        self._delete_association(cluster, c, partition)
+                    except SlurmRequestRefused as again:
+                        failures.append(_refused(c.describe(), again))
+
+    def _delete_association(self, cluster: str, c: RemoveUser, partition: str | None) -> None:
+        # "" removes the association that names no partition; None any one (the only one); 304: nothing to
+        # delete, which is the desired state
+        self._request(
+            "write",
+            "DELETE",
+            "/association",
+            params={"account": c.account, "cluster": cluster, "user": c.user,
+                    **({} if partition is None else {"partition": partition})},
+            ok_status=(200, 304),
+        )
 
     def _modifications(self, cluster: str, changes: Sequence[Change]) -> list[BatchItem]:
         """One full account association body per updated account, with the changes it carries."""
@@ -353,11 +368,20 @@ class SlurmrestdBackend(SlurmBackend):
 
 
 _REFUSED = ": refused by slurmrestd: "
+# DELETE /association matching several associations (a user's, one per partition): 22.05's answer
+AMBIGUOUS_DELETE = "More than 1 association would have been deleted"
+
+
+def _user_assoc_body(cluster: str, change: AddUser) -> dict[str, str]:
+    body = {"account": change.account, "cluster": cluster, "user": change.user}
+    if change.partition:
+        body["partition"] = change.partition
+    return body
 
 
 def _user_assoc(cluster: str, change: AddUser) -> BatchItem:
     """A user association as one item of POST /associations."""
-    return ((), change.describe(), {"account": change.account, "cluster": cluster, "user": change.user})
+    return ((), change.describe(), _user_assoc_body(cluster, change))
 
 
 def _refused(description: str, exc: SlurmRequestRefused) -> str:
