@@ -10,7 +10,8 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.home import ITEMS_SHOWN, WorkList, due_item
 from accounts.models import Sector, User
-from allocations.applications.models import Application, ApplicationStatus, RequestedResource
+from allocations.applications.models import Application, ApplicationStatus
+from allocations.applications.selectors import of_applications
 from allocations.grants.models import Allocation
 from portal.audit_actions import AuditAction
 from portal.listquery import search, within_days
@@ -42,14 +43,7 @@ def ethics_overview(*, status: str = "", risk_class: str = "", mode: str = "", s
         qs = qs.filter(status=status)
     if risk_class:
         qs = qs.filter(application__risk_assessment__classification=risk_class)
-    if mode:
-        qs = qs.filter(application__access_mode__code=mode)
-    if site:
-        qs = qs.filter(application__in=RequestedResource.objects.filter(site__code=site).values("application_id"))
-    if sector:
-        qs = qs.filter(application__sector=sector)
-    if organisation:
-        qs = qs.filter(application__organisation_id=organisation)
+    qs = of_applications(qs, "application__", site=site, mode=mode, sector=sector, organisation=organisation)
     qs = within_days(qs, "created_at", date_from, date_to)
     return search(qs, q, reference="application__reference", fields=["application__title"],
                   organisation=("application__organisation", "legal_name"))

@@ -234,3 +234,20 @@ def applicant_dashboard_context(user) -> dict:
                      "allocation_url": presentation.allocation_url(app),
                      "next_step": waiting[0] if waiting else None, "decided": app.status in DECIDED})
     return {"applicant_applications": rows}
+
+
+def of_applications(qs: QuerySet, path: str = "", *, site: str = "", mode: str = "", sector: str = "",
+                    organisation: int | None = None) -> QuerySet:
+    """Rows narrowed by the staff lists' shared filters on their application: a site it asks for, the access
+    mode, the sector and the organisation. ``path`` leads from the row to its application ("" for Application,
+    "application__" for a row that belongs to one)."""
+    if mode:
+        qs = qs.filter(**{f"{path}access_mode__code": mode})
+    if site:
+        qs = qs.filter(**{f"{path[:-2]}__in" if path else "pk__in":
+                          RequestedResource.objects.filter(site__code=site).values("application_id")})
+    if sector:
+        qs = qs.filter(**{f"{path}sector": sector})
+    if organisation:
+        qs = qs.filter(**{f"{path}organisation_id": organisation})
+    return qs

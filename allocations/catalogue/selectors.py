@@ -13,7 +13,6 @@ from allocations.catalogue.models import (
     SiteCapacity,
     quarter_days,
     quarter_label,
-    quarter_start,
     spread_pro_rata,
 )
 
@@ -37,7 +36,8 @@ def calls_to_offer(current: Call | None = None) -> QuerySet[Call]:
     return Call.objects.filter(condition).select_related("access_mode").order_by("cutoff_at")
 
 
-def capacities_over(start: datetime.date | None, end: datetime.date | None) -> dict[int, list[tuple[str, SiteCapacity | None]]]:
+def capacities_over(start: datetime.date | None,
+                    end: datetime.date | None) -> dict[int, list[tuple[str, SiteCapacity | None]]]:
     """Per site, each quarter from ``start`` to ``end`` (the quarter of today without a start; the start's quarter
     alone without an end) with its published capacity, None where none is: what an applicant reads beside the
     hours they ask (the submission checks every one of these quarters, see capacity_needs). One query."""

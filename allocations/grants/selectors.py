@@ -233,6 +233,23 @@ def capacity_years() -> list[int]:
 
 # -------------------------------------------------------------------------------------- allocations
 
+def of_allocations(qs: QuerySet, path: str = "", *, site: str = "", mode: str = "", sector: str = "",
+                   organisation: int | None = None) -> QuerySet:
+    """Rows narrowed by the staff lists' shared filters on their allocation: a site of its quotas, the access
+    mode, the sector and the organisation. ``path`` leads from the row to its allocation ("" for Allocation,
+    "allocation__" for a row that belongs to one)."""
+    if site:
+        qs = qs.filter(**{f"{path[:-2]}__in" if path else "pk__in":
+                          AllocationQuota.objects.filter(site__code=site).values("allocation_id")})
+    if mode:
+        qs = qs.filter(**{f"{path}application__access_mode__code": mode})
+    if sector:
+        qs = qs.filter(**{f"{path}application__sector": sector})
+    if organisation:
+        qs = qs.filter(**{f"{path}organisation_id": organisation})
+    return qs
+
+
 def allocation_overview(*, status: str = "", sync_state: str = "", site: str = "", mode: str = "", sector: str = "",
                         organisation: int | None = None, date_from: datetime.date | None = None,
                         date_to: datetime.date | None = None, q: str = "") -> QuerySet:
@@ -244,14 +261,7 @@ def allocation_overview(*, status: str = "", sync_state: str = "", site: str = "
         qs = qs.filter(status=status)
     if sync_state:
         qs = qs.filter(sync_state=sync_state)
-    if site:
-        qs = qs.filter(pk__in=AllocationQuota.objects.filter(site__code=site).values("allocation_id"))
-    if mode:
-        qs = qs.filter(application__access_mode__code=mode)
-    if sector:
-        qs = qs.filter(application__sector=sector)
-    if organisation:
-        qs = qs.filter(organisation_id=organisation)
+    qs = of_allocations(qs, site=site, mode=mode, sector=sector, organisation=organisation)
     if date_from:
         qs = qs.filter(start_date__gte=date_from)
     if date_to:
@@ -288,14 +298,7 @@ def change_request_overview(*, status: str = "", kind: str = "", site: str = "",
         qs = qs.filter(status=status)
     if kind:
         qs = qs.filter(kind=kind)
-    if site:
-        qs = qs.filter(allocation__in=AllocationQuota.objects.filter(site__code=site).values("allocation_id"))
-    if mode:
-        qs = qs.filter(allocation__application__access_mode__code=mode)
-    if sector:
-        qs = qs.filter(allocation__application__sector=sector)
-    if organisation:
-        qs = qs.filter(allocation__organisation_id=organisation)
+    qs = of_allocations(qs, "allocation__", site=site, mode=mode, sector=sector, organisation=organisation)
     if allocation:
         qs = qs.filter(allocation__reference=allocation)
     qs = within_days(qs, "requested_at", date_from, date_to)

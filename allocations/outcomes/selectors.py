@@ -13,7 +13,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.home import ITEMS_SHOWN, WorkList, due_item, waiting_item
-from allocations.grants.models import Allocation, AllocationQuota
+from allocations.grants.models import Allocation
+from allocations.grants.selectors import of_allocations
 from portal.listquery import search
 
 from .models import OPEN_STATUSES, FinalReport, FinalReportStatus, Output, SubmissionOverride
@@ -64,14 +65,7 @@ def final_report_overview(*, state: str = "", site: str = "", mode: str = "", se
     qs = FinalReport.objects.select_related("allocation__organisation", "allocation__application__access_mode")
     if state in STATE_FILTERS:
         qs = qs.filter(STATE_FILTERS[state](today))
-    if site:
-        qs = qs.filter(allocation__in=AllocationQuota.objects.filter(site__code=site).values("allocation_id"))
-    if mode:
-        qs = qs.filter(allocation__application__access_mode__code=mode)
-    if sector:
-        qs = qs.filter(allocation__application__sector=sector)
-    if organisation:
-        qs = qs.filter(allocation__organisation_id=organisation)
+    qs = of_allocations(qs, "allocation__", site=site, mode=mode, sector=sector, organisation=organisation)
     if date_from:
         qs = qs.filter(due_date__gte=date_from)
     if date_to:

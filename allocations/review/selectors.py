@@ -19,7 +19,7 @@ from accounts.models import SENSITIVE_SECTORS, Membership, User
 from accounts.roles import ROLE_GROUPS, Role
 from allocations.applications.models import Application, ApplicationStatus, RequestedResource
 from allocations.applications.presentation import ethics_rows
-from allocations.applications.selectors import attachments_for_reader
+from allocations.applications.selectors import attachments_for_reader, of_applications
 from allocations.review.models import (
     ApplicantReply,
     AssignmentStatus,
@@ -113,14 +113,7 @@ def application_overview(*, status: str = "", mode: str = "", site: str = "", se
     )
     if status:
         qs = qs.filter(status=status)
-    if mode:
-        qs = qs.filter(access_mode__code=mode)
-    if site:
-        qs = qs.filter(pk__in=RequestedResource.objects.filter(site__code=site).values("application_id"))
-    if sector:
-        qs = qs.filter(sector=sector)
-    if organisation:
-        qs = qs.filter(organisation_id=organisation)
+    qs = of_applications(qs, site=site, mode=mode, sector=sector, organisation=organisation)
     qs = within_days(qs, "submitted_at", date_from, date_to)
     qs = search(qs, q, reference="reference", fields=["title"], organisation=("organisation", "legal_name"))
     return qs.order_by("-submitted_at", "-pk")
@@ -325,14 +318,7 @@ def assignment_overview(*, reviewer: User, status: str = "", kind: str = "", mod
         qs = qs.filter(status=status)
     if kind:
         qs = qs.filter(kind=kind)
-    if mode:
-        qs = qs.filter(application__access_mode__code=mode)
-    if site:
-        qs = qs.filter(application__in=RequestedResource.objects.filter(site__code=site).values("application_id"))
-    if sector:
-        qs = qs.filter(application__sector=sector)
-    if organisation:
-        qs = qs.filter(application__organisation_id=organisation)
+    qs = of_applications(qs, "application__", site=site, mode=mode, sector=sector, organisation=organisation)
     if date_from:
         qs = qs.filter(due_date__gte=date_from)
     if date_to:
