@@ -84,6 +84,13 @@ def test_handover_site_gets_an_operator_task_and_marking_it_done_syncs(settings,
     assert AuditEvent.objects.filter(action="provisioning.handover_done").exists()
 
 
+def test_an_empty_overview_says_why_there_is_no_attempt(client):
+    client.force_login(OperatorFactory(totp=True))
+    page = client.get(reverse("provisioning:overview")).content.decode()
+    assert "No attempt yet: provisioning runs when an allocation is approved" in page
+    assert "No errors." in page
+
+
 def test_operator_pages_require_the_operator_role(client, settings, django_capture_on_commit_callbacks):
     settings.AIF_SLURM_BACKEND = ""
     allocation, _manager, _ = approved_allocation()
