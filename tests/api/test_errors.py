@@ -1,5 +1,7 @@
 """One error shape for every error the API returns."""
 
+import json
+
 import pytest
 
 from portal.api.errors import _flatten
@@ -29,6 +31,37 @@ def test_method_not_allowed_and_parse_errors(as_user, applicant):
     assert broken.status_code == 400 and shape(broken)["code"] == "parse_error"
     wrong_type = client.post("/api/v1/applications/", "title=x", content_type="application/x-www-form-urlencoded")
     assert wrong_type.status_code == 415 and shape(wrong_type)["code"] == "unsupported_media_type"
+
+
+def test_a_nul_character_anywhere_in_a_json_body_is_a_parse_error_and_writes_nothing(as_user, applicant):
+    """A code looked up as it comes (a site in a row, a key of a split) reached PostgreSQL, which refuses NUL:
+    500 (found by schemathesis). Every JSON document holding NUL is now refused whole."""
+    from allocations.grants.models import ChangeRequest
+
+    alloc = f.allocation(member=applicant)
+    client = as_user(applicant)
+    base = f"/api/v1/allocations/{alloc.reference}/change-requests/"
+    for body in ({"kind": "top_up", "justification": "x", "quotas": [{"site": "zel\u0000lik", "gpu_hours": 1}]},
+                 {"kind": "top_up", "justification": "x", "quotas": [{"site": "zellik", "gpu_hours": 1}],
+                  "extra": {"\u0000": 1}},
+                 {"kind": "top_up\u0000", "justification": "x"}):
+        response = client.post(base, json.dumps(body), content_type="application/json")
+        assert response.status_code == 400 and shape(response)["code"] == "parse_error", (body, response.content)
+        assert "NUL" in shape(response)["message"]
+    assert not ChangeRequest.objects.exists()
+
+
+def test_holds_nul_reads_keys_values_and_nesting():
+    from portal.api.parsers import holds_nul
+
+    assert not holds_nul({"a": [1, {"b": "ok"}], "c": None})
+    assert holds_nul({"a": [1, {"b": "o\x00k"}]}) and holds_nul({"\x00": 1}) and holds_nul(["x", ["\x00"]])
+    deep = current = []
+    for _ in range(5000):  # no recursion limit
+        current.append([])
+        current = current[0]
+    current.append("\x00")
+    assert holds_nul(deep)
 
 
 def test_service_validation_error_names_fields_and_message(as_user, applicant):
