@@ -29,24 +29,33 @@ class ExtensionForm(ChangeRequestForm):
 
 
 class TopUpForm(ChangeRequestForm):
-    """Extra GPU-hours and CPU core-hours per site of the allocation."""
+    """Extra GPU-hours, CPU core-hours and, where the site offers it, storage per site of the allocation."""
 
     def __init__(self, *args, sites=(), **kwargs):
         super().__init__(*args, **kwargs)
         self.site_fields = []
         for site in sites:
-            gpu, cpu = f"gpu_{site.pk}", f"cpu_{site.pk}"
+            gpu, cpu, storage = f"gpu_{site.pk}", f"cpu_{site.pk}", f"storage_{site.pk}"
             self.fields[gpu] = forms.IntegerField(label=_("Extra GPU-hours on %(site)s") % {"site": site.name},
-                                                  min_value=0, required=False)
+                                                  min_value=0, max_value=2**62, required=False)
             self.fields[cpu] = forms.IntegerField(label=_("Extra CPU core-hours on %(site)s") % {"site": site.name},
-                                                  min_value=0, required=False)
-            self.site_fields.append((site.pk, gpu, cpu))
-        self.order_fields([n for _pk, gpu, cpu in self.site_fields for n in (gpu, cpu)] + ["justification"])
+                                                  min_value=0, max_value=2**62, required=False)
+            if site.offers_storage:
+                self.fields[storage] = forms.DecimalField(
+                    label=_("Extra storage on %(site)s (TB)") % {"site": site.name}, min_value=0, max_digits=8,
+                    decimal_places=2, required=False)
+            self.site_fields.append((site.pk, gpu, cpu, storage if site.offers_storage else None))
+        self.order_fields([n for _pk, *names in self.site_fields for n in names if n] + ["justification"])
 
     def payload(self) -> dict:
         data = self.cleaned_data
-        return {"quotas": {str(pk): {"gpu_hours": data.get(gpu) or 0, "cpu_core_hours": data.get(cpu) or 0}
-                           for pk, gpu, cpu in self.site_fields}}
+        quotas = {}
+        for pk, gpu, cpu, storage in self.site_fields:
+            row = {"gpu_hours": data.get(gpu) or 0, "cpu_core_hours": data.get(cpu) or 0}
+            if storage and data.get(storage):
+                row["storage_tb"] = str(data[storage])
+            quotas[str(pk)] = row
+        return {"quotas": quotas}
 
 
 class AddMembersForm(ChangeRequestForm):

@@ -7,6 +7,7 @@ from __future__ import annotations
 import dataclasses
 import datetime
 from dataclasses import dataclass
+from decimal import Decimal
 
 from django.db.models import F, OuterRef, Prefetch, QuerySet, Subquery, Window
 from django.db.models.functions import RowNumber
@@ -325,10 +326,14 @@ def describe_change(cr: ChangeRequest, sites: dict[int, Site]) -> list[str]:
         lines = []
         for site_id, q in sorted((payload.get("quotas") or {}).items()):
             site = sites.get(int(site_id))
-            lines.append(_("%(site)s: +%(gpu)s GPU-hours, +%(cpu)s CPU core-hours") % {
+            line = _("%(site)s: +%(gpu)s GPU-hours, +%(cpu)s CPU core-hours") % {
                 "site": site.name if site else site_id,
                 "gpu": number_format(int(q.get("gpu_hours") or 0), force_grouping=True),
-                "cpu": number_format(int(q.get("cpu_core_hours") or 0), force_grouping=True)})
+                "cpu": number_format(int(q.get("cpu_core_hours") or 0), force_grouping=True)}
+            if q.get("storage_tb"):
+                line += _(", +%(tb)s TB of storage") % {
+                    "tb": number_format(Decimal(q["storage_tb"]), decimal_pos=2, force_grouping=True)}
+            lines.append(line)
         return lines
     return [_("%(name)s <%(email)s> as %(username)s") % {
         "name": m.get("full_name"), "email": m.get("email"), "username": m.get("cluster_username")}

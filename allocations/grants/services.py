@@ -426,6 +426,23 @@ def change_request_submit(*, actor, allocation: Allocation, kind: str, payload: 
     return cr
 
 
+#: The most storage one project holds on one site (AllocationQuota.storage_tb: 8 digits, 2 after the point).
+MAX_STORAGE_TB = Decimal("999999.99")
+
+
+def _storage_increment(value: Any) -> Decimal:
+    """Extra TB asked for in a top-up: 0 when absent; a number with at most two decimals, not negative."""
+    if value in (None, ""):
+        return Decimal("0")
+    try:
+        tb = Decimal(str(value))
+    except ArithmeticError as exc:
+        raise ValidationError({"quotas": _("Give the extra storage in TB, as a number.")}) from exc
+    if not tb.is_finite() or tb < 0 or tb > MAX_STORAGE_TB or tb != tb.quantize(Decimal("0.01")):
+        raise ValidationError({"quotas": _("Give the extra storage in TB: not negative, at most two decimals.")})
+    return tb
+
+
 def _clean_change_payload(allocation: Allocation, kind: str, payload: dict[str, Any]) -> dict[str, Any]:
     if kind == ChangeKind.EXTENSION:
         try:
@@ -437,14 +454,26 @@ def _clean_change_payload(allocation: Allocation, kind: str, payload: dict[str, 
         return {"end_date": end.isoformat()}
     if kind == ChangeKind.TOP_UP:
         sites = {}
-        for site_id, q in (payload.get("quotas") or {}).items():
+        rows = payload.get("quotas") or {}
+        offering = set(Site.objects.filter(pk__in=[int(k) for k in rows], offers_storage=True)
+                       .values_list("pk", flat=True))
+        held = {q.site_id: q.storage_tb for q in allocation.quotas.all()}
+        for site_id, q in rows.items():
             gpu, cpu = int(q.get("gpu_hours") or 0), int(q.get("cpu_core_hours") or 0)
+            storage = _storage_increment(q.get("storage_tb"))
             if gpu < 0 or cpu < 0:
                 raise ValidationError({"quotas": _("A top-up cannot be negative.")})
-            if gpu or cpu:
-                sites[str(int(site_id))] = {"gpu_hours": gpu, "cpu_core_hours": cpu}
+            if storage and int(site_id) not in offering:
+                raise ValidationError({"quotas": _("This site offers no storage.")})
+            if storage and held.get(int(site_id), Decimal("0")) + storage > MAX_STORAGE_TB:
+                raise ValidationError({"quotas": _("A project holds at most %(tb)s TB on a site.") % {
+                    "tb": number_format(MAX_STORAGE_TB, decimal_pos=2, force_grouping=True)}})
+            if gpu or cpu or storage:
+                sites[str(int(site_id))] = {"gpu_hours": gpu, "cpu_core_hours": cpu,
+                                            **({"storage_tb": f"{storage:.2f}"} if storage else {})}
         if not sites:
-            raise ValidationError({"quotas": _("Ask for more GPU-hours or CPU core-hours on at least one site.")})
+            raise ValidationError({"quotas": _("Ask for more GPU-hours, CPU core-hours or storage on at least one "
+                                               "site.")})
         return {"quotas": sites}
     members = []
     sites = team_sites(allocation.application)
@@ -517,13 +546,14 @@ def _apply_change(alloc: Allocation, cr: ChangeRequest, *, actor, aid_confirmed:
         return capacity_plan(allocation=alloc)
     elif cr.kind == ChangeKind.TOP_UP:
         quotas = {int(k): {"gpu_hours": v["gpu_hours"], "cpu_core_hours": v["cpu_core_hours"],
-                           "storage_tb": Decimal("0")} for k, v in cr.payload["quotas"].items()}
+                           "storage_tb": Decimal(v.get("storage_tb") or "0")} for k, v in cr.payload["quotas"].items()}
         for site_id, q in quotas.items():
             quota, _created = AllocationQuota.objects.select_for_update().get_or_create(
                 allocation=alloc, site_id=site_id)
             quota.gpu_hours += q["gpu_hours"]
             quota.cpu_core_hours += q["cpu_core_hours"]
-            quota.save(update_fields=["gpu_hours", "cpu_core_hours"])
+            quota.storage_tb += q["storage_tb"]  # pushed to the site's storage backend by the next provisioning run
+            quota.save(update_fields=["gpu_hours", "cpu_core_hours", "storage_tb"])
         plan = capacity_plan(allocation=alloc, split=split)
         # An extension only moves the end date: it grants no hours, so it adds no value to the ledger.
         aid_record_grant(actor=actor, allocation=alloc, quotas=quotas, kind=LedgerKind.TOP_UP, change_request=cr,

@@ -169,6 +169,47 @@ def test_top_up_within_capacity(queued, run_on_commit):
     assert Allocation.objects.get(pk=alloc.pk).desired_version == 4
 
 
+def test_a_top_up_of_storage_alone_raises_the_quota_and_its_reservation(queued, run_on_commit):
+    member = fr.applicant()
+    alloc = fr.allocation(member=member, start=TODAY)
+    fr.set_capacity(period=TODAY, gpu_hours=3000)
+    zellik = fr.site("zellik").pk
+    before = alloc.quotas.get().storage_tb
+    cr = _submit(alloc, member, ChangeKind.TOP_UP, {"quotas": {str(zellik): {"storage_tb": "2.5"}}})
+    assert cr.payload == {"quotas": {str(zellik): {"gpu_hours": 0, "cpu_core_hours": 0, "storage_tb": "2.50"}}}
+    with run_on_commit():
+        grants_services.change_request_decide(actor=fr.manager(), change_request=cr, approve=True)
+    quota = alloc.quotas.get()
+    assert quota.storage_tb == before + Decimal("2.5") and quota.gpu_hours == 1000
+    # Storage is held in every quarter the allocation spans, and pushed by the next provisioning run.
+    assert set(alloc.reservations.values_list("storage_tb", flat=True)) == {before + Decimal("2.5")}
+    assert queued == [alloc.pk]
+    assert Allocation.objects.get(pk=alloc.pk).sync_state == SyncState.NEEDS_SYNC
+
+
+@pytest.mark.parametrize(("storage", "message"), [
+    ("-1", "not negative"), ("1.234", "at most two decimals"), ("abc", "as a number"), ("NaN", "not negative"),
+    ("1e400", "not negative"), ("999999.99", "at most 999,999.99 TB"), ("0", "Ask for more"),
+])
+def test_a_wrong_storage_top_up_is_refused_and_writes_nothing(storage, message):
+    member = fr.applicant()
+    alloc = fr.allocation(member=member, start=TODAY)
+    zellik = fr.site("zellik").pk
+    with pytest.raises(ValidationError, match=message):
+        _submit(alloc, member, ChangeKind.TOP_UP, {"quotas": {str(zellik): {"storage_tb": storage}}})
+    assert not ChangeRequest.objects.filter(allocation=alloc).exists()
+
+
+def test_storage_is_not_asked_of_a_site_that_offers_none():
+    from allocations.catalogue.models import Site
+
+    member = fr.applicant()
+    alloc = fr.allocation(member=member, start=TODAY)
+    Site.objects.filter(code="zellik").update(offers_storage=False, storage_backend="none")
+    with pytest.raises(ValidationError, match="offers no storage"):
+        _submit(alloc, member, ChangeKind.TOP_UP, {"quotas": {str(fr.site("zellik").pk): {"storage_tb": "1"}}})
+
+
 def test_add_members(queued, run_on_commit):
     member = fr.applicant()
     alloc = fr.allocation(member=member)
@@ -212,6 +253,31 @@ def test_change_request_pages(client, queued, run_on_commit):
         client.post(reverse("grants:change_request_decide", args=[cr.pk]),
                     {f"cr{cr.pk}-decision": "approve", f"cr{cr.pk}-reason": "Fine"})
     assert Allocation.objects.get(pk=alloc.pk).end_date == new_end
+
+
+def test_the_top_up_page_asks_for_storage_where_the_site_offers_it(client, queued, run_on_commit):
+    from allocations.catalogue.models import Site
+
+    member = fr.applicant()
+    alloc = fr.allocation(member=member, start=TODAY)
+    zellik = fr.site("zellik")
+    client.force_login(member)
+    url = reverse("grants:change_request_new", args=[alloc.reference, "top_up"])
+    page = client.get(url).content.decode()
+    assert f'name="storage_{zellik.pk}"' in page and "Extra storage on Zellik (TB)" in page
+    refused = client.post(url, {f"storage_{zellik.pk}": "1.234", "justification": "Checkpoints"}).content.decode()
+    assert "Ensure that there are no more than 2 decimal places." in refused
+    assert not ChangeRequest.objects.filter(allocation=alloc).exists()
+    assert client.post(url, {f"storage_{zellik.pk}": "3.5", "justification": "Checkpoints"}).status_code == 302
+    cr = ChangeRequest.objects.get(allocation=alloc)
+    assert cr.payload["quotas"][str(zellik.pk)]["storage_tb"] == "3.50"
+    client.force_login(fr.manager())
+    listing = client.get(reverse("grants:change_request_list")).content.decode()
+    assert "Zellik: +0 GPU-hours, +0 CPU core-hours, +3.50 TB of storage" in listing
+    # A site without storage offers no such field.
+    Site.objects.filter(pk=zellik.pk).update(offers_storage=False, storage_backend="none")
+    client.force_login(member)
+    assert f'name="storage_{zellik.pk}"' not in client.get(url).content.decode()
 
 
 # --- the applicant's allocation page ---------------------------------------------------------------

@@ -76,7 +76,17 @@ def test_change_request_validation(as_user, applicant, alloc):
                               format="json")
     assert "justification" in unjustified.json()["error"]["fields"]
     assert client.post(base, {"kind": "teleport", "justification": "x"}, format="json").status_code == 400
+    for storage in ("-1", "1.234", "abc", "NaN", "1e9"):
+        hostile = client.post(base, {"kind": "top_up", "justification": "x",
+                                     "quotas": [{"site": "zellik", "storage_tb": storage}]}, format="json")
+        assert hostile.status_code == 400, (storage, hostile.json())
+        assert "quotas.0.storage_tb" in hostile.json()["error"]["fields"], (storage, hostile.json())
     assert not ChangeRequest.objects.exists()
+    storage = client.post(base, {"kind": "top_up", "justification": "Checkpoints",
+                                 "quotas": [{"site": "zellik", "storage_tb": "1.5"}]}, format="json")
+    assert storage.status_code == 201
+    assert storage.json()["payload"]["quotas"][str(alloc.quotas.get(site__code="zellik").site_id)] == {
+        "gpu_hours": 0, "cpu_core_hours": 0, "storage_tb": "1.50"}
 
 
 def test_condition_acknowledgement(as_user, applicant, outsider, alloc):

@@ -13,7 +13,7 @@ from django.urls import reverse
 
 from allocations.catalogue.models import ProvisioningMode, Site, StorageAtEnd, StorageBackend
 from allocations.grants import services as grants
-from allocations.grants.models import AllocationQuota, AllocationStatus, SyncState
+from allocations.grants.models import AllocationQuota, AllocationStatus, ChangeKind, SyncState
 from allocations.grants.sync import mark_needs_sync
 from allocations.provisioning.models import (
     HandoverKind,
@@ -286,3 +286,25 @@ def test_erasure_renames_the_owner_in_what_the_storage_kept(granted):
     task = _storage_tasks(granted).get()
     assert task.changes["owner"] == "erased_1a2b" and {"account": granted.slurm_account, "field": "owner",
                                                         "value": "erased_1a2b"} in task.fields
+
+
+def test_a_storage_top_up_reaches_the_site_as_a_new_request(granted, django_capture_on_commit_callbacks):
+    """The change request for storage alone: once approved, the next provisioning run asks the site for the
+    larger quota (a hand-over task superseding the open one)."""
+    alloc = granted
+    with django_capture_on_commit_callbacks(execute=True):
+        assert sync_allocation(allocation_id=alloc.pk) == "synced"
+    [first] = _storage_tasks(alloc)
+    assert first.changes["quota_tb"] == "2.00"
+    owner = alloc.application.created_by
+    zellik = Site.objects.get(code="zellik")
+    cr = grants.change_request_submit(actor=owner, allocation=alloc, kind=ChangeKind.TOP_UP,
+                                      payload={"quotas": {str(zellik.pk): {"storage_tb": "1.5"}}},
+                                      justification="Checkpoints of the larger model")
+    with django_capture_on_commit_callbacks(execute=True):
+        grants.change_request_decide(actor=f.manager(), change_request=cr, approve=True)
+        sync_allocation(allocation_id=alloc.pk)
+    first, second = _storage_tasks(alloc)
+    first.refresh_from_db()
+    assert second.changes["quota_tb"] == "3.50" and first.superseded_by_id == second.pk
+    assert StorageProvision.objects.get(allocation=alloc).requested_tb == Decimal("3.5")

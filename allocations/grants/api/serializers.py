@@ -94,13 +94,16 @@ class TopUpRowSerializer(serializers.Serializer):
     site = serializers.SlugRelatedField(slug_field="code", queryset=Site.objects.all())
     gpu_hours = serializers.IntegerField(min_value=0, max_value=MAX_INT, default=0)
     cpu_core_hours = serializers.IntegerField(min_value=0, max_value=MAX_INT, default=0)
+    storage_tb = serializers.DecimalField(max_digits=8, decimal_places=2, min_value=0, default=0,
+                                          help_text="Extra storage in TB, on a site that offers storage.")
 
 
 class ChangeRequestCreateSerializer(serializers.Serializer):
     kind = serializers.ChoiceField(choices=ChangeKind.choices)
     justification = serializers.CharField(allow_blank=True, max_length=5000)
     end_date = serializers.DateField(required=False, allow_null=True, help_text="extension: the new end date.")
-    quotas = TopUpRowSerializer(many=True, required=False, max_length=20, help_text="top_up: extra hours per site.")
+    quotas = TopUpRowSerializer(many=True, required=False, max_length=20,
+                                help_text="top_up: extra hours (and storage) per site.")
     members = TeamMemberCreateSerializer(many=True, required=False, max_length=20,
                                          help_text="add_members: the people to add.")
 
@@ -112,7 +115,9 @@ class ChangeRequestCreateSerializer(serializers.Serializer):
             return {"end_date": end.isoformat() if end else ""}
         if kind == ChangeKind.TOP_UP:
             return {"quotas": {str(row["site"].pk): {"gpu_hours": row["gpu_hours"],
-                                                     "cpu_core_hours": row["cpu_core_hours"]}
+                                                     "cpu_core_hours": row["cpu_core_hours"],
+                                                     **({"storage_tb": str(row["storage_tb"])}
+                                                        if row["storage_tb"] else {})}
                                for row in data.get("quotas") or []}}
         return {"members": [dict(m) for m in data.get("members") or []]}
 
