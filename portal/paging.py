@@ -10,13 +10,14 @@ from portal import audit
 PAGE_SIZE = 25
 
 
-def page_of(request, queryset, paginator_class=Paginator) -> Page:
-    """The requested page (the first when the number is missing or wrong, the last when it is too high).
+def page_of(request, queryset, paginator_class=Paginator, param: str = "page") -> Page:
+    """The requested page (the first when the number is missing or wrong, the last when it is too high);
+    ``param`` names the page number in the query string (a page with two lists gives each its own).
 
     The first page is read before anything is counted: a list that fits on it (most searches) is counted
     from its rows, without a ``COUNT(*)`` over the whole match; a longer list is counted by
     ``paginator_class`` as usual."""
-    number = request.GET.get("page")
+    number = request.GET.get(param)
     if number in (None, "", "1"):
         rows = list(queryset[:PAGE_SIZE + 1])
         if len(rows) <= PAGE_SIZE:
@@ -26,11 +27,11 @@ def page_of(request, queryset, paginator_class=Paginator) -> Page:
     return paginator_class(queryset, PAGE_SIZE).get_page(number)
 
 
-def querystring_without_page(request, params=None) -> str:
-    """The current filters (``params``, else the request's) without the page number, for the pagination
-    links."""
+def querystring_without_page(request, params=None, param: str = "page") -> str:
+    """The current filters (``params``, else the request's) without the page number (``param``), for the
+    pagination links."""
     params = (request.GET if params is None else params).copy()
-    params.pop("page", None)
+    params.pop(param, None)
     return params.urlencode()
 
 

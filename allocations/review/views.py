@@ -200,10 +200,15 @@ def application_decision(request, reference):
 
 @manager_required
 def overdue_board(request):
+    """Decisions and reviews past (or near) their dates, the most overdue first; each list has its own pages
+    (``?decisions=2``, ``?reviews=2``), the other's page kept."""
     today = timezone.localdate()
     return render(request, "allocations/review/overdue.html", {
-        "today": today, "applications": selectors.applications_due(today=today),
-        "assignments": selectors.assignments_overdue(today=today)})
+        "today": today,
+        "applications": page_of(request, selectors.applications_due(today=today), param="decisions"),
+        "applications_qs": querystring_without_page(request, param="decisions"),
+        "assignments": page_of(request, selectors.assignments_overdue(today=today), param="reviews"),
+        "assignments_qs": querystring_without_page(request, param="reviews")})
 
 
 # -------------------------------------------------------------------------------------- reviewers

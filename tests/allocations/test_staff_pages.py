@@ -119,6 +119,25 @@ def test_overdue_board_in_working_days(client):
     assert "working days overdue" in page or "working day overdue" in page
 
 
+def test_the_deadlines_board_pages_each_list_on_its_own(client):
+    """A busy centre has more late decisions than a page holds: each list has its own pages, the other's kept."""
+    from portal.paging import PAGE_SIZE
+
+    due = TODAY - datetime.timedelta(days=14)
+    apps = [fr.application(status=ApplicationStatus.AWAITING_DECISION,
+                           decision_due=due - datetime.timedelta(days=n)) for n in range(PAGE_SIZE + 2)]
+    client.force_login(fr.manager())
+    url = reverse("review:overdue")
+    first = client.get(url).content.decode()
+    assert f"{PAGE_SIZE + 2} applications, the most overdue first" in first
+    assert apps[-1].reference in first and apps[0].reference not in first  # the most overdue first
+    assert "?decisions=2" in first and "0 reviews" in first
+    second = client.get(url, {"decisions": "2", "reviews": "1"}).content.decode()
+    assert apps[0].reference in second and apps[1].reference in second and apps[-1].reference not in second
+    assert "reviews=1" in second  # the other list's page stays in the links
+    assert client.get(url, {"decisions": "x"}).status_code == 200
+
+
 def test_overdue_assignments_and_reminders(mailoutbox, run_on_commit):
     app = fr.application(status=ApplicationStatus.IN_REVIEW, decision_due=TODAY - datetime.timedelta(days=10))
     slow = fr.reviewer()
