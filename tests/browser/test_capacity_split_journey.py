@@ -36,7 +36,9 @@ def _look(page, shots: Path, name: str) -> None:
     page.set_viewport_size({"width": 1280, "height": 900})
 
 
-def test_the_manager_sets_the_hours_per_quarter(page, live_server, tmp_path):
+def _awaiting_decision(tmp_path):
+    """3,000 GPU-hours on Zellik for three months from 10 February next year (two quarters), 50,000 GPU-hours
+    published in each quarter; the screenshots' folder."""
     f.ensure_reference_data()
     AuditChainHead.objects.get_or_create(id=1)
     shots = Path(os.environ.get("AIF_SCREENSHOT_DIR") or tmp_path)
@@ -45,6 +47,11 @@ def test_the_manager_sets_the_hours_per_quarter(page, live_server, tmp_path):
         f.set_capacity(period=period, gpu_hours=50_000, cpu_core_hours=1_000_000)
     app = f.application(status=ApplicationStatus.AWAITING_DECISION, start=start, duration=3,
                         requests={"zellik": 3_000})
+    return app, start, shots
+
+
+def test_the_manager_sets_the_hours_per_quarter(page, live_server, tmp_path):
+    app, start, shots = _awaiting_decision(tmp_path)
     shares = spread_pro_rata(3_000, start, application_end_date(app))
     assert len(shares) == 2
     (first, first_share), (second, second_share) = shares
@@ -84,14 +91,7 @@ def test_the_manager_sets_the_hours_per_quarter_of_a_top_up(page, live_server, t
     from allocations.grants.models import ChangeKind, ChangeStatus
     from allocations.review.services import application_approve
 
-    f.ensure_reference_data()
-    AuditChainHead.objects.get_or_create(id=1)
-    shots = Path(os.environ.get("AIF_SCREENSHOT_DIR") or tmp_path)
-    start = datetime.date(timezone.localdate().year + 1, 2, 10)
-    for period in f.quarters(3, quarter_start(start)):
-        f.set_capacity(period=period, gpu_hours=50_000, cpu_core_hours=1_000_000)
-    app = f.application(status=ApplicationStatus.AWAITING_DECISION, start=start, duration=3,
-                        requests={"zellik": 3_000})
+    app, start, shots = _awaiting_decision(tmp_path)
     manager = f.manager()
     alloc = application_approve(actor=manager, application=app, quotas={f.site().pk: {
         "gpu_hours": 3_000, "cpu_core_hours": 0, "storage_tb": "0"}})
