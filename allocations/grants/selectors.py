@@ -31,6 +31,7 @@ from allocations.grants.models import (
     ChangeRequest,
     ChangeStatus,
 )
+from allocations.grants.services import Reserved, hours_to_spread, top_up_increments
 from allocations.provisioning.models import StorageProvision, SyncAttempt, UsageSnapshot
 from compliance.models import EthicsCondition
 from portal.listquery import search, within_days
@@ -203,29 +204,24 @@ def split_needs(quotas: dict[int, dict], start: datetime.date, end: datetime.dat
 
 
 def top_up_split_needs(change_request: ChangeRequest, today: datetime.date | None = None) -> list[QuarterNeed]:
-    """The quarters an approved top-up re-plans (grants.services.capacity_plan): per site, the quotas after the
-    top-up, less what the quarters before the current one hold, spread pro rata from today (or the start) to
-    the end, each beside the quarter's free capacity plus what the allocation holds there already (the
-    re-plan gives that back before it takes). Three queries."""
+    """The quarters an approved top-up re-plans (grants.services.capacity_plan): per site, what the quotas after
+    the top-up leave after the quarters before the current one (services.hours_to_spread), spread pro rata from
+    today (or the start) to the end, each beside the quarter's free capacity plus what the allocation holds
+    there already (the re-plan gives that back before it takes). Three queries."""
     today = today or timezone.localdate()
     alloc = change_request.allocation
     current = quarter_start(today)
     quotas = {q.site_id: [q.gpu_hours, q.cpu_core_hours] for q in alloc.quotas.all()}
-    for site_id, added in (change_request.payload.get("quotas") or {}).items():
-        quota = quotas.setdefault(int(site_id), [0, 0])
-        quota[0] += int(added.get("gpu_hours") or 0)
-        quota[1] += int(added.get("cpu_core_hours") or 0)
-    held = {(r.site_id, r.period_start): r for r in CapacityReservation.objects.filter(allocation=alloc)}
-    totals = {}
-    for site_id, (gpu, cpu) in quotas.items():
-        past = [r for (site, period), r in held.items() if site == site_id and period < current]
-        totals[site_id] = (max(0, gpu - sum(r.gpu_hours for r in past)),
-                           max(0, cpu - sum(r.cpu_core_hours for r in past)))
+    for site_id, added in top_up_increments(change_request).items():
+        quota = quotas.setdefault(site_id, [0, 0])
+        quota[0] += added["gpu_hours"]
+        quota[1] += added["cpu_core_hours"]
+    held = {(r.site_id, r.period_start): Reserved(r.gpu_hours, r.cpu_core_hours)
+            for r in CapacityReservation.objects.filter(allocation=alloc)}
+    totals = {site_id: hours_to_spread(gpu, cpu, held, site_id, current) for site_id, (gpu, cpu) in quotas.items()}
     needs = capacity_needs(totals, max(alloc.start_date, today), alloc.end_date)
-    nothing = CapacityReservation(gpu_hours=0, cpu_core_hours=0)
-    return [dataclasses.replace(n, held_gpu_hours=held.get((n.site_id, n.period_start), nothing).gpu_hours,
-                                held_cpu_core_hours=held.get((n.site_id, n.period_start), nothing).cpu_core_hours)
-            for n in needs]
+    return [dataclasses.replace(n, held_gpu_hours=kept.gpu_hours, held_cpu_core_hours=kept.cpu_core_hours)
+            for n in needs for kept in [held.get((n.site_id, n.period_start), Reserved())]]
 
 
 def capacity_years() -> list[int]:

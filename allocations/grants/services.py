@@ -162,6 +162,21 @@ def _clean_split(split: RawSplit, totals: dict[int, tuple[int, int]], first: dat
     return cleaned
 
 
+def past_hours(existing: dict[CapacityKey, Reserved], site_id: int, current: datetime.date) -> tuple[int, int]:
+    """GPU-hours and CPU core-hours that a site's quarters before ``current`` hold: that time is spent, and they
+    keep it."""
+    past = [r for key, r in existing.items() if key[0] == site_id and key[1] < current]
+    return sum(r.gpu_hours for r in past), sum(r.cpu_core_hours for r in past)
+
+
+def hours_to_spread(gpu_hours: int, cpu_core_hours: int, existing: dict[CapacityKey, Reserved], site_id: int,
+                    current: datetime.date) -> tuple[int, int]:
+    """What a site's quotas leave to spread over the quarters from ``current`` on (capacity_plan; the manager's
+    split of a top-up starts from the same figures, grants.selectors.top_up_split_needs)."""
+    past_gpu, past_cpu = past_hours(existing, site_id, current)
+    return max(0, int(gpu_hours) - past_gpu), max(0, int(cpu_core_hours) - past_cpu)
+
+
 def _planned(allocation: Allocation, quotas: dict[int, dict[str, Any]], existing: dict[CapacityKey, Reserved], *,
              today: datetime.date, ended: bool, split: RawSplit | None = None) -> dict[CapacityKey, Reserved]:
     """What the allocation should hold per site and quarter (see capacity_plan)."""
@@ -172,19 +187,17 @@ def _planned(allocation: Allocation, quotas: dict[int, dict[str, Any]], existing
     first = max(allocation.start_date, today)
     totals: dict[int, tuple[int, int]] = {}
     for site_id, quota in quotas.items():
-        past = {key: r for key, r in existing.items() if key[0] == site_id and key[1] < current}
-        wanted.update(past)
-        past_gpu = sum(r.gpu_hours for r in past.values())
-        past_cpu = sum(r.cpu_core_hours for r in past.values())
+        wanted.update({key: r for key, r in existing.items() if key[0] == site_id and key[1] < current})
         if ended:
             # The quarter of the end keeps what was used beyond the earlier quarters' reservations, never
             # more than it held; storage is given back; the quarters after it are released.
+            past_gpu, past_cpu = past_hours(existing, site_id, current)
             held = existing.get((site_id, current), Reserved())
             used_gpu, used_cpu = used.get(site_id, (0, 0))
             wanted[(site_id, current)] = Reserved(min(held.gpu_hours, max(0, used_gpu - past_gpu)),
                                                   min(held.cpu_core_hours, max(0, used_cpu - past_cpu)))
             continue
-        totals[site_id] = (max(0, int(quota["gpu_hours"]) - past_gpu), max(0, int(quota["cpu_core_hours"]) - past_cpu))
+        totals[site_id] = hours_to_spread(quota["gpu_hours"], quota["cpu_core_hours"], existing, site_id, current)
     chosen = _clean_split(split, totals, first, allocation.end_date) if split is not None and not ended else {}
     for site_id, (gpu_total, cpu_total) in totals.items():
         storage = Decimal(str(quotas[site_id].get("storage_tb") or 0))
@@ -536,6 +549,13 @@ def change_request_withdraw(*, actor, change_request: ChangeRequest) -> ChangeRe
                       select_related=("allocation",), changes={"change_request_id": change_request.pk})
 
 
+def top_up_increments(cr: ChangeRequest) -> dict[int, dict[str, Any]]:
+    """What a top-up adds per site id: GPU-hours, CPU core-hours and storage (TB, a Decimal)."""
+    return {int(k): {"gpu_hours": int(v.get("gpu_hours") or 0), "cpu_core_hours": int(v.get("cpu_core_hours") or 0),
+                     "storage_tb": Decimal(v.get("storage_tb") or "0")}
+            for k, v in (cr.payload.get("quotas") or {}).items()}
+
+
 def _apply_change(alloc: Allocation, cr: ChangeRequest, *, actor, aid_confirmed: bool = False,
                   split: RawSplit | None = None) -> dict[CapacityKey, Reserved] | None:
     """Apply an approved change; returns the capacity plan when the change re-planned it."""
@@ -545,8 +565,7 @@ def _apply_change(alloc: Allocation, cr: ChangeRequest, *, actor, aid_confirmed:
         # What is left of the quotas spreads over the longer span.
         return capacity_plan(allocation=alloc)
     elif cr.kind == ChangeKind.TOP_UP:
-        quotas = {int(k): {"gpu_hours": v["gpu_hours"], "cpu_core_hours": v["cpu_core_hours"],
-                           "storage_tb": Decimal(v.get("storage_tb") or "0")} for k, v in cr.payload["quotas"].items()}
+        quotas = top_up_increments(cr)
         for site_id, q in quotas.items():
             quota, _created = AllocationQuota.objects.select_for_update().get_or_create(
                 allocation=alloc, site_id=site_id)
