@@ -213,10 +213,11 @@ def change_request_decide(request, pk):
         return redirect("grants:change_request_list")
     split_form = None
     if approve and top_up and ("split_step" in request.POST or "confirm" in request.POST):
+        sites = selectors.sites_by_id()
         split_form = forms.QuarterSplitForm(request.POST if "confirm" in request.POST else None, prefix="split",
-                                            sites=selectors.sites_by_id(), needs=selectors.top_up_split_needs(cr))
+                                            sites=sites, needs=selectors.top_up_split_needs(cr))
         if "confirm" not in request.POST or not split_form.is_valid():
-            return _top_up_confirm(request, cr, form, split_form)
+            return _top_up_confirm(request, cr, form, split_form, sites)
     try:
         services.change_request_decide(actor=request.user, change_request=cr, approve=approve,
                                         reason=form.cleaned_data["reason"],
@@ -225,7 +226,7 @@ def change_request_decide(request, pk):
     except ValidationError as exc:
         if split_form is not None and forms.QuarterSplitForm.concerns_split(exc):
             apply_validation_error(split_form, exc)
-            return _top_up_confirm(request, cr, form, split_form)
+            return _top_up_confirm(request, cr, form, split_form, sites)
         for message in exc.messages:
             messages.error(request, message)
     else:
@@ -234,7 +235,6 @@ def change_request_decide(request, pk):
     return redirect("grants:change_request_list")
 
 
-def _top_up_confirm(request, cr, form, split_form):
+def _top_up_confirm(request, cr, form, split_form, sites):
     return render(request, "allocations/grants/top_up_confirm.html", {
-        "cr": cr, "lines": selectors.describe_change(cr, selectors.sites_by_id()), "form": form,
-        "split_form": split_form})
+        "cr": cr, "lines": selectors.describe_change(cr, sites), "form": form, "split_form": split_form})

@@ -65,7 +65,8 @@ def state_from(items: Iterable[Mapping[str, Any]]) -> dict[str, dict[str, Actual
                 cluster=cluster, name=name, parent=item.get("parent") or ROOT,
                 limits=tres_limits(cpu_minutes=item.get("cpu_minutes"), gpu_minutes=item.get("gpu_minutes")),
                 grp_submit_jobs=blocked, grp_jobs=blocked, users=users,
-                user_partitions=frozenset((u, p) for u in users for p in (item.get("partitions") or [""])),
+                # named partitions only: without, ActualAccount.user_associations gives each user one naming none
+                user_partitions=frozenset((u, p) for u in users for p in item.get("partitions") or ()),
                 qos=frozenset(q for q in (qos, default_qos) if q), default_qos=default_qos or qos,
                 fairshare=fairshare, max_jobs=item.get("max_jobs"), max_wall_minutes=item.get("max_wall_minutes"),
                 grp_tres=dict(item.get("grp_tres") or {}))
