@@ -4,7 +4,7 @@ reference, the title and the organisation name, and the rows found are those SQL
 from __future__ import annotations
 
 import pytest
-from django.db import connection
+from django.db import connection, transaction
 
 from accounts.models import Organisation
 from allocations.applications.models import Application, ApplicationStatus
@@ -20,7 +20,7 @@ from tests import factories as fr
 pytestmark = [pytest.mark.postgres]
 
 INDEXES = {"application_title_trgm", "application_reference_trgm", "allocation_reference_trgm",
-           "organisation_name_trgm"}
+           "organisation_name_trgm", "user_full_name_trgm", "user_email_trgm"}
 
 
 def _plan(queryset) -> str:
@@ -53,6 +53,26 @@ def test_search_finds_by_reference_prefix_title_and_organisation_through_the_ind
                         organisation=("organisation", "legal_name")))
     assert "application_title_trgm" in plan and "application_reference_trgm" in plan
     assert "BitmapOr" in plan  # the three conditions combined, no scan of the join
+
+
+def test_the_audit_trail_finds_people_through_the_indexes(postgres):
+    """The trail's search looks up the people who acted by name or e-mail first: through the trigram
+    indexes, not by reading every account."""
+    from django.db.models import Q
+
+    from accounts.models import User
+    from compliance.selectors import audit_event_overview
+    from portal.audit import AuditAction, audit_record
+
+    person = fr.UserFactory(full_name="Ingrid Vandersteen", email="ingrid.v@example.org")
+    fr.UserFactory(full_name="Someone Else", email="else@example.org")
+    app = fr.application()
+    with transaction.atomic():
+        audit_record(actor=person, action=AuditAction.APPLICATION_CREATED, target=app)
+    assert [e.actor_id for e in audit_event_overview(q="vandersteen")] == [person.pk]
+    assert [e.actor_id for e in audit_event_overview(q="INGRID.V@")] == [person.pk]
+    plan = _plan(User.objects.filter(Q(full_name__icontains="vandersteen") | Q(email__icontains="vandersteen")))
+    assert "user_full_name_trgm" in plan and "user_email_trgm" in plan
 
 
 def test_allocation_search_uses_the_reference_index(postgres):
