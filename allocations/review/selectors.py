@@ -289,6 +289,17 @@ def assignments_overdue(*, today: datetime.date | None = None, reviewer: User | 
     return [_late(a, a.due_date, today) for a in rows]
 
 
+def assignment_late(assignment: ReviewAssignment, today: datetime.date) -> Late | None:
+    """How late one assignment already read (its application's status with it) is, by the rule of
+    ``assignments_overdue``; None when it is not overdue. A page of a reviewer's list marks its own rows
+    with it, without reading every overdue assignment again."""
+    due = assignment.due_date
+    if (assignment.status in OPEN_ASSIGNMENT_STATUSES and due is not None and due < today
+            and assignment.application.status == ApplicationStatus.IN_REVIEW):
+        return _late(assignment, assignment.due_date, today)
+    return None
+
+
 def _late(obj, due: datetime.date, today: datetime.date) -> Late:
     return Late(obj, due, working_days_between(due, today), due < today)
 
@@ -304,6 +315,12 @@ def assignments_of(reviewer: User) -> QuerySet:
         .select_related("application__organisation")
         .order_by("status", "due_date", "pk")
     )
+
+
+#: What a reviewer's list (page and API) reads of an assignment and of the rows joined to it.
+ASSIGNMENT_OVERVIEW_FIELDS = ("reviewer_id", "kind", "status", "assigned_at", "due_date", "coi_declared_at",
+                              "application__reference", "application__status",
+                              "application__organisation__legal_name")
 
 
 def assignment_overview(*, reviewer: User, status: str = "", kind: str = "", mode: str = "", site: str = "",
@@ -325,8 +342,8 @@ def assignment_overview(*, reviewer: User, status: str = "", kind: str = "", mod
         qs = qs.filter(due_date__lte=date_to)
     text = q.strip()
     readable_title = Q(status__in=CONTENT_READABLE, application__title__icontains=text) if text else None
-    return search(qs, q, reference="application__reference", organisation=("application__organisation", "legal_name"),
-                  also=readable_title, narrow=True)
+    return search(qs.only(*ASSIGNMENT_OVERVIEW_FIELDS), q, reference="application__reference",
+                  organisation=("application__organisation", "legal_name"), also=readable_title, narrow=True)
 
 
 def assignment_for_reviewer(reviewer: User, pk: int) -> ReviewAssignment:

@@ -218,9 +218,9 @@ def assignment_list(request):
     # Paginated: a reviewer accumulates hundreds of past assignments; open ones sort first.
     query = list_query(ASSIGNMENT_LIST, request.GET)
     page = page_of(request, query.queryset(reviewer=request.user))
-    overdue = {late.obj.pk: late for late in selectors.assignments_overdue(reviewer=request.user)}
+    today = timezone.localdate()
     for a in page:
-        a.late = overdue.get(a.pk)
+        a.late = selectors.assignment_late(a, today)
     return render(request, "allocations/review/assignment_list.html", {
         "list": query, "page": page, "querystring": querystring_without_page(request),
         "headers": query.headers(ASSIGNMENT_COLUMNS)})

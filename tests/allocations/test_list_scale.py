@@ -49,6 +49,40 @@ def test_reviewer_queue_is_paginated_with_constant_queries():
     assert page.count("<tr>") - 1 == 25  # header row + one page
 
 
+def test_the_reviewers_list_marks_its_overdue_rows_from_the_page_it_read():
+    """An open assignment past its due date, whose application is still in review, says how late it is;
+    one not yet due, one submitted, and one whose application has moved on do not. The marks come from
+    the rows of the page: the same number of queries whatever the number of overdue rows."""
+    import datetime
+
+    from django.utils import timezone
+
+    person, boss = fr.reviewer(), fr.manager()
+    today = timezone.localdate()
+    past, future = today - datetime.timedelta(days=14), today + datetime.timedelta(days=14)
+
+    def assign(due, status=AssignmentStatus.ACCEPTED, app_status=ApplicationStatus.IN_REVIEW, title="Late one"):
+        app = fr.application(status=app_status, title=title)
+        ReviewAssignment.objects.create(application=app, reviewer=person, kind="technical", status=status,
+                                        assigned_by=boss, due_date=due)
+        return app
+
+    late = assign(past)
+    assign(future, title="Not yet due")
+    assign(past, status=AssignmentStatus.SUBMITTED, title="Submitted")
+    assign(past, app_status=ApplicationStatus.AWAITING_DECISION, title="Moved on")
+    client = signed_in(person)
+    few, page = queries(client, reverse("review:assignment_list"))
+    assert page.count("working days overdue") == 1
+    row = page.split(late.reference, 1)[1].split("</tr>", 1)[0]
+    assert "working days overdue" in row
+    assign(past)
+    assign(past)
+    more, page = queries(client, reverse("review:assignment_list"))
+    assert page.count("working days overdue") == 3
+    assert more == few
+
+
 def test_ethics_queue_is_paginated_with_constant_queries():
     officer = fr.EthicsOfficerFactory(totp=True)
     url = reverse("compliance:ethics_queue")
