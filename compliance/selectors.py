@@ -32,13 +32,23 @@ def ethics_pending():
             .order_by("created_at", "pk"))
 
 
+#: What the ethics list (page and API) reads of a review and of the rows joined to it: not the application's
+#: texts and answers, nor the assessment's answers (its rule set names the triggers' titles).
+ETHICS_OVERVIEW_FIELDS = ("application_id", "status", "triggers", "reasons", "created_at", "decided_at",
+                          "application__reference", "application__title", "application__sector",
+                          "application__decision_due", "application__organisation__legal_name",
+                          "application__risk_assessment__classification",
+                          "application__risk_assessment__ruleset_version",
+                          "application__risk_assessment__ruleset_sha256")
+
+
 def ethics_overview(*, status: str = "", risk_class: str = "", mode: str = "", site: str = "", sector: str = "",
                     organisation: int | None = None, date_from: datetime.date | None = None,
                     date_to: datetime.date | None = None, q: str = "") -> QuerySet:
     """The ethics reviews filtered by the list's parameters (``compliance.lists.ETHICS_LIST``; the dates
     bound the day the review was opened), with what the rows show joined: one query for a page."""
-    qs = EthicsReview.objects.select_related("application__organisation", "application__access_mode",
-                                             "application__risk_assessment")
+    qs = (EthicsReview.objects.select_related("application__organisation", "application__risk_assessment")
+          .only(*ETHICS_OVERVIEW_FIELDS))
     if status:
         qs = qs.filter(status=status)
     if risk_class:
@@ -114,6 +124,8 @@ def object_type_label(object_type: str) -> str:
 def ethics_recent_decisions(limit: int = 20):
     return (EthicsReview.objects.exclude(status=EthicsStatus.PENDING)
             .select_related("application__organisation", "decided_by")
+            .only("status", "decided_at", "application__reference", "application__organisation__legal_name",
+                  "decided_by__full_name", "decided_by__email")
             .order_by("-decided_at")[:limit])
 
 
