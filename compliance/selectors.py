@@ -1,4 +1,5 @@
 import datetime
+import functools
 
 from django.apps import apps
 from django.db.models import Count, F, Q, QuerySet
@@ -6,6 +7,7 @@ from django.http import Http404
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.text import Truncator
+from django.utils.translation import get_language, override
 from django.utils.translation import gettext_lazy as _
 
 from accounts.home import ITEMS_SHOWN, WorkList, due_item
@@ -81,8 +83,8 @@ def audit_event_overview(*, action: str = "", actor: int | None = None, date_fro
     if not text:
         return qs
     folded = text.casefold()
-    actions = [value for value, label in AuditAction.choices
-               if value.startswith(folded) or folded in str(label).casefold()]
+    actions = [value for value, label in _folded_action_labels(get_language())
+               if value.startswith(folded) or folded in label]
     match = Q(action__in=actions) | Q(object_id=text)
     people = list(User.objects.filter(Q(full_name__icontains=text) | Q(email__icontains=text))
                   .values_list("pk", flat=True)[:AUDIT_REFERENCES_LIMIT])
@@ -94,6 +96,13 @@ def audit_event_overview(*, action: str = "", actor: int | None = None, date_fro
         if ids:
             match |= Q(object_type=_object_type(model), object_id__in=ids)
     return qs.filter(match)
+
+
+@functools.cache
+def _folded_action_labels(language: str) -> tuple[tuple[str, str], ...]:
+    """Each action's stored value with its label in ``language``, case-folded: for the trail's search."""
+    with override(language):
+        return tuple((value, str(label).casefold()) for value, label in AuditAction.choices)
 
 
 def audit_objects(events) -> dict[tuple[str, str], str]:

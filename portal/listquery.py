@@ -25,7 +25,7 @@ from django.db.models import Q, QuerySet
 from django.forms.utils import flatatt
 from django.utils import timezone
 from django.utils.functional import lazy
-from django.utils.html import format_html, format_html_join
+from django.utils.html import conditional_escape, escape, format_html, format_html_join
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -43,6 +43,20 @@ class ListSelect(forms.Select):
     a template per option (a list page draws four menus of up to a dozen options on every request)."""
 
     def render(self, name, value, attrs=None, renderer=None):
+        if self.allow_multiple_selected or any(isinstance(label, (list, tuple)) for _v, label in self.choices):
+            return self._render_groups(name, value, attrs)
+        # A flat menu (every filter's): each option written at once, not built as a dict of its own first
+        # (the audit trail's menu of actions has about ninety).
+        chosen = {str(v) for v in self.format_value(value)}
+        options = []
+        for option_value, label in self.choices:
+            option_value = "" if option_value is None else str(option_value)
+            options.append(f'<option value="{escape(option_value)}"{" selected" if option_value in chosen else ""}>'
+                           f"{conditional_escape(label)}</option>")
+        return format_html('<select name="{}"{}>{}</select>', name, flatatt(self.build_attrs(self.attrs, attrs)),
+                           mark_safe("".join(options)))  # noqa: S308 - each value and label is escaped above
+
+    def _render_groups(self, name, value, attrs=None):
         widget = self.get_context(name, value, attrs)["widget"]
         options = [format_html('<option value="{}"{}>{}</option>', option["value"], flatatt(option["attrs"]),
                                option["label"])

@@ -195,6 +195,24 @@ def test_audit_list_page_and_api_agree(officer_client, events):
         assert seqs == expected, params
 
 
+def test_audit_search_reads_the_action_labels_of_the_readers_language(events):
+    """The labels are those of the active language, each language its own (they are kept folded per
+    language after the first search): French then Dutch then English, in one process."""
+    from django.utils.translation import override
+
+    from compliance.selectors import audit_event_overview
+
+    org = events["org"].seq
+    for language, text, found in [("fr", "données de l'organisation", True),
+                                  ("nl", "gegevens van de organisatie", True),
+                                  ("en", "organisation details", True),
+                                  ("en", "gegevens van de organisatie", False),
+                                  ("fr", "GEGEVENS van de organisatie", False)]:
+        with override(language):
+            seqs = [e.seq for e in audit_event_overview(q=text)]
+        assert (org in seqs) is found, (language, text)
+
+
 def test_audit_page_reads_labels_and_references(officer_client, events):
     body = officer_client.get(AUDIT[0], {"q": events["app"].reference}).content.decode()
     body = body[body.index("<tbody>"):body.index("</tbody>")]
