@@ -15,13 +15,15 @@ from allocations.catalogue.usernames import (
     reserved_usernames_validator,
     username_pattern_validator,
 )
+from allocations.provisioning.slurm.validation import ACCOUNT_RE, PARTITION_RE
 
+# The names the Slurm backends accept (provisioning.slurm.validation), checked when an operator types them.
 slurm_name_validator = RegexValidator(
-    r"^[a-z][a-z0-9_]{0,33}$", _("Lowercase letters, digits and underscores, starting with a letter."))
+    rf"^{ACCOUNT_RE.pattern}$", _("Lowercase letters, digits and underscores, starting with a letter."))
 
 
 partition_list_validator = RegexValidator(
-    r"^[a-z][a-z0-9_-]{0,33}(,[a-z][a-z0-9_-]{0,33})*$",
+    rf"^{PARTITION_RE.pattern}(,{PARTITION_RE.pattern})*$",
     _("Partition names separated by commas, without spaces: lowercase letters, digits, _ and -, each starting "
       "with a letter."))
 
