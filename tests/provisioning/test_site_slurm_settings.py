@@ -98,12 +98,19 @@ def test_a_reconcile_writes_them_and_the_operators_page_shows_them(client):
 @pytest.mark.parametrize(("field", "value"), [
     ("default_qos", "Normal"), ("default_qos", "a,b"), ("default_qos", "x;rm"), ("fairshare", 0),
     ("fairshare", 10**7), ("max_job_hours", 0), ("max_job_hours", 10**5),
+    ("partitions", "gpu debug"), ("partitions", "GPU"), ("partitions", "gpu,,debug"), ("partitions", "gpu,"),
+    ("partitions", "-gpu"), ("partitions", "gpu;rm"), ("partitions", "a" * 35),
 ])
 def test_the_admin_accepts_slurm_names_and_sane_numbers_only(field, value):
     row = SiteAccessMode(site=f.site("zellik"), access_mode=f.mode(), **{field: value})
     with pytest.raises(ValidationError) as err:
         row.full_clean()
     assert field in err.value.message_dict
+
+
+def test_the_admin_accepts_partitions_the_slurm_backends_accept():
+    row = SiteAccessMode(site=f.site("zellik"), access_mode=f.mode(), partitions="gpu,debug_2,a" + "b" * 33)
+    row.full_clean()
 
 
 def test_a_site_with_a_hostile_default_qos_is_refused():
