@@ -48,7 +48,8 @@ def test_the_operator_reads_hand_overs_job_actions_and_the_stored_read(page, liv
     task = page.locator("section[id^=handover-]")
     expect(task).to_contain_text(f"sacctmgr -i add account {handed.slurm_account} cluster=charleroi")
     expect(task.get_by_role("table")).to_contain_text("alice, bob")
-    expect(page.locator("#job-actions + .table-scroll")).to_contain_text("4711, 4712 (running: 4712)")
+    expect(page.locator("[aria-labelledby=job-actions]")).to_contain_text("4711, 4712 (running: 4712)")
+    expect(page.locator("#job-actions + p")).to_contain_text("Holds, releases and cancellations the portal made")
     axe_check(page, context=f"provisioning overview at {width} width")
     overflow = page.evaluate("() => document.documentElement.scrollWidth - window.innerWidth")
     assert overflow <= 0, f"the overview scrolls sideways by {overflow}px"
