@@ -772,3 +772,35 @@ def test_registry(jwt_key):
         _REGISTRY.pop("memory")
     with pytest.raises(ValueError, match="unknown Slurm backend"):
         get_backend("nope")
+
+
+# ------------------------------------------------------------------------ slurmrestd: the order of additions
+
+
+def test_slurmrestd_adds_associations_in_the_order_that_renumbers_least():
+    """slurmdbd 22.05 makes each new association the first child of its parent and renumbers every one to
+    its right: the backend adds parents before their children, the children of the leftmost parent first,
+    and those of one parent last to first (they then stand in the order planned); a user's associations
+    follow the tree from left to right."""
+    from allocations.provisioning.slurm.backends.slurmrestd import _tree_order
+    from allocations.provisioning.slurm.desired import ActualAccount
+    from allocations.provisioning.slurm.plan import AddAccount, AddParent
+
+    z = "zellik"
+    # as GET /associations lists them, from left to right: org_a, then its project a1
+    actual = {"org_a": ActualAccount(cluster=z, name="org_a", parent="root"),
+              "a1": ActualAccount(cluster=z, name="a1", parent="org_a")}
+    new_parent = AddParent(z, "org_b", "B", "b")
+    b1, b2 = (AddAccount(z, n, "org_b", n, "b", 60, 600, False, None) for n in ("b1", "b2"))
+    a2 = AddAccount(z, "a2", "org_a", "a2", "a", 60, 600, False, None)
+    ordered, position = _tree_order([new_parent, b1, b2, a2], actual)
+    assert [c.name for c in ordered] == ["org_b", "a2", "b2", "b1"]
+    # the tree once they are added: org_b (b1, b2) left of org_a (a2, a1)
+    assert sorted(["a1", "a2", "b1", "b2", "org_a", "org_b"], key=position) == ["org_b", "b1", "b2", "org_a",
+                                                                                 "a2", "a1"]
+    # an account neither read nor added (another cluster's, say) sorts last
+    assert position("elsewhere") == ((2, 0),)
+    # names that would form a cycle (the planner never makes one) end the walk instead of looping
+    x, y = AddAccount(z, "x", "y", "x", "x", 1, 1, False, None), AddAccount(z, "y", "x", "y", "y", 1, 1, False, None)
+    ordered, position = _tree_order([x, y], {})
+    assert sorted(c.name for c in ordered) == ["x", "y"] and position("x") and position("y")

@@ -18,14 +18,14 @@ from __future__ import annotations
 import json
 import time
 from collections import defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 import jwt
 import requests
 
-from ..desired import ActualAccount, Desired, QosSpec
+from ..desired import ROOT, ActualAccount, Desired, QosSpec
 from ..errors import SlurmCommandError
 from ..plan import SETTING_CHANGES, AddAccount, AddParent, AddUser, Change, RemoveUser, plan_changes
 from ..validation import validate_cluster_name, validate_parent_name
@@ -256,6 +256,8 @@ class SlurmrestdBackend(SlurmBackend):
                 },
             )
 
+        # in the order that makes slurmdbd renumber the fewest rows (see _tree_order)
+        new_accounts, position = _tree_order(new_accounts, self._snapshot or {})
         assocs: list[BatchItem] = [((c.name,), c.describe(), formats.rest_new_assoc(cluster, c)) for c in new_accounts]
         assocs += self._modifications(cluster, changes)
         additions = [c for c in changes if isinstance(c, AddUser)]
@@ -267,7 +269,8 @@ class SlurmrestdBackend(SlurmBackend):
         refused = self._post_batch("/associations", "associations", assocs, failures)
 
         by_user: dict[str, list[AddUser]] = defaultdict(list)
-        for c in additions:
+        # each user's associations, and the users, from left to right in the tree (see _tree_order)
+        for c in sorted(additions, key=lambda c: position(c.account)):
             if c.user not in privileged and c.account not in refused:  # else its account is not there
                 by_user[c.user].append(c)
         users = [
@@ -279,7 +282,7 @@ class SlurmrestdBackend(SlurmBackend):
                     "associations": [_user_assoc_body(cluster, c) for c in adds],
                 },
             )
-            for user, adds in sorted(by_user.items())
+            for user, adds in by_user.items()  # in the order of each user's leftmost association
         ]
         self._post_batch("/users", "users", users, failures)
         self._remove_users(cluster, [c for c in changes if isinstance(c, RemoveUser)], failures)
@@ -365,6 +368,62 @@ class SlurmrestdBackend(SlurmBackend):
                 # an existing account: its users can still be added
                 bodies.append(((), "; ".join(c.describe() for c in cs), body))
         return bodies
+
+
+# A place in the association tree: a path of (0, -n) for the n-th account this apply adds under its
+# parent (slurmdbd makes each new association the first child of its parent), (1, i) for the i-th
+# existing one as read (GET /associations lists them from left to right), (2, 0) for one not read.
+TreeKey = tuple[tuple[int, int], ...]
+
+
+def _tree_order(
+    new_accounts: Sequence[AddParent | AddAccount], actual: Mapping[str, ActualAccount]
+) -> tuple[list[AddParent | AddAccount], Callable[[str], TreeKey]]:
+    """The new account associations in the order that costs slurmdbd least, and the place of an
+    account in the tree (to add the user associations in the same order).
+
+    slurmdbd 22.05 keeps the association tree as nested sets (lft/rgt): each association it adds
+    renumbers every association to its right, two UPDATEs of all those rows, and slurmrestd adds the
+    items of POST /associations and of POST /users one by one. From left to right, an addition moves
+    only what stood there before, not what was just added: the parents' children are added parent by
+    parent, leftmost parent first, and the users' associations from left to right. Parents still
+    come before their children; the children of one parent are added last to first, so that they
+    stand in the tree in the order given. At 1,000 allocations over two clusters that rewrites 308,000
+    rows instead of 558,000 (38,000 instead of 152,000 in POST /associations)."""
+    index = {name: i for i, name in enumerate(actual)}
+    parent_of = {c.name: (ROOT if isinstance(c, AddParent) else c.parent) for c in new_accounts}
+    new_key: dict[str, tuple[int, int]] = {}
+
+    def position(name: str, seen: frozenset[str] = frozenset()) -> TreeKey:
+        if name == ROOT or name in seen:
+            return ()
+        if name in new_key:
+            return (*position(parent_of[name], seen | {name}), new_key[name])
+        current = actual.get(name)
+        if current is None or name in parent_of:
+            return ((2, 0),)
+        return (*position(current.parent, seen | {name}), (1, index[name]))
+
+    def depth(name: str) -> int:
+        n = 0
+        while name in parent_of and n <= len(parent_of):  # bounded, should the names ever form a cycle
+            name, n = parent_of[name], n + 1
+        return n
+
+    by_depth: dict[int, list[AddParent | AddAccount]] = defaultdict(list)
+    for c in new_accounts:
+        by_depth[depth(c.name)].append(c)
+    ordered: list[AddParent | AddAccount] = []
+    for level in sorted(by_depth):
+        siblings: dict[str, list[AddParent | AddAccount]] = defaultdict(list)
+        for c in by_depth[level]:
+            siblings[parent_of[c.name]].append(c)
+        for parent in sorted(siblings, key=position):  # their parents' places are known by now
+            children = siblings[parent][::-1]
+            for n, c in enumerate(children):
+                new_key[c.name] = (0, -n)
+            ordered += children
+    return ordered, position
 
 
 _REFUSED = ": refused by slurmrestd: "
