@@ -28,6 +28,10 @@ def _require_ethics_officer(user) -> None:
         raise PermissionDenied
 
 
+# Conditions awaiting the applicant's acknowledgement listed under the queue (thousands may wait at scale).
+CONDITIONS_SHOWN = 10
+
+
 @login_required
 def ethics_queue(request):
     _require_ethics_officer(request.user)
@@ -43,7 +47,9 @@ def ethics_queue(request):
         "page": page,
         "querystring": querystring_without_page(request, params),
         "headers": query.headers(ETHICS_COLUMNS),
-        "awaiting_ack": selectors.conditions_awaiting_acknowledgement(),
+        # the oldest first, a few: the rest wait in the same order (one row more read tells whether there are)
+        "awaiting_ack": list(selectors.conditions_awaiting_acknowledgement()[:CONDITIONS_SHOWN + 1]),
+        "conditions_shown": CONDITIONS_SHOWN,
         "recent": selectors.ethics_recent_decisions(),
     }
     return render(request, "compliance/ethics_queue.html", context)

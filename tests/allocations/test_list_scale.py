@@ -97,6 +97,31 @@ def test_ethics_queue_is_paginated_with_constant_queries():
     assert '<span class="badge">30</span>' in page and 'rel="next"' in page
 
 
+def test_the_ethics_queue_lists_a_few_conditions_awaiting_acknowledgement_oldest_first():
+    """At scale thousands of conditions may wait for the applicants: the queue lists the oldest ten, each
+    linked to its review, says that more wait, and reads them in one query whatever their number."""
+    from compliance.views import CONDITIONS_SHOWN
+
+    officer = fr.EthicsOfficerFactory(totp=True)
+    url = reverse("compliance:ethics_queue")
+    client = signed_in(officer)
+    apps = [fr.application(ethics=EthicsStatus.PENDING) for _ in range(3)]
+    for app in apps:
+        fr.add_condition(app, text=f"Condition of {app.reference}")
+    few, page = queries(client, url)
+    assert all(f"Condition of {app.reference}" in page for app in apps)
+    assert "more are waiting" not in page
+    assert reverse("compliance:ethics_review", args=[apps[0].reference]) in page
+    more = [fr.application(ethics=EthicsStatus.PENDING) for _ in range(CONDITIONS_SHOWN)]
+    for app in more:
+        fr.add_condition(app, text=f"Condition of {app.reference}")
+    many, page = queries(client, url)
+    section = page.split('id="ack-heading"', 1)[1].split("</section>", 1)[0]
+    assert section.count("<li>") == CONDITIONS_SHOWN
+    assert f"The {CONDITIONS_SHOWN} oldest conditions are shown; more are waiting." in section
+    assert many == few
+
+
 def test_oversight_list_offers_no_menu_of_every_organisation():
     boss = fr.manager()
     apps = [fr.application() for _ in range(3)]
