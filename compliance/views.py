@@ -28,7 +28,7 @@ def _require_ethics_officer(user) -> None:
         raise PermissionDenied
 
 
-# Conditions awaiting the applicant's acknowledgement listed under the queue (thousands may wait at scale).
+# Conditions awaiting the applicant's acknowledgement a page lists, the oldest first (thousands may wait).
 CONDITIONS_SHOWN = 10
 
 
@@ -77,7 +77,7 @@ def ethics_workspace(request):
     pending, awaiting_ack = selectors.ethics_pending(), selectors.conditions_awaiting_acknowledgement()
     context = {
         "pending": pending[:10], "pending_count": pending.count(),
-        "awaiting_ack": awaiting_ack[:10], "awaiting_ack_count": awaiting_ack.count(),
+        "awaiting_ack": awaiting_ack[:CONDITIONS_SHOWN], "awaiting_ack_count": awaiting_ack.count(),
         "recent": selectors.ethics_recent_decisions(limit=10),
         "by_risk": selectors.counts_by_risk_class(),
         "by_sector": selectors.counts_by_sector(),

@@ -7,7 +7,6 @@ from __future__ import annotations
 import dataclasses
 import datetime
 from dataclasses import dataclass
-from decimal import Decimal
 
 from django.db.models import F, OuterRef, Prefetch, QuerySet, Subquery, Window
 from django.db.models.functions import RowNumber
@@ -320,15 +319,15 @@ def describe_change(cr: ChangeRequest, sites: dict[int, Site]) -> list[str]:
         return [_("New end date: %(date)s") % {"date": payload.get("end_date", "?")}]
     if cr.kind == ChangeKind.TOP_UP:
         lines = []
-        for site_id, q in sorted((payload.get("quotas") or {}).items()):
-            site = sites.get(int(site_id))
+        for site_id, q in sorted(top_up_increments(cr).items()):
+            site = sites.get(site_id)
             line = _("%(site)s: +%(gpu)s GPU-hours, +%(cpu)s CPU core-hours") % {
                 "site": site.name if site else site_id,
-                "gpu": number_format(int(q.get("gpu_hours") or 0), force_grouping=True),
-                "cpu": number_format(int(q.get("cpu_core_hours") or 0), force_grouping=True)}
-            if q.get("storage_tb"):
+                "gpu": number_format(q["gpu_hours"], force_grouping=True),
+                "cpu": number_format(q["cpu_core_hours"], force_grouping=True)}
+            if q["storage_tb"]:
                 line += _(", +%(tb)s TB of storage") % {
-                    "tb": number_format(Decimal(q["storage_tb"]), decimal_pos=2, force_grouping=True)}
+                    "tb": number_format(q["storage_tb"], decimal_pos=2, force_grouping=True)}
             lines.append(line)
         return lines
     return [_("%(name)s <%(email)s> as %(username)s") % {

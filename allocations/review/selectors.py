@@ -296,7 +296,7 @@ def assignment_late(assignment: ReviewAssignment, today: datetime.date) -> Late 
     due = assignment.due_date
     if (assignment.status in OPEN_ASSIGNMENT_STATUSES and due is not None and due < today
             and assignment.application.status == ApplicationStatus.IN_REVIEW):
-        return _late(assignment, assignment.due_date, today)
+        return _late(assignment, due, today)
     return None
 
 
