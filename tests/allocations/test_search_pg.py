@@ -116,3 +116,28 @@ def test_the_audit_trail_searched_by_a_reference_reads_the_events_through_their_
     plan = _plan(audit_event_overview(q=app.reference).order_by("-seq"))
     assert "audit_object_id_idx" in plan and "Seq Scan on compliance_auditevent" not in plan, plan
     assert [e.object_id for e in audit_event_overview(q=app.reference)] >= [str(app.pk)]
+
+
+def test_the_audit_trail_searched_by_an_action_is_counted_from_the_index_of_actions(postgres):
+    """A text that is no number asks nothing of the objects' ids: searched by an action alone, the trail's
+    count reads the index of actions only (an index-only scan), not the events (the condition on the ids
+    made PostgreSQL read every matching event: 62 ms for 57,000 of 500,000). A number still finds the
+    events of the object it names."""
+    from compliance.selectors import audit_event_overview
+    from portal.audit import AuditAction, audit_record
+
+    app = fr.application(status=ApplicationStatus.SUBMITTED)
+    with transaction.atomic():
+        changed = audit_record(actor=None, action=AuditAction.APPLICATION_STATUS_CHANGED, target=app,
+                               changes={"status": "submitted"})
+    found = audit_event_overview(q="application.status_changed")
+    assert list(found) == [changed]
+    sql, params = found.order_by().values("action").query.sql_with_params()
+    assert "object_id" not in sql
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_seqscan = off")
+        cursor.execute("SET LOCAL enable_bitmapscan = off")
+        cursor.execute("EXPLAIN " + sql, params)
+        plan = "\n".join(row[0] for row in cursor.fetchall())
+    assert "Index Only Scan" in plan, plan
+    assert list(audit_event_overview(q=str(app.pk))) == [changed]  # the object, by its id
