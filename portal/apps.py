@@ -2,6 +2,7 @@ from django.apps import AppConfig
 
 from .checks import register_checks
 from .privacy import register_eraser, register_exporter
+from .vocabulary import install_field_displays
 
 
 class PortalConfig(AppConfig):
@@ -16,3 +17,4 @@ class PortalConfig(AppConfig):
         register_exporter("emails_received", export_outbox, covers=["portal.OutgoingEmail"], staff=True)
         register_eraser("outgoing_emails", erase_outbox, covers=["portal.OutgoingEmail"])
         register_checks()
+        install_field_displays()

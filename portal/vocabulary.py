@@ -8,7 +8,10 @@ from __future__ import annotations
 import functools
 from collections.abc import Iterable
 
+from django.apps import apps
 from django.db import models
+from django.utils.choices import CallableChoiceIterator
+from django.utils.encoding import force_str
 from django.utils.module_loading import import_string
 
 
@@ -34,3 +37,32 @@ def choices_class(path: str) -> type[models.Choices]:
     if not (isinstance(found, type) and issubclass(found, models.Choices)):
         raise TypeError(f"{path} is not a models.Choices enum")
     return found
+
+
+def _field_display(self, field):
+    """``get_FOO_display`` with the field's labels read once: Django builds a dict of every choice on each
+    call, hashing each (lazy) label, that is one translation per choice, 90 for an audit event's action,
+    for every value shown. The labels stay lazy here, so each call still reads the active language."""
+    value = getattr(self, field.attname)
+    labels = field.__dict__.get("_labels_by_value")
+    if labels is None:
+        labels = {choice: label for choice, label in field.flatchoices}
+        if not isinstance(field.choices, CallableChoiceIterator):  # callable choices may change: read each time
+            field._labels_by_value = labels
+    try:
+        label = labels.get(value, value)
+    except TypeError:  # an unhashable value (a list in a JSON field): Django's own lookup
+        return models.Model._get_FIELD_display(self, field)
+    return force_str(label, strings_only=True)
+
+
+def install_field_displays() -> None:
+    """Give every model's ``get_FOO_display`` that Django generated the reading above (PortalConfig.ready).
+    A model that writes its own ``get_FOO_display`` keeps it."""
+    for model in apps.get_models():
+        for field in model._meta.concrete_fields:
+            name = f"get_{field.name}_display"
+            method = model.__dict__.get(name)
+            if (field.choices is not None and isinstance(method, functools.partialmethod)
+                    and method.func is models.Model._get_FIELD_display):
+                setattr(model, name, functools.partialmethod(_field_display, field=field))
