@@ -217,7 +217,7 @@ def overdue_board(request):
 def assignment_list(request):
     # Paginated: a reviewer accumulates hundreds of past assignments; open ones sort first.
     query = list_query(ASSIGNMENT_LIST, request.GET)
-    page = page_of(request, query.queryset(reviewer=request.user))
+    page = page_of(request, query.queryset(reviewer=request.user), narrow=True)
     today = timezone.localdate()
     for a in page:
         a.late = selectors.assignment_late(a, today)
