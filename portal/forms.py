@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+import functools
 
 from django import forms
 from django.contrib import messages
@@ -10,7 +11,7 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.formats import get_format
 from django.utils.functional import lazy
-from django.utils.translation import gettext, pgettext, pgettext_lazy
+from django.utils.translation import get_language, gettext, pgettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 
 YES_NO = [("no", _("No")), ("yes", _("Yes"))]
@@ -77,8 +78,12 @@ def _example(date_format: str | None = None) -> str:
 def date_hint(date_format: str | None = None) -> str:
     """How to write a date, in the active language: "Format: yyyy-mm-dd, for example 2026-10-20". By default in
     the language's own format; ``date_format`` fixes it (ISO for a list filter, whose URL means one day in
-    every language)."""
-    date_format = date_format or local_date_format()
+    every language). Written once per language, format and year: a list's filters show it on every load."""
+    return _date_hint(get_language(), date_format or local_date_format(), timezone.localdate().year)
+
+
+@functools.lru_cache(maxsize=64)
+def _date_hint(language: str, date_format: str, year: int) -> str:  # the language and year key the cache
     pattern = (date_format.replace("%d", pgettext("date pattern", "dd"))
                .replace("%m", pgettext("date pattern", "mm")).replace("%Y", pgettext("date pattern", "yyyy")))
     return gettext("Format: %(pattern)s, for example %(example)s.") % {"pattern": pattern,

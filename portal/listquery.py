@@ -43,18 +43,24 @@ class ListSelect(forms.Select):
     a template per option (a list page draws four menus of up to a dozen options on every request)."""
 
     def render(self, name, value, attrs=None, renderer=None):
-        if self.allow_multiple_selected or any(isinstance(label, (list, tuple)) for _v, label in self.choices):
+        choices = list(self.choices)  # read once: a menu of callable choices calls them at each reading
+        if self.allow_multiple_selected or any(isinstance(label, (list, tuple)) for _v, label in choices):
             return self._render_groups(name, value, attrs)
         # A flat menu (every filter's): each option written at once, not built as a dict of its own first
         # (the audit trail's menu of actions has about ninety).
         chosen = {str(v) for v in self.format_value(value)}
         options = []
-        for option_value, label in self.choices:
+        for option_value, label in choices:
             option_value = "" if option_value is None else str(option_value)
             options.append(f'<option value="{escape(option_value)}"{" selected" if option_value in chosen else ""}>'
                            f"{conditional_escape(label)}</option>")
         return format_html('<select name="{}"{}>{}</select>', name, flatatt(self.build_attrs(self.attrs, attrs)),
                            mark_safe("".join(options)))  # noqa: S308 - each value and label is escaped above
+
+    def use_required_attribute(self, initial):
+        # Django's reads the first choice to decide, loading the choices of every menu a second time; a
+        # filter is never required.
+        return self.is_required and super().use_required_attribute(initial)
 
     def _render_groups(self, name, value, attrs=None):
         widget = self.get_context(name, value, attrs)["widget"]
