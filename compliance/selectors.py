@@ -98,7 +98,7 @@ def audit_event_overview(*, action: str = "", actor: int | None = None, date_fro
     if people:
         match |= Q(actor_id__in=people)
     for model in (Application, Allocation):
-        ids = [str(pk) for pk in model.objects.filter(reference__istartswith=text)
+        ids = [str(pk) for pk in model.objects.filter(reference__istartswith=text).order_by()
                .values_list("pk", flat=True)[:AUDIT_REFERENCES_LIMIT]]
         if ids:
             match |= Q(object_type=_object_type(model), object_id__in=ids)

@@ -39,6 +39,18 @@ def test_trigram_indexes_exist(postgres):
         assert INDEXES <= {row[0] for row in cursor.fetchall()}
 
 
+def test_a_reference_from_its_start_is_a_range_of_its_own_index(postgres):
+    """Every reference shares the trigrams of "AIF-2025-": a b-tree of UPPER(reference) serves its start
+    (allocations.0021_reference_prefix_indexes), as the reference lists and the audit trail search it."""
+    app = fr.application(status=ApplicationStatus.SUBMITTED)
+    alloc = fr.allocation()
+    for model, obj, index in [(Application, app, "application_reference_prefix"),
+                              (Allocation, alloc, "allocation_reference_prefix")]:
+        found = model.objects.filter(reference__istartswith=obj.reference[:-1].lower())
+        assert obj in found
+        assert index in _plan(found), index
+
+
 def test_search_finds_by_reference_prefix_title_and_organisation_through_the_indexes(postgres):
     org = fr.OrganisationFactory(legal_name="Zeta Quantum Labs NV")
     named = fr.application(organisation=org, status=ApplicationStatus.SUBMITTED, title="Tidal energy forecasts")
@@ -51,7 +63,7 @@ def test_search_finds_by_reference_prefix_title_and_organisation_through_the_ind
     assert "organisation_name_trgm" in plan
     plan = _plan(search(Application.objects.all(), "tidal energy", reference="reference", fields=["title"],
                         organisation=("organisation", "legal_name")))
-    assert "application_title_trgm" in plan and "application_reference_trgm" in plan
+    assert "application_title_trgm" in plan and "application_reference_prefix" in plan
     assert "BitmapOr" in plan  # the three conditions combined, no scan of the join
 
 
@@ -79,7 +91,7 @@ def test_allocation_search_uses_the_reference_index(postgres):
     alloc = fr.allocation(organisation=fr.OrganisationFactory(legal_name="Omega Vision SRL"))
     assert list(allocation_overview(q="omega vision")) == [alloc]
     assert list(allocation_overview(q=alloc.reference)) == [alloc]
-    assert "allocation_reference_trgm" in _plan(search(Allocation.objects.all(), alloc.reference,
+    assert "allocation_reference_prefix" in _plan(search(Allocation.objects.all(), alloc.reference,
                                                        reference="reference"))
 
 
