@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 from django.db import connection, transaction
+from django.test.utils import CaptureQueriesContext
 
 from accounts.models import Organisation
 from allocations.applications.models import Application, ApplicationStatus
@@ -39,16 +40,26 @@ def test_trigram_indexes_exist(postgres):
         assert INDEXES <= {row[0] for row in cursor.fetchall()}
 
 
-def test_a_reference_from_its_start_is_a_range_of_its_own_index(postgres):
-    """Every reference shares the trigrams of "AIF-2025-": a b-tree of UPPER(reference) serves its start
-    (allocations.0021_reference_prefix_indexes), as the reference lists and the audit trail search it."""
+def test_the_audit_trail_looks_a_reference_up_on_its_own_index(postgres):
+    """Every reference shares the trigrams of "AIF-2026-": the trail looks the references up from their start
+    on their b-tree index (the unique column's pattern index), in capitals whatever the case typed."""
+    from compliance.selectors import audit_event_overview
+    from portal.audit import AuditAction, audit_record
+
     app = fr.application(status=ApplicationStatus.SUBMITTED)
-    alloc = fr.allocation()
-    for model, obj, index in [(Application, app, "application_reference_prefix"),
-                              (Allocation, alloc, "allocation_reference_prefix")]:
-        found = model.objects.filter(reference__istartswith=obj.reference[:-1].lower())
-        assert obj in found
-        assert index in _plan(found), index
+    with transaction.atomic():
+        event = audit_record(actor=None, action=AuditAction.APPLICATION_STATUS_CHANGED, target=app,
+                             changes={"status": "submitted"})
+    with CaptureQueriesContext(connection) as ctx:
+        assert list(audit_event_overview(q=app.reference[:-1].lower())) == [event]
+    lookups = [q["sql"] for q in ctx.captured_queries
+               if q["sql"].startswith('SELECT "allocations_application"."id"') and "reference" in q["sql"]]
+    assert len(lookups) == 1, ctx.captured_queries
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_seqscan = off")
+        cursor.execute("EXPLAIN " + lookups[0])
+        plan = "\n".join(row[0] for row in cursor.fetchall())
+    assert "allocations_application_reference_" in plan and "_like" in plan and "trgm" not in plan, plan
 
 
 def test_search_finds_by_reference_prefix_title_and_organisation_through_the_indexes(postgres):
@@ -63,7 +74,7 @@ def test_search_finds_by_reference_prefix_title_and_organisation_through_the_ind
     assert "organisation_name_trgm" in plan
     plan = _plan(search(Application.objects.all(), "tidal energy", reference="reference", fields=["title"],
                         organisation=("organisation", "legal_name")))
-    assert "application_title_trgm" in plan and "application_reference_prefix" in plan
+    assert "application_title_trgm" in plan and "application_reference_trgm" in plan
     assert "BitmapOr" in plan  # the three conditions combined, no scan of the join
 
 
@@ -91,7 +102,7 @@ def test_allocation_search_uses_the_reference_index(postgres):
     alloc = fr.allocation(organisation=fr.OrganisationFactory(legal_name="Omega Vision SRL"))
     assert list(allocation_overview(q="omega vision")) == [alloc]
     assert list(allocation_overview(q=alloc.reference)) == [alloc]
-    assert "allocation_reference_prefix" in _plan(search(Allocation.objects.all(), alloc.reference,
+    assert "allocation_reference_trgm" in _plan(search(Allocation.objects.all(), alloc.reference,
                                                        reference="reference"))
 
 
