@@ -44,14 +44,14 @@ def _field_display(self, field):
     call, hashing each (lazy) label, that is one translation per choice, 90 for an audit event's action,
     for every value shown. The labels stay lazy here, so each call still reads the active language."""
     value = getattr(self, field.attname)
-    labels = field.__dict__.get("_labels_by_value")
-    if labels is None:
-        labels = {choice: label for choice, label in field.flatchoices}
-        if not isinstance(field.choices, CallableChoiceIterator):  # callable choices may change: read each time
-            field._labels_by_value = labels
     try:
+        labels = field.__dict__.get("_labels_by_value")
+        if labels is None:
+            labels = {choice: label for choice, label in field.flatchoices}
+            if not isinstance(field.choices, CallableChoiceIterator):  # callable choices may change
+                field._labels_by_value = labels
         label = labels.get(value, value)
-    except TypeError:  # an unhashable value (a list in a JSON field): Django's own lookup
+    except TypeError:  # an unhashable value or choice (a list in a JSON field): Django's own lookup
         return models.Model._get_FIELD_display(self, field)
     return force_str(label, strings_only=True)
 

@@ -51,3 +51,15 @@ def test_the_language_is_read_at_each_call_and_an_unknown_value_is_shown_as_it_i
         assert french == str(ApplicationStatus.IN_REVIEW.label)
     assert Application(status="retired_state").get_status_display() == "retired_state"
     assert AuditEvent(action="").get_action_display() == ""
+
+
+def test_a_field_whose_choices_cannot_be_keys_is_read_as_django_reads_it():
+    field = models.JSONField(choices=[([1, 2], "A pair"), ([3], "One")])
+    field.set_attributes_from_name("pair")
+
+    class Row:
+        pair = [1, 2]
+
+    assert _field_display(Row(), field) == "A pair" == models.Model._get_FIELD_display(Row(), field)
+    Row.pair = [9]
+    assert _field_display(Row(), field) == "[9]" == models.Model._get_FIELD_display(Row(), field)
