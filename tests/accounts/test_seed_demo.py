@@ -1,12 +1,10 @@
 """`manage.py seed_demo`: the accounts README.md lists, usable as documented, and idempotent."""
 
 import io
-import time
 from io import StringIO
 
 import pytest
 from allauth.mfa.models import Authenticator
-from allauth.mfa.totp.internal.auth import format_hotp_value, hotp_value
 from django.core.management import call_command
 from django.urls import reverse
 
@@ -20,6 +18,7 @@ from allocations.review.models import AssignmentStatus, ReviewAssignment
 from compliance.models import EthicsStatus
 from portal.audit import AuditAction
 from portal.models import AuditEvent
+from tests.factories import totp_code
 
 pytestmark = pytest.mark.django_db
 
@@ -53,7 +52,7 @@ def test_demo_account_signs_in_as_documented(client, seeded, settings, email, na
         # Staff: the second step asks for the code of the shared demo TOTP secret.
         assert response.url == reverse("mfa_authenticate")
         assert Authenticator.objects.filter(user=user, type=Authenticator.Type.TOTP).count() == 1
-        code = format_hotp_value(hotp_value(DEMO_TOTP_SECRET, int(time.time()) // 30))
+        code = totp_code(DEMO_TOTP_SECRET)
         response = client.post(reverse("mfa_authenticate"), {"code": code})
         assert response.status_code == 302
         assert client.get("/staff/").status_code == 200

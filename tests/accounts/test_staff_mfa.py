@@ -1,23 +1,17 @@
 """Staff pages require a second factor; applicants get no staff access at all."""
 
-import time
 
 import pytest
-from allauth.mfa.totp.internal.auth import format_hotp_value, hotp_value
 from django.core.cache import cache
 from django.urls import reverse
 
 from accounts.roles import staff_mfa_missing
-from tests.factories import STAFF_FACTORIES, TOTP_SECRET, UserFactory, sign_in_without_second_factor
+from tests.factories import STAFF_FACTORIES, UserFactory, sign_in_without_second_factor, totp_code
 
 pytestmark = pytest.mark.django_db
 
 STAFF_URLS = ["/staff/", "/admin/"]
 MFA_URL = reverse("mfa_index")
-
-
-def current_totp_code(secret: str = TOTP_SECRET) -> str:
-    return format_hotp_value(hotp_value(secret, int(time.time()) // 30))
 
 
 @pytest.mark.parametrize("kind", sorted(STAFF_FACTORIES))
@@ -63,10 +57,10 @@ def test_real_sign_in_with_password_and_totp_code(client, password):
     assert response.url == reverse("mfa_authenticate")
     # Not signed in yet: the second factor is still owed.
     assert client.get("/staff/").status_code == 302
-    wrong = client.post(reverse("mfa_authenticate"), {"code": "000000" if current_totp_code() != "000000"
+    wrong = client.post(reverse("mfa_authenticate"), {"code": "000000" if totp_code() != "000000"
                                                       else "111111"})
     assert wrong.status_code == 200
-    response = client.post(reverse("mfa_authenticate"), {"code": current_totp_code()})
+    response = client.post(reverse("mfa_authenticate"), {"code": totp_code()})
     assert response.status_code == 302
     assert client.get("/staff/").status_code == 200
 
@@ -106,7 +100,7 @@ def test_a_sign_in_that_skipped_the_second_factor_confirms_it_before_staff_work(
     assert response.url.startswith(reverse("mfa_reauthenticate"))
     assert client.get("/api/v1/staff/applications/").json()["error"]["code"] == "mfa_required"
     assert client.get(response.url).status_code == 200
-    confirmed = client.post(response.url, {"code": current_totp_code()})
+    confirmed = client.post(response.url, {"code": totp_code()})
     assert confirmed.status_code == 302
     assert client.get("/staff/").status_code == 200
     assert "Your staff roles are active only" not in client.get(reverse("dashboard")).content.decode()
@@ -119,7 +113,7 @@ def test_enrolling_an_authenticator_counts_as_passing_it(client, password):
     assert client.get("/staff/").url == MFA_URL
     assert client.post(reverse("account_reauthenticate"), {"password": password}).status_code == 302
     form = client.get(reverse("mfa_activate_totp")).context["form"]
-    code = format_hotp_value(hotp_value(form.secret, int(time.time()) // 30))
+    code = totp_code(form.secret)
     activated = client.post(reverse("mfa_activate_totp"), {"code": code})
     assert activated.status_code == 302
     assert client.get("/staff/").status_code == 200

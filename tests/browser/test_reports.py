@@ -6,7 +6,6 @@ import hashlib
 import re
 
 import pytest
-from allauth.mfa.totp.internal.auth import format_hotp_value, hotp_value, yield_hotp_counters_from_time
 from django.utils import timezone
 from playwright.sync_api import expect
 
@@ -15,14 +14,9 @@ from compliance.models import Report, ReportStatus
 from compliance.reports import services
 from tests import factories as builders
 from tests.browser.conftest import axe_check
-from tests.factories import DEFAULT_PASSWORD, TOTP_SECRET, EthicsOfficerFactory
+from tests.factories import DEFAULT_PASSWORD, EthicsOfficerFactory, totp_code
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-
-def current_code() -> str:
-    counters = list(yield_hotp_counters_from_time())
-    return format_hotp_value(hotp_value(TOTP_SECRET, counters[len(counters) // 2]))
 
 
 def sign_in(page, live_server, user):
@@ -32,7 +26,7 @@ def sign_in(page, live_server, user):
     page.locator("main form button[type=submit]").click()
     expect(page).to_have_url(re.compile(r"/accounts/2fa/authenticate/$"))
     axe_check(page, context="second factor")
-    page.locator("input[name=code]").fill(current_code())
+    page.locator("input[name=code]").fill(totp_code())
     page.locator("main form button[type=submit]").click()
     expect(page).to_have_url(re.compile(r"/(dashboard|staff)/$"))
 

@@ -4,10 +4,8 @@ quotas, reads the summary and confirms; the applicant sees the allocation. Every
 from __future__ import annotations
 
 import re
-import time
 
 import pytest
-from allauth.mfa.totp.internal.auth import format_hotp_value, hotp_value
 from playwright.sync_api import expect
 
 from allocations.applications.models import ApplicationStatus
@@ -17,13 +15,9 @@ from allocations.review.models import AssignmentStatus
 from portal.models import AuditChainHead
 from tests import factories as fr
 from tests.browser.conftest import axe_check, sign_in_as
-from tests.factories import DEFAULT_PASSWORD, TOTP_SECRET, ensure_reference_data
+from tests.factories import DEFAULT_PASSWORD, ensure_reference_data, totp_code
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-
-def totp_code() -> str:
-    return format_hotp_value(hotp_value(TOTP_SECRET, int(time.time()) // 30))
 
 
 def test_review_decide_and_see_the_allocation(page, live_server, monkeypatch):

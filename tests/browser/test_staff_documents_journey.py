@@ -5,11 +5,9 @@ downloads hand out the uploaded bytes and are audited; every page passes axe."""
 from __future__ import annotations
 
 import re
-import time
 from pathlib import Path
 
 import pytest
-from allauth.mfa.totp.internal.auth import format_hotp_value, hotp_value
 from playwright.sync_api import expect
 
 from allocations.applications.models import ApplicationStatus
@@ -21,16 +19,12 @@ from portal.audit import AuditAction
 from portal.models import AuditChainHead, AuditEvent
 from tests import factories as fr
 from tests.browser.conftest import axe_check, sign_in_as
-from tests.factories import DEFAULT_PASSWORD, TOTP_SECRET, ensure_reference_data
+from tests.factories import DEFAULT_PASSWORD, ensure_reference_data, totp_code
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 # Screenshots for a person to look at, outside the repository.
 SHOTS = Path("/tmp/shots-staff-docs")
-
-
-def totp_code() -> str:
-    return format_hotp_value(hotp_value(TOTP_SECRET, int(time.time()) // 30))
 
 
 def download(page, link_name: str) -> bytes:

@@ -29,6 +29,7 @@ from .accounts import (
     other_organisation_user,
     sequence,
     token,
+    totp_code,
 )
 from .aid import (
     de_minimis_mode,

@@ -4,10 +4,8 @@ AIF_TRUST_IDP_MFA off (the default): a staff member with an authenticator enters
 provider, whatever the provider says it did. On, with the ID token's acr in AIF_IDP_MFA_ACR_VALUES:
 the sign-in itself counts, recorded in the session as {"method": "mfa", "type": "idp_acr", ...}."""
 
-import time
 
 import pytest
-from allauth.mfa.totp.internal.auth import format_hotp_value, hotp_value
 from allauth.socialaccount.models import SocialAccount, SocialLogin
 from django.test import override_settings
 from django.urls import reverse
@@ -27,10 +25,6 @@ pytestmark = pytest.mark.django_db
 
 SSO_RECORD = {"method": "socialaccount", "provider": PROVIDER_ID}
 IDP_MFA_RECORD = {"method": "mfa", "type": IDP_MFA_TYPE, "acr": MFA, "provider": PROVIDER_ID}
-
-
-def totp_code() -> str:
-    return format_hotp_value(hotp_value(f.TOTP_SECRET, int(time.time()) // 30))
 
 
 def sso_staff_member(openid_provider):
@@ -55,7 +49,7 @@ def test_by_default_staff_enter_the_portal_s_code_even_after_mfa_at_the_provider
     assert records_without_ids(client) == [SSO_RECORD]
     assert client.get("/staff/").status_code == 302
 
-    response = client.post(reverse("mfa_authenticate"), {"code": totp_code()})
+    response = client.post(reverse("mfa_authenticate"), {"code": f.totp_code()})
 
     assert response.status_code == 302
     assert signed_in_user_id(client) == str(staff.pk)
@@ -85,7 +79,7 @@ def test_when_trusted_a_single_factor_at_the_provider_still_needs_the_portal_s_c
     assert response.url == reverse("mfa_authenticate")
     assert signed_in_user_id(client) is None
     assert records_without_ids(client) == [SSO_RECORD]
-    client.post(reverse("mfa_authenticate"), {"code": totp_code()})
+    client.post(reverse("mfa_authenticate"), {"code": f.totp_code()})
     assert signed_in_user_id(client) == str(staff.pk)
 
 
