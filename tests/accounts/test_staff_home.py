@@ -25,7 +25,7 @@ from allocations.review.selectors import reviewer_work
 from compliance.models import EthicsStatus
 from portal.workdays import working_days_between
 from tests import factories as f
-from tests.accounts.test_staff_mfa import current_totp_code
+from tests.factories import totp_code
 
 pytestmark = pytest.mark.django_db
 
@@ -268,7 +268,7 @@ def test_a_reviewer_signing_in_with_the_second_factor_lands_on_the_home(client, 
     person = f.reviewer()
     response = client.post(reverse("account_login"), {"login": person.email, "password": password})
     assert response.url == reverse("mfa_authenticate")
-    response = client.post(reverse("mfa_authenticate"), {"code": current_totp_code()})
+    response = client.post(reverse("mfa_authenticate"), {"code": totp_code()})
     assert response.status_code == 302 and response.url == reverse("staff_home")
 
 
