@@ -275,7 +275,9 @@ def applications_due(*, today: datetime.date | None = None, within_working_days:
     return [_late(app, app.decision_due, today) for app in rows]
 
 
-def assignments_overdue(*, today: datetime.date | None = None, reviewer: User | None = None) -> list[Late]:
+def assignments_overdue(*, today: datetime.date | None = None) -> list[Late]:
+    """Open assignments past their due date whose application is still in review (``assignment_late`` marks
+    one row already read by the same rule)."""
     today = today or timezone.localdate()
     rows = (
         ReviewAssignment.objects.filter(
@@ -284,8 +286,6 @@ def assignments_overdue(*, today: datetime.date | None = None, reviewer: User | 
         .select_related("application__organisation", "reviewer")
         .order_by("due_date", "pk")
     )
-    if reviewer is not None:
-        rows = rows.filter(reviewer=reviewer)
     return [_late(a, a.due_date, today) for a in rows]
 
 
