@@ -41,14 +41,9 @@ class WorkItem:
     working_days: int = 0
     since: datetime.date | None = None
     waited: int = 0  # without a due date: working days waited since `since`
-
-    @property
-    def overdue(self) -> bool:
-        return self.due is not None and self.working_days > 0
-
-    @property
-    def due_today(self) -> bool:
-        return self.due is not None and self.working_days == 0
+    # By the calendar: a deadline on Friday is overdue on Saturday, zero working days after it.
+    overdue: bool = False
+    due_today: bool = False
 
     @property
     def days_left(self) -> int:
@@ -60,7 +55,8 @@ def due_item(*, title: str, link: str, due: datetime.date | None, today: datetim
     """An item with a deadline (or, lacking one, the date it has waited since)."""
     if due is None:
         return waiting_item(title=title, link=link, since=since, today=today, detail=detail)
-    return WorkItem(title=title, link=link, detail=detail, due=due, working_days=working_days_between(due, today))
+    return WorkItem(title=title, link=link, detail=detail, due=due, working_days=working_days_between(due, today),
+                    overdue=due < today, due_today=due == today)
 
 
 def waiting_item(*, title: str, link: str, since: datetime.date | None, today: datetime.date,

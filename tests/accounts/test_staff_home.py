@@ -329,3 +329,34 @@ def test_the_home_costs_the_same_queries_whatever_the_work(client, kind, factory
     assert queries_of(client, url) == expected
     page = client.get(url).content.decode()
     assert "5 of 8 shown." in page
+
+
+def test_a_deadline_passed_over_a_weekend_reads_overdue_never_due_today():
+    """Friday's deadline on Saturday is zero working days ago: overdue by the calendar, without a count of
+    zero; a deadline on Sunday, read on Saturday, comes before the next working day."""
+    from django.template.loader import render_to_string
+
+    from accounts.home import due_item
+
+    friday, saturday = datetime.date(2026, 12, 4), datetime.date(2026, 12, 5)
+    sunday, monday = datetime.date(2026, 12, 6), datetime.date(2026, 12, 7)
+
+    def shown(due, today):
+        item = due_item(title="AIF-2026-0001", link="/", due=due, today=today)
+        with translation.override("en"):
+            return item, render_to_string("portal/_work_due.html", {"item": item}).strip()
+
+    item, text = shown(friday, saturday)
+    assert (item.overdue, item.due_today, item.working_days) == (True, False, 0)
+    assert text == '<strong class="overdue-label">Overdue: due 4 December 2026</strong>'
+    item, text = shown(sunday, saturday)
+    assert (item.overdue, item.due_today) == (False, False)
+    assert text == "Due 6 December 2026, before the next working day"
+    assert shown(monday, saturday)[1] == "Due 7 December 2026, in 1 working day"
+    item, text = shown(saturday, saturday)
+    assert item.due_today and text == "<strong>Due today, 5 December 2026</strong>"
+    _item, text = shown(datetime.date(2026, 12, 3), monday)
+    assert text == '<strong class="overdue-label">Overdue: due 3 December 2026, 2 working days ago</strong>'
+    with translation.override("fr"):
+        assert "En retard : échéance le 4 décembre 2026" in render_to_string(
+            "portal/_work_due.html", {"item": due_item(title="x", link="/", due=friday, today=saturday)})

@@ -138,3 +138,23 @@ def test_oversight_list_offers_no_menu_of_every_organisation():
     assert apps[0].reference in by_id and apps[1].reference not in by_id
     _, by_name = queries(client, reverse("applications:application_list") + f"?q={target.legal_name}")
     assert apps[0].reference in by_name
+
+
+def test_a_review_due_on_friday_reads_overdue_on_saturday_without_a_count_of_zero(monkeypatch):
+    import datetime
+
+    from django.utils import timezone
+
+    saturday = datetime.date(2026, 12, 5)
+    real = timezone.localdate
+    monkeypatch.setattr("django.utils.timezone.localdate",
+                        lambda value=None, timezone=None: saturday if value is None else real(value, timezone))
+    person, boss = fr.reviewer(), fr.manager()
+    app = fr.application(status=ApplicationStatus.IN_REVIEW)
+    ReviewAssignment.objects.create(application=app, reviewer=person, kind="technical",
+                                    status=AssignmentStatus.ACCEPTED, assigned_by=boss,
+                                    due_date=datetime.date(2026, 12, 4))
+    page = signed_in(person).get(reverse("review:assignment_list")).content.decode()
+    row = page.split(app.reference, 1)[1].split("</tr>", 1)[0]
+    assert '<strong class="status-rejected">overdue</strong>' in row
+    assert "0 working days" not in page
